@@ -1,0 +1,44 @@
+# Parley: `make run` starts the app, `make test` runs the whole suite.
+# Both do their own setup, idempotently: Debian packages (packaging/system-deps.sh), a .venv and
+# pip installs. Stamp files make a second run do no network work when nothing changed.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMPS := $(VENV)/.stamps
+PYTEST_ARGS ?=
+
+.PHONY: run test bench screenshot package package-test clean sysdeps-run sysdeps-test
+
+run: $(STAMPS)/run
+	$(BIN)/python -m desktop_app $(ARGS)
+
+test: $(STAMPS)/test
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+$(STAMPS)/sysdeps-run: packaging/system-deps.sh
+	packaging/system-deps.sh run
+	@mkdir -p $(STAMPS) && touch $@
+
+$(STAMPS)/sysdeps-test: packaging/system-deps.sh
+	packaging/system-deps.sh test
+	@mkdir -p $(STAMPS) && touch $@
+
+$(BIN)/python: $(STAMPS)/sysdeps-run
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Parley needs Python >= 3.11, found " + sys.version.split()[0]'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(STAMPS)/run: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install -q -e '.[speech,aec]'
+	@mkdir -p $(STAMPS) && touch $@
+
+$(STAMPS)/test: $(BIN)/python $(STAMPS)/sysdeps-test pyproject.toml
+	$(BIN)/python -m pip install -q -e '.[speech,aec,dev]'
+	@mkdir -p $(STAMPS) && touch $(STAMPS)/run $@
+
+bench: $(STAMPS)/test
+	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info

@@ -1,0 +1,1 @@
+"""Qt widgets only: they read one ViewState snapshot and emit intents."""

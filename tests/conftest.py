@@ -1,0 +1,86 @@
+"""Test harness shared by the whole suite.
+
+* Qt runs offscreen; pytest-qt provides the one session-wide QApplication (``qapp``).
+* ``async def`` tests run on a fresh event loop each: a ``qasync.QEventLoop`` when the test asks
+  for the ``qloop`` fixture, a plain asyncio loop otherwise. Errors raised in background tasks (the
+  loop's exception handler) fail the test at its end, as qasync's own fixture does.
+* Every test has a timeout (pyproject ``timeout``), so a stuck wait fails instead of hanging CI.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import os
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Keep Qt from reading or writing the developer's real settings.
+os.environ.setdefault("XDG_CONFIG_HOME", os.path.join(os.path.dirname(__file__), ".."))
+
+pytest_plugins = ["tests.plugins.pipewire"]
+
+
+class LoopErrors:
+    """Collects exceptions that reached the loop's exception handler during one test."""
+
+    def __init__(self) -> None:
+        self.contexts: list[dict] = []
+
+    def handler(self, loop: asyncio.AbstractEventLoop, context: dict) -> None:
+        self.contexts.append(context)
+        loop.default_exception_handler(context)
+
+
+@pytest.fixture
+def qloop(qapp):
+    """A fresh qasync loop on the session's QApplication, closed after the test."""
+    import qasync
+
+    loop = qasync.QEventLoop(qapp)
+    asyncio.set_event_loop(loop)
+    yield loop
+    try:
+        loop.close()
+    finally:
+        asyncio.set_event_loop(None)
+
+
+def _run_async_test(pyfuncitem: pytest.Function) -> None:
+    testfunction = pyfuncitem.obj
+    argnames = pyfuncitem._fixtureinfo.argnames
+    kwargs = {name: pyfuncitem.funcargs[name] for name in argnames}
+    loop: asyncio.AbstractEventLoop | None = pyfuncitem.funcargs.get("qloop")
+    own_loop = loop is None
+    if own_loop:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+    errors = LoopErrors()
+    loop.set_exception_handler(errors.handler)
+    try:
+        loop.run_until_complete(testfunction(**kwargs))
+        # Let cancelled/finished tasks report before judging.
+        loop.run_until_complete(asyncio.sleep(0))
+    finally:
+        if own_loop:
+            pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+            for task in pending:
+                task.cancel()
+            if pending:
+                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+            asyncio.set_event_loop(None)
+    real = [c for c in errors.contexts if not isinstance(c.get("exception"), asyncio.CancelledError)]
+    if real:
+        first = real[0]
+        raise AssertionError(f"background task failed: {first.get('message')}") from first.get("exception")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function):
+    if inspect.iscoroutinefunction(pyfuncitem.obj):
+        _run_async_test(pyfuncitem)
+        return True
+    return None
