@@ -1,0 +1,1 @@
+"""Sans-I/O Realtime protocol core (GA dialect). Imports only the standard library."""

@@ -1,0 +1,66 @@
+"""The one list of Realtime models Parley knows, with prices. Nothing else names a model id.
+
+Source: the `openai` SDK's session model enum and the developers.openai.com model pages
+(see ``shared/docs/realtime-protocol.md`` §0 and §4.7). The default is the newest GA realtime model
+that is not marked deprecated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Price:
+    """US dollars per one million tokens."""
+
+    text_in: float
+    text_cached: float
+    text_out: float
+    audio_in: float
+    audio_cached: float
+    audio_out: float
+
+
+@dataclass(frozen=True, slots=True)
+class ModelInfo:
+    """One known Realtime model."""
+
+    id: str
+    label: str
+    price: Price
+    deprecated: bool = False
+
+
+_FULL = Price(4.00, 0.40, 16.00, 32.00, 0.40, 64.00)
+_FULL_2 = Price(4.00, 0.40, 24.00, 32.00, 0.40, 64.00)
+_MINI = Price(0.60, 0.06, 2.40, 10.00, 0.30, 20.00)
+
+KNOWN_MODELS: tuple[ModelInfo, ...] = (
+    ModelInfo("gpt-realtime-2.1", "GPT Realtime 2.1", _FULL_2),
+    ModelInfo("gpt-realtime-2.1-mini", "GPT Realtime 2.1 mini", _MINI),
+    ModelInfo("gpt-realtime-2", "GPT Realtime 2", _FULL_2),
+    ModelInfo("gpt-realtime-1.5", "GPT Realtime 1.5", _FULL),
+    ModelInfo("gpt-realtime", "GPT Realtime (deprecated 2027-01-20)", _FULL, deprecated=True),
+    ModelInfo("gpt-realtime-mini", "GPT Realtime mini (deprecated 2027-01-20)", _MINI, deprecated=True),
+)
+
+DEFAULT_MODEL: str = "gpt-realtime-2.1"
+
+_BY_ID = {m.id: m for m in KNOWN_MODELS}
+
+
+def model_info(model_id: str) -> ModelInfo | None:
+    """The known model with this id (dated snapshots map to their family), or None."""
+    if model_id in _BY_ID:
+        return _BY_ID[model_id]
+    # Dated snapshots such as "gpt-realtime-2025-08-28" price like their family.
+    for known in sorted(_BY_ID, key=len, reverse=True):
+        if model_id.startswith(known + "-") and model_id[len(known) + 1 : len(known) + 2].isdigit():
+            return _BY_ID[known]
+    return None
+
+
+def is_known_model(model_id: str) -> bool:
+    """True for a model id the local server and the settings accept."""
+    return model_info(model_id) is not None
