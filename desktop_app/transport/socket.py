@@ -1,0 +1,191 @@
+"""A Realtime WebSocket connection: open, send, receive, close — and nothing about the protocol.
+
+The protocol core (``desktop_app.realtime``) decides what frames mean; this module only moves text
+frames and reports how the connection ended. Handshake and network failures become typed errors:
+
+* HTTP 401/403 at the upgrade → :class:`~desktop_app.errors.AuthError` (fatal)
+* refused, DNS, TLS, timeouts, other statuses → :class:`~desktop_app.errors.ConnectionLost` (retryable)
+
+A close frame from the server is not an exception: ``recv()`` returns ``None`` and ``close_code`` /
+``close_reason`` say why, so the core can classify 3000/4000/1001 with the ``error`` event that came
+just before.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import socket
+import ssl
+from collections.abc import Callable, Mapping
+from urllib.parse import urlsplit
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
+
+from desktop_app.errors import AuthError, ConfigError, ConnectionLost
+from desktop_app.log import RedactingFilter, get_logger, redact
+
+log = get_logger("transport")
+
+# websockets logs request headers (Authorization, api-key) at DEBUG. It gets its own logger whose
+# records are redacted where they are created, so no handler anywhere — ours, pytest's, a user's —
+# ever sees a key.
+_ws_log = get_logger("transport.websockets")
+_ws_log.addFilter(RedactingFilter())
+
+#: Incoming frames can be large (``conversation.item.retrieved`` carries a whole item's audio).
+MAX_FRAME_BYTES = 32 * 1024 * 1024
+
+FrameObserver = Callable[[str, str], None]
+"""Called with ``("sent" | "received", text)`` for every frame; the headless event log uses it."""
+
+_AUDIO_FIELD = re.compile(r'("(?:audio|delta)"\s*:\s*")([A-Za-z0-9+/=]{64,})(")')
+
+
+def summarize_frame(text: str, limit: int = 300) -> str:
+    """A log-friendly form of one frame: long base64 payloads elided, secrets redacted, length capped."""
+    short = _AUDIO_FIELD.sub(lambda m: f"{m.group(1)}<{len(m.group(2))} b64 chars>{m.group(3)}", text)
+    short = redact(short)
+    return short if len(short) <= limit else short[:limit] + f"… ({len(text)} chars)"
+
+
+def _frame_type(text: str) -> str:
+    try:
+        return str(json.loads(text).get("type", "?"))
+    except (ValueError, AttributeError):
+        return "?"
+
+
+def _is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    return host in ("localhost", "::1") or host.startswith("127.")
+
+
+class RealtimeSocket:
+    """One open WebSocket to a Realtime endpoint. Build it with :meth:`open`."""
+
+    def __init__(self, conn: ClientConnection, url: str, observer: FrameObserver | None) -> None:
+        self._conn = conn
+        self.url = url
+        self._observer = observer
+        self.close_code: int | None = None
+        self.close_reason: str = ""
+
+    @classmethod
+    async def open(
+        cls,
+        url: str,
+        headers: Mapping[str, str] | None = None,
+        *,
+        open_timeout: float = 10.0,
+        ping_interval: float | None = 20.0,
+        ping_timeout: float | None = 20.0,
+        observer: FrameObserver | None = None,
+    ) -> RealtimeSocket:
+        """Connect to ``url`` with ``headers`` (auth). Raises AuthError, ConnectionLost or ConfigError."""
+        scheme = urlsplit(url).scheme
+        if scheme not in ("ws", "wss"):
+            raise ConfigError(
+                "The endpoint address must start with ws:// or wss://.", detail=f"bad scheme in {url!r}"
+            )
+        log.info("= connecting to %s", redact(url))
+        try:
+            conn = await connect(
+                url,
+                additional_headers=dict(headers or {}),
+                open_timeout=open_timeout,
+                ping_interval=ping_interval,
+                ping_timeout=ping_timeout,
+                max_size=MAX_FRAME_BYTES,
+                # Loopback never goes through a proxy; elsewhere honour the system's proxy settings.
+                proxy=None if _is_loopback(url) else True,
+                user_agent_header="Parley",
+                logger=_ws_log,
+            )
+        except InvalidStatus as exc:
+            status = exc.response.status_code
+            detail = f"HTTP {status} at the WebSocket upgrade to {redact(url)}"
+            log.error("! %s", detail)
+            if status in (401, 403):
+                raise AuthError(
+                    "The server refused the API key. Check the key in Settings.",
+                    code=str(status), detail=detail,
+                ) from None
+            raise ConnectionLost(
+                f"The server answered HTTP {status} instead of opening a conversation.",
+                code=str(status), detail=detail, fatal=status in (400, 404),
+            ) from None
+        except InvalidURI as exc:
+            raise ConfigError("The endpoint address is not a valid URL.", detail=str(exc)) from None
+        except (OSError, socket.gaierror, ssl.SSLError, InvalidHandshake, asyncio.TimeoutError) as exc:
+            reason = _network_reason(exc)
+            log.error("! connect to %s failed: %r", redact(url), exc)
+            raise ConnectionLost(reason, detail=redact(repr(exc))) from None
+        log.info("= connected to %s", redact(url))
+        return cls(conn, url, observer)
+
+    async def send(self, text: str) -> None:
+        """Send one text frame. Raises ConnectionLost if the connection is gone."""
+        if log.isEnabledFor(10):
+            log.debug("> %s", summarize_frame(text))
+        if self._observer is not None:
+            self._observer("sent", text)
+        try:
+            await self._conn.send(text)
+        except ConnectionClosed as exc:
+            self._record_close(exc)
+            raise ConnectionLost(
+                "The connection to the server was lost.", close_code=self.close_code,
+                detail=f"send failed: close {self.close_code} {self.close_reason!r}",
+            ) from None
+
+    async def recv(self) -> str | None:
+        """The next text frame, or ``None`` once the connection has closed (see ``close_code``)."""
+        while True:
+            try:
+                message = await self._conn.recv()
+            except ConnectionClosed as exc:
+                self._record_close(exc)
+                log.info("= closed %s %s", self.close_code, self.close_reason)
+                return None
+            if isinstance(message, bytes):
+                # The Realtime protocol only uses text frames; a binary one is a server bug. Say so, go on.
+                log.warning("! ignoring a %d-byte binary frame", len(message))
+                continue
+            if log.isEnabledFor(10):
+                log.debug("< %s", summarize_frame(message))
+            if self._observer is not None:
+                self._observer("received", message)
+            return message
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        """Close politely and wait (bounded by websockets' close timeout) for the server's close."""
+        await self._conn.close(code, reason)
+        if self.close_code is None:
+            self.close_code, self.close_reason = code, reason
+
+    @property
+    def is_open(self) -> bool:
+        return self.close_code is None and self._conn.state.name == "OPEN"
+
+    def _record_close(self, exc: ConnectionClosed) -> None:
+        if self.close_code is not None:
+            return
+        if exc.rcvd is not None:
+            self.close_code, self.close_reason = exc.rcvd.code, exc.rcvd.reason
+        else:  # no close frame: the TCP connection died
+            self.close_code, self.close_reason = 1006, "connection lost without a close frame"
+
+
+def _network_reason(exc: BaseException) -> str:
+    if isinstance(exc, socket.gaierror):
+        return "The server's name could not be resolved. Check your network connection."
+    if isinstance(exc, ConnectionRefusedError):
+        return "The server refused the connection. Is it running, and is the address right?"
+    if isinstance(exc, ssl.SSLError):
+        return "A secure connection could not be established with the server."
+    if isinstance(exc, asyncio.TimeoutError | TimeoutError):
+        return "The server did not answer in time. Check your network connection."
+    return "Could not connect to the server. Check your network connection."
