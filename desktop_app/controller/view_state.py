@@ -1,0 +1,80 @@
+"""The one immutable snapshot the UI renders. Attributes flow down; intents flow up as method calls.
+
+The controller replaces the snapshot (``dataclasses.replace``) on every change and publishes it; a
+widget never holds on to a piece of controller state, so what is drawn is always one consistent moment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from desktop_app.controller.states import Conn, Mic, Turn
+
+
+@dataclass(frozen=True, slots=True)
+class TranscriptEntry:
+    """One line of the conversation as shown: a user or assistant message, or a tool call.
+
+    ``final`` is False while words are still arriving (interim). For a truncated assistant answer,
+    ``heard`` is the part the user actually heard and ``text`` the whole generated transcript.
+    """
+
+    item_id: str
+    role: str  # "user" | "assistant" | "tool"
+    text: str = ""
+    final: bool = False
+    truncated: bool = False
+    heard: str | None = None
+    tool_name: str | None = None
+    tool_status: str | None = None  # "running" | "done" | "error"
+    echo: bool = False  # flagged as the assistant's own words picked up by the mic
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A message for the banner: one sentence, what kind, and the action offered with it."""
+
+    sentence: str
+    level: str = "error"  # "error" | "warning" | "info"
+    action: str | None = None  # "retry" | "settings" | "demo" | None
+
+
+@dataclass(frozen=True, slots=True)
+class VadView:
+    """Turn-detection values as the sliders show them."""
+
+    type: str = "server_vad"  # "server_vad" | "semantic_vad" | "off"
+    threshold: float = 0.5
+    prefix_padding_ms: int = 300
+    silence_duration_ms: int = 500
+    idle_timeout_ms: int | None = None
+    eagerness: str = "auto"
+    create_response: bool = True
+    interrupt_response: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class ViewState:
+    """Everything the window shows, at one moment."""
+
+    connection: Conn = Conn.DISCONNECTED
+    connection_detail: str = ""
+    reconnect_attempt: int = 0
+    reconnect_limit: int = 5
+    endpoint_label: str = ""
+    turn: Turn = Turn.IDLE
+    mic: Mic = Mic.HANDS_FREE
+    mic_level_dbfs: float = -120.0
+    output_level_dbfs: float = -120.0
+    user_speaking: bool = False
+    assistant_speaking: bool = False
+    transcript: tuple[TranscriptEntry, ...] = ()
+    notice: Notice | None = None
+    model: str = ""
+    voice: str = ""
+    voice_locked: bool = False
+    instructions: str = ""
+    vad: VadView = field(default_factory=VadView)
+    session_expires_at: float | None = None
+    total_tokens: int = 0
+    cost_usd: float = 0.0
