@@ -32,6 +32,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="close the window after this many seconds (smoke tests, screenshots)",
     )
+    parser.add_argument(
+        "--self-check",
+        action="store_true",
+        help="print versions, Qt platform, audio devices, keyring backend and a local-server "
+        "round-trip, then exit (0 when all is well)",
+    )
     return parser
 
 
@@ -42,6 +48,23 @@ def run_gui(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def setup_file_logging(level: str) -> None:
+    """Console logging at ``level`` plus the rotating DEBUG log file in the platform's log directory.
+
+    A log directory that cannot be created (read-only home, odd sandbox) costs the file, not the run.
+    """
+    from desktop_app import paths
+    from desktop_app.log import get_logger, setup_logging
+
+    try:
+        log_file = paths.log_file()
+        paths.ensure_dir(log_file.parent)
+        setup_logging(level, log_file=log_file)
+    except OSError as exc:
+        setup_logging(level)
+        get_logger("app").warning("! no log file: %s", exc)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``parley`` and ``python -m desktop_app``; returns the process exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -50,9 +73,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return serve_main(argv[1:])
     args = build_parser().parse_args(argv)
-    from desktop_app.log import setup_logging
+    setup_file_logging(args.log_level)
+    if args.self_check:
+        from desktop_app.selfcheck import run as self_check
 
-    setup_logging(args.log_level)
+        return self_check(args)
     return run_gui(args)
 
 
