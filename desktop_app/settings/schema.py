@@ -1,0 +1,292 @@
+"""Every setting, declared once: key, type, default, bounds or choices, description.
+
+:class:`Settings` is the typed, frozen snapshot readers get; each of its fields carries its
+:class:`Setting` spec in the field metadata, so the attribute, the stored key, the default and the
+bounds cannot drift apart. :data:`SCHEMA` lists the specs in declaration order (the settings dialog
+can build itself from it). Constructing a :class:`Settings` validates every value, so a snapshot that
+exists is valid.
+
+Stored form: every value is text in the INI file (``str``/``int``/``float`` as written, ``bool`` as
+``true``/``false``, ``None`` as ``off``, ``bytes`` as base64, tuples as JSON), so a hand-edited file
+reads back the same and nothing Python-specific (pickles) ever reaches the file.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from desktop_app.realtime.models import DEFAULT_MODEL, KNOWN_MODELS, is_known_model
+from desktop_app.settings.profiles import DEFAULT_PROFILES, Profile, profile_from_dict
+
+#: The layout version this code writes. Bump it together with a new step in ``migrations.py``.
+SCHEMA_VERSION = 2
+
+VOICES = ("alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar")
+TRANSCRIPTION_MODELS = (
+    "off",
+    "whisper-1",
+    "gpt-4o-transcribe",
+    "gpt-4o-mini-transcribe",
+    "gpt-4o-mini-transcribe-2025-12-15",
+    "gpt-transcribe",
+    "gpt-live-transcribe",
+    "gpt-realtime-whisper",
+)
+OFF = "off"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Setting:
+    """One setting's declaration. ``validate`` normalises a Python value or raises ``ValueError``."""
+
+    name: str = ""  # filled in from the Settings field name
+    key: str
+    type: type
+    default: Any
+    description: str
+    choices: tuple[Any, ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None
+    nullable: bool = False  # None is allowed and means "off"
+    item: Callable[[Any], Any] | None = None  # tuples: builds/validates one element
+    check: Callable[[Any], None] | None = None  # extra rule on the whole value
+    user_editable: bool = True
+
+    def validate(self, value: Any) -> Any:
+        """``value`` if it is valid for this setting (tuples normalised), else ``ValueError``."""
+        if value is None and self.nullable:
+            return None
+        if self.type is float and type(value) is int:
+            value = float(value)
+        if self.type is tuple and isinstance(value, list):
+            value = tuple(value)
+        if type(value) is not self.type:
+            raise ValueError(f"expected {self.type.__name__}, got {type(value).__name__} {_short(value)}")
+        if self.type is tuple and self.item is not None:
+            value = tuple(self.item(element) for element in value)
+        if self.choices and value not in self.choices:
+            raise ValueError(f"{_short(value)} is not one of {', '.join(map(str, self.choices))}")
+        if self.minimum is not None and value < self.minimum:
+            raise ValueError(f"{value} is below the minimum {self.minimum:g}")
+        if self.maximum is not None and value > self.maximum:
+            raise ValueError(f"{value} is above the maximum {self.maximum:g}")
+        if self.check is not None:
+            self.check(value)
+        return value
+
+    def encode(self, value: Any) -> str:
+        """The text stored in the INI file for a valid ``value``."""
+        if value is None:
+            return OFF
+        if self.type is bool:
+            return "true" if value else "false"
+        if self.type is bytes:
+            return base64.b64encode(value).decode("ascii")
+        if self.type is tuple:
+            plain = [v.to_dict() if isinstance(v, Profile) else v for v in value]
+            return json.dumps(plain, ensure_ascii=False, separators=(",", ":"))
+        return value if self.type is str else repr(value)
+
+    def decode(self, raw: Any) -> Any:
+        """The valid value stored as ``raw`` (what QSettings returned), else ``ValueError``."""
+        if isinstance(raw, list) and self.type is not tuple:
+            raw = ", ".join(map(str, raw))  # an unquoted comma in a hand-edited INI value
+        if not isinstance(raw, str):
+            raise ValueError(f"unreadable stored value {_short(raw)}")
+        text = raw.strip() if self.type is not str else raw
+        if self.nullable and text == OFF:
+            return None
+        if self.type is bool:
+            if text.lower() not in ("true", "false"):
+                raise ValueError(f"{_short(raw)} is not true or false")
+            value: Any = text.lower() == "true"
+        elif self.type is int:
+            value = int(text)
+        elif self.type is float:
+            value = float(text)
+            if value != value or value in (float("inf"), float("-inf")):
+                raise ValueError(f"{_short(raw)} is not a finite number")
+        elif self.type is bytes:
+            try:
+                value = base64.b64decode(text, validate=True)
+            except binascii.Error:
+                raise ValueError(f"{_short(raw)} is not base64") from None
+        elif self.type is tuple:
+            value = json.loads(text)
+            if not isinstance(value, list):
+                raise ValueError(f"{_short(raw)} is not a JSON list")
+        else:
+            value = text
+        return self.validate(value)
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _str_item(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"expected a string item, got {_short(value)}")
+    return value
+
+
+def _profile_item(value: Any) -> Profile:
+    return value if isinstance(value, Profile) else profile_from_dict(value)
+
+
+def _check_profiles(profiles: tuple[Profile, ...]) -> None:
+    if not profiles:
+        raise ValueError("at least one profile is needed")
+    names = [p.name for p in profiles]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ValueError(f"profile names must be unique (repeated: {', '.join(duplicates)})")
+
+
+def _check_model(model: str) -> None:
+    if not is_known_model(model):
+        raise ValueError(f"{model!r} is not a known Realtime model")
+
+
+def _check_nonempty(text: str) -> None:
+    if not text.strip():
+        raise ValueError("must not be empty")
+
+
+def _check_max_length(limit: int) -> Callable[[str], None]:
+    def check(text: str) -> None:
+        if len(text) > limit:
+            raise ValueError(f"is {len(text)} characters long, the limit is {limit}")
+
+    return check
+
+
+def setting(**spec: Any) -> Any:
+    """A :class:`Settings` field carrying its :class:`Setting` declaration."""
+    decl = Setting(**spec)
+    return field(default=decl.default, metadata={"setting": decl})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Settings:
+    """A validated snapshot of every setting. Get one from the store; change it with ``update()``."""
+
+    schema_version: int = setting(
+        key="schema_version", type=int, default=SCHEMA_VERSION, minimum=1, maximum=SCHEMA_VERSION,
+        user_editable=False, description="Layout version of the settings file (see migrations.py).")
+    # Session (what goes into session.update).
+    model: str = setting(
+        key="session/model", type=str, default=DEFAULT_MODEL, check=_check_model,
+        description="Realtime model (dated snapshots of a known model are accepted).")
+    voice: str = setting(
+        key="session/voice", type=str, default="marin", choices=VOICES,
+        description="Assistant voice; fixed once the assistant has spoken in a session.")
+    instructions: str = setting(
+        key="session/instructions", type=str, check=_check_max_length(20_000),
+        default="You are a helpful, friendly voice assistant. Keep answers short and conversational.",
+        description="System instructions sent with the session; empty clears them.")
+    output_modalities: tuple = setting(
+        key="session/output_modalities", type=tuple, default=("audio",), item=_str_item,
+        choices=(("audio",), ("text",)),
+        description="Answer with audio (which includes a transcript) or with text only.")
+    input_transcription_model: str = setting(
+        key="session/input_transcription_model", type=str, default="gpt-4o-mini-transcribe",
+        choices=TRANSCRIPTION_MODELS, description="Model that transcribes what you say, or off.")
+    input_audio_format: str = setting(
+        key="session/input_audio_format", type=str, default="audio/pcm",
+        choices=("audio/pcm", "audio/pcmu", "audio/pcma"),
+        description="Microphone audio encoding on the wire (PCM 24 kHz, or G.711 µ-law/A-law).")
+    # Turns and voice activity detection (audio.input.turn_detection).
+    turn_mode: str = setting(
+        key="input/turn_mode", type=str, default="hands_free", choices=("hands_free", "push_to_talk"),
+        description="Talk freely (the server detects turns) or hold a key while speaking.")
+    ptt_key: str = setting(
+        key="input/ptt_key", type=str, default="Space", check=_check_nonempty,
+        description="Push-to-talk key, as a Qt key sequence name.")
+    vad_type: str = setting(
+        key="turn_detection/type", type=str, default="server_vad",
+        choices=("server_vad", "semantic_vad", OFF),
+        description="How the server detects the end of your turn; off means you commit turns yourself.")
+    vad_threshold: float = setting(
+        key="turn_detection/threshold", type=float, default=0.5, minimum=0.0, maximum=1.0,
+        description="server_vad: speech probability needed to start a turn (higher in noisy rooms).")
+    vad_prefix_padding_ms: int = setting(
+        key="turn_detection/prefix_padding_ms", type=int, default=300, minimum=0, maximum=1000,
+        description="server_vad: audio kept from before speech was detected.")
+    vad_silence_duration_ms: int = setting(
+        key="turn_detection/silence_duration_ms", type=int, default=500, minimum=100, maximum=2000,
+        description="server_vad: silence that ends your turn.")
+    vad_idle_timeout_ms: int | None = setting(
+        key="turn_detection/idle_timeout_ms", type=int, default=None, nullable=True,
+        minimum=5000, maximum=30000,
+        description="server_vad: prompt a reply after this much silence following an answer, or off.")
+    vad_eagerness: str = setting(
+        key="turn_detection/eagerness", type=str, default="auto",
+        choices=("low", "medium", "high", "auto"),
+        description="semantic_vad: how quickly the model takes its turn (low waits up to 8 s).")
+    vad_create_response: bool = setting(
+        key="turn_detection/create_response", type=bool, default=True,
+        description="Answer automatically when your turn ends.")
+    vad_interrupt_response: bool = setting(
+        key="turn_detection/interrupt_response", type=bool, default=True,
+        description="Speaking over the assistant interrupts it.")
+    # Audio devices, by stable name ('' = the system default).
+    input_device: str = setting(
+        key="audio/input_device", type=str, default="",
+        description="Microphone by device name; empty follows the system default.")
+    output_device: str = setting(
+        key="audio/output_device", type=str, default="",
+        description="Speaker by device name; empty follows the system default.")
+    audio_mode: str = setting(
+        key="audio/mode", type=str, default="speakers", choices=("speakers", "headset", "ducking"),
+        description="speakers: echo cancellation on; headset: off; ducking: lower playback while you talk.")
+    # Window and connection.
+    window_geometry: bytes = setting(
+        key="window/geometry", type=bytes, default=b"",
+        description="Main window geometry as saved by Qt (restoreGeometry).")
+    profiles: tuple = setting(
+        key="connection/profiles", type=tuple, default=DEFAULT_PROFILES, item=_profile_item,
+        check=_check_profiles, description="Endpoint profiles (no keys: those live in the keyring).")
+    active_profile: str = setting(
+        key="connection/active_profile", type=str, default=DEFAULT_PROFILES[0].name,
+        check=_check_nonempty, description="Name of the profile used to connect.")
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            decl: Setting = f.metadata["setting"]
+            try:
+                object.__setattr__(self, f.name, decl.validate(getattr(self, f.name)))
+            except ValueError as exc:
+                raise ValueError(f"{f.name}: {exc}") from None
+        if self.active_profile not in {p.name for p in self.profiles}:
+            raise ValueError(f"active_profile: no profile is named {self.active_profile!r}")
+
+    def profile(self, name: str | None = None) -> Profile:
+        """The profile called ``name`` (default: the active one)."""
+        wanted = self.active_profile if name is None else name
+        for candidate in self.profiles:
+            if candidate.name == wanted:
+                return candidate
+        raise KeyError(wanted)
+
+
+def _declarations() -> tuple[Setting, ...]:
+    found = []
+    for f in dataclasses.fields(Settings):
+        decl = dataclasses.replace(f.metadata["setting"], name=f.name)
+        found.append(decl)
+    return tuple(found)
+
+
+#: Every setting in declaration order.
+SCHEMA: tuple[Setting, ...] = _declarations()
+BY_NAME: dict[str, Setting] = {s.name: s for s in SCHEMA}
+BY_KEY: dict[str, Setting] = {s.key: s for s in SCHEMA}
+MODEL_CHOICES: tuple[str, ...] = tuple(m.id for m in KNOWN_MODELS)
