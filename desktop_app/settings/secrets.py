@@ -1,0 +1,190 @@
+"""API keys: in the OS keyring, from the environment, or held in memory for this session only.
+
+Where a profile's key comes from, first match wins:
+
+1. a **session-only** key the user typed this session (:meth:`KeyStore.set_session_key`) — never
+   written anywhere;
+2. the environment: ``OPENAI_API_KEY`` (OpenAI and OpenAI-minted ephemeral profiles) or
+   ``AZURE_OPENAI_API_KEY`` (Azure) — overrides the stored key for this process;
+3. the OS keyring (``keyring``), service ``parley``, user name = profile name.
+
+A keyring backend counts as usable only if it keeps secrets safe: the ``fail``/``null`` backends are
+not usable, and neither are ``keyrings.alt``'s plaintext-file backends, which ``keyring`` picks
+*silently* when they are installed. Parley never stores a key in a plain file behind the user's
+back: :meth:`KeyStore.set_key` raises :class:`CredentialError` with one sentence, and the UI offers a
+session-only key instead. Tests opt in to a file backend with ``allow_insecure=True``.
+
+Every key read or set goes through :func:`desktop_app.log.register_secret`, so it is redacted from
+every log line. Keys never appear in exception text or ``repr``: :func:`mask_key` shows ``sk-…wxyz``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import NamedTuple
+
+import keyring
+import keyring.backend
+import keyring.errors
+
+from desktop_app.errors import CredentialError
+from desktop_app.log import get_logger, redact, register_secret
+from desktop_app.settings.profiles import Profile, mask_key
+
+__all__ = ["SERVICE", "BackendStatus", "KeyStore", "mask_key"]
+
+log = get_logger("settings")
+
+SERVICE = "parley"
+
+
+class BackendStatus(NamedTuple):
+    """Whether keys can be stored safely, the backend's name, and one sentence for the user."""
+
+    usable: bool
+    name: str
+    sentence: str
+
+
+def _backend_name(backend: keyring.backend.KeyringBackend) -> str:
+    cls = type(backend)
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _unsafe_reason(backend: keyring.backend.KeyringBackend) -> str | None:
+    """Why ``backend`` cannot keep a key safe, or ``None`` if it can."""
+    module = type(backend).__module__
+    if module in ("keyring.backends.fail", "keyring.backends.null"):
+        return "no secure keyring is available"
+    if module.startswith("keyrings.alt"):
+        return "the only keyring available stores keys in a plain file"
+    children = getattr(backend, "backends", None)
+    if module == "keyring.backends.chainer":
+        # The chainer writes to the first child that accepts; any unsafe child could be that one.
+        reasons = [_unsafe_reason(child) for child in children or ()]
+        if not children:
+            return "no secure keyring is available"
+        return next((r for r in reasons if r), None)
+    return None
+
+
+def _clean_key(key: str) -> str:
+    key = key.strip() if isinstance(key, str) else ""
+    if not key or any(ch.isspace() for ch in key):
+        raise CredentialError(
+            "That does not look like an API key: paste it again without spaces or line breaks.",
+            detail="rejected an empty key or one containing whitespace",
+        )
+    return key
+
+
+class KeyStore:
+    """Reads and writes profile keys (see the module docstring for the order of sources)."""
+
+    def __init__(
+        self,
+        backend: keyring.backend.KeyringBackend | None = None,
+        *,
+        environ: Mapping[str, str] | None = None,
+        allow_insecure: bool = False,
+    ) -> None:
+        self._backend = backend if backend is not None else keyring.get_keyring()
+        self._environ = os.environ if environ is None else environ
+        self._allow_insecure = allow_insecure
+        self._session: dict[str, str] = {}
+
+    def __repr__(self) -> str:
+        session = {name: mask_key(key) for name, key in self._session.items()}
+        return f"KeyStore(backend={_backend_name(self._backend)!r}, session_keys={session!r})"
+
+    def backend_status(self) -> BackendStatus:
+        """``(usable, name, sentence)`` for the settings dialog and the start-up log."""
+        name = _backend_name(self._backend)
+        reason = _unsafe_reason(self._backend)
+        if reason is None:
+            return BackendStatus(True, name, f"API keys are stored in the system keyring ({name}).")
+        if self._allow_insecure:
+            return BackendStatus(True, name, f"API keys are stored in an insecure test keyring ({name}).")
+        return BackendStatus(
+            False,
+            name,
+            f"API keys cannot be saved because {reason} ({name}); enter the key for this session "
+            "only, or install and unlock a system keyring (GNOME Keyring, KWallet).",
+        )
+
+    def source(self, profile: Profile) -> str | None:
+        """Where :meth:`get_key` would find this profile's key: session, environment, keyring, or None."""
+        if profile.name in self._session:
+            return "session"
+        if profile.key_env_var and self._environ.get(profile.key_env_var, "").strip():
+            return "environment"
+        if self.backend_status().usable and self._read_keyring(profile) is not None:
+            return "keyring"
+        return None
+
+    def get_key(self, profile: Profile) -> str | None:
+        """The key for ``profile``, or ``None`` if there is none anywhere."""
+        key = self._session.get(profile.name)
+        if key is None and profile.key_env_var:
+            key = self._environ.get(profile.key_env_var, "").strip() or None
+        if key is None and self.backend_status().usable:
+            key = self._read_keyring(profile)
+        register_secret(key)
+        return key
+
+    def set_key(self, profile: Profile, key: str) -> None:
+        """Store ``key`` for ``profile`` in the keyring; :class:`CredentialError` if that is not safe."""
+        key = _clean_key(key)
+        register_secret(key)
+        status = self.backend_status()
+        if not status.usable:
+            log.warning("! settings: key for %r not saved: %s", profile.name, status.name)
+            raise CredentialError(status.sentence, detail=f"unsafe keyring backend {status.name}")
+        try:
+            self._backend.set_password(SERVICE, profile.name, key)
+        except keyring.errors.KeyringError as exc:
+            raise self._keyring_error("saved to", profile, exc) from None
+        self._session.pop(profile.name, None)  # the stored key is now the one to use
+        log.info("= settings: key for profile %r stored in %s (%s)", profile.name, status.name, mask_key(key))
+
+    def set_session_key(self, profile: Profile, key: str | None) -> None:
+        """Hold ``key`` in memory for this process only (``None`` forgets it). Never written anywhere."""
+        if key is None:
+            self._session.pop(profile.name, None)
+            return
+        key = _clean_key(key)
+        register_secret(key)
+        self._session[profile.name] = key
+        log.info("= settings: session-only key for profile %r (%s)", profile.name, mask_key(key))
+
+    def delete_key(self, profile: Profile) -> None:
+        """Forget the stored and the session key of ``profile`` (a missing key is not an error)."""
+        self._session.pop(profile.name, None)
+        if not self.backend_status().usable:
+            return
+        try:
+            self._backend.delete_password(SERVICE, profile.name)
+        except keyring.errors.PasswordDeleteError:
+            pass  # nothing stored: already the wanted state
+        except keyring.errors.KeyringError as exc:
+            raise self._keyring_error("removed from", profile, exc) from None
+        log.info("= settings: key for profile %r deleted", profile.name)
+
+    def _read_keyring(self, profile: Profile) -> str | None:
+        try:
+            key = self._backend.get_password(SERVICE, profile.name)
+        except keyring.errors.KeyringError as exc:
+            raise self._keyring_error("read from", profile, exc) from None
+        register_secret(key)
+        return key or None
+
+    def _keyring_error(self, verb: str, profile: Profile, exc: Exception) -> CredentialError:
+        # Backend messages do not carry the secret, but redact anyway: they may echo arguments.
+        detail = redact(f"{type(exc).__name__}: {exc}")
+        log.error("! settings: keyring failed for profile %r: %s", profile.name, detail)
+        return CredentialError(
+            f"The API key for '{profile.name}' could not be {verb} the system keyring; unlock the "
+            "keyring and try again, or enter the key for this session only.",
+            detail=detail,
+        )
