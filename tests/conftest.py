@@ -12,12 +12,16 @@ from __future__ import annotations
 import asyncio
 import inspect
 import os
+import tempfile
 
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-# Keep Qt from reading or writing the developer's real settings.
-os.environ.setdefault("XDG_CONFIG_HOME", os.path.join(os.path.dirname(__file__), ".."))
+# Nothing a test runs may read or write the developer's real settings, logs or keyring: Qt, PulseAudio
+# clients and Parley's own paths (desktop_app.paths honours PARLEY_HOME) all go to a private folder.
+_TEST_HOME = tempfile.mkdtemp(prefix="parley-test-home-")
+os.environ["XDG_CONFIG_HOME"] = os.path.join(_TEST_HOME, "config")
+os.environ["PARLEY_HOME"] = os.path.join(_TEST_HOME, "parley")
 
 pytest_plugins = ["tests.plugins.pipewire"]
 
