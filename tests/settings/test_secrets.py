@@ -116,3 +116,17 @@ def test_secret_service_round_trip(secret_service):
     assert secret_service.get_password(SERVICE, "Azure") == AZURE_KEY
     store.delete_key(AZURE)
     assert store.get_key(AZURE) is None
+
+
+def test_keys_never_reach_the_settings_file(file_keyring, tmp_path):
+    from desktop_app.settings.store import SettingsStore
+
+    settings = SettingsStore(tmp_path / "settings.ini")
+    keys = KeyStore(file_keyring, environ={}, allow_insecure=True)
+    settings.update(profiles=(OPENAI, AZURE), active_profile="Azure")
+    keys.set_key(OPENAI, KEY)
+    keys.set_key(AZURE, AZURE_KEY)
+    keys.set_session_key(OPENAI, "sk-session-77778888999")
+    stored = (tmp_path / "settings.ini").read_text()
+    assert "contoso" in stored
+    assert KEY not in stored and AZURE_KEY not in stored and "sk-session" not in stored
