@@ -27,12 +27,13 @@ from typing import NamedTuple
 import keyring
 import keyring.backend
 import keyring.errors
+from keyring.backends.chainer import ChainerBackend
 
 from desktop_app.errors import CredentialError
 from desktop_app.log import get_logger, redact, register_secret
 from desktop_app.settings.profiles import Profile, mask_key
 
-__all__ = ["SERVICE", "BackendStatus", "KeyStore", "mask_key"]
+__all__ = ["SERVICE", "BackendStatus", "KeyStore", "keyring_status", "mask_key", "resolve_backend"]
 
 log = get_logger("settings")
 
@@ -58,15 +59,50 @@ def _unsafe_reason(backend: keyring.backend.KeyringBackend) -> str | None:
     if module in ("keyring.backends.fail", "keyring.backends.null"):
         return "no secure keyring is available"
     if module.startswith("keyrings.alt"):
+        # Plaintext files; the "encrypted" file backend asks for its password on a terminal.
         return "the only keyring available stores keys in a plain file"
-    children = getattr(backend, "backends", None)
-    if module == "keyring.backends.chainer":
-        # The chainer writes to the first child that accepts; any unsafe child could be that one.
-        reasons = [_unsafe_reason(child) for child in children or ()]
-        if not children:
-            return "no secure keyring is available"
-        return next((r for r in reasons if r), None)
     return None
+
+
+def resolve_backend(
+    backend: keyring.backend.KeyringBackend,
+) -> tuple[keyring.backend.KeyringBackend | None, str | None]:
+    """``(the backend keys go to, None)``, or ``(None, why none is safe)``.
+
+    ``keyring``'s chainer (chosen whenever several backends exist, e.g. Secret Service *and*
+    keyrings.alt on a developer's desktop) reads from every member and writes to the first that
+    accepts. Parley talks to its highest-priority safe member directly instead, so no read or write
+    ever touches a plaintext member.
+    """
+    if isinstance(backend, ChainerBackend):
+        members = list(getattr(backend, "backends", ()))  # sorted by priority, highest first
+        for member in members:
+            if _unsafe_reason(member) is None:
+                return member, None
+        reasons = [_unsafe_reason(member) for member in members]
+        return None, next((r for r in reasons if r and "plain file" in r), "no secure keyring is available")
+    reason = _unsafe_reason(backend)
+    return (None, reason) if reason else (backend, None)
+
+
+def keyring_status(
+    backend: keyring.backend.KeyringBackend | None = None, *, allow_insecure: bool = False
+) -> BackendStatus:
+    """``(usable, name, sentence)`` for ``backend`` (default: what ``keyring`` would use)."""
+    backend = backend if backend is not None else keyring.get_keyring()
+    chosen, reason = resolve_backend(backend)
+    if chosen is not None:
+        name = _backend_name(chosen)
+        return BackendStatus(True, name, f"API keys are stored in the system keyring ({name}).")
+    name = _backend_name(backend)
+    if allow_insecure:
+        return BackendStatus(True, name, f"API keys are stored in an insecure test keyring ({name}).")
+    return BackendStatus(
+        False,
+        name,
+        f"API keys cannot be saved because {reason} ({name}); enter the key for this session "
+        "only, or install and unlock a system keyring (GNOME Keyring, KWallet).",
+    )
 
 
 def _clean_key(key: str) -> str:
@@ -89,29 +125,20 @@ class KeyStore:
         environ: Mapping[str, str] | None = None,
         allow_insecure: bool = False,
     ) -> None:
-        self._backend = backend if backend is not None else keyring.get_keyring()
+        requested = backend if backend is not None else keyring.get_keyring()
+        self._status = keyring_status(requested, allow_insecure=allow_insecure)
+        chosen, _ = resolve_backend(requested)
+        self._backend = chosen if chosen is not None else requested
         self._environ = os.environ if environ is None else environ
-        self._allow_insecure = allow_insecure
         self._session: dict[str, str] = {}
 
     def __repr__(self) -> str:
         session = {name: mask_key(key) for name, key in self._session.items()}
-        return f"KeyStore(backend={_backend_name(self._backend)!r}, session_keys={session!r})"
+        return f"KeyStore(backend={self._status.name!r}, session_keys={session!r})"
 
     def backend_status(self) -> BackendStatus:
         """``(usable, name, sentence)`` for the settings dialog and the start-up log."""
-        name = _backend_name(self._backend)
-        reason = _unsafe_reason(self._backend)
-        if reason is None:
-            return BackendStatus(True, name, f"API keys are stored in the system keyring ({name}).")
-        if self._allow_insecure:
-            return BackendStatus(True, name, f"API keys are stored in an insecure test keyring ({name}).")
-        return BackendStatus(
-            False,
-            name,
-            f"API keys cannot be saved because {reason} ({name}); enter the key for this session "
-            "only, or install and unlock a system keyring (GNOME Keyring, KWallet).",
-        )
+        return self._status
 
     def source(self, profile: Profile) -> str | None:
         """Where :meth:`get_key` would find this profile's key: session, environment, keyring, or None."""

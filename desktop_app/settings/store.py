@@ -27,8 +27,9 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QObject, QSettings, QStandardPaths, Signal
+from PySide6.QtCore import QObject, QSettings, Signal
 
+from desktop_app import paths
 from desktop_app.errors import ConfigError
 from desktop_app.log import get_logger
 from desktop_app.settings.migrations import migrate
@@ -40,11 +41,9 @@ FILE_NAME = "settings.ini"
 
 
 def default_settings_path() -> Path:
-    """``<AppConfigLocation>/settings.ini`` (``~/.config/parley/`` on Linux)."""
-    location = Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppConfigLocation))
-    if not QCoreApplication.applicationName():  # no app name yet: Qt would answer plain ~/.config
-        location = location / "parley"
-    return location / FILE_NAME
+    """``settings.ini`` in Parley's config directory (``desktop_app.paths``: ``~/.config/Parley`` on
+    Linux, Qt's generic config location plus the app's folder; ``PARLEY_HOME`` moves it)."""
+    return paths.config_dir() / FILE_NAME
 
 
 class SettingsStore(QObject):
@@ -230,7 +229,7 @@ class SettingsStore(QObject):
 
     def _write(self, values: dict[str, Any], *, replace_all: bool = False) -> None:
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            paths.ensure_dir(self.path.parent)
         except OSError as exc:
             raise self._save_error(exc.strerror or str(exc)) from None
         qs = self._qsettings()

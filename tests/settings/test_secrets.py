@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 
 import pytest
+from keyring.backend import KeyringBackend
 from keyring.backends import fail
+from keyring.backends.chainer import ChainerBackend
 
 from desktop_app.errors import CredentialError
 from desktop_app.log import redact
 from desktop_app.settings.profiles import AzureProfile, CustomProfile, EphemeralProfile, OpenAIProfile
-from desktop_app.settings.secrets import SERVICE, KeyStore, mask_key
+from desktop_app.settings.secrets import SERVICE, KeyStore, keyring_status, mask_key
 
 KEY = "sk-proj-Zq81mVx03LrT7bNc4kHw"
 AZURE_KEY = "0123456789abcdef0123456789abcdef"
@@ -130,3 +132,43 @@ def test_keys_never_reach_the_settings_file(file_keyring, tmp_path):
     stored = (tmp_path / "settings.ini").read_text()
     assert "contoso" in stored
     assert KEY not in stored and AZURE_KEY not in stored and "sk-session" not in stored
+
+
+class MemoryKeyring(KeyringBackend):
+    """A stand-in for an OS keyring (third-party module, so it counts as secure)."""
+
+    priority = 1
+
+    def __init__(self):
+        self.data: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service, username):
+        return self.data.get((service, username))
+
+    def set_password(self, service, username, password):
+        self.data[(service, username)] = password
+
+    def delete_password(self, service, username):
+        self.data.pop((service, username))
+
+
+def chainer(*members):
+    class Chain(ChainerBackend):
+        backends = list(members)
+
+    return Chain()
+
+
+def test_a_chainer_is_bypassed_for_its_best_safe_member(file_keyring, tmp_path):
+    safe = MemoryKeyring()
+    store = KeyStore(chainer(safe, file_keyring), environ={})
+    usable, name, _ = store.backend_status()
+    assert usable and name.endswith("MemoryKeyring")
+    store.set_key(OPENAI, KEY)
+    assert safe.data == {(SERVICE, "OpenAI"): KEY} and not (tmp_path / "keyring_pass.cfg").exists()
+
+
+def test_a_chainer_of_only_plaintext_members_is_not_usable(file_keyring):
+    usable, _, sentence = keyring_status(chainer(file_keyring))
+    assert not usable and "plain file" in sentence
+    assert not keyring_status(chainer()).usable

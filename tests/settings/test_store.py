@@ -185,7 +185,7 @@ def test_garbage_file_is_moved_aside_and_readable_values_kept(path):
     assert SettingsStore(path).notices == []
 
 
-def test_default_path_is_under_the_app_config_location(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
-    path = default_settings_path()
-    assert path.name == "settings.ini" and str(path).startswith(str(tmp_path))
+def test_default_path_is_in_parleys_config_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("PARLEY_HOME", str(tmp_path))
+    assert default_settings_path() == tmp_path / "config" / "settings.ini"
+    assert SettingsStore().path == tmp_path / "config" / "settings.ini"
