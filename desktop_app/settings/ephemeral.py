@@ -34,7 +34,7 @@ from urllib.parse import urlsplit
 from desktop_app import __version__
 from desktop_app.errors import AuthError, ConfigError, ConnectionLost, RemoteError
 from desktop_app.log import get_logger, redact, register_secret
-from desktop_app.settings.profiles import mask_key
+from desktop_app.settings.profiles import EphemeralProfile, mask_key
 
 log = get_logger("settings")
 
@@ -90,6 +90,13 @@ class EphemeralKeyProvider:
         self._cached: tuple[str, float] | None = None
         self._lock = asyncio.Lock()
         self.mint_count = 0
+
+    @classmethod
+    def for_profile(
+        cls, profile: EphemeralProfile, long_key: str | None, session_config: Mapping[str, Any] | None
+    ) -> EphemeralKeyProvider:
+        """The provider an ephemeral profile describes (its token URL and secret lifetime)."""
+        return cls(profile.effective_mint_url, long_key, session_config, profile.ttl_s)
 
     def __repr__(self) -> str:
         secret = mask_key(self._cached[0]) if self._cached else None

@@ -109,6 +109,14 @@ class SettingsStore(QObject):
             self.changed.emit(new)
         return new
 
+    def reset(self, *names: str) -> Settings:
+        """Put the named settings (all user-editable ones if none are named) back to their defaults."""
+        chosen = names or tuple(d.name for d in SCHEMA if d.user_editable)
+        unknown = [n for n in chosen if n not in BY_NAME]
+        if unknown:
+            raise ConfigError(f"That setting cannot be reset: {unknown[0]} is not a setting.", fatal=False)
+        return self.update(**{n: BY_NAME[n].default for n in chosen})
+
     # -- loading ---------------------------------------------------------------------------------
 
     def _load(self) -> Settings:
@@ -196,7 +204,13 @@ class SettingsStore(QObject):
             values["active_profile"] = profiles[0].name
         if reset:
             self._notice(f"Some settings were invalid and were reset to their defaults: {', '.join(reset)}.")
-        return Settings(**values)
+        log.info("= settings: loaded %s (%d stored values)", self.path, len(values))
+        try:
+            return Settings(**values)
+        except ValueError as exc:  # a rule across settings that no single fallback fixed
+            log.error("! settings: stored values do not fit together (%s); using defaults", exc)
+            self._notice("Your settings did not fit together and were reset to their defaults.")
+            return Settings()
 
     @staticmethod
     def _salvage_items(decl: Setting, raw: Any) -> tuple | None:

@@ -209,3 +209,13 @@ def test_plain_http_is_refused_except_on_this_computer(url):
     with pytest.raises(ConfigError) as info:
         EphemeralKeyProvider(url, LONG_KEY, SESSION)
     assert "must start with https://" in info.value.user_message
+
+
+async def test_a_provider_built_from_an_ephemeral_profile_uses_its_url_and_lifetime(server, clock):
+    from desktop_app.settings.profiles import EphemeralProfile
+
+    profile = EphemeralProfile(name="Org", mint_url=server.url, ttl_s=120)
+    provider = EphemeralKeyProvider.for_profile(profile, None, SESSION)
+    assert (provider.mint_url, provider.ttl_s) == (server.url, 120)
+    openai = EphemeralKeyProvider.for_profile(EphemeralProfile(name="E"), LONG_KEY, SESSION)
+    assert openai.mint_url == "https://api.openai.com/v1/realtime/client_secrets"

@@ -189,3 +189,13 @@ def test_default_path_is_in_parleys_config_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("PARLEY_HOME", str(tmp_path))
     assert default_settings_path() == tmp_path / "config" / "settings.ini"
     assert SettingsStore().path == tmp_path / "config" / "settings.ini"
+
+
+def test_reset_puts_named_settings_or_all_back_to_defaults(path):
+    store = SettingsStore(path)
+    store.update(voice="ash", vad_threshold=0.9, audio_mode="headset")
+    assert store.reset("voice").voice == "marin" and store.settings.vad_threshold == 0.9
+    assert store.reset() == Settings()
+    assert SettingsStore(path).settings == Settings()
+    with pytest.raises(ConfigError):
+        store.reset("nonsense")
