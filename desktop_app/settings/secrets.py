@@ -21,8 +21,8 @@ every log line. Keys never appear in exception text or ``repr``: :func:`mask_key
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from typing import NamedTuple
+from collections.abc import Callable, Mapping
+from typing import NamedTuple, TypeVar
 
 import keyring
 import keyring.backend
@@ -38,6 +38,8 @@ __all__ = ["SERVICE", "BackendStatus", "KeyStore", "keyring_status", "mask_key",
 log = get_logger("settings")
 
 SERVICE = "parley"
+
+_T = TypeVar("_T")
 
 
 class BackendStatus(NamedTuple):
@@ -168,10 +170,7 @@ class KeyStore:
         if not status.usable:
             log.warning("! settings: key for %r not saved: %s", profile.name, status.name)
             raise CredentialError(status.sentence, detail=f"unsafe keyring backend {status.name}")
-        try:
-            self._backend.set_password(SERVICE, profile.name, key)
-        except keyring.errors.KeyringError as exc:
-            raise self._keyring_error("saved to", profile, exc) from None
+        self._backend_call("saved to", profile, lambda: self._backend.set_password(SERVICE, profile.name, key))
         self._session.pop(profile.name, None)  # the stored key is now the one to use
         log.info("= settings: key for profile %r stored in %s (%s)", profile.name, status.name, mask_key(key))
 
@@ -190,21 +189,29 @@ class KeyStore:
         self._session.pop(profile.name, None)
         if not self.backend_status().usable:
             return
-        try:
-            self._backend.delete_password(SERVICE, profile.name)
-        except keyring.errors.PasswordDeleteError:
-            pass  # nothing stored: already the wanted state
-        except keyring.errors.KeyringError as exc:
-            raise self._keyring_error("removed from", profile, exc) from None
+
+        def delete() -> None:
+            try:
+                self._backend.delete_password(SERVICE, profile.name)
+            except keyring.errors.PasswordDeleteError:
+                pass  # nothing stored: already the wanted state
+
+        self._backend_call("removed from", profile, delete)
         log.info("= settings: key for profile %r deleted", profile.name)
 
     def _read_keyring(self, profile: Profile) -> str | None:
-        try:
-            key = self._backend.get_password(SERVICE, profile.name)
-        except keyring.errors.KeyringError as exc:
-            raise self._keyring_error("read from", profile, exc) from None
+        key = self._backend_call("read from", profile, lambda: self._backend.get_password(SERVICE, profile.name))
         register_secret(key)
         return key or None
+
+    def _backend_call(self, verb: str, profile: Profile, call: Callable[[], _T]) -> _T:
+        try:
+            return call()
+        except keyring.errors.KeyringError as exc:
+            failure = self._keyring_error(verb, profile, exc)
+        # Raised outside the handler so the backend's exception, which may quote its arguments,
+        # is not chained onto ours (``from None`` would still keep it as ``__context__``).
+        raise failure
 
     def _keyring_error(self, verb: str, profile: Profile, exc: Exception) -> CredentialError:
         # Backend messages do not carry the secret, but redact anyway: they may echo arguments.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import traceback
 
 import pytest
 from keyring.backend import KeyringBackend
@@ -107,6 +108,8 @@ def test_keyring_failures_become_credential_errors_without_the_key():
         store.set_key(OPENAI, KEY)
     assert "could not be saved to the system keyring" in info.value.user_message
     assert KEY not in str(info.value) and KEY not in repr(info.value) and KEY not in info.value.user_message
+    assert info.value.__context__ is None  # the backend's error (it quoted the key) is not chained
+    assert KEY not in "".join(traceback.format_exception(info.value))
 
 
 def test_secret_service_round_trip(secret_service):
