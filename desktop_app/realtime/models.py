@@ -64,3 +64,27 @@ def model_info(model_id: str) -> ModelInfo | None:
 def is_known_model(model_id: str) -> bool:
     """True for a model id the local server and the settings accept."""
     return model_info(model_id) is not None
+
+
+KNOWN_TRANSCRIPTION_MODELS: tuple[str, ...] = (
+    "gpt-4o-mini-transcribe",
+    "gpt-4o-mini-transcribe-2025-12-15",
+    "gpt-4o-transcribe",
+    "gpt-transcribe",
+    "gpt-live-transcribe",
+    "gpt-realtime-whisper",
+    "whisper-1",
+)
+"""ASR models accepted for ``audio.input.transcription.model`` (the SDK enum, §2.6).
+
+``gpt-4o-transcribe-diarize`` is left out: whether it works inside a speech-to-speech session is an
+open question (realtime-protocol.md §8 item 10). Input transcription is billed at the ASR model's own
+rate, which is not in :data:`KNOWN_MODELS`' prices.
+"""
+
+DEFAULT_TRANSCRIPTION_MODEL: str = "gpt-4o-mini-transcribe"
+
+
+def is_known_transcription_model(model_id: str) -> bool:
+    """True for an ASR model id the session settings accept."""
+    return model_id in KNOWN_TRANSCRIPTION_MODELS

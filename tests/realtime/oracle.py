@@ -19,6 +19,7 @@ from typing import Annotated, Any, Union, get_args
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 __all__ = [
+    "UnknownFieldsError",
     "ValidationError",
     "client_event_types",
     "server_event_types",
@@ -48,13 +49,52 @@ def _adapters() -> tuple[TypeAdapter, TypeAdapter]:
     return _strict(RealtimeClientEvent), _strict(RealtimeServerEvent)
 
 
-def validate_client_event(event: dict[str, Any]) -> BaseModel:
-    """Validate one GA client event dict; returns the SDK model, raises ``ValidationError``."""
-    return _adapters()[0].validate_python(event)
+class UnknownFieldsError(ValueError):
+    """Fields the SDK models do not declare (``extra="allow"`` lets them through validation).
+
+    The real server answers those with ``unknown_parameter`` (§6.2 caveats), so a client event that
+    carries one is a bug even though pydantic accepts it.
+    """
+
+    def __init__(self, paths: list[str]) -> None:
+        self.paths = paths
+        super().__init__("unknown fields: " + ", ".join(paths))
+
+
+def unknown_fields(model: Any, path: str = "") -> list[str]:
+    """Dotted paths of every field in a validated SDK model that its class does not declare."""
+    found: list[str] = []
+    if isinstance(model, BaseModel):
+        for key in (model.model_extra or {}):
+            found.append(f"{path}{key}")
+        for name in type(model).model_fields:
+            found += unknown_fields(getattr(model, name), f"{path}{name}.")
+    elif isinstance(model, (list, tuple)):
+        for i, value in enumerate(model):
+            found += unknown_fields(value, f"{path.rstrip('.')}[{i}].")
+    return found
+
+
+def validate_client_event(event: dict[str, Any], *, allow_unknown_fields: bool = False) -> BaseModel:
+    """Validate one GA client event dict; returns the SDK model.
+
+    Raises ``ValidationError`` for a wrong shape and :class:`UnknownFieldsError` for a field the
+    SDK does not declare (the server would reject it) unless ``allow_unknown_fields``.
+    """
+    model = _adapters()[0].validate_python(event)
+    if not allow_unknown_fields:
+        extra = unknown_fields(model)
+        if extra:
+            raise UnknownFieldsError(extra)
+    return model
 
 
 def validate_server_event(event: dict[str, Any]) -> BaseModel:
-    """Validate one GA server event dict; returns the SDK model, raises ``ValidationError``."""
+    """Validate one GA server event dict; returns the SDK model, raises ``ValidationError``.
+
+    Unknown fields are allowed: the real server adds some (``obfuscation``) and clients must
+    ignore them (§3.1).
+    """
     return _adapters()[1].validate_python(event)
 
 
