@@ -21,24 +21,22 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from desktop_app.realtime.models import DEFAULT_MODEL, KNOWN_MODELS, is_known_model
+from desktop_app.realtime.models import (
+    DEFAULT_MODEL,
+    DEFAULT_TRANSCRIPTION_MODEL,
+    KNOWN_MODELS,
+    KNOWN_TRANSCRIPTION_MODELS,
+    is_known_model,
+)
+from desktop_app.realtime.session_config import EAGERNESS, FORMAT_TYPES, VOICES
 from desktop_app.settings.profiles import DEFAULT_PROFILES, Profile, profile_from_dict
 
 #: The layout version this code writes. Bump it together with a new step in ``migrations.py``.
 SCHEMA_VERSION = 2
 
-VOICES = ("alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar")
-TRANSCRIPTION_MODELS = (
-    "off",
-    "whisper-1",
-    "gpt-4o-transcribe",
-    "gpt-4o-mini-transcribe",
-    "gpt-4o-mini-transcribe-2025-12-15",
-    "gpt-transcribe",
-    "gpt-live-transcribe",
-    "gpt-realtime-whisper",
-)
 OFF = "off"
+#: Input transcription: a known ASR model, or off.
+TRANSCRIPTION_CHOICES: tuple[str, ...] = (OFF, *KNOWN_TRANSCRIPTION_MODELS)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -197,11 +195,11 @@ class Settings:
         choices=(("audio",), ("text",)),
         description="Answer with audio (which includes a transcript) or with text only.")
     input_transcription_model: str = setting(
-        key="session/input_transcription_model", type=str, default="gpt-4o-mini-transcribe",
-        choices=TRANSCRIPTION_MODELS, description="Model that transcribes what you say, or off.")
+        key="session/input_transcription_model", type=str, default=DEFAULT_TRANSCRIPTION_MODEL,
+        choices=TRANSCRIPTION_CHOICES, description="Model that transcribes what you say, or off.")
     input_audio_format: str = setting(
         key="session/input_audio_format", type=str, default="audio/pcm",
-        choices=("audio/pcm", "audio/pcmu", "audio/pcma"),
+        choices=FORMAT_TYPES,
         description="Microphone audio encoding on the wire (PCM 24 kHz, or G.711 µ-law/A-law).")
     # Turns and voice activity detection (audio.input.turn_detection).
     turn_mode: str = setting(
@@ -229,7 +227,7 @@ class Settings:
         description="server_vad: prompt a reply after this much silence following an answer, or off.")
     vad_eagerness: str = setting(
         key="turn_detection/eagerness", type=str, default="auto",
-        choices=("low", "medium", "high", "auto"),
+        choices=EAGERNESS,
         description="semantic_vad: how quickly the model takes its turn (low waits up to 8 s).")
     vad_create_response: bool = setting(
         key="turn_detection/create_response", type=bool, default=True,
