@@ -26,21 +26,10 @@ from .audio_ledger import MIN_COMMIT_MS, AudioLedger, truncation_end_ms
 from .commands import ClientEvent, EventIds
 from .conversation import Conversation
 from .errors import ConnectionClosedError, ProtocolError
-from .events import (
-    ConnectionClosed,
-    ConversationItemDeleted,
-    ErrorEvent,
-    InputAudioCommitted,
-    InputAudioTimeoutTriggered,
-    InputTranscriptionCompleted,
-    ProtocolErrorEvent,
-    ServerEvent,
-    SessionCreated,
-    SessionUpdated,
-    UnknownEvent,
-)
-from .logfmt import logger as default_logger
-from .logfmt import summarize
+from .events import (ConnectionClosed, ConversationItemDeleted, ErrorEvent, InputAudioCommitted,
+                     InputAudioTimeoutTriggered, InputTranscriptionCompleted, ProtocolErrorEvent, ServerEvent,
+                     SessionCreated, SessionUpdated, UnknownEvent)
+from .logfmt import logger as default_logger, summarize
 from .parse import parse_server_event
 from .response_events import ContentPartAdded, OutputAudioDelta, OutputAudioDone, ResponseCreated, ResponseDone
 from .responses import ResponseTracker
@@ -61,7 +50,7 @@ class RealtimeConnection:
         self._frames: list[str] = []
         self._events: list[ServerEvent] = []
         self._conversation = Conversation()
-        self._responses = ResponseTracker()
+        self._responses = ResponseTracker(self._log)
         self._ledger = AudioLedger()
         self._session: SessionConfig | None = None
         self._desired: SessionConfig | None = None  # sent in session.update, not yet confirmed
@@ -255,10 +244,12 @@ class RealtimeConnection:
         return end
 
     def delete_item(self, item_id: str) -> str:
+        """Remove an item; the conversation changes when ``conversation.item.deleted`` arrives."""
         self._check_open("delete_item")
         return self._send(commands.item_delete(item_id, event_id=self._ids()))
 
     def retrieve_item(self, item_id: str) -> str:
+        """Ask for an item with its audio (``conversation.item.retrieved``)."""
         self._check_open("retrieve_item")
         return self._send(commands.item_retrieve(item_id, event_id=self._ids()))
 

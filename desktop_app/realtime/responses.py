@@ -13,12 +13,13 @@ Out-of-band responses (``conversation: "none"``) run in parallel and are never q
 
 from __future__ import annotations
 
+import logging
 from collections import OrderedDict, deque
 from typing import Any
 
 from .commands import ClientEvent
 from .events import ErrorInfo
-from .logfmt import logger
+from .logfmt import logger as default_logger
 from .response_events import ResponseCreated, ResponseDone
 from .usage import Usage
 
@@ -28,7 +29,8 @@ _RECENT = 16  # sent creates remembered for error recovery
 class ResponseTracker:
     """Tracks the active default response, queued ``response.create`` frames, and usage."""
 
-    def __init__(self) -> None:
+    def __init__(self, logger: logging.Logger | None = None) -> None:
+        self._log = logger or default_logger
         self.active_id: str | None = None
         self.usage = Usage()
         self.last_usage = Usage()
@@ -52,7 +54,7 @@ class ResponseTracker:
         if _is_out_of_band(frame):
             return [frame]
         if self.busy:
-            logger.info("= response.create queued behind %s", self.active_id or "a pending create")
+            self._log.info("= response.create queued behind %s", self.active_id or "a pending create")
             self._queue.append(frame)
             return []
         self._sent(frame)
@@ -73,7 +75,7 @@ class ResponseTracker:
         self.active_id = response_id
         if self._in_flight:
             self._in_flight.popleft()
-        logger.info("= response %s active", response_id)
+        self._log.info("= response %s active", response_id)
 
     def on_done(self, event: ResponseDone) -> list[ClientEvent]:
         """Count usage; when the active response ends, release the next queued create."""
@@ -89,7 +91,7 @@ class ResponseTracker:
         if response_id == self.active_id or self.active_id is None:
             # A done without a created we saw (e.g. created before a reconnect) also frees the slot.
             self.active_id = None
-            logger.info("= response %s done (%s)", response_id, event.status)
+            self._log.info("= response %s done (%s)", response_id, event.status)
         return self._release()
 
     def on_error(self, error: ErrorInfo) -> list[ClientEvent]:
@@ -101,7 +103,7 @@ class ResponseTracker:
             self._in_flight.remove(error.event_id)
         if error.code == "conversation_already_has_active_response":
             # The server started a response on its own (VAD); ours waits for it to finish.
-            logger.info("= response.create %s re-queued behind the active response", error.event_id)
+            self._log.info("= response.create %s re-queued behind the active response", error.event_id)
             self._queue.appendleft(frame)
             self._recent.pop(error.event_id or "", None)
             return []
@@ -119,7 +121,7 @@ class ResponseTracker:
             return []
         frame = self._queue.popleft()
         self._sent(frame)
-        logger.info("= queued response.create %s released", frame.get("event_id"))
+        self._log.info("= queued response.create %s released", frame.get("event_id"))
         return [frame]
 
     def _sent(self, frame: ClientEvent) -> None:
