@@ -29,7 +29,7 @@ def server_event(type_name: str) -> Callable[[type[_E]], type[_E]]:
     """Make ``cls`` a frozen slotted event dataclass for ``type_name`` and register it."""
 
     def wrap(cls: type[_E]) -> type[_E]:
-        made = dataclass(frozen=True, slots=True, kw_only=True, repr=False)(cls)
+        made = base_event(cls)
         made.type = type_name  # a class attribute: every instance of a known class has one type
         EVENT_TYPES[type_name] = made
         return made
@@ -37,7 +37,11 @@ def server_event(type_name: str) -> Callable[[type[_E]], type[_E]]:
     return wrap
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+base_event = dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+"""Decorator for event classes that are not registered server types (bases, local events)."""
+
+
+@base_event
 class ServerEvent:
     """Base of every event out of :meth:`RealtimeConnection.events_received`.
 
@@ -102,7 +106,7 @@ class ErrorInfo:
 # --- events the core emits itself ------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+@base_event
 class UnknownEvent(ServerEvent):
     """A server event of a type the core does not model; passed on untouched in ``data``."""
 
@@ -110,7 +114,7 @@ class UnknownEvent(ServerEvent):
     data: dict[str, Any]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+@base_event
 class ProtocolErrorEvent(ServerEvent):
     """A frame the core could not read (bad JSON, no ``type``, mistyped field). Already logged."""
 
@@ -124,7 +128,7 @@ class ProtocolErrorEvent(ServerEvent):
         return classify_error("parley_protocol_error", "protocol_error")
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+@base_event
 class ConnectionClosed(ServerEvent):
     """The socket closed (``receive_closed``); ``classification`` says whether to retry."""
 
@@ -153,18 +157,21 @@ class ErrorEvent(ServerEvent):
         return classify_error(self.error.code, self.error.type)
 
 
-@server_event("session.created")
-class SessionCreated(ServerEvent):
-    """First frame of every connection: the full default session."""
+@base_event
+class SessionEvent(ServerEvent):
+    """Base of ``session.created`` / ``session.updated``: the full session object."""
 
     session: dict[str, Any]
+
+
+@server_event("session.created")
+class SessionCreated(SessionEvent):
+    """First frame of every connection: the full default session."""
 
 
 @server_event("session.updated")
-class SessionUpdated(ServerEvent):
+class SessionUpdated(SessionEvent):
     """The full effective session after an accepted ``session.update``."""
-
-    session: dict[str, Any]
 
 
 @server_event("conversation.created")
@@ -174,47 +181,44 @@ class ConversationCreated(ServerEvent):
     conversation: dict[str, Any]
 
 
-class _ItemEvent(ServerEvent):
-    """Shared accessor for events that carry a whole ``item``."""
+@base_event
+class ItemEvent(ServerEvent):
+    """Base of events that carry a whole ``item``."""
 
-    __slots__ = ()
+    item: dict[str, Any]
 
     @property
     def item_id(self) -> str | None:
         """The item's id (``item["id"]``) or None if the server left it out."""
-        value = self.item.get("id")  # type: ignore[attr-defined]
+        value = self.item.get("id")
         return value if isinstance(value, str) else None
 
 
-@server_event("conversation.item.added")
-class ConversationItemAdded(_ItemEvent):
-    """An item joined the conversation (client create, commit, or model output starting)."""
+@base_event
+class PlacedItemEvent(ItemEvent):
+    """An item with its place in the conversation (``previous_item_id``: null, ``"root"`` or an id)."""
 
-    item: dict[str, Any]
     previous_item_id: str | None = None
+
+
+@server_event("conversation.item.added")
+class ConversationItemAdded(PlacedItemEvent):
+    """An item joined the conversation (client create, commit, or model output starting)."""
 
 
 @server_event("conversation.item.done")
-class ConversationItemDone(_ItemEvent):
+class ConversationItemDone(PlacedItemEvent):
     """An item is final (full content, never audio bytes)."""
-
-    item: dict[str, Any]
-    previous_item_id: str | None = None
 
 
 @server_event("conversation.item.created")
-class ConversationItemCreated(_ItemEvent):
+class ConversationItemCreated(PlacedItemEvent):
     """Beta-era name kept in the GA union; handled like ``added`` + ``done``."""
-
-    item: dict[str, Any]
-    previous_item_id: str | None = None
 
 
 @server_event("conversation.item.retrieved")
-class ConversationItemRetrieved(_ItemEvent):
+class ConversationItemRetrieved(ItemEvent):
     """Reply to ``conversation.item.retrieve``; may include the item's audio (elided in logs)."""
-
-    item: dict[str, Any]
 
 
 @server_event("conversation.item.truncated")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any
 
 logger = logging.getLogger("parley.realtime")
@@ -23,6 +24,14 @@ _MAX_LINE = 400
 def elide_b64(value: str) -> str:
     """A placeholder that says how much base64 there was, e.g. ``<6400 b64 chars>``."""
     return f"<{len(value)} b64 chars>"
+
+
+_B64_RUN = re.compile(r"[A-Za-z0-9+/]{64,}={0,2}")
+
+
+def elide_text(text: str) -> str:
+    """Raw text (e.g. a frame that is not valid JSON) with every long base64-looking run elided."""
+    return _B64_RUN.sub(lambda m: elide_b64(m.group(0)), text)
 
 
 def elide(obj: Any, *, audio_delta: bool = False) -> Any:

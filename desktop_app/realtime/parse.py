@@ -22,7 +22,7 @@ from typing import Any, Union, get_args, get_origin, get_type_hints
 from . import response_events  # noqa: F401  (registers the response event classes)
 from .errors import ProtocolError
 from .events import EVENT_TYPES, ErrorInfo, ServerEvent, UnknownEvent
-from .logfmt import summarize
+from .logfmt import elide_text, summarize
 
 # (field name, JSON kind, required, None allowed)
 _FieldSpec = tuple[str, type, bool, bool]
@@ -82,8 +82,9 @@ def _load(data: str | bytes | dict[str, Any]) -> dict[str, Any]:
     try:
         obj = json.loads(data)
     except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError is a ValueError
-        text = data if isinstance(data, str) else repr(data[:_SNIPPET])
-        raise ProtocolError(f"not valid JSON ({exc.__class__.__name__}: {exc})", snippet=text[:_SNIPPET]) from None
+        text = data if isinstance(data, str) else repr(data[: _SNIPPET * 40])
+        raise ProtocolError(f"not valid JSON ({exc.__class__.__name__}: {exc})",
+                            snippet=elide_text(text[: _SNIPPET * 40])[:_SNIPPET]) from None
     if not isinstance(obj, dict):
         raise ProtocolError(f"not a JSON object but {type(obj).__name__}", snippet=summarize(obj, _SNIPPET))
     return obj

@@ -126,3 +126,14 @@ def test_frames_after_close_are_ignored():
     conn.events_received()
     conn.receive_message(json.dumps(f.response_done("resp_1")))
     assert conn.events_received() == []
+
+
+def test_a_cut_off_audio_frame_is_reported_without_its_base64(caplog):
+    conn = _busy_connection()
+    text = json.dumps(f.audio_delta("resp_1", "item_A1", 100))[:3000]  # cut mid-delta: not JSON
+    with caplog.at_level(logging.WARNING, logger="parley.realtime"):
+        conn.receive_message(text)
+    event = conn.events_received()[0]
+    assert isinstance(event, ProtocolErrorEvent)
+    assert "AAAAAAAAAAAAAAAA" not in event.snippet and "b64 chars>" in event.snippet
+    assert all("AAAAAAAAAAAAAAAA" not in r.getMessage() for r in caplog.records)
