@@ -222,7 +222,9 @@ class RealtimeConnection:
         if self._responses.active_id is not None:
             self._send(commands.response_cancel(self._responses.active_id, event_id=self._ids()))
             return True
-        if self._responses.busy:  # created on its way: cancel whatever the server starts
+        if self._responses.busy:
+            # Our create is on its way. Best effort: if the server has not started it yet it answers
+            # response_cancel_not_active (harmless) and the response runs; the caller can cancel again.
             self._send(commands.response_cancel(event_id=self._ids()))
             return True
         return dropped > 0
