@@ -1,0 +1,172 @@
+"""How the controller reacts to each server event (a mixin of :class:`Controller`).
+
+One small method per event type, looked up in a table. The protocol core has already updated its
+own state (conversation, responses, ledger) when these run; here the events become what a person
+sees and hears: indicators, playback, barge-in, tool runs, notices.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import TYPE_CHECKING, Any
+
+from desktop_app.controller.config import vad_view_from_config
+from desktop_app.controller.states import ConnEvent, MicMode, TurnEvent
+from desktop_app.log import get_logger
+from desktop_app.realtime.classify import Severity, classify_error
+from desktop_app.realtime.events import (
+    ConnectionClosed, ErrorEvent, InputAudioCommitted, InputAudioTimeoutTriggered, ProtocolErrorEvent,
+    ServerEvent, SessionCreated, SessionUpdated, SpeechStarted, SpeechStopped,
+)
+from desktop_app.realtime.response_events import OutputAudioDelta, ResponseCreated, ResponseDone
+
+if TYPE_CHECKING:
+    from desktop_app.controller.controller import Controller
+
+log = get_logger("controller")
+
+TOOL_TIMEOUT_S = 30.0
+
+
+class EventHandlers:
+    """Server events → view, playback and follow-up commands."""
+
+    def _on_events(self: Controller, events: list[ServerEvent]) -> None:
+        for event in events:
+            handler = _HANDLERS.get(type(event))
+            if handler is not None:
+                handler(self, event)
+        self._publish()
+
+    def _on_session_created(self: Controller, event: SessionCreated) -> None:
+        self._conn_state(ConnEvent.OPENED)
+        expires = event.session.get("expires_at")
+        self._set(session_expires_at=float(expires) if isinstance(expires, int | float) else None,
+                  reconnect_attempt=0, connection_detail="")
+        self._session_opened()
+        hands_free = self.mic.mode is MicMode.HANDS_FREE
+        self._turn(TurnEvent.READY_HANDS_FREE if hands_free else TurnEvent.READY_PTT)
+        self._schedule_tick()
+
+    def _on_session_updated(self: Controller, event: SessionUpdated) -> None:
+        effective = self.link.conn.session if self.link else None
+        if effective is None:
+            return
+        self._set(voice=effective.voice, model=effective.model,
+                  vad=vad_view_from_config(effective, self.view.vad))
+
+    def _on_speech_started(self: Controller, event: SpeechStarted) -> None:
+        self._set(user_speaking=True)
+        conn = self.link.conn if self.link else None
+        if conn is not None and (self.audio.is_playing or conn.response_pending):
+            self._barge_in(server_cancels=self._server_cancels(conn.session))
+        self._turn(TurnEvent.SPEECH_STARTED)
+
+    def _on_speech_stopped(self: Controller, event: SpeechStopped) -> None:
+        self._set(user_speaking=False)
+        self._turn(TurnEvent.SPEECH_STOPPED)
+
+    def _on_committed(self: Controller, event: InputAudioCommitted | InputAudioTimeoutTriggered) -> None:
+        session = self.link.conn.session if self.link else None
+        td = session.turn_detection if session else None
+        if td is not None:  # VAD: the server answers by itself when create_response is on
+            self._awaiting_response = bool(getattr(td, "create_response", False))
+        self._turn(TurnEvent.COMMITTED)
+        self._check_turn_finished()
+
+    def _on_response_created(self: Controller, event: ResponseCreated) -> None:
+        self._awaiting_response = False
+        self._turn(TurnEvent.RESPONSE_STARTED)
+
+    def _on_audio_delta(self: Controller, event: OutputAudioDelta) -> None:
+        if event.response_id in self._silenced:
+            return  # audio of an interrupted answer still in flight: the user must not hear it
+        self.audio.enqueue(event.item_id, self._decode(event.delta))
+
+    def _on_response_done(self: Controller, event: ResponseDone) -> None:
+        response = event.response
+        self._silenced.discard(event.response_id)
+        status = response.get("status")
+        if status == "failed":
+            details = response.get("status_details") or {}
+            error = details.get("error") or {}
+            verdict = classify_error(error.get("code"), error.get("type"))
+            log.warning("! response failed: %s", error)
+            self.notify(verdict.user_message, "error" if verdict.fatal else "warning")
+        calls = [item for item in response.get("output") or ()
+                 if isinstance(item, dict) and item.get("type") == "function_call"]
+        if calls and status == "completed":
+            self._turn(TurnEvent.TOOL_CALLED)
+            task = asyncio.ensure_future(self._run_tools(calls))
+            self._tool_tasks.add(task)
+            task.add_done_callback(self._tool_tasks.discard)
+
+    async def _run_tools(self: Controller, calls: list[dict[str, Any]]) -> None:
+        for call in calls:
+            name, arguments = str(call.get("name")), str(call.get("arguments") or "{}")
+            try:
+                if self._tools is None:
+                    raise LookupError(f"no tool named {name!r} is available")
+                output = await asyncio.wait_for(self._tools(name, arguments), TOOL_TIMEOUT_S)
+            except asyncio.TimeoutError:
+                output = json.dumps({"error": f"{name} took longer than {TOOL_TIMEOUT_S:.0f} s"})
+            except Exception as exc:  # a tool's failure is the model's to explain, not a crash
+                log.warning("! tool %s failed: %r", name, exc)
+                output = json.dumps({"error": str(exc)})
+            link = self.link
+            if link is None or link.conn.closed:
+                return
+            link.conn.send_function_output(str(call.get("call_id")), output, respond=False)
+        link = self.link
+        if link is not None and not link.conn.closed:
+            link.conn.create_response()
+            link.flush()
+            self._awaiting_response = True
+        self._turn(TurnEvent.TOOL_DONE)
+        self._publish()
+
+    def _on_error(self: Controller, event: ErrorEvent) -> None:
+        error = event.error
+        verdict = event.classification
+        if error.event_id in self._update_ids:
+            self._update_ids.discard(error.event_id)
+            self._rollback_view()
+            self.notify(f"The server refused the new settings: {error.message}", "warning")
+            return
+        if error.code == "input_audio_buffer_commit_empty":
+            self._awaiting_response = False
+            if self.link is not None and self.link.conn.response_pending:
+                self.link.conn.cancel_response()
+                self.link.flush()
+        if verdict.fatal:
+            self.fatal_error = verdict.user_message
+            self.notify(verdict.user_message, "error", "settings")
+        elif verdict.severity is Severity.RECYCLE:
+            self._recycle_pending = True
+        elif error.code not in ("response_cancel_not_active", "item_truncate_invalid_item_id"):
+            self.notify(verdict.user_message, "warning")
+
+    def _on_protocol_error(self: Controller, event: ProtocolErrorEvent) -> None:
+        if not self._protocol_warned:
+            self._protocol_warned = True
+            self.notify(event.classification.user_message, "warning")
+
+    def _on_closed(self: Controller, event: ConnectionClosed) -> None:
+        self._connection_closed(event)
+
+
+_HANDLERS = {
+    SessionCreated: EventHandlers._on_session_created,
+    SessionUpdated: EventHandlers._on_session_updated,
+    SpeechStarted: EventHandlers._on_speech_started,
+    SpeechStopped: EventHandlers._on_speech_stopped,
+    InputAudioCommitted: EventHandlers._on_committed,
+    InputAudioTimeoutTriggered: EventHandlers._on_committed,
+    ResponseCreated: EventHandlers._on_response_created,
+    OutputAudioDelta: EventHandlers._on_audio_delta,
+    ResponseDone: EventHandlers._on_response_done,
+    ErrorEvent: EventHandlers._on_error,
+    ProtocolErrorEvent: EventHandlers._on_protocol_error,
+    ConnectionClosed: EventHandlers._on_closed,
+}
