@@ -1,0 +1,293 @@
+"""Microphone input: the device stream (:class:`Capture`) and its headless stand-ins
+(:class:`ArrayCapture`, :class:`FileCapture`), all producing the same fixed 20 ms pcm16 frames.
+
+The PortAudio callback only copies the block into a preallocated :class:`SampleRing`, counts, and —
+if no drain is already pending — schedules one ``loop.call_soon_threadsafe(self._drain)``. So the
+loop wakes once per block (or less, coalesced) and never polls. The drain runs the shared
+:class:`~.capture_chain.CaptureChain` (resample, meter, gate, re-chunk) on the loop thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import wave
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import sounddevice as sd
+
+from desktop_app.audio.capture_chain import FRAME_BYTES, CaptureChain
+from desktop_app.audio.device_stream import DeviceStream
+from desktop_app.audio.devices import DeviceInfo
+from desktop_app.audio.levels import FLOOR_DBFS
+from desktop_app.audio.ringbuffer import SampleRing
+from desktop_app.errors import AudioDeviceError
+from desktop_app.log import get_logger
+
+log = get_logger("audio")
+
+FrameCallback = Callable[[bytes], None]
+_STAMPS = 128
+
+
+class _Controls:
+    """Mute, push-to-talk gate and meters, kept across chain rebuilds (device switches)."""
+
+    chain: CaptureChain | None
+
+    def _init_controls(self, on_frame: FrameCallback | None, block_ms: float, pre_roll_ms: float, fade_ms: float) -> None:
+        self.on_frame = on_frame
+        self._block_ms = block_ms
+        self._pre_roll_ms = pre_roll_ms
+        self._fade_ms = fade_ms
+        self._gate = True
+        self._muted = False
+        self.chain = None
+
+    def _new_chain(self, rate: int) -> CaptureChain:
+        chain = CaptureChain(rate, self._send, block_ms=self._block_ms, pre_roll_ms=self._pre_roll_ms, fade_ms=self._fade_ms)
+        chain.gate_open, chain.muted = self._gate, self._muted
+        return chain
+
+    def _send(self, frame: bytes) -> None:
+        if self.on_frame is not None:
+            self.on_frame(frame)
+
+    def set_gate(self, open_: bool) -> None:
+        """Push-to-talk: True while held (opening sends the 250 ms pre-roll). Hands-free keeps it True."""
+        self._gate = open_
+        if self.chain is not None:
+            self.chain.set_gate(open_)
+
+    def mute(self, muted: bool = True) -> None:
+        """Muted: levels still measured, no frames sent (after a short fade)."""
+        self._muted = muted
+        if self.chain is not None:
+            self.chain.set_muted(muted)
+
+    @property
+    def muted(self) -> bool:
+        return self._muted
+
+    @property
+    def gate_open(self) -> bool:
+        return self._gate
+
+    @property
+    def level_dbfs(self) -> float:
+        return self.chain.level_dbfs if self.chain is not None else FLOOR_DBFS
+
+    @property
+    def speech_energy(self) -> float:
+        return self.chain.speech_energy if self.chain is not None else 0.0
+
+
+class Capture(_Controls, DeviceStream):
+    """The microphone: ``on_frame(bytes)`` receives 960-byte pcm16 24 kHz mono frames on the loop.
+
+    Opens ``device`` (a stable id or name, a :class:`DeviceInfo`, or None for the default) at its own
+    rate in ``block_ms`` blocks with ``latency='low'``; stereo is downmixed. A device failure stops
+    the stream and calls ``on_error`` once with an :class:`AudioDeviceError`.
+    """
+
+    kind = "input"
+
+    def __init__(
+        self,
+        device: str | DeviceInfo | None = None,
+        block_ms: float = 20.0,
+        on_frame: FrameCallback | None = None,
+        loop: asyncio.AbstractEventLoop | None = None,
+        *,
+        samplerate: int | None = None,
+        channels: int = 2,
+        pre_roll_ms: float = 250.0,
+        fade_ms: float = 5.0,
+        ring_ms: float = 1000.0,
+        on_error: Callable[[AudioDeviceError], None] | None = None,
+    ) -> None:
+        DeviceStream.__init__(self, device, block_ms=block_ms, samplerate=samplerate, loop=loop, on_error=on_error)
+        self._init_controls(on_frame, block_ms, pre_roll_ms, fade_ms)
+        self._want_channels = channels
+        self._ring_ms = ring_ms
+        self._ring: SampleRing | None = None
+        self._scratch = np.zeros((0, 1), dtype=np.float32)
+        self._drain_pending = False
+        self.status_overflows = 0
+        self._stamp_pos = np.zeros(_STAMPS, dtype=np.int64)
+        self._stamp_time = np.zeros(_STAMPS, dtype=np.float64)
+
+    @property
+    def overflows(self) -> int:
+        """Input overflows: reported by PortAudio plus blocks the ring had no room for."""
+        return self.status_overflows + (self._ring.overflows if self._ring is not None else 0)
+
+    def start(self) -> None:
+        """Open and start the input stream; raises :class:`AudioDeviceError`."""
+        self._open(self._make_stream, self._want_channels)
+
+    def _make_stream(self, device: DeviceInfo, rate: int, channels: int) -> sd.InputStream:
+        self._ring = SampleRing(int(rate * self._ring_ms / 1000), channels)
+        self._scratch = np.zeros((self._ring.capacity, channels), dtype=np.float32)
+        self.chain = self._new_chain(rate)
+        self._drain_pending = False
+        self.callbacks = 0
+        return sd.InputStream(
+            device=device.index,
+            samplerate=rate,
+            blocksize=int(round(rate * self.block_ms / 1000)),
+            channels=channels,
+            dtype="float32",
+            latency="low",
+            callback=self._callback,
+            finished_callback=self._finished_from_portaudio,
+        )
+
+    def _callback(self, indata: np.ndarray, frames: int, time_info, status: sd.CallbackFlags) -> None:
+        # PortAudio thread: copy, count, wake the loop at most once per pending drain.
+        if status.input_overflow:
+            self.status_overflows += 1
+        ring = self._ring
+        if ring is None:
+            return
+        ring.write(indata)
+        slot = self.callbacks % _STAMPS
+        self._stamp_pos[slot] = ring.total_written
+        self._stamp_time[slot] = time.monotonic()
+        self.callbacks += 1
+        if not self._drain_pending:
+            self._drain_pending = True
+            try:
+                self._loop.call_soon_threadsafe(self._drain)  # type: ignore[union-attr]
+            except RuntimeError:  # loop closed during shutdown
+                pass
+
+    def _drain(self) -> None:
+        self._drain_pending = False
+        ring, chain = self._ring, self.chain
+        if ring is None or chain is None or self._stream is None:
+            return
+        n = ring.read_into(self._scratch[: ring.available])
+        if n:
+            chain.process(self._scratch[:n])
+
+    def stop(self) -> None:
+        DeviceStream.stop(self)
+
+    def input_time(self, position: int) -> float | None:
+        """Monotonic time of the callback that delivered input frame ``position`` (latency stats);
+        None once that callback has left the small stamp history."""
+        newest = self.callbacks
+        oldest = max(0, newest - _STAMPS)
+        for k in range(oldest, newest):
+            slot = k % _STAMPS
+            if self._stamp_pos[slot] >= position:
+                return None if k == oldest and k > 0 else float(self._stamp_time[slot])
+        return None
+
+
+class ArrayCapture(_Controls):
+    """Feeds an array's samples as microphone frames, in real time (``realtime=True``) or as fast as
+    the loop allows; the same ``on_frame`` contract, gate and mute as :class:`Capture`.
+
+    ``done`` is a future resolved after the last (padded) frame; ``tail_silence_ms`` of silence can
+    follow the audio so a server VAD sees the speech end.
+    """
+
+    def __init__(
+        self,
+        samples: np.ndarray,
+        rate: int,
+        on_frame: FrameCallback | None = None,
+        *,
+        block_ms: float = 20.0,
+        realtime: bool = True,
+        tail_silence_ms: float = 0.0,
+        pre_roll_ms: float = 250.0,
+        fade_ms: float = 5.0,
+        loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        self._init_controls(on_frame, block_ms, pre_roll_ms, fade_ms)
+        samples = np.asarray(samples)
+        if samples.dtype.kind in "iu":
+            samples = samples.astype(np.float32) / float(np.iinfo(samples.dtype).max + 1)
+        tail = np.zeros((int(rate * tail_silence_ms / 1000),) + samples.shape[1:], dtype=np.float32)
+        self.samples = np.concatenate((samples.astype(np.float32), tail))
+        self.rate = int(rate)
+        self.realtime = realtime
+        self._block = max(1, int(round(rate * block_ms / 1000)))
+        self._loop = loop
+        self._handle: asyncio.Handle | None = None
+        self._pos = 0
+        self._t0 = 0.0
+        self.done: asyncio.Future[None] | None = None
+
+    def start(self) -> None:
+        loop = self._loop = self._loop or asyncio.get_running_loop()
+        self.chain = self._new_chain(self.rate)
+        self.done = loop.create_future()
+        self._pos = 0
+        self._t0 = loop.time()
+        self._schedule()
+
+    def stop(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+        if self.done is not None and not self.done.done():
+            self.done.cancel()
+
+    def _schedule(self) -> None:
+        assert self._loop is not None
+        if self.realtime:
+            due = self._t0 + (self._pos + self._block) / self.rate
+            self._handle = self._loop.call_at(due, self._step)
+        else:
+            self._handle = self._loop.call_soon(self._step)
+
+    def _step(self) -> None:
+        assert self.chain is not None and self.done is not None
+        block = self.samples[self._pos : self._pos + self._block]
+        self._pos += len(block)
+        if len(block):
+            self.chain.process(block)
+        if self._pos >= len(self.samples):
+            self.chain.flush()
+            self._handle = None
+            if not self.done.done():
+                self.done.set_result(None)
+            return
+        self._schedule()
+
+
+def read_wav(path: str | Path) -> tuple[np.ndarray, int]:
+    """A PCM WAV file as float32 ``(frames, channels)`` and its rate (8/16/24/32-bit integer)."""
+    with wave.open(str(path), "rb") as wav:
+        width, channels, rate = wav.getsampwidth(), wav.getnchannels(), wav.getframerate()
+        raw = wav.readframes(wav.getnframes())
+    if width == 1:
+        data = (np.frombuffer(raw, np.uint8).astype(np.float32) - 128.0) / 128.0
+    elif width == 3:
+        b = np.frombuffer(raw, np.uint8).reshape(-1, 3).astype(np.int32)
+        ints = (b[:, 0] | (b[:, 1] << 8) | (b[:, 2] << 16)) << 8 >> 8
+        data = ints.astype(np.float32) / 8388608.0
+    elif width in (2, 4):
+        dtype = "<i2" if width == 2 else "<i4"
+        data = np.frombuffer(raw, dtype).astype(np.float32) / float(2 ** (8 * width - 1))
+    else:
+        raise ValueError(f"unsupported WAV sample width {width}")
+    return data.reshape(-1, channels), rate
+
+
+class FileCapture(ArrayCapture):
+    """:class:`ArrayCapture` reading a WAV file (headless ``--input``)."""
+
+    def __init__(self, path: str | Path, on_frame: FrameCallback | None = None, **kwargs) -> None:
+        samples, rate = read_wav(path)
+        super().__init__(samples, rate, on_frame, **kwargs)
+        self.path = Path(path)
+
+
+__all__ = ["FRAME_BYTES", "ArrayCapture", "Capture", "FileCapture", "read_wav"]

@@ -1,0 +1,161 @@
+"""Microphone blocks → fixed 20 ms pcm16 24 kHz frames, with levels, mute and push-to-talk gating.
+
+:class:`CaptureChain` is the loop-side half of capture, shared by the device :class:`~.capture.Capture`
+and the headless :class:`~.capture.ArrayCapture`: downmix, resample to 24 kHz (soxr, bursty), meter,
+gate, re-chunk through a FIFO so every frame is exactly 480 samples (960 bytes).
+
+Gating never clicks and never loses a first syllable:
+
+* closing (mute, PTT release) fades the next ``fade_ms`` out, pads the last frame with silence so the
+  word's end is sent, then sends nothing — no frames at all while closed;
+* opening by push-to-talk first sends the last ``pre_roll_ms`` heard while closed (a press that
+  lands mid-word still sends the word's start), faded in over ``fade_ms``; unmuting fades in without
+  pre-roll, because audio heard while muted was meant to stay private.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from desktop_app.audio.codecs import PCM_RATE, float_to_pcm16
+from desktop_app.audio.levels import FLOOR_DBFS, SpeechEnergy
+from desktop_app.audio.resample import DEFAULT_QUALITY, FrameFifo, StreamResampler, downmix
+
+FRAME_MS = 20
+FRAME_SAMPLES = PCM_RATE * FRAME_MS // 1000  # 480
+FRAME_BYTES = FRAME_SAMPLES * 2  # 960
+
+
+def _half_cosine(n: int, rising: bool) -> np.ndarray:
+    ramp = 0.5 - 0.5 * np.cos(np.pi * np.arange(n) / max(n, 1))
+    return (ramp if rising else ramp[::-1]).astype(np.float32)
+
+
+class CaptureChain:
+    """Turns mic blocks at ``in_rate`` into 960-byte frames handed to ``on_frame``.
+
+    ``gate_open`` starts True (hands-free); push-to-talk sets it False at once and drives it with
+    :meth:`set_gate`. ``muted`` overrides the gate. Levels are measured whatever the gate says, so the
+    meter shows the microphone is alive while muted.
+    """
+
+    def __init__(
+        self,
+        in_rate: int,
+        on_frame: Callable[[bytes], None] | None = None,
+        *,
+        block_ms: float = 20.0,
+        pre_roll_ms: float = 250.0,
+        fade_ms: float = 5.0,
+        quality: str = DEFAULT_QUALITY,
+    ) -> None:
+        self.in_rate = int(in_rate)
+        self.on_frame = on_frame
+        self._resampler = StreamResampler(self.in_rate, PCM_RATE, 1, quality)
+        self._fifo = FrameFifo(FRAME_SAMPLES, capacity=FRAME_SAMPLES * 32)
+        self._frame = np.zeros(FRAME_SAMPLES, dtype=np.float32)
+        self._history = np.zeros(int(pre_roll_ms * PCM_RATE / 1000), dtype=np.float32)
+        self._history_fill = 0
+        fade = max(1, int(fade_ms * PCM_RATE / 1000))
+        self._fade_in = _half_cosine(fade, rising=True)
+        self._fade_out = _half_cosine(fade, rising=False)
+        self.speech = SpeechEnergy(block_ms)
+        self.gate_open = True
+        self.muted = False
+        self.sending = False
+        self._pre_roll_armed = False
+        self.resampled = 0  # 24 kHz samples out of the resampler so far
+        self.frames_sent = 0
+        self.last_frame_end = 0  # resampled-stream position of the last sent frame's end
+
+    # --- control (loop thread) -----------------------------------------------------------------
+
+    def set_gate(self, open_: bool) -> None:
+        """Push-to-talk: True while the key is held. Opening arms the pre-roll."""
+        if open_ and not self.gate_open:
+            self._pre_roll_armed = True
+        elif not open_:
+            self._pre_roll_armed = False
+        self.gate_open = open_
+
+    def set_muted(self, muted: bool) -> None:
+        self.muted = muted
+        if muted:
+            self._pre_roll_armed = False
+
+    @property
+    def level_dbfs(self) -> float:
+        return self.speech.level_dbfs
+
+    @property
+    def speech_energy(self) -> float:
+        return self.speech.probability
+
+    # --- data ----------------------------------------------------------------------------------
+
+    def process(self, block: np.ndarray) -> int:
+        """Feed one block (``(n, channels)`` or 1-D float32); returns the number of frames sent."""
+        x = self._resampler.process(downmix(block))
+        if len(x) == 0:
+            return 0
+        self.resampled += len(x)
+        self.speech.update(x)
+        want = self.gate_open and not self.muted
+        if want and not self.sending:
+            if self._pre_roll_armed:
+                data = np.concatenate((self._history[len(self._history) - self._history_fill :], x))
+                self._pre_roll_armed = False
+            else:
+                data = x.copy()
+            k = min(len(self._fade_in), len(data))
+            data[:k] *= self._fade_in[:k]
+            self._fifo.push(data)
+            self.sending = True
+        elif want:
+            self._fifo.push(x)
+        elif self.sending:
+            k = min(len(self._fade_out), len(x))
+            self._fifo.push(x[:k] * self._fade_out[:k])
+            partial = len(self._fifo) % FRAME_SAMPLES
+            if partial:
+                self._fifo.push(np.zeros(FRAME_SAMPLES - partial, dtype=np.float32))
+            self.sending = False
+        self._remember(x)
+        return self._emit()
+
+    def flush(self) -> int:
+        """End of input: drain the resampler and send the tail, padded to a whole frame."""
+        tail = self._resampler.flush()
+        if self.sending and len(tail):
+            self._fifo.push(tail)
+        self.resampled += len(tail)
+        partial = len(self._fifo) % FRAME_SAMPLES
+        if partial:
+            self._fifo.push(np.zeros(FRAME_SAMPLES - partial, dtype=np.float32))
+        return self._emit()
+
+    def _remember(self, x: np.ndarray) -> None:
+        """Keep the newest ``pre_roll_ms`` of 24 kHz audio (the history is shifted, it is tiny)."""
+        h = self._history
+        n = len(x)
+        if n >= len(h):
+            h[:] = x[n - len(h) :]
+        else:
+            h[:-n] = h[n:]
+            h[-n:] = x
+        self._history_fill = min(len(h), self._history_fill + n)
+
+    def _emit(self) -> int:
+        sent = 0
+        while self._fifo.pop_into(self._frame):
+            self.last_frame_end = self.resampled - len(self._fifo)
+            self.frames_sent += 1
+            sent += 1
+            if self.on_frame is not None:
+                self.on_frame(float_to_pcm16(self._frame).tobytes())
+        return sent
+
+
+__all__ = ["FRAME_BYTES", "FRAME_SAMPLES", "CaptureChain", "FLOOR_DBFS"]

@@ -1,0 +1,179 @@
+"""What the input and output device wrappers share: opening at a supported rate, registering the
+stream (so a device refresh never re-initialises PortAudio under it), and a watchdog that turns a
+failed or vanished device into one clear :class:`AudioDeviceError`.
+
+A device that disappears does not always make PortAudio fail loudly: with ALSA it can simply stop
+calling back while the stream still claims to be active (measured with a PipeWire node removed
+mid-stream). So failure is detected two ways: PortAudio's *finished* callback firing without a stop
+we asked for, and a 4 Hz loop timer seeing no callback for ``stall_s``. The timer is the only
+periodic work and costs nothing measurable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+import sounddevice as sd
+
+from desktop_app.audio import devices
+from desktop_app.audio.devices import DeviceInfo, Kind
+from desktop_app.errors import AudioDeviceError
+from desktop_app.log import get_logger
+
+log = get_logger("audio")
+
+FALLBACK_RATES = (48000, 44100, 32000, 24000, 16000)
+
+
+class DeviceStream:
+    """Base of :class:`~.capture.Capture` and :class:`~.playback.Playback` (one PortAudio stream)."""
+
+    kind: Kind = "input"
+
+    def __init__(
+        self,
+        device: str | DeviceInfo | None = None,
+        *,
+        block_ms: float = 20.0,
+        samplerate: int | None = None,
+        loop: asyncio.AbstractEventLoop | None = None,
+        on_error: Callable[[AudioDeviceError], None] | None = None,
+        stall_s: float = 0.6,
+    ) -> None:
+        self.requested = device
+        self.block_ms = block_ms
+        self.requested_rate = samplerate
+        self.on_error = on_error
+        self.stall_s = stall_s
+        self._loop = loop
+        self._stream: sd._StreamBase | None = None
+        self._stopping = False
+        self._watch: asyncio.TimerHandle | None = None
+        self._seen_callbacks = -1
+        self._last_progress = 0.0
+        self.device: DeviceInfo | None = None
+        self.notice: str | None = None
+        self.samplerate = 0
+        self.channels = 0
+        self.callbacks = 0  # bumped by the audio callback; read by the watchdog
+        self.error: AudioDeviceError | None = None
+
+    @property
+    def label(self) -> str:
+        return "microphone" if self.kind == "input" else "speaker"
+
+    @property
+    def running(self) -> bool:
+        return self._stream is not None
+
+    def _resolve(self) -> DeviceInfo:
+        if isinstance(self.requested, DeviceInfo):
+            return self.requested
+        device, self.notice = devices.resolve_device(self.requested, self.kind)
+        return device
+
+    def _pick_rate(self, device: DeviceInfo, channels: int) -> int:
+        check = sd.check_input_settings if self.kind == "input" else sd.check_output_settings
+        candidates = [self.requested_rate] if self.requested_rate else [int(device.default_samplerate), *FALLBACK_RATES]
+        for rate in candidates:
+            try:
+                check(device=device.index, samplerate=rate, channels=channels, dtype="float32")
+                return int(rate)
+            except (sd.PortAudioError, ValueError):
+                continue
+        raise AudioDeviceError(
+            f"The {self.label} “{device.name}” does not accept any usable sample rate; choose another device.",
+            detail=f"tried {candidates}",
+        )
+
+    def _open(self, make_stream: Callable[[DeviceInfo, int, int], sd._StreamBase], channels: int) -> None:
+        """Resolve, pick the rate, build the stream with ``make_stream(device, rate, channels)``, start."""
+        if self._stream is not None:
+            return
+        self._loop = self._loop or asyncio.get_running_loop()
+        device = self._resolve()
+        channels = max(1, min(channels, device.max_input_channels if self.kind == "input" else device.max_output_channels))
+        rate = self._pick_rate(device, channels)
+        try:
+            stream = make_stream(device, rate, channels)
+        except (sd.PortAudioError, ValueError) as exc:
+            raise AudioDeviceError(
+                f"The {self.label} “{device.name}” could not be opened; it may be unplugged or busy in another program.",
+                detail=f"{type(exc).__name__}: {exc}",
+            ) from exc
+        devices.stream_opened()
+        self._stream, self.device, self.samplerate, self.channels = stream, device, rate, channels
+        self._stopping = False
+        self.error = None
+        try:
+            stream.start()
+        except sd.PortAudioError as exc:
+            self._close_stream()
+            raise AudioDeviceError(
+                f"The {self.label} “{device.name}” could not be started; choose another device.", detail=str(exc)
+            ) from exc
+        self._seen_callbacks = -1
+        self._last_progress = time.monotonic()
+        self._watch = self._loop.call_later(0.25, self._check)
+        log.info("= %s open: %s (%s) at %d Hz, %d ch, latency %.1f ms", self.label, device.name, device.hostapi,
+                 rate, channels, 1000 * float(stream.latency))
+
+    def stop(self) -> None:
+        """Stop and close the stream; safe to call twice or after a failure."""
+        if self._stream is None:
+            return
+        self._stopping = True
+        self._close_stream()
+        log.info("= %s closed", self.label)
+
+    def _close_stream(self) -> None:
+        if self._watch is not None:
+            self._watch.cancel()
+            self._watch = None
+        stream, self._stream = self._stream, None
+        if stream is None:
+            return
+        try:
+            stream.abort(ignore_errors=True)
+            stream.close(ignore_errors=True)
+        finally:
+            devices.stream_closed()
+
+    # --- failure detection (loop thread) -------------------------------------------------------
+
+    def _finished_from_portaudio(self) -> None:
+        """PortAudio's finished callback (its thread): check at once rather than at the next tick."""
+        loop = self._loop
+        if loop is not None and not self._stopping and not loop.is_closed():
+            loop.call_soon_threadsafe(self._check)
+
+    def _check(self) -> None:
+        stream = self._stream
+        if stream is None or self._stopping:
+            return
+        now = time.monotonic()
+        if self.callbacks != self._seen_callbacks:
+            self._seen_callbacks = self.callbacks
+            self._last_progress = now
+        if not stream.active:
+            self._fail("the stream stopped by itself")
+        elif now - self._last_progress > self.stall_s:
+            self._fail(f"no audio callback for {1000 * (now - self._last_progress):.0f} ms")
+        else:
+            assert self._loop is not None
+            self._watch = self._loop.call_later(0.25, self._check)
+
+    def _fail(self, why: str) -> None:
+        name = self.device.name if self.device else "?"
+        self.error = AudioDeviceError(
+            f"The {self.label} “{name}” stopped working or was disconnected; choose another device under Settings → Audio.",
+            detail=f"{self.label} {name}: {why}",
+            fatal=False,
+        )
+        log.error("! %s", self.error.detail)
+        self._stopping = True
+        self._close_stream()
+        if self.on_error is not None:
+            self.on_error(self.error)

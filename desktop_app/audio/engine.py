@@ -1,0 +1,250 @@
+"""The audio engine: one microphone :class:`Capture` and one speaker :class:`Playback` around a
+:class:`PlaybackQueue` that outlives them both.
+
+The queue — the conversation's audio and its per-item played/received accounting — belongs to the
+engine, not to a device, so switching devices, recovering from an unplugged headset or refreshing
+the device list never loses the conversation's place. Device switches are all-or-nothing (friture's
+habit): the new stream is opened first (the speaker in standby), and only when it works does the old
+one close; if it fails the old stream keeps running and the error is raised.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Callable
+
+import numpy as np
+
+from desktop_app.audio import devices
+from desktop_app.audio.capture import Capture
+from desktop_app.audio.codecs import PCM_RATE, float_to_pcm16
+from desktop_app.audio.devices import DeviceInfo
+from desktop_app.audio.levels import FLOOR_DBFS
+from desktop_app.audio.playback import OutputHook, Playback
+from desktop_app.audio.playback_queue import PlaybackQueue, PlaybackReport
+from desktop_app.audio.ringbuffer import TimedRing
+from desktop_app.errors import AudioDeviceError
+from desktop_app.log import get_logger
+
+log = get_logger("audio")
+
+KEEP = object()  # "leave this side as it is" for switch_devices
+_tone_ids = itertools.count(1)
+
+
+def tone_pcm16(freq: float = 440.0, seconds: float = 1.0, level_dbfs: float = -12.0, rate: int = PCM_RATE) -> bytes:
+    """A sine with 10 ms raised-cosine edges, as pcm16 bytes (the settings test tone)."""
+    n = int(rate * seconds)
+    amp = 10 ** (level_dbfs / 20) * np.sqrt(2)
+    x = amp * np.sin(2 * np.pi * freq * np.arange(n) / rate)
+    edge = min(n // 2, rate // 100)
+    ramp = 0.5 - 0.5 * np.cos(np.pi * np.arange(edge) / edge)
+    x[:edge] *= ramp
+    x[n - edge :] *= ramp[::-1]
+    return float_to_pcm16(x.astype(np.float32)).tobytes()
+
+
+class AudioEngine:
+    """Microphone frames out (``on_mic_frame``), assistant audio in (:attr:`queue`), device control.
+
+    ``on_error(AudioDeviceError)`` is called on the loop, once per failure, when a device fails
+    mid-stream; the failed side is stopped and :meth:`switch_devices` can start it on another device.
+    ``output_hook(block, dac_time)`` runs in the output callback with exactly the samples handed to
+    the device (the echo canceller's reference); :attr:`output_tap` keeps the last 2 s of them.
+    """
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop | None = None,
+        *,
+        on_mic_frame: Callable[[bytes], None] | None = None,
+        on_error: Callable[[AudioDeviceError], None] | None = None,
+        queue: PlaybackQueue | None = None,
+        capture_block_ms: float = 20.0,
+        playback_block_ms: float = 10.0,
+        output_hook: OutputHook | None = None,
+    ) -> None:
+        self._loop = loop
+        self.on_mic_frame = on_mic_frame
+        self.on_error = on_error
+        self.queue = queue if queue is not None else PlaybackQueue()
+        self.capture_block_ms = capture_block_ms
+        self.playback_block_ms = playback_block_ms
+        self.output_hook = output_hook
+        self.capture: Capture | None = None
+        self.playback: Playback | None = None
+        self.notices: list[str] = []
+        self._muted = False
+        self._gate = True
+        self._probe: Capture | None = None
+
+    # --- lifecycle -----------------------------------------------------------------------------
+
+    def start(self, input_name: str | None = None, output_name: str | None = None) -> list[str]:
+        """Open the speaker, then the microphone. Returns fallback notices; raises AudioDeviceError
+        (and leaves nothing open) when either cannot be opened."""
+        self.stop()
+        self.notices = []
+        playback = self._new_playback(output_name)
+        try:
+            capture = self._new_capture(input_name)
+        except AudioDeviceError:
+            playback.stop()
+            raise
+        self.playback, self.capture = playback, capture
+        log.info("= audio engine started: in %s, out %s", capture.device.name, playback.device.name)  # type: ignore[union-attr]
+        return list(self.notices)
+
+    def switch_devices(self, input_name: object = KEEP, output_name: object = KEEP) -> list[str]:
+        """Move to other devices without losing the conversation (``KEEP`` leaves a side alone).
+
+        Each side opens the new stream first; if that fails the old one keeps running and the
+        AudioDeviceError propagates. A side that had failed is simply started on the new device.
+        """
+        self.notices = []
+        if output_name is not KEEP:
+            new_playback = self._new_playback(output_name, standby=True)  # type: ignore[arg-type]
+            old, self.playback = self.playback, new_playback
+            if old is not None:
+                old.stop()
+            new_playback.activate()
+        if input_name is not KEEP:
+            new_capture = self._new_capture(input_name)  # type: ignore[arg-type]
+            old_capture, self.capture = self.capture, new_capture
+            if old_capture is not None:
+                old_capture.stop()
+        return list(self.notices)
+
+    def stop(self) -> None:
+        for stream in (self.capture, self.playback, self._probe):
+            if stream is not None:
+                stream.stop()
+        self.capture = self.playback = self._probe = None
+
+    def refresh_devices(self) -> list[DeviceInfo]:
+        """Re-read the device list (hot-plug). Running streams are closed for the moment PortAudio
+        needs to re-initialise and reopened by name; the queue keeps its place."""
+        running = self.capture is not None or self.playback is not None
+        in_name = self._choice(self.capture)
+        out_name = self._choice(self.playback)
+        if running:
+            self.stop()
+        found = devices.list_devices(refresh=True)
+        if running:
+            self.start(in_name, out_name)
+        return found
+
+    @staticmethod
+    def _choice(stream: Capture | Playback | None) -> str | None:
+        if stream is None or stream.device is None:
+            return None
+        requested = stream.requested
+        return requested.stable_id if isinstance(requested, DeviceInfo) else requested
+
+    def _new_playback(self, name: str | None, standby: bool = False) -> Playback:
+        playback = Playback(
+            name, self.queue, block_ms=self.playback_block_ms, loop=self._loop,
+            on_error=self._on_device_error, output_hook=self.output_hook,
+        )
+        playback.start(standby=standby)
+        if playback.notice:
+            self.notices.append(playback.notice)
+        return playback
+
+    def _new_capture(self, name: str | None) -> Capture:
+        capture = Capture(name, self.capture_block_ms, self._mic_frame, self._loop, on_error=self._on_device_error)
+        capture.mute(self._muted)
+        capture.set_gate(self._gate)
+        capture.start()
+        if capture.notice:
+            self.notices.append(capture.notice)
+        return capture
+
+    def _mic_frame(self, frame: bytes) -> None:
+        if self.on_mic_frame is not None:
+            self.on_mic_frame(frame)
+
+    def _on_device_error(self, error: AudioDeviceError) -> None:
+        if self.on_error is not None:
+            self.on_error(error)
+
+    # --- conversation controls -----------------------------------------------------------------
+
+    def mute(self, muted: bool = True) -> None:
+        self._muted = muted
+        if self.capture is not None:
+            self.capture.mute(muted)
+
+    def set_gate(self, open_: bool) -> None:
+        """Push-to-talk gate (True while held)."""
+        self._gate = open_
+        if self.capture is not None:
+            self.capture.set_gate(open_)
+
+    def flush(self, fade_ms: float = 8.0) -> PlaybackReport | None:
+        """Barge-in: silence the assistant and report how far the interrupted item played."""
+        return self.queue.flush(fade_ms)
+
+    @property
+    def input_level_dbfs(self) -> float:
+        return self.capture.level_dbfs if self.capture is not None else FLOOR_DBFS
+
+    @property
+    def speech_energy(self) -> float:
+        return self.capture.speech_energy if self.capture is not None else 0.0
+
+    @property
+    def output_level_dbfs(self) -> float:
+        return self.queue.level_dbfs if self.queue.is_playing else FLOOR_DBFS
+
+    @property
+    def output_tap(self) -> TimedRing | None:
+        return self.playback.tap if self.playback is not None else None
+
+    # --- settings helpers ----------------------------------------------------------------------
+
+    async def test_tone(self, output_name: str | None = None, freq: float = 440.0, seconds: float = 1.0) -> None:
+        """Play a test tone on ``output_name``: through the running speaker when it is that device,
+        otherwise on a short-lived stream of its own. Returns when it has been handed to the device."""
+        tone = tone_pcm16(freq, seconds)
+        item_id = f"test-tone-{next(_tone_ids)}"
+        running = self.playback
+        if running is not None and running.running and (output_name is None or self._choice(running) == output_name):
+            queue, own = self.queue, None
+        else:
+            queue = PlaybackQueue()
+            own = Playback(output_name, queue, block_ms=self.playback_block_ms, loop=self._loop)
+            own.start()
+        queue.enqueue(item_id, tone)
+        queue.finish(item_id)
+        loop = asyncio.get_running_loop()
+        try:
+            done = loop.create_future()
+            expected = queue.report(item_id).received_samples
+
+            def check() -> None:
+                if queue.report(item_id).played_samples >= expected or (own is not None and not own.running):
+                    done.set_result(None)
+                else:
+                    loop.call_later(0.05, check)
+
+            loop.call_later(seconds, check)
+            await asyncio.wait_for(done, seconds + 2.0)
+        finally:
+            if own is not None:
+                own.stop()
+
+    def start_input_probe(self, input_name: str | None = None) -> Capture:
+        """A microphone stream that only measures (for the settings meter): read ``level_dbfs``."""
+        self.stop_input_probe()
+        probe = Capture(input_name, self.capture_block_ms, None, self._loop)
+        probe.mute(True)
+        probe.start()
+        self._probe = probe
+        return probe
+
+    def stop_input_probe(self) -> None:
+        if self._probe is not None:
+            self._probe.stop()
+            self._probe = None

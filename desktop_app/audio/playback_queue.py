@@ -1,0 +1,351 @@
+"""The assistant's audio on its way to the speaker, with per-item played/received accounting.
+
+:class:`PlaybackQueue` is device-independent: the output device callback (:mod:`.playback`) and the
+headless clocked sink (:mod:`.clocked_sink`) both call :meth:`PlaybackQueue.pull`, so what counts as
+"played" is the same in both — the samples handed to the device, never a wall-clock guess. That is
+the number truncation uses (``conversation.item.truncate`` with ``min(played_ms, received_ms)``).
+
+Threads: the loop calls ``enqueue``/``finish``/``flush``/``report``; the audio thread calls ``pull``.
+They share one lock held for a few microseconds (list pops and one array copy). The loop side does
+the allocating work (bytes → float32); the callback copies into preallocated buffers.
+
+Why not a fixed ring: the server streams audio faster than real time, so a response's audio can run
+to minutes ahead of the speaker; a fixed ring would have to drop it. Segments are kept as they came.
+
+Positions. Every sample pulled at 24 kHz (audio or silence) has a position; a small ledger maps
+position spans to items. When the device runs at another rate the queue resamples inside ``pull``
+(soxr output is time-aligned, so device frame *j* is 24 kHz position *j·24000/rate* exactly) and
+credits an item only with the positions the device has actually been handed — samples still inside
+the resampler or its FIFO are not "played" yet.
+"""
+
+from __future__ import annotations
+
+import collections
+import math
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+from desktop_app.audio.codecs import PCM_RATE, pcm16_to_float
+from desktop_app.audio.levels import FLOOR_DBFS, dbfs
+from desktop_app.audio.resample import FrameFifo, StreamResampler
+
+_MAX_ITEMS = 256
+
+
+@dataclass(frozen=True)
+class PlaybackReport:
+    """How much of one assistant item reached the device, and how much had arrived."""
+
+    item_id: str
+    played_ms: int
+    received_ms: int
+    played_samples: int = 0
+    received_samples: int = 0
+
+    @property
+    def truncate_ms(self) -> int:
+        """The ``audio_end_ms`` to send when this item is interrupted."""
+        return min(self.played_ms, self.received_ms)
+
+
+class _Item:
+    __slots__ = ("item_id", "received", "played", "finished", "flushed")
+
+    def __init__(self, item_id: str) -> None:
+        self.item_id = item_id
+        self.received = 0
+        self.played = 0
+        self.finished = False
+        self.flushed = False
+
+    def report(self, rate: int) -> PlaybackReport:
+        return PlaybackReport(
+            self.item_id, self.played * 1000 // rate, self.received * 1000 // rate, self.played, self.received
+        )
+
+
+class PlaybackQueue:
+    """Decoded 24 kHz assistant audio → fixed-size device blocks, with prebuffer, fade and counts.
+
+    * Playback (re)starts only after silence, once ``prebuffer_ms`` is queued, or the queued item is
+      complete (:meth:`finish`), or the first sample has waited ``prebuffer_ms`` anyway.
+    * Running dry before an item is finished counts one underrun and re-arms the prebuffer.
+    * :meth:`flush` (barge-in) fades the next ``fade_ms`` to zero inside the very next ``pull`` and
+      returns the interrupted item's report, exact to the sample once that pull has run.
+    """
+
+    def __init__(
+        self, rate: int = PCM_RATE, prebuffer_ms: float = 80.0, output_rate: int | None = None, chunk_ms: float = 10.0
+    ) -> None:
+        self.rate = int(rate)
+        self.prebuffer = int(prebuffer_ms * self.rate / 1000)
+        self._chunk = int(chunk_ms * self.rate / 1000)
+        self._lock = threading.Lock()
+        self._items: collections.OrderedDict[str, _Item] = collections.OrderedDict()
+        self._segments: collections.deque[list] = collections.deque()  # [item, samples, offset]
+        self._queued = 0
+        self._ledger: collections.deque[list] = collections.deque()  # [item, start_pos, end_pos]
+        self._pulled_pos = 0
+        self._played_pos = 0
+        self._started = False
+        self._waited = 0
+        self._last_item: _Item | None = None
+        self.underruns = 0
+        self._fade_ramp = np.zeros(0, dtype=np.float32)
+        self._fade_done = 0
+        self._cut_pos = -1
+        self._level = FLOOR_DBFS
+        self._out = np.zeros(4096, dtype=np.float32)
+        self._scratch = np.zeros(self._chunk, dtype=np.float32)
+        self.set_output_rate(output_rate or self.rate)
+
+    # --- loop side -----------------------------------------------------------------------------
+
+    def enqueue(self, item_id: str, pcm16_24k: bytes) -> None:
+        """Queue one decoded delta of ``item_id``. Audio for a flushed item is counted, not played."""
+        if len(pcm16_24k) % 2:
+            raise ValueError("pcm16 audio has an odd number of bytes")
+        samples = pcm16_to_float(pcm16_24k)
+        with self._lock:
+            item = self._item(item_id)
+            item.received += len(samples)
+            if item.flushed or not len(samples):
+                return
+            previous = self._segments[-1][0] if self._segments else self._last_item
+            if previous is not None and previous is not item:
+                previous.finished = True  # a new item means the previous one is complete
+            self._segments.append([item, samples, 0])
+            self._queued += len(samples)
+
+    def finish(self, item_id: str) -> None:
+        """No more audio will come for ``item_id``: its tail may play without prebuffer, and running
+        out at its end is not an underrun."""
+        with self._lock:
+            self._item(item_id).finished = True
+
+    def flush(self, fade_ms: float = 8.0) -> PlaybackReport | None:
+        """Barge-in: fade out within the next pull, drop everything queued, report the interrupted
+        item (its ``played_ms`` includes the fade, which the next pull hands to the device).
+
+        Returns None when nothing was playing or waiting to play.
+        """
+        with self._lock:
+            audible = self._started or bool(self._ledger)
+            item = self._ledger[0][0] if self._ledger else (self._segments[0][0] if self._segments else None)
+            if item is None:
+                return None
+            for queued_item, _, _ in self._segments:
+                queued_item.flushed = True
+            item.flushed = True
+            if not audible:
+                self._drop_queue(0)
+                return item.report(self.rate)
+            if self._fade_done < len(self._fade_ramp):
+                return item.report(self.rate)  # already fading; the earlier cut stands
+            fade = max(1, int(round(fade_ms * self.rate / 1000)))
+            self._cut_pos = self._played_pos + fade
+            self._drop_queue(max(0, self._cut_pos - self._pulled_pos) if self._started else 0)
+            played = item.played + self._between(item, self._played_pos, self._cut_pos)
+            end_frame = math.ceil((self._cut_pos - self._base_pos) * self.output_rate / self.rate)
+            n = max(1, end_frame - self._dev_frames)
+            self._fade_ramp = (0.5 + 0.5 * np.cos(np.pi * np.arange(1, n + 1) / n)).astype(np.float32)
+            self._fade_done = 0
+            return PlaybackReport(
+                item.item_id, played * 1000 // self.rate, item.received * 1000 // self.rate, played, item.received
+            )
+
+    def report(self, item_id: str) -> PlaybackReport:
+        """Played and received so far for ``item_id`` (zeros for an unknown item)."""
+        with self._lock:
+            item = self._items.get(item_id)
+            return item.report(self.rate) if item else PlaybackReport(item_id, 0, 0)
+
+    def set_output_rate(self, output_rate: int) -> None:
+        """Resample to ``output_rate`` in ``pull`` from now on (the device changed). Audio inside the
+        old device's pipeline (a few ms) is dropped uncredited."""
+        with self._lock:
+            self.output_rate = int(output_rate)
+            self._resampler = StreamResampler(self.rate, self.output_rate)
+            self._fifo = FrameFifo(1, capacity=8 * max(self.output_rate // 50, 1024))
+            self._ledger.clear()
+            self._dev_frames = 1  # force a full reset
+            self._reset_pipeline()
+
+    @property
+    def is_playing(self) -> bool:
+        """Assistant audio is being handed to the device (for the speaking indicator)."""
+        return self._started or bool(self._ledger)
+
+    @property
+    def level_dbfs(self) -> float:
+        """Level of the most recent block handed to the device."""
+        return self._level
+
+    @property
+    def queued_ms(self) -> float:
+        return self._queued * 1000 / self.rate
+
+    # --- audio thread --------------------------------------------------------------------------
+
+    def pull(self, n_frames: int) -> np.ndarray:
+        """The next ``n_frames`` at ``output_rate`` for the device, silence-filled.
+
+        Returns a view of an internal buffer, valid until the next call.
+        """
+        with self._lock:
+            if n_frames > len(self._out):
+                self._out = np.zeros(2 * n_frames, dtype=np.float32)
+            out = self._out[:n_frames]
+            if not self._started and not self._ledger and not self._fading:
+                self._idle(out)
+            else:
+                self._produce(out)
+            self._level = dbfs(out)
+            return out
+
+    # --- internals (lock held) -----------------------------------------------------------------
+
+    @property
+    def _fading(self) -> bool:
+        return self._fade_done < len(self._fade_ramp)
+
+    def _item(self, item_id: str) -> _Item:
+        item = self._items.get(item_id)
+        if item is None:
+            item = self._items[item_id] = _Item(item_id)
+            while len(self._items) > _MAX_ITEMS:
+                self._items.popitem(last=False)
+        return item
+
+    def _idle(self, out: np.ndarray) -> None:
+        """Nothing audible in the pipeline: decide whether to start, else hand silence cheaply."""
+        n24 = len(out) * self.rate // self.output_rate
+        if self._queued:
+            ready = self._queued >= self.prebuffer or self._segments[-1][0].finished or self._waited >= self.prebuffer
+            if ready:
+                self._started = True
+                self._waited = 0
+                self._produce(out)
+                return
+            self._waited += n24
+        out.fill(0.0)
+        self._pulled_pos += n24
+        self._played_pos = self._pulled_pos
+        self._reset_pipeline()
+
+    def _produce(self, out: np.ndarray) -> None:
+        n = len(out)
+        if self._resampler.passthrough:
+            self._pull24(out)
+        else:
+            while len(self._fifo) < n:
+                chunk = self._scratch
+                self._pull24(chunk)
+                self._fifo.push(self._resampler.process(chunk))
+            self._fifo.pop_into(out)
+        self._dev_frames += n
+        position = self._base_pos + self._dev_frames * self.rate // self.output_rate
+        if self._fading:
+            k = min(n, len(self._fade_ramp) - self._fade_done)
+            out[:k] *= self._fade_ramp[self._fade_done : self._fade_done + k]
+            self._fade_done += k
+            if not self._fading:
+                out[k:] = 0.0
+                self._advance_played(self._cut_pos)
+                self._ledger.clear()
+                self._drop_flushed()
+                self._started = False
+                self._reset_pipeline()
+                return
+        self._advance_played(position)
+
+    def _pull24(self, out: np.ndarray) -> None:
+        n = len(out)
+        pos = 0
+        segments = self._segments
+        if self._started:
+            while pos < n and segments:
+                seg = segments[0]
+                item, data, offset = seg
+                k = min(n - pos, len(data) - offset)
+                out[pos : pos + k] = data[offset : offset + k]
+                self._credit_pulled(item, self._pulled_pos + pos, k)
+                pos += k
+                if offset + k == len(data):
+                    segments.popleft()
+                else:
+                    seg[2] = offset + k
+            self._queued -= pos
+            if pos < n:
+                last = self._last_item
+                if last is not None and not last.finished and not self._fading:
+                    self.underruns += 1
+                self._started = False
+        if pos < n:
+            out[pos:] = 0.0
+        self._pulled_pos += n
+
+    def _credit_pulled(self, item: _Item, start: int, k: int) -> None:
+        ledger = self._ledger
+        if ledger and ledger[-1][0] is item and ledger[-1][2] == start:
+            ledger[-1][2] = start + k
+        else:
+            ledger.append([item, start, start + k])
+        self._last_item = item
+
+    def _advance_played(self, position: int) -> None:
+        ledger = self._ledger
+        while ledger and ledger[0][1] < position:
+            span = ledger[0]
+            upto = min(span[2], position)
+            span[0].played += upto - span[1]
+            if upto == span[2]:
+                ledger.popleft()
+            else:
+                span[1] = upto
+        self._played_pos = max(self._played_pos, position)
+
+    def _between(self, item: _Item, start: int, end: int) -> int:
+        """Samples of ``item`` at positions [start, end): in the pipeline, then at the queue's head."""
+        total = 0
+        for span_item, s, e in self._ledger:
+            if span_item is item:
+                total += max(0, min(e, end) - max(s, start))
+        position = self._pulled_pos
+        for seg_item, data, offset in self._segments:
+            if position >= end:
+                break
+            k = min(len(data) - offset, end - position)
+            if seg_item is item:
+                total += k
+            position += k
+        return total
+
+    def _drop_queue(self, keep: int) -> None:
+        """Keep only the first ``keep`` queued samples."""
+        kept: collections.deque[list] = collections.deque()
+        remaining = keep
+        for seg in self._segments:
+            if remaining <= 0:
+                break
+            item, data, offset = seg
+            k = min(remaining, len(data) - offset)
+            kept.append([item, data[: offset + k], offset])
+            remaining -= k
+        self._segments = kept
+        self._queued = keep - max(remaining, 0)
+
+    def _drop_flushed(self) -> None:
+        self._segments = collections.deque(seg for seg in self._segments if not seg[0].flushed)
+        self._queued = sum(len(data) - offset for _, data, offset in self._segments)
+
+    def _reset_pipeline(self) -> None:
+        if self._dev_frames:  # the resampler and FIFO were used since the last reset
+            self._resampler.reset()
+            self._fifo.clear()
+        self._base_pos = self._pulled_pos
+        self._played_pos = self._pulled_pos
+        self._dev_frames = 0
