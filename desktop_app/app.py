@@ -38,6 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="print versions, Qt platform, audio devices, keyring backend and a local-server "
         "round-trip, then exit (0 when all is well)",
     )
+    from desktop_app.headless.run import add_arguments
+
+    add_arguments(parser)
     return parser
 
 
@@ -78,6 +81,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from desktop_app.selfcheck import run as self_check
 
         return self_check(args)
+    if args.headless:
+        from desktop_app.headless.run import run as run_headless
+
+        return run_headless(args)
     return run_gui(args)
 
 

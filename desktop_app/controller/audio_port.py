@@ -29,6 +29,9 @@ class AudioPort(Protocol):
     def enqueue(self, item_id: str, pcm16: bytes) -> None:
         """Queue assistant audio (PCM16 24 kHz mono) of one item for playback."""
 
+    def finish(self, item_id: str) -> None:
+        """No more audio comes for ``item_id`` (its tail may play without a prebuffer)."""
+
     def flush(self) -> tuple[str, int] | None:
         """Silence playback now (with a short fade); ``(item_id, played_ms)`` of the item that was
         sounding, or None when nothing was."""

@@ -19,7 +19,7 @@ from desktop_app.realtime.events import (
     ConnectionClosed, ErrorEvent, InputAudioCommitted, InputAudioTimeoutTriggered, ProtocolErrorEvent,
     ServerEvent, SessionCreated, SessionUpdated, SpeechStarted, SpeechStopped,
 )
-from desktop_app.realtime.response_events import OutputAudioDelta, ResponseCreated, ResponseDone
+from desktop_app.realtime.response_events import OutputAudioDelta, OutputAudioDone, ResponseCreated, ResponseDone
 
 if TYPE_CHECKING:
     from desktop_app.controller.controller import Controller
@@ -84,6 +84,9 @@ class EventHandlers:
             return  # audio of an interrupted answer still in flight: the user must not hear it
         self.audio.enqueue(event.item_id, self._decode(event.delta))
 
+    def _on_audio_done(self: Controller, event: OutputAudioDone) -> None:
+        self.audio.finish(event.item_id)
+
     def _on_response_done(self: Controller, event: ResponseDone) -> None:
         response = event.response
         self._silenced.discard(event.response_id)
@@ -141,6 +144,7 @@ class EventHandlers:
                 self.link.flush()
         if verdict.fatal:
             self.fatal_error = verdict.user_message
+            self.fatal_code = error.code
             self.notify(verdict.user_message, "error", "settings")
         elif verdict.severity is Severity.RECYCLE:
             self._recycle_pending = True
@@ -165,6 +169,7 @@ _HANDLERS = {
     InputAudioTimeoutTriggered: EventHandlers._on_committed,
     ResponseCreated: EventHandlers._on_response_created,
     OutputAudioDelta: EventHandlers._on_audio_delta,
+    OutputAudioDone: EventHandlers._on_audio_done,
     ResponseDone: EventHandlers._on_response_done,
     ErrorEvent: EventHandlers._on_error,
     ProtocolErrorEvent: EventHandlers._on_protocol_error,

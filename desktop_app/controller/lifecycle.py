@@ -47,6 +47,8 @@ class Lifecycle:
         self._replayed_ids: set[str] = set()
         self._recycle_pending = False
         self._audio_started = False
+        self.last_close: ConnectionClosed | None = None
+        self.fatal_code: str | None = None
 
     async def connect(self: Controller) -> None:
         """Open a session. Raises the typed error when the first attempt fails fatally or
@@ -111,6 +113,7 @@ class Lifecycle:
     def _connection_closed(self: Controller, event: ConnectionClosed) -> None:
         link = self.link
         verdict = event.classification
+        self.last_close = event
         if link is not None:
             # Keep what was said: it stays on screen and is replayed into the next session.
             self._history = self.transcript()

@@ -113,6 +113,9 @@ class FakeAudio:
         self.enqueued[item_id] = self.enqueued.get(item_id, 0) + len(pcm16)
         self.playing_item = self.playing_item or item_id
 
+    def finish(self, item_id: str) -> None:
+        self.finished = getattr(self, "finished", set()) | {item_id}
+
     def flush(self):
         self.flushes += 1
         item, self.playing_item = self.playing_item, None

@@ -1,0 +1,158 @@
+"""The two :class:`~desktop_app.controller.audio_port.AudioPort` implementations.
+
+* :class:`DevicePort` — the real microphone and speaker through :class:`~desktop_app.audio.engine.AudioEngine`.
+* :class:`FilePort` — a WAV (or array) as the microphone, then live-like silence; assistant audio is
+  "played" by a :class:`~desktop_app.audio.clocked_sink.ClockedSink` at real-time pace. The headless
+  mode and GUI tests use it.
+
+Both play through the same :class:`~desktop_app.audio.playback_queue.PlaybackQueue`, so the played
+position used for truncation is accounted identically.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from desktop_app.audio.capture import ArrayCapture, read_wav
+from desktop_app.audio.clocked_sink import ClockedSink
+from desktop_app.audio.engine import AudioEngine
+from desktop_app.audio.levels import FLOOR_DBFS
+from desktop_app.audio.playback_queue import PlaybackQueue
+
+FRAME_MS = 20
+SILENT_FRAME = b"\x00\x00" * (24 * FRAME_MS)
+
+
+class _QueuePlayback:
+    """The playback half shared by both ports."""
+
+    queue: PlaybackQueue
+
+    def enqueue(self, item_id: str, pcm16: bytes) -> None:
+        self.queue.enqueue(item_id, pcm16)
+
+    def finish(self, item_id: str) -> None:
+        """No more audio comes for ``item_id``: its tail may play without waiting for a prebuffer."""
+        self.queue.finish(item_id)
+
+    def flush(self) -> tuple[str, int] | None:
+        report = self.queue.flush()
+        return None if report is None else (report.item_id, report.truncate_ms)
+
+    def played_ms(self, item_id: str) -> int:
+        return self.queue.report(item_id).played_ms
+
+    @property
+    def is_playing(self) -> bool:
+        return self.queue.is_playing
+
+    @property
+    def output_level_dbfs(self) -> float:
+        return self.queue.level_dbfs if self.queue.is_playing else FLOOR_DBFS
+
+
+class DevicePort(_QueuePlayback):
+    """Real devices. ``start`` raises :class:`~desktop_app.errors.AudioDeviceError` when a device
+    cannot be opened; the fallback notices (a remembered device is gone) are kept in ``notices``."""
+
+    def __init__(self, engine: AudioEngine, input_name: str | None = None, output_name: str | None = None) -> None:
+        self.engine = engine
+        self.queue = engine.queue
+        self.input_name = input_name or None
+        self.output_name = output_name or None
+        self.notices: list[str] = []
+
+    def start(self, on_mic_frame: Callable[[bytes], None]) -> None:
+        self.engine.on_mic_frame = on_mic_frame
+        self.notices = self.engine.start(self.input_name, self.output_name)
+
+    def stop(self) -> None:
+        self.engine.stop()
+
+    def set_gate(self, open_: bool) -> None:
+        self.engine.set_gate(open_)
+
+    def set_muted(self, muted: bool) -> None:
+        self.engine.mute(muted)
+
+    @property
+    def mic_level_dbfs(self) -> float:
+        return self.engine.input_level_dbfs
+
+
+class FilePort(_QueuePlayback):
+    """A recording as the microphone, followed by silence for as long as the session runs (a live
+    microphone never stops sending), and a clocked sink as the speaker.
+
+    ``input_done`` resolves when the recording has been delivered. ``on_played`` receives the PCM16
+    24 kHz blocks the "speaker" played while assistant audio was sounding.
+    """
+
+    def __init__(
+        self,
+        source: str | Path | tuple[np.ndarray, int],
+        *,
+        realtime: bool = True,
+        on_played: Callable[[bytes], None] | None = None,
+    ) -> None:
+        samples, rate = read_wav(source) if isinstance(source, str | Path) else source
+        self.queue = PlaybackQueue()
+        self._on_played = on_played
+        self._sink = ClockedSink(self.queue, block_ms=FRAME_MS, on_block=self._played)
+        self._capture = ArrayCapture(samples, rate, realtime=realtime)
+        self._on_frame: Callable[[bytes], None] | None = None
+        self._silence: asyncio.TimerHandle | None = None
+        self.input_done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.played_blocks = 0
+
+    def start(self, on_mic_frame: Callable[[bytes], None]) -> None:
+        self._on_frame = on_mic_frame
+        self._capture.on_frame = on_mic_frame
+        self._capture.start()
+        assert self._capture.done is not None
+        self._capture.done.add_done_callback(self._recording_done)
+        self._sink.start()
+
+    def stop(self) -> None:
+        self._capture.stop()
+        self._sink.stop()
+        if self._silence is not None:
+            self._silence.cancel()
+            self._silence = None
+
+    def set_gate(self, open_: bool) -> None:
+        self._capture.set_gate(open_)
+
+    def set_muted(self, muted: bool) -> None:
+        self._capture.mute(muted)
+
+    @property
+    def mic_level_dbfs(self) -> float:
+        return self._capture.level_dbfs
+
+    def _recording_done(self, future: asyncio.Future) -> None:
+        if not self.input_done.done():
+            self.input_done.set_result(None)
+        if future.cancelled():
+            return
+        loop = asyncio.get_running_loop()
+        self._silence_t0, self._silence_n = loop.time(), 0
+        self._silence = loop.call_soon(self._silent_frame)
+
+    def _silent_frame(self) -> None:
+        # Silence goes through the same gate and mute as the recording did.
+        if self._capture.gate_open and not self._capture.muted and self._on_frame is not None:
+            self._on_frame(SILENT_FRAME)
+        loop = asyncio.get_running_loop()
+        self._silence_n += 1
+        self._silence = loop.call_at(self._silence_t0 + self._silence_n * FRAME_MS / 1000, self._silent_frame)
+
+    def _played(self, block: bytes) -> None:
+        if self.queue.is_playing:
+            self.played_blocks += 1
+            if self._on_played is not None:
+                self._on_played(block)

@@ -1,0 +1,236 @@
+"""``parley --headless``: one conversation from files, driven by the same controller as the GUI.
+
+The input WAV is streamed as a microphone would (real time; ``--fast`` as fast as the loop allows),
+then silence follows, as from a live microphone. In ``vad`` mode the server's turn detection decides
+the turns; in ``ptt`` mode the whole recording is one held push-to-talk press. The run ends when
+every answer has finished playing, after a short bounded wait for late user transcriptions.
+
+Exit codes (a contract): 0 done, 2 usage error, 3 auth error, 4 connection/server error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from desktop_app.controller.controller import Controller
+from desktop_app.controller.ports import FilePort
+from desktop_app.controller.states import Conn, Turn
+from desktop_app.errors import AuthError, ConfigError, CredentialError, ParleyError
+from desktop_app.headless.outputs import EventLog, WavWriter, write_transcript
+from desktop_app.log import get_logger, register_secret
+from desktop_app.realtime.session_config import ServerVad, SessionConfig, Transcription
+
+log = get_logger("app")
+
+EXIT_OK, EXIT_USAGE, EXIT_AUTH, EXIT_SERVER = 0, 2, 3, 4
+
+#: After the last answer, wait this long at most for user transcriptions still on their way.
+LATE_TRANSCRIPT_WAIT_S = 3.0
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The headless options (they extend the top-level parser of ``parley``)."""
+    group = parser.add_argument_group("headless mode")
+    group.add_argument("--headless", action="store_true", help="run one conversation from files, no window")
+    group.add_argument("--url", help="Realtime WebSocket URL (default: the configured endpoint)")
+    group.add_argument("--input", type=Path, help="WAV to speak (any rate/channels)")
+    group.add_argument("--mode", choices=["vad", "ptt"], default="vad", help="turn detection (default vad)")
+    group.add_argument("--voice", help="assistant voice")
+    group.add_argument("--instructions", help="instructions for the assistant")
+    group.add_argument("--output", type=Path, help="assistant audio as played (24 kHz mono WAV)")
+    group.add_argument("--transcript", type=Path, help="transcript JSON")
+    group.add_argument("--events", type=Path, help="every frame sent and received (JSONL)")
+    group.add_argument("--timeout", type=float, default=60.0, help="give up after this many seconds (default 60)")
+    group.add_argument("--fast", action="store_true", help="stream the input faster than real time")
+    group.add_argument("--api-key", help=argparse.SUPPRESS)  # tests; users use the keyring or env
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the headless conversation; returns the exit code and prints one line on failure."""
+    if args.input is None:
+        print("parley: --headless needs --input WAV", file=sys.stderr)
+        return EXIT_USAGE
+    if not args.input.is_file():
+        print(f"parley: input file not found: {args.input}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        return asyncio.run(_run(args))
+    except KeyboardInterrupt:
+        return EXIT_SERVER
+
+
+async def _run(args: argparse.Namespace) -> int:
+    try:
+        target, config = _target_and_config(args)
+        port = FilePort(args.input, realtime=not args.fast, on_played=None)
+    except (ConfigError, CredentialError) as exc:
+        print(f"parley: {exc.user_message}", file=sys.stderr)
+        return EXIT_USAGE if isinstance(exc, ConfigError) else EXIT_AUTH
+    except (OSError, ValueError, EOFError) as exc:
+        print(f"parley: cannot read {args.input}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    events = EventLog(args.events) if args.events else None
+    wav = WavWriter(args.output) if args.output else None
+    if wav is not None:
+        port._on_played = wav.write
+    ctl = Controller(target=target, audio=port, config=config, frame_observer=events, max_retries=0)
+    code = EXIT_OK
+    try:
+        code = await asyncio.wait_for(_converse(ctl, port, args.mode), args.timeout)
+    except asyncio.TimeoutError:
+        print(f"parley: no finished answer within {args.timeout:.0f} s", file=sys.stderr)
+        code = EXIT_SERVER
+    except AuthError as exc:
+        print(f"parley: {exc.user_message}", file=sys.stderr)
+        code = EXIT_AUTH
+    except ParleyError as exc:
+        print(f"parley: {exc.user_message}", file=sys.stderr)
+        code = EXIT_SERVER
+    finally:
+        # Nothing is lost: whatever was received is written, whatever the outcome.
+        if ctl.link is not None:
+            await ctl.close()
+        port.stop()
+        if args.transcript:
+            write_transcript(args.transcript, _turns(ctl), _usage(ctl))
+        if wav is not None:
+            wav.close()
+        if events is not None:
+            events.close()
+    return code
+
+
+async def _converse(ctl: Controller, port: FilePort, mode: str) -> int:
+    await ctl.connect()
+    await _wait(lambda: ctl.view.connection is Conn.CONNECTED or ctl.closed_event.is_set())
+    if ctl.fatal_error:
+        return _failure(ctl)
+    if mode == "ptt":
+        ctl.press_talk()
+    await asyncio.wait([port.input_done, asyncio.ensure_future(ctl.closed_event.wait())],
+                       return_when=asyncio.FIRST_COMPLETED)
+    if mode == "ptt" and not ctl.closed_event.is_set():
+        ctl.release_talk()
+    # Done when an answer has finished and nothing more is on its way.
+    while not ctl.closed_event.is_set():
+        ctl.idle.clear()
+        if ctl.responses_finished and _settled(ctl):
+            break
+        await _first(ctl.idle.wait(), ctl.closed_event.wait())
+    if ctl.closed_event.is_set():
+        return _failure(ctl)
+    await _wait_late_transcripts(ctl)
+    return EXIT_OK
+
+
+def _settled(ctl: Controller) -> bool:
+    link = ctl.link
+    return (ctl.view.turn in (Turn.LISTENING, Turn.IDLE) and link is not None
+            and not link.conn.response_pending and not ctl.audio.is_playing)
+
+
+async def _wait_late_transcripts(ctl: Controller) -> None:
+    deadline = time.monotonic() + LATE_TRANSCRIPT_WAIT_S
+    while time.monotonic() < deadline:
+        pending = [e for e in ctl.transcript() if e.role == "user" and not e.final]
+        if not pending or ctl.closed_event.is_set():
+            return
+        await asyncio.sleep(0.05)
+
+
+def _failure(ctl: Controller) -> int:
+    message = ctl.fatal_error or "The connection closed before the conversation finished."
+    print(f"parley: {message}", file=sys.stderr)
+    close = ctl.last_close
+    auth = ctl.fatal_code == "invalid_api_key" or (close is not None and close.code == 3000)
+    return EXIT_AUTH if auth else EXIT_SERVER
+
+
+async def _first(*aws) -> None:
+    tasks = [asyncio.ensure_future(a) for a in aws]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+
+
+async def _wait(predicate, step: float = 0.02) -> None:
+    while not predicate():
+        await asyncio.sleep(step)
+
+
+def _target_and_config(args: argparse.Namespace):
+    """Endpoint and session config from the arguments, or from the configured profile and key."""
+    if args.url:
+        headers = {}
+        key = args.api_key or _env_key()
+        if key:
+            register_secret(key)
+            headers["Authorization"] = f"Bearer {key}"
+        url = args.url
+
+        async def target():
+            return url, headers
+        model = _model_from_url(url)
+    else:
+        target, model = _configured_target()
+    config = SessionConfig(model=model, transcription=Transcription())
+    if args.mode == "ptt":
+        config = replace(config, turn_detection=None)
+    else:
+        config = replace(config, turn_detection=ServerVad(silence_duration_ms=500))
+    if args.voice:
+        config = replace(config, voice=args.voice)
+    if args.instructions is not None:
+        config = replace(config, instructions=args.instructions)
+    problems = config.problems()
+    if problems:
+        raise ConfigError(str(problems[0]))
+    return target, config
+
+
+def _configured_target():
+    """The GUI's endpoint: active profile and its key (keyring or environment)."""
+    from desktop_app.controller.endpoint import make_target
+    from desktop_app.settings.profiles import LocalProfile
+    from desktop_app.settings.secrets import KeyStore
+    from desktop_app.settings.store import SettingsStore
+
+    settings = SettingsStore().settings
+    profile = settings.profile()
+    if isinstance(profile, LocalProfile):
+        raise ConfigError("The configured endpoint is the offline demo; start it with 'parley serve' "
+                          "and pass its address with --url.")
+    return make_target(profile, KeyStore(), settings.model), settings.model
+
+
+def _env_key() -> str | None:
+    import os
+
+    return os.environ.get("OPENAI_API_KEY") or None
+
+
+def _model_from_url(url: str) -> str:
+    from urllib.parse import parse_qs, urlsplit
+
+    from desktop_app.realtime.models import DEFAULT_MODEL
+
+    return (parse_qs(urlsplit(url).query).get("model") or [DEFAULT_MODEL])[0]
+
+
+def _turns(ctl: Controller) -> list[dict]:
+    return [{"role": e.role, "item_id": e.item_id, "text": e.text, "truncated": e.truncated}
+            for e in ctl.transcript() if e.role in ("user", "assistant")]
+
+
+def _usage(ctl: Controller) -> dict:
+    usage = ctl.usage()
+    return {"total_tokens": usage.total_tokens, "input_tokens": usage.input_tokens,
+            "output_tokens": usage.output_tokens, "responses": usage.responses,
+            "cost_usd": round(usage.cost(ctl.config.model) or 0.0, 6)}
