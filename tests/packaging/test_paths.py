@@ -69,10 +69,10 @@ def test_resources_come_from_the_source_tree_or_the_bundle(monkeypatch, tmp_path
     assert paths.resources_dir() == tmp_path / "resources"
 
 
-def test_paths_need_no_qapplication_and_match_across_processes(tmp_path):
+def test_paths_need_no_qapplication_and_match_across_processes(monkeypatch):
     """A fresh interpreter (no QApplication, different argv[0]) computes the same places."""
+    monkeypatch.delenv(paths.HOME_ENV, raising=False)
     env = dict(os.environ)
-    env.pop(paths.HOME_ENV, None)
     code = (
         "import sys; sys.argv[0] = 'some-other-name';"
         "from desktop_app import paths; from PySide6.QtCore import QCoreApplication;"
