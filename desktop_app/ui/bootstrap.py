@@ -1,8 +1,9 @@
-"""Start Qt with a qasync loop, show the main window, and shut down cleanly.
+"""Start Qt with a qasync loop, build the conversation and the window, and shut down cleanly.
 
-Clean shutdown is one path for every way out: closing the window, Ctrl+Q, and SIGINT/SIGTERM all
-set the same asyncio event, after which the window's ``shutdown()`` coroutine runs before the loop
-stops.
+Start-up in one ordered list (qutebrowser's habit): theme, settings, keys, audio engine, session,
+window. Clean shutdown is one path for every way out: closing the window, Ctrl+Q, and SIGINT/SIGTERM
+all set the same asyncio event, after which the window's ``shutdown()`` closes the session, stops
+the streams and the local server and saves the settings before the loop stops.
 """
 
 from __future__ import annotations
@@ -10,10 +11,61 @@ from __future__ import annotations
 import argparse
 import asyncio
 import signal
+from typing import Any
 
 from desktop_app.log import get_logger
 
 log = get_logger("ui")
+
+
+def build_engine() -> Any | None:
+    """The audio engine, or None when PortAudio is missing (the app then runs without audio)."""
+    try:
+        from desktop_app.audio.engine import AudioEngine
+
+        return AudioEngine(asyncio.get_running_loop())
+    except OSError as exc:  # sounddevice raises OSError when libportaudio cannot be loaded
+        log.warning("! no audio engine: %s", exc)
+        return None
+
+
+def audio_factory(engine: Any | None):
+    """``make_audio(settings)`` for the session: the devices the settings name, or no audio."""
+    from desktop_app.ui.audio_guard import NoAudioPort
+
+    def make_audio(settings) -> Any:  # noqa: ANN001
+        if engine is None:
+            return NoAudioPort()
+        from desktop_app.controller.ports import DevicePort
+
+        return DevicePort(engine, settings.input_device or None, settings.output_device or None)
+
+    return make_audio
+
+
+def build_window(on_quit, *, engine: Any | None = None, store=None, keys=None, make_audio=None,  # noqa: ANN001
+                 local_server=None, dark: bool | None = None):
+    """Compose settings → keys → session → window on the running loop; returns the window."""
+    from PySide6.QtWidgets import QApplication
+
+    from desktop_app.settings.secrets import KeyStore
+    from desktop_app.settings.store import SettingsStore
+    from desktop_app.ui import theme as themes
+    from desktop_app.ui.audio_control import AudioControl
+    from desktop_app.ui.main_window import MainWindow
+    from desktop_app.ui.session import ConversationSession
+
+    log.info("= initializing theme")
+    theme = themes.apply(QApplication.instance(), dark)
+    log.info("= initializing settings and keys")
+    store = store if store is not None else SettingsStore()
+    keys = keys if keys is not None else KeyStore()
+    log.info("= initializing session")
+    extra = {} if local_server is None else {"local_server": local_server}
+    session = ConversationSession(store, keys, make_audio or audio_factory(engine), **extra)
+    audio = AudioControl(engine, lambda s: session.notify(s, "warning", "settings"))
+    log.info("= initializing window")
+    return MainWindow(session, theme, audio, on_quit)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -21,17 +73,18 @@ def run(args: argparse.Namespace) -> int:
     import qasync
     from PySide6.QtWidgets import QApplication
 
-    from desktop_app.ui.main_window import MainWindow
+    from desktop_app.ui import icons
 
     app = QApplication.instance() or QApplication([])
     app.setApplicationName("Parley")
     app.setOrganizationName("Parley")
     app.setDesktopFileName("parley")
+    app.setWindowIcon(icons.app_icon())
 
     async def main() -> int:
         quitting = asyncio.Event()
-        window = MainWindow(on_quit=quitting.set)
         loop = asyncio.get_running_loop()
+        window = build_window(quitting.set, engine=build_engine())
         for sig in (signal.SIGINT, signal.SIGTERM):
             try:
                 loop.add_signal_handler(sig, quitting.set)
@@ -39,7 +92,10 @@ def run(args: argparse.Namespace) -> int:
                 signal.signal(sig, lambda *_: loop.call_soon_threadsafe(quitting.set))
         window.show()
         log.info("= window shown")
-        if args.quit_after is not None:
+        window.audio.refresh(rescan=False)
+        if isinstance(window.session.profile, _local_profile()) and not quitting.is_set():
+            window.run(window.session.connect())  # the demo was chosen before: hold a conversation at once
+        if getattr(args, "quit_after", None) is not None:
             loop.call_later(args.quit_after, quitting.set)
         await quitting.wait()
         await window.shutdown()
@@ -47,3 +103,9 @@ def run(args: argparse.Namespace) -> int:
         return 0
 
     return qasync.run(main())
+
+
+def _local_profile() -> type:
+    from desktop_app.settings.profiles import LocalProfile
+
+    return LocalProfile

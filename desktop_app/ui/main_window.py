@@ -1,33 +1,358 @@
-"""The main window. (The full conversation UI arrives with the main-window issue.)"""
+"""The main window: connection bar, banner, conversation, speaking indicators, talk controls and a
+side panel (turn detection, session, audio).
+
+Attributes flow down — every widget renders the session's one :class:`ViewState` — and intents
+flow up as signals connected here to the :class:`~desktop_app.ui.session.ConversationSession`.
+Meters change 20 times a second, so level-only changes are rendered at most every
+:data:`RENDER_INTERVAL_MS`; any other change renders at once.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
-from PySide6.QtWidgets import QLabel, QMainWindow
+from PySide6.QtCore import QByteArray, Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QApplication, QFrame, QHBoxLayout, QLabel, QMainWindow, QStackedWidget, QTabWidget, QToolButton,
+    QVBoxLayout, QWidget,
+)
 
-from desktop_app import __version__
+from desktop_app.controller.states import Conn
+from desktop_app.controller.view_state import ViewState
+from desktop_app.log import get_logger
+from desktop_app.settings.profiles import LocalProfile
+from desktop_app.ui import icons
+from desktop_app.ui.audio_control import AudioControl
+from desktop_app.ui.banner import Banner
+from desktop_app.ui.dialogs.key_dialog import KeyDialog
+from desktop_app.ui.first_run import FirstRunPanel
+from desktop_app.ui.keyboard import PushToTalkKey
+from desktop_app.ui.session import ConversationSession
+from desktop_app.ui.theme import Theme
+from desktop_app.ui.widgets.connection_bar import ConnectionBar
+from desktop_app.ui.widgets.devices_panel import DevicesPanel
+from desktop_app.ui.widgets.indicators import SpeakingIndicators
+from desktop_app.ui.widgets.session_panel import SessionPanel
+from desktop_app.ui.widgets.talk_controls import PUSH_TO_TALK, TalkControls
+from desktop_app.ui.widgets.transcript_view import TranscriptView
+from desktop_app.ui.widgets.vad_panel import VadPanel
+
+log = get_logger("ui")
+
+RENDER_INTERVAL_MS = 33
+SIDE_PANEL_WIDTH = 360
+KEY_ERRORS = ("invalid_api_key", "missing_api_key", "insufficient_quota")
 
 
 class MainWindow(QMainWindow):
-    """Top-level window; closing it (or Ctrl+Q) asks the app to quit through ``on_quit``."""
+    """Top-level window. Closing it, Ctrl+Q or the app's quit path call ``on_quit``; the caller then
+    awaits :meth:`shutdown`."""
 
-    def __init__(self, on_quit: Callable[[], None]) -> None:
+    def __init__(self, session: ConversationSession, theme: Theme, audio: AudioControl,
+                 on_quit: Callable[[], None]) -> None:
         super().__init__()
+        self.session = session
+        self.theme = theme
+        self.audio = audio
         self._on_quit = on_quit
+        self._tasks: set[asyncio.Future] = set()
+        self._rendered: ViewState | None = None
+        self._pending: ViewState | None = None
+        self.key_dialog: KeyDialog | None = None
         self.setWindowTitle("Parley")
-        self.setMinimumSize(720, 520)
-        label = QLabel(f"Parley {__version__}", self)
-        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.setCentralWidget(label)
+        self.setWindowIcon(icons.app_icon())
+        self.setMinimumSize(860, 600)
+        self._build()
+        self._wire()
+        settings = session.store.settings
+        if not settings.window_geometry or not self.restoreGeometry(QByteArray(settings.window_geometry)):
+            self.resize(1240, 820)
+        self._render_timer = QTimer(self)
+        self._render_timer.setSingleShot(True)
+        self._render_timer.setInterval(RENDER_INTERVAL_MS)
+        self._render_timer.timeout.connect(self._render_pending)
+        self._show_settings()
+        self.show_first_run(session.needs_key() and not isinstance(session.profile, LocalProfile))
+        self.render(session.view)
+
+    # --- layout -------------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        t = self.theme
+        root = QWidget(self)
+        outer = QVBoxLayout(root)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        self.bar = ConnectionBar(t, root)
+        outer.addWidget(self.bar)
+        body = QHBoxLayout()
+        body.setContentsMargins(16, 14, 16, 16)
+        body.setSpacing(14)
+        outer.addLayout(body, 1)
+
+        left = QVBoxLayout()
+        left.setSpacing(12)
+        self.banner = Banner(t, root)
+        left.addWidget(self.banner)
+        self.stack = QStackedWidget(root)
+        self.first_run = FirstRunPanel(t, self.stack)
+        conversation = QFrame(self.stack)
+        conversation.setProperty("role", "card")
+        column = QVBoxLayout(conversation)
+        column.setContentsMargins(0, 8, 0, 0)
+        column.setSpacing(0)
+        header = QHBoxLayout()
+        header.setContentsMargins(18, 2, 10, 6)
+        title = QLabel("CONVERSATION", conversation)
+        title.setProperty("role", "section")
+        header.addWidget(title)
+        header.addStretch(1)
+        self.copy_button = self._flat_button("copy", "Copy the conversation (Ctrl+Shift+C)", conversation)
+        self.clear_button = self._flat_button("trash", "Clear the window (the assistant still remembers)",
+                                              conversation)
+        header.addWidget(self.copy_button)
+        header.addWidget(self.clear_button)
+        column.addLayout(header)
+        self.transcript = TranscriptView(t, conversation)
+        column.addWidget(self.transcript, 1)
+        line = QFrame(conversation)
+        line.setFixedHeight(1)
+        line.setStyleSheet(f"background: {t.border};")
+        column.addWidget(line)
+        self.indicators = SpeakingIndicators(t, conversation)
+        self.indicators.setContentsMargins(14, 10, 14, 12)
+        column.addWidget(self.indicators)
+        self.stack.addWidget(conversation)
+        self.stack.addWidget(self.first_run)
+        self.conversation = conversation
+        left.addWidget(self.stack, 1)
+        self.talk = TalkControls(t, root)
+        left.addWidget(self.talk)
+        body.addLayout(left, 1)
+
+        self.side = QFrame(root)
+        self.side.setProperty("role", "card")
+        self.side.setFixedWidth(SIDE_PANEL_WIDTH)
+        side_column = QVBoxLayout(self.side)
+        side_column.setContentsMargins(4, 4, 4, 4)
+        self.tabs = QTabWidget(self.side)
+        self.tabs.setDocumentMode(True)
+        self.vad_panel = VadPanel(t, self.tabs)
+        self.session_panel = SessionPanel(t, self.tabs)
+        self.devices_panel = DevicesPanel(t, self.tabs)
+        self.tabs.addTab(self.vad_panel, "Turn detection")
+        self.tabs.addTab(self.session_panel, "Session")
+        self.tabs.addTab(self.devices_panel, "Audio")
+        side_column.addWidget(self.tabs)
+        body.addWidget(self.side)
+        self.setCentralWidget(root)
+
+    def _flat_button(self, glyph: str, tip: str, parent: QWidget) -> QToolButton:
+        button = QToolButton(parent)
+        button.setProperty("role", "flat")
+        button.setIcon(icons.icon(glyph, self.theme.muted))
+        button.setToolTip(tip)
+        button.setAccessibleName(tip.split(" (")[0])
+        return button
+
+    def _wire(self) -> None:
+        s = self.session
+        s.view_changed.connect(self._on_view)
+        self.bar.connect_requested.connect(lambda: self.run(s.connect()))
+        self.bar.disconnect_requested.connect(lambda: self.run(s.disconnect()))
+        self.bar.profile_chosen.connect(self._choose_profile)
+        self.bar.key_requested.connect(self.open_key_dialog)
+        self.bar.panel_toggled.connect(self.side.setVisible)
+        self.banner.dismissed.connect(s.dismiss_notice)
+        self.banner.action_requested.connect(self._banner_action)
+        self.first_run.key_requested.connect(self.open_key_dialog)
+        self.first_run.demo_requested.connect(self.start_demo)
+        self.copy_button.clicked.connect(self.copy_conversation)
+        self.clear_button.clicked.connect(self.transcript.clear)
+        self.talk.mode_changed.connect(s.set_mode)
+        self.talk.talk_pressed.connect(s.press_talk)
+        self.talk.talk_released.connect(s.release_talk)
+        self.talk.mute_toggled.connect(s.set_muted)
+        self.talk.interrupt_requested.connect(s.interrupt)
+        self.talk.text_submitted.connect(s.send_text)
+        self.vad_panel.vad_changed.connect(lambda changes: s.update_vad(**changes))
+        self.vad_panel.reset_requested.connect(s.reset_vad)
+        sp = self.session_panel
+        sp.voice_chosen.connect(s.set_voice)
+        sp.instructions_applied.connect(s.set_instructions)
+        sp.model_chosen.connect(lambda v: s.set_next_session(model=v))
+        sp.transcription_chosen.connect(lambda v: s.set_next_session(input_transcription_model=v))
+        sp.format_chosen.connect(lambda v: s.set_next_session(input_audio_format=v))
+        sp.ptt_key_chosen.connect(self._set_ptt_key)
+        dp = self.devices_panel
+        dp.refresh_requested.connect(lambda: self.audio.refresh(rescan=True))
+        dp.input_chosen.connect(self._choose_input)
+        dp.output_chosen.connect(self._choose_output)
+        dp.mic_test_toggled.connect(lambda on: self.audio.set_probe(on, s.store.settings.input_device))
+        dp.tone_requested.connect(lambda: self.audio.play_tone(s.store.settings.output_device))
+        self.audio.devices_changed.connect(self._show_devices)
+        self.audio.probe_level.connect(dp.set_probe_level)
+        self.ptt_key = PushToTalkKey(self, s.press_talk, s.release_talk, self._ptt_usable,
+                                     s.store.settings.ptt_key)
+        QApplication.instance().installEventFilter(self.ptt_key)
         QShortcut(QKeySequence.StandardKey.Quit, self, activated=self.close)
+        QShortcut(QKeySequence("Esc"), self, activated=s.interrupt)
+        QShortcut(QKeySequence("Ctrl+M"), self, activated=lambda: self.talk.mute.toggle())
+        QShortcut(QKeySequence("Ctrl+Shift+C"), self, activated=self.copy_conversation)
+        QShortcut(QKeySequence("F9"), self, activated=self.bar.panel.toggle)
+        QShortcut(QKeySequence("Ctrl+L"), self, activated=self.talk.text.setFocus)
+
+    def _show_settings(self) -> None:
+        settings = self.session.store.settings
+        self.bar.set_profiles([p.name for p in settings.profiles], settings.active_profile)
+        profile = settings.profile()
+        self.bar.set_key_enabled(not isinstance(profile, LocalProfile))
+        self.session_panel.set_settings(settings)
+        self.talk.set_mode(settings.turn_mode)
+        self.talk.set_key_name(settings.ptt_key)
+
+    # --- rendering ----------------------------------------------------------------------------
+
+    def _on_view(self, view: ViewState) -> None:
+        last = self._rendered
+        if last is None or (view.connection, view.turn, view.mic, view.notice, view.user_speaking,
+                            view.assistant_speaking, view.vad, view.voice_locked) != (
+                last.connection, last.turn, last.mic, last.notice, last.user_speaking,
+                last.assistant_speaking, last.vad, last.voice_locked):
+            self.render(view)
+        else:
+            self._pending = view
+            if not self._render_timer.isActive():
+                self._render_timer.start()
+
+    def _render_pending(self) -> None:
+        if self._pending is not None:
+            self.render(self._pending)
+
+    def render(self, view: ViewState) -> None:
+        """Show ``view`` in every widget."""
+        self._pending = None
+        self._render_timer.stop()
+        self._rendered = view
+        self.bar.show_view(view)
+        self.banner.show_notice(view.notice)
+        self.transcript.set_entries(view.transcript)
+        self.indicators.show_view(view)
+        self.talk.show_view(view)
+        self.talk.set_hands_free_allowed(view.vad.type != "off", "Turn detection is off: choose Server VAD or "
+                                         "Semantic under Turn detection to talk hands-free" if view.vad.type == "off"
+                                         else "")
+        self.vad_panel.show_view(view)
+        self.session_panel.show_view(view)
+        if view.connection is Conn.CONNECTED and self.stack.currentWidget() is self.first_run:
+            self.show_first_run(False)
+        if view.connection is not Conn.CONNECTED and self.ptt_key.held:
+            self.ptt_key.release()
+
+    def show_first_run(self, first_run: bool) -> None:
+        self.stack.setCurrentWidget(self.first_run if first_run else self.conversation)
+        self.indicators.setVisible(not first_run)
+
+    # --- actions ------------------------------------------------------------------------------
+
+    def run(self, coro) -> asyncio.Future:  # noqa: ANN001 — a coroutine
+        """Run ``coro`` on the loop, keeping a reference; its failure is logged, never lost."""
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Future) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("! %r", task.exception(), exc_info=task.exception())
+            self.session.notify("Something went wrong; the details are in the log file.", "error", "retry")
+
+    def start_demo(self) -> asyncio.Future:
+        self.show_first_run(False)
+        task = self.run(self.session.start_demo())
+        task.add_done_callback(lambda _t: self._show_settings())
+        return task
+
+    def _choose_profile(self, name: str) -> None:
+        self.session.choose_profile(name)
+        self._show_settings()
+        self.show_first_run(self.session.needs_key() and not isinstance(self.session.profile, LocalProfile))
+
+    def _ptt_usable(self) -> bool:
+        view = self._rendered
+        return self.talk.mode == PUSH_TO_TALK and view is not None and view.connection is Conn.CONNECTED
+
+    def _set_ptt_key(self, name: str) -> None:
+        self.session.save_settings(ptt_key=name)
+        self.ptt_key.set_key(self.session.store.settings.ptt_key)
+        self.talk.set_key_name(self.session.store.settings.ptt_key)
+
+    def _choose_input(self, device_id: str) -> None:
+        if self.audio.switch(input_name=device_id):
+            self.session.save_settings(input_device=device_id)
+
+    def _choose_output(self, device_id: str) -> None:
+        if self.audio.switch(output_name=device_id):
+            self.session.save_settings(output_device=device_id)
+
+    def _show_devices(self, inputs: list, outputs: list) -> None:
+        settings = self.session.store.settings
+        self.devices_panel.set_devices(inputs, outputs, settings.input_device, settings.output_device)
+
+    def copy_conversation(self) -> None:
+        QGuiApplication.clipboard().setText(self.transcript.copy_text())
+
+    def _banner_action(self, action: str) -> None:
+        if action == "retry":
+            self.session.dismiss_notice()
+            self.run(self.session.connect())
+        elif action == "demo":
+            self.start_demo()
+        elif action == "settings":
+            key_problem = self.session.controller.fatal_code in KEY_ERRORS or self.session.needs_key()
+            if key_problem and not isinstance(self.session.profile, LocalProfile):
+                self.open_key_dialog()
+            else:
+                self.open_side_panel(self.devices_panel if "microphone" in (self.banner.notice.sentence if
+                                     self.banner.notice else "") else self.session_panel)
+
+    def open_side_panel(self, page: QWidget) -> None:
+        self.bar.panel.setChecked(True)
+        self.tabs.setCurrentWidget(page)
+
+    def open_key_dialog(self) -> KeyDialog:
+        profile = self.session.profile
+        dialog = KeyDialog(self.theme, self.session.keys, profile, self.session.test_key, self)
+        dialog.key_changed.connect(self._key_changed)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        self.key_dialog = dialog
+        return dialog
+
+    def _key_changed(self, _profile: str) -> None:
+        has_key = not self.session.needs_key()
+        self.show_first_run(not has_key and not isinstance(self.session.profile, LocalProfile))
+        if has_key and self.session.view.connection not in (Conn.CONNECTING, Conn.CONNECTED, Conn.RECONNECTING):
+            self.session.dismiss_notice()
+            self.run(self.session.connect())
+
+    # --- closing ------------------------------------------------------------------------------
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt naming)
+        self.session.save_settings(window_geometry=bytes(self.saveGeometry().data()))
         event.accept()
         self._on_quit()
 
     async def shutdown(self) -> None:
         """Release everything the window holds (session, streams, settings) before the loop stops."""
-        self.close()
+        QApplication.instance().removeEventFilter(self.ptt_key)
+        self.ptt_key.release()
+        self.audio.stop()
+        for task in list(self._tasks):
+            task.cancel()
+        await self.session.shutdown()
+        if self.isVisible():
+            self.hide()

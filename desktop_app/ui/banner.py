@@ -1,0 +1,69 @@
+"""The one place errors and warnings reach the person: a sentence, an action, and a close button.
+
+Never a modal dialog, never a stack trace. The banner shows ``ViewState.notice``; the action
+(retry, open settings, try the demo) and the dismissal go back as signals.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
+
+from desktop_app.controller.view_state import Notice
+from desktop_app.ui import icons
+from desktop_app.ui.theme import Theme
+
+ACTION_LABELS = {"retry": "Retry", "settings": "Open settings", "demo": "Try the offline demo", "key": "Enter key"}
+
+
+class Banner(QFrame):
+    """Signals: ``action_requested(action)``, ``dismissed``."""
+
+    action_requested = Signal(str)
+    dismissed = Signal()
+
+    def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._theme = theme
+        self.notice: Notice | None = None
+        self.setAccessibleName("Message")
+        row = QHBoxLayout(self)
+        row.setContentsMargins(14, 8, 8, 8)
+        row.setSpacing(10)
+        self.glyph = QLabel(self)
+        row.addWidget(self.glyph, 0, Qt.AlignmentFlag.AlignTop)
+        self.sentence = QLabel(self)
+        self.sentence.setWordWrap(True)
+        self.sentence.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        row.addWidget(self.sentence, 1)
+        self.action = QPushButton(self)
+        self.action.clicked.connect(lambda: self.notice and self.notice.action
+                                    and self.action_requested.emit(self.notice.action))
+        row.addWidget(self.action)
+        self.close_button = QToolButton(self)
+        self.close_button.setProperty("role", "flat")
+        self.close_button.setIcon(icons.icon("close", theme.muted))
+        self.close_button.setToolTip("Dismiss")
+        self.close_button.setAccessibleName("Dismiss message")
+        self.close_button.clicked.connect(self.dismissed)
+        row.addWidget(self.close_button, 0, Qt.AlignmentFlag.AlignTop)
+        self.hide()
+
+    def show_notice(self, notice: Notice | None) -> None:
+        if notice == self.notice:
+            return
+        self.notice = notice
+        if notice is None:
+            self.hide()
+            return
+        t = self._theme
+        color = t.state_color(notice.level)
+        self.setStyleSheet(f"Banner {{ background: {t.tint(color, 0.12)}; border: 1px solid {t.tint(color, 0.45)};"
+                           " border-radius: 10px; }")
+        self.glyph.setPixmap(icons.icon("info" if notice.level == "info" else "alert", color).pixmap(QSize(20, 20)))
+        self.sentence.setText(notice.sentence)
+        label = ACTION_LABELS.get(notice.action or "")
+        self.action.setVisible(label is not None)
+        if label:
+            self.action.setText(label)
+        self.show()

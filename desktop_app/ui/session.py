@@ -1,0 +1,308 @@
+"""The GUI's composition of one conversation: settings → profile → key → target, the embedded
+local server for the offline demo, the audio port, and the :class:`Controller`.
+
+The window talks to this object only: it calls the intents (``connect``, ``press_talk``,
+``update_vad`` …) and renders ``view_changed``. The session forwards intents to the controller,
+persists what the person chose (mode, VAD values, voice, devices) and keeps the view whole:
+
+* a controller is built per conversation; a new one is made at the next connect when the profile,
+  model, transcription or audio format changed (those cannot change inside a session);
+* the local server, when the demo profile is used, runs on this same loop and stops at shutdown;
+* audio devices that are missing or fail never stop the conversation (:mod:`.audio_guard`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import asdict, replace
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from desktop_app.controller.config import session_config_from_settings, vad_view_from_settings
+from desktop_app.controller.controller import Controller
+from desktop_app.controller.endpoint import make_target
+from desktop_app.controller.states import Conn
+from desktop_app.controller.view_state import VadView, ViewState
+from desktop_app.errors import ConfigError, ParleyError
+from desktop_app.log import get_logger
+from desktop_app.realtime.classify import classify_close, classify_error
+from desktop_app.settings.profiles import LocalProfile, Profile
+from desktop_app.settings.schema import Settings
+from desktop_app.settings.secrets import KeyStore
+from desktop_app.settings.store import SettingsStore
+from desktop_app.transport import RealtimeSocket
+from desktop_app.ui.audio_guard import GuardedPort
+
+log = get_logger("ui")
+
+#: Chosen values are written to the settings file once they have settled for this long.
+PERSIST_DELAY_MS = 800
+CLOSE_TIMEOUT_S = 5.0
+LIVE = (Conn.CONNECTING, Conn.CONNECTED, Conn.RECONNECTING)
+
+AudioFactory = Callable[[Settings], Any]
+ServerFactory = Callable[[], AbstractAsyncContextManager]
+
+
+def _vad_settings(vad: VadView) -> dict[str, Any]:
+    return {"vad_type": vad.type, "vad_threshold": vad.threshold, "vad_prefix_padding_ms": vad.prefix_padding_ms,
+            "vad_silence_duration_ms": vad.silence_duration_ms, "vad_idle_timeout_ms": vad.idle_timeout_ms,
+            "vad_eagerness": vad.eagerness, "vad_create_response": vad.create_response,
+            "vad_interrupt_response": vad.interrupt_response}
+
+
+def _default_server() -> AbstractAsyncContextManager:
+    try:
+        from desktop_app.local_server import LocalServer  # type: ignore[attr-defined]
+    except ImportError:
+        raise ConfigError("The offline demo is not part of this build of Parley.",
+                          detail="desktop_app.local_server.LocalServer missing") from None
+    return LocalServer(port=0)
+
+
+class ConversationSession(QObject):
+    """Intents in, ``view_changed(ViewState)`` out. Build it in the composition root."""
+
+    view_changed = Signal(object)
+
+    def __init__(self, store: SettingsStore, keys: KeyStore, make_audio: AudioFactory, *,
+                 local_server: ServerFactory = _default_server, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.keys = keys
+        self._make_audio = make_audio
+        self._server_factory = local_server
+        self._server_cm: AbstractAsyncContextManager | None = None
+        self.server: Any = None
+        self._server_lock = asyncio.Lock()
+        self._targets: dict[tuple, Any] = {}
+        self._built_for: tuple = ()
+        self.port: GuardedPort | None = None
+        self.controller = self._build_controller()
+        self.view: ViewState = self.controller.view
+        self._persist_timer = QTimer(self)
+        self._persist_timer.setSingleShot(True)
+        self._persist_timer.setInterval(PERSIST_DELAY_MS)
+        self._persist_timer.timeout.connect(self.persist)
+        for sentence in store.notices:
+            self.notify(sentence, "warning")
+
+    # --- building -----------------------------------------------------------------------------
+
+    def _key_of(self, settings: Settings) -> tuple:
+        return (settings.active_profile, settings.model, settings.input_transcription_model,
+                settings.input_audio_format)
+
+    def _build_controller(self) -> Controller:
+        settings = self.store.settings
+        self._built_for = self._key_of(settings)
+        self.port = GuardedPort(self._make_audio(settings), lambda s: self.notify(s, "warning", "settings"))
+        controller = Controller(
+            target=self._target, audio=self.port, config=session_config_from_settings(settings),
+            vad=vad_view_from_settings(settings), on_view=self._on_view, endpoint_label=settings.active_profile,
+        )
+        return controller
+
+    @property
+    def profile(self) -> Profile:
+        return self.store.settings.profile()
+
+    def needs_key(self) -> bool:
+        """True when the active profile cannot connect for want of a key (the first-run case)."""
+        profile = self.profile
+        if not profile.needs_key:
+            return False
+        try:
+            return self.keys.get_key(profile) is None
+        except ParleyError:
+            return True
+
+    async def _target(self) -> tuple[str, dict[str, str]]:
+        settings = self.store.settings
+        profile = settings.profile()
+        local_url = (await self.ensure_local_server()) if isinstance(profile, LocalProfile) else None
+        cache_key = (profile, settings.model, local_url)
+        target = self._targets.get(cache_key)
+        if target is None:
+            target = make_target(profile, self.keys, settings.model, local_url=local_url)
+            self._targets = {cache_key: target}  # one profile at a time; its ephemeral cache lives here
+        return await target()
+
+    async def ensure_local_server(self) -> str:
+        """Start the embedded server on this loop (once) and return its URL."""
+        async with self._server_lock:
+            if self.server is None:
+                cm = self._server_factory()
+                self.server = await cm.__aenter__()
+                self._server_cm = cm
+                log.info("= local server running at %s", self.server.url)
+            return self.server.url
+
+    # --- the view -----------------------------------------------------------------------------
+
+    def _on_view(self, view: ViewState) -> None:
+        link = self.controller.link if hasattr(self, "controller") else None
+        locked = bool(link is not None and link.conn.voice_locked)
+        if view.voice_locked != locked:
+            view = replace(view, voice_locked=locked)
+        previous, self.view = getattr(self, "view", None), view
+        if previous is not None and (previous.vad, previous.voice, previous.instructions) != (
+                view.vad, view.voice, view.instructions):
+            self._persist_timer.start()
+        self.view_changed.emit(view)
+
+    def notify(self, sentence: str, level: str = "error", action: str | None = None) -> None:
+        """Show one sentence in the banner (through the controller's one door)."""
+        self.controller.notify(sentence, level, action)
+
+    # --- intents: connection ------------------------------------------------------------------
+
+    @property
+    def live(self) -> bool:
+        return self.view.connection in LIVE
+
+    async def connect(self) -> None:
+        """Connect with the current settings; failures end up in the banner, never raised."""
+        if self.live:
+            return
+        if self._key_of(self.store.settings) != self._built_for:
+            self.controller = self._build_controller()
+            self._on_view(self.controller.view)
+        try:
+            await self.controller.connect()
+        except ParleyError as exc:
+            log.info("= connect failed: %s", exc.user_message)
+
+    async def disconnect(self) -> None:
+        await asyncio.wait_for(self.controller.close(), CLOSE_TIMEOUT_S)
+
+    def choose_profile(self, name: str) -> None:
+        if name != self.store.settings.active_profile and not self.live:
+            self.save_settings(active_profile=name)
+            self.controller.dismiss_notice()
+
+    async def start_demo(self) -> None:
+        """Switch to the offline demo profile and connect at once."""
+        local = next((p for p in self.store.settings.profiles if isinstance(p, LocalProfile)), None)
+        if local is None:
+            self.notify("There is no offline demo profile in your settings.", "error")
+            return
+        if self.live:
+            await self.disconnect()
+        self.choose_profile(local.name)
+        await self.connect()
+
+    async def test_key(self, profile: Profile, key: str) -> str | None:
+        """Open a session with ``key`` and close it: None when it opened, else one sentence."""
+        settings = self.store.settings
+        local_url = (await self.ensure_local_server()) if isinstance(profile, LocalProfile) else None
+        if local_url:
+            profile = profile.with_url(local_url)
+        try:
+            target = profile.connect_target(key, settings.model)
+            sock = await RealtimeSocket.open(target.url, target.headers, open_timeout=10.0)
+        except ParleyError as exc:
+            return exc.user_message
+        try:
+            first = await asyncio.wait_for(sock.recv(), 10.0)
+            if first is None:
+                return classify_close(sock.close_code or 1006, sock.close_reason).user_message
+            event = json.loads(first)
+            if event.get("type") == "session.created":
+                return None
+            error = event.get("error") or {}
+            return classify_error(error.get("code"), error.get("type")).user_message
+        except (asyncio.TimeoutError, ValueError):
+            return "The server did not start a session; check the endpoint and try again."
+        finally:
+            await sock.close()
+
+    # --- intents: talking ---------------------------------------------------------------------
+
+    def press_talk(self) -> None:
+        self.controller.press_talk()
+
+    def release_talk(self) -> None:
+        self.controller.release_talk()
+
+    def interrupt(self) -> None:
+        self.controller.interrupt()
+
+    def send_text(self, text: str) -> None:
+        self.controller.send_text(text)
+
+    def set_muted(self, muted: bool) -> None:
+        self.controller.set_muted(muted)
+
+    def set_mode(self, mode: str) -> None:
+        self.controller.set_mode(mode)
+        self.save_settings(turn_mode=mode)
+
+    def dismiss_notice(self) -> None:
+        self.controller.dismiss_notice()
+
+    # --- intents: live session settings -------------------------------------------------------
+
+    def update_vad(self, **changes: Any) -> None:
+        if changes.get("type") == "off" and self.controller.mic.mode.value == "hands_free":
+            self.set_mode("push_to_talk")  # no turn detection means you say when your turn ends
+        self.controller.update_vad(**changes)
+
+    def reset_vad(self) -> None:
+        self.update_vad(**asdict(vad_view_from_settings(Settings())))
+
+    def set_voice(self, voice: str) -> None:
+        self.controller.set_voice(voice)
+
+    def set_instructions(self, text: str) -> None:
+        self.controller.set_instructions(text)
+
+    def set_next_session(self, **changes: Any) -> None:
+        """Model, transcription, audio format: saved now, used from the next connection on."""
+        self.save_settings(**changes)
+
+    # --- persistence and shutdown -------------------------------------------------------------
+
+    def save_settings(self, **changes: Any) -> bool:
+        try:
+            self.store.update(**changes)
+        except ConfigError as exc:
+            self.notify(exc.user_message, "warning")
+            return not exc.fatal and all(getattr(self.store.settings, k) == v for k, v in changes.items())
+        return True
+
+    def persist(self) -> None:
+        """Write what the view shows as chosen (VAD values, voice, instructions) to the settings."""
+        self._persist_timer.stop()
+        view = self.view
+        changes = _vad_settings(view.vad)
+        if view.voice:
+            changes["voice"] = view.voice
+        changes["instructions"] = view.instructions
+        current = self.store.settings
+        changed = {k: v for k, v in changes.items() if getattr(current, k) != v}
+        if changed:
+            self.save_settings(**changed)
+
+    async def shutdown(self) -> None:
+        """Close the session, stop the streams and the local server, save the settings. Never raises."""
+        self.persist()
+        try:
+            await asyncio.wait_for(self.controller.close(), CLOSE_TIMEOUT_S)
+        except (asyncio.TimeoutError, ParleyError, OSError) as exc:
+            log.warning("! session did not close cleanly: %r", exc)
+            if self.controller.link is not None:
+                self.controller.link.abort()
+        if self.port is not None:
+            self.port.stop()
+        if self._server_cm is not None:
+            cm, self._server_cm = self._server_cm, None
+            try:
+                await asyncio.wait_for(cm.__aexit__(None, None, None), CLOSE_TIMEOUT_S)
+            except (asyncio.TimeoutError, OSError) as exc:
+                log.warning("! local server did not stop cleanly: %r", exc)
+            self.server = None

@@ -1,0 +1,109 @@
+"""Microphone and speaker pickers with refresh, a microphone test meter and a speaker test tone.
+
+Devices are offered by their stable id (host API + name, see ``desktop_app.audio.devices``) so a
+choice survives replugging; the empty id means "the system default".
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QComboBox, QFormLayout, QHBoxLayout, QLabel, QPushButton, QToolButton, QVBoxLayout, QWidget,
+)
+
+from desktop_app.ui import icons
+from desktop_app.ui.theme import Theme
+from desktop_app.ui.widgets.level_meter import LevelMeter
+
+DEFAULT_LABEL = "System default"
+
+
+class DevicesPanel(QWidget):
+    """Signals: ``input_chosen(id)``, ``output_chosen(id)``, ``refresh_requested``,
+    ``mic_test_toggled(bool)``, ``tone_requested``."""
+
+    input_chosen = Signal(str)
+    output_chosen = Signal(str)
+    refresh_requested = Signal()
+    mic_test_toggled = Signal(bool)
+    tone_requested = Signal()
+
+    def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        column = QVBoxLayout(self)
+        column.setContentsMargins(16, 14, 16, 14)
+        column.setSpacing(12)
+        form = QFormLayout()
+        form.setHorizontalSpacing(12)
+        form.setVerticalSpacing(10)
+        self.inputs = QComboBox(self)
+        self.inputs.setAccessibleName("Microphone")
+        self.inputs.activated.connect(lambda _i: self.input_chosen.emit(self.inputs.currentData() or ""))
+        self.outputs = QComboBox(self)
+        self.outputs.setAccessibleName("Speaker")
+        self.outputs.activated.connect(lambda _i: self.output_chosen.emit(self.outputs.currentData() or ""))
+        for combo in (self.inputs, self.outputs):
+            combo.setMinimumContentsLength(18)
+        form.addRow("Microphone", self.inputs)
+        form.addRow("Speaker", self.outputs)
+        column.addLayout(form)
+        refresh_row = QHBoxLayout()
+        self.status = QLabel("", self)
+        self.status.setWordWrap(True)
+        self.status.setProperty("role", "hint")
+        refresh_row.addWidget(self.status, 1)
+        self.refresh = QToolButton(self)
+        self.refresh.setIcon(icons.icon("refresh", theme.text))
+        self.refresh.setToolTip("Look for newly plugged-in devices")
+        self.refresh.setAccessibleName("Refresh devices")
+        self.refresh.clicked.connect(self.refresh_requested)
+        refresh_row.addWidget(self.refresh)
+        column.addLayout(refresh_row)
+
+        heading = QLabel("TEST", self)
+        heading.setProperty("role", "section")
+        column.addWidget(heading)
+        mic_row = QHBoxLayout()
+        self.mic_test = QPushButton("Test microphone", self)
+        self.mic_test.setIcon(icons.icon("mic", theme.text))
+        self.mic_test.setCheckable(True)
+        self.mic_test.setToolTip("Show the chosen microphone's level (nothing is sent)")
+        self.mic_test.toggled.connect(self.mic_test_toggled)
+        self.meter = LevelMeter(theme, theme.accent, self)
+        self.meter.setAccessibleName("Microphone test level")
+        mic_row.addWidget(self.mic_test)
+        mic_row.addWidget(self.meter, 1)
+        column.addLayout(mic_row)
+        self.tone = QPushButton("Play test tone", self)
+        self.tone.setIcon(icons.icon("volume", theme.text))
+        self.tone.setToolTip("Play a one-second 440 Hz tone on the chosen speaker")
+        self.tone.clicked.connect(self.tone_requested)
+        tone_row = QHBoxLayout()
+        tone_row.addWidget(self.tone)
+        tone_row.addStretch(1)
+        column.addLayout(tone_row)
+        column.addStretch(1)
+
+    def set_devices(self, inputs: list[tuple[str, str]], outputs: list[tuple[str, str]],
+                    chosen_input: str, chosen_output: str) -> None:
+        """``inputs``/``outputs`` are ``(label, stable id)`` pairs; the default entry is added here."""
+        for combo, items, chosen in ((self.inputs, inputs, chosen_input), (self.outputs, outputs, chosen_output)):
+            combo.clear()
+            combo.addItem(DEFAULT_LABEL, "")
+            for label, device_id in items:
+                combo.addItem(label, device_id)
+            index = combo.findData(chosen)
+            if index < 0 and chosen:  # remembered but not plugged in now
+                combo.addItem(f"{chosen.split(':', 1)[-1]} (not connected)", chosen)
+                index = combo.count() - 1
+            combo.setCurrentIndex(max(0, index))
+        usable = bool(inputs) or bool(outputs)
+        self.status.setText("" if usable else "No audio devices were found. Text chat still works.")
+        self.mic_test.setEnabled(bool(inputs))
+        self.tone.setEnabled(bool(outputs))
+
+    def set_probe_level(self, dbfs: float) -> None:
+        self.meter.set_level(dbfs)
+
+    def set_status(self, sentence: str) -> None:
+        self.status.setText(sentence)

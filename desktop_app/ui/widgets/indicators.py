@@ -1,0 +1,105 @@
+"""Who is speaking: the microphone meter and "you are speaking", the turn in words, and the
+assistant's output meter and "speaking".
+
+"You are speaking" follows the server's VAD events; before the server has said anything, a local
+level above :data:`LOCAL_SPEECH_DBFS` lights the pill as "hearing you…" so the person sees at once
+that the microphone works. Between the end of speech and the first audio the turn reads "Thinking…".
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QWidget
+
+from desktop_app.controller.states import Conn, Mic, Turn
+from desktop_app.controller.view_state import ViewState
+from desktop_app.ui.theme import Theme
+from desktop_app.ui.widgets.level_meter import LevelMeter, SpeakingPill
+
+#: A microphone louder than this (dBFS) counts as probably speech until the server decides.
+LOCAL_SPEECH_DBFS = -38.0
+
+
+def turn_text(view: ViewState) -> str:
+    """The turn as a person would say it."""
+    if view.connection is not Conn.CONNECTED:
+        return {Conn.CONNECTING: "Connecting…", Conn.RECONNECTING: "Reconnecting…"}.get(
+            view.connection, "Not connected")
+    turn = view.turn
+    if turn is Turn.USER_SPEAKING:
+        return "You are speaking"
+    if turn in (Turn.COMMITTING, Turn.WAITING):
+        return "Thinking…"
+    if turn is Turn.ASSISTANT_SPEAKING:
+        return "Assistant is speaking"
+    if turn is Turn.RUNNING_TOOL:
+        return "Running a tool…"
+    if view.mic is Mic.MUTED:
+        return "Microphone muted"
+    if turn is Turn.LISTENING:
+        return "Listening"
+    return "Hold to talk" if view.mic in (Mic.PTT_RELEASED, Mic.PTT_HELD) else "Ready"
+
+
+def user_pill(view: ViewState) -> tuple[bool, str]:
+    """``(lit, words)`` for the user's pill."""
+    if view.user_speaking or view.turn is Turn.USER_SPEAKING:
+        return True, "Speaking"
+    hot_mic = view.connection is Conn.CONNECTED and view.mic in (Mic.HANDS_FREE, Mic.PTT_HELD)
+    if hot_mic and view.mic_level_dbfs > LOCAL_SPEECH_DBFS:
+        return True, "Hearing you…"
+    return False, "Muted" if view.mic is Mic.MUTED else "Quiet"
+
+
+class SpeakingIndicators(QFrame):
+    """Two meters with pills, and the turn between them. ``phase`` is the turn text shown."""
+
+    def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._theme = theme
+        self.phase = ""
+        grid = QGridLayout(self)
+        grid.setContentsMargins(4, 0, 4, 0)
+        grid.setHorizontalSpacing(10)
+        grid.setVerticalSpacing(4)
+        you = QLabel("You", self)
+        you.setProperty("role", "section")
+        self.user_pill = SpeakingPill(theme, theme.accent, "Quiet", self)
+        self.user_pill.setAccessibleName("You are speaking")
+        self.mic_meter = LevelMeter(theme, theme.accent, self)
+        self.mic_meter.setAccessibleName("Microphone level")
+        self.turn = QLabel("Not connected", self)
+        self.turn.setAccessibleName("Turn")
+        self.turn.setStyleSheet("font-size: 11pt; font-weight: 600;")
+        them = QLabel("Assistant", self)
+        them.setProperty("role", "section")
+        self.assistant_pill = SpeakingPill(theme, theme.assistant, "Quiet", self)
+        self.assistant_pill.setAccessibleName("Assistant is speaking")
+        self.out_meter = LevelMeter(theme, theme.assistant, self)
+        self.out_meter.setAccessibleName("Assistant level")
+        grid.addWidget(you, 0, 0)
+        grid.addWidget(self.user_pill, 0, 1)
+        grid.addWidget(self.mic_meter, 1, 0, 1, 2)
+        grid.addWidget(self.turn, 0, 2, 2, 1)
+        grid.addWidget(self.assistant_pill, 0, 3)
+        grid.addWidget(them, 0, 4)
+        grid.addWidget(self.out_meter, 1, 3, 1, 2)
+        grid.setColumnStretch(0, 0)
+        grid.setColumnStretch(2, 1)
+        grid.setAlignment(self.turn, Qt.AlignmentFlag.AlignCenter)
+        grid.setAlignment(them, Qt.AlignmentFlag.AlignRight)
+
+    def show_view(self, view: ViewState) -> None:
+        self.mic_meter.set_level(view.mic_level_dbfs if view.mic is not Mic.MUTED else -120.0)
+        self.out_meter.set_level(view.output_level_dbfs)
+        lit, words = user_pill(view)
+        self.user_pill.set_active(lit, words)
+        self.assistant_pill.set_active(view.assistant_speaking, "Speaking" if view.assistant_speaking else "Quiet")
+        phase = turn_text(view)
+        if phase != self.phase:
+            self.phase = phase
+            self.turn.setText(phase)
+            color = {"Thinking…": self._theme.warning, "You are speaking": self._theme.accent,
+                     "Assistant is speaking": self._theme.assistant, "Running a tool…": self._theme.warning,
+                     "Listening": self._theme.success}.get(phase, self._theme.muted)
+            self.turn.setStyleSheet(f"font-size: 11pt; font-weight: 600; color: {color};")

@@ -1,0 +1,201 @@
+"""How a person talks: hands-free / push-to-talk, the big talk button, mute, interrupt, and a text box.
+
+The talk button works with the mouse (it stays held while the pointer wanders off it) and with a
+key: the main window forwards the configured push-to-talk key (Space by default) here whenever a
+text field does not have the focus.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPoint, QSize, Qt, Signal
+from PySide6.QtWidgets import (
+    QButtonGroup, QFrame, QHBoxLayout, QLineEdit, QPushButton, QSizePolicy, QToolButton, QVBoxLayout, QWidget,
+)
+
+from desktop_app.controller.states import Conn, Mic, Turn
+from desktop_app.controller.view_state import ViewState
+from desktop_app.ui import icons
+from desktop_app.ui.theme import Theme
+
+HANDS_FREE, PUSH_TO_TALK = "hands_free", "push_to_talk"
+
+
+class TalkButton(QPushButton):
+    """A large button that reports press and release; it stays down until the mouse button is let go."""
+
+    def hitButton(self, pos: QPoint) -> bool:  # noqa: N802 (Qt naming)
+        return self.isDown() or super().hitButton(pos)
+
+
+class TalkControls(QFrame):
+    """Signals: ``mode_changed(str)``, ``talk_pressed``, ``talk_released``, ``mute_toggled(bool)``,
+    ``interrupt_requested``, ``text_submitted(str)``."""
+
+    mode_changed = Signal(str)
+    talk_pressed = Signal()
+    talk_released = Signal()
+    mute_toggled = Signal(bool)
+    interrupt_requested = Signal()
+    text_submitted = Signal(str)
+
+    def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._theme = theme
+        self.mode = HANDS_FREE
+        self.key_name = "Space"
+        self._connected = False
+        self.setProperty("role", "card")
+        column = QVBoxLayout(self)
+        column.setContentsMargins(16, 14, 16, 14)
+        column.setSpacing(12)
+
+        row = QHBoxLayout()
+        row.setSpacing(10)
+        self.hands_free = QPushButton("Hands-free", self)
+        self.push_to_talk = QPushButton("Push to talk", self)
+        group = QButtonGroup(self)
+        for button, pos, mode in ((self.hands_free, "first", HANDS_FREE), (self.push_to_talk, "last", PUSH_TO_TALK)):
+            button.setCheckable(True)
+            button.setProperty("role", "segment")
+            button.setProperty("pos", pos)
+            group.addButton(button)
+            button.clicked.connect(lambda _c=False, m=mode: self._choose_mode(m))
+        self.hands_free.setToolTip("Just talk: the server notices when you start and stop")
+        self.push_to_talk.setToolTip("Hold the talk button (or the push-to-talk key) while you speak")
+        self.hands_free.setChecked(True)
+        segment = QHBoxLayout()
+        segment.setSpacing(0)
+        segment.addWidget(self.hands_free)
+        segment.addWidget(self.push_to_talk)
+        row.addLayout(segment)
+
+        self.talk = TalkButton("Hold to talk", self)
+        self.talk.setIcon(icons.icon("mic", theme.accent_text))
+        self.talk.setIconSize(QSize(22, 22))
+        self.talk.setMinimumHeight(48)
+        self.talk.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.talk.setAccessibleName("Push to talk")
+        self.talk.pressed.connect(self.talk_pressed)
+        self.talk.released.connect(self.talk_released)
+        row.addWidget(self.talk, 1)
+
+        self.mute = QToolButton(self)
+        self.mute.setCheckable(True)
+        self.mute.setIconSize(QSize(20, 20))
+        self.mute.setMinimumSize(44, 44)
+        self.mute.setAccessibleName("Mute microphone")
+        self.mute.toggled.connect(self._on_mute)
+        self._on_mute(False, emit=False)
+        row.addWidget(self.mute)
+
+        self.interrupt = QToolButton(self)
+        self.interrupt.setIcon(icons.icon("stop", theme.danger))
+        self.interrupt.setIconSize(QSize(20, 20))
+        self.interrupt.setMinimumSize(44, 44)
+        self.interrupt.setToolTip("Interrupt the assistant (Esc)")
+        self.interrupt.setAccessibleName("Interrupt the assistant")
+        self.interrupt.clicked.connect(self.interrupt_requested)
+        row.addWidget(self.interrupt)
+        column.addLayout(row)
+
+        typing = QHBoxLayout()
+        typing.setSpacing(8)
+        self.text = QLineEdit(self)
+        self.text.setPlaceholderText("Type a message instead of speaking…")
+        self.text.setAccessibleName("Message")
+        self.text.setClearButtonEnabled(True)
+        self.text.returnPressed.connect(self._submit)
+        self.send = QToolButton(self)
+        self.send.setIcon(icons.icon("send", theme.accent))
+        self.send.setIconSize(QSize(18, 18))
+        self.send.setMinimumSize(38, 36)
+        self.send.setToolTip("Send the message (Enter)")
+        self.send.setAccessibleName("Send message")
+        self.send.clicked.connect(self._submit)
+        typing.addWidget(self.text, 1)
+        typing.addWidget(self.send)
+        column.addLayout(typing)
+        self._style_talk(held=False)
+
+    # --- intents ------------------------------------------------------------------------------
+
+    def _choose_mode(self, mode: str) -> None:
+        if mode != self.mode:
+            self.set_mode(mode)
+            self.mode_changed.emit(mode)
+
+    def set_mode(self, mode: str) -> None:
+        self.mode = mode
+        (self.hands_free if mode == HANDS_FREE else self.push_to_talk).setChecked(True)
+        self._update_talk_enabled()
+
+    def set_hands_free_allowed(self, allowed: bool, why: str = "") -> None:
+        self.hands_free.setEnabled(allowed)
+        self.hands_free.setToolTip(why or "Just talk: the server notices when you start and stop")
+
+    def _on_mute(self, muted: bool, emit: bool = True) -> None:
+        self.mute.setIcon(icons.icon("mic-off" if muted else "mic", self._theme.danger if muted else self._theme.text))
+        self.mute.setToolTip("Unmute the microphone (M)" if muted else "Mute the microphone (M)")
+        if emit:
+            self.mute_toggled.emit(muted)
+
+    def _submit(self) -> None:
+        text = self.text.text().strip()
+        if text and self._connected:
+            self.text.clear()
+            self.text_submitted.emit(text)
+
+    def set_key_name(self, name: str) -> None:
+        self.key_name = name
+        self._update_talk_enabled()
+
+    # --- view ---------------------------------------------------------------------------------
+
+    def show_view(self, view: ViewState) -> None:
+        self._connected = view.connection is Conn.CONNECTED
+        if view.mic is Mic.HANDS_FREE and self.mode != HANDS_FREE:
+            self.set_mode(HANDS_FREE)
+        elif view.mic in (Mic.PTT_HELD, Mic.PTT_RELEASED) and self.mode != PUSH_TO_TALK:
+            self.set_mode(PUSH_TO_TALK)
+        muted = view.mic is Mic.MUTED
+        if self.mute.isChecked() != muted:
+            self.mute.blockSignals(True)
+            self.mute.setChecked(muted)
+            self.mute.blockSignals(False)
+            self._on_mute(muted, emit=False)
+        held = view.mic is Mic.PTT_HELD
+        self._style_talk(held)
+        self._update_talk_enabled(muted)
+        busy = view.assistant_speaking or view.turn in (Turn.WAITING, Turn.ASSISTANT_SPEAKING, Turn.RUNNING_TOOL)
+        self.interrupt.setEnabled(self._connected and busy)
+        self.text.setEnabled(self._connected)
+        self.send.setEnabled(self._connected)
+        self.text.setPlaceholderText("Type a message instead of speaking…" if self._connected
+                                     else "Connect to send a message")
+
+    def _update_talk_enabled(self, muted: bool | None = None) -> None:
+        muted = self.mute.isChecked() if muted is None else muted
+        ptt = self.mode == PUSH_TO_TALK
+        self.talk.setEnabled(ptt and self._connected and not muted)
+        if not ptt:
+            text = "Hands-free — just speak"
+        elif muted:
+            text = "Microphone muted"
+        elif self.talk.property("held"):
+            text = "Listening… release to send"
+        else:
+            text = f"Hold to talk  ({self.key_name})"
+        self.talk.setText(text)
+
+    def _style_talk(self, held: bool) -> None:
+        if self.talk.property("held") == held:
+            return
+        self.talk.setProperty("held", held)
+        t = self._theme
+        bg = t.danger if held else t.accent
+        self.talk.setStyleSheet(
+            f"QPushButton {{ background: {bg}; color: {t.accent_text}; border: none; border-radius: 24px;"
+            f" font-size: 11pt; font-weight: 700; padding: 8px 18px; }}"
+            f" QPushButton:disabled {{ background: {t.surface_alt}; color: {t.muted}; }}"
+            f" QPushButton:focus {{ border: 2px solid {t.text}; }}")
+        self._update_talk_enabled()

@@ -1,0 +1,267 @@
+"""The conversation as chat bubbles: user on the right, assistant on the left, tool calls between.
+
+Entries arrive as whole snapshots (``ViewState.transcript``); the view diffs them by item id and
+touches only bubbles whose entry changed, so a transcript delta re-lays out one label. Interim text
+(words still arriving) is drawn in italics with a dashed outline; a truncated answer shows the part
+that was heard and strikes through the rest. The view follows new text while the scroll bar is at
+the bottom and stops following as soon as the user scrolls up (a "Latest" button jumps back).
+"""
+
+from __future__ import annotations
+
+import html
+import math
+
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QResizeEvent, QTextDocument
+from PySide6.QtWidgets import (
+    QFrame, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QToolButton, QVBoxLayout, QWidget,
+)
+
+from desktop_app.controller.view_state import TranscriptEntry
+from desktop_app.ui import icons
+from desktop_app.ui.theme import Theme
+
+FOLLOW_SLACK_PX = 24
+BUBBLE_WIDTH_FRACTION = 0.78
+
+
+def entry_caption(entry: TranscriptEntry) -> str:
+    """The small line above a bubble: who, and what state the words are in."""
+    if entry.role == "tool":
+        return ""
+    who = "You" if entry.role == "user" else "Assistant"
+    if entry.truncated:
+        return f"{who} · interrupted"
+    if entry.echo:
+        return f"{who} · possibly the assistant's echo"
+    if not entry.final:
+        return f"{who} · {'transcribing' if entry.role == 'user' else 'speaking'}…"
+    return who
+
+
+def entry_html(entry: TranscriptEntry, theme: Theme) -> str:
+    """The bubble's text as rich text (escaped), marking interim and unheard words."""
+    text = entry.text or ""
+    if entry.role == "tool":
+        status = entry.tool_status or "running"
+        color = {"done": theme.success, "error": theme.danger}.get(status, theme.warning)
+        call = f"<b>{html.escape(entry.tool_name or 'tool')}</b>({html.escape(_short(text, 80))})"
+        out = f"<br><span style='color:{theme.muted}'>→ {html.escape(_short(entry.heard or '', 120))}</span>" \
+            if entry.heard else ""
+        return f"{call} &nbsp;<span style='color:{color}'>● {status}</span>{out}"
+    if not text and not entry.final:
+        return "<i>…</i>"
+    if entry.truncated and entry.heard is not None and len(entry.heard) < len(text):
+        rest = text[len(entry.heard):]
+        muted = theme.user_text if entry.role == "user" else theme.muted
+        return f"{html.escape(entry.heard)}<s style='color:{muted}'>{html.escape(rest)}</s>"
+    body = html.escape(text).replace("\n", "<br>")
+    return body if entry.final else f"<i>{body}</i>"
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class Bubble(QWidget):
+    """One row: caption and bubble, aligned by role."""
+
+    def __init__(self, theme: Theme, entry: TranscriptEntry, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._theme = theme
+        self.role = entry.role
+        self.entry: TranscriptEntry | None = None
+        self._max_width = 480
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(3)
+        self.caption = QLabel(self)
+        self.caption.setProperty("role", "hint")
+        self.frame = QFrame(self)
+        inner = QHBoxLayout(self.frame)
+        inner.setContentsMargins(14, 9, 14, 9)
+        inner.setSpacing(8)
+        if entry.role == "tool":
+            glyph = QLabel(self.frame)
+            glyph.setPixmap(icons.icon("wrench", theme.muted).pixmap(QSize(16, 16)))
+            inner.addWidget(glyph, 0, Qt.AlignmentFlag.AlignTop)
+        self.label = QLabel(self.frame)
+        self.label.setWordWrap(True)
+        self.label.setTextFormat(Qt.TextFormat.RichText)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+        inner.addWidget(self.label, 1)
+        align = {"user": Qt.AlignmentFlag.AlignRight, "assistant": Qt.AlignmentFlag.AlignLeft}.get(
+            entry.role, Qt.AlignmentFlag.AlignHCenter)
+        outer.addWidget(self.caption, 0, align)
+        outer.addWidget(self.frame, 0, align)
+        self.caption.setVisible(entry.role != "tool")
+        self.show_entry(entry)
+
+    def show_entry(self, entry: TranscriptEntry) -> None:
+        if entry == self.entry:
+            return
+        style_changed = self.entry is None or (self.entry.final, self.entry.truncated) != (entry.final, entry.truncated)
+        self.entry = entry
+        self.caption.setText(entry_caption(entry))
+        self.label.setText(entry_html(entry, self._theme))
+        self.label.setAccessibleName(f"{entry_caption(entry) or 'Tool call'}: {entry.text}")
+        if style_changed:
+            self.frame.setStyleSheet(self._frame_style(entry))
+        self._fit()
+
+    def _fit(self) -> None:
+        """Size the text to its natural width, wrapping only beyond the bubble's maximum."""
+        doc = QTextDocument()
+        doc.setDefaultFont(self.label.font())
+        doc.setDocumentMargin(0)
+        doc.setHtml(self.label.text())
+        natural = math.ceil(doc.idealWidth()) + 4
+        chrome = 28 + (24 if self.role == "tool" else 0)
+        self.label.setFixedWidth(max(24, min(natural, self._max_width - chrome)))
+
+    def _frame_style(self, entry: TranscriptEntry) -> str:
+        t = self._theme
+        border = "dashed" if not entry.final else "solid"
+        if entry.role == "user":
+            bg = t.user_bubble if entry.final else t.tint(t.user_bubble, 0.55)
+            return (f"QFrame {{ background: {bg}; border: 1px {border} {t.user_bubble}; border-radius: 14px;"
+                    f" border-bottom-right-radius: 4px; }} QLabel {{ color: {t.user_text}; background: transparent;"
+                    " border: none; }")
+        if entry.role == "assistant":
+            return (f"QFrame {{ background: {t.assistant_bubble}; border: 1px {border} {t.border};"
+                    f" border-radius: 14px; border-bottom-left-radius: 4px; }}"
+                    f" QLabel {{ color: {t.text}; background: transparent; border: none; }}")
+        return (f"QFrame {{ background: {t.surface_alt}; border: 1px solid {t.border}; border-radius: 10px; }}"
+                f" QLabel {{ color: {t.text}; background: transparent; border: none; }}")
+
+    def set_max_bubble_width(self, width: int) -> None:
+        if width != self._max_width:
+            self._max_width = width
+            self._fit()
+
+
+class TranscriptView(QScrollArea):
+    """Chat bubbles for ``set_entries``; ``copy_text()`` and ``clear()`` for the toolbar."""
+
+    def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._theme = theme
+        self._rows: dict[str, Bubble] = {}
+        self._order: list[str] = []
+        self._entries: tuple[TranscriptEntry, ...] = ()
+        self._hidden: set[str] = set()
+        self.following = True
+        self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setAccessibleName("Conversation")
+        body = QWidget(self)
+        body.setObjectName("transcriptBody")
+        body.setStyleSheet("#transcriptBody { background: transparent; }")
+        self._layout = QVBoxLayout(body)
+        self._layout.setContentsMargins(20, 16, 20, 16)
+        self._layout.setSpacing(12)
+        self.placeholder = QLabel(
+            "<div style='font-size:13pt; font-weight:600'>Say hello</div>"
+            f"<div style='color:{theme.muted}'>Talk when you are connected, or type a message below.</div>", body)
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._layout.addWidget(self.placeholder, 10)
+        self._layout.addStretch(1)
+        self.setWidget(body)
+        self.viewport().setStyleSheet("background: transparent;")
+        bar = self.verticalScrollBar()
+        bar.valueChanged.connect(self._on_scrolled)
+        bar.rangeChanged.connect(self._on_range)
+        self.latest = QToolButton(self)
+        self.latest.setText("Latest")
+        self.latest.setIcon(icons.icon("arrow-down", theme.accent_text))
+        self.latest.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.latest.setStyleSheet(f"QToolButton {{ background: {theme.accent}; color: {theme.accent_text};"
+                                  " border: none; border-radius: 13px; padding: 4px 12px; font-weight: 600; }")
+        self.latest.setToolTip("Jump to the latest message and follow the conversation again")
+        self.latest.clicked.connect(self.scroll_to_latest)
+        self.latest.hide()
+
+    # --- content ------------------------------------------------------------------------------
+
+    def set_entries(self, entries: tuple[TranscriptEntry, ...]) -> None:
+        if entries is self._entries or entries == self._entries:
+            return
+        self._entries = entries
+        visible = [e for e in entries if e.item_id not in self._hidden]
+        order = [e.item_id for e in visible]
+        for entry in visible:
+            row = self._rows.get(entry.item_id)
+            if row is None:
+                row = Bubble(self._theme, entry, self.widget())
+                row.set_max_bubble_width(self._bubble_width())
+                self._rows[entry.item_id] = row
+            else:
+                row.show_entry(entry)
+        gone = set(self._rows) - set(order)
+        for item_id in gone:
+            self._rows.pop(item_id).deleteLater()
+        if order != self._order:
+            for index, item_id in enumerate(order):  # bubbles first, then placeholder and stretch
+                self._layout.insertWidget(index, self._rows[item_id])
+            self._order = order
+            if not self.following:
+                self.latest.show()
+        self.placeholder.setVisible(not order)
+
+    def entries(self) -> list[TranscriptEntry]:
+        """The entries shown now (cleared ones left out)."""
+        return [e for e in self._entries if e.item_id not in self._hidden]
+
+    def copy_text(self) -> str:
+        """The visible conversation as plain text, one speaker per paragraph."""
+        lines = []
+        for entry in self.entries():
+            if entry.role == "tool":
+                lines.append(f"[tool {entry.tool_name}({entry.text}) → {entry.heard or entry.tool_status}]")
+            else:
+                who = "You" if entry.role == "user" else "Assistant"
+                text = entry.heard + " […]" if entry.truncated and entry.heard is not None else entry.text
+                lines.append(f"{who}: {text}")
+        return "\n\n".join(lines)
+
+    def clear(self) -> None:
+        """Hide everything said so far from the window (the assistant still remembers it)."""
+        self._hidden.update(e.item_id for e in self._entries)
+        entries, self._entries = self._entries, ()
+        self.set_entries(entries)
+
+    def bubble(self, item_id: str) -> Bubble | None:
+        return self._rows.get(item_id)
+
+    # --- following ----------------------------------------------------------------------------
+
+    def scroll_to_latest(self) -> None:
+        self.following = True
+        bar = self.verticalScrollBar()
+        bar.setValue(bar.maximum())
+        self.latest.hide()
+
+    def _on_scrolled(self, value: int) -> None:
+        bar = self.verticalScrollBar()
+        self.following = value >= bar.maximum() - FOLLOW_SLACK_PX
+        if self.following:
+            self.latest.hide()
+
+    def _on_range(self, _minimum: int, maximum: int) -> None:
+        if self.following:
+            self.verticalScrollBar().setValue(maximum)
+
+    def _bubble_width(self) -> int:
+        return max(240, int(self.viewport().width() * BUBBLE_WIDTH_FRACTION))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        width = self._bubble_width()
+        for row in self._rows.values():
+            row.set_max_bubble_width(width)
+        hint = self.latest.sizeHint()
+        self.latest.setGeometry(self.viewport().width() - hint.width() - 16,
+                                self.viewport().height() - hint.height() - 12, hint.width(), hint.height())
