@@ -37,6 +37,21 @@ $(STAMPS)/test: $(BIN)/python $(STAMPS)/sysdeps-test pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[speech,aec,dev]'
 	@mkdir -p $(STAMPS) && touch $(STAMPS)/run $@
 
+# `make package`: the one-dir bundle dist/Parley (+ a .tar.gz on Linux), then its self-check
+# offscreen. PyInstaller comes with the dev extra; on Linux the build also needs binutils.
+package: $(STAMPS)/package
+	$(BIN)/python packaging/build.py
+	QT_QPA_PLATFORM=offscreen dist/Parley/parley --self-check
+
+# Builds a bundle into a temp dir, self-checks it, holds it to the size budget and times its start-up.
+# Too slow for `make test` (about a minute); CI runs it as its own step.
+package-test: $(STAMPS)/test
+	PARLEY_BUNDLE_TEST=1 $(BIN)/python -m pytest tests/packaging/test_bundle.py $(PYTEST_ARGS)
+
+$(STAMPS)/package: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@mkdir -p $(STAMPS) && touch $@
+
 bench: $(STAMPS)/test
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 

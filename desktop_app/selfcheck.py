@@ -247,11 +247,12 @@ def check_local_server() -> Section:
     section = Section("local server")
     try:
         url, reply, ready, turn = asyncio.run(_local_server_round_trip())
-    except ModuleNotFoundError as exc:
-        if not (exc.name or "").startswith("desktop_app.local_server"):
-            raise
+    except ImportError as exc:
+        missing_module = isinstance(exc, ModuleNotFoundError) and (exc.name or "").startswith("desktop_app.local_server")
+        if not (missing_module or exc.name == "desktop_app.local_server"):
+            raise  # something the server imports is missing: a real, reported failure
         section.summary = "not available (module missing)"
-        section.failure = "the embedded local server is not installed (desktop_app.local_server is missing)"
+        section.failure = f"the embedded local server is not installed ({exc})"
         return section
     except (RuntimeError, OSError, asyncio.TimeoutError) as exc:
         section.failure = f"round-trip failed: {exc or type(exc).__name__}"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
@@ -12,7 +11,15 @@ import pytest
 from desktop_app import selfcheck
 
 SECTIONS = ("versions:", "qt platform:", "audio devices:", "keyring:", "directories:", "local server:")
-HAVE_LOCAL_SERVER = importlib.util.find_spec("desktop_app.local_server") is not None
+def _local_server_available() -> bool:
+    try:
+        from desktop_app.local_server import LocalServer  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+HAVE_LOCAL_SERVER = _local_server_available()
 
 
 def run_self_check(tmp_path, **env_extra):
