@@ -1,0 +1,307 @@
+"""One response: the event ladder of realtime-protocol.md §3.6 (B, D, E, F, H) with paced audio.
+
+``response.created`` goes out at once; then the run waits for the user's transcript (speech
+recognition runs in the worker pool), asks the brain for a reply, and streams it:
+
+* audio mode — per sentence, synthesized in the pool (the next one while this one plays), sent as
+  20–100 ms ``response.output_audio.delta`` chunks on a real-time clock (``pace`` > 1 is faster,
+  0 is unpaced), each preceded by the transcript deltas of the words that start inside it;
+* text mode — one ``response.output_text.delta`` per word;
+* a tool call — the function-call ladder (E), then ``response.done`` and a wait for the client.
+
+Cancelling (``response.cancel``, barge-in, ``output_audio_buffer.clear``) closes every open part —
+``*.done`` events, the item ``incomplete`` — then ``response.done`` ``cancelled`` with the usage so
+far. Every response ends with ``response.done`` and then ``rate_limits.updated``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from typing import TYPE_CHECKING, Any
+
+from desktop_app.audio.codecs import Encoder
+from desktop_app.local_server import brain
+from desktop_app.local_server.conversation import StoredItem
+from desktop_app.local_server.speech.tts import WordTiming, sentences
+from desktop_app.local_server.usage import Usage, audio_in_tokens, audio_out_tokens, text_tokens
+
+if TYPE_CHECKING:
+    from desktop_app.local_server.session import Session
+
+
+class ResponseRun:
+    """A response in flight; ``start()`` it, ``cancel(reason)`` it, ``await`` its ``task``."""
+
+    def __init__(self, session: Session, settings: dict[str, Any], *, idle: bool = False) -> None:
+        self.s = session
+        self.settings = settings
+        self.idle = idle
+        self.id = session.ids.response()
+        self.in_conversation = settings["conversation"] != "none"
+        self.usage = Usage()
+        self.output: list[dict[str, Any]] = []
+        self.cancel_reason: str | None = None
+        self.task: asyncio.Task | None = None
+        self._open: StoredItem | None = None  # the message item being generated
+        self._open_index = 0
+        self._streamed_text = ""
+        self._limited = False
+        self.audio_end_at = 0.0  # loop time when the client will have played everything sent
+
+    # --- lifecycle -------------------------------------------------------------------------------
+
+    def _response(self, status: str, details: dict | None, usage: dict | None) -> dict[str, Any]:
+        fmt, voice = self.settings["format"], self.settings["voice"]
+        return {
+            "object": "realtime.response",
+            "id": self.id,
+            "status": status,
+            "status_details": details,
+            "output": self.output,
+            "conversation_id": self.s.conversation.id if self.in_conversation else None,
+            "output_modalities": self.settings["output_modalities"],
+            "max_output_tokens": self.settings["max_output_tokens"],
+            "audio": {"output": {"format": fmt, "voice": voice}},
+            "usage": usage,
+            "metadata": self.settings["metadata"],
+        }
+
+    def start(self) -> None:
+        """Send ``response.created`` and begin generating."""
+        self.s.emit({"type": "response.created", "response": self._response("in_progress", None, None)})
+        self.task = asyncio.get_running_loop().create_task(self._run(), name=f"response {self.id}")
+
+    def cancel(self, reason: str) -> None:
+        """Stop generating; the run closes its parts and reports ``cancelled`` with ``reason``."""
+        if self.task is not None and not self.task.done() and self.cancel_reason is None:
+            self.cancel_reason = reason
+            self.task.cancel()
+
+    def abandon(self) -> None:
+        """The connection is gone: stop without sending anything."""
+        self.cancel_reason = "abandoned"
+        if self.task is not None:
+            self.task.cancel()
+
+    async def _run(self) -> None:
+        try:
+            history = await self._history()
+            plan = brain.think(
+                history,
+                instructions=self.settings["instructions"],
+                tools=self.settings["tools"],
+                tool_choice=self.settings["tool_choice"],
+                idle=self.idle,
+            )
+            if isinstance(plan, brain.Call):
+                self._function_call(plan)
+            elif "audio" in self.settings["output_modalities"]:
+                await self._audio_message(plan.text)
+            else:
+                await self._text_message(plan.text)
+        except asyncio.CancelledError:
+            if self.cancel_reason in (None, "abandoned"):
+                raise
+            self._close_open_parts()
+            self._finish("cancelled", {"type": "cancelled", "reason": self.cancel_reason})
+            return
+        except Exception as exc:  # a model failed: the response fails, the session goes on
+            self.s.log.exception("! response %s failed", self.id)
+            self._close_open_parts()
+            self.usage = Usage()
+            error = {"type": "server_error", "code": None, "message": f"The server had an error: {exc}"}
+            self._finish("failed", {"type": "failed", "error": error})
+            return
+        if self._limited:
+            self._finish("incomplete", {"type": "incomplete", "reason": "max_output_tokens"})
+        else:
+            self._finish("completed", None)
+
+    def _finish(self, status: str, details: dict | None) -> None:
+        self.s.emit({"type": "response.done", "response": self._response(status, details, self.usage.as_dict())})
+        self.s.rate_window.spend(self.usage.total)
+        self.s.emit({"type": "rate_limits.updated", "rate_limits": self.s.rate_window.event_body()})
+        self.s.response_finished(self)
+
+    # --- context ---------------------------------------------------------------------------------
+
+    async def _history(self) -> list[tuple[str, str]]:
+        """The context as (kind, text) pairs; counts input usage on the way."""
+        items: list[StoredItem] = []
+        given = self.settings["input"]
+        if given is None:
+            items = list(self.s.conversation)
+        else:
+            for entry in given:
+                if entry.get("type") == "item_reference":
+                    ref = self.s.conversation.get(entry["id"])
+                    if ref is not None:
+                        items.append(ref)
+                else:
+                    items.append(StoredItem(public=entry))
+        self.usage.input_text = text_tokens(self.settings["instructions"])
+        history: list[tuple[str, str]] = []
+        for item in items:
+            public = item.public
+            kind = public.get("type")
+            if item.transcript is not None and not item.transcript.done():
+                await asyncio.shield(item.transcript)
+            if kind == "message":
+                text = item.transcript.result() if item.transcript is not None else item.text()
+                history.append((public.get("role", "user"), text))
+            elif kind == "function_call":
+                history.append((f"function_call:{public.get('name', '')}", public.get("arguments", "")))
+            elif kind == "function_call_output":
+                call = self.s.conversation.find_call(public.get("call_id", ""))
+                name = call.public.get("name", "") if call is not None else ""
+                history.append((f"function_call_output:{name}", public.get("output", "")))
+            if item.audio:
+                self.usage.input_audio += audio_in_tokens(item.audio_ms)
+            else:
+                self.usage.input_text += text_tokens(item.text())
+        return history
+
+    # --- output items ----------------------------------------------------------------------------
+
+    def _add_item(self, public: dict[str, Any]) -> StoredItem:
+        item = StoredItem(public=public)
+        index = len(self.output)
+        self.output.append(public)
+        self.s.emit({"type": "response.output_item.added", "response_id": self.id, "output_index": index,
+                     "item": public})
+        if self.in_conversation:
+            previous = self.s.conversation.insert(item)
+            self.s.emit({"type": "conversation.item.added", "previous_item_id": previous, "item": public})
+        return item
+
+    def _item_done(self, item: StoredItem, status: str) -> None:
+        item.public["status"] = status
+        if self.in_conversation:
+            previous = self.s.conversation.previous_of(item.id) if item.id in self.s.conversation else None
+            self.s.emit({"type": "conversation.item.done", "previous_item_id": previous, "item": item.public})
+        self.s.emit({"type": "response.output_item.done", "response_id": self.id,
+                     "output_index": self.output.index(item.public), "item": item.public})
+
+    def _function_call(self, call: brain.Call) -> None:
+        public = {"id": self.s.ids.item(), "object": "realtime.item", "type": "function_call",
+                  "status": "in_progress", "name": call.name, "call_id": self.s.ids.call(), "arguments": ""}
+        item = self._add_item(public)
+        where = {"response_id": self.id, "item_id": item.id, "output_index": self.output.index(public),
+                 "call_id": public["call_id"]}
+        half = len(call.arguments) // 2
+        for piece in (call.arguments[:half], call.arguments[half:]):
+            if piece:
+                self.s.emit({"type": "response.function_call_arguments.delta", **where, "delta": piece})
+        self.s.emit({"type": "response.function_call_arguments.done", **where, "name": call.name,
+                     "arguments": call.arguments})
+        public["arguments"] = call.arguments
+        self.usage.output_text += text_tokens(call.arguments) + 1
+        self._item_done(item, "completed")
+
+    def _message_item(self, part_type: str) -> tuple[StoredItem, dict[str, Any]]:
+        public = {"id": self.s.ids.item(), "object": "realtime.item", "type": "message", "role": "assistant",
+                  "status": "in_progress", "content": []}
+        item = self._add_item(public)
+        self._open, self._open_index = item, self.output.index(public)
+        where = {"response_id": self.id, "item_id": item.id, "output_index": self._open_index, "content_index": 0}
+        empty = {"type": "audio", "transcript": ""} if part_type == "audio" else {"type": "text", "text": ""}
+        self.s.emit({"type": "response.content_part.added", **where, "part": empty})
+        return item, where
+
+    async def _text_message(self, text: str) -> None:
+        item, where = self._message_item("text")
+        words = text.split(" ")
+        for i, word in enumerate(words):
+            delta = word if i == 0 else " " + word
+            if self._over_limit(text_tokens(delta)):
+                break
+            self._streamed_text += delta
+            self.usage.output_text += text_tokens(delta)
+            self.s.emit({"type": "response.output_text.delta", **where, "delta": delta})
+            await self.s.sleep_text_word()
+        self._close_open_parts(status="incomplete" if self._limited else "completed")
+
+    def _over_limit(self, more: int) -> bool:
+        limit = self.settings["max_output_tokens"]
+        if limit != "inf" and self.usage.output_tokens + more > int(limit):
+            self._limited = True
+        return self._limited
+
+    async def _audio_message(self, text: str) -> None:
+        item, where = self._message_item("audio")
+        if self.in_conversation:
+            self.s.voice_locked = True
+        encoder = Encoder(self.settings["format"]["type"])
+        pieces = sentences(text) or [text]
+        pool, voice = self.s.pool, self.settings["voice"]
+        loop = asyncio.get_running_loop()
+        pending = loop.create_task(pool.synthesize(pieces[0], voice))
+        clock = self.s.pacer()
+        word_index = 0
+        try:
+            for k in range(len(pieces)):
+                pcm, words = await pending
+                if k + 1 < len(pieces):
+                    pending = loop.create_task(pool.synthesize(pieces[k + 1], voice))
+                base_ms = item.audio_ms
+                timed = [WordTiming(w.word, w.start_ms + base_ms, w.end_ms + base_ms) for w in words]
+                data = pcm.tobytes()
+                step = self.s.chunk_bytes
+                for at in range(0, len(data), step):
+                    chunk = data[at : at + step]
+                    end_ms = (len(item.audio) + len(chunk)) / 48.0
+                    while word_index < len(timed) and timed[word_index].start_ms < end_ms:
+                        self._word(item, where, timed[word_index])
+                        word_index += 1
+                    payload = encoder.encode(chunk)
+                    item.audio.extend(chunk)
+                    self.usage.output_audio = audio_out_tokens(item.audio_ms)
+                    self.s.emit({"type": "response.output_audio.delta", **where,
+                                 "delta": base64.b64encode(payload).decode("ascii")})
+                    self.audio_end_at = await clock.sent(len(chunk) / 48.0)
+                    if self._over_limit(0):
+                        raise _Stop
+                for word in timed[word_index:]:  # words that start in the sentence's last few ms
+                    self._word(item, where, word)
+                word_index = 0
+        except _Stop:
+            pass
+        finally:
+            if not pending.done():
+                pending.cancel()
+        tail = encoder.flush()
+        if tail and not self._limited:
+            self.s.emit({"type": "response.output_audio.delta", **where,
+                         "delta": base64.b64encode(tail).decode("ascii")})
+        self._close_open_parts(status="incomplete" if self._limited else "completed")
+
+    def _word(self, item: StoredItem, where: dict[str, Any], word: WordTiming) -> None:
+        delta = word.word if not self._streamed_text else " " + word.word
+        self._streamed_text += delta
+        item.words.append(word)
+        self.usage.output_text += text_tokens(delta)
+        self.s.emit({"type": "response.output_audio_transcript.delta", **where, "delta": delta})
+
+    def _close_open_parts(self, status: str = "incomplete") -> None:
+        """Send the ``*.done`` events of the message being generated (normal end or cancel)."""
+        item, self._open = self._open, None
+        if item is None:
+            return
+        where = {"response_id": self.id, "item_id": item.id, "output_index": self._open_index, "content_index": 0}
+        text = self._streamed_text
+        if "audio" in self.settings["output_modalities"]:
+            self.s.emit({"type": "response.output_audio.done", **where})
+            self.s.emit({"type": "response.output_audio_transcript.done", **where, "transcript": text})
+            self.s.emit({"type": "response.content_part.done", **where, "part": {"type": "audio", "transcript": text}})
+            item.public["content"] = [{"type": "output_audio", "transcript": text}]
+        else:
+            self.s.emit({"type": "response.output_text.done", **where, "text": text})
+            self.s.emit({"type": "response.content_part.done", **where, "part": {"type": "text", "text": text}})
+            item.public["content"] = [{"type": "output_text", "text": text}]
+        self._item_done(item, status)
+
+
+class _Stop(Exception):
+    """``max_output_tokens`` reached mid-audio."""
+
