@@ -7,11 +7,17 @@ calling back while the stream still claims to be active (measured with a PipeWir
 mid-stream). So failure is detected two ways: PortAudio's *finished* callback firing without a stop
 we asked for, and a 4 Hz loop timer seeing no callback for ``stall_s``. The timer is the only
 periodic work and costs nothing measurable.
+
+A failed stream is closed on a short-lived daemon thread, never on the loop: PortAudio 19.6's ALSA
+thread can spin forever in its poll loop after the device vanished, and then ``Pa_AbortStream``
+never returns. The stream stays counted as open until PortAudio lets go of it, so a device refresh
+(which would have to terminate PortAudio) is postponed rather than hung.
 """
 
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Callable
 
@@ -25,6 +31,7 @@ from desktop_app.log import get_logger
 log = get_logger("audio")
 
 FALLBACK_RATES = (48000, 44100, 32000, 24000, 16000)
+_PA_INVALID_SAMPLE_RATE = -9997
 
 
 class DeviceStream:
@@ -57,6 +64,7 @@ class DeviceStream:
         self.notice: str | None = None
         self.samplerate = 0
         self.channels = 0
+        self.blocksize_frames = 0
         self.callbacks = 0  # bumped by the audio callback; read by the watchdog
         self.error: AudioDeviceError | None = None
 
@@ -77,16 +85,24 @@ class DeviceStream:
     def _pick_rate(self, device: DeviceInfo, channels: int) -> int:
         check = sd.check_input_settings if self.kind == "input" else sd.check_output_settings
         candidates = [self.requested_rate] if self.requested_rate else [int(device.default_samplerate), *FALLBACK_RATES]
-        for rate in candidates:
+        errors: list[str] = []
+        only_rates = True
+        for rate in dict.fromkeys(candidates):
             try:
                 check(device=device.index, samplerate=rate, channels=channels, dtype="float32")
                 return int(rate)
-            except (sd.PortAudioError, ValueError):
-                continue
-        raise AudioDeviceError(
-            f"The {self.label} “{device.name}” does not accept any usable sample rate; choose another device.",
-            detail=f"tried {candidates}",
-        )
+            except (sd.PortAudioError, ValueError) as exc:
+                errors.append(f"{rate}: {exc}")
+                code = exc.args[1] if isinstance(exc, sd.PortAudioError) and len(exc.args) > 1 else None
+                only_rates = only_rates and code == _PA_INVALID_SAMPLE_RATE
+        if only_rates:
+            message = f"The {self.label} “{device.name}” does not accept any usable sample rate; choose another device."
+        else:
+            message = self._unavailable(device)
+        raise AudioDeviceError(message, detail="; ".join(errors))
+
+    def _unavailable(self, device: DeviceInfo) -> str:
+        return f"The {self.label} “{device.name}” could not be opened; it may be unplugged or busy in another program."
 
     def _open(self, make_stream: Callable[[DeviceInfo, int, int], sd._StreamBase], channels: int) -> None:
         """Resolve, pick the rate, build the stream with ``make_stream(device, rate, channels)``, start."""
@@ -99,12 +115,10 @@ class DeviceStream:
         try:
             stream = make_stream(device, rate, channels)
         except (sd.PortAudioError, ValueError) as exc:
-            raise AudioDeviceError(
-                f"The {self.label} “{device.name}” could not be opened; it may be unplugged or busy in another program.",
-                detail=f"{type(exc).__name__}: {exc}",
-            ) from exc
+            raise AudioDeviceError(self._unavailable(device), detail=f"{type(exc).__name__}: {exc}") from exc
         devices.stream_opened()
         self._stream, self.device, self.samplerate, self.channels = stream, device, rate, channels
+        self.blocksize_frames = int(stream.blocksize)
         self._stopping = False
         self.error = None
         try:
@@ -128,13 +142,19 @@ class DeviceStream:
         self._close_stream()
         log.info("= %s closed", self.label)
 
-    def _close_stream(self) -> None:
+    def _close_stream(self, background: bool = False) -> None:
         if self._watch is not None:
             self._watch.cancel()
             self._watch = None
         stream, self._stream = self._stream, None
         if stream is None:
             return
+        if background:
+            threading.Thread(target=self._release, args=(stream,), name="parley-audio-release", daemon=True).start()
+        else:
+            self._release(stream)
+
+    def _release(self, stream: sd._StreamBase) -> None:
         try:
             stream.abort(ignore_errors=True)
             stream.close(ignore_errors=True)
@@ -174,6 +194,6 @@ class DeviceStream:
         )
         log.error("! %s", self.error.detail)
         self._stopping = True
-        self._close_stream()
+        self._close_stream(background=True)
         if self.on_error is not None:
             self.on_error(self.error)

@@ -56,7 +56,7 @@ class SpeechEnergy:
         self.slope_db = slope_db
         self.rise_db = rise_db_per_s * self.block_s
         self.min_floor = min_floor_dbfs
-        self.floor_dbfs = min_floor_dbfs
+        self.floor_dbfs: float | None = None  # set by the first block
         self.level_dbfs = FLOOR_DBFS
         self.probability = 0.0
         self._attack = 1.0 - math.exp(-self.block_s / 0.02)
@@ -66,17 +66,19 @@ class SpeechEnergy:
         """Feed one block; returns the smoothed speech probability."""
         level = dbfs(x)
         self.level_dbfs = level
-        if level < self.floor_dbfs:
-            self.floor_dbfs = max(level, self.min_floor)
+        floor = self.floor_dbfs
+        if floor is None or level < floor:
+            floor = max(level, self.min_floor)
         else:
-            self.floor_dbfs = min(level, self.floor_dbfs + self.rise_db)
-        height = level - max(self.floor_dbfs, self.min_floor)
+            floor = min(level, floor + self.rise_db)
+        self.floor_dbfs = floor
+        height = level - floor
         raw = 1.0 / (1.0 + math.exp(-(height - self.threshold_db) / self.slope_db))
         rate = self._attack if raw > self.probability else self._release
         self.probability += rate * (raw - self.probability)
         return self.probability
 
     def reset(self) -> None:
-        self.floor_dbfs = self.min_floor
+        self.floor_dbfs = None
         self.level_dbfs = FLOOR_DBFS
         self.probability = 0.0

@@ -164,9 +164,12 @@ class PlaybackQueue:
             return item.report(self.rate) if item else PlaybackReport(item_id, 0, 0)
 
     def set_output_rate(self, output_rate: int) -> None:
-        """Resample to ``output_rate`` in ``pull`` from now on (the device changed). Audio inside the
-        old device's pipeline (a few ms) is dropped uncredited."""
+        """Resample to ``output_rate`` in ``pull`` from now on (a device was opened). At the same rate
+        the pipeline carries over untouched; at another rate the few ms inside the old resampler
+        are dropped, uncredited (they were never handed to a device)."""
         with self._lock:
+            if getattr(self, "output_rate", None) == int(output_rate):
+                return
             self.output_rate = int(output_rate)
             self._resampler = StreamResampler(self.rate, self.output_rate)
             self._fifo = FrameFifo(1, capacity=8 * max(self.output_rate // 50, 1024))
@@ -176,8 +179,8 @@ class PlaybackQueue:
 
     @property
     def is_playing(self) -> bool:
-        """Assistant audio is being handed to the device (for the speaking indicator)."""
-        return self._started or bool(self._ledger)
+        """Assistant audio is queued or being handed to the device (for the speaking indicator)."""
+        return self._started or bool(self._ledger) or self._queued > 0
 
     @property
     def level_dbfs(self) -> float:

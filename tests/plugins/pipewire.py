@@ -14,7 +14,13 @@ test with the packages to install: CI installs them, so a skip would hide a brok
 Helpers on the session object:
 
 * ``add_sink(name)`` / ``remove_sink(sink)``: an extra null sink, also declared to ALSA as the PCM
-  ``parley_<name>`` so PortAudio lists it after a refresh (hot-plug, "device removed mid-stream").
+  ``parley_<name>`` so PortAudio lists it after a refresh (hot-plug).
+* ``stop_pulse_server()`` / ``start_pulse_server()``: end and restart ``pipewire-pulse``. Every stream
+  on PortAudio's ``pulse`` device then fails the way a device does when it is unplugged: PortAudio's
+  thread gets an error and ends the stream. (Removing a sink under a PipeWire-ALSA stream is no use
+  for this: WirePlumber moves the stream to another sink, and with ``node.dont-reconnect`` PortAudio
+  19.6's ALSA thread spins forever instead of failing — measured.) ``vsink`` is created with
+  ``object.linger`` so it survives the restart.
 * ``inject(samples, rate)`` / ``inject_wav(path)``: play a near-end talker into the default sink with
   ``pw-cat`` (mixed with whatever Parley plays, heard on the monitor like a microphone would).
 * :func:`wait_for`: a bounded async wait on a condition.
@@ -96,6 +102,10 @@ class PipeWireSession:
 
     def start(self) -> None:
         env = dict(os.environ, XDG_RUNTIME_DIR=str(self.runtime_dir))
+        for sub in ("state", "config"):  # WirePlumber keeps state there: never the developer's home
+            (self.runtime_dir / sub).mkdir()
+        env["XDG_STATE_HOME"] = str(self.runtime_dir / "state")
+        env["XDG_CONFIG_HOME"] = str(self.runtime_dir / "config")
         out = subprocess.run(
             ["dbus-daemon", "--session", "--fork", "--print-address=1", "--print-pid=1"],
             env=env, capture_output=True, text=True, check=True, timeout=10,
@@ -110,10 +120,9 @@ class PipeWireSession:
         self._spawn("pipewire")
         _wait_sync(lambda: (self.runtime_dir / "pipewire-0").exists(), 10, "the pipewire socket")
         self._spawn("wireplumber")
-        self._spawn("pipewire-pulse")
-        _wait_sync(lambda: self._pactl_ok("info"), 15, "pipewire-pulse to answer `pactl info`")
+        self.start_pulse_server()
         self.pactl(
-            "load-module", "module-null-sink", f"sink_name={SINK}", "media.class=Audio/Sink",
+            "load-module", "module-null-sink", f"sink_name={SINK}", "object.linger=1", "media.class=Audio/Sink",
             "channel_map=mono", f"rate={SINK_RATE}", "sink_properties=device.description=ParleyTestSink",
         )
         self.pactl("set-default-sink", SINK)
@@ -147,11 +156,22 @@ class PipeWireSession:
                 pass
         shutil.rmtree(self.runtime_dir, ignore_errors=True)
 
-    def _spawn(self, binary: str) -> None:
-        log = open(self.runtime_dir / f"{binary}.log", "wb")  # noqa: SIM115 — child keeps it
+    def _spawn(self, binary: str) -> subprocess.Popen:
+        log = open(self.runtime_dir / f"{binary}.log", "ab")  # noqa: SIM115 — child keeps it
         proc = subprocess.Popen([binary], env=self._full_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         log.close()
         self._procs.append(proc)
+        return proc
+
+    def start_pulse_server(self) -> None:
+        self._pulse = self._spawn("pipewire-pulse")
+        _wait_sync(lambda: self._pactl_ok("info"), 15, "pipewire-pulse to answer `pactl info`")
+
+    def stop_pulse_server(self) -> None:
+        """End ``pipewire-pulse`` (the ``pulse`` device's server): streams on it fail."""
+        self._pulse.terminate()
+        self._pulse.wait(timeout=5)
+        self._procs.remove(self._pulse)
 
     def logs(self) -> str:
         return "\n".join(p.read_text(errors="replace")[-2000:] for p in sorted(self.runtime_dir.glob("*.log")))

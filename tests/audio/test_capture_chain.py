@@ -1,0 +1,107 @@
+"""CaptureChain: fixed frames at any input rate, downmix, mute/PTT gating with fades and pre-roll."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from desktop_app.audio.capture_chain import FRAME_BYTES, CaptureChain
+from tests.audio.signals import dominant_hz, frames_to_float, tone
+
+
+def feed(chain: CaptureChain, x: np.ndarray, rate: int, block_ms: float = 20.0) -> None:
+    n = int(rate * block_ms / 1000)
+    for i in range(0, len(x), n):
+        chain.process(x[i : i + n])
+
+
+@pytest.mark.parametrize("rate", [8000, 16000, 22050, 24000, 44100, 48000, 96000])
+def test_every_frame_is_960_bytes_and_a_1khz_tone_stays_1khz(rate: int) -> None:
+    frames: list[bytes] = []
+    chain = CaptureChain(rate, frames.append)
+    feed(chain, tone(1000, rate, 1.0), rate)
+    assert {len(f) for f in frames} == {FRAME_BYTES}
+    assert len(frames) >= 48  # 1 s minus the resampler's look-ahead
+    x = frames_to_float(frames)
+    assert abs(dominant_hz(x[2400:], 24000) - 1000) < 0.5
+
+
+def test_stereo_is_downmixed() -> None:
+    frames: list[bytes] = []
+    chain = CaptureChain(48000, frames.append)
+    left = tone(1000, 48000, 0.5, level=0.4)
+    feed(chain, np.stack([left, left], axis=1), 48000)
+    x = frames_to_float(frames)[2400:]
+    assert np.abs(x).max() == pytest.approx(0.4, abs=0.02)
+
+
+def test_muted_sends_nothing_but_still_meters() -> None:
+    frames: list[bytes] = []
+    chain = CaptureChain(48000, frames.append)
+    chain.set_muted(True)
+    feed(chain, tone(1000, 48000, 0.5, level=0.5), 48000)
+    assert frames == []
+    assert chain.level_dbfs == pytest.approx(-9.03, abs=0.2)
+
+
+def test_mute_fades_out_pads_the_last_frame_and_stops() -> None:
+    frames: list[bytes] = []
+    chain = CaptureChain(24000, frames.append, fade_ms=5)
+    x = np.full(24000, 0.5, dtype=np.float32)  # DC so any step is visible
+    feed(chain, x[:4800], 24000)
+    sent_before = len(frames)
+    chain.set_muted(True)
+    feed(chain, x[4800:], 24000)
+    y = frames_to_float(frames)
+    assert len(frames) == sent_before + 1 or len(frames) == sent_before + 2
+    tail = y[np.nonzero(y)[0][-1] - 200 :]
+    assert np.max(np.abs(np.diff(tail))) < 0.02  # a fade, not a click
+    assert y[-1] == 0.0
+
+
+def test_push_to_talk_press_mid_word_sends_the_250ms_pre_roll_first() -> None:
+    frames: list[bytes] = []
+    chain = CaptureChain(24000, frames.append, pre_roll_ms=250)
+    chain.set_gate(False)
+    word = np.zeros(24000, dtype=np.float32)
+    word[12000:] = tone(500, 24000, 0.5, level=0.5)  # the word starts at 500 ms
+    feed(chain, word[:14400], 24000)  # press comes 100 ms into the word
+    assert frames == []
+    chain.set_gate(True)
+    feed(chain, word[14400:], 24000)
+    y = frames_to_float(frames)
+    onset = np.nonzero(np.abs(y) > 0.05)[0][0]
+    # pre-roll = 250 ms before the press (the press block included), so the word's start — 100 ms
+    # before the press — arrives 150 ms into what was sent
+    assert onset / 24 == pytest.approx(150, abs=25)
+    assert np.max(np.abs(np.diff(y[:200]))) < 0.02  # faded in
+
+
+def test_pre_roll_is_not_sent_on_unmute() -> None:
+    frames: list[bytes] = []
+    chain = CaptureChain(24000, frames.append)
+    chain.set_muted(True)
+    loud = tone(500, 24000, 0.5, level=0.5)
+    feed(chain, loud, 24000)
+    chain.set_muted(False)
+    feed(chain, np.zeros(4800, dtype=np.float32), 24000)
+    assert np.abs(frames_to_float(frames)).max() < 0.05
+
+
+def test_flush_sends_the_tail_padded() -> None:
+    frames: list[bytes] = []
+    chain = CaptureChain(44100, frames.append)
+    feed(chain, tone(300, 44100, 0.31), 44100)
+    chain.flush()
+    assert {len(f) for f in frames} == {FRAME_BYTES}
+    assert len(frames) * 20 >= 310
+
+
+def test_speech_energy_rises_for_speech_over_a_noise_floor() -> None:
+    chain = CaptureChain(24000)
+    rng = np.random.default_rng(1)
+    noise = (rng.standard_normal(48000) * 0.003).astype(np.float32)
+    feed(chain, noise, 24000)
+    assert chain.speech_energy < 0.1
+    feed(chain, noise[:4800] + tone(200, 24000, 0.2, level=0.3), 24000)
+    assert chain.speech_energy > 0.9

@@ -1,0 +1,62 @@
+"""Levels (dBFS, speech energy) and the resampler / FIFO helpers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from desktop_app.audio.levels import FLOOR_DBFS, SpeechEnergy, dbfs, peak_dbfs
+from desktop_app.audio.resample import FrameFifo, StreamResampler, downmix
+from tests.audio.signals import dominant_hz, tone, tone_purity_db
+
+RATES = [8000, 16000, 24000, 44100, 48000]
+
+
+def test_dbfs_of_a_full_scale_sine_and_of_silence() -> None:
+    assert dbfs(tone(1000, 48000, 0.1, level=1.0)) == pytest.approx(-3.01, abs=0.01)
+    assert peak_dbfs(tone(1000, 48000, 0.1, level=0.5)) == pytest.approx(-6.02, abs=0.01)
+    assert dbfs(np.zeros(480, np.float32)) == FLOOR_DBFS
+    assert dbfs(np.zeros(0, np.float32)) == FLOOR_DBFS
+
+
+def test_speech_energy_tracks_the_noise_floor_up_slowly() -> None:
+    meter = SpeechEnergy(block_ms=20)
+    hum = tone(100, 24000, 0.02, level=0.01)
+    for _ in range(500):  # 10 s of steady hum becomes the floor
+        meter.update(hum)
+    assert meter.probability < 0.1
+    assert meter.floor_dbfs == pytest.approx(dbfs(hum), abs=0.5)
+
+
+@pytest.mark.parametrize("in_rate", RATES)
+@pytest.mark.parametrize("out_rate", RATES)
+def test_1khz_stays_1khz_at_every_rate_pair(in_rate: int, out_rate: int) -> None:
+    resampler = StreamResampler(in_rate, out_rate)
+    x = tone(1000, in_rate, 1.0)
+    step = in_rate // 100  # 10 ms chunks: the bursty case
+    y = np.concatenate([resampler.process(x[i : i + step]) for i in range(0, len(x), step)] + [resampler.flush()])
+    assert len(y) == out_rate  # nothing lost or invented over the stream
+    mid = y[out_rate // 10 : -out_rate // 10]
+    assert abs(dominant_hz(mid, out_rate) - 1000) < 0.2
+    assert tone_purity_db(mid, out_rate, 1000) > 60
+
+
+def test_fifo_hands_fixed_frames_from_bursty_pushes() -> None:
+    fifo = FrameFifo(480, capacity=1000)
+    pushed = np.arange(5000, dtype=np.float32)
+    sizes = [0, 830, 0, 830, 1660, 0, 830, 850]
+    out, pos = [], 0
+    frame = np.empty(480, np.float32)
+    for size in sizes:
+        fifo.push(pushed[pos : pos + size])
+        pos += size
+        while fifo.pop_into(frame):
+            out.append(frame.copy())
+    np.testing.assert_array_equal(np.concatenate(out), pushed[: len(out) * 480])
+    assert len(fifo) == pos - len(out) * 480
+    np.testing.assert_array_equal(fifo.take(), pushed[len(out) * 480 : pos])
+
+
+def test_downmix_averages_channels() -> None:
+    stereo = np.array([[1.0, 0.0], [0.5, 0.5]], dtype=np.float32)
+    np.testing.assert_array_equal(downmix(stereo), [0.5, 0.5])
