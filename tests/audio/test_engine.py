@@ -1,0 +1,126 @@
+"""AudioEngine on real devices: mic frames, mute and push-to-talk, test tone, input meter, refresh."""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+import pytest
+
+from desktop_app.audio.capture_chain import FRAME_BYTES
+from desktop_app.audio.engine import AudioEngine
+from tests.audio.signals import dominant_hz, frames_to_float, steady_part, tone, tone_pcm
+from tests.plugins.pipewire import wait_for
+
+pytestmark = pytest.mark.audio
+
+
+async def test_near_end_talker_injected_with_pw_cat_reaches_the_mic_frames(pipewire_session) -> None:
+    frames: list[bytes] = []
+    engine = AudioEngine(on_mic_frame=frames.append)
+    engine.start()
+    try:
+        talker = pipewire_session.inject(tone(700, 48000, 0.4, level=0.4), 48000)
+        assert talker.wait(timeout=5) == 0
+        settle = len(frames) + 5
+        await wait_for(lambda: len(frames) >= settle, timeout=2)
+    finally:
+        engine.stop()
+    x = steady_part(frames_to_float(frames), 24000)
+    assert len(x) > 0.25 * 24000
+    assert abs(dominant_hz(x, 24000) - 700) < 1
+    assert {len(f) for f in frames} == {FRAME_BYTES}
+
+
+async def test_muted_microphone_sends_no_frames_but_keeps_metering() -> None:
+    frames: list[bytes] = []
+    engine = AudioEngine(on_mic_frame=frames.append)
+    engine.start()
+    try:
+        await wait_for(lambda: len(frames) >= 3, timeout=2)
+        engine.mute(True)
+        engine.queue.enqueue("a", tone_pcm(1000, 0.5, level=0.5))
+        engine.queue.finish("a")
+        capture = engine.capture
+        assert capture is not None
+        await wait_for(lambda: capture.level_dbfs > -12, timeout=2)  # the tone is heard…
+        count = len(frames)
+        await wait_for(lambda: not engine.queue.is_playing, timeout=2)
+        assert len(frames) <= count + 1  # …but nothing is sent (one padded fade-out frame at most)
+        muted_total = len(frames)
+        engine.mute(False)
+        await wait_for(lambda: len(frames) >= muted_total + 3, timeout=2)
+    finally:
+        engine.stop()
+
+
+async def test_push_to_talk_sends_nothing_until_pressed_then_the_pre_roll_at_once() -> None:
+    frames: list[bytes] = []
+    engine = AudioEngine(on_mic_frame=frames.append)
+    engine.set_gate(False)
+    engine.start()
+    try:
+        capture = engine.capture
+        assert capture is not None
+        await wait_for(lambda: capture.callbacks >= 20, timeout=2)  # 400 ms heard, nothing sent
+        assert frames == []
+        engine.set_gate(True)
+        await wait_for(lambda: len(frames) >= 12, timeout=1)
+        assert len(frames) >= 12  # 250 ms of pre-roll (12.5 frames) arrive in the first drain
+    finally:
+        engine.stop()
+
+
+async def test_test_tone_is_played_on_the_chosen_output() -> None:
+    frames: list[bytes] = []
+    engine = AudioEngine(on_mic_frame=frames.append)
+    engine.start()
+    try:
+        await engine.test_tone(None, freq=440.0, seconds=0.4)
+        settle = len(frames) + 4
+        await wait_for(lambda: len(frames) >= settle, timeout=2)
+    finally:
+        engine.stop()
+    x = steady_part(frames_to_float(frames), 24000)
+    assert abs(dominant_hz(x, 24000) - 440) < 1
+
+
+async def test_test_tone_without_a_running_engine_uses_a_stream_of_its_own() -> None:
+    engine = AudioEngine()
+    probe = engine.start_input_probe()
+    try:
+        task = asyncio.ensure_future(engine.test_tone("ALSA:pipewire", freq=440.0, seconds=0.3))
+        await wait_for(lambda: probe.level_dbfs > -20, timeout=2)  # the settings meter sees the tone
+        await task
+        assert engine.playback is None  # it used a short-lived stream, now closed
+        assert probe.on_frame is None and probe.muted
+    finally:
+        engine.stop_input_probe()
+        engine.stop()
+
+
+async def test_refresh_while_running_sees_new_devices_and_keeps_the_conversation(pipewire_session) -> None:
+    engine = AudioEngine()
+    engine.start("ALSA:pipewire", "ALSA:pipewire")
+    sink = pipewire_session.add_sink("plugged")
+    try:
+        engine.queue.enqueue("a", tone_pcm(440, 1.0))
+        engine.queue.finish("a")
+        await wait_for(lambda: engine.queue.report("a").played_ms > 100, timeout=2)
+        found = engine.refresh_devices()
+        assert sink.alsa_name in {d.name for d in found}
+        assert engine.playback is not None and engine.playback.running
+        assert engine.capture is not None and engine.capture.device.name == "pipewire"
+        await wait_for(lambda: not engine.queue.is_playing, timeout=3)
+        assert engine.queue.report("a").played_ms >= 970
+    finally:
+        engine.stop()
+        pipewire_session.remove_sink(sink)
+        engine.refresh_devices()
+
+
+def test_engine_levels_are_floor_when_stopped() -> None:
+    engine = AudioEngine()
+    assert engine.input_level_dbfs == engine.output_level_dbfs == -100.0
+    assert engine.speech_energy == 0.0 and engine.output_tap is None
+    assert np.isfinite(engine.input_level_dbfs)
