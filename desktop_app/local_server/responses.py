@@ -145,11 +145,8 @@ class ResponseRun:
         for item in items:
             public = item.public
             kind = public.get("type")
-            if item.transcript is not None and not item.transcript.done():
-                await asyncio.shield(item.transcript)
             if kind == "message":
-                text = item.transcript.result() if item.transcript is not None else item.text()
-                history.append((public.get("role", "user"), text))
+                history.append((public.get("role", "user"), await self._heard(item)))
             elif kind == "function_call":
                 history.append((f"function_call:{public.get('name', '')}", public.get("arguments", "")))
             elif kind == "function_call_output":
@@ -161,6 +158,20 @@ class ResponseRun:
             else:
                 self.usage.input_text += text_tokens(item.text())
         return history
+
+    @staticmethod
+    async def _heard(item: StoredItem) -> str:
+        """A message's text; for user audio, what the recognizer heard ("" if it failed)."""
+        if item.transcript is None:
+            return item.text()
+        try:
+            return await asyncio.shield(item.transcript)
+        except asyncio.CancelledError:
+            if item.transcript.cancelled():
+                return ""
+            raise
+        except Exception:  # the recognizer failed; transcription.failed already told the client
+            return ""
 
     # --- output items ----------------------------------------------------------------------------
 
@@ -238,43 +249,38 @@ class ResponseRun:
         loop = asyncio.get_running_loop()
         pending = loop.create_task(pool.synthesize(pieces[0], voice))
         clock = self.s.pacer()
-        word_index = 0
+        step = self.s.chunk_bytes
+        stream = bytearray()  # synthesized, not yet sent; chunks run across sentence boundaries
+        words: list[WordTiming] = []  # not yet sent, on the item's audio timeline
+        queued_ms = 0.0
         try:
             for k in range(len(pieces)):
-                pcm, words = await pending
+                pcm, timings = await pending
                 if k + 1 < len(pieces):
                     pending = loop.create_task(pool.synthesize(pieces[k + 1], voice))
-                base_ms = item.audio_ms
-                timed = [WordTiming(w.word, w.start_ms + base_ms, w.end_ms + base_ms) for w in words]
-                data = pcm.tobytes()
-                step = self.s.chunk_bytes
-                for at in range(0, len(data), step):
-                    chunk = data[at : at + step]
+                words += [WordTiming(w.word, w.start_ms + queued_ms, w.end_ms + queued_ms) for w in timings]
+                stream.extend(pcm.tobytes())
+                queued_ms += len(pcm) / 24.0
+                last = k + 1 == len(pieces)
+                while len(stream) >= step or (last and stream):
+                    chunk = bytes(stream[:step])
+                    del stream[:step]
                     end_ms = (len(item.audio) + len(chunk)) / 48.0
-                    while word_index < len(timed) and timed[word_index].start_ms < end_ms:
-                        self._word(item, where, timed[word_index])
-                        word_index += 1
-                    payload = encoder.encode(chunk)
+                    while words and (words[0].start_ms < end_ms or not stream and last):
+                        self._word(item, where, words.pop(0))
                     item.audio.extend(chunk)
                     self.usage.output_audio = audio_out_tokens(item.audio_ms)
+                    payload = encoder.encode(chunk) + (encoder.flush() if last and not stream else b"")
                     self.s.emit({"type": "response.output_audio.delta", **where,
                                  "delta": base64.b64encode(payload).decode("ascii")})
                     self.audio_end_at = await clock.sent(len(chunk) / 48.0)
                     if self._over_limit(0):
-                        raise _Stop
-                for word in timed[word_index:]:  # words that start in the sentence's last few ms
-                    self._word(item, where, word)
-                word_index = 0
-        except _Stop:
-            pass
+                        self._close_open_parts(status="incomplete")
+                        return
         finally:
             if not pending.done():
                 pending.cancel()
-        tail = encoder.flush()
-        if tail and not self._limited:
-            self.s.emit({"type": "response.output_audio.delta", **where,
-                         "delta": base64.b64encode(tail).decode("ascii")})
-        self._close_open_parts(status="incomplete" if self._limited else "completed")
+        self._close_open_parts(status="completed")
 
     def _word(self, item: StoredItem, where: dict[str, Any], word: WordTiming) -> None:
         delta = word.word if not self._streamed_text else " " + word.word
@@ -300,8 +306,4 @@ class ResponseRun:
             self.s.emit({"type": "response.content_part.done", **where, "part": {"type": "text", "text": text}})
             item.public["content"] = [{"type": "output_text", "text": text}]
         self._item_done(item, status)
-
-
-class _Stop(Exception):
-    """``max_output_tokens`` reached mid-audio."""
 

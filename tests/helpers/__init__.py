@@ -1,0 +1,1 @@
+"""Helpers shared by test packages (synthesized speech for end-to-end tests)."""
