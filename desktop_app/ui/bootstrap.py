@@ -55,8 +55,15 @@ def build_window(on_quit, *, engine: Any | None = None, store=None, keys=None, m
     from desktop_app.ui.main_window import MainWindow
     from desktop_app.ui.session import ConversationSession
 
+    from desktop_app.ui.qt_workarounds import guard_none_refcount
+
+    guard_none_refcount()
+    app = QApplication.instance()
+    # Quitting is ours to run (close the session, save settings, then stop the loop): Qt must not
+    # stop the loop by itself when the window closes.
+    app.setQuitOnLastWindowClosed(False)
     log.info("= initializing theme")
-    theme = themes.apply(QApplication.instance(), dark)
+    theme = themes.apply(app, dark)
     log.info("= initializing settings and keys")
     store = store if store is not None else SettingsStore()
     keys = keys if keys is not None else KeyStore()
