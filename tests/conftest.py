@@ -88,3 +88,36 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function):
         _run_async_test(pyfuncitem)
         return True
     return None
+
+
+_exit_status = 0
+
+
+def pytest_sessionfinish(session, exitstatus):
+    global _exit_status
+    _exit_status = int(exitstatus)
+
+
+def pytest_unconfigure(config):
+    """Never let a leftover thread hang CI at interpreter exit: name it (with its stack) and exit.
+
+    A non-daemon thread still alive here is a bug in whatever started it; this turns a silent
+    90-minute CI hang into a visible report.
+    """
+    import sys
+    import threading
+    import traceback
+
+    leftovers = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]
+    for thread in leftovers:
+        thread.join(timeout=2.0)
+    leftovers = [t for t in leftovers if t.is_alive()]
+    if not leftovers:
+        return
+    frames = sys._current_frames()
+    for thread in leftovers:
+        print(f"\n!! thread {thread.name!r} still alive at exit:", file=sys.stderr)
+        traceback.print_stack(frames.get(thread.ident), file=sys.stderr)
+    sys.stderr.flush()
+    sys.stdout.flush()
+    os._exit(_exit_status or 1)
