@@ -74,6 +74,7 @@ def _run_async_test(pyfuncitem: pytest.Function) -> None:
             if pending:
                 loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
             loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.run_until_complete(loop.shutdown_default_executor())
             loop.close()
             asyncio.set_event_loop(None)
     real = [c for c in errors.contexts if not isinstance(c.get("exception"), asyncio.CancelledError)]
