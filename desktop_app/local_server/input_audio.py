@@ -160,7 +160,7 @@ class InputAudioMixin:
             self._auto_response()
 
     def _auto_response(self, *, idle: bool = False) -> None:
-        if self.active is not None and self.active.cancel_reason is None:
+        if self.active is not None:
             self.error(self._already_active())
             return
         self.start_response(response_settings(self.config, None), idle=idle)

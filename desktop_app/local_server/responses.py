@@ -73,16 +73,26 @@ class ResponseRun:
         self.task = asyncio.get_running_loop().create_task(self._run(), name=f"response {self.id}")
 
     def cancel(self, reason: str) -> None:
-        """Stop generating; the run closes its parts and reports ``cancelled`` with ``reason``."""
-        if self.task is not None and not self.task.done() and self.cancel_reason is None:
-            self.cancel_reason = reason
-            self.task.cancel()
+        """Stop generating now: close the open parts and send ``response.done`` ``cancelled`` with
+        ``reason`` before anything else the session sends (so a barge-in reads speech_started →
+        closing events → response.done → speech_stopped, §3.6 F1)."""
+        if self.task is None or self.task.done() or self.cancel_reason is not None:
+            return
+        self.cancel_reason = reason
+        self.task.cancel()
+        self._close_open_parts()
+        self._finish("cancelled", {"type": "cancelled", "reason": reason})
 
     def abandon(self) -> None:
         """The connection is gone: stop without sending anything."""
-        self.cancel_reason = "abandoned"
+        self.cancel_reason = self.cancel_reason or "abandoned"
         if self.task is not None:
             self.task.cancel()
+
+    @property
+    def running(self) -> bool:
+        """Still generating (not finished, not cancelled)."""
+        return self.cancel_reason is None and self.task is not None and not self.task.done()
 
     async def _run(self) -> None:
         try:
@@ -101,11 +111,9 @@ class ResponseRun:
             else:
                 await self._text_message(plan.text)
         except asyncio.CancelledError:
-            if self.cancel_reason in (None, "abandoned"):
+            if self.cancel_reason is None:  # cancelled from outside (loop shutdown): not ours to report
                 raise
-            self._close_open_parts()
-            self._finish("cancelled", {"type": "cancelled", "reason": self.cancel_reason})
-            return
+            return  # cancel() has already reported it
         except Exception as exc:  # a model failed: the response fails, the session goes on
             self.s.log.exception("! response %s failed", self.id)
             self._close_open_parts()

@@ -272,7 +272,7 @@ class Session(InputAudioMixin, ItemsMixin):
         current = self.config["audio"]["output"]["voice"]
         if voice is not None and voice != current and self.voice_locked and conversation != "none":
             return voice_lock_problem("response.audio.output.voice")
-        if settings["conversation"] != "none" and self.active is not None and self.active.cancel_reason is None:
+        if settings["conversation"] != "none" and self.active is not None:
             return self._already_active()
         if self.faults.refuse_response():
             return Problem("rate_limit_exceeded", "Rate limit reached for tokens per min. Please try again shortly.", None)
@@ -286,19 +286,14 @@ class Session(InputAudioMixin, ItemsMixin):
                        "Wait until the response is finished before creating a new one.", None)
 
     def start_response(self, settings: dict[str, Any], *, idle: bool = False) -> None:
-        """Start a response now, or right after a cancelled one has finished closing."""
+        """Start a response (the caller has checked that no default-conversation one is running)."""
         run = ResponseRun(self, settings, idle=idle)
         if settings["conversation"] == "none":
             self.out_of_band.add(run)
-            run.start()
-            return
-        previous = self.active
-        self.active = run
-        self._timer("idle", None, lambda: None)
-        if previous is not None and previous.task is not None and not previous.task.done():
-            previous.task.add_done_callback(lambda _: None if self.closed else run.start())
         else:
-            run.start()
+            self.active = run
+            self._timer("idle", None, lambda: None)
+        run.start()
 
     def response_finished(self, run: ResponseRun) -> None:
         """Called by a run after its ``response.done``."""
@@ -309,14 +304,14 @@ class Session(InputAudioMixin, ItemsMixin):
             self._arm_idle_timer(run)
 
     def _find_run(self, response_id: str | None) -> ResponseRun | None:
-        runs = [r for r in [self.active, *self.out_of_band] if r is not None and r.cancel_reason is None]
+        runs = [r for r in [self.active, *self.out_of_band] if r is not None and r.running]
         if response_id is None:
             return runs[0] if runs else None
         return next((r for r in runs if r.id == response_id), None)
 
     def on_response_cancel(self, event: dict) -> Problem | None:
         run = self._find_run(event.get("response_id"))
-        if run is None or run.task is None:
+        if run is None:
             return Problem("response_cancel_not_active", "Cancellation failed: no active response found", None)
         run.cancel("client_cancelled")
         return None
