@@ -33,12 +33,16 @@ def missing_tools() -> list[str]:
 
 
 def bundle_dir(dist: Path) -> Path:
-    """Where the one-dir bundle lands (the .app on macOS)."""
+    """Where the bundle lands: the one-dir folder (the .app on macOS), or the one-file executable."""
+    if os.environ.get("PARLEY_ONEFILE") == "1":
+        return dist / ("parley.exe" if sys.platform == "win32" else "parley")
     return dist / ("Parley.app" if sys.platform == "darwin" else "Parley")
 
 
 def tree_size(path: Path) -> int:
-    """Bytes of all regular files under ``path`` (symlinks not followed, not counted)."""
+    """Bytes of all regular files under ``path`` (symlinks not followed, not counted), or of the file."""
+    if path.is_file():
+        return path.stat().st_size
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
 
 
@@ -94,9 +98,10 @@ def build(dist: Path, work: Path, archive: str) -> dict:
     )
     built = time.monotonic() - started
     bundle = bundle_dir(dist)
-    if sys.platform.startswith("linux"):  # for tarball users: adds Parley to their application menu
+    if sys.platform.startswith("linux") and bundle.is_dir():  # for tarball users: adds Parley to their menu
         shutil.copy2(ROOT / "packaging" / "linux" / "install-desktop-entry.sh", bundle)
-    figures = {"bundle": bundle, "seconds": built, "unpacked": tree_size(bundle), "top": top_contributors(bundle)}
+    top = top_contributors(bundle) if bundle.is_dir() else []
+    figures = {"bundle": bundle, "seconds": built, "unpacked": tree_size(bundle), "top": top}
     if archive != "none":
         started = time.monotonic()
         figures["archive"] = make_archive(bundle, dist, archive)
