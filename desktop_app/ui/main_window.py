@@ -342,12 +342,17 @@ class MainWindow(QMainWindow):
     # --- closing ------------------------------------------------------------------------------
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt naming)
-        self.session.save_settings(window_geometry=bytes(self.saveGeometry().data()))
+        self._save_geometry()
         event.accept()
         self._on_quit()
 
+    def _save_geometry(self) -> None:
+        if self.isVisible():
+            self.session.save_settings(window_geometry=bytes(self.saveGeometry().data()))
+
     async def shutdown(self) -> None:
         """Release everything the window holds (session, streams, settings) before the loop stops."""
+        self._save_geometry()  # SIGINT and Ctrl+Q arrive here without a close event
         QApplication.instance().removeEventFilter(self.ptt_key)
         self.ptt_key.release()
         self.audio.stop()
