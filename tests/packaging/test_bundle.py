@@ -16,20 +16,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.packaging import local_server_available
+
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "packaging"))
 import build  # noqa: E402  (packaging/build.py)
 import measure_startup  # noqa: E402
 
-def _local_server_available() -> bool:
-    try:
-        from desktop_app.local_server import LocalServer  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-HAVE_LOCAL_SERVER = _local_server_available()
+HAVE_LOCAL_SERVER = local_server_available()
 UNPACKED_BUDGET = 150e6
 COMPRESSED_BUDGET = 60e6
 NEVER_BUNDLED = (

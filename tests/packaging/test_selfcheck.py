@@ -9,17 +9,10 @@ import sys
 import pytest
 
 from desktop_app import selfcheck
+from tests.packaging import local_server_available
 
 SECTIONS = ("versions:", "qt platform:", "audio devices:", "keyring:", "directories:", "local server:")
-def _local_server_available() -> bool:
-    try:
-        from desktop_app.local_server import LocalServer  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-HAVE_LOCAL_SERVER = _local_server_available()
+HAVE_LOCAL_SERVER = local_server_available()
 
 
 def run_self_check(tmp_path, **env_extra):
