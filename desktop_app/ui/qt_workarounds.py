@@ -1,14 +1,15 @@
 """Work-arounds for defects of the Qt binding that Parley cannot fix from the outside.
 
 PySide6/shiboken 6.12.0 on CPython 3.11: a wrapped C++ method that returns ``void`` hands back
-``None`` without taking a reference to it (fine since CPython 3.12 made ``None`` immortal, wrong
-before). Every such call lowers ``None``'s reference count by one, and a live window makes hundreds
-of them a second (``setText``, ``update``, every ``QPainter`` call), so within a minute the
-interpreter aborts with "Fatal Python error: none_dealloc: deallocating None".
+``None`` without taking a reference to it, and ``Signal.emit()`` does the same with ``True`` (fine
+since CPython 3.12 made these singletons immortal, wrong before). Every such call lowers the
+singleton's reference count by one, and a live window makes hundreds of them a second (``setText``,
+``update``, every ``QPainter`` call, every signal emitted from Python), so within a minute the
+interpreter aborts with "Fatal Python error: none_dealloc: deallocating None" (or ``bool_dealloc``).
 
 :func:`guard_none_refcount` measures the defect with a few harmless calls and, only where it is
-present, gives ``None`` the practically infinite reference count CPython 3.12 gives it anyway.
-``None`` is never deallocated in a working interpreter, so this changes nothing else.
+present, gives ``None``, ``True`` and ``False`` the practically infinite reference count CPython
+3.12 gives them anyway. They are never deallocated in a working interpreter, so nothing else changes.
 """
 
 from __future__ import annotations
@@ -36,16 +37,22 @@ def void_call_leak() -> int:
 
 
 def guard_none_refcount() -> bool:
-    """Make ``None`` effectively immortal when the binding leaks its references; True if it did."""
+    """Make ``None``/``True``/``False`` effectively immortal when the binding leaks their references;
+    True when the defect is present (whether fixed now or by an earlier call)."""
     if sys.version_info >= (3, 12) or sys.implementation.name != "cpython":
         return False
     leak = void_call_leak()
     if leak <= 0:
         return False
-    if sys.getrefcount(None) < _IMMORTAL // 2:
-        ctypes.c_ssize_t.from_address(id(None)).value += _IMMORTAL  # ob_refcnt is PyObject's first field
-        log.warning("! the Qt binding drops a reference to None on every void call (PySide6 %s on "
-                    "Python %d.%d); None was made immortal to keep the app alive",
+    fixed_now = False
+    for singleton in (None, True, False):
+        if sys.getrefcount(singleton) < _IMMORTAL // 2:
+            # ob_refcnt is the first field of every PyObject in CPython < 3.12
+            ctypes.c_ssize_t.from_address(id(singleton)).value += _IMMORTAL
+            fixed_now = True
+    if fixed_now:
+        log.warning("! the Qt binding drops a reference to None/True on every void call and emit (PySide6 %s "
+                    "on Python %d.%d); None, True and False were made immortal to keep the app alive",
                     _binding_version(), *sys.version_info[:2])
     return True
 
