@@ -184,8 +184,12 @@ ITEM = Tagged(
             {"id": Str(), "type": Str(), "approval_request_id": Str(), "approve": Bool(), "reason": Opt(Str())},
             required=("approval_request_id", "approve"),
         ),
-        "mcp_list_tools": Obj({"id": Str(), "type": Str(), "server_label": Str(), "tools": Arr(Free())},
-                              required=("server_label", "tools")),
+        "mcp_list_tools": Obj(
+            {"id": Str(), "type": Str(), "server_label": Str(), "tools": Arr(Obj(
+                {"name": Str(), "input_schema": Free(), "annotations": Opt(Free()), "description": Opt(Str())},
+                required=("name", "input_schema")))},
+            required=("server_label", "tools"),
+        ),
         "mcp_call": Obj(
             {"id": Str(), "type": Str(), "server_label": Str(), "name": Str(), "arguments": Str(),
              "approval_request_id": Opt(Str()), "error": Opt(_MCP_ERROR), "output": Opt(Str())},

@@ -39,8 +39,12 @@ from desktop_app.local_server.faults import FaultPlan, parse_faults
 from desktop_app.local_server.options import MIB, Options
 from desktop_app.local_server.session import Session
 from desktop_app.local_server.speech import SpeechPool
-from desktop_app.log import get_logger, register_secret
+from desktop_app.log import RedactingFilter, get_logger, register_secret
 from desktop_app.realtime.models import DEFAULT_MODEL, is_known_model
+
+# websockets logs request headers (Authorization, api-key) at DEBUG: redact where records are made.
+_ws_log = get_logger("server.websockets")
+_ws_log.addFilter(RedactingFilter())
 
 REALTIME_PATHS = frozenset({"/v1/realtime", "/openai/v1/realtime", "/realtime"})
 
@@ -131,7 +135,7 @@ class LocalServer:
             max_size=self.options.max_frame_bytes + 16 * MIB,
             ping_interval=self.options.ping_interval,
             ping_timeout=20,
-            logger=get_logger("server.websockets"),
+            logger=_ws_log,
         )
         self.port = self._server.sockets[0].getsockname()[1]
         self.log.info("= listening on %s", self.url)

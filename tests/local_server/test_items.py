@@ -107,3 +107,22 @@ async def test_client_audio_item_is_transcribed_for_the_brain(server):
         _, response = await client.response()
         # The fast server has no recognizer: the brain hears a description of the audio.
         assert "(speech, 1.0 s)" in response["output"][0]["content"][0]["text"]
+
+
+async def test_g711_input_is_decoded_to_the_right_duration(server):
+    from desktop_app.audio.codecs import encode
+
+    pcm = (np.sin(np.arange(24000) / 5) * 9000).astype("<i2")  # one second
+    ulaw = encode("audio/pcmu", pcm.tobytes())
+    async with await Client.open(server.url) as client:
+        await client.send({"type": "session.update", "session": {"type": "realtime", "audio": {"input": {
+            "format": {"type": "audio/pcmu"}, "turn_detection": None}}}})
+        await client.wait_for("session.updated")
+        for at in range(0, len(ulaw), 800):
+            await client.send({"type": "input_audio_buffer.append", "audio": base64.b64encode(ulaw[at:at + 800]).decode()})
+        await client.send({"type": "input_audio_buffer.commit"})
+        committed = await client.wait_for("input_audio_buffer.committed")
+        await client.send({"type": "conversation.item.retrieve", "item_id": committed["item_id"]})
+        item = (await client.wait_for("conversation.item.retrieved"))["item"]
+        ms = len(base64.b64decode(item["content"][0]["audio"])) / 48
+        assert 950 <= ms <= 1000
