@@ -12,6 +12,7 @@ position used for truncation is accounted identically.
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
@@ -106,6 +107,7 @@ class FilePort(_QueuePlayback):
         self._capture = ArrayCapture(samples, rate, realtime=realtime)
         self._on_frame: Callable[[bytes], None] | None = None
         self._silence: asyncio.TimerHandle | None = None
+        self._later: deque[bytes] = deque()  # speech queued with say(), sent instead of silence
         self.input_done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.played_blocks = 0
 
@@ -143,10 +145,17 @@ class FilePort(_QueuePlayback):
         self._silence_t0, self._silence_n = loop.time(), 0
         self._silence = loop.call_soon(self._silent_frame)
 
+    def say(self, pcm16_24k: bytes) -> None:
+        """Speak more after the recording (tests time an interruption to what is playing)."""
+        step = len(SILENT_FRAME)
+        padded = pcm16_24k + b"\x00" * (-len(pcm16_24k) % step)
+        self._later.extend(padded[i : i + step] for i in range(0, len(padded), step))
+
     def _silent_frame(self) -> None:
-        # Silence goes through the same gate and mute as the recording did.
+        # Silence (or speech queued with say()) goes through the same gate and mute as the recording.
+        frame = self._later.popleft() if self._later else SILENT_FRAME
         if self._capture.gate_open and not self._capture.muted and self._on_frame is not None:
-            self._on_frame(SILENT_FRAME)
+            self._on_frame(frame)
         loop = asyncio.get_running_loop()
         self._silence_n += 1
         self._silence = loop.call_at(self._silence_t0 + self._silence_n * FRAME_MS / 1000, self._silent_frame)
