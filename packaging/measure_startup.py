@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -47,8 +48,13 @@ def xvfb_display() -> Iterator[str]:
         server.wait(timeout=10)
 
 
-def time_to_window(command: Sequence[str], env: dict[str, str], timeout: float = 30.0) -> float:
-    """Seconds from spawning ``command`` to its ``window shown`` log line; raises if it never comes."""
+def time_to_window(command: Sequence[str], env: dict[str, str], timeout: float = 30.0) -> tuple[float, float]:
+    """(wall seconds from spawn to the ``window shown`` log line, CPU seconds of the whole run).
+
+    The CPU time (user + system, start to exit) barely depends on what else the machine is doing,
+    so it is the figure to compare between runs on a busy machine. Raises if no window appears.
+    """
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.Popen(
         [*command, "--quit-after", "0"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
@@ -63,7 +69,8 @@ def time_to_window(command: Sequence[str], env: dict[str, str], timeout: float =
     code = proc.wait(timeout=timeout)
     if code != 0 or shown is None:
         raise RuntimeError(f"{command[0]} exited {code} without showing its window:\n{''.join(lines[-20:])}")
-    return shown
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return shown, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def measure(command: Sequence[str], runs: int = 5) -> dict[str, float]:
@@ -71,8 +78,10 @@ def measure(command: Sequence[str], runs: int = 5) -> dict[str, float]:
     with xvfb_display() as display, tempfile.TemporaryDirectory(prefix="parley-startup-") as home:
         env = dict(os.environ, DISPLAY=display, PARLEY_HOME=home, QT_QPA_PLATFORM="xcb")
         env.pop("WAYLAND_DISPLAY", None)
-        times = [time_to_window(command, env) for _ in range(max(2, runs))]
-    return {"cold": times[0], "warm": statistics.median(times[1:]), "best": min(times[1:]), "runs": len(times)}
+        results = [time_to_window(command, env) for _ in range(max(2, runs))]
+    times, cpu = [wall for wall, _ in results], [used for _, used in results]
+    return {"cold": times[0], "warm": statistics.median(times[1:]), "best": min(times[1:]), "runs": len(times),
+            "cpu": statistics.median(cpu[1:]), "load": os.getloadavg()[0]}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -85,7 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     figures = measure(args.command, args.runs)
     print(
         f"start-up to window shown: warm {figures['warm']:.2f} s (median of {figures['runs'] - 1}, "
-        f"best {figures['best']:.2f} s), cold {figures['cold']:.2f} s"
+        f"best {figures['best']:.2f} s), cold {figures['cold']:.2f} s; CPU per run {figures['cpu']:.2f} s; "
+        f"load average {figures['load']:.1f} on {os.cpu_count()} CPUs"
     )
     return 0
 

@@ -3,8 +3,9 @@
 #   packaging/linux/build-appimage.sh [path/to/appimagetool]
 # (PARLEY_BUNDLE and PARLEY_OUT override the bundle dir and the output/work dir: tests use them.)
 # appimagetool is taken from PATH, the argument, or downloaded once into build/ (a single
-# static binary, https://github.com/AppImage/appimagetool). Without FUSE (containers, CI) it runs
-# with --appimage-extract-and-run. The AppImage is squashfs + zstd: about the size of the tar.gz.
+# static binary, https://github.com/AppImage/appimagetool); it always runs with
+# --appimage-extract-and-run, so FUSE is not needed. The AppImage is squashfs + zstd: about the
+# size of the tar.gz.
 set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
 bundle=${PARLEY_BUNDLE:-$root/dist/Parley}
@@ -41,7 +42,9 @@ RUN
 chmod +x "$appdir/AppRun"
 
 out="$out_dir/Parley-$version-$arch.AppImage"
-extract=""
-[ -e /dev/fuse ] || extract="--appimage-extract-and-run"
+case "$tool" in  # a real appimagetool is itself an AppImage: unpack-and-run needs no FUSE
+    *.AppImage|*appimagetool) extract="--appimage-extract-and-run" ;;
+    *) extract="" ;;
+esac
 ARCH=$arch "$tool" $extract --comp zstd "$appdir" "$out"
 echo "build-appimage: $out ($(du -h "$out" | cut -f1))"

