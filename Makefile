@@ -43,9 +43,9 @@ package: $(STAMPS)/package
 	$(BIN)/python packaging/build.py
 	QT_QPA_PLATFORM=offscreen dist/Parley/parley --self-check
 
-# Builds a bundle into a temp dir, self-checks it, holds it to the size budget and times its start-up.
-# Too slow for `make test` (about a minute); CI runs it as its own step.
-package-test: $(STAMPS)/test
+# Builds a bundle into a temp dir, self-checks it, holds it to the size budget and times its start-up
+# (Xvfb comes with the test system packages). Too slow for `make test` (about a minute); CI runs it.
+package-test: $(STAMPS)/package $(STAMPS)/sysdeps-test
 	PARLEY_BUNDLE_TEST=1 $(BIN)/python -m pytest tests/packaging/test_bundle.py $(PYTEST_ARGS)
 
 $(STAMPS)/package: $(BIN)/python pyproject.toml
