@@ -46,7 +46,7 @@ package: $(STAMPS)/package
 # Builds a bundle into a temp dir, self-checks it, holds it to the size budget and times its start-up
 # (Xvfb comes with the test system packages). Too slow for `make test` (about a minute); CI runs it.
 package-test: $(STAMPS)/package $(STAMPS)/sysdeps-test
-	PARLEY_BUNDLE_TEST=1 $(BIN)/python -m pytest tests/packaging/test_bundle.py $(PYTEST_ARGS)
+	PARLEY_BUNDLE_TEST=1 $(BIN)/python -m pytest -s tests/packaging/test_bundle.py $(PYTEST_ARGS)
 
 $(STAMPS)/package: $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]'
