@@ -64,6 +64,11 @@ def _default_server() -> AbstractAsyncContextManager:
     return LocalServer(port=0)
 
 
+def _log_warm_up(task: asyncio.Future) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("! the offline demo's speech models did not load: %r", task.exception())
+
+
 class ConversationSession(QObject):
     """Intents in, ``view_changed(ViewState)`` out. Build it in the composition root."""
 
@@ -79,6 +84,7 @@ class ConversationSession(QObject):
         self._server_cm: AbstractAsyncContextManager | None = None
         self.server: Any = None
         self._server_lock = asyncio.Lock()
+        self._warm_up: asyncio.Future | None = None
         self._targets: dict[tuple, Any] = {}
         self._built_for: tuple = ()
         self.port: GuardedPort | None = None
@@ -140,6 +146,10 @@ class ConversationSession(QObject):
                 self.server = await cm.__aenter__()
                 self._server_cm = cm
                 log.info("= local server running at %s", self.server.url)
+                pool = getattr(self.server, "pool", None)
+                if pool is not None:  # load the speech models now, not at the first answer
+                    self._warm_up = asyncio.ensure_future(asyncio.to_thread(pool.warm_up))
+                    self._warm_up.add_done_callback(_log_warm_up)
             return self.server.url
 
     # --- the view -----------------------------------------------------------------------------
@@ -299,6 +309,11 @@ class ConversationSession(QObject):
                 self.controller.link.abort()
         if self.port is not None:
             self.port.stop()
+        if self._warm_up is not None:
+            try:  # a model load cannot be interrupted; the process would wait for it at exit anyway
+                await asyncio.wait_for(asyncio.shield(self._warm_up), CLOSE_TIMEOUT_S * 2)
+            except (asyncio.TimeoutError, Exception) as exc:  # noqa: BLE001 — already logged by the callback
+                log.debug("warm-up at shutdown: %r", exc)
         if self._server_cm is not None:
             cm, self._server_cm = self._server_cm, None
             try:

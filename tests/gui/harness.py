@@ -103,11 +103,12 @@ async def wait_until(predicate, timeout: float = 5.0) -> None:
 class Gui:
     """The window, its session and the peer; ``phases`` records every turn text the window showed."""
 
-    def __init__(self, tmp: Path, peer: ScriptedPeer, *, wav: Path | None = None, audio=None,  # noqa: ANN001
+    def __init__(self, tmp: Path, peer: ScriptedPeer | None, *, wav: Path | None = None, audio=None,  # noqa: ANN001
                  keyring_backend: keyring.backend.KeyringBackend | None = None, profile: str = "Local server",
-                 settings: dict[str, Any] | None = None) -> None:
+                 settings: dict[str, Any] | None = None, server=None) -> None:  # noqa: ANN001
+        """``peer`` scripts the server; or ``server`` is a real embedded LocalServer (``peer=None``)."""
         self.peer = peer
-        self.server = PeerServer(peer)
+        self.server = server if server is not None else PeerServer(peer)
         self.store = SettingsStore(tmp / "settings.ini")
         self.store.update(active_profile=profile, **(settings or {}))
         self.backend = keyring_backend or MemoryKeyring()
