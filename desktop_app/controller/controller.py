@@ -329,6 +329,7 @@ class Controller(EventHandlers, Lifecycle):
         if playing:
             self._turn(TurnEvent.AUDIO_STARTED)
         self._check_turn_finished()
+        self.maybe_recycle()
         self._tick_handle = asyncio.get_running_loop().call_later(TICK_S, self._tick)
 
     def _check_turn_finished(self) -> None:

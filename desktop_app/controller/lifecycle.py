@@ -48,6 +48,8 @@ class Lifecycle:
         self._recycle_pending = False
         self._audio_started = False
         self.last_close: ConnectionClosed | None = None
+        self.backoff = backoff  # tests inject faster delays; the policy itself stays 0.5 s × 2 … 8 s
+        self.clock = time.time  # wall clock, compared with the server's expires_at
         self.fatal_code: str | None = None
 
     async def connect(self: Controller) -> None:
@@ -124,15 +126,20 @@ class Lifecycle:
             self.link = None
         self._set(assistant_speaking=False, user_speaking=False)
         self._turn(TurnEvent.DISCONNECTED)
-        if self._closing or verdict.severity is Severity.NORMAL:
+        recycle = self._recycle_pending or verdict.severity is Severity.RECYCLE
+        if self._closing or (verdict.severity is Severity.NORMAL and not recycle):
             self._conn_state(ConnEvent.CLOSED)
             self.closed_event.set()
             return
-        retryable = verdict.severity in (Severity.RETRYABLE, Severity.RECYCLE) or self._recycle_pending
+        retryable = recycle or verdict.severity is Severity.RETRYABLE
         if retryable and self.max_retries > 0 and self.fatal_error is None:
             self._recycle_pending = False
-            self._conn_state(ConnEvent.LOST, verdict.user_message)
-            self._start_reconnect()
+            if recycle:  # planned: a fresh session at once, no backoff
+                self._conn_state(ConnEvent.RECYCLE, "refreshing session")
+                self._conn_state(ConnEvent.LOST, "refreshing session")
+            else:
+                self._conn_state(ConnEvent.LOST, verdict.user_message)
+            self._start_reconnect(immediate=recycle)
             return
         self._fail(self.fatal_error or verdict.user_message, "retry" if not verdict.fatal else "settings")
 
@@ -142,15 +149,18 @@ class Lifecycle:
         self.notify(sentence, "error", action)
         self.closed_event.set()
 
-    def _start_reconnect(self: Controller) -> None:
+    def _start_reconnect(self: Controller, immediate: bool = False) -> None:
         if self._reconnect_task is None or self._reconnect_task.done():
-            self._reconnect_task = asyncio.ensure_future(self._reconnect())
+            self._reconnect_task = asyncio.ensure_future(self._reconnect(immediate))
 
-    async def _reconnect(self: Controller) -> None:
-        for attempt, delay in enumerate(backoff(tries=self.max_retries), 1):
-            self._conn_state(ConnEvent.RETRY, f"reconnecting {attempt}/{self.max_retries}")
+    async def _reconnect(self: Controller, immediate: bool = False) -> None:
+        delays = self.backoff(tries=self.max_retries)
+        for attempt, delay in enumerate(delays, 1):
+            detail = "refreshing session" if immediate and attempt == 1 else (
+                f"reconnecting {attempt}/{self.max_retries}")
+            self._conn_state(ConnEvent.RETRY, detail)
             self._set(reconnect_attempt=attempt)
-            await asyncio.sleep(delay)
+            await asyncio.sleep(0 if immediate and attempt == 1 else delay)
             try:
                 await self._open_link()
                 return
@@ -173,9 +183,11 @@ class Lifecycle:
         """Between turns and close to the session limit, start a fresh session (same conversation)."""
         expires = self.view.session_expires_at
         link = self.link
-        if link is None or expires is None or self.view.turn not in (Turn.LISTENING, Turn.IDLE):
+        if (link is None or expires is None or self._recycle_pending or self.max_retries <= 0
+                or self.view.turn not in (Turn.LISTENING, Turn.IDLE) or self.audio.is_playing
+                or link.conn.response_pending or link.conn.appended_ms_since_commit > 0 and self.view.user_speaking):
             return False
-        if (now or time.time()) < expires - RECYCLE_MARGIN_S:
+        if (now or self.clock()) < expires - RECYCLE_MARGIN_S:
             return False
         log.info("= recycling the session before its time limit")
         self._recycle_pending = True
