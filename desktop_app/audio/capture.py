@@ -62,7 +62,7 @@ class _Controls:
             self.chain.set_gate(open_)
 
     def mute(self, muted: bool = True) -> None:
-        """Muted: levels still measured, no frames sent (after a short fade)."""
+        """Muted: no frames sent (after a short fade)."""
         self._muted = muted
         if self.chain is not None:
             self.chain.set_muted(muted)
@@ -102,22 +102,32 @@ class Capture(_Controls, DeviceStream):
         loop: asyncio.AbstractEventLoop | None = None,
         *,
         samplerate: int | None = None,
-        channels: int = 2,
+        channels: int = 1,
         pre_roll_ms: float = 250.0,
         fade_ms: float = 5.0,
         ring_ms: float = 1000.0,
         on_error: Callable[[AudioDeviceError], None] | None = None,
+        suspend_when_muted: bool = True,
     ) -> None:
         DeviceStream.__init__(self, device, block_ms=block_ms, samplerate=samplerate, loop=loop, on_error=on_error)
         self._init_controls(on_frame, block_ms, pre_roll_ms, fade_ms)
         self._want_channels = channels
         self._ring_ms = ring_ms
+        self.suspend_when_muted = suspend_when_muted
         self._ring: SampleRing | None = None
         self._scratch = np.zeros((0, 1), dtype=np.float32)
         self._drain_pending = False
         self.status_overflows = 0
         self._stamp_pos = np.zeros(_STAMPS, dtype=np.int64)
         self._stamp_time = np.zeros(_STAMPS, dtype=np.float64)
+
+    @property
+    def level_dbfs(self) -> float:
+        return FLOOR_DBFS if self.suspended else _Controls.level_dbfs.fget(self)  # type: ignore[attr-defined]
+
+    @property
+    def speech_energy(self) -> float:
+        return 0.0 if self.suspended else _Controls.speech_energy.fget(self)  # type: ignore[attr-defined]
 
     @property
     def overflows(self) -> int:
@@ -164,6 +174,18 @@ class Capture(_Controls, DeviceStream):
             except RuntimeError:  # loop closed during shutdown
                 pass
 
+    def mute(self, muted: bool = True) -> None:
+        """Muted: the fade-out and the padded last frame are sent, then the stream is paused (no
+        callbacks, no CPU, the OS's microphone indicator off) until unmuted; the meter reads silence.
+        With ``suspend_when_muted=False`` (the settings meter) it keeps running and metering."""
+        super().mute(muted)
+        if not muted and self.suspended:
+            if self.chain is not None:
+                self.chain.restart()
+            if self._ring is not None:
+                self._ring.discard()
+            self.resume()
+
     def _drain(self) -> None:
         self._drain_pending = False
         ring, chain = self._ring, self.chain
@@ -172,6 +194,8 @@ class Capture(_Controls, DeviceStream):
         n = ring.read_into(self._scratch[: ring.available])
         if n:
             chain.process(self._scratch[:n])
+        if self._muted and self.suspend_when_muted and not chain.sending:
+            self.suspend()
 
     def stop(self) -> None:
         DeviceStream.stop(self)

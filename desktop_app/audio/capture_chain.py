@@ -21,11 +21,14 @@ import numpy as np
 
 from desktop_app.audio.codecs import PCM_RATE, float_to_pcm16
 from desktop_app.audio.levels import FLOOR_DBFS, SpeechEnergy
-from desktop_app.audio.resample import DEFAULT_QUALITY, FrameFifo, StreamResampler, downmix
+from desktop_app.audio.resample import FrameFifo, StreamResampler, downmix
 
 FRAME_MS = 20
 FRAME_SAMPLES = PCM_RATE * FRAME_MS // 1000  # 480
 FRAME_BYTES = FRAME_SAMPLES * 2  # 960
+# soxr "LQ" (16-bit, passband to ~9.5 kHz at 24 kHz out) is not bursty with 20 ms blocks, where "MQ"/"HQ"
+# emit every other block: measured, that is 20 ms off the mic-to-wire p95. Speech loses nothing.
+CAPTURE_QUALITY = "LQ"
 
 
 def _half_cosine(n: int, rising: bool) -> np.ndarray:
@@ -49,7 +52,7 @@ class CaptureChain:
         block_ms: float = 20.0,
         pre_roll_ms: float = 250.0,
         fade_ms: float = 5.0,
-        quality: str = DEFAULT_QUALITY,
+        quality: str = CAPTURE_QUALITY,
     ) -> None:
         self.in_rate = int(in_rate)
         self.on_frame = on_frame
@@ -84,6 +87,15 @@ class CaptureChain:
         self.muted = muted
         if muted:
             self._pre_roll_armed = False
+
+    def restart(self) -> None:
+        """The input resumes after a pause: forget the resampler's tail, the FIFO and the pre-roll
+        (all from before the pause) so nothing stale is sent or stitched onto new audio."""
+        self._resampler.reset()
+        self._fifo.clear()
+        self._history_fill = 0
+        self.speech.reset()
+        self.sending = False
 
     @property
     def level_dbfs(self) -> float:

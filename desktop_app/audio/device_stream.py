@@ -60,6 +60,7 @@ class DeviceStream:
         self._watch: asyncio.TimerHandle | None = None
         self._seen_callbacks = -1
         self._last_progress = 0.0
+        self.suspended = False
         self.device: DeviceInfo | None = None
         self.notice: str | None = None
         self.samplerate = 0
@@ -110,8 +111,15 @@ class DeviceStream:
             return
         self._loop = self._loop or asyncio.get_running_loop()
         device = self._resolve()
-        channels = max(1, min(channels, device.max_input_channels if self.kind == "input" else device.max_output_channels))
-        rate = self._pick_rate(device, channels)
+        most = device.max_input_channels if self.kind == "input" else device.max_output_channels
+        channels = max(1, min(channels, most))
+        try:
+            rate = self._pick_rate(device, channels)
+        except AudioDeviceError:
+            if channels != 1 or most < 2:
+                raise
+            channels = 2  # some hardware only opens in stereo; capture downmixes, playback duplicates
+            rate = self._pick_rate(device, channels)
         try:
             stream = make_stream(device, rate, channels)
         except (sd.PortAudioError, ValueError) as exc:
@@ -128,11 +136,44 @@ class DeviceStream:
             raise AudioDeviceError(
                 f"The {self.label} “{device.name}” could not be started; choose another device.", detail=str(exc)
             ) from exc
+        self.suspended = False
+        self._watch_from_now()
+        log.info("= %s open: %s (%s) at %d Hz, %d ch, latency %.1f ms", self.label, device.name, device.hostapi,
+                 rate, channels, 1000 * float(stream.latency))
+
+    def _watch_from_now(self) -> None:
+        assert self._loop is not None
+        if self._watch is not None:
+            self._watch.cancel()
         self._seen_callbacks = -1
         self._last_progress = time.monotonic()
         self._watch = self._loop.call_later(0.25, self._check)
-        log.info("= %s open: %s (%s) at %d Hz, %d ch, latency %.1f ms", self.label, device.name, device.hostapi,
-                 rate, channels, 1000 * float(stream.latency))
+
+    def suspend(self) -> None:
+        """Pause the stream but keep the device open (no callbacks, no CPU); :meth:`resume` restarts
+        it in about a millisecond. Used while muted (input) and while nothing plays (output)."""
+        stream = self._stream
+        if stream is None or self.suspended:
+            return
+        if self._watch is not None:
+            self._watch.cancel()
+            self._watch = None
+        self.suspended = True
+        stream.abort(ignore_errors=True)
+        log.debug("= %s suspended", self.label)
+
+    def resume(self) -> None:
+        stream = self._stream
+        if stream is None or not self.suspended:
+            return
+        self.suspended = False
+        try:
+            stream.start()
+        except sd.PortAudioError as exc:
+            self._fail(f"could not restart: {exc}")
+            return
+        self._watch_from_now()
+        log.debug("= %s resumed", self.label)
 
     def stop(self) -> None:
         """Stop and close the stream; safe to call twice or after a failure."""
@@ -171,7 +212,7 @@ class DeviceStream:
 
     def _check(self) -> None:
         stream = self._stream
-        if stream is None or self._stopping:
+        if stream is None or self._stopping or self.suspended:
             return
         now = time.monotonic()
         if self.callbacks != self._seen_callbacks:
@@ -184,6 +225,10 @@ class DeviceStream:
         else:
             assert self._loop is not None
             self._watch = self._loop.call_later(0.25, self._check)
+            self._tick()
+
+    def _tick(self) -> None:
+        """Called from the 4 Hz watchdog while the stream runs (subclasses' housekeeping)."""
 
     def _fail(self, why: str) -> None:
         name = self.device.name if self.device else "?"

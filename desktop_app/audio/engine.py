@@ -62,7 +62,7 @@ class AudioEngine:
         on_error: Callable[[AudioDeviceError], None] | None = None,
         queue: PlaybackQueue | None = None,
         capture_block_ms: float = 20.0,
-        playback_block_ms: float = 10.0,
+        playback_block_ms: float = 20.0,
         output_hook: OutputHook | None = None,
     ) -> None:
         self._loop = loop
@@ -238,7 +238,7 @@ class AudioEngine:
     def start_input_probe(self, input_name: str | None = None) -> Capture:
         """A microphone stream that only measures (for the settings meter): read ``level_dbfs``."""
         self.stop_input_probe()
-        probe = Capture(input_name, self.capture_block_ms, None, self._loop)
+        probe = Capture(input_name, self.capture_block_ms, None, self._loop, suspend_when_muted=False)
         probe.mute(True)
         probe.start()
         self._probe = probe

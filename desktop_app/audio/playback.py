@@ -42,12 +42,13 @@ class Playback(DeviceStream):
         device: str | DeviceInfo | None = None,
         queue: PlaybackQueue | None = None,
         *,
-        block_ms: float = 10.0,
+        block_ms: float = 20.0,
         samplerate: int | None = None,
         loop: asyncio.AbstractEventLoop | None = None,
         on_error: Callable[[AudioDeviceError], None] | None = None,
         tap_seconds: float = 2.0,
         output_hook: OutputHook | None = None,
+        idle_suspend_s: float | None = 2.0,
     ) -> None:
         super().__init__(device, block_ms=block_ms, samplerate=samplerate, loop=loop, on_error=on_error)
         self.queue = queue if queue is not None else PlaybackQueue()
@@ -58,6 +59,8 @@ class Playback(DeviceStream):
         self.device_underflows = 0  # PortAudio's output_underflow flags (the device starved)
         self.frames_out = 0
         self._latency_s = 0.0
+        self.idle_suspend_s = idle_suspend_s
+        self._idle_since: float | None = None
 
     def start(self, standby: bool = False) -> None:
         """Open the output; ``standby`` plays silence until :meth:`activate`. Raises AudioDeviceError."""
@@ -71,11 +74,31 @@ class Playback(DeviceStream):
         if self._stream is None:
             return
         self.queue.set_output_rate(self.samplerate)
+        self.queue.on_wake = self.resume
         self.live = True
 
     def stop(self) -> None:
+        if self.live and self.queue.on_wake == self.resume:
+            self.queue.on_wake = None
         self.live = False
         super().stop()
+
+    def resume(self) -> None:
+        self._idle_since = None
+        super().resume()
+
+    def _tick(self) -> None:
+        """Pause the stream after ``idle_suspend_s`` without assistant audio (no callbacks while
+        idle); the queue's ``on_wake`` restarts it, in about a millisecond, when audio arrives."""
+        if self.idle_suspend_s is None or not self.live or self.queue.is_playing:
+            self._idle_since = None
+            return
+        now = time.monotonic()
+        if self._idle_since is None:
+            self._idle_since = now
+        elif now - self._idle_since >= self.idle_suspend_s:
+            self._idle_since = None
+            self.suspend()
 
     def _make_stream(self, device: DeviceInfo, rate: int, channels: int) -> sd.OutputStream:
         self.tap = TimedRing(int(rate * self.tap_seconds), rate)

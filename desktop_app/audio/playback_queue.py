@@ -24,6 +24,7 @@ from __future__ import annotations
 import collections
 import math
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -99,6 +100,7 @@ class PlaybackQueue:
         self._cut_pos = -1
         self._level = FLOOR_DBFS
         self._out = np.zeros(4096, dtype=np.float32)
+        self.on_wake: Callable[[], None] | None = None  # called (loop thread) when audio arrives while idle
         self._scratch = np.zeros(self._chunk, dtype=np.float32)
         self.set_output_rate(output_rate or self.rate)
 
@@ -109,6 +111,7 @@ class PlaybackQueue:
         if len(pcm16_24k) % 2:
             raise ValueError("pcm16 audio has an odd number of bytes")
         samples = pcm16_to_float(pcm16_24k)
+        wake = self.on_wake is not None and not self.is_playing
         with self._lock:
             item = self._item(item_id)
             item.received += len(samples)
@@ -119,6 +122,8 @@ class PlaybackQueue:
                 previous.finished = True  # a new item means the previous one is complete
             self._segments.append([item, samples, 0])
             self._queued += len(samples)
+        if wake and self.on_wake is not None:
+            self.on_wake()
 
     def finish(self, item_id: str) -> None:
         """No more audio will come for ``item_id``: its tail may play without prebuffer, and running

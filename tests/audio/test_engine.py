@@ -32,24 +32,48 @@ async def test_near_end_talker_injected_with_pw_cat_reaches_the_mic_frames(pipew
     assert {len(f) for f in frames} == {FRAME_BYTES}
 
 
-async def test_muted_microphone_sends_no_frames_but_keeps_metering() -> None:
+async def test_muted_microphone_sends_nothing_and_pauses_until_unmuted() -> None:
     frames: list[bytes] = []
     engine = AudioEngine(on_mic_frame=frames.append)
     engine.start()
     try:
-        await wait_for(lambda: len(frames) >= 3, timeout=2)
-        engine.mute(True)
-        engine.queue.enqueue("a", tone_pcm(1000, 0.5, level=0.5))
-        engine.queue.finish("a")
         capture = engine.capture
         assert capture is not None
-        await wait_for(lambda: capture.level_dbfs > -12, timeout=2)  # the tone is heard…
-        count = len(frames)
+        await wait_for(lambda: len(frames) >= 3, timeout=2)
+        engine.mute(True)
+        await wait_for(lambda: capture.suspended, timeout=1)  # after the fade-out frame
+        count, callbacks = len(frames), capture.callbacks
+        engine.queue.enqueue("a", tone_pcm(1000, 0.3, level=0.5))  # heard by nobody
+        engine.queue.finish("a")
         await wait_for(lambda: not engine.queue.is_playing, timeout=2)
-        assert len(frames) <= count + 1  # …but nothing is sent (one padded fade-out frame at most)
-        muted_total = len(frames)
+        assert len(frames) == count and capture.callbacks <= callbacks + 1
+        assert capture.level_dbfs == -100.0
         engine.mute(False)
-        await wait_for(lambda: len(frames) >= muted_total + 3, timeout=2)
+        await wait_for(lambda: len(frames) >= count + 3, timeout=2)
+        assert not capture.suspended
+    finally:
+        engine.stop()
+
+
+async def test_idle_speaker_pauses_and_wakes_when_audio_arrives() -> None:
+    frames: list[bytes] = []
+    engine = AudioEngine(on_mic_frame=frames.append)
+    engine.start()
+    try:
+        playback = engine.playback
+        assert playback is not None
+        playback.idle_suspend_s = 0.3
+        await wait_for(lambda: playback.suspended, timeout=2)
+        callbacks = playback.callbacks
+        engine.queue.enqueue("a", tone_pcm(1000, 0.3, level=0.5))
+        engine.queue.finish("a")
+        assert not playback.suspended
+        await wait_for(lambda: engine.queue.report("a").played_ms == 300, timeout=2)
+        assert playback.callbacks > callbacks
+        settle = len(frames) + 5
+        await wait_for(lambda: len(frames) >= settle, timeout=2)
+        x = steady_part(frames_to_float(frames), 24000)
+        assert abs(dominant_hz(x, 24000) - 1000) < 1 and len(x) > 0.2 * 24000
     finally:
         engine.stop()
 

@@ -29,7 +29,9 @@ Helpers on the session object:
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import os
+import select
 import shutil
 import signal
 import subprocess
@@ -56,6 +58,12 @@ SYSTEM_ALSA_CONF = "/usr/share/alsa/alsa.conf"
 SINK = "vsink"
 SINK_RATE = 48000
 ENV_KEYS = ("XDG_RUNTIME_DIR", "DBUS_SESSION_BUS_ADDRESS", "PULSE_SERVER", "ALSA_CONFIG_PATH", "PIPEWIRE_PROPS")
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: get SIGTERM when the test process dies, however it dies (a killed
+    run must not leave a PipeWire session behind)."""
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def _wait_sync(condition: Callable[[], bool], timeout: float, what: str, interval: float = 0.05) -> None:
@@ -94,7 +102,6 @@ class PipeWireSession:
         self.alsa_conf.write_text("# PCMs for sinks added by tests\n")
         self.env: dict[str, str] = {}
         self._procs: list[subprocess.Popen] = []
-        self._dbus_pid: int | None = None
         self._saved_env: dict[str, str | None] = {}
         self._extra_pcms: dict[str, str] = {}
 
@@ -106,12 +113,15 @@ class PipeWireSession:
             (self.runtime_dir / sub).mkdir()
         env["XDG_STATE_HOME"] = str(self.runtime_dir / "state")
         env["XDG_CONFIG_HOME"] = str(self.runtime_dir / "config")
-        out = subprocess.run(
-            ["dbus-daemon", "--session", "--fork", "--print-address=1", "--print-pid=1"],
-            env=env, capture_output=True, text=True, check=True, timeout=10,
-        ).stdout.split()
-        address, self._dbus_pid = out[0], int(out[1])
-        env["DBUS_SESSION_BUS_ADDRESS"] = address
+        dbus = subprocess.Popen(
+            ["dbus-daemon", "--session", "--nofork", "--print-address=1"], env=env, stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent,
+        )
+        self._procs.append(dbus)
+        assert dbus.stdout is not None
+        if not select.select([dbus.stdout], [], [], 10)[0]:
+            raise RuntimeError("dbus-daemon printed no address within 10 s")
+        env["DBUS_SESSION_BUS_ADDRESS"] = dbus.stdout.readline().decode().strip()
         env["PULSE_SERVER"] = f"unix:{self.runtime_dir}/pulse/native"
         env["ALSA_CONFIG_PATH"] = f"{SYSTEM_ALSA_CONF}:{self.alsa_conf}"
         env.pop("PIPEWIRE_PROPS", None)
@@ -149,16 +159,12 @@ class PipeWireSession:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(timeout=5)
-        if self._dbus_pid is not None:
-            try:
-                os.kill(self._dbus_pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
         shutil.rmtree(self.runtime_dir, ignore_errors=True)
 
     def _spawn(self, binary: str) -> subprocess.Popen:
         log = open(self.runtime_dir / f"{binary}.log", "ab")  # noqa: SIM115 — child keeps it
-        proc = subprocess.Popen([binary], env=self._full_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen([binary], env=self._full_env, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True, preexec_fn=_die_with_parent)
         log.close()
         self._procs.append(proc)
         return proc
