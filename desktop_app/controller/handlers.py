@@ -41,8 +41,7 @@ class EventHandlers:
 
     def _on_session_created(self: Controller, event: SessionCreated) -> None:
         self._conn_state(ConnEvent.OPENED)
-        expires = event.session.get("expires_at")
-        self._set(session_expires_at=float(expires) if isinstance(expires, int | float) else None,
+        self._set(session_expires_at=self._local_deadline(event.session.get("expires_at")),
                   reconnect_attempt=0, connection_detail="")
         self._session_opened()
         hands_free = self.mic.mode is MicMode.HANDS_FREE

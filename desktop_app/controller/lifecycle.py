@@ -32,6 +32,10 @@ log = get_logger("controller")
 
 #: Recycle this long before the server's session limit, at the first moment between turns.
 RECYCLE_MARGIN_S = 120.0
+#: The service's documented session lifetime, assumed when the server's expires_at is implausible.
+SESSION_LIMIT_S = 3600.0
+#: A session younger than this is never recycled (no refresh storms, whatever the clocks say).
+MIN_SESSION_AGE_S = 60.0
 
 
 class Lifecycle:
@@ -50,6 +54,7 @@ class Lifecycle:
         self.last_close: ConnectionClosed | None = None
         self.backoff = backoff  # tests inject faster delays; the policy itself stays 0.5 s × 2 … 8 s
         self.clock = time.time  # wall clock, compared with the server's expires_at
+        self._session_started = 0.0
         self.fatal_code: str | None = None
 
     async def connect(self: Controller) -> None:
@@ -179,6 +184,21 @@ class Lifecycle:
         if self._tick_handle is None:
             self._tick_handle = asyncio.get_running_loop().call_later(0.05, self._tick)
 
+    def _local_deadline(self: Controller, expires_at: object) -> float:
+        """The session's end on *this* computer's clock.
+
+        ``expires_at`` is the server's wall clock. A value in the past or beyond two hours means the
+        clocks disagree (or the value is stale), so the documented 60 minutes from now is used.
+        """
+        now = self.clock()
+        self._session_started = now
+        if isinstance(expires_at, int | float) and now < expires_at <= now + 2 * SESSION_LIMIT_S:
+            return float(expires_at)
+        if expires_at is not None:
+            log.info("= expires_at %r is implausible against the local clock; assuming %d s",
+                     expires_at, SESSION_LIMIT_S)
+        return now + SESSION_LIMIT_S
+
     def maybe_recycle(self: Controller, now: float | None = None) -> bool:
         """Between turns and close to the session limit, start a fresh session (same conversation)."""
         expires = self.view.session_expires_at
@@ -187,7 +207,8 @@ class Lifecycle:
                 or self.view.turn not in (Turn.LISTENING, Turn.IDLE) or self.audio.is_playing
                 or link.conn.response_pending or link.conn.appended_ms_since_commit > 0 and self.view.user_speaking):
             return False
-        if (now or self.clock()) < expires - RECYCLE_MARGIN_S:
+        now = now or self.clock()
+        if now < expires - RECYCLE_MARGIN_S or now - self._session_started < MIN_SESSION_AGE_S:
             return False
         log.info("= recycling the session before its time limit")
         self._recycle_pending = True

@@ -253,3 +253,17 @@ async def test_a_function_call_runs_the_tool_and_asks_for_the_spoken_result():
         await peer.next("response.create")
         assert calls == [("add", {"a": 2, "b": 3})]
         await s.ctl.close()
+
+
+async def test_a_server_clock_far_behind_ours_causes_no_refresh_storm():
+    import time
+
+    import pytest
+
+    async with ScriptedPeer() as peer:
+        s = await start(peer)  # the peer's expires_at (late 2025) is long past on this computer's clock
+        assert s.ctl.view.session_expires_at == pytest.approx(time.time() + 3600, abs=5)
+        await asyncio.sleep(0.3)  # six ticks: none may recycle
+        assert peer.connections == 1 and s.ctl.view.connection is Conn.CONNECTED
+        assert "session.update" in peer.sent_types() and peer.sent_types().count("session.update") == 1
+        await s.ctl.close()

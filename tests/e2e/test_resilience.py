@@ -117,7 +117,7 @@ async def test_the_session_is_refreshed_before_its_time_limit_between_turns():
         states = []
         ctl._on_view = lambda view: states.append(view.connection_detail)
         expires = ctl.view.session_expires_at
-        ctl.clock = lambda: expires - RECYCLE_MARGIN_S + 1  # the limit is near
+        ctl.clock = lambda: expires - RECYCLE_MARGIN_S + 1  # the limit is near (and the session old)
         await wait_until(lambda: srv._connections >= 2 and ctl.view.connection is Conn.CONNECTED, 15,
                          "the planned refresh")
         answer = await ask(ctl, "Repeat what I said.")
