@@ -13,8 +13,9 @@ PYTEST_ARGS ?=
 run: $(STAMPS)/run
 	$(BIN)/python -m desktop_app $(ARGS)
 
+# The whole suite, the packaged app's build + self-check + size budget included (PARLEY_BUNDLE_TEST).
 test: $(STAMPS)/test
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	PARLEY_BUNDLE_TEST=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 $(STAMPS)/sysdeps-run: packaging/system-deps.sh
 	packaging/system-deps.sh run
@@ -44,11 +45,11 @@ package: $(STAMPS)/package
 	QT_QPA_PLATFORM=offscreen dist/Parley/parley --self-check
 
 # Builds a bundle into a temp dir, self-checks it, holds it to the size budget and times its start-up
-# (Xvfb comes with the test system packages). Too slow for `make test` (about a minute); CI runs it.
+# (Xvfb comes with the test system packages). `make test` runs it too, as part of the whole suite.
 package-test: $(STAMPS)/package $(STAMPS)/sysdeps-test
 	PARLEY_BUNDLE_TEST=1 $(BIN)/python -m pytest -s tests/packaging/test_bundle.py $(PYTEST_ARGS)
 
-$(STAMPS)/package: $(BIN)/python pyproject.toml
+$(STAMPS)/package: $(BIN)/python $(STAMPS)/sysdeps-test pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	@mkdir -p $(STAMPS) && touch $@
 

@@ -38,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="print versions, Qt platform, audio devices, keyring backend and a local-server "
         "round-trip, then exit (0 when all is well)",
     )
-    from desktop_app.headless.run import add_arguments
+    from desktop_app.headless.options import add_arguments
 
     add_arguments(parser)
     return parser

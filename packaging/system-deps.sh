@@ -11,7 +11,7 @@ RUN_PKGS="libportaudio2 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-imag
  libxcb-randr0 libxcb-shape0 libxcb-shm0 libxcb-sync1 libxcb-xfixes0 libxcb-xkb1 libxkbcommon-x11-0
  libxkbcommon0 libegl1 libgl1 libfontconfig1 libdbus-1-3 fonts-dejavu-core"
 TEST_PKGS="pipewire pipewire-bin pipewire-alsa pipewire-pulse wireplumber pulseaudio-utils dbus
- xvfb xauth libasound2-plugins gnome-keyring"
+ xvfb xauth libasound2-plugins gnome-keyring binutils"
 
 pkgs=$RUN_PKGS
 [ "$group" = test ] && pkgs="$RUN_PKGS $TEST_PKGS"

@@ -12,12 +12,14 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from desktop_app.controller.config import vad_view_from_config
+from desktop_app.controller.echo import is_echo
 from desktop_app.controller.states import ConnEvent, MicMode, TurnEvent
 from desktop_app.log import get_logger
 from desktop_app.realtime.classify import Severity, classify_error
 from desktop_app.realtime.events import (
-    ConnectionClosed, ErrorEvent, InputAudioCommitted, InputAudioTimeoutTriggered, ProtocolErrorEvent,
-    ServerEvent, SessionCreated, SessionUpdated, SpeechStarted, SpeechStopped,
+    ConnectionClosed, ErrorEvent, InputAudioCommitted, InputAudioTimeoutTriggered,
+    InputTranscriptionCompleted, ProtocolErrorEvent, ServerEvent, SessionCreated, SessionUpdated,
+    SpeechStarted, SpeechStopped,
 )
 from desktop_app.realtime.response_events import OutputAudioDelta, OutputAudioDone, ResponseCreated, ResponseDone
 
@@ -56,11 +58,51 @@ class EventHandlers:
                   vad=vad_view_from_config(effective, self.view.vad))
 
     def _on_speech_started(self: Controller, event: SpeechStarted) -> None:
-        self._set(user_speaking=True)
         conn = self.link.conn if self.link else None
-        if conn is not None and (self.audio.is_playing or conn.response_pending):
+        if conn is not None and self.audio.is_playing and self._mic_heard_only_echo():
+            # The server heard the assistant's own voice through the speakers: keep talking.
+            log.info("= speech_started during playback ignored: the microphone holds only echo")
+            self._echo_suspects.add(event.item_id)
+            return
+        self._set(user_speaking=True)
+        answering = conn is not None and conn.response_pending and conn.active_response_id not in self._silenced
+        if conn is not None and (self.audio.is_playing or answering):
             self._barge_in(server_cancels=self._server_cancels(conn.session))
         self._turn(TurnEvent.SPEECH_STARTED)
+
+    def _mic_heard_only_echo(self: Controller) -> bool:
+        """The local check on the echo-cancelled microphone: False/None mean trust the server."""
+        probe = getattr(self.audio, "near_end_speech", None)
+        return probe is not None and probe() is False
+
+    def _local_onset(self: Controller) -> None:
+        """The audio side heard the user start talking over the assistant: stop it before the
+        server's speech_started arrives (the server event then finds playback already silent)."""
+        conn = self.link.conn if self.link else None
+        if conn is not None and self.audio.is_playing:
+            log.info("= local speech onset during playback: barge-in")
+            self._barge_in(server_cancels=self._server_cancels(conn.session))
+            self._set(user_speaking=True)
+            self._turn(TurnEvent.SPEECH_STARTED)
+            self._publish()
+
+    def _on_transcription_completed(self: Controller, event: InputTranscriptionCompleted) -> None:
+        conn = self.link.conn if self.link else None
+        if conn is None:
+            return
+        recent = [i.display_text for i in conn.conversation.items if i.role == "assistant"][-2:]
+        if not is_echo(event.transcript, recent):
+            return
+        log.warning("! echo: user item %s repeats the assistant (%r); removed from the conversation",
+                    event.item_id, event.transcript[:80])
+        self._echo_items = self._echo_items | {event.item_id}
+        conn.delete_item(event.item_id)
+        users = [i.id for i in conn.conversation.items if i.role == "user"]
+        if conn.active_response_id is not None and users and users[-1] == event.item_id:
+            # The model is answering its own echo: nobody should hear that.
+            self._silenced.add(conn.active_response_id)
+            conn.cancel_response()
+        self.link.flush()
 
     def _on_speech_stopped(self: Controller, event: SpeechStopped) -> None:
         self._set(user_speaking=False)
@@ -88,8 +130,16 @@ class EventHandlers:
 
     def _on_response_done(self: Controller, event: ResponseDone) -> None:
         response = event.response
+        interrupted_by_us = event.response_id in self._silenced
         self._silenced.discard(event.response_id)
         status = response.get("status")
+        if (status == "cancelled" and event.status_reason == "turn_detected" and not interrupted_by_us
+                and self._echo_suspects and self.link is not None):
+            # The server cut its answer on echo we judged harmless: ask it to go on, text kept.
+            log.info("= answer cancelled by echo-triggered turn detection; asking it to continue")
+            self._echo_suspects.clear()
+            self.link.conn.create_response()
+            self._awaiting_response = True
         if status == "failed":
             details = response.get("status_details") or {}
             error = details.get("error") or {}
@@ -170,6 +220,7 @@ _HANDLERS = {
     OutputAudioDelta: EventHandlers._on_audio_delta,
     OutputAudioDone: EventHandlers._on_audio_done,
     ResponseDone: EventHandlers._on_response_done,
+    InputTranscriptionCompleted: EventHandlers._on_transcription_completed,
     ErrorEvent: EventHandlers._on_error,
     ProtocolErrorEvent: EventHandlers._on_protocol_error,
     ConnectionClosed: EventHandlers._on_closed,

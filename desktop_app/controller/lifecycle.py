@@ -46,6 +46,7 @@ class Lifecycle:
         self._reconnect_task: asyncio.Task | None = None
         self._update_ids: set[str] = set()
         self._echo_items: frozenset[str] = frozenset()
+        self._echo_suspects: set[str] = set()
         self._protocol_warned = False
         self._replay: list[dict] = []
         self._replayed_ids: set[str] = set()
@@ -100,6 +101,9 @@ class Lifecycle:
         self._update_ids.clear()
         self.link = Link(sock, conn, self._on_events)
         if not self._audio_started:
+            hook = getattr(self.audio, "set_onset_callback", None)
+            if hook is not None:
+                hook(self._local_onset)
             self.audio.start(self.on_mic_frame)
             self.audio.set_gate(not self.config.push_to_talk)
             self._audio_started = True

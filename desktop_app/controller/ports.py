@@ -80,6 +80,17 @@ class DevicePort(_QueuePlayback):
     def set_muted(self, muted: bool) -> None:
         self.engine.mute(muted)
 
+    def near_end_speech(self, window_ms: float = 300.0) -> bool | None:
+        """The echo canceller's verdict on the microphone: True near-end speech, False only echo,
+        None when it cannot tell (no canceller, headset mode)."""
+        probe = getattr(self.engine, "near_end_speech", None)
+        return probe(window_ms) if probe is not None else None
+
+    def set_onset_callback(self, callback: Callable[[], None]) -> None:
+        """Called on the loop when the audio side hears the user start over the assistant."""
+        if hasattr(self.engine, "on_near_end_onset"):
+            self.engine.on_near_end_onset = callback
+
     @property
     def mic_level_dbfs(self) -> float:
         return self.engine.input_level_dbfs

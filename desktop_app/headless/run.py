@@ -21,6 +21,7 @@ from desktop_app.controller.controller import Controller
 from desktop_app.controller.ports import FilePort
 from desktop_app.controller.states import Conn, Turn
 from desktop_app.errors import AuthError, ConfigError, CredentialError, ParleyError
+from desktop_app.headless.options import add_arguments  # noqa: F401  (re-exported)
 from desktop_app.headless.outputs import EventLog, WavWriter, write_transcript
 from desktop_app.log import get_logger, register_secret
 from desktop_app.realtime.session_config import ServerVad, SessionConfig, Transcription
@@ -31,23 +32,6 @@ EXIT_OK, EXIT_USAGE, EXIT_AUTH, EXIT_SERVER = 0, 2, 3, 4
 
 #: After the last answer, wait this long at most for user transcriptions still on their way.
 LATE_TRANSCRIPT_WAIT_S = 3.0
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The headless options (they extend the top-level parser of ``parley``)."""
-    group = parser.add_argument_group("headless mode")
-    group.add_argument("--headless", action="store_true", help="run one conversation from files, no window")
-    group.add_argument("--url", help="Realtime WebSocket URL (default: the configured endpoint)")
-    group.add_argument("--input", type=Path, help="WAV to speak (any rate/channels)")
-    group.add_argument("--mode", choices=["vad", "ptt"], default="vad", help="turn detection (default vad)")
-    group.add_argument("--voice", help="assistant voice")
-    group.add_argument("--instructions", help="instructions for the assistant")
-    group.add_argument("--output", type=Path, help="assistant audio as played (24 kHz mono WAV)")
-    group.add_argument("--transcript", type=Path, help="transcript JSON")
-    group.add_argument("--events", type=Path, help="every frame sent and received (JSONL)")
-    group.add_argument("--timeout", type=float, default=60.0, help="give up after this many seconds (default 60)")
-    group.add_argument("--fast", action="store_true", help="stream the input faster than real time")
-    group.add_argument("--api-key", help=argparse.SUPPRESS)  # tests; users use the keyring or env
 
 
 def run(args: argparse.Namespace) -> int:

@@ -267,3 +267,83 @@ async def test_a_server_clock_far_behind_ours_causes_no_refresh_storm():
         assert peer.connections == 1 and s.ctl.view.connection is Conn.CONNECTED
         assert "session.update" in peer.sent_types() and peer.sent_types().count("session.update") == 1
         await s.ctl.close()
+
+
+class EchoAwareAudio(FakeAudio):
+    """A port whose echo canceller says whether the microphone holds near-end speech."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.near_end: bool | None = False
+        self.onset = None
+
+    def near_end_speech(self, window_ms: float = 300.0):
+        return self.near_end
+
+    def set_onset_callback(self, callback) -> None:
+        self.onset = callback
+
+
+async def start_echo_aware(peer: ScriptedPeer) -> Session:
+    audio = EchoAwareAudio()
+
+    async def target():
+        return peer.url, {}
+
+    ctl = Controller(target=target, audio=audio, config=SessionConfig())
+    await ctl.connect()
+    await peer.connected()
+    s = Session(peer, ctl, audio)
+    await peer.send(F.session_created())
+    await s.accept_update()
+    await wait_for(lambda: ctl.view.connection is Conn.CONNECTED)
+    return s
+
+
+async def test_speech_started_on_pure_echo_keeps_playing_and_resumes_a_cancelled_answer():
+    async with ScriptedPeer() as peer:
+        s = await start_echo_aware(peer)
+        ctl, audio = s.ctl, s.audio
+        await assistant_answer(peer, "Once upon a time", 2000)
+        await wait_for(lambda: audio.is_playing)
+        audio.played[A1] = 900
+        await peer.send(F.speech_started("item_E1"))
+        await peer.send(F.response_done(R1, "cancelled", reason="turn_detected"))
+        resumed = await peer.next("response.create")  # the answer goes on instead of dying on echo
+        assert resumed["type"] == "response.create"
+        assert audio.flushes == 0 and audio.is_playing
+        assert "conversation.item.truncate" not in peer.sent_types()
+        await ctl.close()
+
+
+async def test_a_transcript_that_repeats_the_assistant_is_removed_as_echo():
+    async with ScriptedPeer() as peer:
+        s = await start_echo_aware(peer)
+        ctl = s.ctl
+        done = F.assistant_item(A1, "completed", transcript="Once upon a time in a small town by the sea")
+        await peer.send(F.item_added(done), F.item_done(done))
+        await peer.send(F.committed("item_E2", A1), F.item_added(F.user_audio_item("item_E2"), A1),
+                        F.transcription_completed("item_E2", "in a small town by the sea"))
+        deleted = await peer.next("conversation.item.delete")
+        assert deleted["item_id"] == "item_E2"
+        await peer.send(F.ev("conversation.item.deleted", item_id="item_E2"))
+        await wait_for(lambda: [e.role for e in ctl.view.transcript] == ["assistant"])
+        await ctl.close()
+
+
+async def test_local_speech_onset_stops_playback_before_the_server_event():
+    async with ScriptedPeer() as peer:
+        s = await start_echo_aware(peer)
+        ctl, audio = s.ctl, s.audio
+        await assistant_answer(peer, "Once upon a time", 2000)
+        await wait_for(lambda: audio.is_playing)
+        audio.played[A1] = 640
+        audio.near_end = True
+        audio.onset()  # the canceller's residual shows the user talking
+        truncate = await peer.next("conversation.item.truncate")
+        assert truncate["audio_end_ms"] == 640 and audio.flushes == 1
+        await peer.send(F.speech_started("item_U9"))  # arrives later: nothing more to stop
+        await asyncio.sleep(0.1)
+        assert audio.flushes == 1 and peer.sent_types().count("conversation.item.truncate") == 1
+        assert ctl.view.turn is Turn.USER_SPEAKING
+        await ctl.close()
