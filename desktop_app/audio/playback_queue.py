@@ -79,7 +79,7 @@ class PlaybackQueue:
     """
 
     def __init__(
-        self, rate: int = PCM_RATE, prebuffer_ms: float = 80.0, output_rate: int | None = None, chunk_ms: float = 10.0
+        self, rate: int = PCM_RATE, prebuffer_ms: float = 60.0, output_rate: int | None = None, chunk_ms: float = 10.0
     ) -> None:
         self.rate = int(rate)
         self.prebuffer = int(prebuffer_ms * self.rate / 1000)

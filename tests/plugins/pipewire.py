@@ -135,6 +135,7 @@ class PipeWireSession:
             "load-module", "module-null-sink", f"sink_name={SINK}", "object.linger=1", "media.class=Audio/Sink",
             "channel_map=mono", f"rate={SINK_RATE}", "sink_properties=device.description=ParleyTestSink",
         )
+        _wait_sync(lambda: SINK in self.sink_names(), 10, f"sink {SINK}")
         self.pactl("set-default-sink", SINK)
         self.pactl("set-default-source", f"{SINK}.monitor")
         _wait_sync(lambda: self.pactl("get-default-source").strip() == f"{SINK}.monitor", 10, "the default source")

@@ -1,0 +1,415 @@
+"""Acoustic echo cancellation on the microphone path (WebRTC's audio processing module).
+
+What the speaker plays comes back into the microphone. :class:`EchoCanceller` removes it before the
+audio is encoded, using as its reference *exactly the samples handed to the output device*: the
+output callback writes every block, with the time PortAudio says it reaches the DAC, into a
+:class:`FarEnd` (audio thread: one copy, no allocation). On the loop, each microphone block arrives
+with the time its first sample left the ADC (:mod:`.capture`), so a 10 ms near-end frame captured at
+time *t* is paired with the far-end samples that were at the DAC at *t + lead*. Both clocks are the
+same monotonic clock, so the pairing needs no guessing and survives everything that breaks a simple
+"one far frame per near frame" lock-step: the speaker pausing while idle, device switches, the
+microphone pausing while muted. What is left between the pair is the acoustic path plus converter
+latency — the *output→input delay* the calibration measures — which is passed to the module as its
+stream delay (plus the lead). The lead keeps the pair causal: the module cannot cancel an echo that
+arrives before its reference (measured: a 5 ms non-causal offset gives 6 dB instead of 38 dB).
+
+The module (``pywebrtc-audio``, AEC3 with noise suppression and the high-pass filter) takes 10 ms
+frames at 24 kHz; the canceller re-chunks whatever the resampler hands it through a FIFO. It adds
+the module's own algorithmic delay (~15 ms at 24 kHz) and no buffering beyond a partial frame.
+
+Every frame's figures — raw microphone, cleaned residual, far-end reference and the module's speech
+probability — go to the :class:`~.echo_guard.EchoGuard`, which decides whether the user is talking
+(barge-in), holds back unconverged echo (warm-up) and, without a canceller, ducks the microphone.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+import numpy as np
+
+from desktop_app.audio.codecs import PCM_RATE
+from desktop_app.audio.echo_guard import EchoGuard
+from desktop_app.audio.resample import FrameFifo, StreamResampler
+from desktop_app.log import get_logger
+
+log = get_logger("audio")
+
+FRAME = PCM_RATE // 100  # 240 samples: the module's only accepted frame (10 ms at 24 kHz)
+LEAD_MS = 10.0
+_SLIP = 24  # re-pair when the timestamps disagree with the running pairing by more than 1 ms
+_MAX_STAMPS = 512
+
+
+class Processor(Protocol):
+    """The part of ``pywebrtc_audio.AudioProcessor`` used here."""
+
+    stream_delay_ms: int
+    speech_probability: float
+
+    def process(self, near: np.ndarray, far: np.ndarray | None = None) -> np.ndarray: ...
+
+    def reset(self) -> None: ...
+
+
+def load_processor(stream_delay_ms: int = 0) -> tuple[Processor | None, str]:
+    """A 24 kHz AEC3 + noise suppression + high-pass processor, or None and one sentence why not."""
+    try:
+        import pywebrtc_audio
+    except (ImportError, OSError) as exc:
+        return None, f"Echo cancellation is not available ({exc}); the microphone is ducked while the assistant speaks."
+    try:
+        apm = pywebrtc_audio.AudioProcessor(
+            PCM_RATE, 1, echo_cancellation=True, noise_suppression=True, high_pass_filter=True,
+            stream_delay_ms=int(stream_delay_ms),
+        )
+        apm.process(np.zeros(FRAME, np.float32), np.zeros(FRAME, np.float32))
+    except (RuntimeError, ValueError, TypeError) as exc:
+        return None, f"Echo cancellation failed to start ({exc}); the microphone is ducked while the assistant speaks."
+    return apm, ""
+
+
+class FarEnd:
+    """The far-end reference: what the speaker was handed, on a 24 kHz timeline of absolute time.
+
+    :meth:`write` runs in the output callback: it copies the block into a preallocated ring and
+    records ``(first index, DAC time, length)``; nothing else. :meth:`sync` (loop) moves new blocks
+    onto the timeline: resampled to 24 kHz and written at slot ``round((dac_time - origin) · 24000)``.
+    Within one run of consecutive blocks the slots follow on sample by sample (the resampler is
+    time-aligned); a block whose DAC time does not continue the run (the speaker paused and resumed,
+    or another device took over) starts a new run at its own time. Slots nobody wrote are silence.
+    """
+
+    def __init__(self, seconds: float = 2.0, ring_seconds: float = 1.0) -> None:
+        self.origin = time.monotonic()
+        self.rate = 0
+        self._ring_seconds = ring_seconds
+        self._ring = np.zeros(0, np.float32)
+        self._w = 0  # device samples written (audio thread)
+        self._stamp_start = np.zeros(_MAX_STAMPS, np.int64)
+        self._stamp_len = np.zeros(_MAX_STAMPS, np.int64)
+        self._stamp_time = np.zeros(_MAX_STAMPS, np.float64)
+        self._stamps = 0  # published stamps (audio thread)
+        self._read_stamps = 0
+        self.lost_blocks = 0  # blocks overwritten before the loop read them
+        self._line = np.zeros(int(seconds * PCM_RATE), np.float32)
+        self.end_slot: int | None = None  # one past the newest slot written
+        self.last_write = -math.inf  # monotonic time of the newest block read from the ring
+        self._resampler: StreamResampler | None = None
+        self._run_slot = 0  # slot of the current run's first 24 kHz sample
+        self._run_out = 0  # 24 kHz samples written in the current run
+        self._run_next_time: float | None = None  # DAC time the next block must have to continue the run
+
+    def set_rate(self, rate: int) -> None:
+        """The output device (re)opened at ``rate``: called on the loop before its callback runs."""
+        if rate == self.rate:
+            return
+        self.sync()
+        self.rate = int(rate)
+        self._ring = np.zeros(int(rate * self._ring_seconds), np.float32)
+        self._w = 0
+        self._stamps = self._read_stamps = 0
+        self._resampler = StreamResampler(self.rate, PCM_RATE, 1, "LQ")
+        self._run_next_time = None
+
+    def slot(self, t: float) -> int:
+        return int(round((t - self.origin) * PCM_RATE))
+
+    # --- audio thread ------------------------------------------------------------------------
+
+    def write(self, block: np.ndarray, dac_time: float) -> None:
+        """Record one block handed to the device (the output hook). Never blocks or allocates."""
+        ring = self._ring
+        cap = len(ring)
+        n = len(block)
+        if cap == 0 or n > cap:
+            return
+        start = self._w % cap
+        first = min(n, cap - start)
+        ring[start : start + first] = block[:first]
+        if first < n:
+            ring[: n - first] = block[first:]
+        slot = self._stamps % _MAX_STAMPS
+        self._stamp_start[slot] = self._w
+        self._stamp_len[slot] = n
+        self._stamp_time[slot] = dac_time
+        self._w += n
+        self._stamps += 1  # publish last: the reader trusts every stamp below this count
+
+    # --- loop ----------------------------------------------------------------------------------
+
+    def sync(self) -> None:
+        """Move every block written since the last call onto the 24 kHz timeline."""
+        published = self._stamps
+        cap = len(self._ring)
+        if self._resampler is None or cap == 0:
+            self._read_stamps = published
+            return
+        if published - self._read_stamps > _MAX_STAMPS:
+            self.lost_blocks += published - self._read_stamps - _MAX_STAMPS
+            self._read_stamps = published - _MAX_STAMPS
+        for k in range(self._read_stamps, published):
+            slot = k % _MAX_STAMPS
+            start, n, dac = int(self._stamp_start[slot]), int(self._stamp_len[slot]), float(self._stamp_time[slot])
+            if start < self._w - cap:
+                self.lost_blocks += 1
+                self._run_next_time = None
+                continue
+            a = start % cap
+            block = np.concatenate((self._ring[a:], self._ring[: n - (cap - a)])) if a + n > cap else self._ring[a : a + n]
+            self._add(block, dac, n)
+        self._read_stamps = published
+
+    def _add(self, block: np.ndarray, dac: float, n: int) -> None:
+        assert self._resampler is not None
+        expected = self._run_next_time
+        if expected is None or abs(dac - expected) > 0.002:
+            self._put(self._run_slot + self._run_out, self._resampler.flush())  # the old run's tail
+            self._resampler.reset()
+            self._run_slot, self._run_out = self.slot(dac), 0
+        y = self._resampler.process(block)
+        self._put(self._run_slot + self._run_out, y)
+        self._run_out += len(y)
+        self._run_next_time = dac + n / self.rate
+        self.last_write = time.monotonic()
+
+    def _put(self, slot: int, y: np.ndarray) -> None:
+        n = len(y)
+        if n == 0:
+            return
+        line = self._line
+        cap = len(line)
+        end = self.end_slot
+        if end is not None and slot > end:  # a gap: nothing played there, it must read as silence
+            self._fill(end, min(slot - end, cap), 0.0)
+        if n > cap:
+            y, slot, n = y[-cap:], slot + n - cap, cap
+        a = slot % cap
+        first = min(n, cap - a)
+        line[a : a + first] = y[:first]
+        if first < n:
+            line[: n - first] = y[first:]
+        self.end_slot = slot + n if end is None else max(end, slot + n)
+
+    def _fill(self, slot: int, n: int, value: float) -> None:
+        cap = len(self._line)
+        a = slot % cap
+        first = min(n, cap - a)
+        self._line[a : a + first] = value
+        if first < n:
+            self._line[: n - first] = value
+
+    def read(self, slot: int, out: np.ndarray) -> None:
+        """``out`` ← the reference at slots ``[slot, slot + len(out))``; silence where none was written."""
+        n = len(out)
+        out.fill(0.0)
+        end = self.end_slot
+        cap = len(self._line)
+        if end is None:
+            return
+        lo, hi = max(slot, end - cap), min(slot + n, end)
+        if hi <= lo:
+            return
+        a = lo % cap
+        k = hi - lo
+        first = min(k, cap - a)
+        out[lo - slot : lo - slot + first] = self._line[a : a + first]
+        if first < k:
+            out[lo - slot + first : hi - slot] = self._line[: k - first]
+
+
+class EchoCanceller:
+    """Cleans 24 kHz microphone audio against a :class:`FarEnd`; the figures go to an :class:`EchoGuard`.
+
+    ``processor`` None means no canceller (ducking mode): frames pass unchanged and the guard judges
+    the raw microphone. ``delay_ms`` is the measured output→input delay in timestamp terms (0 on a
+    device whose reported latencies are right); the module is told ``delay_ms + LEAD_MS``.
+    """
+
+    def __init__(self, far: FarEnd, guard: EchoGuard, processor: Processor | None, delay_ms: float = 0.0) -> None:
+        self.far = far
+        self.guard = guard
+        self.processor = processor
+        self._fifo = FrameFifo(FRAME, capacity=FRAME * 64)
+        self._near = np.zeros(FRAME, np.float32)
+        self._ref = np.zeros(FRAME, np.float32)
+        self._out = np.zeros(FRAME * 64, np.float32)
+        self._head_time: float | None = None  # ADC time of the FIFO's first sample
+        self._index = 0  # near-end 24 kHz samples consumed
+        self._pair: int | None = None  # far slot = near index + pair
+        self.far_late = 0  # frames whose reference had not reached the timeline yet (should stay 0)
+        self.frames = 0
+        self.cpu_s = 0.0  # process time spent in the module
+        self._gain = 1.0
+        self.set_delay(delay_ms)
+
+    def set_delay(self, delay_ms: float) -> None:
+        self.delay_ms = float(delay_ms)
+        if self.processor is not None:
+            self.processor.stream_delay_ms = int(round(max(0.0, delay_ms) + LEAD_MS))
+        self.guard.set_delay(max(0.0, delay_ms) + LEAD_MS)
+
+    def reset(self) -> None:
+        """Forget the near-end FIFO and timing (the microphone restarted); the filter is kept."""
+        self._fifo.clear()
+        self._head_time = None
+
+    def process(self, x: np.ndarray, t0: float | None = None) -> np.ndarray:
+        """Feed 24 kHz mono samples whose first left the ADC at monotonic ``t0`` (None: unknown, use
+        now). Returns the cleaned audio so far — whole 10 ms frames; a partial frame waits."""
+        if len(x) == 0:
+            return x
+        waiting = len(self._fifo)
+        if t0 is not None:
+            self._head_time = t0 - waiting / PCM_RATE
+        elif self._head_time is None:
+            self._head_time = time.monotonic() - (waiting + len(x)) / PCM_RATE
+        self._fifo.push(x)
+        frames = len(self._fifo) // FRAME
+        if frames == 0:
+            return self._out[:0]
+        self.far.sync()
+        if len(self._out) < frames * FRAME:
+            self._out = np.zeros(2 * frames * FRAME, np.float32)
+        for k in range(frames):
+            self._fifo.pop_into(self._near)
+            self._frame(self._out[k * FRAME : (k + 1) * FRAME])
+        return self._out[: frames * FRAME]
+
+    def _frame(self, out: np.ndarray) -> None:
+        assert self._head_time is not None
+        wanted = self.far.slot(self._head_time + LEAD_MS / 1000) - self._index
+        if self._pair is None or abs(wanted - self._pair) > _SLIP:
+            self._pair = wanted
+        slot = self._index + self._pair
+        far = self.far
+        far.read(slot, self._ref)
+        if far.end_slot is not None and slot + FRAME > far.end_slot and time.monotonic() - far.last_write < 0.1:
+            self.far_late += 1
+        near = self._near
+        if self.processor is not None:
+            c0 = time.process_time()
+            cleaned = self.processor.process(near, self._ref)
+            self.cpu_s += time.process_time() - c0
+            prob = float(self.processor.speech_probability)
+        else:
+            cleaned, prob = near, -1.0
+        gain = self.guard.frame(self._head_time, near, cleaned, self._ref, prob)
+        if gain == 1.0 and self._gain == 1.0:
+            out[:] = cleaned
+        else:
+            out[:] = cleaned * np.linspace(self._gain, gain, FRAME, dtype=np.float32)
+        self._gain = gain
+        self._index += FRAME
+        self._head_time += FRAME / PCM_RATE
+        self.frames += 1
+
+
+OnsetCallback = Callable[[], None]
+
+
+MODES = ("speakers", "headset", "ducking")
+
+
+class EchoControl:
+    """The audio engine's echo handling in one of three modes.
+
+    * ``speakers`` — the canceller runs and its guard judges the residual (the default setting);
+    * ``headset`` — no echo path to fight: nothing runs, nothing is added to the latency, and
+      :meth:`near_end_speech` answers None (trust the server);
+    * ``ducking`` — no canceller (it failed to load, or by choice): the microphone is gated while the
+      assistant is audible unless the user speaks clearly over it.
+
+    Asking for ``speakers`` when the module cannot load gives ``ducking``, with ``aec_available``
+    False and ``aec_reason`` saying why in one sentence. :meth:`output_hook` belongs in the output
+    callback, :meth:`process` after the microphone's resampler.
+    """
+
+    def __init__(self, mode: str = "headset", *, delay_ms: float = 0.0,
+                 factory: Callable[[int], tuple[Processor | None, str]] = load_processor) -> None:
+        self.far = FarEnd()
+        self.delay_ms = float(delay_ms)
+        self.erl_db: float | None = None  # from the calibration; learned on line otherwise
+        self.on_near_end_onset: OnsetCallback | None = None
+        self._factory = factory
+        self._availability: tuple[bool, str] | None = None
+        self.canceller: EchoCanceller | None = None
+        self.requested_mode = "headset"
+        self.mode = "headset"
+        self.set_mode(mode)
+
+    @property
+    def aec_available(self) -> bool:
+        return self._probe()[0]
+
+    @property
+    def aec_reason(self) -> str:
+        """Why the canceller is unavailable ('' when it is available)."""
+        return self._probe()[1]
+
+    def _probe(self) -> tuple[bool, str]:
+        if self._availability is None:
+            processor, reason = self._factory(0)
+            self._availability = (processor is not None, reason)
+        return self._availability
+
+    def set_mode(self, mode: str) -> str:
+        """Switch to ``mode``; returns the mode in effect (``ducking`` when ``speakers`` cannot load)."""
+        if mode not in MODES:
+            raise ValueError(f"unknown audio mode {mode!r}; pick one of {', '.join(MODES)}")
+        self.requested_mode = mode
+        processor: Processor | None = None
+        if mode == "speakers":
+            processor, reason = self._factory(int(round(self.delay_ms + LEAD_MS)))
+            self._availability = (processor is not None, reason)
+            if processor is None:
+                log.warning("! %s", reason)
+                mode = "ducking"
+        if mode == "headset":
+            self.canceller = None
+        else:
+            guard = EchoGuard(mode)
+            if self.erl_db is not None:
+                guard.erl_db = self.erl_db
+            guard.on_onset = self._onset
+            self.canceller = EchoCanceller(self.far, guard, processor, self.delay_ms)
+        if mode != self.mode:
+            log.info("= audio mode %s%s", mode, f" (asked for {self.requested_mode})" if mode != self.requested_mode else "")
+        self.mode = mode
+        return mode
+
+    def set_delay(self, delay_ms: float) -> None:
+        """The measured output→input delay (calibration), in timestamp terms."""
+        self.delay_ms = float(delay_ms)
+        if self.canceller is not None:
+            self.canceller.set_delay(delay_ms)
+
+    @property
+    def guard(self) -> EchoGuard | None:
+        return self.canceller.guard if self.canceller is not None else None
+
+    # --- the two streams -----------------------------------------------------------------------
+
+    def output_hook(self, block: np.ndarray, dac_time: float) -> None:
+        """Output callback (audio thread): keep the reference. One copy."""
+        self.far.write(block, dac_time)
+
+    def process(self, x: np.ndarray, t0: float | None) -> np.ndarray:
+        """Microphone path (loop): 24 kHz samples in, cleaned (or gated) samples out."""
+        canceller = self.canceller
+        return x if canceller is None else canceller.process(x, t0)
+
+    # --- questions -----------------------------------------------------------------------------
+
+    def near_end_speech(self, window_ms: float = 300.0) -> bool | None:
+        """True: the user spoke within ``window_ms``; False: only echo or noise; None: cannot tell."""
+        guard = self.guard
+        return None if guard is None else guard.near_end_speech(window_ms)
+
+    def _onset(self) -> None:
+        callback = self.on_near_end_onset
+        if callback is not None:
+            callback()

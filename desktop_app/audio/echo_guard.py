@@ -1,0 +1,215 @@
+"""Is the user talking, or is the microphone only hearing the assistant? Decided every 10 ms.
+
+The server's VAD cannot tell the assistant's voice coming back through the speakers from the user.
+:class:`EchoGuard` can, because it sees both sides: the far-end reference (what the speaker played),
+the raw microphone and — with the canceller on — the residual after it. A frame is *near-end
+evidence* when the residual stands clear of both the noise floor and the echo that could still be
+in it: the reference level plus the echo return loss (ERL: echo level over reference level,
+learned while only the assistant talks) minus the cancellation the canceller is known to achieve
+(ERLE, learned the same way). Evidence feeds a leaky count; enough of it in a row is near-end speech.
+
+It also holds three pieces of policy on the outgoing audio (returned as a gain per frame):
+
+* **warm-up gate** (canceller on): for the first ``warmup_ms`` of assistant audio after a silence,
+  frames without near-end evidence are muted, so echo the canceller has not yet learned is never sent
+  as speech;
+* **ducking** (no canceller): while the assistant is audible the microphone is gated unless the raw
+  level rises ``duck_margin_db`` above the echo it could be — a higher threshold that still lets a
+  real interruption through;
+* the **onset** callback: near-end speech that starts while the assistant is audible calls
+  ``on_onset`` (on the loop) once, so playback can stop before the server's ``speech_started``.
+
+All figures are in dB of a 10 ms frame's mean power; the cost is three dot products a frame.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+FRAME_S = 0.01
+SILENT_DBFS = -70.0  # a reference frame below this is silence
+FAR_ACTIVE_DBFS = -60.0
+
+
+def frame_db(x: np.ndarray) -> float:
+    p = float(np.dot(x, x)) / max(len(x), 1)
+    return 10.0 * math.log10(p) if p > 1e-12 else -120.0
+
+
+class EchoGuard:
+    """Near-end speech detection and the outgoing gain for one mode (``speakers`` or ``ducking``).
+
+    ``frame(t, near, cleaned, ref, prob)`` is called for every 10 ms frame with its ADC time; it
+    returns the gain for the cleaned frame. ``prob`` is the canceller's speech probability of the
+    residual (negative when there is none). :meth:`near_end_speech` is the cheap question the
+    controller asks when the server says someone started speaking.
+    """
+
+    def __init__(
+        self,
+        mode: str = "speakers",
+        *,
+        warmup_ms: float = 300.0,
+        margin_db: float = 10.0,
+        duck_margin_db: float = 14.0,
+        floor_margin_db: float = 12.0,
+        min_speech_dbfs: float = -60.0,
+        speech_frames: float = 4.0,
+        onset_frames: float = 6.0,
+        erl_db: float = 0.0,
+        assumed_erle_db: float = 25.0,
+        silence_before_warmup_s: float = 1.0,
+    ) -> None:
+        self.mode = mode
+        self.warmup_frames = int(round(warmup_ms / 10))
+        self.margin_db = margin_db
+        self.duck_margin_db = duck_margin_db
+        self.floor_margin_db = floor_margin_db
+        self.min_speech_dbfs = min_speech_dbfs
+        self.speech_frames = speech_frames
+        self.onset_frames = onset_frames
+        self.assumed_erle_db = assumed_erle_db
+        self.silence_before_warmup = int(silence_before_warmup_s / FRAME_S)
+        self.on_onset: Callable[[], None] | None = None
+        self.erl_db = erl_db  # echo level − reference level (learned; the calibration may set it)
+        self.erle_db = 20.0  # cancellation achieved on echo-only frames (smoothed; AEC3 starts near this)
+        self.floor_db: float | None = None  # noise floor of the signal judged
+        self._decay_db = 1.5  # reference envelope release per frame: covers a room's echo tail
+        self._ref_env = -120.0
+        self._score = 0.0
+        self._speaking = False
+        self._onset_fired = False
+        self._quiet_frames = 10**9  # frames since the reference was last active
+        self._warm_left = 0
+        self.last_speech = -math.inf  # ADC time of the newest frame judged near-end speech
+        self.last_far = -math.inf  # ADC time of the newest frame with an active reference
+        # statistics (tests, bench, calibration)
+        self.frames = 0
+        self.evidence_frames = 0
+        self.onsets = 0
+        self.gated_frames = 0
+        self.echo_frames = 0
+        self._echo_near = 0.0
+        self._echo_res = 0.0
+        self.set_delay(10.0)
+
+    def set_delay(self, delay_ms: float) -> None:
+        """The echo arrives ``delay_ms`` after its reference: the envelope must hold that long."""
+        self._hold = int(math.ceil(delay_ms / 10.0)) + 1
+        self._ref_hist = [-120.0] * (self._hold + 1)
+
+    def reset_stats(self) -> None:
+        self.echo_frames = 0
+        self._echo_near = self._echo_res = 0.0
+        self.evidence_frames = self.onsets = self.gated_frames = 0
+
+    @property
+    def measured_erle_db(self) -> float:
+        """ERLE over every echo-only frame since :meth:`reset_stats`: raw energy over residual energy."""
+        if self._echo_res <= 0.0 or self._echo_near <= 0.0:
+            return float("nan")
+        return 10.0 * math.log10(self._echo_near / self._echo_res)
+
+    @property
+    def speaking(self) -> bool:
+        return self._speaking
+
+    def near_end_speech(self, window_ms: float = 300.0, now: float | None = None) -> bool:
+        """True when near-end speech was heard within the last ``window_ms``."""
+        now = time.monotonic() if now is None else now
+        return self._speaking or now - self.last_speech <= window_ms / 1000.0
+
+    def far_active(self, window_ms: float = 300.0, now: float | None = None) -> bool:
+        now = time.monotonic() if now is None else now
+        return now - self.last_far <= window_ms / 1000.0
+
+    # --- per frame ---------------------------------------------------------------------------
+
+    def frame(self, t: float, near: np.ndarray, cleaned: np.ndarray, ref: np.ndarray, prob: float) -> float:
+        self.frames += 1
+        far_db, near_db = frame_db(ref), frame_db(near)
+        res_db = near_db if cleaned is near else frame_db(cleaned)
+        hist = self._ref_hist
+        hist.pop(0)
+        hist.append(far_db)
+        env = max(max(hist), self._ref_env - self._decay_db)  # held over the delay, then released
+        self._ref_env = env
+        audible = env > SILENT_DBFS
+        if far_db > FAR_ACTIVE_DBFS:
+            self.last_far = t
+            if self._quiet_frames >= self.silence_before_warmup and self.mode == "speakers":
+                self._warm_left = self.warmup_frames
+            self._quiet_frames = 0
+        else:
+            self._quiet_frames += 1
+        judged = res_db if self.mode == "speakers" else near_db
+        self._track_floor(judged)
+        floor = self.floor_db if self.floor_db is not None else -120.0
+        echo_db = env + self.erl_db  # the raw echo this frame could hold
+        if self.mode == "speakers":
+            cancel = 0.0 if self._warm_left > 0 else min(self.erle_db, self.assumed_erle_db)
+            threshold = max(floor + self.floor_margin_db, self.min_speech_dbfs,
+                            (echo_db - cancel + self.margin_db) if audible else -120.0)
+            evidence = judged > threshold and (prob < 0 or prob > 0.5)
+        else:
+            threshold = max(floor + self.floor_margin_db, self.min_speech_dbfs,
+                            (echo_db + self.duck_margin_db) if audible else -120.0)
+            evidence = judged > threshold
+        self._count(evidence, t)
+        if audible and not self._speaking and self._score == 0.0 and far_db > FAR_ACTIVE_DBFS:
+            self._learn(near_db, res_db, env)
+        return self._gain(audible)
+
+    def _track_floor(self, level: float) -> None:
+        floor = self.floor_db
+        if floor is None or level < floor:
+            self.floor_db = max(level, -100.0)
+        else:
+            self.floor_db = min(level, floor + 0.03)  # 3 dB/s up: speech never becomes the floor
+
+    def _count(self, evidence: bool, t: float) -> None:
+        if evidence:
+            self.evidence_frames += 1
+            self._score = min(self._score + 1.0, 12.0)
+        else:
+            self._score = max(self._score - 0.5, 0.0)
+        if self._score >= self.speech_frames:
+            self._speaking = True
+        elif self._score == 0.0:
+            self._speaking = False
+            self._onset_fired = False
+        if self._speaking:
+            self.last_speech = t
+            if (not self._onset_fired and self._score >= self.onset_frames
+                    and t - self.last_far <= 0.3 and self.on_onset is not None):
+                self._onset_fired = True
+                self.onsets += 1
+                self.on_onset()
+
+    def _learn(self, near_db: float, res_db: float, env: float) -> None:
+        """Echo-only frame: learn the ERL (max-hold with a slow release) and the ERLE."""
+        inst = near_db - env
+        if inst > -60.0:
+            self.erl_db = max(min(inst, 15.0), self.erl_db - 0.02)
+        if self.mode == "speakers" and near_db > -70.0:
+            erle = near_db - res_db
+            self.erle_db += 0.05 * (erle - self.erle_db)
+            self.echo_frames += 1
+            self._echo_near += 10 ** (near_db / 10)
+            self._echo_res += 10 ** (res_db / 10)
+
+    def _gain(self, audible: bool) -> float:
+        if self._warm_left > 0:
+            self._warm_left -= 1
+            if not self._speaking:
+                self.gated_frames += 1
+                return 0.0
+            return 1.0
+        if self.mode == "ducking" and audible and not self._speaking:
+            self.gated_frames += 1
+            return 0.0
+        return 1.0
