@@ -144,16 +144,7 @@ class Capture(_Controls, DeviceStream):
         self.chain = self._new_chain(rate)
         self._drain_pending = False
         self.callbacks = 0
-        return sd.InputStream(
-            device=device.index,
-            samplerate=rate,
-            blocksize=int(round(rate * self.block_ms / 1000)),
-            channels=channels,
-            dtype="float32",
-            latency="low",
-            callback=self._callback,
-            finished_callback=self._finished_from_portaudio,
-        )
+        return self._portaudio_stream(sd.InputStream, device, rate, channels, self._callback)
 
     def _callback(self, indata: np.ndarray, frames: int, time_info, status: sd.CallbackFlags) -> None:
         # PortAudio thread: copy, count, wake the loop at most once per pending drain.

@@ -114,6 +114,19 @@ class DeviceStream:
     def _unavailable(self, device: DeviceInfo) -> str:
         return f"The {self.label} “{device.name}” could not be opened; it may be unplugged or busy in another program."
 
+    def _portaudio_stream(self, stream_cls: type, device: DeviceInfo, rate: int, channels: int, callback) -> sd._StreamBase:
+        """A float32 callback stream of ``block_ms`` blocks at 'low' latency, watched for failure."""
+        return stream_cls(
+            device=device.index,
+            samplerate=rate,
+            blocksize=int(round(rate * self.block_ms / 1000)),
+            channels=channels,
+            dtype="float32",
+            latency="low",
+            callback=callback,
+            finished_callback=self._finished_from_portaudio,
+        )
+
     def _open(self, make_stream: Callable[[DeviceInfo, int, int], sd._StreamBase], channels: int) -> None:
         """Resolve, pick the rate, build the stream with ``make_stream(device, rate, channels)``, start."""
         if self._stream is not None:

@@ -105,16 +105,7 @@ class Playback(DeviceStream):
         self.live = False
         self.callbacks = 0
         self.frames_out = 0
-        return sd.OutputStream(
-            device=device.index,
-            samplerate=rate,
-            blocksize=int(round(rate * self.block_ms / 1000)),
-            channels=channels,
-            dtype="float32",
-            latency="low",
-            callback=self._callback,
-            finished_callback=self._finished_from_portaudio,
-        )
+        return self._portaudio_stream(sd.OutputStream, device, rate, channels, self._callback)
 
     def _callback(self, outdata: np.ndarray, frames: int, time_info, status: sd.CallbackFlags) -> None:
         # PortAudio thread: pull, copy, tap. No logging, no allocation beyond numpy views.
