@@ -45,7 +45,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-PACKAGES = "libportaudio2 pipewire pipewire-bin pipewire-alsa pipewire-pulse wireplumber pulseaudio-utils dbus"
+PACKAGES = "libportaudio2 pipewire pipewire-bin pipewire-alsa pipewire-pulse wireplumber pulseaudio-utils dbus libasound2-plugins"
 BINARIES = {
     "pipewire": "pipewire-bin",
     "wireplumber": "wireplumber",
