@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import sounddevice as sd
 
-from desktop_app.audio.capture_chain import FRAME_BYTES, CaptureChain
+from desktop_app.audio.capture_chain import FRAME_BYTES, CaptureChain, Processor
 from desktop_app.audio.device_stream import DeviceStream
 from desktop_app.audio.devices import DeviceInfo
 from desktop_app.audio.levels import FLOOR_DBFS
@@ -45,15 +45,23 @@ class _Controls:
         self._gate = True
         self._muted = False
         self.chain = None
+        self.processor: Processor | None = None
 
     def _new_chain(self, rate: int) -> CaptureChain:
-        chain = CaptureChain(rate, self._send, block_ms=self._block_ms, pre_roll_ms=self._pre_roll_ms, fade_ms=self._fade_ms)
+        chain = CaptureChain(rate, self._send, block_ms=self._block_ms, pre_roll_ms=self._pre_roll_ms,
+                             fade_ms=self._fade_ms, processor=self.processor)
         chain.gate_open, chain.muted = self._gate, self._muted
         return chain
 
     def _send(self, frame: bytes) -> None:
         if self.on_frame is not None:
             self.on_frame(frame)
+
+    def set_processor(self, processor: Processor | None) -> None:
+        """A stage after the resampler (the echo canceller), kept across chain rebuilds."""
+        self.processor = processor
+        if self.chain is not None:
+            self.chain.processor = processor
 
     def set_gate(self, open_: bool) -> None:
         """Push-to-talk: True while held (opening sends the 250 ms pre-roll). Hands-free keeps it True."""
@@ -120,6 +128,7 @@ class Capture(_Controls, DeviceStream):
         self.status_overflows = 0
         self._stamp_pos = np.zeros(_STAMPS, dtype=np.int64)
         self._stamp_time = np.zeros(_STAMPS, dtype=np.float64)
+        self._stamp_adc = np.zeros(_STAMPS, dtype=np.float64)  # ADC time just after the block (echo canceller)
 
     @property
     def level_dbfs(self) -> float:
@@ -156,7 +165,9 @@ class Capture(_Controls, DeviceStream):
         ring.write(indata)
         slot = self.callbacks % _STAMPS
         self._stamp_pos[slot] = ring.total_written
-        self._stamp_time[slot] = time.monotonic()
+        now = self._stamp_time[slot] = time.monotonic()
+        current = time_info.currentTime  # PortAudio's clock: translate its ADC time to ours
+        self._stamp_adc[slot] = now + (time_info.inputBufferAdcTime - current) + frames / self.samplerate if current else now
         self.callbacks += 1
         if not self._drain_pending:
             self._drain_pending = True
@@ -182,9 +193,12 @@ class Capture(_Controls, DeviceStream):
         ring, chain = self._ring, self.chain
         if ring is None or chain is None or self._stream is None:
             return
+        newest = (self.callbacks - 1) % _STAMPS
+        start = ring.total_read
         n = ring.read_into(self._scratch[: ring.available])
         if n:
-            chain.process(self._scratch[:n])
+            captured_at = float(self._stamp_adc[newest]) - (int(self._stamp_pos[newest]) - start) / self.samplerate
+            chain.process(self._scratch[:n], captured_at)
         if self._muted and self.suspend_when_muted and not chain.sending:
             self.suspend()
 

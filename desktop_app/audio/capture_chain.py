@@ -2,7 +2,8 @@
 
 :class:`CaptureChain` is the loop-side half of capture, shared by the device :class:`~.capture.Capture`
 and the headless :class:`~.capture.ArrayCapture`: downmix, resample to 24 kHz (soxr, bursty), meter,
-gate, re-chunk through a FIFO so every frame is exactly 480 samples (960 bytes).
+gate, re-chunk through a FIFO so every frame is exactly 480 samples (960 bytes). An optional
+``processor`` (the echo canceller, :mod:`.aec`) runs right after the resampler, told each chunk's ADC time.
 
 Gating never clicks and never loses a first syllable:
 
@@ -30,6 +31,10 @@ FRAME_BYTES = FRAME_SAMPLES * 2  # 960
 # emit every other block: measured, that is 20 ms off the mic-to-wire p95. Speech loses nothing.
 CAPTURE_QUALITY = "LQ"
 
+# An optional stage right after the resampler (the echo canceller): 24 kHz samples and the monotonic
+# ADC time of the first one (None when unknown) in, the processed samples out (possibly fewer or more).
+Processor = Callable[[np.ndarray, "float | None"], np.ndarray]
+
 
 def _half_cosine(n: int, rising: bool) -> np.ndarray:
     ramp = 0.5 - 0.5 * np.cos(np.pi * np.arange(n) / max(n, 1))
@@ -53,9 +58,13 @@ class CaptureChain:
         pre_roll_ms: float = 250.0,
         fade_ms: float = 5.0,
         quality: str = CAPTURE_QUALITY,
+        processor: Processor | None = None,
     ) -> None:
         self.in_rate = int(in_rate)
         self.on_frame = on_frame
+        self.processor = processor
+        self._fed = 0  # device-rate samples into the resampler since the last restart
+        self._out = 0  # 24 kHz samples out of it since the last restart
         self._resampler = StreamResampler(self.in_rate, PCM_RATE, 1, quality)
         self._fifo = FrameFifo(FRAME_SAMPLES, capacity=FRAME_SAMPLES * 32)
         self._frame = np.zeros(FRAME_SAMPLES, dtype=np.float32)
@@ -92,6 +101,7 @@ class CaptureChain:
         """The input resumes after a pause: forget the resampler's tail, the FIFO and the pre-roll
         (all from before the pause) so nothing stale is sent or stitched onto new audio."""
         self._resampler.reset()
+        self._fed = self._out = 0
         self._fifo.clear()
         self._history_fill = 0
         self.speech.reset()
@@ -107,9 +117,18 @@ class CaptureChain:
 
     # --- data ----------------------------------------------------------------------------------
 
-    def process(self, block: np.ndarray) -> int:
-        """Feed one block (``(n, channels)`` or 1-D float32); returns the number of frames sent."""
-        x = self._resampler.process(downmix(block))
+    def process(self, block: np.ndarray, captured_at: float | None = None) -> int:
+        """Feed one block (``(n, channels)`` or 1-D float32) whose first sample left the ADC at
+        monotonic ``captured_at`` (if known); returns the number of frames sent."""
+        mono = downmix(block)
+        x = self._resampler.process(mono)
+        if self.processor is not None:
+            # soxr is time-aligned: 24 kHz sample j is device sample j·in_rate/24000
+            t = None if captured_at is None else captured_at + self._out / PCM_RATE - self._fed / self.in_rate
+            self._fed += len(mono)
+            self._out += len(x)
+            if len(x):
+                x = self.processor(x, t)
         if len(x) == 0:
             return 0
         self.resampled += len(x)

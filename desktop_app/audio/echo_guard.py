@@ -55,11 +55,11 @@ class EchoGuard:
         *,
         warmup_ms: float = 300.0,
         margin_db: float = 10.0,
-        duck_margin_db: float = 14.0,
+        duck_margin_db: float = 10.0,
         floor_margin_db: float = 12.0,
         min_speech_dbfs: float = -60.0,
         speech_frames: float = 4.0,
-        onset_frames: float = 6.0,
+        onset_frames: float = 4.0,
         erl_db: float = 0.0,
         assumed_erle_db: float = 25.0,
         silence_before_warmup_s: float = 1.0,
@@ -95,6 +95,8 @@ class EchoGuard:
         self.echo_frames = 0
         self._echo_near = 0.0
         self._echo_res = 0.0
+        self._p_near = self._p_env = self._p_res = 0.0
+        self._learned = 0
         self.set_delay(10.0)
 
     def set_delay(self, delay_ms: float) -> None:
@@ -154,11 +156,11 @@ class EchoGuard:
             cancel = 0.0 if self._warm_left > 0 else min(self.erle_db, self.assumed_erle_db)
             threshold = max(floor + self.floor_margin_db, self.min_speech_dbfs,
                             (echo_db - cancel + self.margin_db) if audible else -120.0)
-            evidence = judged > threshold and (prob < 0 or prob > 0.5)
         else:
             threshold = max(floor + self.floor_margin_db, self.min_speech_dbfs,
                             (echo_db + self.duck_margin_db) if audible else -120.0)
-            evidence = judged > threshold
+        evidence = judged > threshold
+        self.speech_probability = prob
         self._count(evidence, t)
         if audible and not self._speaking and self._score == 0.0 and far_db > FAR_ACTIVE_DBFS:
             self._learn(near_db, res_db, env)
@@ -191,16 +193,24 @@ class EchoGuard:
                 self.on_onset()
 
     def _learn(self, near_db: float, res_db: float, env: float) -> None:
-        """Echo-only frame: learn the ERL (max-hold with a slow release) and the ERLE."""
-        inst = near_db - env
-        if inst > -60.0:
-            self.erl_db = max(min(inst, 15.0), self.erl_db - 0.02)
-        if self.mode == "speakers" and near_db > -70.0:
-            erle = near_db - res_db
-            self.erle_db += 0.05 * (erle - self.erle_db)
+        """Echo-only frame with a clear reference: learn ERL and ERLE as ratios of exponentially
+        weighted powers (~2 s), so loud frames count most and word edges or pauses do not skew them."""
+        if env < -50.0:
+            return
+        a = 0.005
+        near_p, env_p, res_p = 10 ** (near_db / 10), 10 ** (env / 10), 10 ** (res_db / 10)
+        self._p_near += a * (near_p - self._p_near)
+        self._p_env += a * (env_p - self._p_env)
+        self._p_res += a * (res_p - self._p_res)
+        self._learned += 1
+        if self._learned >= 20:  # 200 ms of echo before trusting the figures
+            self.erl_db = min(15.0, 10.0 * math.log10(self._p_near / self._p_env))
+            if self.mode == "speakers":
+                self.erle_db = 10.0 * math.log10(self._p_near / max(self._p_res, 1e-12))
+        if self.mode == "speakers":
             self.echo_frames += 1
-            self._echo_near += 10 ** (near_db / 10)
-            self._echo_res += 10 ** (res_db / 10)
+            self._echo_near += near_p
+            self._echo_res += res_p
 
     def _gain(self, audible: bool) -> float:
         if self._warm_left > 0:

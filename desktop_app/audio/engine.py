@@ -18,6 +18,7 @@ from collections.abc import Callable
 import numpy as np
 
 from desktop_app.audio import devices
+from desktop_app.audio.aec import EchoControl
 from desktop_app.audio.capture import Capture
 from desktop_app.audio.codecs import PCM_RATE, float_to_pcm16
 from desktop_app.audio.devices import DeviceInfo
@@ -57,6 +58,12 @@ class AudioEngine:
     mid-stream; the failed side is stopped and :meth:`switch_devices` can start it on another device.
     ``output_hook(block, dac_time)`` runs in the output callback with exactly the samples handed to
     the device (the echo canceller's reference); :attr:`output_tap` keeps the last 2 s of them.
+
+    Echo handling (:mod:`.aec`) follows :attr:`audio_mode`: ``speakers`` cancels the echo on the
+    microphone path, ``headset`` (the default of a bare engine; the app applies the setting) leaves
+    it alone, ``ducking`` gates the microphone while the assistant is audible. ``near_end_speech()``
+    says whether the user really spoke; ``on_near_end_onset()`` (if set) is called on the loop when
+    the user starts talking over the assistant.
     """
 
     def __init__(
@@ -69,6 +76,7 @@ class AudioEngine:
         capture_block_ms: float = 20.0,
         playback_block_ms: float = 20.0,
         output_hook: OutputHook | None = None,
+        audio_mode: str = "headset",
     ) -> None:
         self._loop = loop
         self.on_mic_frame = on_mic_frame
@@ -83,6 +91,9 @@ class AudioEngine:
         self._muted = False
         self._gate = True
         self._probe: Capture | None = None
+        self.on_near_end_onset: Callable[[], None] | None = None
+        self.echo = EchoControl(audio_mode)
+        self.echo.on_near_end_onset = self._near_end_onset
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -154,9 +165,12 @@ class AudioEngine:
     def _new_playback(self, name: str | None, standby: bool = False) -> Playback:
         playback = Playback(
             name, self.queue, block_ms=self.playback_block_ms, loop=self._loop,
-            on_error=self._on_device_error, output_hook=self.output_hook,
+            on_error=self._on_device_error, output_hook=self._output_hook,
         )
-        playback.start(standby=standby)
+        playback.start(standby=True)
+        self.echo.far.set_rate(playback.samplerate)  # before the first block reaches the reference
+        if not standby:
+            playback.activate()
         if playback.notice:
             self.notices.append(playback.notice)
         return playback
@@ -165,6 +179,7 @@ class AudioEngine:
         capture = Capture(name, self.capture_block_ms, self._mic_frame, self._loop, on_error=self._on_device_error)
         capture.mute(self._muted)
         capture.set_gate(self._gate)
+        capture.set_processor(self.echo.process)
         capture.start()
         if capture.notice:
             self.notices.append(capture.notice)
@@ -177,6 +192,49 @@ class AudioEngine:
     def _on_device_error(self, error: AudioDeviceError) -> None:
         if self.on_error is not None:
             self.on_error(error)
+
+    def _output_hook(self, block: np.ndarray, dac_time: float) -> None:
+        self.echo.output_hook(block, dac_time)
+        if self.output_hook is not None:
+            self.output_hook(block, dac_time)
+
+    def _near_end_onset(self) -> None:
+        if self.on_near_end_onset is not None:
+            self.on_near_end_onset()
+
+    # --- echo ----------------------------------------------------------------------------------
+
+    @property
+    def audio_mode(self) -> str:
+        """The mode in effect: ``speakers``, ``headset`` or ``ducking`` (also when ``speakers`` was
+        asked for but the canceller cannot load)."""
+        return self.echo.mode
+
+    def set_audio_mode(self, mode: str) -> str:
+        """Switch the echo handling at once (streams keep running); returns the mode in effect."""
+        return self.echo.set_mode(mode)
+
+    @property
+    def aec_available(self) -> bool:
+        return self.echo.aec_available
+
+    @property
+    def aec_reason(self) -> str:
+        """One sentence on why echo cancellation is unavailable ('' when it is available)."""
+        return self.echo.aec_reason
+
+    def near_end_speech(self, window_ms: float = 300.0) -> bool | None:
+        """True: the (echo-cancelled) microphone held the user's speech within ``window_ms``; False:
+        only echo or noise; None: cannot tell (headset mode) — trust the server."""
+        return self.echo.near_end_speech(window_ms)
+
+    def apply_calibration(self, delay_ms: float, erl_db: float | None = None) -> None:
+        """Use a measured output→input delay (ms) and echo return loss (dB) from the room calibration."""
+        self.echo.erl_db = erl_db
+        self.echo.set_delay(delay_ms)
+        guard = self.echo.guard
+        if guard is not None and erl_db is not None:
+            guard.erl_db = erl_db
 
     # --- conversation controls -----------------------------------------------------------------
 
