@@ -1,7 +1,9 @@
 """Turn detection on the input stream: a real voice activity detector, not a timer.
 
-Audio (pcm16 24 kHz) is resampled to 16 kHz with soxr and cut into 30 ms frames; a frame is speech
-when WebRTC's VAD (``webrtcvad-wheels``) says so *and* its level passes an energy gate. ``threshold``
+Audio (pcm16 24 kHz) is decimated to 8 kHz — the rate WebRTC's VAD works at internally — by a causal
+low-pass filter, so a frame is complete as soon as its last sample has arrived (a look-ahead
+resampler would hold a turn's end back until the next append), and cut into 30 ms frames; a frame
+is speech when WebRTC's VAD (``webrtcvad-wheels``) says so *and* its level passes an energy gate. ``threshold``
 (0–1) sets both: the VAD's aggressiveness (0.5 → mode 2) and the gate (0.5 → -37.5 dBFS; higher is
 stricter, so quiet noise is ignored). Speech starts when 3 of the last 5 frames are speech;
 ``speech_started.audio_start_ms`` is that onset minus ``prefix_padding_ms``. It stops after
@@ -22,11 +24,40 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import soxr
 
 FRAME_MS = 30
-_RATE = 16000
+_RATE = 8000
 _FRAME = _RATE * FRAME_MS // 1000
+_TAPS = 31
+
+
+def _lowpass() -> np.ndarray:
+    """A 31-tap windowed-sinc low-pass at 3.4 kHz for 24 kHz input (unity gain)."""
+    n = np.arange(_TAPS) - (_TAPS - 1) / 2
+    h = np.sinc(2 * 3400 / 24000 * n) * np.hamming(_TAPS)
+    return (h / h.sum()).astype(np.float32)
+
+
+_H = _lowpass()
+
+
+class Decimator:
+    """24 kHz → 8 kHz, causal and stateful: every output sample uses only input already seen."""
+
+    def __init__(self) -> None:
+        self.clear()
+
+    def clear(self) -> None:
+        self._history = np.zeros(_TAPS - 1, np.float32)
+        self._phase = 0  # index, in the next block, of the next input sample to keep
+
+    def process(self, pcm: np.ndarray) -> np.ndarray:
+        x = np.concatenate([self._history, pcm.astype(np.float32)])
+        y = np.convolve(x, _H, mode="valid")  # y[i] ends at input sample i of this block
+        out = y[self._phase :: 3]
+        self._phase = (self._phase - len(pcm)) % 3
+        self._history = x[-(_TAPS - 1) :]
+        return np.clip(out, -32768, 32767).astype(np.int16)
 SEMANTIC_SILENCE_MS = {"high": 300, "medium": 600, "auto": 600, "low": 1200}
 
 
@@ -67,7 +98,7 @@ class TurnDetector:
     """Feeds on appended audio and reports speech onsets and ends for one session."""
 
     def __init__(self, turn_detection: dict[str, Any], start_ms: float = 0.0) -> None:
-        self._resampler = soxr.ResampleStream(24000, _RATE, 1, dtype="int16", quality="LQ")
+        self._resampler = Decimator()
         self._pending = np.zeros(0, np.int16)
         self._next_frame_ms = start_ms
         self._window: deque[tuple[bool, float]] = deque(maxlen=5)
@@ -97,7 +128,7 @@ class TurnDetector:
 
     def feed(self, pcm: np.ndarray) -> list[VadEvent]:
         """Process appended int16 24 kHz samples; returns the onsets/ends they complete."""
-        out = self._resampler.resample_chunk(pcm)
+        out = self._resampler.process(pcm)
         data = np.concatenate([self._pending, out]) if len(self._pending) else out
         events: list[VadEvent] = []
         n = len(data) // _FRAME

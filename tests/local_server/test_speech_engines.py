@@ -44,3 +44,47 @@ def test_whisper_recognizes_synthesized_speech():
     pcm, _ = tts.synthesize("What is two plus three?", "alloy", "espeak")
     text = asr.transcribe(pcm, "whisper").lower()
     assert "plus" in text and ("3" in text or "three" in text)
+
+
+def test_the_same_sentence_asked_by_many_sessions_at_once_is_synthesized_once():
+    import threading
+
+    engine = tts.ToneSynthesizer()
+    calls = []
+    release = threading.Event()
+    original = engine._sentence
+
+    def slow_sentence(text, voice, offset_ms):
+        calls.append(text)
+        release.wait(5)
+        return original(text, voice, offset_ms)
+
+    engine._sentence = slow_sentence
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(engine.synthesize("Same answer.", "alloy")))
+               for _ in range(6)]
+    for t in threads:
+        t.start()
+    release.set()
+    for t in threads:
+        t.join(10)
+    assert calls == ["Same answer."] and len(results) == 6
+    assert all(r is results[0] for r in results)
+
+
+async def test_speech_workers_run_at_a_lower_cpu_priority():
+    import os
+    import sys
+    import threading
+
+    from desktop_app.local_server.speech import SpeechPool
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("per-thread nice is Linux-only")
+    pool = SpeechPool(1, "none", "tone")
+    try:
+        niceness = pool._pool("tts").submit(
+            lambda: os.getpriority(os.PRIO_PROCESS, threading.get_native_id())).result()
+        assert niceness >= os.getpriority(os.PRIO_PROCESS, 0) + 1
+    finally:
+        pool.close()

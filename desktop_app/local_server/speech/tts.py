@@ -101,14 +101,28 @@ class Synthesizer:
     def __init__(self) -> None:
         self._cache: OrderedDict[tuple[str, str], tuple[np.ndarray, list[WordTiming]]] = OrderedDict()
         self._cache_lock = threading.Lock()
+        self._busy: dict[tuple[str, str], threading.Event] = {}
 
     def synthesize(self, text: str, voice: str = "alloy") -> tuple[np.ndarray, list[WordTiming]]:
         """The whole ``text`` as int16 samples at 24 kHz and one timing per word."""
         key = (text, voice)
-        with self._cache_lock:
-            if key in self._cache:
-                self._cache.move_to_end(key)
-                return self._cache[key]
+        while True:
+            with self._cache_lock:
+                if key in self._cache:
+                    self._cache.move_to_end(key)
+                    return self._cache[key]
+                busy = self._busy.get(key)
+                if busy is None:  # nobody is making this one: we do
+                    self._busy[key] = threading.Event()
+                    break
+            busy.wait()  # the same sentence for many sessions at once is made once
+        try:
+            return self._make(key, text, voice)
+        finally:
+            with self._cache_lock:
+                self._busy.pop(key).set()
+
+    def _make(self, key: tuple[str, str], text: str, voice: str) -> tuple[np.ndarray, list[WordTiming]]:
         pieces: list[np.ndarray] = []
         timings: list[WordTiming] = []
         offset = 0

@@ -1,0 +1,199 @@
+"""Load benchmark of the embedded local Realtime server: N concurrent hands-free sessions.
+
+Each session streams real-time microphone audio (20 ms ``input_audio_buffer.append`` chunks, on a
+clock) made of a spoken question ("What is two plus three?", synthesized offline) followed by
+silence, over and over. The server's VAD ends each turn, its recognizer transcribes it in the
+speech worker pool, the brain answers, the answer is synthesized and streamed back in real time.
+
+The server runs in its own process (``python -m desktop_app.local_server``) so its CPU can be read
+from /proc without the clients' share. Printed:
+
+* event delay p50/p95/max: for every ``response.output_audio.delta``, how late it arrived against a
+  real-time schedule anchored at its response's first delta (the pacing the server promises), and
+  for every ``speech_stopped``, the time from sending the audio at ``audio_end_ms`` to receiving it;
+* server CPU: % of one core, in all and per session (process CPU time over the measured window);
+* turns: answers that started, and the turn latency (speech_stopped → first audio delta) p50/p95,
+  which grows with the recognition queue when many sessions talk at once.
+
+Run: ``.venv/bin/python bench/local_server_load.py [--sessions 50] [--seconds 30] [--asr whisper]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from websockets.asyncio.client import connect
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from desktop_app.local_server.speech.tts import synthesize  # noqa: E402
+
+CHUNK_MS = 20
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def pct(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q)) if values else float("nan")
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a process (all its threads), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+class Stats:
+    def __init__(self) -> None:
+        self.delta_late: list[float] = []
+        self.vad_delay: list[float] = []
+        self.turn_latency: list[float] = []
+        self.answers = 0
+        self.completed = 0
+        self.errors: list[str] = []
+        self.measuring = False
+
+
+async def run_session(url: str, audio: np.ndarray, stats: Stats, stop: asyncio.Event, offset_ms: int) -> None:
+    loop = asyncio.get_running_loop()
+    async with connect(url, compression=None, max_size=None, ping_interval=None) as ws:
+        # Like the app: a silence window that does not split a question at its commas.
+        await ws.send(json.dumps({"type": "session.update", "session": {"type": "realtime", "audio": {"input": {
+            "turn_detection": {"type": "server_vad", "silence_duration_ms": 500}}}}}))
+        sent: list[tuple[float, float]] = []  # (timeline ms at the end of a chunk, send time)
+
+        async def reader() -> None:
+            anchor = None
+            audio_ms = 0.0
+            stopped_at = None
+            async for frame in ws:
+                now = loop.time()
+                event = json.loads(frame)
+                kind = event["type"]
+                if kind == "response.output_audio.delta":
+                    if anchor is None:
+                        anchor, audio_ms = now, 0.0
+                        if stopped_at is not None and stats.measuring:
+                            stats.turn_latency.append(now - stopped_at)
+                            stats.answers += 1
+                        stopped_at = None
+                    elif stats.measuring:
+                        stats.delta_late.append(max(0.0, now - (anchor + audio_ms / 1000.0)))
+                    delta = event["delta"]
+                    audio_ms += (len(delta) * 3 // 4 - delta.count("=")) / 48.0
+                elif kind == "response.done":
+                    anchor = None
+                    if stats.measuring and event["response"]["status"] == "completed":
+                        stats.completed += 1
+                elif kind == "input_audio_buffer.speech_stopped":
+                    stopped_at = now
+                    end = event["audio_end_ms"]
+                    at = next((t for pos, t in sent if pos >= end), None)
+                    if at is not None and stats.measuring:
+                        stats.vad_delay.append(max(0.0, now - at))
+                elif kind == "error":
+                    stats.errors.append(event["error"].get("code") or event["error"]["message"])
+
+        read_task = loop.create_task(reader())
+        step = 24 * CHUNK_MS
+        start = loop.time()
+        i = 0
+        timeline = float(offset_ms)
+        cursor = (offset_ms * 24) % len(audio)  # sessions start at different points of the loop
+        try:
+            while not stop.is_set():
+                chunk = np.take(audio, range(cursor, cursor + step), mode="wrap")
+                cursor = (cursor + step) % len(audio)
+                await ws.send(json.dumps({"type": "input_audio_buffer.append",
+                                          "audio": base64.b64encode(chunk.tobytes()).decode()}))
+                timeline += CHUNK_MS
+                sent.append((timeline - offset_ms, loop.time()))
+                if len(sent) > 2000:
+                    del sent[:1000]
+                i += 1
+                await asyncio.sleep(max(0.0, start + i * CHUNK_MS / 1000.0 - loop.time()))
+        finally:
+            read_task.cancel()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sessions", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--asr", default="whisper", choices=["whisper", "sphinx", "none"])
+    parser.add_argument("--tts", default="piper", choices=["piper", "espeak", "tone"])
+    parser.add_argument("--workers", type=int, default=2, help="server speech worker threads")
+    parser.add_argument("--gap-ms", type=int, default=6000, help="silence after each question")
+    args = parser.parse_args()
+
+    pcm, _ = synthesize("What is two plus three?", "alloy", args.tts if args.tts != "tone" else "espeak")
+    audio = np.concatenate([np.zeros(24 * 300, np.int16), pcm, np.zeros(24 * args.gap_ms, np.int16)])
+
+    server = subprocess.Popen(
+        [sys.executable, "-m", "desktop_app.local_server", "--port", "0", "--asr", args.asr, "--tts", args.tts,
+         "--workers", str(args.workers), "--max-sessions", str(args.sessions + 10), "--log-level", "WARNING"],
+        cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        url = server.stdout.readline().split(": ", 1)[1].strip()
+        # Warm up: one spoken turn loads the recognizer and the synthesizer.
+        warm = Stats()
+        warm_stop = asyncio.Event()
+        warm.measuring = True
+        task = asyncio.ensure_future(run_session(url, audio, warm, warm_stop, 0))
+        deadline = time.monotonic() + 120
+        while warm.completed == 0 and time.monotonic() < deadline and not task.done():
+            await asyncio.sleep(0.2)
+        warm_stop.set()
+        await task
+
+        stats = Stats()
+        stop = asyncio.Event()
+        cycle_ms = len(audio) // 24
+        tasks = [asyncio.ensure_future(run_session(url, audio, stats, stop, (k * cycle_ms // args.sessions) // 20 * 20))
+                 for k in range(args.sessions)]
+        await asyncio.sleep(3.0)  # every session connected and streaming
+        stats.measuring = True
+        cpu0, client0, t0 = cpu_seconds(server.pid), time.process_time(), time.monotonic()
+        await asyncio.sleep(args.seconds)
+        cpu1, client1, t1 = cpu_seconds(server.pid), time.process_time(), time.monotonic()
+        stats.measuring = False
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(30)
+
+    wall = t1 - t0
+    server_cpu = (cpu1 - cpu0) / wall * 100.0
+    late_ms = [x * 1000 for x in stats.delta_late]
+    vad_ms = [x * 1000 for x in stats.vad_delay]
+    print(f"local server load: {args.sessions} sessions, {wall:.0f} s measured, asr={args.asr}, tts={args.tts}, "
+          f"{args.workers} speech workers, {os.cpu_count()} cores")
+    print(f"  audio delta delay   p50 {pct(late_ms, 50):6.1f} ms   p95 {pct(late_ms, 95):6.1f} ms   "
+          f"max {max(late_ms, default=float('nan')):6.1f} ms   ({len(late_ms)} deltas)")
+    print(f"  speech_stopped delay p50 {pct(vad_ms, 50):6.1f} ms   p95 {pct(vad_ms, 95):6.1f} ms   ({len(vad_ms)} turns)")
+    all_ms = late_ms + vad_ms
+    print(f"  event delay (both)  p95 {pct(all_ms, 95):6.1f} ms   target < 20 ms: "
+          f"{'MET' if pct(all_ms, 95) < 20 else 'NOT MET'}")
+    print(f"  server CPU          {server_cpu:6.1f} % of one core, {server_cpu / args.sessions:5.2f} % per session "
+          f"(client process {(client1 - client0) / wall * 100:.0f} %)")
+    lat = [x * 1000 for x in stats.turn_latency]
+    print(f"  turns answered      {stats.answers} started, {stats.completed} completed; turn latency "
+          f"p50 {pct(lat, 50):.0f} ms, p95 {pct(lat, 95):.0f} ms (recognition queue)")
+    if stats.errors:
+        codes = sorted(set(stats.errors))
+        print(f"  errors              {len(stats.errors)}: {', '.join(codes)}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

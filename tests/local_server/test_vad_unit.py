@@ -1,0 +1,39 @@
+"""The VAD's building blocks: a causal, chunking-invariant decimator and the threshold mapping."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from desktop_app.local_server.vad import Decimator, TurnDetector, gate_dbfs, vad_mode
+
+
+def tone(hz: float, n: int = 24000) -> np.ndarray:
+    return (np.sin(2 * np.pi * hz * np.arange(n) / 24000) * 10000).astype(np.int16)
+
+
+def test_decimation_does_not_depend_on_how_the_audio_is_chunked():
+    x = tone(440)
+    a, b = Decimator(), Decimator()
+    out_a = np.concatenate([a.process(x[i : i + 480]) for i in range(0, len(x), 480)])
+    out_b = np.concatenate([b.process(x[i : i + 333]) for i in range(0, len(x), 333)])
+    assert len(out_a) == len(out_b) == 8000 and np.array_equal(out_a, out_b)
+
+
+def test_decimation_keeps_speech_band_and_removes_what_would_alias():
+    assert np.abs(Decimator().process(tone(440))[100:]).max() > 9000
+    assert np.abs(Decimator().process(tone(6000))[100:]).max() < 200
+
+
+def test_a_frame_is_judged_as_soon_as_its_last_sample_arrives():
+    detector = TurnDetector({"type": "server_vad", "silence_duration_ms": 300})
+    speech = tone(300, 24 * 600)
+    assert [e.kind for e in detector.feed(speech)] == ["started"]
+    # The first silent frame still holds the filter's tail of the tone, so 300 ms of silence after it
+    # (330 ms in all) ends the turn — in the very append that completes it, with no look-ahead.
+    assert [e.kind for e in detector.feed(np.zeros(24 * 330, np.int16))] == ["stopped"]
+
+
+def test_threshold_sets_aggressiveness_and_energy_gate_monotonically():
+    assert [vad_mode(t) for t in (0.0, 0.3, 0.5, 0.8, 1.0)] == [0, 1, 2, 3, 3]
+    gates = [gate_dbfs(t) for t in (0.0, 0.5, 1.0)]
+    assert gates == sorted(gates) and gates[1] == -37.5
