@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
-from PySide6.QtWidgets import QApplication, QStyleFactory
+from PySide6.QtWidgets import QApplication, QStyleFactory, QWidget
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +134,9 @@ QSlider::handle:horizontal:focus {{ background: {t.accent}; }}
 QSlider::sub-page:horizontal:disabled {{ background: {t.border}; }}
 QSlider::handle:horizontal:disabled {{ border-color: {t.border}; }}
 QScrollArea {{ border: none; background: transparent; }}
+QWidget#qt_scrollarea_viewport, QWidget#transcriptBody {{ background: transparent; }}
+QToolButton[role="latest"] {{ background: {t.accent}; color: {t.accent_text}; border: none; border-radius: 13px;
+    padding: 4px 12px; font-weight: 600; }}
 QScrollBar:vertical {{ background: transparent; width: 10px; margin: 2px; }}
 QScrollBar::handle:vertical {{ background: {t.border}; border-radius: 3px; min-height: 24px; }}
 QScrollBar::add-line, QScrollBar::sub-line {{ height: 0; }}
@@ -146,7 +149,54 @@ QLabel[role="heading"] {{ font-weight: 600; }}
 QLabel[role="section"] {{ color: {t.muted}; font-size: 8.5pt; font-weight: 700; letter-spacing: 0.5px; }}
 QLabel[role="value"] {{ color: {t.text}; font-family: monospace; }}
 QLabel[role="hint"] {{ color: {t.muted}; font-size: 8.5pt; }}
+QFrame[bubble="user"] {{ background: {t.user_bubble}; border: 1px solid {t.user_bubble}; border-radius: 14px;
+    border-bottom-right-radius: 4px; }}
+QFrame[bubble="user"][interim="true"] {{ background: {t.tint(t.user_bubble, 0.55)}; border-style: dashed; }}
+QFrame[bubble="assistant"] {{ background: {t.assistant_bubble}; border: 1px solid {t.border}; border-radius: 14px;
+    border-bottom-left-radius: 4px; }}
+QFrame[bubble="assistant"][interim="true"] {{ border-style: dashed; }}
+QFrame[bubble="tool"] {{ background: {t.surface_alt}; border: 1px solid {t.border}; border-radius: 10px; }}
+QLabel[bubbleText="user"] {{ color: {t.user_text}; background: transparent; border: none; }}
+QLabel[bubbleText="assistant"], QLabel[bubbleText="tool"] {{ color: {t.text}; background: transparent; border: none; }}
+QLabel[pill] {{ border-radius: 10px; padding: 2px 10px; font-weight: 600; background: transparent;
+    color: {t.muted}; border: 1px solid {t.border}; }}
+QLabel[pill="user"] {{ background: {t.user_bubble}; color: #ffffff; border-color: {t.user_bubble}; }}
+QLabel[pill="assistant"] {{ background: {t.assistant}; color: #ffffff; border-color: {t.assistant}; }}
+QLabel[turn] {{ font-size: 11pt; font-weight: 600; color: {t.muted}; }}
+QLabel[turn="user"] {{ color: {t.accent}; }}
+QLabel[turn="assistant"] {{ color: {t.assistant}; }}
+QLabel[turn="thinking"] {{ color: {t.warning}; }}
+QLabel[turn="listening"] {{ color: {t.success}; }}
+QLabel[mood] {{ font-weight: 600; }}
+QLabel[mood="error"] {{ color: {t.danger}; }}
+QLabel[dot] {{ font-size: 13pt; color: {t.muted}; }}
+QLabel[dot="ok"] {{ color: {t.success}; }}
+QLabel[dot="warning"] {{ color: {t.warning}; }}
+QLabel[dot="error"] {{ color: {t.danger}; }}
+QLabel[clock="warn"] {{ color: {t.warning}; }}
+QPushButton[talk] {{ background: {t.accent}; color: {t.accent_text}; border: none; border-radius: 24px;
+    font-size: 11pt; font-weight: 700; padding: 8px 18px; }}
+QPushButton[talk="held"] {{ background: {t.danger}; color: #ffffff; }}
+QPushButton[talk]:disabled {{ background: {t.surface_alt}; color: {t.muted}; }}
+QPushButton[talk="hands_free"]:disabled {{ background: {t.tint(t.accent, 0.10)}; color: {t.accent}; }}
+QPushButton[talk]:focus {{ border: 2px solid {t.text}; }}
 """
+
+
+def restyle(widget: QWidget, **properties: object) -> None:
+    """Set dynamic properties the style sheet selects on, and re-polish only ``widget``.
+
+    Much cheaper than ``setStyleSheet`` per change, which re-parses and re-polishes a whole subtree.
+    """
+    changed = False
+    for name, value in properties.items():
+        if widget.property(name) != value:
+            widget.setProperty(name, value)
+            changed = True
+    if changed:
+        style = widget.style()
+        style.unpolish(widget)
+        style.polish(widget)
 
 
 def apply(app: QApplication, dark: bool | None = None) -> Theme:

@@ -48,9 +48,9 @@ async def test_push_to_talk_against_the_local_server_transcribes_and_answers(qlo
     server = local_server()
     wav = speech_wav("What is two plus three?")
     async with Gui(tmp_path, None, server=server, wav=wav, settings={"turn_mode": "push_to_talk"}) as gui:
+        await warm(server)  # before connecting: the microphone WAV starts with the session
         gui.window.bar.connect_button.click()
         await wait_until(lambda: gui.view.connection is Conn.CONNECTED, 10)
-        await warm(server)
         talk = gui.window.talk.talk
         qtbot.mousePress(talk, Qt.MouseButton.LeftButton)
         assert gui.window.indicators.phase == "You are speaking"

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QComboBox, QFrame, QHBoxLayout, QLabel, QPushButto
 from desktop_app.controller.states import Conn
 from desktop_app.controller.view_state import ViewState
 from desktop_app.ui import icons
-from desktop_app.ui.theme import Theme
+from desktop_app.ui.theme import Theme, restyle
 
 #: Below this many seconds left the session clock turns amber.
 CLOCK_WARN_S = 5 * 60
@@ -135,15 +135,12 @@ class ConnectionBar(QFrame):
         self.state.setToolTip(words)
         if mood != self._mood:
             self._mood = mood
-            self.dot.setStyleSheet(f"color: {self._theme.state_color(mood)}; font-size: 13pt;")
-            self.state.setStyleSheet(f"color: {self._theme.state_color(mood) if mood == 'error' else self._theme.text};"
-                                     " font-weight: 600;")
+            restyle(self.dot, dot=mood)
+            restyle(self.state, mood=mood)
         live = view.connection in (Conn.CONNECTING, Conn.CONNECTED, Conn.RECONNECTING)
         self.connect_button.setText("Disconnect" if live else "Connect")
-        self.connect_button.setProperty("role", "" if live else "primary")
         self.connect_button.setIcon(icons.icon("power", self._theme.text if live else self._theme.accent_text))
-        self.connect_button.style().unpolish(self.connect_button)
-        self.connect_button.style().polish(self.connect_button)
+        restyle(self.connect_button, role="" if live else "primary")
         self.profile.setEnabled(not live)
         self.usage.setText(f"{view.total_tokens:,} tokens · ${view.cost_usd:.2f}" if view.total_tokens else "")
         if view.connection is Conn.CONNECTED and view.session_expires_at is not None:
@@ -161,7 +158,7 @@ class ConnectionBar(QFrame):
         now = time.time()
         self.clock.setText(time_left_text(view.session_expires_at, now))
         warn = view.session_expires_at is not None and view.session_expires_at - now < CLOCK_WARN_S
-        self.clock.setStyleSheet(f"color: {self._theme.warning};" if warn else "")
+        restyle(self.clock, clock="warn" if warn else "")
 
     def _on_connect_clicked(self) -> None:
         view = self._view

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QWidget
 
 from desktop_app.controller.states import Conn, Mic, Turn
 from desktop_app.controller.view_state import ViewState
-from desktop_app.ui.theme import Theme
+from desktop_app.ui.theme import Theme, restyle
 from desktop_app.ui.widgets.level_meter import LevelMeter, SpeakingPill
 
 #: A microphone louder than this (dBFS) counts as probably speech until the server decides.
@@ -64,16 +64,16 @@ class SpeakingIndicators(QFrame):
         grid.setVerticalSpacing(4)
         you = QLabel("You", self)
         you.setProperty("role", "section")
-        self.user_pill = SpeakingPill(theme, theme.accent, "Quiet", self)
+        self.user_pill = SpeakingPill("user", "Quiet", self)
         self.user_pill.setAccessibleName("You are speaking")
         self.mic_meter = LevelMeter(theme, theme.accent, self)
         self.mic_meter.setAccessibleName("Microphone level")
         self.turn = QLabel("Not connected", self)
         self.turn.setAccessibleName("Turn")
-        self.turn.setStyleSheet("font-size: 11pt; font-weight: 600;")
+        self.turn.setProperty("turn", "idle")
         them = QLabel("Assistant", self)
         them.setProperty("role", "section")
-        self.assistant_pill = SpeakingPill(theme, theme.assistant, "Quiet", self)
+        self.assistant_pill = SpeakingPill("assistant", "Quiet", self)
         self.assistant_pill.setAccessibleName("Assistant is speaking")
         self.out_meter = LevelMeter(theme, theme.assistant, self)
         self.out_meter.setAccessibleName("Assistant level")
@@ -99,7 +99,6 @@ class SpeakingIndicators(QFrame):
         if phase != self.phase:
             self.phase = phase
             self.turn.setText(phase)
-            color = {"Thinking…": self._theme.warning, "You are speaking": self._theme.accent,
-                     "Assistant is speaking": self._theme.assistant, "Running a tool…": self._theme.warning,
-                     "Listening": self._theme.success}.get(phase, self._theme.muted)
-            self.turn.setStyleSheet(f"font-size: 11pt; font-weight: 600; color: {color};")
+            mood = {"Thinking…": "thinking", "You are speaking": "user", "Assistant is speaking": "assistant",
+                    "Running a tool…": "thinking", "Listening": "listening"}.get(phase, "idle")
+            restyle(self.turn, turn=mood)

@@ -12,7 +12,7 @@ from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPaintEvent
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
-from desktop_app.ui.theme import Theme
+from desktop_app.ui.theme import Theme, restyle
 
 FLOOR_DB = -60.0
 PEAK_HOLD_S = 1.2
@@ -81,12 +81,12 @@ class LevelMeter(QWidget):
 
 
 class SpeakingPill(QLabel):
-    """A small rounded label: dim when idle, filled with ``color`` while active."""
+    """A small rounded label: dim when idle, filled with the ``kind``'s colour (user / assistant)
+    while active."""
 
-    def __init__(self, theme: Theme, color: str, idle_text: str, parent: QWidget | None = None) -> None:
+    def __init__(self, kind: str, idle_text: str, parent: QWidget | None = None) -> None:
         super().__init__(idle_text, parent)
-        self._theme = theme
-        self._color = color
+        self._kind = kind
         self._idle_text = idle_text
         self.active = False
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -101,9 +101,4 @@ class SpeakingPill(QLabel):
     def _apply(self, active: bool, text: str) -> None:
         self.active = active
         self.setText(text)
-        t = self._theme
-        if active:
-            style = f"background: {self._color}; color: #ffffff; border: 1px solid {self._color};"
-        else:
-            style = f"background: transparent; color: {t.muted}; border: 1px solid {t.border};"
-        self.setStyleSheet(f"QLabel {{ {style} border-radius: 10px; padding: 2px 10px; font-weight: 600; }}")
+        restyle(self, pill=self._kind if active else "idle")

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
 from desktop_app.controller.states import Conn, Mic, Turn
 from desktop_app.controller.view_state import ViewState
 from desktop_app.ui import icons
-from desktop_app.ui.theme import Theme
+from desktop_app.ui.theme import Theme, restyle
 
 HANDS_FREE, PUSH_TO_TALK = "hands_free", "push_to_talk"
 
@@ -177,6 +177,8 @@ class TalkControls(QFrame):
         muted = self.mute.isChecked() if muted is None else muted
         ptt = self.mode == PUSH_TO_TALK
         self.talk.setEnabled(ptt and self._connected and not muted)
+        held = bool(self.talk.property("held"))
+        restyle(self.talk, talk="held" if held else "ready" if ptt or not self._connected else "hands_free")
         if not ptt:
             text = "Hands-free — just speak"
         elif muted:
@@ -188,14 +190,7 @@ class TalkControls(QFrame):
         self.talk.setText(text)
 
     def _style_talk(self, held: bool) -> None:
-        if self.talk.property("held") == held:
+        if self.talk.property("held") == held and self.talk.property("talk") is not None:
             return
         self.talk.setProperty("held", held)
-        t = self._theme
-        bg = t.danger if held else t.accent
-        self.talk.setStyleSheet(
-            f"QPushButton {{ background: {bg}; color: {t.accent_text}; border: none; border-radius: 24px;"
-            f" font-size: 11pt; font-weight: 700; padding: 8px 18px; }}"
-            f" QPushButton:disabled {{ background: {t.surface_alt}; color: {t.muted}; }}"
-            f" QPushButton:focus {{ border: 2px solid {t.text}; }}")
         self._update_talk_enabled()

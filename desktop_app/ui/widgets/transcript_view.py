@@ -12,17 +12,22 @@ from __future__ import annotations
 import html
 import math
 
-from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QResizeEvent, QTextDocument
+from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtGui import (
+    QAbstractTextDocumentLayout, QColor, QPainter, QPaintEvent, QPalette, QResizeEvent, QTextDocument,
+)
 from PySide6.QtWidgets import (
     QFrame, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QToolButton, QVBoxLayout, QWidget,
 )
 
 from desktop_app.controller.view_state import TranscriptEntry
 from desktop_app.ui import icons
-from desktop_app.ui.theme import Theme
+from desktop_app.ui.theme import Theme, restyle
 
 FOLLOW_SLACK_PX = 24
+#: Bubbles are grouped into pages of this many, each its own widget: a bubble that grows re-lays out
+#: its page and the list of pages (whose size hints are cached), not every bubble of a long talk.
+PAGE_SIZE = 16
 BUBBLE_WIDTH_FRACTION = 0.78
 
 
@@ -64,6 +69,48 @@ def _short(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+class TextBlock(QWidget):
+    """Rich text laid out once per change, at a fixed size, and painted from that layout.
+
+    A word-wrapped QLabel is asked for its height-for-width on every layout pass of the conversation,
+    re-laying out its text each time: with a hundred bubbles one changed word cost tens of
+    milliseconds. This block lays its text out when the text or the width limit changes, and only then.
+    """
+
+    def __init__(self, color: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._color = QColor(color)
+        self._html = ""
+        self._limit = 480
+        self._doc = QTextDocument(self)
+        self._doc.setDocumentMargin(0)
+        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+
+    def text(self) -> str:
+        return self._html
+
+    def set_text(self, html_text: str, limit: int | None = None) -> None:
+        if limit is not None:
+            self._limit = limit
+        self._html = html_text
+        doc = self._doc
+        doc.setDefaultFont(self.font())
+        doc.setHtml(html_text)
+        doc.setTextWidth(-1)
+        width = max(24, min(math.ceil(doc.idealWidth()) + 2, self._limit))
+        doc.setTextWidth(width)
+        self.setFixedSize(width, math.ceil(doc.size().height()))
+        self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt naming)
+        painter = QPainter(self)
+        context = QAbstractTextDocumentLayout.PaintContext()
+        context.palette.setColor(QPalette.ColorRole.Text, self._color)
+        context.clip = QRectF(event.rect())
+        self._doc.documentLayout().draw(painter, context)
+        painter.end()
+
+
 class Bubble(QWidget):
     """One row: caption and bubble, aligned by role."""
 
@@ -79,6 +126,7 @@ class Bubble(QWidget):
         self.caption = QLabel(self)
         self.caption.setProperty("role", "hint")
         self.frame = QFrame(self)
+        self.frame.setProperty("bubble", entry.role)
         inner = QHBoxLayout(self.frame)
         inner.setContentsMargins(14, 9, 14, 9)
         inner.setSpacing(8)
@@ -86,11 +134,7 @@ class Bubble(QWidget):
             glyph = QLabel(self.frame)
             glyph.setPixmap(icons.icon("wrench", theme.muted).pixmap(QSize(16, 16)))
             inner.addWidget(glyph, 0, Qt.AlignmentFlag.AlignTop)
-        self.label = QLabel(self.frame)
-        self.label.setWordWrap(True)
-        self.label.setTextFormat(Qt.TextFormat.RichText)
-        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+        self.label = TextBlock(theme.user_text if entry.role == "user" else theme.text, self.frame)
         inner.addWidget(self.label, 1)
         align = {"user": Qt.AlignmentFlag.AlignRight, "assistant": Qt.AlignmentFlag.AlignLeft}.get(
             entry.role, Qt.AlignmentFlag.AlignHCenter)
@@ -99,48 +143,24 @@ class Bubble(QWidget):
         self.caption.setVisible(entry.role != "tool")
         self.show_entry(entry)
 
+    def _text_limit(self) -> int:
+        return self._max_width - 28 - (24 if self.role == "tool" else 0)
+
     def show_entry(self, entry: TranscriptEntry) -> None:
         if entry == self.entry:
             return
-        style_changed = self.entry is None or (self.entry.final, self.entry.truncated) != (entry.final, entry.truncated)
-        self.entry = entry
-        self.caption.setText(entry_caption(entry))
-        self.label.setText(entry_html(entry, self._theme))
-        self.label.setAccessibleName(f"{entry_caption(entry) or 'Tool call'}: {entry.text}")
-        if style_changed:
-            self.frame.setStyleSheet(self._frame_style(entry))
-        self._fit()
-
-    def _fit(self) -> None:
-        """Size the text to its natural width, wrapping only beyond the bubble's maximum."""
-        doc = QTextDocument()
-        doc.setDefaultFont(self.label.font())
-        doc.setDocumentMargin(0)
-        doc.setHtml(self.label.text())
-        natural = math.ceil(doc.idealWidth()) + 4
-        chrome = 28 + (24 if self.role == "tool" else 0)
-        self.label.setFixedWidth(max(24, min(natural, self._max_width - chrome)))
-
-    def _frame_style(self, entry: TranscriptEntry) -> str:
-        t = self._theme
-        border = "dashed" if not entry.final else "solid"
-        if entry.role == "user":
-            bg = t.user_bubble if entry.final else t.tint(t.user_bubble, 0.55)
-            return (f"QFrame {{ background: {bg}; border: 1px {border} {t.user_bubble}; border-radius: 14px;"
-                    f" border-bottom-right-radius: 4px; }} QLabel {{ color: {t.user_text}; background: transparent;"
-                    " border: none; }")
-        if entry.role == "assistant":
-            return (f"QFrame {{ background: {t.assistant_bubble}; border: 1px {border} {t.border};"
-                    f" border-radius: 14px; border-bottom-left-radius: 4px; }}"
-                    f" QLabel {{ color: {t.text}; background: transparent; border: none; }}")
-        return (f"QFrame {{ background: {t.surface_alt}; border: 1px solid {t.border}; border-radius: 10px; }}"
-                f" QLabel {{ color: {t.text}; background: transparent; border: none; }}")
+        previous, self.entry = self.entry, entry
+        caption = entry_caption(entry)
+        if previous is None or caption != entry_caption(previous):
+            self.caption.setText(caption)
+        self.label.set_text(entry_html(entry, self._theme), self._text_limit())
+        self.label.setAccessibleName(f"{caption or 'Tool call'}: {entry.text}")
+        restyle(self.frame, interim="false" if entry.final else "true")
 
     def set_max_bubble_width(self, width: int) -> None:
         if width != self._max_width:
             self._max_width = width
-            self._fit()
-
+            self.label.set_text(self.label.text(), self._text_limit())
 
 class TranscriptView(QScrollArea):
     """Chat bubbles for ``set_entries``; ``copy_text()`` and ``clear()`` for the toolbar."""
@@ -159,7 +179,6 @@ class TranscriptView(QScrollArea):
         self.setAccessibleName("Conversation")
         body = QWidget(self)
         body.setObjectName("transcriptBody")
-        body.setStyleSheet("#transcriptBody { background: transparent; }")
         self._layout = QVBoxLayout(body)
         self._layout.setContentsMargins(20, 16, 20, 16)
         self._layout.setSpacing(12)
@@ -169,8 +188,8 @@ class TranscriptView(QScrollArea):
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._layout.addWidget(self.placeholder, 10)
         self._layout.addStretch(1)
+        self._pages: list[QWidget] = []
         self.setWidget(body)
-        self.viewport().setStyleSheet("background: transparent;")
         bar = self.verticalScrollBar()
         bar.valueChanged.connect(self._on_scrolled)
         bar.rangeChanged.connect(self._on_range)
@@ -178,8 +197,7 @@ class TranscriptView(QScrollArea):
         self.latest.setText("Latest")
         self.latest.setIcon(icons.icon("arrow-down", theme.accent_text))
         self.latest.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.latest.setStyleSheet(f"QToolButton {{ background: {theme.accent}; color: {theme.accent_text};"
-                                  " border: none; border-radius: 13px; padding: 4px 12px; font-weight: 600; }")
+        self.latest.setProperty("role", "latest")
         self.latest.setToolTip("Jump to the latest message and follow the conversation again")
         self.latest.clicked.connect(self.scroll_to_latest)
         self.latest.hide()
@@ -204,12 +222,23 @@ class TranscriptView(QScrollArea):
         for item_id in gone:
             self._rows.pop(item_id).deleteLater()
         if order != self._order:
-            for index, item_id in enumerate(order):  # bubbles first, then placeholder and stretch
-                self._layout.insertWidget(index, self._rows[item_id])
+            kept = len(self._order) if order[: len(self._order)] == self._order else 0
+            for index in range(kept, len(order)):
+                self._page(index // PAGE_SIZE).layout().insertWidget(index % PAGE_SIZE, self._rows[order[index]])
             self._order = order
             if not self.following:
                 self.latest.show()
         self.placeholder.setVisible(not order)
+
+    def _page(self, number: int) -> QWidget:
+        while len(self._pages) <= number:  # pages first, then placeholder and stretch
+            page = QWidget(self.widget())
+            column = QVBoxLayout(page)
+            column.setContentsMargins(0, 0, 0, 0)
+            column.setSpacing(self._layout.spacing())
+            self._layout.insertWidget(len(self._pages), page)
+            self._pages.append(page)
+        return self._pages[number]
 
     def entries(self) -> list[TranscriptEntry]:
         """The entries shown now (cleared ones left out)."""
