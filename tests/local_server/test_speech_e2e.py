@@ -51,8 +51,11 @@ def test_speech_wav_helper_makes_a_cached_24k_wav():
 async def test_spoken_question_gets_a_spoken_answer(speech_server):
     pcm, _ = read_wav(speech_wav("What is two plus three?"))
     async with await Client.open(speech_server.url) as client:
+        # 500 ms of silence ends a turn (Piper's voice varies from run to run; a 200 ms window can cut
+        # the question at a pause between words).
         await client.send({"type": "session.update", "session": {"type": "realtime", "audio": {"input": {
-            "transcription": {"model": "gpt-4o-mini-transcribe"}}}}})
+            "transcription": {"model": "gpt-4o-mini-transcribe"},
+            "turn_detection": {"type": "server_vad", "silence_duration_ms": 500}}}}})
         await client.wait_for("session.updated")
         await client.append_audio(pcm, chunk_ms=20, realtime=True)
         events, response = await client.response(timeout=60)
@@ -75,6 +78,8 @@ async def test_a_long_story_can_be_interrupted_by_speaking(speech_server):
     question, _ = read_wav(speech_wav("Tell me a long story."))
     stop, _ = read_wav(speech_wav("Stop."))
     async with await Client.open(speech_server.url) as client:
+        await client.send({"type": "session.update", "session": {"type": "realtime", "audio": {"input": {
+            "turn_detection": {"type": "server_vad", "silence_duration_ms": 500}}}}})
         await client.append_audio(question, chunk_ms=20, realtime=True)
         created = await client.wait_for("response.created", 60)
         for _ in range(20):  # about a second of the story
