@@ -12,12 +12,14 @@ It also holds three pieces of policy on the outgoing audio (returned as a gain p
 
 * **warm-up gate** (canceller on): for the first ``warmup_ms`` of assistant audio after a silence,
   frames without near-end evidence are muted, so echo the canceller has not yet learned is never sent
-  as speech;
+  as speech; meanwhile the evidence must clear the echo as if the canceller removed 10 dB less than it
+  has shown (nothing at all before the first answer);
 * **ducking** (no canceller): while the assistant is audible the microphone is gated unless the raw
   level rises ``duck_margin_db`` above the echo it could be — a higher threshold that still lets a
   real interruption through;
 * the **onset** callback: near-end speech that starts while the assistant is audible calls
-  ``on_onset`` (on the loop) once, so playback can stop before the server's ``speech_started``.
+  ``on_onset`` (on the loop) once, so playback can stop before the server's ``speech_started``
+  (while the assistant spoke within the last 2 s: a pause between its sentences still counts).
 
 All figures are in dB of a 10 ms frame's mean power; the cost is three dot products a frame.
 """
@@ -153,7 +155,9 @@ class EchoGuard:
         floor = self.floor_db if self.floor_db is not None else -120.0
         echo_db = env + self.erl_db  # the raw echo this frame could hold
         if self.mode == "speakers":
-            cancel = 0.0 if self._warm_left > 0 else min(self.erle_db, self.assumed_erle_db)
+            cancel = min(self.erle_db, self.assumed_erle_db)
+            if self._warm_left > 0:  # converging: trust only what an earlier answer proved, less 10 dB
+                cancel = max(0.0, cancel - 10.0) if self._learned >= 20 else 0.0
             threshold = max(floor + self.floor_margin_db, self.min_speech_dbfs,
                             (echo_db - cancel + self.margin_db) if audible else -120.0)
         else:
@@ -187,7 +191,7 @@ class EchoGuard:
         if self._speaking:
             self.last_speech = t
             if (not self._onset_fired and self._score >= self.onset_frames
-                    and t - self.last_far <= 0.3 and self.on_onset is not None):
+                    and t - self.last_far <= 2.0 and self.on_onset is not None):
                 self._onset_fired = True
                 self.onsets += 1
                 self.on_onset()

@@ -1,0 +1,278 @@
+"""Echo cancellation and the echo guard without devices: a simulated room in front of the real module.
+
+``simulate()`` plays assistant speech through a synthetic echo path (delay, gain, an optional
+reverberant tail) into a microphone, adds near-end speech where asked, and drives the production
+pieces exactly as the devices would: the output callback's blocks with their DAC times into
+``EchoControl.output_hook`` (the callback runs ~40 ms ahead of the DAC, as PortAudio's does), and
+the microphone's blocks with their ADC times through a real :class:`CaptureChain`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+import pytest
+import soxr
+
+from desktop_app.audio.aec import FRAME, EchoCanceller, EchoControl, FarEnd, load_processor
+from desktop_app.audio.capture_chain import CaptureChain
+from desktop_app.audio.codecs import pcm16_to_float
+from desktop_app.audio.echo_guard import EchoGuard
+
+R = 24000
+DEV = 48000
+T0 = 5000.0  # monotonic seconds at the start of a simulation
+
+
+@lru_cache(maxsize=None)
+def voice(text: str, who: str = "alloy", engine: str = "espeak") -> np.ndarray:
+    """Synthesized speech (float32, 24 kHz). eSpeak, because it is deterministic (Piper's timing
+    varies from run to run) and fast; ``alloy`` is the assistant, ``shimmer`` the user."""
+    from desktop_app.local_server.speech.tts import synthesize
+
+    pcm, _ = synthesize(text, who, engine)
+    return pcm.astype(np.float32) / 32768.0
+
+
+def assistant_story() -> np.ndarray:
+    return voice("Once upon a time there was a small village by the sea. The people there fished every morning "
+                 "and sang every night. One day a stranger arrived with a map of the stars, and he asked the "
+                 "fishermen to take him to the island beyond the fog.")
+
+
+def user_interruption() -> np.ndarray:
+    return voice("Stop, wait a moment please, I have a question about that.", "shimmer")
+
+
+def frame_levels(x: np.ndarray) -> np.ndarray:
+    frames = x[: len(x) // FRAME * FRAME].reshape(-1, FRAME).astype(np.float64)
+    return 10 * np.log10(np.mean(frames**2, axis=1) + 1e-20)
+
+
+def audible_onset(user: np.ndarray, echo: np.ndarray, start: float) -> float:
+    """Seconds at which the user (starting at ``start``) first rises above the echo at the
+    microphone: before that, a word's weak first consonant is masked by the assistant's voice."""
+    a = int(start * R) // FRAME * FRAME
+    mine = frame_levels(user)
+    theirs = frame_levels(echo[a : a + len(user)])
+    k = int(np.argmax((mine[: len(theirs)] > theirs) & (mine > -45)))
+    return start + k * FRAME / R
+
+
+def db(x: np.ndarray) -> float:
+    return float(10 * np.log10(np.mean(np.square(x, dtype=np.float64)) + 1e-20))
+
+
+@dataclass
+class Sim:
+    out: np.ndarray  # what the chain sent (24 kHz)
+    mic: np.ndarray  # the raw microphone (24 kHz)
+    echo: np.ndarray
+    control: EchoControl
+    onsets: list[float] = field(default_factory=list)  # signal seconds at each onset callback
+    speaking: list[float] = field(default_factory=list)  # signal seconds of blocks judged near-end speech
+
+    @property
+    def guard(self) -> EchoGuard:
+        assert self.control.guard is not None
+        return self.control.guard
+
+
+def simulate(far24: np.ndarray, near: list[tuple[float, np.ndarray]] = (), *, gain: float = 0.5,
+             delay_ms: float = 12.0, reverb: bool = False, noise_dbfs: float = -70.0, mode: str = "speakers",
+             lead_s: float = 0.0, ahead_blocks: int = 2) -> Sim:
+    """Run ``far24`` (assistant, 24 kHz) through the room; ``near`` lists (start seconds, 24 kHz speech)."""
+    far24 = np.concatenate((np.zeros(int(lead_s * R), np.float32), far24, np.zeros(R // 2, np.float32)))
+    far = soxr.resample(far24, R, DEV).astype(np.float32)
+    n = len(far)
+    d = int(delay_ms * DEV / 1000)
+    tail = DEV // 10 if reverb else 1
+    h = np.zeros(d + tail, np.float32)
+    h[d] = 1.0
+    if reverb:
+        rng = np.random.default_rng(3)
+        h[d : d + tail] += (rng.standard_normal(tail) * np.exp(-np.arange(tail) / (0.02 * DEV)) * 0.08).astype(np.float32)
+    echo = (np.convolve(far, h)[:n] * gain).astype(np.float32)
+    mic = echo + (np.random.default_rng(1).standard_normal(n) * 10 ** (noise_dbfs / 20)).astype(np.float32)
+    for start, x in near:
+        x48 = soxr.resample(x, R, DEV).astype(np.float32)
+        a = int(start * DEV)
+        mic[a : a + len(x48)] += x48[: n - a]
+    control = EchoControl(mode)
+    control.far.set_rate(DEV)
+    frames: list[bytes] = []
+    chain = CaptureChain(DEV, frames.append, processor=control.process)
+    sim = Sim(np.zeros(0), soxr.resample(mic, DEV, R), soxr.resample(echo, DEV, R), control)
+    clock = {"t": 0.0}
+    control.on_near_end_onset = lambda: sim.onsets.append(clock["t"])
+    block = DEV // 50
+    for i in range(0, n - block + 1, block):
+        j = i + ahead_blocks * block  # the output callback fills blocks ahead of their DAC time
+        control.output_hook(np.pad(far[j : j + block], (0, max(0, j + block - n))), T0 + j / DEV)
+        clock["t"] = i / DEV
+        chain.process(mic[i : i + block], T0 + i / DEV)
+        if control.guard is not None and control.guard.speaking:
+            sim.speaking.append(i / DEV)
+    sim.out = pcm16_to_float(b"".join(frames))
+    return sim
+
+
+# --- the far-end timeline --------------------------------------------------------------------------
+
+
+def test_far_end_places_blocks_at_their_dac_time_and_reads_silence_where_nothing_played() -> None:
+    far = FarEnd()
+    far.set_rate(R)
+    t = far.origin + 1.0
+    far.write(np.full(480, 0.5, np.float32), t)
+    far.write(np.full(480, 0.25, np.float32), t + 0.02)  # continues the run
+    far.write(np.full(240, 0.75, np.float32), t + 0.5)  # the speaker paused and resumed
+    far.sync()
+    out = np.empty(FRAME, np.float32)
+    far.read(far.slot(t), out)
+    assert np.all(out == 0.5)
+    far.read(far.slot(t + 0.02), out)
+    assert np.all(out == 0.25)
+    far.read(far.slot(t + 0.1), out)
+    assert np.all(out == 0.0)  # the gap
+    far.read(far.slot(t + 0.5), out)
+    assert np.all(out == 0.75)
+    far.read(far.slot(t + 0.51), out)
+    assert np.all(out == 0.0)  # beyond what was played
+
+
+def test_far_end_resampled_from_48k_keeps_an_impulse_at_its_time() -> None:
+    far = FarEnd()
+    far.set_rate(DEV)
+    t = far.origin + 2.0
+    x = np.zeros(DEV // 2, np.float32)
+    x[DEV // 4] = 1.0  # 250 ms into the run
+    for k in range(0, len(x), 960):
+        far.write(x[k : k + 960], t + k / DEV)
+    far.sync()
+    out = np.empty(R // 2, np.float32)
+    far.read(far.slot(t), out)
+    assert abs(int(np.argmax(np.abs(out))) - R // 4) <= 1
+
+
+def test_far_end_write_never_allocates_and_a_lagging_reader_loses_only_old_blocks() -> None:
+    far = FarEnd(ring_seconds=0.1)
+    far.set_rate(R)
+    t = far.origin + 1.0
+    for k in range(30):  # 600 ms into a 100 ms ring without a read
+        far.write(np.full(480, k / 100, np.float32), t + k * 0.02)
+    far.sync()
+    assert far.lost_blocks > 0
+    out = np.empty(FRAME, np.float32)
+    far.read(far.slot(t + 29 * 0.02), out)
+    assert np.allclose(out, 0.29)
+
+
+# --- the canceller ---------------------------------------------------------------------------------
+
+
+def test_canceller_removes_speech_echo_by_more_than_35_db_after_convergence() -> None:
+    sim = simulate(assistant_story(), gain=1.0, delay_ms=12.0)  # echo as loud as played (the null sink's)
+    converged = slice(2 * R, len(sim.out) - R)
+    erle = db(sim.mic[converged]) - db(sim.out[converged])
+    assert erle >= 35.0, erle
+    assert sim.guard.measured_erle_db >= 30.0
+    assert sim.control.canceller is not None and sim.control.canceller.far_late == 0
+
+
+@pytest.mark.parametrize("delay_ms", [0.0, 40.0, 150.0])
+@pytest.mark.parametrize("reverb", [False, True])
+def test_assistant_speech_alone_is_never_judged_near_end_speech(delay_ms: float, reverb: bool) -> None:
+    sim = simulate(assistant_story(), gain=1.0, delay_ms=delay_ms, reverb=reverb, lead_s=1.5)
+    assert sim.speaking == [] and sim.onsets == []
+    assert sim.control.near_end_speech(10_000) is False
+    erl = 20 * np.log10(1.0) + (6.0 if reverb else 0.0)  # the synthetic tail adds ~6 dB of echo
+    assert sim.guard.erl_db == pytest.approx(erl, abs=2.5)
+
+
+@pytest.mark.parametrize("gain", [0.3, 1.0])
+def test_user_talking_over_the_assistant_is_detected_within_100_ms_and_passes_the_canceller(gain: float) -> None:
+    user = user_interruption()
+    start = 5.25  # the assistant is mid-sentence
+    sim = simulate(assistant_story(), [(start, 0.5 * user)], gain=gain)
+    voiced = audible_onset(0.5 * user, sim.echo, start)
+    # the onset fires while the block ending at onsets[0] + 20 ms is processed: ≤ 100 ms of audio
+    # after the user rose above the echo (15 ms of it is the module's own delay, 40 ms the evidence)
+    assert sim.onsets and voiced < sim.onsets[0] + 0.02 <= voiced + 0.1, (voiced, sim.onsets)
+    assert not [t for t in sim.speaking if t < start]
+    during = slice(int(start * R), int(start * R) + len(user))
+    assert db(sim.out[during]) > db(0.5 * user) - 4.0  # the user's words reach the server
+
+
+def test_warm_up_mutes_echo_in_the_first_300_ms_after_silence_but_not_the_user() -> None:
+    story = assistant_story()
+    first, second = story[: 3 * R], story[3 * R :]
+    gap = np.zeros(int(1.5 * R), np.float32)
+    answers = np.concatenate((first, gap, second))
+    resumes = 4.5  # seconds: the second answer starts after a 1.5 s silence
+    window = slice(int(resumes * R) + 480, int((resumes + 0.28) * R) + 480)  # + the chain's own delay
+    sim = simulate(answers, gain=1.0)
+    assert sim.guard.gated_frames == 2 * 30  # both answers' first 300 ms
+    assert db(sim.out[window]) < -80.0
+    user = 0.5 * user_interruption()
+    both = simulate(answers, [(resumes - 0.1, user)], gain=1.0)
+    spoken = np.zeros(len(both.out), np.float32)
+    a = int((resumes - 0.1) * R)
+    spoken[a : a + len(user)] = user
+    assert db(both.out[window]) > db(spoken[window]) - 6.0  # the user's first words go through
+
+
+# --- ducking and modes ------------------------------------------------------------------------------
+
+
+def test_ducking_gates_the_microphone_while_the_assistant_is_audible_unless_the_user_is_louder() -> None:
+    sim = simulate(assistant_story(), gain=0.3, mode="ducking", lead_s=1.0)
+    assistant = slice(int(1.2 * R), len(sim.out) - R // 2)
+    assert np.max(np.abs(sim.out[assistant])) < 1e-3
+    assert sim.control.near_end_speech(10_000) is False
+    loud = simulate(assistant_story(), [(5.0, 1.5 * user_interruption())], gain=0.3, mode="ducking", lead_s=1.0)
+    assert loud.onsets and 5.0 < loud.onsets[0] < 5.2
+    assert db(loud.out[5 * R : 8 * R]) > -30.0
+
+
+def test_headset_mode_passes_audio_untouched_and_cannot_judge() -> None:
+    control = EchoControl("headset")
+    x = np.linspace(-0.5, 0.5, 480, dtype=np.float32)
+    assert control.process(x, 1.0) is x
+    assert control.near_end_speech() is None and control.mode == "headset"
+
+
+def test_speakers_mode_falls_back_to_ducking_with_a_reason_when_the_module_cannot_load() -> None:
+    control = EchoControl("speakers", factory=lambda delay: (None, "Echo cancellation is not available (no module)."))
+    assert control.mode == "ducking" and control.requested_mode == "speakers"
+    assert control.aec_available is False and "not available" in control.aec_reason
+    assert control.near_end_speech() is False
+    with pytest.raises(ValueError):
+        control.set_mode("loud")
+
+
+def test_module_is_told_the_measured_delay_plus_the_lead() -> None:
+    processor, reason = load_processor(0)
+    assert processor is not None, reason
+    guard = EchoGuard()
+    canceller = EchoCanceller(FarEnd(), guard, processor, delay_ms=25.0)
+    assert processor.stream_delay_ms == 35
+
+
+def test_chain_hands_the_processor_the_adc_time_of_each_24k_chunk() -> None:
+    seen: list[tuple[int, float | None]] = []
+
+    def processor(x: np.ndarray, t: float | None) -> np.ndarray:
+        seen.append((len(x), t))
+        return x
+
+    chain = CaptureChain(DEV, None, processor=processor)
+    total = 0
+    for k in range(20):
+        chain.process(np.zeros(960, np.float32), 100.0 + k * 0.02)
+    for n, t in seen:
+        assert t == pytest.approx(100.0 + total / R, abs=1e-9)
+        total += n
+    assert total > 8000
