@@ -58,3 +58,7 @@ bench: $(STAMPS)/test
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info
+
+# The README's screenshot: the real window mid-conversation with the offline demo, under Xvfb.
+screenshot: $(STAMPS)/run
+	xvfb-run -a -s "-screen 0 1280x860x24" $(BIN)/python docs/screenshots/make_screenshot.py docs/screenshots/main-window.png

@@ -121,6 +121,36 @@ class AudioControl(QObject):
         except (AudioDeviceError, asyncio.TimeoutError) as exc:
             self._notify(getattr(exc, "user_message", "The test tone did not finish playing; check the speaker."))
 
+    async def play_clip(self, pcm16: bytes, output_name: str) -> None:
+        """Play a short PCM16 24 kHz clip (a voice preview) on its own output stream, to its end.
+
+        TODO(audio): an ``AudioEngine.play_clip`` would serve this and the test tone alike.
+        """
+        if self.engine is None:
+            self._notify(NO_DEVICES)
+            return
+        from desktop_app.audio.playback import Playback
+        from desktop_app.audio.playback_queue import PlaybackQueue
+
+        queue = PlaybackQueue()
+        try:
+            stream = Playback(output_name or None, queue, loop=asyncio.get_running_loop())
+            stream.start()
+        except AudioDeviceError as exc:
+            self._notify(exc.user_message)
+            return
+        try:
+            queue.enqueue("voice-preview", pcm16)
+            queue.finish("voice-preview")
+            expected = queue.report("voice-preview").received_samples
+            deadline = asyncio.get_running_loop().time() + len(pcm16) / 48000 + 2.0
+            while queue.report("voice-preview").played_samples < expected and stream.running:
+                if asyncio.get_running_loop().time() > deadline:
+                    break
+                await asyncio.sleep(0.05)
+        finally:
+            stream.stop()
+
     def stop(self) -> None:
         self._probe_timer.stop()
         if self._tone is not None and not self._tone.done():

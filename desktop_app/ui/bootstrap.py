@@ -99,7 +99,6 @@ def run(args: argparse.Namespace) -> int:
                 signal.signal(sig, lambda *_: loop.call_soon_threadsafe(quitting.set))
         window.show()
         log.info("= window shown")
-        window.audio.refresh(rescan=False)
         if isinstance(window.session.profile, _local_profile()) and not quitting.is_set():
             window.run(window.session.connect())  # the demo was chosen before: hold a conversation at once
         if getattr(args, "quit_after", None) is not None:

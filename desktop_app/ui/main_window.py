@@ -139,6 +139,7 @@ class MainWindow(QMainWindow):
         side_column.setContentsMargins(4, 4, 4, 4)
         self.tabs = QTabWidget(self.side)
         self.tabs.setDocumentMode(True)
+        self.tabs.tabBar().setDrawBase(False)
         self.vad_panel = VadPanel(t, self.tabs)
         self.session_panel = SessionPanel(t, self.tabs)
         self.devices_panel = DevicesPanel(t, self.tabs)
@@ -186,6 +187,7 @@ class MainWindow(QMainWindow):
         sp.transcription_chosen.connect(lambda v: s.set_next_session(input_transcription_model=v))
         sp.format_chosen.connect(lambda v: s.set_next_session(input_audio_format=v))
         sp.ptt_key_chosen.connect(self._set_ptt_key)
+        sp.preview_requested.connect(lambda voice: self.run(self.preview_voice(voice)))
         dp = self.devices_panel
         dp.refresh_requested.connect(lambda: self.audio.refresh(rescan=True))
         dp.input_chosen.connect(self._choose_input)
@@ -194,6 +196,7 @@ class MainWindow(QMainWindow):
         dp.tone_requested.connect(lambda: self.audio.play_tone(s.store.settings.output_device))
         self.audio.devices_changed.connect(self._show_devices)
         self.audio.probe_level.connect(dp.set_probe_level)
+        self.audio.refresh(rescan=False)
         self.ptt_key = PushToTalkKey(self, s.press_talk, s.release_talk, self._ptt_usable,
                                      s.store.settings.ptt_key)
         QApplication.instance().installEventFilter(self.ptt_key)
@@ -246,6 +249,7 @@ class MainWindow(QMainWindow):
                                          else "")
         self.vad_panel.show_view(view)
         self.session_panel.show_view(view)
+        self.session_panel.set_preview_available(self.session.can_preview_voices and self.audio.engine is not None)
         if view.connection is Conn.CONNECTED and self.stack.currentWidget() is self.first_run:
             self.show_first_run(False)
         if view.connection is not Conn.CONNECTED and self.ptt_key.held:
@@ -301,6 +305,12 @@ class MainWindow(QMainWindow):
     def _show_devices(self, inputs: list, outputs: list) -> None:
         settings = self.session.store.settings
         self.devices_panel.set_devices(inputs, outputs, settings.input_device, settings.output_device)
+
+    async def preview_voice(self, voice: str) -> None:
+        """Speak a sample sentence in ``voice`` with the demo's synthesizer on the chosen speaker."""
+        pcm = await self.session.voice_sample(voice)
+        if pcm is not None:
+            await self.audio.play_clip(pcm, self.session.store.settings.output_device)
 
     def copy_conversation(self) -> None:
         QGuiApplication.clipboard().setText(self.transcript.copy_text())

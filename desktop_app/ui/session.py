@@ -231,6 +231,19 @@ class ConversationSession(QObject):
         finally:
             await sock.close()
 
+    @property
+    def can_preview_voices(self) -> bool:
+        """True while the offline demo's server (and so its synthesizer) is running."""
+        return getattr(self.server, "pool", None) is not None
+
+    async def voice_sample(self, voice: str) -> bytes | None:
+        """A short sentence in ``voice`` from the demo's synthesizer (PCM16 24 kHz), or None."""
+        pool = getattr(self.server, "pool", None)
+        if pool is None:
+            return None
+        pcm, _timings = await pool.synthesize(f"Hi, I'm {voice.title()}. This is how I sound.", voice)
+        return pcm.astype("<i2").tobytes()
+
     # --- intents: talking ---------------------------------------------------------------------
 
     def press_talk(self) -> None:

@@ -32,6 +32,7 @@ class Theme:
     user_text: str
     assistant_bubble: str
     assistant: str
+    assistant_text: str
     success: str
     warning: str
     danger: str
@@ -52,12 +53,14 @@ LIGHT = Theme(
     dark=False, window="#f4f5f8", surface="#ffffff", surface_alt="#eceef3", border="#dfe2e8",
     text="#1d2230", muted="#687083", accent="#4f46e5", accent_text="#ffffff",
     user_bubble="#4f46e5", user_text="#ffffff", assistant_bubble="#ffffff", assistant="#0d9488",
+    assistant_text="#ffffff",
     success="#16a34a", warning="#d97706", danger="#dc2626", info="#2563eb",
 )
 DARK = Theme(
     dark=True, window="#15171c", surface="#1e2128", surface_alt="#272b33", border="#323743",
     text="#e7e9ee", muted="#9aa2b1", accent="#818cf8", accent_text="#0f1020",
     user_bubble="#4f46e5", user_text="#ffffff", assistant_bubble="#242831", assistant="#2dd4bf",
+    assistant_text="#05201c",
     success="#22c55e", warning="#f59e0b", danger="#f87171", info="#60a5fa",
 )
 
@@ -161,7 +164,7 @@ QLabel[bubbleText="assistant"], QLabel[bubbleText="tool"] {{ color: {t.text}; ba
 QLabel[pill] {{ border-radius: 10px; padding: 2px 10px; font-weight: 600; background: transparent;
     color: {t.muted}; border: 1px solid {t.border}; }}
 QLabel[pill="user"] {{ background: {t.user_bubble}; color: #ffffff; border-color: {t.user_bubble}; }}
-QLabel[pill="assistant"] {{ background: {t.assistant}; color: #ffffff; border-color: {t.assistant}; }}
+QLabel[pill="assistant"] {{ background: {t.assistant}; color: {t.assistant_text}; border-color: {t.assistant}; }}
 QLabel[turn] {{ font-size: 11pt; font-weight: 600; color: {t.muted}; }}
 QLabel[turn="user"] {{ color: {t.accent}; }}
 QLabel[turn="assistant"] {{ color: {t.assistant}; }}

@@ -74,3 +74,7 @@ async def test_hands_free_against_the_local_server_follows_its_vad(qloop, qtbot,
         assert gui.phases[gui.phases.index("You are speaking"):] == [
             "You are speaking", "Thinking…", "Assistant is speaking", "Listening"]
         assert any(v.user_speaking for v in gui.views)  # driven by the server's speech_started
+        assert gui.session.can_preview_voices  # the demo's synthesizer can speak any voice
+        sample = await gui.session.voice_sample("cedar")
+        assert sample is not None and len(sample) > 24000  # more than half a second of speech
+        assert not gui.window.session_panel.preview.isEnabled()  # but this test machine has no speaker

@@ -74,7 +74,7 @@ class KeyDialog(QDialog):
         self.key.setPlaceholderText("Paste your key (sk-…)")
         self.key.setAccessibleName("API key")
         self.key.textChanged.connect(self._update_buttons)
-        self.reveal = QAction(icons.icon("sparkles", theme.muted), "Show the key", self)
+        self.reveal = QAction(icons.icon("eye", theme.muted), "Show the key", self)
         self.reveal.setCheckable(True)
         self.reveal.toggled.connect(lambda on: self.key.setEchoMode(
             QLineEdit.EchoMode.Normal if on else QLineEdit.EchoMode.Password))

@@ -6,7 +6,7 @@ choice survives replugging; the empty id means "the system default".
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox, QFormLayout, QHBoxLayout, QLabel, QPushButton, QToolButton, QVBoxLayout, QWidget,
 )
@@ -34,6 +34,7 @@ class DevicesPanel(QWidget):
         column.setContentsMargins(16, 14, 16, 14)
         column.setSpacing(12)
         form = QFormLayout()
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         form.setHorizontalSpacing(12)
         form.setVerticalSpacing(10)
         self.inputs = QComboBox(self)

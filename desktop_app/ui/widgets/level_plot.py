@@ -70,7 +70,13 @@ class LevelPlot(QWidget):
             pen = QPen(QColor(t.warning), 1.6, Qt.PenStyle.DashLine)
             painter.setPen(pen)
             painter.drawLine(QPointF(inner.left(), y), QPointF(inner.right(), y))
+            label = f"threshold {self.threshold:.2f}"
+            width = painter.fontMetrics().horizontalAdvance(label) + 10
+            top = y - 18 if y - 18 >= inner.top() else y + 3
+            box = QRectF(inner.right() - width, top, width, 15)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor(t.surface))
+            painter.drawRoundedRect(box, 4, 4)
             painter.setPen(QColor(t.warning))
-            painter.drawText(QRectF(inner.left() + 4, y - 16, 120, 14), Qt.AlignmentFlag.AlignLeft,
-                             f"threshold {self.threshold:.2f}")
+            painter.drawText(box, Qt.AlignmentFlag.AlignCenter, label)
         painter.end()

@@ -45,7 +45,7 @@ class SessionPanel(QWidget):
         column.setContentsMargins(16, 14, 16, 14)
         column.setSpacing(12)
         form = QFormLayout()
-        form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         form.setHorizontalSpacing(12)
         form.setVerticalSpacing(10)
 
@@ -130,6 +130,8 @@ class SessionPanel(QWidget):
         self._set_instructions(settings.instructions)
 
     def set_preview_available(self, available: bool) -> None:
+        if self.preview.toolTip() and self.preview.isEnabled() == available:
+            return
         self.preview.setEnabled(available)
         self.preview.setToolTip("Hear this voice (offline demo)" if available
                                 else "A voice preview needs the offline demo's speech synthesiser")

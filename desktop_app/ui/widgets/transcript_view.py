@@ -186,8 +186,8 @@ class TranscriptView(QScrollArea):
             "<div style='font-size:13pt; font-weight:600'>Say hello</div>"
             f"<div style='color:{theme.muted}'>Talk when you are connected, or type a message below.</div>", body)
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._layout.addStretch(1)  # new messages sit at the bottom, next to the talk controls
         self._layout.addWidget(self.placeholder, 10)
-        self._layout.addStretch(1)
         self._pages: list[QWidget] = []
         self.setWidget(body)
         bar = self.verticalScrollBar()
@@ -231,12 +231,12 @@ class TranscriptView(QScrollArea):
         self.placeholder.setVisible(not order)
 
     def _page(self, number: int) -> QWidget:
-        while len(self._pages) <= number:  # pages first, then placeholder and stretch
+        while len(self._pages) <= number:  # stretch first, then the pages, then the placeholder
             page = QWidget(self.widget())
             column = QVBoxLayout(page)
             column.setContentsMargins(0, 0, 0, 0)
             column.setSpacing(self._layout.spacing())
-            self._layout.insertWidget(len(self._pages), page)
+            self._layout.insertWidget(1 + len(self._pages), page)
             self._pages.append(page)
         return self._pages[number]
 
