@@ -7,11 +7,12 @@ Never a modal dialog, never a stack trace. The banner shows ``ViewState.notice``
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from desktop_app.controller.view_state import Notice
 from desktop_app.ui import icons
 from desktop_app.ui.theme import Theme
+from desktop_app.ui.widgets.parts import tool_button
 
 ACTION_LABELS = {"retry": "Retry", "settings": "Open settings", "demo": "Try the offline demo", "key": "Enter key"}
 
@@ -40,11 +41,7 @@ class Banner(QFrame):
         self.action.clicked.connect(lambda: self.notice and self.notice.action
                                     and self.action_requested.emit(self.notice.action))
         row.addWidget(self.action)
-        self.close_button = QToolButton(self)
-        self.close_button.setProperty("role", "flat")
-        self.close_button.setIcon(icons.icon("close", theme.muted))
-        self.close_button.setToolTip("Dismiss")
-        self.close_button.setAccessibleName("Dismiss message")
+        self.close_button = tool_button(self, "close", theme.muted, "Dismiss", name="Dismiss message", flat=True)
         self.close_button.clicked.connect(self.dismissed)
         row.addWidget(self.close_button, 0, Qt.AlignmentFlag.AlignTop)
         self.hide()

@@ -15,8 +15,8 @@ from collections.abc import Callable
 from PySide6.QtCore import QByteArray, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QApplication, QFrame, QHBoxLayout, QLabel, QMainWindow, QStackedWidget, QTabWidget, QToolButton,
-    QVBoxLayout, QWidget,
+    QApplication, QFrame, QHBoxLayout, QMainWindow, QStackedWidget, QTabWidget, QToolButton, QVBoxLayout,
+    QWidget,
 )
 
 from desktop_app.controller.states import Conn
@@ -34,6 +34,7 @@ from desktop_app.ui.theme import Theme
 from desktop_app.ui.widgets.connection_bar import ConnectionBar
 from desktop_app.ui.widgets.devices_panel import DevicesPanel
 from desktop_app.ui.widgets.indicators import SpeakingIndicators
+from desktop_app.ui.widgets.parts import text_label, tool_button
 from desktop_app.ui.widgets.session_panel import SessionPanel
 from desktop_app.ui.widgets.talk_controls import PUSH_TO_TALK, TalkControls
 from desktop_app.ui.widgets.transcript_view import TranscriptView
@@ -105,9 +106,7 @@ class MainWindow(QMainWindow):
         column.setSpacing(0)
         header = QHBoxLayout()
         header.setContentsMargins(18, 2, 10, 6)
-        title = QLabel("CONVERSATION", conversation)
-        title.setProperty("role", "section")
-        header.addWidget(title)
+        header.addWidget(text_label("CONVERSATION", conversation, "section"))
         header.addStretch(1)
         self.copy_button = self._flat_button("copy", "Copy the conversation (Ctrl+Shift+C)", conversation)
         self.clear_button = self._flat_button("trash", "Clear the window (the assistant still remembers)",
@@ -151,12 +150,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(root)
 
     def _flat_button(self, glyph: str, tip: str, parent: QWidget) -> QToolButton:
-        button = QToolButton(parent)
-        button.setProperty("role", "flat")
-        button.setIcon(icons.icon(glyph, self.theme.muted))
-        button.setToolTip(tip)
-        button.setAccessibleName(tip.split(" (")[0])
-        return button
+        return tool_button(parent, glyph, self.theme.muted, tip, flat=True)
 
     def _wire(self) -> None:
         s = self.session

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QSize, Qt, QTimer, Signal
-from PySide6.QtWidgets import QComboBox, QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
+from PySide6.QtCore import QSize, QTimer, Signal
+from PySide6.QtWidgets import QComboBox, QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from desktop_app.controller.states import Conn
 from desktop_app.controller.view_state import ViewState
 from desktop_app.ui import icons
 from desktop_app.ui.theme import Theme, restyle
+from desktop_app.ui.widgets.parts import text_label, tool_button
 
 #: Below this many seconds left the session clock turns amber.
 CLOCK_WARN_S = 5 * 60
@@ -73,10 +74,7 @@ class ConnectionBar(QFrame):
         self.profile.setMinimumWidth(170)
         self.profile.activated.connect(lambda _i: self.profile_chosen.emit(self.profile.currentText()))
         row.addWidget(self.profile)
-        self.key = QToolButton(self)
-        self.key.setIcon(icons.icon("key", theme.text))
-        self.key.setToolTip("API key for this profile…")
-        self.key.setAccessibleName("API key")
+        self.key = tool_button(self, "key", theme.text, "API key for this profile…", name="API key")
         self.key.clicked.connect(self.key_requested)
         row.addWidget(self.key)
         row.addStretch(1)
@@ -84,12 +82,10 @@ class ConnectionBar(QFrame):
         self.state = QLabel("Disconnected", self)
         self.state.setAccessibleName("Connection state")
         self.state.setMaximumWidth(420)
-        self.clock = QLabel("", self)
-        self.clock.setProperty("role", "muted")
+        self.clock = text_label("", self, "muted")
         self.clock.setToolTip("Time left before the server's 60-minute session limit "
                               "(Parley starts a fresh session shortly before it)")
-        self.usage = QLabel("", self)
-        self.usage.setProperty("role", "muted")
+        self.usage = text_label("", self, "muted")
         self.usage.setToolTip("Tokens used in this conversation and their estimated cost")
         for widget in (self.dot, self.state, self.clock, self.usage):
             row.addWidget(widget)
@@ -100,12 +96,10 @@ class ConnectionBar(QFrame):
         self.connect_button.setMinimumWidth(118)
         self.connect_button.clicked.connect(self._on_connect_clicked)
         row.addWidget(self.connect_button)
-        self.panel = QToolButton(self)
-        self.panel.setIcon(icons.icon("sliders", theme.text))
+        self.panel = tool_button(self, "sliders", theme.text, "Show or hide the settings panel (F9)",
+                                 name="Settings panel")
         self.panel.setCheckable(True)
         self.panel.setChecked(True)
-        self.panel.setToolTip("Show or hide the settings panel (F9)")
-        self.panel.setAccessibleName("Settings panel")
         self.panel.toggled.connect(self.panel_toggled)
         row.addWidget(self.panel)
         self._clock_timer = QTimer(self)

@@ -6,14 +6,13 @@ choice survives replugging; the empty id means "the system default".
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (
-    QComboBox, QFormLayout, QHBoxLayout, QLabel, QPushButton, QToolButton, QVBoxLayout, QWidget,
-)
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QPushButton, QWidget
 
 from desktop_app.ui import icons
 from desktop_app.ui.theme import Theme
 from desktop_app.ui.widgets.level_meter import LevelMeter
+from desktop_app.ui.widgets.parts import panel_column, settings_form, text_label, tool_button
 
 DEFAULT_LABEL = "System default"
 
@@ -30,13 +29,8 @@ class DevicesPanel(QWidget):
 
     def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        column = QVBoxLayout(self)
-        column.setContentsMargins(16, 14, 16, 14)
-        column.setSpacing(12)
-        form = QFormLayout()
-        form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        form.setHorizontalSpacing(12)
-        form.setVerticalSpacing(10)
+        column = panel_column(self)
+        form = settings_form()
         self.inputs = QComboBox(self)
         self.inputs.setAccessibleName("Microphone")
         self.inputs.activated.connect(lambda _i: self.input_chosen.emit(self.inputs.currentData() or ""))
@@ -49,21 +43,15 @@ class DevicesPanel(QWidget):
         form.addRow("Speaker", self.outputs)
         column.addLayout(form)
         refresh_row = QHBoxLayout()
-        self.status = QLabel("", self)
-        self.status.setWordWrap(True)
-        self.status.setProperty("role", "hint")
+        self.status = text_label("", self, "hint", wrap=True)
         refresh_row.addWidget(self.status, 1)
-        self.refresh = QToolButton(self)
-        self.refresh.setIcon(icons.icon("refresh", theme.text))
-        self.refresh.setToolTip("Look for newly plugged-in devices")
-        self.refresh.setAccessibleName("Refresh devices")
+        self.refresh = tool_button(self, "refresh", theme.text, "Look for newly plugged-in devices",
+                                   name="Refresh devices")
         self.refresh.clicked.connect(self.refresh_requested)
         refresh_row.addWidget(self.refresh)
         column.addLayout(refresh_row)
 
-        heading = QLabel("TEST", self)
-        heading.setProperty("role", "section")
-        column.addWidget(heading)
+        column.addWidget(text_label("TEST", self, "section"))
         mic_row = QHBoxLayout()
         self.mic_test = QPushButton("Test microphone", self)
         self.mic_test.setIcon(icons.icon("mic", theme.text))

@@ -7,19 +7,16 @@ sentence saying so. Model, transcription and format take effect on the next conn
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import (
-    QComboBox, QFormLayout, QHBoxLayout, QKeySequenceEdit, QLabel, QPlainTextEdit, QPushButton, QToolButton,
-    QVBoxLayout, QWidget,
-)
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QKeySequenceEdit, QPlainTextEdit, QPushButton, QWidget
 
 from desktop_app.controller.states import Conn
 from desktop_app.controller.view_state import ViewState
 from desktop_app.realtime.session_config import FORMAT_TYPES, VOICES
 from desktop_app.settings.schema import MODEL_CHOICES, TRANSCRIPTION_CHOICES
-from desktop_app.ui import icons
 from desktop_app.ui.theme import Theme
+from desktop_app.ui.widgets.parts import panel_column, settings_form, text_label, tool_button
 
 FORMAT_LABELS = {"audio/pcm": "PCM 16-bit, 24 kHz", "audio/pcmu": "G.711 µ-law", "audio/pcma": "G.711 A-law"}
 VOICE_LOCKED = "The voice is fixed once the assistant has spoken; a new voice applies to the next conversation."
@@ -41,13 +38,8 @@ class SessionPanel(QWidget):
         super().__init__(parent)
         self._theme = theme
         self._instructions = ""
-        column = QVBoxLayout(self)
-        column.setContentsMargins(16, 14, 16, 14)
-        column.setSpacing(12)
-        form = QFormLayout()
-        form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        form.setHorizontalSpacing(12)
-        form.setVerticalSpacing(10)
+        column = panel_column(self)
+        form = settings_form()
 
         self.model = QComboBox(self)
         self.model.addItems(list(MODEL_CHOICES))
@@ -60,16 +52,12 @@ class SessionPanel(QWidget):
         self.voice.addItems(list(VOICES))
         self.voice.setAccessibleName("Voice")
         self.voice.activated.connect(lambda _i: self.voice_chosen.emit(self.voice.currentText()))
-        self.preview = QToolButton(self)
-        self.preview.setIcon(icons.icon("play", theme.text))
-        self.preview.setAccessibleName("Preview voice")
+        self.preview = tool_button(self, "play", theme.text, "Hear this voice (offline demo)", name="Preview voice")
         self.preview.clicked.connect(lambda: self.preview_requested.emit(self.voice.currentText()))
         voice_row.addWidget(self.voice, 1)
         voice_row.addWidget(self.preview)
         form.addRow("Voice", voice_row)
-        self.voice_note = QLabel(VOICE_LOCKED, self)
-        self.voice_note.setWordWrap(True)
-        self.voice_note.setProperty("role", "hint")
+        self.voice_note = text_label(VOICE_LOCKED, self, "hint", wrap=True)
         self.voice_note.hide()
         form.addRow("", self.voice_note)
 
@@ -96,15 +84,12 @@ class SessionPanel(QWidget):
         self.ptt_key.editingFinished.connect(self._key_done)
         form.addRow("Talk key", self.ptt_key)
         column.addLayout(form)
-        self.next_note = QLabel("Model, transcription and audio format apply when you next connect.", self)
-        self.next_note.setWordWrap(True)
-        self.next_note.setProperty("role", "hint")
+        self.next_note = text_label("Model, transcription and audio format apply when you next connect.", self,
+                                    "hint", wrap=True)
         self.next_note.hide()
         column.addWidget(self.next_note)
 
-        heading = QLabel("INSTRUCTIONS", self)
-        heading.setProperty("role", "section")
-        column.addWidget(heading)
+        column.addWidget(text_label("INSTRUCTIONS", self, "section"))
         self.instructions = QPlainTextEdit(self)
         self.instructions.setAccessibleName("Instructions")
         self.instructions.setPlaceholderText("How the assistant should behave…")

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from PySide6.QtCore import QPoint, QSize, Qt, Signal
 from PySide6.QtWidgets import (
-    QButtonGroup, QFrame, QHBoxLayout, QLineEdit, QPushButton, QSizePolicy, QToolButton, QVBoxLayout, QWidget,
+    QButtonGroup, QFrame, QHBoxLayout, QLineEdit, QPushButton, QSizePolicy, QVBoxLayout, QWidget,
 )
 
 from desktop_app.controller.states import Conn, Mic, Turn
 from desktop_app.controller.view_state import ViewState
 from desktop_app.ui import icons
 from desktop_app.ui.theme import Theme, restyle
+from desktop_app.ui.widgets.parts import tool_button
 
 HANDS_FREE, PUSH_TO_TALK = "hands_free", "push_to_talk"
 
@@ -79,21 +80,15 @@ class TalkControls(QFrame):
         self.talk.released.connect(self.talk_released)
         row.addWidget(self.talk, 1)
 
-        self.mute = QToolButton(self)
+        self.mute = tool_button(self, "mic", theme.text, "Mute the microphone (Ctrl+M)", name="Mute microphone",
+                                icon_px=20, size=(44, 44))
         self.mute.setCheckable(True)
-        self.mute.setIconSize(QSize(20, 20))
-        self.mute.setMinimumSize(44, 44)
-        self.mute.setAccessibleName("Mute microphone")
         self.mute.toggled.connect(self._on_mute)
         self._on_mute(False, emit=False)
         row.addWidget(self.mute)
 
-        self.interrupt = QToolButton(self)
-        self.interrupt.setIcon(icons.icon("stop", theme.danger))
-        self.interrupt.setIconSize(QSize(20, 20))
-        self.interrupt.setMinimumSize(44, 44)
-        self.interrupt.setToolTip("Interrupt the assistant (Esc)")
-        self.interrupt.setAccessibleName("Interrupt the assistant")
+        self.interrupt = tool_button(self, "stop", theme.danger, "Interrupt the assistant (Esc)", icon_px=20,
+                                     size=(44, 44))
         self.interrupt.clicked.connect(self.interrupt_requested)
         row.addWidget(self.interrupt)
         column.addLayout(row)
@@ -105,12 +100,8 @@ class TalkControls(QFrame):
         self.text.setAccessibleName("Message")
         self.text.setClearButtonEnabled(True)
         self.text.returnPressed.connect(self._submit)
-        self.send = QToolButton(self)
-        self.send.setIcon(icons.icon("send", theme.accent))
-        self.send.setIconSize(QSize(18, 18))
-        self.send.setMinimumSize(38, 36)
-        self.send.setToolTip("Send the message (Enter)")
-        self.send.setAccessibleName("Send message")
+        self.send = tool_button(self, "send", theme.accent, "Send the message (Enter)", name="Send message",
+                                size=(38, 36))
         self.send.clicked.connect(self._submit)
         typing.addWidget(self.text, 1)
         typing.addWidget(self.send)
@@ -135,7 +126,7 @@ class TalkControls(QFrame):
 
     def _on_mute(self, muted: bool, emit: bool = True) -> None:
         self.mute.setIcon(icons.icon("mic-off" if muted else "mic", self._theme.danger if muted else self._theme.text))
-        self.mute.setToolTip("Unmute the microphone (M)" if muted else "Mute the microphone (M)")
+        self.mute.setToolTip("Unmute the microphone (Ctrl+M)" if muted else "Mute the microphone (Ctrl+M)")
         if emit:
             self.mute_toggled.emit(muted)
 

@@ -14,8 +14,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QButtonGroup, QCheckBox, QComboBox, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout,
-    QWidget,
+    QButtonGroup, QCheckBox, QComboBox, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSlider, QWidget,
 )
 
 from desktop_app.controller.view_state import VadView, ViewState
@@ -23,6 +22,7 @@ from desktop_app.realtime.session_config import EAGERNESS
 from desktop_app.settings.schema import BY_NAME
 from desktop_app.ui.theme import Theme
 from desktop_app.ui.widgets.level_plot import LevelPlot
+from desktop_app.ui.widgets.parts import panel_column, text_label
 
 TYPES = (("server_vad", "Server VAD"), ("semantic_vad", "Semantic"), ("off", "Off"))
 IDLE_MIN_S = int((BY_NAME["vad_idle_timeout_ms"].minimum or 5000) // 1000)
@@ -55,8 +55,7 @@ class _Row:
         self.slider.setPageStep(step * 5)
         self.slider.setToolTip(tip)
         self.slider.setAccessibleName(label)
-        self.value = QLabel(panel)
-        self.value.setProperty("role", "value")
+        self.value = text_label("", panel, "value")
         self.value.setMinimumWidth(58)
         self.value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         grid.addWidget(self.label, row, 0)
@@ -87,13 +86,9 @@ class VadPanel(QWidget):
         super().__init__(parent)
         self._theme = theme
         self._vad = VadView()
-        column = QVBoxLayout(self)
-        column.setContentsMargins(16, 14, 16, 14)
-        column.setSpacing(12)
-        intro = QLabel("How the server decides your turn has ended. Changes apply live.", self)
-        intro.setWordWrap(True)
-        intro.setProperty("role", "hint")
-        column.addWidget(intro)
+        column = panel_column(self)
+        column.addWidget(text_label("How the server decides your turn has ended. Changes apply live.", self, "hint",
+                                    wrap=True))
 
         types = QHBoxLayout()
         types.setSpacing(0)
