@@ -85,3 +85,5 @@ async def test_the_voice_locks_after_the_first_assistant_audio(qloop, qtbot, tmp
         assert panel.voice.currentText() == "cedar"
         gui.session.set_voice("ash")  # even if asked directly, the change is refused with a notice
         assert gui.view.voice == "cedar" and "cannot change" in gui.window.banner.sentence.text()
+        gui.session.persist()
+        assert gui.store.settings.voice == "cedar"  # the chosen voice is what the next start offers

@@ -119,3 +119,35 @@ def test_sigint_shuts_the_app_down_cleanly(tmp_path):
     assert proc.returncode == 0, log
     assert "shut down cleanly" in log and "Traceback" not in log
     assert (tmp_path / "config" / "settings.ini").exists()  # the window's geometry was saved
+
+
+async def test_a_dropped_connection_shows_reconnecting_with_the_attempt_and_recovers(qloop, qtbot, tmp_path):
+    async with ScriptedPeer() as peer, Gui(tmp_path, peer) as gui:
+        await gui.connect()
+        assert gui.window.bar.state.text() == "Connected" and gui.window.bar.clock.text().endswith("left")
+        await peer.drop()
+        await wait_until(lambda: gui.window.bar.state.text() == "Reconnecting 1/5…")
+        assert gui.window.indicators.phase == "Reconnecting…"
+        await gui.connect(click=False)
+        assert gui.window.bar.state.text() == "Connected"
+
+
+def test_the_session_clock_counts_down_to_the_60_minute_limit():
+    from desktop_app.ui.widgets.connection_bar import time_left_text
+
+    assert time_left_text(None, 0) == ""
+    assert time_left_text(3600, 0) == "60 min left"
+    assert time_left_text(1000 + 245, 1000) == "4:05 left"
+    assert time_left_text(10, 20) == "0:00 left"
+
+
+async def test_choosing_a_device_is_saved_by_name_and_a_missing_one_stays_visible(qloop, qtbot, tmp_path):
+    async with ScriptedPeer() as peer, Gui(tmp_path, peer) as gui:
+        panel = gui.window.devices_panel
+        panel.set_devices([("USB Mic (ALSA)", "ALSA:USB Mic")], [("Speakers (ALSA)", "ALSA:Speakers")], "", "")
+        panel.inputs.setCurrentIndex(1)
+        panel.inputs.activated.emit(1)
+        assert gui.store.settings.input_device == "ALSA:USB Mic"
+        panel.set_devices([], [("Speakers (ALSA)", "ALSA:Speakers")], "ALSA:USB Mic", "")
+        assert panel.inputs.currentText() == "USB Mic (not connected)"
+        assert not panel.mic_test.isEnabled() and panel.tone.isEnabled()
