@@ -141,7 +141,8 @@ async def main() -> None:
 
     server = subprocess.Popen(
         [sys.executable, "-m", "desktop_app.local_server", "--port", "0", "--asr", args.asr, "--tts", args.tts,
-         "--workers", str(args.workers), "--max-sessions", str(args.sessions + 10), "--log-level", "WARNING"],
+         "--workers", str(args.workers), "--max-sessions", str(args.sessions + 10), "--log-level", "WARNING",
+         "--report-timing"],
         cwd=ROOT, stdout=subprocess.PIPE, text=True)
     try:
         url = server.stdout.readline().split(": ", 1)[1].strip()
@@ -166,12 +167,13 @@ async def main() -> None:
         cpu0, client0, t0 = cpu_seconds(server.pid), time.process_time(), time.monotonic()
         await asyncio.sleep(args.seconds)
         cpu1, client1, t1 = cpu_seconds(server.pid), time.process_time(), time.monotonic()
+        load_average = os.getloadavg()[0]
         stats.measuring = False
         stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)
     finally:
         server.send_signal(signal.SIGINT)
-        server.wait(30)
+        tail, _ = server.communicate(timeout=60)
 
     wall = t1 - t0
     server_cpu = (cpu1 - cpu0) / wall * 100.0
@@ -190,6 +192,10 @@ async def main() -> None:
     lat = [x * 1000 for x in stats.turn_latency]
     print(f"  turns answered      {stats.answers} started, {stats.completed} completed; turn latency "
           f"p50 {pct(lat, 50):.0f} ms, p95 {pct(lat, 95):.0f} ms (recognition queue)")
+    for line in tail.splitlines():
+        if line.startswith("timing:"):
+            print(f"  server-side {line[8:]}  (whole run)")
+    print(f"  load average while measuring: {load_average:.2f} (other processes share these {os.cpu_count()} cores)")
     if stats.errors:
         codes = sorted(set(stats.errors))
         print(f"  errors              {len(stats.errors)}: {', '.join(codes)}")

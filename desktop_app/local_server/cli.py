@@ -45,15 +45,38 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--chunk-ms", type=int, default=50, help="audio per delta, 20–100 ms (default 50)")
     parser.add_argument("--asr", default="auto", choices=["auto", "whisper", "sphinx", "none"])
     parser.add_argument("--tts", default="auto", choices=["auto", "piper", "espeak", "tone"])
-    parser.add_argument("--workers", type=int, default=2, help="speech worker threads (default 2)")
+    parser.add_argument("--workers", type=int, default=2, help="speech workers of each kind (default 2)")
+    parser.add_argument("--worker-threads", action="store_true",
+                        help="run speech in threads instead of worker processes (less memory, worse under load)")
     parser.add_argument("--seed", type=int, help="seed the ids (and nothing else; faults take seed=N)")
+    parser.add_argument("--report-timing", action="store_true",
+                        help="at exit, print how late paced audio chunks and loop wake-ups were (benchmarks)")
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     return parser
 
 
-async def serve(server: LocalServer, out=sys.stdout) -> None:
+async def _watch_loop(lags: list[float], period: float = 0.01) -> None:
+    """Record how late each 10 ms wake-up of the event loop is (the server's own scheduling delay)."""
+    loop = asyncio.get_running_loop()
+    while True:
+        due = loop.time() + period
+        await asyncio.sleep(period)
+        lags.append(max(0.0, loop.time() - due))
+
+
+def _percentiles(values: list[float]) -> str:
+    if not values:
+        return "none"
+    ordered = sorted(values)
+    p50, p95 = ordered[len(ordered) // 2], ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
+    return f"p50 {p50 * 1000:.1f} ms p95 {p95 * 1000:.1f} ms max {ordered[-1] * 1000:.1f} ms ({len(values)})"
+
+
+async def serve(server: LocalServer, out=sys.stdout, report_timing: bool = False) -> None:
     """Run ``server`` until SIGINT/SIGTERM, then shut it down cleanly."""
     loop = asyncio.get_running_loop()
+    lags: list[float] = []
+    watcher = loop.create_task(_watch_loop(lags)) if report_timing else None
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         try:
@@ -69,9 +92,14 @@ async def serve(server: LocalServer, out=sys.stdout) -> None:
     try:
         await stop.wait()
     finally:
+        if watcher is not None:
+            watcher.cancel()
         await server.stop()
         if not warm.done():
             warm.cancel()
+    if report_timing:
+        print(f"timing: audio chunk lateness {_percentiles(server.pacing_delays or [])}", file=out)
+        print(f"timing: loop wake-up lateness {_percentiles(lags)}", file=out)
     print("Stopped.", file=out, flush=True)
 
 
@@ -87,13 +115,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.host, args.port, api_key=None if args.no_auth else args.api_key, faults=parse_faults(args.faults),
             session_limit_s=args.session_limit, allowed_origins=tuple(args.allow_origin),
             max_sessions=args.max_sessions, pace=args.pace, chunk_ms=args.chunk_ms, asr=args.asr, tts=args.tts,
-            speech_workers=args.workers, seed=args.seed,
+            speech_workers=args.workers, speech_processes=not args.worker_threads, seed=args.seed,
+            collect_pacing=args.report_timing,
         )
     except (ValueError, FaultSpecError) as exc:
         print(f"parley serve: {exc}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        asyncio.run(serve(server))
+        asyncio.run(serve(server, report_timing=args.report_timing))
     except OSError as exc:  # the port is taken, the address does not exist …
         print(f"parley serve: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_FAILED

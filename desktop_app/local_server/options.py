@@ -31,6 +31,7 @@ class Options:
     asr: str = "auto"
     tts: str = "auto"
     speech_workers: int = 2
+    speech_processes: bool = False  # worker processes instead of threads (parley serve; not when frozen)
     seed: int | None = None
     extra: dict = field(default_factory=dict)
 

@@ -252,24 +252,28 @@ class ResponseRun:
         if self.in_conversation:
             self.s.voice_locked = True
         encoder = Encoder(self.settings["format"]["type"])
-        pieces = sentences(text) or [text]
-        pool, voice = self.s.pool, self.settings["voice"]
-        loop = asyncio.get_running_loop()
-        pending = loop.create_task(pool.synthesize(pieces[0], voice))
+        # A producer synthesizes every sentence back to back while the first ones play, so speech
+        # is ready ahead of the pacing clock instead of one sentence at a time.
+        ready: asyncio.Queue = asyncio.Queue()
+        producer = asyncio.get_running_loop().create_task(self._synthesize_all(sentences(text) or [text], ready))
         clock = self.s.pacer()
         step = self.s.chunk_bytes
         stream = bytearray()  # synthesized, not yet sent; chunks run across sentence boundaries
         words: list[WordTiming] = []  # not yet sent, on the item's audio timeline
         queued_ms = 0.0
+        last = False
         try:
-            for k in range(len(pieces)):
-                pcm, timings = await pending
-                if k + 1 < len(pieces):
-                    pending = loop.create_task(pool.synthesize(pieces[k + 1], voice))
-                words += [WordTiming(w.word, w.start_ms + queued_ms, w.end_ms + queued_ms) for w in timings]
-                stream.extend(pcm.tobytes())
-                queued_ms += len(pcm) / 24.0
-                last = k + 1 == len(pieces)
+            while not last:
+                piece = await ready.get()
+                if isinstance(piece, BaseException):
+                    raise piece
+                if piece is None:
+                    last = True
+                else:
+                    pcm, timings = piece
+                    words += [WordTiming(w.word, w.start_ms + queued_ms, w.end_ms + queued_ms) for w in timings]
+                    stream.extend(pcm.tobytes())
+                    queued_ms += len(pcm) / 24.0
                 while len(stream) >= step or (last and stream):
                     chunk = bytes(stream[:step])
                     del stream[:step]
@@ -285,10 +289,21 @@ class ResponseRun:
                     if self._over_limit(0):
                         self._close_open_parts(status="incomplete")
                         return
+            for word in words:  # a trailing word with no audio left after it
+                self._word(item, where, word)
         finally:
-            if not pending.done():
-                pending.cancel()
+            producer.cancel()
         self._close_open_parts(status="completed")
+
+    async def _synthesize_all(self, pieces: list[str], ready: asyncio.Queue) -> None:
+        try:
+            for piece in pieces:
+                ready.put_nowait(await self.s.pool.synthesize(piece, self.settings["voice"]))
+            ready.put_nowait(None)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # reported by the streamer, which fails the response
+            ready.put_nowait(exc)
 
     def _word(self, item: StoredItem, where: dict[str, Any], word: WordTiming) -> None:
         delta = word.word if not self._streamed_text else " " + word.word

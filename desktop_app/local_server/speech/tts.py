@@ -266,6 +266,11 @@ def get_synthesizer(kind: str = "auto") -> Synthesizer:
     raise RuntimeError("no speech synthesizer could be loaded")  # unreachable: tone always loads
 
 
+def load(kind: str = "auto") -> str:
+    """Load the engine of ``kind`` in this process and name it (speech workers warm up with this)."""
+    return get_synthesizer(kind).name
+
+
 @lru_cache(maxsize=None)
 def _warn_once(name: str, exc: BaseException) -> None:
     log.warning("! speech synthesizer %s unavailable (%s); trying the next one", name, exc)
