@@ -13,6 +13,7 @@ from desktop_app.controller.controller import Controller
 from desktop_app.controller.states import Conn, Turn
 from desktop_app.realtime.session_config import ServerVad, SessionConfig
 from tests.controller.peer import FakeAudio, ScriptedPeer
+from tests.helpers.wait import wait_until
 from tests.realtime import frames as F
 
 R1, U1, A1 = "resp_001", "item_U001", "item_A001"
@@ -26,10 +27,7 @@ def merged(base: dict[str, Any], diff: dict[str, Any]) -> dict[str, Any]:
 
 
 async def wait_for(predicate, timeout: float = 5.0) -> None:
-    async def poll():
-        while not predicate():
-            await asyncio.sleep(0.01)
-    await asyncio.wait_for(poll(), timeout)
+    await wait_until(predicate, timeout)
 
 
 class Session:
@@ -46,8 +44,9 @@ class Session:
         return update
 
 
-async def start(peer: ScriptedPeer, config: SessionConfig | None = None, **kw) -> Session:
-    audio = FakeAudio()
+async def start(peer: ScriptedPeer, config: SessionConfig | None = None, audio: FakeAudio | None = None,
+                **kw) -> Session:
+    audio = audio or FakeAudio()
 
     async def target():
         return peer.url, {"Authorization": "Bearer sk-test-controller-key-0123456789"}
@@ -284,25 +283,9 @@ class EchoAwareAudio(FakeAudio):
         self.onset = callback
 
 
-async def start_echo_aware(peer: ScriptedPeer) -> Session:
-    audio = EchoAwareAudio()
-
-    async def target():
-        return peer.url, {}
-
-    ctl = Controller(target=target, audio=audio, config=SessionConfig())
-    await ctl.connect()
-    await peer.connected()
-    s = Session(peer, ctl, audio)
-    await peer.send(F.session_created())
-    await s.accept_update()
-    await wait_for(lambda: ctl.view.connection is Conn.CONNECTED)
-    return s
-
-
 async def test_speech_started_on_pure_echo_keeps_playing_and_resumes_a_cancelled_answer():
     async with ScriptedPeer() as peer:
-        s = await start_echo_aware(peer)
+        s = await start(peer, audio=EchoAwareAudio())
         ctl, audio = s.ctl, s.audio
         await assistant_answer(peer, "Once upon a time", 2000)
         await wait_for(lambda: audio.is_playing)
@@ -318,7 +301,7 @@ async def test_speech_started_on_pure_echo_keeps_playing_and_resumes_a_cancelled
 
 async def test_a_transcript_that_repeats_the_assistant_is_removed_as_echo():
     async with ScriptedPeer() as peer:
-        s = await start_echo_aware(peer)
+        s = await start(peer, audio=EchoAwareAudio())
         ctl = s.ctl
         done = F.assistant_item(A1, "completed", transcript="Once upon a time in a small town by the sea")
         await peer.send(F.item_added(done), F.item_done(done))
@@ -333,7 +316,7 @@ async def test_a_transcript_that_repeats_the_assistant_is_removed_as_echo():
 
 async def test_local_speech_onset_stops_playback_before_the_server_event():
     async with ScriptedPeer() as peer:
-        s = await start_echo_aware(peer)
+        s = await start(peer, audio=EchoAwareAudio())
         ctl, audio = s.ctl, s.audio
         await assistant_answer(peer, "Once upon a time", 2000)
         await wait_for(lambda: audio.is_playing)

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from desktop_app.local_server.server import LocalServer
+from tests.helpers.wait import wait_until
 from tests.helpers.speech import read_wav, speech_wav
 from tests.realtime.oracle import validate_client_event, validate_server_event
 
@@ -104,16 +105,6 @@ def test_missing_input_is_a_usage_error(tmp_path):
                           "--input", str(tmp_path / "nope.wav")], capture_output=True, text=True, timeout=60)
     assert out.returncode == 2
     assert "not found" in out.stderr
-
-
-async def wait_until(predicate, timeout: float, what: str) -> None:
-    async def poll():
-        while not predicate():
-            await asyncio.sleep(0.02)
-    try:
-        await asyncio.wait_for(poll(), timeout)
-    except asyncio.TimeoutError:
-        raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}") from None
 
 
 async def test_barge_in_truncates_at_the_played_position_within_10_ms():

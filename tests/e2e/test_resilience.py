@@ -18,6 +18,7 @@ from desktop_app.controller.ports import FilePort
 from desktop_app.controller.states import Conn
 from desktop_app.local_server.server import LocalServer
 from desktop_app.realtime.session_config import SessionConfig
+from tests.helpers.wait import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -25,16 +26,6 @@ pytestmark = pytest.mark.slow
 def fast_backoff(tries: int = 5, **_):
     """The real policy's shape (doubling, capped) at a tenth of the pace, so tests stay quick."""
     return itertools.islice((min(0.8, 0.05 * 2**n) for n in itertools.count()), tries)
-
-
-async def wait_until(predicate, timeout: float, what: str) -> None:
-    async def poll():
-        while not predicate():
-            await asyncio.sleep(0.02)
-    try:
-        await asyncio.wait_for(poll(), timeout)
-    except asyncio.TimeoutError:
-        raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}") from None
 
 
 def silent_mic() -> FilePort:

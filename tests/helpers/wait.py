@@ -1,0 +1,18 @@
+"""One bounded wait on a condition for async tests (no fixed sleeps for synchronisation)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+
+async def wait_until(predicate: Callable[[], bool], timeout: float = 5.0, what: str = "the condition") -> None:
+    """Poll ``predicate`` every 20 ms; fail with ``what`` named if it is not true within ``timeout``."""
+    async def poll() -> None:
+        while not predicate():
+            await asyncio.sleep(0.02)
+
+    try:
+        await asyncio.wait_for(poll(), timeout)
+    except asyncio.TimeoutError:
+        raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}") from None
