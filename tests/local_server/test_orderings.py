@@ -226,3 +226,16 @@ async def test_g711_output_when_the_session_asks_for_pcmu(server):
         ms = response["usage"]["output_token_details"]["audio_tokens"] * 50  # 20 tokens per second
         assert abs(len(audio) / 8 - ms) < 120  # 8 bytes per ms at 8 kHz
         assert response["audio"]["output"]["format"] == {"type": "audio/pcmu"}
+
+
+async def test_output_audio_buffer_clear_stops_the_answer_and_says_cleared(paced_server):
+    async with await Client.open(paced_server.url) as client:
+        await client.send(user_text("tell me a story"))
+        await client.send({"type": "response.create"})
+        created = await client.wait_for("response.created")
+        await client.wait_for("response.output_audio.delta")
+        await client.send({"type": "output_audio_buffer.clear"})
+        events = await client.collect_until("output_audio_buffer.cleared")
+        done = next(e for e in events if e["type"] == "response.done")["response"]
+        assert done["status"] == "cancelled" and done["id"] == created["response"]["id"]
+        assert events[-1]["response_id"] == created["response"]["id"]
