@@ -14,7 +14,8 @@ from desktop_app.ui import icons
 from desktop_app.ui.theme import Theme
 from desktop_app.ui.widgets.parts import tool_button
 
-ACTION_LABELS = {"retry": "Retry", "settings": "Open settings", "demo": "Try the offline demo", "key": "Enter key"}
+ACTION_LABELS = {"retry": "Retry", "settings": "Open settings", "audio": "Audio settings",
+                 "demo": "Try the offline demo", "key": "Enter key"}
 
 
 class Banner(QFrame):

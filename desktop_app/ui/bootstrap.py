@@ -70,7 +70,9 @@ def build_window(on_quit, *, engine: Any | None = None, store=None, keys=None, m
     log.info("= initializing session")
     extra = {} if local_server is None else {"local_server": local_server}
     session = ConversationSession(store, keys, make_audio or audio_factory(engine), **extra)
-    audio = AudioControl(engine, lambda s: session.notify(s, "warning", "settings"))
+    audio = AudioControl(engine, lambda s: session.notify(s, "warning", "audio"))
+    if engine is not None:  # a device that fails mid-stream (unplugged headset) says so in the banner
+        engine.on_error = lambda error: session.notify(error.user_message, "warning", "audio")
     log.info("= initializing window")
     return MainWindow(session, theme, audio, on_quit)
 

@@ -315,13 +315,14 @@ class MainWindow(QMainWindow):
             self.run(self.session.connect())
         elif action == "demo":
             self.start_demo()
+        elif action == "audio":
+            self.open_side_panel(self.devices_panel)
         elif action == "settings":
             key_problem = self.session.controller.fatal_code in KEY_ERRORS or self.session.needs_key()
             if key_problem and not isinstance(self.session.profile, LocalProfile):
                 self.open_key_dialog()
             else:
-                self.open_side_panel(self.devices_panel if "microphone" in (self.banner.notice.sentence if
-                                     self.banner.notice else "") else self.session_panel)
+                self.open_side_panel(self.session_panel)
 
     def open_side_panel(self, page: QWidget) -> None:
         self.bar.panel.setChecked(True)

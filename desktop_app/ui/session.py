@@ -106,7 +106,7 @@ class ConversationSession(QObject):
     def _build_controller(self) -> Controller:
         settings = self.store.settings
         self._built_for = self._key_of(settings)
-        self.port = GuardedPort(self._make_audio(settings), lambda s: self.notify(s, "warning", "settings"))
+        self.port = GuardedPort(self._make_audio(settings), lambda s: self.notify(s, "warning", "audio"))
         controller = Controller(
             target=self._target, audio=self.port, config=session_config_from_settings(settings),
             vad=vad_view_from_settings(settings), on_view=self._on_view, endpoint_label=settings.active_profile,

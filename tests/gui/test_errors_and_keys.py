@@ -47,7 +47,9 @@ async def test_without_audio_devices_a_banner_says_so_and_typed_messages_still_w
         await gui.connect()
         banner = gui.window.banner
         assert banner.isVisible() and banner.sentence.text().startswith("No microphone")
-        assert "type" in banner.sentence.text()
+        assert "type" in banner.sentence.text() and banner.action.text() == "Audio settings"
+        banner.action.click()
+        assert gui.window.tabs.currentWidget() is gui.window.devices_panel
         text = gui.window.talk.text
         qtbot.keyClicks(text, "Hello there")
         qtbot.keyClick(text, "\r")

@@ -121,6 +121,8 @@ class TalkControls(QFrame):
         self._update_talk_enabled()
 
     def set_hands_free_allowed(self, allowed: bool, why: str = "") -> None:
+        if allowed == self.hands_free.isEnabled() and self.hands_free.toolTip() == (why or self.hands_free.toolTip()):
+            return
         self.hands_free.setEnabled(allowed)
         self.hands_free.setToolTip(why or "Just talk: the server notices when you start and stop")
 
