@@ -39,8 +39,13 @@ from desktop_app.log import get_logger
 log = get_logger("audio")
 
 FRAME = PCM_RATE // 100  # 240 samples: the module's only accepted frame (10 ms at 24 kHz)
-LEAD_MS = 10.0
-_SLIP = 24  # re-pair when the timestamps disagree with the running pairing by more than 1 ms
+LEAD_MS = 20.0
+# Re-pair when the timestamps disagree with the running pairing by more than 5 ms (they jitter by a
+# few ms on a loaded machine; a real discontinuity — the microphone restarting — is far larger).
+_SLIP = 120
+# A far-end block more than this off the time its run predicts starts a new run (the speaker paused,
+# underran or changed device); smaller differences are timestamp jitter.
+_RUN_BREAK_S = 0.015
 _MAX_STAMPS = 512
 
 
@@ -95,6 +100,7 @@ class FarEnd:
         self._stamps = 0  # published stamps (audio thread)
         self._read_stamps = 0
         self.lost_blocks = 0  # blocks overwritten before the loop read them
+        self.runs = 0  # runs of consecutive blocks (each pause/resume of the speaker starts one)
         self._line = np.zeros(int(seconds * PCM_RATE), np.float32)
         self.end_slot: int | None = None  # one past the newest slot written
         self.last_write = -math.inf  # monotonic time of the newest block read from the ring
@@ -166,7 +172,8 @@ class FarEnd:
     def _add(self, block: np.ndarray, dac: float, n: int) -> None:
         assert self._resampler is not None
         expected = self._run_next_time
-        if expected is None or abs(dac - expected) > 0.002:
+        if expected is None or abs(dac - expected) > _RUN_BREAK_S:
+            self.runs += 1
             self._put(self._run_slot + self._run_out, self._resampler.flush())  # the old run's tail
             self._resampler.reset()
             self._run_slot, self._run_out = self.slot(dac), 0
@@ -241,6 +248,7 @@ class EchoCanceller:
         self._index = 0  # near-end 24 kHz samples consumed
         self._pair: int | None = None  # far slot = near index + pair
         self.far_late = 0  # frames whose reference had not reached the timeline yet (should stay 0)
+        self.repairs = 0  # pairing corrections (each one is a jump in the module's view of the delay)
         self.frames = 0
         self.cpu_s = 0.0  # process time spent in the module
         self._gain = 1.0
@@ -283,6 +291,7 @@ class EchoCanceller:
         assert self._head_time is not None
         wanted = self.far.slot(self._head_time + LEAD_MS / 1000) - self._index
         if self._pair is None or abs(wanted - self._pair) > _SLIP:
+            self.repairs += self._pair is not None
             self._pair = wanted
         slot = self._index + self._pair
         far = self.far

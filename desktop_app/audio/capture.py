@@ -129,6 +129,7 @@ class Capture(_Controls, DeviceStream):
         self._stamp_pos = np.zeros(_STAMPS, dtype=np.int64)
         self._stamp_time = np.zeros(_STAMPS, dtype=np.float64)
         self._stamp_adc = np.zeros(_STAMPS, dtype=np.float64)  # ADC time just after the block (echo canceller)
+        self._adc_offset = float("inf")
 
     @property
     def level_dbfs(self) -> float:
@@ -166,8 +167,15 @@ class Capture(_Controls, DeviceStream):
         slot = self.callbacks % _STAMPS
         self._stamp_pos[slot] = ring.total_written
         now = self._stamp_time[slot] = time.monotonic()
-        current = time_info.currentTime  # PortAudio's clock: translate its ADC time to ours
-        self._stamp_adc[slot] = now + (time_info.inputBufferAdcTime - current) + frames / self.samplerate if current else now
+        current = time_info.currentTime
+        if current:
+            # PortAudio's clock → ours. The offset is the smallest seen (a callback that waited for the
+            # GIL reads our clock late, never early), allowed to creep up 1 ms/s for clock drift.
+            offset = min(now - current, self._adc_offset + 0.00002)
+            self._adc_offset = offset
+            self._stamp_adc[slot] = time_info.inputBufferAdcTime + offset + frames / self.samplerate
+        else:
+            self._stamp_adc[slot] = now
         self.callbacks += 1
         if not self._drain_pending:
             self._drain_pending = True

@@ -63,7 +63,7 @@ class EchoGuard:
         speech_frames: float = 4.0,
         onset_frames: float = 4.0,
         erl_db: float = 0.0,
-        assumed_erle_db: float = 25.0,
+        assumed_erle_db: float = 15.0,
         silence_before_warmup_s: float = 1.0,
     ) -> None:
         self.mode = mode

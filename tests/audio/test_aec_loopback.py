@@ -1,0 +1,234 @@
+"""Echo cancellation on real devices: a private PipeWire "room" where the speaker is heard by the mic.
+
+:class:`EchoRoom` (also used by the calibration and end-to-end echo tests) builds, inside the test
+session's PipeWire: Parley plays into ``vsink`` (the default sink); a PipeWire filter-chain takes
+``vsink``'s monitor through a delay line and a gain into the null sink ``micsink``; Parley records
+``micsink``'s monitor (made the default source). A near-end talker is played into ``micsink`` with
+``pw-cat``, so the microphone hears the echo (known delay and gain) mixed with the user. The delay
+line is sample-exact (measured: 50 ms set → 49.9–50.0 ms between the DAC and ADC timestamps).
+
+Runs are repeated (at most twice) only when PortAudio reported an xrun, as in test_loopback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+import pytest
+
+from desktop_app.audio.capture import Capture
+from desktop_app.audio.codecs import float_to_pcm16, pcm16_to_float
+from desktop_app.audio.engine import AudioEngine
+from tests.plugins.pipewire import SINK, PipeWireSession, _wait_sync, wait_for
+
+pytestmark = pytest.mark.audio
+R = 24000
+
+_CHAIN = """
+context.properties = {{ log.level = 0 }}
+context.spa-libs = {{ audio.convert.* = audioconvert/libspa-audioconvert
+    support.* = support/libspa-support }}
+context.modules = [
+  {{ name = libpipewire-module-protocol-native }}
+  {{ name = libpipewire-module-client-node }}
+  {{ name = libpipewire-module-adapter }}
+  {{ name = libpipewire-module-filter-chain
+    args = {{
+      node.description = "Parley test echo path"
+      media.name = "Parley test echo path"
+      filter.graph = {{
+        nodes = [
+          {{ type = builtin name = delay label = delay config = {{ "max-delay" = 1.0 }} control = {{ "Delay (s)" = {delay} }} }}
+          {{ type = builtin name = gain label = mixer control = {{ "Gain 1" = {gain} }} }}
+        ]
+        links = [ {{ output = "delay:Out" input = "gain:In 1" }} ]
+      }}
+      audio.channels = 1
+      audio.position = [ MONO ]
+      audio.rate = 48000
+      capture.props = {{ node.name = "parley_echo_in" stream.capture.sink = true target.object = "{source}" node.passive = true }}
+      playback.props = {{ node.name = "parley_echo_out" target.object = "{mic}" node.passive = true }}
+    }}
+  }}
+]
+"""
+
+
+class EchoRoom:
+    """The speaker→microphone path of a test "room": ``delay_ms`` and ``gain`` (linear), plus a talker.
+
+    Use as a context manager; it restores the session's default source and ends the processes it
+    started (by their own handles).
+    """
+
+    MIC = "micsink"
+
+    def __init__(self, session: PipeWireSession, delay_ms: float = 0.0, gain: float = 1.0) -> None:
+        self.session = session
+        self.delay_ms = delay_ms
+        self.gain = gain
+        self._chain: subprocess.Popen | None = None
+        self._sink = None
+        self._talkers: list[subprocess.Popen] = []
+
+    def __enter__(self) -> EchoRoom:
+        s = self.session
+        self._sink = s.add_sink(self.MIC)
+        conf = s.runtime_dir / "parley-echo-path.conf"
+        conf.write_text(_CHAIN.format(delay=self.delay_ms / 1000, gain=self.gain, source=SINK, mic=self.MIC))
+        log = open(s.runtime_dir / "parley-echo-path.log", "ab")  # noqa: SIM115 — the child keeps it
+        self._chain = subprocess.Popen(["pipewire", "-c", str(conf)], env=s._full_env, stdout=log,
+                                       stderr=subprocess.STDOUT)
+        log.close()
+        try:
+            _wait_sync(self._linked, 10, "the echo path's links")
+            s.pactl("set-default-source", f"{self.MIC}.monitor")
+            _wait_sync(lambda: s.pactl("get-default-source").strip() == f"{self.MIC}.monitor", 10, "the mic source")
+        except Exception:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def _linked(self) -> bool:
+        links = subprocess.run(["pw-link", "-l"], env=self.session._full_env, capture_output=True, text=True,
+                               timeout=10).stdout
+        return "parley_echo_out" in links and "parley_echo_in" in links and f"{self.MIC}:playback" in links
+
+    def __exit__(self, *exc: object) -> None:
+        s = self.session
+        for talker in self._talkers:
+            if talker.poll() is None:
+                talker.terminate()
+                talker.wait(timeout=5)
+        s.pactl("set-default-source", f"{SINK}.monitor")
+        if self._chain is not None and self._chain.poll() is None:
+            self._chain.terminate()
+            self._chain.wait(timeout=5)
+        if self._sink is not None:
+            s.remove_sink(self._sink)
+
+    def talk(self, samples: np.ndarray, rate: int = R) -> subprocess.Popen:
+        """Play a near-end talker into the microphone (float samples, mono)."""
+        proc = self.session.inject(samples, rate, target=self.MIC)
+        self._talkers.append(proc)
+        return proc
+
+
+@lru_cache(maxsize=None)
+def speech(text: str, who: str = "alloy") -> np.ndarray:
+    """eSpeak speech (deterministic, fast), float32 at 24 kHz."""
+    from desktop_app.local_server.speech.tts import synthesize
+
+    pcm, _ = synthesize(text, who, "espeak")
+    return pcm.astype(np.float32) / 32768.0
+
+
+STORY = (
+    "Once upon a time there was a small village by the sea. The people there fished every morning and sang "
+    "every night. One day a stranger arrived with a map of the stars, and he asked the fishermen to take him "
+    "to the island beyond the fog. Nobody had been there for a hundred years. The oldest fisherman said the "
+    "island moved with the tides, and that only a child could see it from the shore. So the stranger waited "
+    "for the children to come down to the water, and he showed them the map, and a little girl pointed at the "
+    "horizon and laughed, because the island was right there, as plain as the moon."
+)
+
+
+def long_answer(seconds: float) -> np.ndarray:
+    """At least ``seconds`` of the assistant telling its story (repeated as needed)."""
+    story = speech(STORY)
+    reps = int(np.ceil(seconds * R / len(story)))
+    return np.tile(story, reps)[: int(seconds * R)]
+
+
+def db(x: np.ndarray) -> float:
+    return float(10 * np.log10(np.mean(np.square(x, dtype=np.float64)) + 1e-20))
+
+
+@dataclass
+class Take:
+    """One run of the engine in the room: what was sent, what the raw microphone heard."""
+
+    engine: AudioEngine
+    raw: Capture
+    sent: list[bytes] = field(default_factory=list)
+    heard: list[bytes] = field(default_factory=list)
+    onsets: list[float] = field(default_factory=list)
+    speaking_seen: list[float] = field(default_factory=list)
+
+    xruns: int = 0
+
+    def count_xruns(self) -> None:
+        engine = self.engine
+        assert engine.capture is not None and engine.playback is not None
+        self.xruns = engine.capture.overflows + engine.playback.device_underflows + self.raw.overflows
+
+
+async def take(scenario, mode: str = "speakers") -> tuple[Take, object]:
+    """Start the engine (``mode``) and a second, raw capture of the same microphone; run ``scenario``."""
+    for _attempt in range(3):
+        engine = AudioEngine(audio_mode=mode)
+        t = Take(engine, Capture(None))
+        engine.on_mic_frame = t.sent.append
+        t.raw.on_frame = t.heard.append
+        engine.on_near_end_onset = lambda: t.onsets.append(time.monotonic())
+        t.raw.start()
+        engine.start()
+        try:
+            result = await scenario(t)
+            t.count_xruns()
+        finally:
+            engine.stop()
+            t.raw.stop()
+        if t.xruns == 0:
+            return t, result
+    raise AssertionError(f"every attempt had xruns ({t.xruns} in the last): the machine is overloaded")
+
+
+async def play(engine: AudioEngine, item: str, audio: np.ndarray) -> None:
+    engine.queue.enqueue(item, float_to_pcm16(audio).tobytes())
+    engine.queue.finish(item)
+
+
+async def watch_until_played(t: Take, item: str, timeout: float) -> None:
+    """Wait for ``item`` to finish, noting every moment the guard judged near-end speech."""
+    guard = t.engine.echo.guard
+    assert guard is not None
+    deadline = time.monotonic() + timeout
+    while t.engine.queue.is_playing:
+        if guard.speaking:
+            t.speaking_seen.append(time.monotonic())
+        assert time.monotonic() < deadline, "playback did not finish in time"
+        await asyncio.sleep(0.02)
+
+
+@pytest.fixture
+def room(pipewire_session):
+    with EchoRoom(pipewire_session, delay_ms=30.0, gain=0.7) as r:
+        yield r
+
+
+async def test_20_s_of_assistant_speech_through_the_room_is_cancelled_and_never_taken_for_the_user(room) -> None:
+    seconds = 22.0
+
+    async def scenario(t: Take) -> None:
+        await play(t.engine, "answer", long_answer(seconds))
+        await watch_until_played(t, "answer", seconds + 10)
+        assert t.engine.near_end_speech(300) is False
+
+    t, _ = await take(scenario)
+    guard = t.engine.echo.guard
+    assert guard is not None and t.engine.echo.canceller is not None
+    assert t.onsets == [] and t.speaking_seen == [] and guard.evidence_frames < 10
+    assert t.engine.echo.canceller.far_late == 0
+    raw, sent = pcm16_to_float(b"".join(t.heard)), pcm16_to_float(b"".join(t.sent))
+    n = min(len(raw), len(sent))
+    converged = slice(3 * R, n - 2 * R)  # after 3 s, before the answer's end
+    assert db(raw[converged]) > -40.0  # there really was echo…
+    erle = db(raw[converged]) - db(sent[converged])
+    assert erle >= 35.0, f"ERLE {erle:.1f} dB"  # …and it was cancelled
+    assert guard.erl_db == pytest.approx(20 * np.log10(0.7), abs=2.0)  # the room's gain, learned
