@@ -101,3 +101,20 @@ def test_daemon_pool_runs_jobs_reports_errors_and_never_blocks_exit():
     pool.shutdown()
     with pytest.raises(RuntimeError):
         pool.submit(sum, [])
+
+
+def test_auto_falls_back_to_the_next_engine_and_says_so_once(caplog):
+    from desktop_app.local_server.speech.engines import EngineChoice
+
+    def missing():
+        raise ImportError("No module named 'faster_whisper'")
+
+    choice = EngineChoice("speech recognizer", {"whisper": missing, "none": asr.NoRecognizer},
+                          last_resort_note="no speech recognizer is installed")
+    with caplog.at_level("WARNING", logger="parley.server"):
+        first, second = choice.get("auto"), choice.get("auto")
+    assert first is second and first.transcribe(np.zeros(43200, np.int16)) == "(speech, 1.8 s)"
+    warnings = [r.getMessage() for r in caplog.records]
+    assert len(warnings) == 2 and "faster_whisper" in warnings[0] and "no speech recognizer" in warnings[1]
+    with pytest.raises(ImportError):
+        choice.get("whisper")

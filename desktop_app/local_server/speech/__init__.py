@@ -48,6 +48,11 @@ def _lower_priority(increment: int, whole_process: bool) -> None:
         pass
 
 
+def _load_engine(which: str, kind: str) -> str:
+    """Load an engine in this worker and name it (``which``: "asr" or "tts")."""
+    return (asr.get_recognizer if which == "asr" else tts.get_synthesizer)(kind).name
+
+
 def _worker_priority() -> int:
     """The nice level of the worker this runs in (for tests)."""
     if sys.platform.startswith("linux"):
@@ -158,15 +163,15 @@ class SpeechPool:
 
     def warm_up(self) -> None:
         """Start the workers and load the configured models in each now (blocking)."""
-        jobs = [self._pool("asr").submit(asr.load, self.asr_engine) for _ in range(self.workers)]
-        jobs += [self._pool("tts").submit(tts.load, self.tts_engine) for _ in range(self.workers)]
+        jobs = [self._pool("asr").submit(_load_engine, "asr", self.asr_engine) for _ in range(self.workers)]
+        jobs += [self._pool("tts").submit(_load_engine, "tts", self.tts_engine) for _ in range(self.workers)]
         for job in jobs:
             job.result()
 
     def engines(self) -> tuple[str, str]:
         """The names of the recognizer and synthesizer the workers use."""
-        return (self._pool("asr").submit(asr.load, self.asr_engine).result(),
-                self._pool("tts").submit(tts.load, self.tts_engine).result())
+        return (self._pool("asr").submit(_load_engine, "asr", self.asr_engine).result(),
+                self._pool("tts").submit(_load_engine, "tts", self.tts_engine).result())
 
     def close(self) -> None:
         """Nothing to do per server: the workers are shared and end at exit (:func:`shutdown_workers`)."""

@@ -16,14 +16,11 @@ from __future__ import annotations
 
 import os
 import threading
-from functools import lru_cache
 
 import numpy as np
 import soxr
 
-from desktop_app.log import get_logger
-
-log = get_logger("server")
+from desktop_app.local_server.speech.engines import EngineChoice
 
 RATE = 24000
 _ASR_RATE = 16000
@@ -118,43 +115,16 @@ class NoRecognizer(Recognizer):
         return f"(speech, {len(pcm) / RATE:.1f} s)"
 
 
-_ENGINES = {"whisper": WhisperRecognizer, "sphinx": SphinxRecognizer, "none": NoRecognizer}
-_ORDER = ("whisper", "sphinx", "none")
-_load_lock = threading.Lock()
-
-
-@lru_cache(maxsize=None)
-def _load(kind: str) -> Recognizer:
-    return _ENGINES[kind]()
+ENGINES: EngineChoice[Recognizer] = EngineChoice(
+    "speech recognizer",
+    {"whisper": WhisperRecognizer, "sphinx": SphinxRecognizer, "none": NoRecognizer},
+    last_resort_note="no speech recognizer is installed; turns are described, not transcribed",
+)
 
 
 def get_recognizer(kind: str = "auto") -> Recognizer:
     """The shared recognizer of ``kind`` (``auto``: the best one that loads; said once in the log)."""
-    if kind not in ("auto", *_ORDER):
-        raise ValueError(f"unknown speech recognizer {kind!r}; pick one of auto, {', '.join(_ORDER)}")
-    with _load_lock:
-        for name in _ORDER if kind == "auto" else (kind,):
-            try:
-                engine = _load(name)
-            except (ImportError, OSError, RuntimeError) as exc:
-                if kind != "auto":
-                    raise
-                _warn_once(name, str(exc))
-                continue
-            if name == "none" and kind == "auto":
-                _warn_once("none", "no speech recognizer is installed; turns are described, not transcribed")
-            return engine
-    raise RuntimeError("no speech recognizer could be loaded")  # unreachable: none always loads
-
-
-def load(kind: str = "auto") -> str:
-    """Load the engine of ``kind`` in this process and name it (speech workers warm up with this)."""
-    return get_recognizer(kind).name
-
-
-@lru_cache(maxsize=None)
-def _warn_once(name: str, reason: str) -> None:
-    log.warning("! speech recognizer %s unavailable: %s", name, reason)
+    return ENGINES.get(kind)
 
 
 def transcribe(pcm: np.ndarray, engine: str = "auto") -> str:

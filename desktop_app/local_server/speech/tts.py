@@ -20,14 +20,11 @@ import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 import soxr
 
-from desktop_app.log import get_logger
-
-log = get_logger("server")
+from desktop_app.local_server.speech.engines import EngineChoice
 
 RATE = 24000
 
@@ -239,41 +236,16 @@ class ToneSynthesizer(Synthesizer):
         return (audio * 32767).astype(np.int16), timings
 
 
-_ENGINES = {"piper": PiperSynthesizer, "espeak": ESpeakSynthesizer, "tone": ToneSynthesizer}
-_ORDER = ("piper", "espeak", "tone")
-_load_lock = threading.Lock()
-
-
-@lru_cache(maxsize=None)
-def _load(kind: str) -> Synthesizer:
-    return _ENGINES[kind]()
+ENGINES: EngineChoice[Synthesizer] = EngineChoice(
+    "speech synthesizer",
+    {"piper": PiperSynthesizer, "espeak": ESpeakSynthesizer, "tone": ToneSynthesizer},
+    last_resort_note="no speech engine is installed; answers are hummed, one tone per word",
+)
 
 
 def get_synthesizer(kind: str = "auto") -> Synthesizer:
     """The shared synthesizer of ``kind`` (``auto``: the best one that loads; said once in the log)."""
-    if kind not in ("auto", *_ORDER):
-        raise ValueError(f"unknown speech synthesizer {kind!r}; pick one of auto, {', '.join(_ORDER)}")
-    with _load_lock:
-        for name in _ORDER if kind == "auto" else (kind,):
-            try:
-                engine = _load(name)
-            except (ImportError, OSError, RuntimeError) as exc:
-                if kind != "auto":
-                    raise
-                _warn_once(name, exc)
-                continue
-            return engine
-    raise RuntimeError("no speech synthesizer could be loaded")  # unreachable: tone always loads
-
-
-def load(kind: str = "auto") -> str:
-    """Load the engine of ``kind`` in this process and name it (speech workers warm up with this)."""
-    return get_synthesizer(kind).name
-
-
-@lru_cache(maxsize=None)
-def _warn_once(name: str, exc: BaseException) -> None:
-    log.warning("! speech synthesizer %s unavailable (%s); trying the next one", name, exc)
+    return ENGINES.get(kind)
 
 
 def synthesize(text: str, voice: str = "alloy", engine: str = "auto") -> tuple[np.ndarray, list[WordTiming]]:
