@@ -3,8 +3,9 @@ side panel (turn detection, session, audio).
 
 Attributes flow down — every widget renders the session's one :class:`ViewState` — and intents
 flow up as signals connected here to the :class:`~desktop_app.ui.session.ConversationSession`.
-Meters change 20 times a second, so level-only changes are rendered at most every
-:data:`RENDER_INTERVAL_MS`; any other change renders at once.
+Rendering never runs inside the controller's event handling: a change of state (turn, connection,
+notice …) renders on the next turn of the loop, once for a whole batch of server events, and
+level-only changes (meters, 20 a second) at most every :data:`RENDER_INTERVAL_MS`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from PySide6.QtCore import QByteArray, Qt, QTimer
+from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication, QFrame, QHBoxLayout, QMainWindow, QStackedWidget, QTabWidget, QToolButton, QVBoxLayout,
@@ -49,7 +50,9 @@ KEY_ERRORS = ("invalid_api_key", "missing_api_key", "insufficient_quota")
 
 class MainWindow(QMainWindow):
     """Top-level window. Closing it, Ctrl+Q or the app's quit path call ``on_quit``; the caller then
-    awaits :meth:`shutdown`."""
+    awaits :meth:`shutdown`. ``view_rendered(view)`` follows each render (tests, benchmarks)."""
+
+    view_rendered = Signal(object)
 
     def __init__(self, session: ConversationSession, theme: Theme, audio: AudioControl,
                  on_quit: Callable[[], None]) -> None:
@@ -74,6 +77,10 @@ class MainWindow(QMainWindow):
         self._render_timer.setSingleShot(True)
         self._render_timer.setInterval(RENDER_INTERVAL_MS)
         self._render_timer.timeout.connect(self._render_pending)
+        self._soon_timer = QTimer(self)
+        self._soon_timer.setSingleShot(True)
+        self._soon_timer.setInterval(0)
+        self._soon_timer.timeout.connect(self._render_pending)
         self._show_settings()
         self.show_first_run(session.needs_key() and not isinstance(session.profile, LocalProfile))
         self.render(session.view)
@@ -213,25 +220,31 @@ class MainWindow(QMainWindow):
     # --- rendering ----------------------------------------------------------------------------
 
     def _on_view(self, view: ViewState) -> None:
+        self._pending = view
         last = self._rendered
         if last is None or (view.connection, view.turn, view.mic, view.notice, view.user_speaking,
-                            view.assistant_speaking, view.vad, view.voice_locked) != (
+                            view.assistant_speaking, view.vad, view.voice_locked, view.transcript) != (
                 last.connection, last.turn, last.mic, last.notice, last.user_speaking,
-                last.assistant_speaking, last.vad, last.voice_locked):
-            self.render(view)
-        else:
-            self._pending = view
-            if not self._render_timer.isActive():
-                self._render_timer.start()
+                last.assistant_speaking, last.vad, last.voice_locked, last.transcript):
+            if not self._soon_timer.isActive():
+                self._soon_timer.start()
+        elif not self._render_timer.isActive():
+            self._render_timer.start()
 
     def _render_pending(self) -> None:
         if self._pending is not None:
             self.render(self._pending)
 
+    @property
+    def rendered(self) -> ViewState | None:
+        """The view the widgets show now (the session's may be one loop turn ahead)."""
+        return self._rendered
+
     def render(self, view: ViewState) -> None:
         """Show ``view`` in every widget."""
         self._pending = None
         self._render_timer.stop()
+        self._soon_timer.stop()
         self._rendered = view
         self.bar.show_view(view)
         self.banner.show_notice(view.notice)
@@ -248,6 +261,7 @@ class MainWindow(QMainWindow):
             self.show_first_run(False)
         if view.connection is not Conn.CONNECTED and self.ptt_key.held:
             self.ptt_key.release()
+        self.view_rendered.emit(view)
 
     def show_first_run(self, first_run: bool) -> None:
         self.stack.setCurrentWidget(self.first_run if first_run else self.conversation)

@@ -101,7 +101,8 @@ async def wait_until(predicate, timeout: float = 5.0) -> None:
 
 
 class Gui:
-    """The window, its session and the peer; ``phases`` records every turn text the window showed."""
+    """The window, its session and the peer; ``phases`` records every turn text the window showed,
+    ``views`` every view it rendered."""
 
     def __init__(self, tmp: Path, peer: ScriptedPeer | None, *, wav: Path | None = None, audio=None,  # noqa: ANN001
                  keyring_backend: keyring.backend.KeyringBackend | None = None, profile: str = "Local server",
@@ -125,7 +126,7 @@ class Gui:
         self.session = self.window.session
         self.phases: list[str] = []
         self.views: list = []
-        self.session.view_changed.connect(self._record)
+        self.window.view_rendered.connect(self._record)
         self.server_session = F.session_obj()
         self.closed = False
         self.window.show()
@@ -144,6 +145,10 @@ class Gui:
     def port(self):  # noqa: ANN201
         return self.session.port.inner
 
+    async def rendered(self) -> None:
+        """Wait until the window shows the session's latest view (it renders on the next loop turn)."""
+        await wait_until(lambda: self.window.rendered is self.session.view)
+
     async def accept_update(self) -> dict[str, Any]:
         update = await self.peer.next("session.update")
         self.server_session = merged(self.server_session, update["session"])
@@ -158,6 +163,7 @@ class Gui:
         await self.peer.send(F.session_created())
         await self.accept_update()
         await wait_until(lambda: self.view.connection is Conn.CONNECTED)
+        await self.rendered()
 
     async def close(self) -> None:
         """Close the window the way a person does and wait for the clean shutdown."""

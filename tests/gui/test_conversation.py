@@ -61,9 +61,10 @@ async def push_to_talk_turn(gui: Gui, qtbot) -> None:  # noqa: ANN001
         assert window.indicators.phase == "Hold to talk"
         assert window.talk.talk.isEnabled()
         levels = []
-        gui.session.view_changed.connect(lambda v: levels.append(window.indicators.mic_meter.level_dbfs))
+        window.view_rendered.connect(lambda v: levels.append(window.indicators.mic_meter.level_dbfs))
         qtbot.mousePress(window.talk.talk, Qt.MouseButton.LeftButton)
         await peer.next("input_audio_buffer.clear")
+        await gui.rendered()
         assert window.indicators.phase == "You are speaking" and window.indicators.user_pill.active
         await asyncio.wait_for(gui.port.input_done, 5)  # the whole recording went in while held
         qtbot.mouseRelease(window.talk.talk, Qt.MouseButton.LeftButton)

@@ -51,6 +51,7 @@ async def test_a_refused_vad_update_rolls_the_slider_back_and_says_why(qloop, qt
         assert "refused the new settings" in gui.window.banner.sentence.text()
         assert panel.prefix.slider.value() == 300 and panel.prefix.value.text() == "300 ms"
         gui.window.banner.close_button.click()
+        await gui.rendered()
         assert not gui.window.banner.isVisible() and gui.view.notice is None
 
 
@@ -64,6 +65,7 @@ async def test_choosing_turn_detection_off_switches_to_push_to_talk_and_back_is_
         assert not gui.window.talk.hands_free.isEnabled()
         assert not gui.window.vad_panel.threshold.slider.isVisible()
         gui.window.vad_panel.type_buttons["semantic_vad"].click()
+        await gui.rendered()
         assert gui.window.talk.hands_free.isEnabled() and gui.window.vad_panel.eagerness.isVisible()
 
 
@@ -84,6 +86,7 @@ async def test_the_voice_locks_after_the_first_assistant_audio(qloop, qtbot, tmp
         assert panel.voice_note.isVisible() and "fixed" in panel.voice_note.text()
         assert panel.voice.currentText() == "cedar"
         gui.session.set_voice("ash")  # even if asked directly, the change is refused with a notice
+        await gui.rendered()
         assert gui.view.voice == "cedar" and "cannot change" in gui.window.banner.sentence.text()
         gui.session.persist()
         assert gui.store.settings.voice == "cedar"  # the chosen voice is what the next start offers

@@ -53,6 +53,7 @@ async def test_push_to_talk_against_the_local_server_transcribes_and_answers(qlo
         await wait_until(lambda: gui.view.connection is Conn.CONNECTED, 10)
         talk = gui.window.talk.talk
         qtbot.mousePress(talk, Qt.MouseButton.LeftButton)
+        await gui.rendered()
         assert gui.window.indicators.phase == "You are speaking"
         await asyncio.wait_for(gui.port.input_done, 10)
         qtbot.mouseRelease(talk, Qt.MouseButton.LeftButton)

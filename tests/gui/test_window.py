@@ -34,7 +34,9 @@ async def test_holding_space_talks_unless_the_text_box_has_the_focus(qloop, qtbo
         window = gui.window
         window.transcript.setFocus()
         qtbot.keyPress(window.transcript, Qt.Key.Key_Space)
-        assert gui.view.mic is Mic.PTT_HELD and window.indicators.phase == "You are speaking"
+        assert gui.view.mic is Mic.PTT_HELD
+        await gui.rendered()
+        assert window.indicators.phase == "You are speaking"
         await peer.next("input_audio_buffer.clear")
         before = appended(peer)
         await wait_until(lambda: appended(peer) >= before + 8)  # ≥ 160 ms spoken while the key is down
