@@ -85,6 +85,7 @@ class EchoGuard:
         self._score = 0.0
         self._speaking = False
         self._onset_fired = False
+        self._last_onset = -math.inf
         self._quiet_frames = 10**9  # frames since the reference was last active
         self._warm_left = 0
         self.last_speech = -math.inf  # ADC time of the newest frame judged near-end speech
@@ -190,9 +191,12 @@ class EchoGuard:
             self._onset_fired = False
         if self._speaking:
             self.last_speech = t
-            if (not self._onset_fired and self._score >= self.onset_frames
-                    and t - self.last_far <= 2.0 and self.on_onset is not None):
+            # once per interruption: a later onset needs assistant audio heard since (what was
+            # already handed to the speaker when playback stopped still sounds for ~50 ms)
+            if (not self._onset_fired and self._score >= self.onset_frames and t - self.last_far <= 2.0
+                    and self.last_far > self._last_onset + 0.15 and self.on_onset is not None):
                 self._onset_fired = True
+                self._last_onset = t
                 self.onsets += 1
                 self.on_onset()
 

@@ -232,3 +232,75 @@ async def test_20_s_of_assistant_speech_through_the_room_is_cancelled_and_never_
     erle = db(raw[converged]) - db(sent[converged])
     assert erle >= 35.0, f"ERLE {erle:.1f} dB"  # …and it was cancelled
     assert guard.erl_db == pytest.approx(20 * np.log10(0.7), abs=2.0)  # the room's gain, learned
+
+
+QUESTION = "Wait, what is the capital of France?"
+
+
+async def test_user_talking_mid_answer_stops_playback_within_25_ms_and_the_report_matches_what_was_handed(room) -> None:
+    answer = long_answer(12.0)
+    user = speech(QUESTION, "shimmer")
+    handed: list[tuple[float, np.ndarray]] = []
+    flushes: list[tuple[float, object]] = []
+
+    async def scenario(t: Take) -> None:
+        engine = t.engine
+        engine.output_hook = lambda block, dac: handed.append((time.monotonic(), block.copy()))
+
+        def barge_in() -> None:  # what the controller does on the local onset
+            t.onsets.append(time.monotonic())
+            flushes.append((time.monotonic(), engine.flush(8.0)))
+
+        engine.on_near_end_onset = barge_in
+        await play(engine, "answer", answer)
+        await wait_for(lambda: engine.queue.report("answer").played_ms >= 3000, timeout=6)
+        assert t.onsets == []  # 3 s of assistant alone: nothing
+        room.talk(user)
+        await wait_for(lambda: bool(flushes), timeout=3)
+        await wait_for(lambda: not engine.queue.is_playing, timeout=2)
+        settle = len(t.sent) + int(len(user) / 480) + 25  # the rest of the question, sent
+        await wait_for(lambda: len(t.sent) >= settle, timeout=6)
+
+    t, _ = await take(scenario)
+    assert len(flushes) == 1 and len(t.onsets) == 1
+    t_flush, report = flushes[0]
+    assert report is not None and report.item_id == "answer" and 3000 < report.played_ms < 9000
+    # silent at once: the next output callback carries the fade, every later one is silence
+    after = [(when, float(np.abs(block).max())) for when, block in handed if when > t_flush]
+    assert after[0][0] - t_flush <= 0.025
+    assert all(peak == 0.0 for _, peak in after[1:])
+    # the report is exact against the samples handed to the device (device rate → 24 kHz)
+    blocks = np.concatenate([block for _, block in handed])
+    rate = t.engine.echo.far.rate
+    handed24 = np.asarray(__import__("soxr").resample(blocks, rate, R), np.float32)
+    probe = answer[R : 2 * R]
+    start = int(np.argmax(np.correlate(handed24[: 4 * R], probe, "valid"))) - R
+    end = start + report.played_samples
+    assert np.abs(handed24[end + 240 : end + 24 * 200]).max() < 1e-3  # nothing of it after the cut (+10 ms)
+    assert t.engine.near_end_speech(5000) is True
+
+
+@pytest.mark.slow
+async def test_the_users_question_over_the_assistant_reaches_the_servers_asr_through_the_canceller(room) -> None:
+    """The barge-in as it happens: the user starts over the answer, the local onset stops playback,
+    and the question — its first syllables in double talk — is what the canceller sends on."""
+    from desktop_app.local_server.speech.asr import transcribe
+
+    user = speech(QUESTION, "shimmer")
+
+    async def scenario(t: Take) -> int:
+        engine = t.engine
+        engine.on_near_end_onset = lambda: (t.onsets.append(time.monotonic()), engine.flush(8.0))
+        await play(engine, "answer", long_answer(10.0))
+        await wait_for(lambda: engine.queue.report("answer").played_ms >= 2500, timeout=6)
+        mark = len(t.sent)
+        room.talk(user)
+        settle = mark + int(len(user) / 480) + 40
+        await wait_for(lambda: len(t.sent) >= settle, timeout=8)
+        return mark
+
+    t, mark = await take(scenario)
+    assert len(t.onsets) == 1
+    sent = np.frombuffer(b"".join(t.sent[mark:]), "<i2")
+    text = transcribe(sent).lower()
+    assert "capital" in text and "france" in text, text
