@@ -240,7 +240,13 @@ class Session(InputAudioMixin, ItemsMixin):
             self.error(problem, event_id)
             return
         handler = getattr(self, "on_" + kind.replace(".", "_"))
-        problem = handler(event)
+        try:
+            problem = handler(event)
+        except Exception as exc:  # a server bug must cost one event, not the session
+            self.log.exception("! %s failed", kind)
+            problem = Problem(None, f"The server had an error while processing {kind}: {exc}", None)
+            self.error(problem, event_id, error_type="server_error")
+            return
         if problem is not None:
             self.error(problem, event_id)
 

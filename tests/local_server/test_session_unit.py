@@ -1,0 +1,50 @@
+"""The session state machine without a socket: frames in, actions out."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from desktop_app.local_server.faults import parse_faults
+from desktop_app.local_server.options import Options
+from desktop_app.local_server.session import Session, elide
+from desktop_app.local_server.speech import SpeechPool
+
+
+def make_session() -> tuple[Session, list[tuple]]:
+    out: list[tuple] = []
+    session = Session(model="gpt-realtime", kind="realtime", options=Options(tts="tone", asr="none"),
+                      pool=SpeechPool(1, "none", "tone"), writer=out.append, faults=parse_faults("").for_session(),
+                      log=logging.getLogger("parley.server.test"))
+    return session, out
+
+
+def sent(out: list[tuple]) -> list[dict]:
+    return [json.loads(action[1]) for action in out if action[0] == "text"]
+
+
+async def test_a_handler_that_breaks_costs_one_server_error_not_the_session():
+    session, out = make_session()
+
+    def broken(event):
+        raise KeyError("boom")
+
+    session.on_input_audio_buffer_clear = broken  # type: ignore[method-assign]
+    session.receive(json.dumps({"type": "input_audio_buffer.clear", "event_id": "c1"}))
+    error = sent(out)[-1]["error"]
+    assert error["type"] == "server_error" and error["event_id"] == "c1" and "boom" in error["message"]
+    session.receive(json.dumps({"type": "input_audio_buffer.commit"}))
+    assert sent(out)[-1]["error"]["code"] == "input_audio_buffer_commit_empty"
+    session.close()
+
+
+async def test_nothing_is_sent_after_close():
+    session, out = make_session()
+    session.close()
+    session.receive(json.dumps({"type": "input_audio_buffer.clear"}))
+    assert out == []
+
+
+def test_log_elision_shortens_audio_payloads():
+    frame = json.dumps({"type": "input_audio_buffer.append", "audio": "A" * 5000})
+    assert "<5000 b64 chars>" in elide(frame) and len(elide(frame)) < 120
