@@ -249,7 +249,10 @@ class MainWindow(QMainWindow):
         self.bar.show_view(view)
         self.banner.show_notice(view.notice)
         self.transcript.set_entries(view.transcript)
-        self.indicators.show_view(view)
+        port = self.session.port
+        audio_ok = view.connection is not Conn.CONNECTED or port is None or port.working
+        self.indicators.show_view(view, audio_ok)
+        self.talk.set_audio_ok(audio_ok)
         self.talk.show_view(view)
         self.talk.set_hands_free_allowed(view.vad.type != "off", "Turn detection is off: choose Server VAD or "
                                          "Semantic under Turn detection to talk hands-free" if view.vad.type == "off"

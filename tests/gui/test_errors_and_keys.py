@@ -50,6 +50,9 @@ async def test_without_audio_devices_a_banner_says_so_and_typed_messages_still_w
         assert "type" in banner.sentence.text() and banner.action.text() == "Audio settings"
         banner.action.click()
         assert gui.window.tabs.currentWidget() is gui.window.devices_panel
+        await gui.rendered()
+        assert gui.window.indicators.phase == "Type a message" and not gui.window.talk.talk.isEnabled()
+        assert gui.window.talk.talk.text().startswith("No microphone")
         text = gui.window.talk.text
         qtbot.keyClicks(text, "Hello there")
         qtbot.keyClick(text, "\r")

@@ -20,8 +20,8 @@ from desktop_app.ui.widgets.level_meter import LevelMeter, SpeakingPill
 LOCAL_SPEECH_DBFS = -38.0
 
 
-def turn_text(view: ViewState) -> str:
-    """The turn as a person would say it."""
+def turn_text(view: ViewState, audio_ok: bool = True) -> str:
+    """The turn as a person would say it (``audio_ok`` False: the session has no microphone)."""
     if view.connection is not Conn.CONNECTED:
         return {Conn.CONNECTING: "Connecting…", Conn.RECONNECTING: "Reconnecting…"}.get(
             view.connection, "Not connected")
@@ -36,6 +36,8 @@ def turn_text(view: ViewState) -> str:
         return "Running a tool…"
     if view.mic is Mic.MUTED:
         return "Microphone muted"
+    if not audio_ok:
+        return "Type a message"
     if turn is Turn.LISTENING:
         return "Listening"
     return "Hold to talk" if view.mic in (Mic.PTT_RELEASED, Mic.PTT_HELD) else "Ready"
@@ -89,13 +91,13 @@ class SpeakingIndicators(QFrame):
         grid.setAlignment(self.turn, Qt.AlignmentFlag.AlignCenter)
         grid.setAlignment(them, Qt.AlignmentFlag.AlignRight)
 
-    def show_view(self, view: ViewState) -> None:
+    def show_view(self, view: ViewState, audio_ok: bool = True) -> None:
         self.mic_meter.set_level(view.mic_level_dbfs if view.mic is not Mic.MUTED else -120.0)
         self.out_meter.set_level(view.output_level_dbfs)
         lit, words = user_pill(view)
         self.user_pill.set_active(lit, words)
         self.assistant_pill.set_active(view.assistant_speaking, "Speaking" if view.assistant_speaking else "Quiet")
-        phase = turn_text(view)
+        phase = turn_text(view, audio_ok)
         if phase != self.phase:
             self.phase = phase
             self.turn.setText(phase)

@@ -44,6 +44,7 @@ class TalkControls(QFrame):
         self._theme = theme
         self.mode = HANDS_FREE
         self.key_name = "Space"
+        self.audio_ok = True
         self._connected = False
         self.setProperty("role", "card")
         column = QVBoxLayout(self)
@@ -138,6 +139,12 @@ class TalkControls(QFrame):
             self.text.clear()
             self.text_submitted.emit(text)
 
+    def set_audio_ok(self, ok: bool) -> None:
+        """False while the session runs without a microphone (talking is impossible, typing works)."""
+        if ok != self.audio_ok:
+            self.audio_ok = ok
+            self._update_talk_enabled()
+
     def set_key_name(self, name: str) -> None:
         self.key_name = name
         self._update_talk_enabled()
@@ -169,10 +176,13 @@ class TalkControls(QFrame):
     def _update_talk_enabled(self, muted: bool | None = None) -> None:
         muted = self.mute.isChecked() if muted is None else muted
         ptt = self.mode == PUSH_TO_TALK
-        self.talk.setEnabled(ptt and self._connected and not muted)
+        self.talk.setEnabled(ptt and self._connected and not muted and self.audio_ok)
         held = bool(self.talk.property("held"))
-        restyle(self.talk, talk="held" if held else "ready" if ptt or not self._connected else "hands_free")
-        if not ptt:
+        quiet = ptt or not self._connected or not self.audio_ok
+        restyle(self.talk, talk="held" if held else "ready" if quiet else "hands_free")
+        if not self.audio_ok:
+            text = "No microphone — type a message below"
+        elif not ptt:
             text = "Hands-free — just speak"
         elif muted:
             text = "Microphone muted"
