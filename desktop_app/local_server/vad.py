@@ -1,9 +1,11 @@
 """Turn detection on the input stream: a real voice activity detector, not a timer.
 
-Audio (pcm16 24 kHz) is decimated to 8 kHz — the rate WebRTC's VAD works at internally — by a causal
-three-sample mean, so a frame is complete as soon as its last sample has arrived (a look-ahead
-resampler would hold a turn's end back until the next append), and cut into 30 ms frames; a frame
-is speech when WebRTC's VAD (``webrtcvad-wheels``) says so *and* its level passes an energy gate. ``threshold``
+Audio (pcm16 24 kHz) is cut into 30 ms frames. A frame is speech when its level passes an energy
+gate *and* WebRTC's VAD (``webrtcvad-wheels``) says so; the VAD gets the frame decimated to 8 kHz —
+the rate it works at internally — by a three-sample mean. Nothing looks ahead: a frame is judged
+the moment its last sample arrives (a resampler's look-ahead would hold a turn's end back until the
+next append), and quiet frames cost one dot product (this runs for every append of every session
+on the event loop). ``threshold``
 (0–1) sets both: the VAD's aggressiveness (0.5 → mode 2) and the gate (0.5 → -37.5 dBFS; higher is
 stricter, so quiet noise is ignored). Speech starts when 3 of the last 5 frames are speech;
 ``speech_started.audio_start_ms`` is that onset minus ``prefix_padding_ms``. It stops after
@@ -27,24 +29,12 @@ import numpy as np
 
 FRAME_MS = 30
 _RATE = 8000
-_FRAME = _RATE * FRAME_MS // 1000
+_FRAME_24K = 24 * FRAME_MS
 SEMANTIC_SILENCE_MS = {"high": 300, "medium": 600, "auto": 600, "low": 1200}
-class Decimator:
-    """24 kHz → 8 kHz, causal and stateful: each output sample is the mean of three input samples
-    already received (a boxcar, zero at 8 and 16 kHz). It costs a few microseconds per append —
-    this runs for every append of every session on the event loop — and VAD needs no better."""
-
-    def __init__(self) -> None:
-        self.clear()
-
-    def clear(self) -> None:
-        self._rest = np.zeros(0, np.int32)
-
-    def process(self, pcm: np.ndarray) -> np.ndarray:
-        x = np.concatenate([self._rest, pcm.astype(np.int32)]) if len(self._rest) else pcm.astype(np.int32)
-        n = len(x) // 3 * 3
-        self._rest = x[n:]
-        return (x[:n].reshape(-1, 3).sum(axis=1) // 3).astype(np.int16)
+def decimate(frame: np.ndarray) -> np.ndarray:
+    """One 24 kHz frame (a multiple of 3 samples) as 8 kHz: the mean of each three samples (a
+    boxcar, zero at 8 kHz; enough for a VAD)."""
+    return (frame.astype(np.int32).reshape(-1, 3).sum(axis=1) // 3).astype(np.int16)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +74,6 @@ class TurnDetector:
     """Feeds on appended audio and reports speech onsets and ends for one session."""
 
     def __init__(self, turn_detection: dict[str, Any], start_ms: float = 0.0) -> None:
-        self._resampler = Decimator()
         self._pending = np.zeros(0, np.int16)
         self._next_frame_ms = start_ms
         self._window: deque[tuple[bool, float]] = deque(maxlen=5)
@@ -103,7 +92,7 @@ class TurnDetector:
             self.silence_ms = int(td.get("silence_duration_ms", 200))
         self._gate = gate_dbfs(threshold)
         # The gate as a sum of squares over one frame, so no log or root per frame.
-        self._gate_energy = (10.0 ** (self._gate / 20.0) * 32768.0) ** 2 * _FRAME
+        self._gate_energy = (10.0 ** (self._gate / 20.0) * 32768.0) ** 2 * _FRAME_24K
         self._vad = _make_vad(vad_mode(threshold))
 
     def reset(self, at_ms: float) -> None:
@@ -111,28 +100,25 @@ class TurnDetector:
         self.speaking = False
         self._window.clear()
         self._pending = np.zeros(0, np.int16)
-        self._resampler.clear()
         self._next_frame_ms = at_ms
 
     def feed(self, pcm: np.ndarray) -> list[VadEvent]:
         """Process appended int16 24 kHz samples; returns the onsets/ends they complete."""
-        out = self._resampler.process(pcm)
-        data = np.concatenate([self._pending, out]) if len(self._pending) else out
+        data = np.concatenate([self._pending, pcm]) if len(self._pending) else pcm
         events: list[VadEvent] = []
-        n = len(data) // _FRAME
+        n = len(data) // _FRAME_24K
         for i in range(n):
-            frame = data[i * _FRAME : (i + 1) * _FRAME]
-            event = self._frame(frame)
+            event = self._frame(data[i * _FRAME_24K : (i + 1) * _FRAME_24K])
             if event is not None:
                 events.append(event)
-        self._pending = data[n * _FRAME :].copy()
+        self._pending = data[n * _FRAME_24K :].copy()
         return events
 
     def _is_speech(self, frame: np.ndarray) -> bool:
         f = frame.astype(np.float32)
         if float(np.dot(f, f)) < self._gate_energy:
             return False
-        return bool(self._vad.is_speech(frame.tobytes(), _RATE))
+        return bool(self._vad.is_speech(decimate(frame).tobytes(), _RATE))
 
     def _frame(self, frame: np.ndarray) -> VadEvent | None:
         start = self._next_frame_ms
