@@ -100,25 +100,27 @@ def pytest_sessionfinish(session, exitstatus):
 
 
 def pytest_unconfigure(config):
-    """Never let a leftover thread hang CI at interpreter exit: name it (with its stack) and exit.
+    """Never let a hang at interpreter exit eat CI's 90 minutes.
 
-    A non-daemon thread still alive here is a bug in whatever started it; this turns a silent
-    90-minute CI hang into a visible report.
+    Non-daemon threads (executor workers, a stuck audio stream) are joined by the interpreter at exit;
+    normally that takes moments. A daemon watchdog started here gives it 60 s, then prints every
+    thread still alive with its stack and exits with pytest's own status. If exit is prompt, the
+    watchdog simply dies with the process.
     """
     import sys
     import threading
+    import time
     import traceback
 
-    leftovers = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]
-    for thread in leftovers:
-        thread.join(timeout=2.0)
-    leftovers = [t for t in leftovers if t.is_alive()]
-    if not leftovers:
-        return
-    frames = sys._current_frames()
-    for thread in leftovers:
-        print(f"\n!! thread {thread.name!r} still alive at exit:", file=sys.stderr)
-        traceback.print_stack(frames.get(thread.ident), file=sys.stderr)
-    sys.stderr.flush()
-    sys.stdout.flush()
-    os._exit(_exit_status or 1)
+    def watchdog() -> None:
+        time.sleep(60)
+        frames = sys._current_frames()
+        for thread in threading.enumerate():
+            if thread is not threading.current_thread() and thread.is_alive():
+                print(f"\n!! thread {thread.name!r} still alive 60 s after the tests:", file=sys.stderr)
+                traceback.print_stack(frames.get(thread.ident), file=sys.stderr)
+        sys.stderr.flush()
+        sys.stdout.flush()
+        os._exit(_exit_status or 1)
+
+    threading.Thread(target=watchdog, name="exit-watchdog", daemon=True).start()

@@ -120,8 +120,9 @@ class Controller(EventHandlers, Lifecycle):
 
     def _publish(self) -> None:
         usage = self.usage()
+        locked = self.link.conn.voice_locked if self.link is not None else self.view.voice_locked
         self._set(transcript=self.transcript(), mic=self.mic.state, total_tokens=usage.total_tokens,
-                  cost_usd=usage.cost(self._config.model) or 0.0)
+                  cost_usd=usage.cost(self._config.model) or 0.0, voice_locked=locked)
 
     def notify(self, sentence: str, level: str = "error", action: str | None = None) -> None:
         """Show one sentence in the banner (the log has the detail)."""

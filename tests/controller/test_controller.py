@@ -194,7 +194,7 @@ async def test_voice_is_locked_after_assistant_audio():
         s = await start(peer)
         ctl = s.ctl
         await assistant_answer(peer, "Hi", 100)
-        await wait_for(lambda: ctl.link.conn.voice_locked)
+        await wait_for(lambda: ctl.view.voice_locked)  # the view tells the voice picker
         ctl.set_voice("cedar")
         assert ctl.view.voice == ctl.config.voice == "marin"
         assert "cannot change" in ctl.view.notice.sentence
