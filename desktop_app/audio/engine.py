@@ -243,6 +243,10 @@ class AudioEngine:
         if self.capture is not None:
             self.capture.mute(muted)
 
+    @property
+    def muted(self) -> bool:
+        return self._muted
+
     def set_gate(self, open_: bool) -> None:
         """Push-to-talk gate (True while held)."""
         self._gate = open_

@@ -5,7 +5,8 @@ session's PipeWire: Parley plays into ``vsink`` (the default sink); a PipeWire f
 ``vsink``'s monitor through a delay line and a gain into the null sink ``micsink``; Parley records
 ``micsink``'s monitor (made the default source). A near-end talker is played into ``micsink`` with
 ``pw-cat``, so the microphone hears the echo (known delay and gain) mixed with the user. The delay
-line is sample-exact (measured: 50 ms set → 49.9–50.0 ms between the DAC and ADC timestamps).
+line is sample-exact (measured: 50 ms set → 49.9–50.0 ms between the DAC and ADC timestamps); the
+gain is a one-tap convolver (``/dirac`` with a gain: this PipeWire's mixer ignores its gain with one input).
 
 Runs are repeated (at most twice) only when PortAudio reported an xrun, as in test_loopback.
 """
@@ -44,9 +45,9 @@ context.modules = [
       filter.graph = {{
         nodes = [
           {{ type = builtin name = delay label = delay config = {{ "max-delay" = 1.0 }} control = {{ "Delay (s)" = {delay} }} }}
-          {{ type = builtin name = gain label = mixer control = {{ "Gain 1" = {gain} }} }}
+          {{ type = builtin name = gain label = convolver config = {{ filename = "/dirac" gain = {gain} }} }}
         ]
-        links = [ {{ output = "delay:Out" input = "gain:In 1" }} ]
+        links = [ {{ output = "delay:Out" input = "gain:In" }} ]
       }}
       audio.channels = 1
       audio.position = [ MONO ]
