@@ -11,7 +11,10 @@ from /proc without the clients' share. Printed:
 * event delay p50/p95/max: for every ``response.output_audio.delta``, how late it arrived against a
   real-time schedule anchored at its response's first delta (the pacing the server promises), and
   for every ``speech_stopped``, the time from sending the audio at ``audio_end_ms`` to receiving it;
-* server CPU: % of one core, in all and per session (process CPU time over the measured window);
+* server CPU: % of one core, in all and per session (process CPU time over the measured window),
+  for the protocol process and, separately, its speech worker processes;
+* the server's own view (``--report-timing``): how late its paced audio chunks and its 10 ms loop
+  wake-ups were, which the clients' numbers include plus their own scheduling;
 * turns: answers that started, and the turn latency (speech_stopped → first audio delta) p50/p95,
   which grows with the recognition queue when many sessions talk at once.
 
@@ -49,8 +52,22 @@ def pct(values: list[float], q: float) -> float:
 
 def cpu_seconds(pid: int) -> float:
     """utime + stime of a process (all its threads), from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:  # it has ended
+        return 0.0
     return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def child_pids(pid: int) -> list[int]:
+    """The processes a process started (the server's speech workers), from /proc."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            found += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return found
 
 
 class Stats:
@@ -64,7 +81,20 @@ class Stats:
         self.measuring = False
 
 
-async def run_session(url: str, audio: np.ndarray, stats: Stats, stop: asyncio.Event, offset_ms: int) -> None:
+def append_frames(audio: np.ndarray) -> list[str]:
+    """The whole looped input as ready-made ``input_audio_buffer.append`` frames of CHUNK_MS each
+    (built once, so the clients spend their CPU on sending and receiving, not on encoding)."""
+    step = 24 * CHUNK_MS
+    audio = np.concatenate([audio, np.zeros(-len(audio) % step, np.int16)])
+    return [json.dumps({"type": "input_audio_buffer.append",
+                        "audio": base64.b64encode(audio[at : at + step].tobytes()).decode()})
+            for at in range(0, len(audio), step)]
+
+
+_DELTA_PREFIX = '{"type": "response.output_audio.delta"'
+
+
+async def run_session(url: str, frames: list[str], stats: Stats, stop: asyncio.Event, offset: int) -> None:
     loop = asyncio.get_running_loop()
     async with connect(url, compression=None, max_size=None, ping_interval=None) as ws:
         # Like the app: a silence window that does not split a question at its commas.
@@ -78,9 +108,7 @@ async def run_session(url: str, audio: np.ndarray, stats: Stats, stop: asyncio.E
             stopped_at = None
             async for frame in ws:
                 now = loop.time()
-                event = json.loads(frame)
-                kind = event["type"]
-                if kind == "response.output_audio.delta":
+                if frame.startswith(_DELTA_PREFIX):  # the bulk of the traffic: no JSON parse
                     if anchor is None:
                         anchor, audio_ms = now, 0.0
                         if stopped_at is not None and stats.measuring:
@@ -89,9 +117,13 @@ async def run_session(url: str, audio: np.ndarray, stats: Stats, stop: asyncio.E
                         stopped_at = None
                     elif stats.measuring:
                         stats.delta_late.append(max(0.0, now - (anchor + audio_ms / 1000.0)))
-                    delta = event["delta"]
-                    audio_ms += (len(delta) * 3 // 4 - delta.count("=")) / 48.0
-                elif kind == "response.done":
+                    at = frame.rfind('"delta": "') + 10
+                    b64 = frame[at : frame.index('"', at)]
+                    audio_ms += (len(b64) * 3 // 4 - b64.count("=")) / 48.0
+                    continue
+                event = json.loads(frame)
+                kind = event["type"]
+                if kind == "response.done":
                     anchor = None
                     if stats.measuring and event["response"]["status"] == "completed":
                         stats.completed += 1
@@ -105,22 +137,15 @@ async def run_session(url: str, audio: np.ndarray, stats: Stats, stop: asyncio.E
                     stats.errors.append(event["error"].get("code") or event["error"]["message"])
 
         read_task = loop.create_task(reader())
-        step = 24 * CHUNK_MS
         start = loop.time()
         i = 0
-        timeline = float(offset_ms)
-        cursor = (offset_ms * 24) % len(audio)  # sessions start at different points of the loop
         try:
             while not stop.is_set():
-                chunk = np.take(audio, range(cursor, cursor + step), mode="wrap")
-                cursor = (cursor + step) % len(audio)
-                await ws.send(json.dumps({"type": "input_audio_buffer.append",
-                                          "audio": base64.b64encode(chunk.tobytes()).decode()}))
-                timeline += CHUNK_MS
-                sent.append((timeline - offset_ms, loop.time()))
+                await ws.send(frames[(offset + i) % len(frames)])
+                i += 1
+                sent.append((i * CHUNK_MS, loop.time()))
                 if len(sent) > 2000:
                     del sent[:1000]
-                i += 1
                 await asyncio.sleep(max(0.0, start + i * CHUNK_MS / 1000.0 - loop.time()))
         finally:
             read_task.cancel()
@@ -138,6 +163,7 @@ async def main() -> None:
 
     pcm, _ = synthesize("What is two plus three?", "alloy", args.tts if args.tts != "tone" else "espeak")
     audio = np.concatenate([np.zeros(24 * 300, np.int16), pcm, np.zeros(24 * args.gap_ms, np.int16)])
+    frames = append_frames(audio)
 
     server = subprocess.Popen(
         [sys.executable, "-m", "desktop_app.local_server", "--port", "0", "--asr", args.asr, "--tts", args.tts,
@@ -150,7 +176,7 @@ async def main() -> None:
         warm = Stats()
         warm_stop = asyncio.Event()
         warm.measuring = True
-        task = asyncio.ensure_future(run_session(url, audio, warm, warm_stop, 0))
+        task = asyncio.ensure_future(run_session(url, frames, warm, warm_stop, 0))
         deadline = time.monotonic() + 120
         while warm.completed == 0 and time.monotonic() < deadline and not task.done():
             await asyncio.sleep(0.2)
@@ -159,14 +185,17 @@ async def main() -> None:
 
         stats = Stats()
         stop = asyncio.Event()
-        cycle_ms = len(audio) // 24
-        tasks = [asyncio.ensure_future(run_session(url, audio, stats, stop, (k * cycle_ms // args.sessions) // 20 * 20))
+        # Sessions start at different points of the loop, so their questions are spread in time.
+        tasks = [asyncio.ensure_future(run_session(url, frames, stats, stop, k * len(frames) // args.sessions))
                  for k in range(args.sessions)]
         await asyncio.sleep(3.0)  # every session connected and streaming
         stats.measuring = True
+        workers = child_pids(server.pid)
         cpu0, client0, t0 = cpu_seconds(server.pid), time.process_time(), time.monotonic()
+        workers0 = sum(cpu_seconds(w) for w in workers)
         await asyncio.sleep(args.seconds)
         cpu1, client1, t1 = cpu_seconds(server.pid), time.process_time(), time.monotonic()
+        workers1 = sum(cpu_seconds(w) for w in workers)
         load_average = os.getloadavg()[0]
         stats.measuring = False
         stop.set()
@@ -177,6 +206,7 @@ async def main() -> None:
 
     wall = t1 - t0
     server_cpu = (cpu1 - cpu0) / wall * 100.0
+    speech_cpu = (workers1 - workers0) / wall * 100.0
     late_ms = [x * 1000 for x in stats.delta_late]
     vad_ms = [x * 1000 for x in stats.vad_delay]
     print(f"local server load: {args.sessions} sessions, {wall:.0f} s measured, asr={args.asr}, tts={args.tts}, "
@@ -188,7 +218,10 @@ async def main() -> None:
     print(f"  event delay (both)  p95 {pct(all_ms, 95):6.1f} ms   target < 20 ms: "
           f"{'MET' if pct(all_ms, 95) < 20 else 'NOT MET'}")
     print(f"  server CPU          {server_cpu:6.1f} % of one core, {server_cpu / args.sessions:5.2f} % per session "
-          f"(client process {(client1 - client0) / wall * 100:.0f} %)")
+          f"(the protocol process; client process {(client1 - client0) / wall * 100:.0f} %)")
+    total = server_cpu + speech_cpu
+    print(f"  + speech workers    {speech_cpu:6.1f} % ({len(workers)} processes, nice +5/+12): "
+          f"{total:.1f} % in all, {total / args.sessions:5.2f} % per session")
     lat = [x * 1000 for x in stats.turn_latency]
     print(f"  turns answered      {stats.answers} started, {stats.completed} completed; turn latency "
           f"p50 {pct(lat, 50):.0f} ms, p95 {pct(lat, 95):.0f} ms (recognition queue)")
