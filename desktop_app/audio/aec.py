@@ -341,7 +341,7 @@ class EchoControl:
                  factory: Callable[[int], tuple[Processor | None, str]] = load_processor) -> None:
         self.far = FarEnd()
         self.delay_ms = float(delay_ms)
-        self.erl_db: float | None = None  # from the calibration; learned on line otherwise
+        self.erl_db: float | None = None  # echo − reference level from the calibration (else learned)
         self.on_near_end_onset: OnsetCallback | None = None
         self._factory = factory
         self._availability: tuple[bool, str] | None = None
@@ -395,6 +395,14 @@ class EchoControl:
         self.delay_ms = float(delay_ms)
         if self.canceller is not None:
             self.canceller.set_delay(delay_ms)
+
+    def calibrate(self, delay_ms: float, erl_db: float | None) -> None:
+        """Apply a room calibration: the delay, and the echo return loss (positive dB) as the guard's
+        starting point (it keeps learning on line)."""
+        self.set_delay(delay_ms)
+        self.erl_db = None if erl_db is None else -float(erl_db)
+        if self.guard is not None and self.erl_db is not None:
+            self.guard.erl_db = self.erl_db
 
     @property
     def guard(self) -> EchoGuard | None:

@@ -229,12 +229,9 @@ class AudioEngine:
         return self.echo.near_end_speech(window_ms)
 
     def apply_calibration(self, delay_ms: float, erl_db: float | None = None) -> None:
-        """Use a measured output→input delay (ms) and echo return loss (dB) from the room calibration."""
-        self.echo.erl_db = erl_db
-        self.echo.set_delay(delay_ms)
-        guard = self.echo.guard
-        if guard is not None and erl_db is not None:
-            guard.erl_db = erl_db
+        """Use the room calibration's output→input delay (ms) and echo return loss (dB, positive when
+        the echo is quieter than what is played; None: keep learning it on line)."""
+        self.echo.calibrate(delay_ms, erl_db)
 
     # --- conversation controls -----------------------------------------------------------------
 

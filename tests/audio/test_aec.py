@@ -276,3 +276,13 @@ def test_chain_hands_the_processor_the_adc_time_of_each_24k_chunk() -> None:
         assert t == pytest.approx(100.0 + total / R, abs=1e-9)
         total += n
     assert total > 8000
+
+
+def test_a_room_calibration_sets_the_delay_and_the_guards_starting_echo_level() -> None:
+    control = EchoControl("speakers")
+    control.calibrate(35.0, 12.0)  # 35 ms, echo 12 dB below what is played
+    assert control.canceller is not None and control.canceller.processor is not None
+    assert control.canceller.processor.stream_delay_ms == 55
+    assert control.guard is not None and control.guard.erl_db == -12.0
+    control.set_mode("ducking")  # a new guard starts from the calibration too
+    assert control.guard is not None and control.guard.erl_db == -12.0

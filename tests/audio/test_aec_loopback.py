@@ -232,7 +232,9 @@ async def test_20_s_of_assistant_speech_through_the_room_is_cancelled_and_never_
     assert db(raw[converged]) > -40.0  # there really was echo…
     erle = db(raw[converged]) - db(sent[converged])
     assert erle >= 35.0, f"ERLE {erle:.1f} dB"  # …and it was cancelled
-    assert guard.erl_db == pytest.approx(20 * np.log10(0.7), abs=2.0)  # the room's gain, learned
+    # the room's gain, learned — relative to the guard's held reference envelope, which stands a few
+    # dB above the instantaneous level, so never above the true figure
+    assert 20 * np.log10(0.7) - 4.0 < guard.erl_db < 20 * np.log10(0.7) + 0.5
 
 
 QUESTION = "Wait, what is the capital of France?"
