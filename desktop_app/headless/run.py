@@ -49,8 +49,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _run(args: argparse.Namespace) -> int:
+    local = None
     try:
-        target, config = _target_and_config(args)
+        target, config, local = _target_and_config(args)
+        if local is not None:  # the configured endpoint is the offline demo: run it here, like the GUI
+            await local.start()
+            target = _local_target(local)
         port = FilePort(args.input, realtime=not args.fast, on_played=None)
     except (ConfigError, CredentialError) as exc:
         print(f"parley: {exc.user_message}", file=sys.stderr)
@@ -58,6 +62,20 @@ async def _run(args: argparse.Namespace) -> int:
     except (OSError, ValueError, EOFError) as exc:
         print(f"parley: cannot read {args.input}: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    try:
+        return await _converse_with_files(args, target, config, port)
+    finally:
+        if local is not None:
+            await local.stop()
+
+
+def _local_target(server):
+    async def target():
+        return server.url, {}
+    return target
+
+
+async def _converse_with_files(args, target, config, port) -> int:
     events = EventLog(args.events) if args.events else None
     wav = WavWriter(args.output) if args.output else None
     if wav is not None:
@@ -69,7 +87,7 @@ async def _run(args: argparse.Namespace) -> int:
     except asyncio.TimeoutError:
         print(f"parley: no finished answer within {args.timeout:.0f} s", file=sys.stderr)
         code = EXIT_SERVER
-    except AuthError as exc:
+    except (AuthError, CredentialError) as exc:
         print(f"parley: {exc.user_message}", file=sys.stderr)
         code = EXIT_AUTH
     except ParleyError as exc:
@@ -151,6 +169,7 @@ async def _wait(predicate, step: float = 0.02) -> None:
 
 def _target_and_config(args: argparse.Namespace):
     """Endpoint and session config from the arguments, or from the configured profile and key."""
+    local = None
     if args.url:
         headers = {}
         key = args.api_key or _env_key()
@@ -163,7 +182,7 @@ def _target_and_config(args: argparse.Namespace):
             return url, headers
         model = _model_from_url(url)
     else:
-        target, model = _configured_target()
+        target, model, local = _configured_target()
     config = SessionConfig(model=model, transcription=Transcription())
     if args.mode == "ptt":
         config = replace(config, turn_detection=None)
@@ -176,7 +195,7 @@ def _target_and_config(args: argparse.Namespace):
     problems = config.problems()
     if problems:
         raise ConfigError(str(problems[0]))
-    return target, config
+    return target, config, local
 
 
 def _configured_target():
@@ -189,9 +208,10 @@ def _configured_target():
     settings = SettingsStore().settings
     profile = settings.profile()
     if isinstance(profile, LocalProfile):
-        raise ConfigError("The configured endpoint is the offline demo; start it with 'parley serve' "
-                          "and pass its address with --url.")
-    return make_target(profile, KeyStore(), settings.model), settings.model
+        from desktop_app.local_server.server import LocalServer
+
+        return None, settings.model, LocalServer(port=0, model=settings.model)
+    return make_target(profile, KeyStore(), settings.model), settings.model, None
 
 
 def _env_key() -> str | None:

@@ -156,3 +156,32 @@ async def test_barge_in_truncates_at_the_played_position_within_10_ms():
     assert story_entry.truncated and story_entry.heard is not None
     assert story_entry.text.startswith(story_entry.heard) and len(story_entry.heard) < len(story_entry.text)
     assert "time" in ctl.transcript()[2].text.lower()  # the interruption itself was heard
+
+
+async def _headless_configured(tmp_path, home, *extra):
+    env = dict(os.environ, PARLEY_HOME=str(home))
+    env.pop("OPENAI_API_KEY", None)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "desktop_app", "--headless", "--input", str(speech_wav("What is two plus three?")),
+        "--transcript", str(tmp_path / "t.json"), *extra,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env)
+    _, stderr = await asyncio.wait_for(proc.communicate(), 120)
+    return proc.returncode, stderr.decode()
+
+
+async def test_without_url_the_configured_offline_demo_is_used_like_the_gui(tmp_path):
+    home = tmp_path / "home"
+    script = ("from desktop_app.settings.store import SettingsStore; "
+              "SettingsStore().update(active_profile='Local server')")
+    await (await asyncio.create_subprocess_exec(
+        sys.executable, "-c", script, env=dict(os.environ, PARLEY_HOME=str(home)))).wait()
+    code, stderr = await _headless_configured(tmp_path, home, "--mode", "ptt")
+    assert code == 0, stderr
+    turns = json.loads((tmp_path / "t.json").read_text())["turns"]
+    assert [t["role"] for t in turns] == ["user", "assistant"] and "five" in turns[1]["text"].lower()
+
+
+async def test_without_url_or_key_the_openai_profile_exits_3_naming_the_missing_key(tmp_path):
+    code, stderr = await _headless_configured(tmp_path, tmp_path / "fresh-home")
+    assert code == 3, stderr
+    assert stderr.startswith("parley: ") and "API key" in stderr and stderr.count("\n") == 1
