@@ -46,6 +46,7 @@ _SLIP = 120
 # A far-end block more than this off the time its run predicts starts a new run (the speaker paused,
 # underran or changed device); smaller differences are timestamp jitter.
 _RUN_BREAK_S = 0.015
+_HOLD = FRAME * 5  # near-end audio held back at most while its reference is on the way
 _MAX_STAMPS = 512
 
 
@@ -247,7 +248,7 @@ class EchoCanceller:
         self._head_time: float | None = None  # ADC time of the FIFO's first sample
         self._index = 0  # near-end 24 kHz samples consumed
         self._pair: int | None = None  # far slot = near index + pair
-        self.far_late = 0  # frames whose reference had not reached the timeline yet (should stay 0)
+        self.far_late = 0  # frames processed before their reference arrived, after a 50 ms wait (stays 0)
         self.repairs = 0  # pairing corrections (each one is a jump in the module's view of the delay)
         self.frames = 0
         self.cpu_s = 0.0  # process time spent in the module
@@ -282,22 +283,35 @@ class EchoCanceller:
         self.far.sync()
         if len(self._out) < frames * FRAME:
             self._out = np.zeros(2 * frames * FRAME, np.float32)
-        for k in range(frames):
+        done = 0
+        while len(self._fifo) >= FRAME:
+            slot = self._slot()
+            late = self._far_pending(slot)
+            if late and len(self._fifo) < _HOLD:
+                break  # its reference is still on the way: wait for the next block (rare, ≤ 50 ms)
+            self.far_late += late
             self._fifo.pop_into(self._near)
-            self._frame(self._out[k * FRAME : (k + 1) * FRAME])
-        return self._out[: frames * FRAME]
+            self._frame(self._out[done * FRAME : (done + 1) * FRAME], slot)
+            done += 1
+        return self._out[: done * FRAME]
 
-    def _frame(self, out: np.ndarray) -> None:
+    def _slot(self) -> int:
+        """The far slot paired with the FIFO's first frame (re-pairing if the clocks moved apart)."""
         assert self._head_time is not None
         wanted = self.far.slot(self._head_time + LEAD_MS / 1000) - self._index
         if self._pair is None or abs(wanted - self._pair) > _SLIP:
             self.repairs += self._pair is not None
             self._pair = wanted
-        slot = self._index + self._pair
+        return self._index + self._pair
+
+    def _far_pending(self, slot: int) -> bool:
+        """The speaker is running but the reference for this frame has not reached the timeline."""
         far = self.far
-        far.read(slot, self._ref)
-        if far.end_slot is not None and slot + FRAME > far.end_slot and time.monotonic() - far.last_write < 0.1:
-            self.far_late += 1
+        return far.end_slot is not None and slot + FRAME > far.end_slot and time.monotonic() - far.last_write < 0.1
+
+    def _frame(self, out: np.ndarray, slot: int) -> None:
+        assert self._head_time is not None
+        self.far.read(slot, self._ref)
         near = self._near
         if self.processor is not None:
             c0 = time.process_time()
