@@ -78,6 +78,8 @@ class AuthError(RemoteError):
 
 
 class ConnectionLost(RemoteError):
-    """The connection dropped or timed out. Retrying may help."""
+    """The connection dropped or timed out. Retrying may help. ``offline`` marks failures that mean
+    this computer has no network (no name resolution, no route), not that the server is down."""
 
     fatal = False
+    offline = False

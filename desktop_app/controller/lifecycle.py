@@ -55,6 +55,7 @@ class Lifecycle:
         self.last_close: ConnectionClosed | None = None
         self.backoff = backoff  # tests inject faster delays; the policy itself stays 0.5 s × 2 … 8 s
         self.clock = time.time  # wall clock, compared with the server's expires_at
+        self.offer_demo = False  # set by the GUI when the endpoint is not the offline demo itself
         self._session_started = 0.0
         self.fatal_code: str | None = None
 
@@ -66,6 +67,17 @@ class Lifecycle:
         self._conn_state(ConnEvent.CONNECT)
         try:
             await self._open_link()
+        except ConnectionLost as exc:
+            if exc.offline and self.offer_demo:
+                # Starting without a network: say so, and offer what works offline.
+                self._fail("You seem to be offline. Try the offline demo, or connect again when "
+                           "the network is back.", "demo")
+                raise
+            if self.max_retries <= 0:
+                self._fail(exc.user_message, "retry")
+                raise
+            self._conn_state(ConnEvent.LOST, exc.user_message)
+            self._start_reconnect()
         except ParleyError as exc:
             if exc.fatal or self.max_retries <= 0:
                 self._fail(exc.user_message, "settings" if exc.fatal else "retry")

@@ -122,7 +122,10 @@ class RealtimeSocket:
         except (OSError, socket.gaierror, ssl.SSLError, InvalidHandshake, asyncio.TimeoutError) as exc:
             reason = _network_reason(exc)
             log.error("! connect to %s failed: %r", redact(url), exc)
-            raise ConnectionLost(reason, detail=redact(repr(exc))) from None
+            lost = ConnectionLost(reason, detail=redact(repr(exc)))
+            # No name resolution or no route at all: this computer is offline, not the server down.
+            lost.offline = isinstance(exc, socket.gaierror) or getattr(exc, "errno", None) in _OFFLINE_ERRNOS
+            raise lost from None
         log.info("= connected to %s", redact(url))
         return cls(conn, url, observer)
 
@@ -177,6 +180,9 @@ class RealtimeSocket:
             self.close_code, self.close_reason = exc.rcvd.code, exc.rcvd.reason
         else:  # no close frame: the TCP connection died
             self.close_code, self.close_reason = 1006, "connection lost without a close frame"
+
+
+_OFFLINE_ERRNOS = {101, 113}  # ENETUNREACH, EHOSTUNREACH
 
 
 def _network_reason(exc: BaseException) -> str:

@@ -111,6 +111,8 @@ class ConversationSession(QObject):
             target=self._target, audio=self.port, config=session_config_from_settings(settings),
             vad=vad_view_from_settings(settings), on_view=self._on_view, endpoint_label=settings.active_profile,
         )
+        # Starting without a network offers the offline demo, unless that is what is failing.
+        controller.offer_demo = not isinstance(settings.profile(), LocalProfile)
         return controller
 
     @property

@@ -330,3 +330,24 @@ async def test_local_speech_onset_stops_playback_before_the_server_event():
         assert audio.flushes == 1 and peer.sent_types().count("conversation.item.truncate") == 1
         assert ctl.view.turn is Turn.USER_SPEAKING
         await ctl.close()
+
+
+async def test_starting_without_a_network_says_offline_and_offers_the_demo_without_retrying():
+    import pytest
+
+    from desktop_app.errors import ConnectionLost
+
+    attempts = []
+
+    async def target():
+        attempts.append(1)
+        return "ws://parley-test.invalid/v1/realtime", {}
+
+    ctl = Controller(target=target, audio=FakeAudio(), config=SessionConfig())
+    ctl.offer_demo = True
+    with pytest.raises(ConnectionLost):
+        await ctl.connect()
+    assert ctl.view.connection is Conn.FAILED
+    assert "offline" in ctl.view.notice.sentence and ctl.view.notice.action == "demo"
+    await asyncio.sleep(0.7)  # longer than the first backoff delay: no retry may start
+    assert len(attempts) == 1
