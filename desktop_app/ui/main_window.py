@@ -27,6 +27,7 @@ from desktop_app.settings.profiles import LocalProfile
 from desktop_app.ui import icons
 from desktop_app.ui.audio_control import AudioControl
 from desktop_app.ui.banner import Banner
+from desktop_app.ui.dialogs.endpoint_dialog import EndpointDialog
 from desktop_app.ui.dialogs.key_dialog import KeyDialog
 from desktop_app.ui.first_run import FirstRunPanel
 from desktop_app.ui.keyboard import PushToTalkKey
@@ -166,6 +167,7 @@ class MainWindow(QMainWindow):
         self.bar.disconnect_requested.connect(lambda: self.run(s.disconnect()))
         self.bar.profile_chosen.connect(self._choose_profile)
         self.bar.key_requested.connect(self.open_key_dialog)
+        self.bar.endpoints_requested.connect(self.open_endpoint_dialog)
         self.bar.panel_toggled.connect(self.side.setVisible)
         self.banner.dismissed.connect(s.dismiss_notice)
         self.banner.action_requested.connect(self._banner_action)
@@ -352,6 +354,14 @@ class MainWindow(QMainWindow):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
         self.key_dialog = dialog
+        return dialog
+
+    def open_endpoint_dialog(self) -> EndpointDialog:
+        dialog = EndpointDialog(self.session.store, self)
+        dialog.accepted.connect(lambda: self._choose_profile(self.session.store.settings.active_profile))
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        self.endpoint_dialog = dialog
         return dialog
 
     def _key_changed(self, _profile: str) -> None:

@@ -17,6 +17,9 @@ from desktop_app.ui.widgets.parts import text_label, tool_button
 CLOCK_WARN_S = 5 * 60
 
 
+EDIT_ENDPOINTS = "Edit endpoints…"
+
+
 def connection_text(view: ViewState) -> tuple[str, str]:
     """``(words, mood)`` for the state pill; mood is ok / warning / error / idle."""
     conn = view.connection
@@ -50,6 +53,7 @@ class ConnectionBar(QFrame):
     connect_requested = Signal()
     disconnect_requested = Signal()
     profile_chosen = Signal(str)
+    endpoints_requested = Signal()
     key_requested = Signal()
     panel_toggled = Signal(bool)
 
@@ -72,7 +76,8 @@ class ConnectionBar(QFrame):
         self.profile.setAccessibleName("Endpoint profile")
         self.profile.setToolTip("Where Parley connects (OpenAI, Azure, a custom server or the offline demo)")
         self.profile.setMinimumWidth(170)
-        self.profile.activated.connect(lambda _i: self.profile_chosen.emit(self.profile.currentText()))
+        self.profile.activated.connect(self._on_profile_activated)
+        self._active_profile = ""
         row.addWidget(self.profile)
         self.key = tool_button(self, "key", theme.text, "API key for this profile…", name="API key")
         self.key.clicked.connect(self.key_requested)
@@ -111,8 +116,20 @@ class ConnectionBar(QFrame):
         self.profile.blockSignals(True)
         self.profile.clear()
         self.profile.addItems(names)
+        self.profile.insertSeparator(len(names))
+        self.profile.addItem(EDIT_ENDPOINTS)
         self.profile.setCurrentText(active)
+        self._active_profile = active
         self.profile.blockSignals(False)
+
+    def _on_profile_activated(self, _index: int) -> None:
+        chosen = self.profile.currentText()
+        if chosen == EDIT_ENDPOINTS:  # an action, not a profile: keep showing the active one
+            self.profile.setCurrentText(self._active_profile)
+            self.endpoints_requested.emit()
+            return
+        self._active_profile = chosen
+        self.profile_chosen.emit(chosen)
 
     def set_key_enabled(self, enabled: bool) -> None:
         self.key.setEnabled(enabled)

@@ -1,0 +1,195 @@
+"""Add, edit and remove endpoint profiles: OpenAI, Azure OpenAI, a custom server, ephemeral keys.
+
+Keys are not edited here (the key dialog does that, per profile, into the keyring); a profile only
+says where to connect and how to authenticate. Every value is validated by the profile classes
+themselves, and a problem is shown in one sentence under the form before anything is saved.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget,
+    QPushButton, QSpinBox, QVBoxLayout, QWidget,
+)
+
+from desktop_app.settings.profiles import (
+    OPENAI_REALTIME_URL, AzureProfile, CustomProfile, EphemeralProfile, LocalProfile, OpenAIProfile, Profile,
+)
+from desktop_app.settings.store import SettingsStore
+
+KINDS = [("openai", "OpenAI"), ("azure", "Azure OpenAI"), ("custom", "Custom server"),
+         ("ephemeral", "Ephemeral key (client secret)")]
+FIELDS = {  # which inputs each kind shows
+    "openai": ("organization", "project"),
+    "azure": ("resource", "deployment", "auth", "transcription_deployment"),
+    "custom": ("url",),
+    "ephemeral": ("mint_url", "ttl_s", "realtime_url"),
+}
+LABELS = {"organization": "Organization (optional)", "project": "Project (optional)",
+          "resource": "Resource name or host", "deployment": "Deployment",
+          "auth": "Authentication", "transcription_deployment": "Transcription deployment",
+          "url": "WebSocket URL", "mint_url": "Token URL (empty: OpenAI's)", "ttl_s": "Secret lifetime (s)",
+          "realtime_url": "Realtime URL"}
+
+
+class EndpointDialog(QDialog):
+    """Edits ``store.settings.profiles``; the built-in offline demo is listed but not editable."""
+
+    def __init__(self, store: SettingsStore, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Endpoints")
+        self.setMinimumSize(620, 380)
+        self.store = store
+        self.profiles: list[Profile] = list(store.settings.profiles)
+        self.list = QListWidget(self)
+        self.list.setAccessibleName("Endpoint profiles")
+        self.list.currentRowChanged.connect(self._show)
+        add, remove = QPushButton("Add", self), QPushButton("Remove", self)
+        add.clicked.connect(self._add)
+        remove.clicked.connect(self._remove)
+        self.remove_button = remove
+        self.name = QLineEdit(self)
+        self.kind = QComboBox(self)
+        for kind, label in KINDS:
+            self.kind.addItem(label, kind)
+        self.kind.currentIndexChanged.connect(self._kind_changed)
+        self.inputs: dict[str, QWidget] = {}
+        form = QFormLayout()
+        form.addRow("Name", self.name)
+        form.addRow("Kind", self.kind)
+        for field, label in LABELS.items():
+            if field == "auth":
+                widget: QWidget = QComboBox(self)
+                widget.addItem("API key (api-key header)", "api_key")
+                widget.addItem("Microsoft Entra token (Bearer)", "entra")
+            elif field == "ttl_s":
+                widget = QSpinBox(self)
+                widget.setRange(10, 7200)
+                widget.setValue(600)
+            else:
+                widget = QLineEdit(self)
+            self.inputs[field] = widget
+            form.addRow(label, widget)
+        self.form = form
+        self.problem = QLabel("", self)
+        self.problem.setWordWrap(True)
+        self.problem.setProperty("role", "error")
+        apply = QPushButton("Apply", self)
+        apply.clicked.connect(self.apply_current)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self)
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        left = QVBoxLayout()
+        left.addWidget(self.list)
+        row = QHBoxLayout()
+        row.addWidget(add)
+        row.addWidget(remove)
+        left.addLayout(row)
+        right = QVBoxLayout()
+        right.addLayout(form)
+        right.addWidget(self.problem)
+        right.addWidget(apply)
+        right.addStretch(1)
+        body = QHBoxLayout()
+        body.addLayout(left, 2)
+        body.addLayout(right, 3)
+        outer = QVBoxLayout(self)
+        outer.addLayout(body)
+        outer.addWidget(buttons)
+        self._refresh_list(0)
+
+    # --- editing --------------------------------------------------------------------------------
+
+    def _refresh_list(self, row: int) -> None:
+        self.list.blockSignals(True)
+        self.list.clear()
+        self.list.addItems([p.name for p in self.profiles])
+        self.list.blockSignals(False)
+        self.list.setCurrentRow(max(0, min(row, len(self.profiles) - 1)))
+        self._show(self.list.currentRow())
+
+    def _show(self, row: int) -> None:
+        if not 0 <= row < len(self.profiles):
+            return
+        profile = self.profiles[row]
+        editable = not isinstance(profile, LocalProfile)
+        self.name.setText(profile.name)
+        index = self.kind.findData(profile.kind)
+        self.kind.setCurrentIndex(max(index, 0))
+        for field, widget in self.inputs.items():
+            value = getattr(profile, field, None)
+            if isinstance(widget, QLineEdit):
+                widget.setText("" if value is None else str(value))
+            elif isinstance(widget, QSpinBox) and value is not None:
+                widget.setValue(int(value))
+            elif isinstance(widget, QComboBox) and value is not None:
+                widget.setCurrentIndex(max(widget.findData(value), 0))
+        for widget in (self.name, self.kind, *self.inputs.values()):
+            widget.setEnabled(editable)
+        self.remove_button.setEnabled(editable)
+        self.problem.setText("" if editable else "The offline demo is built in and needs no settings.")
+        self._kind_changed()
+
+    def _kind_changed(self) -> None:
+        shown = FIELDS.get(self.kind.currentData(), ())
+        for field, widget in self.inputs.items():
+            self.form.setRowVisible(widget, field in shown)
+
+    def _add(self) -> None:
+        taken = {p.name for p in self.profiles}
+        name = next(f"Endpoint {n}" for n in range(1, 100) if f"Endpoint {n}" not in taken)
+        self.profiles.append(OpenAIProfile(name=name))
+        self._refresh_list(len(self.profiles) - 1)
+
+    def _remove(self) -> None:
+        row = self.list.currentRow()
+        if 0 <= row < len(self.profiles) and not isinstance(self.profiles[row], LocalProfile):
+            del self.profiles[row]
+            self._refresh_list(row)
+
+    def build(self) -> Profile:
+        """The profile the form describes; ``ValueError`` with the reason when it is not valid."""
+        name = self.name.text().strip()
+        if not name:
+            raise ValueError("Give the endpoint a name.")
+        kind = self.kind.currentData()
+        text = {f: w.text().strip() for f, w in self.inputs.items() if isinstance(w, QLineEdit)}
+        if kind == "openai":
+            return OpenAIProfile(name=name, organization=text["organization"], project=text["project"])
+        if kind == "azure":
+            if not text["resource"]:
+                raise ValueError("Azure needs the resource name (or its host name).")
+            return AzureProfile(name=name, resource=text["resource"], deployment=text["deployment"],
+                                auth=self.inputs["auth"].currentData(),
+                                transcription_deployment=text["transcription_deployment"])
+        if kind == "custom":
+            return CustomProfile(name=name, url=text["url"])
+        return EphemeralProfile(name=name, mint_url=text["mint_url"], ttl_s=self.inputs["ttl_s"].value(),
+                                realtime_url=text["realtime_url"] or OPENAI_REALTIME_URL)
+
+    def apply_current(self) -> bool:
+        """Validate the form into the selected profile; False (with the reason shown) if invalid."""
+        row = self.list.currentRow()
+        if not 0 <= row < len(self.profiles) or isinstance(self.profiles[row], LocalProfile):
+            return True
+        try:
+            profile = self.build()
+        except (ValueError, TypeError) as exc:
+            self.problem.setText(str(exc))
+            return False
+        if any(p.name == profile.name for i, p in enumerate(self.profiles) if i != row):
+            self.problem.setText(f"Another endpoint is already called “{profile.name}”.")
+            return False
+        self.profiles[row] = profile
+        self.problem.setText("")
+        self.list.item(row).setText(profile.name)
+        return True
+
+    def save(self) -> None:
+        if not self.apply_current():
+            return
+        names = [p.name for p in self.profiles]
+        active = self.store.settings.active_profile
+        self.store.update(profiles=tuple(self.profiles),
+                          active_profile=active if active in names else names[0])
+        self.accept()
