@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Protocol
 
 import numpy as np
@@ -47,6 +48,7 @@ _SLIP = 120
 # underran or changed device); smaller differences are timestamp jitter.
 _RUN_BREAK_S = 0.015
 _HOLD = FRAME * 5  # near-end audio held back at most while its reference is on the way
+_LIGHT_AFTER = 100  # frames (1 s) of silent reference before the light path takes over
 _MAX_STAMPS = 512
 
 
@@ -61,21 +63,40 @@ class Processor(Protocol):
     def reset(self) -> None: ...
 
 
-def load_processor(stream_delay_ms: int = 0) -> tuple[Processor | None, str]:
-    """A 24 kHz AEC3 + noise suppression + high-pass processor, or None and one sentence why not."""
+def load_processor(stream_delay_ms: int = 0, echo: bool = True) -> tuple[Processor | None, str]:
+    """A 24 kHz AEC3 + noise suppression + high-pass processor (``echo=False``: without AEC3, the
+    light path used while the speaker is silent), or None and one sentence why not."""
     try:
         import pywebrtc_audio
     except (ImportError, OSError) as exc:
         return None, f"Echo cancellation is not available ({exc}); the microphone is ducked while the assistant speaks."
     try:
         apm = pywebrtc_audio.AudioProcessor(
-            PCM_RATE, 1, echo_cancellation=True, noise_suppression=True, high_pass_filter=True,
+            PCM_RATE, 1, echo_cancellation=echo, noise_suppression=True, high_pass_filter=True,
             stream_delay_ms=int(stream_delay_ms),
         )
-        apm.process(np.zeros(FRAME, np.float32), np.zeros(FRAME, np.float32))
+        apm.process(np.zeros(FRAME, np.float32), np.zeros(FRAME, np.float32) if echo else None)
     except (RuntimeError, ValueError, TypeError) as exc:
         return None, f"Echo cancellation failed to start ({exc}); the microphone is ducked while the assistant speaks."
     return apm, ""
+
+
+@lru_cache(maxsize=1)
+def light_lag() -> int | None:
+    """How many samples the full module lags behind the light one (its AEC3 stage): the delay line
+    that makes switching between them seamless. Measured once by cross-correlation on noise."""
+    lags = []
+    x = (np.random.default_rng(0).standard_normal(PCM_RATE) * 0.05).astype(np.float32)
+    silence = np.zeros(FRAME, np.float32)
+    for echo in (True, False):
+        processor, _ = load_processor(0, echo)
+        if processor is None:
+            return None
+        y = np.concatenate([processor.process(x[i : i + FRAME], silence if echo else None)
+                            for i in range(0, len(x), FRAME)])
+        a = PCM_RATE // 4
+        lags.append(max(range(0, FRAME * 4), key=lambda lag: float(np.dot(y[a + lag : a + lag + 4800], x[a : a + 4800]))))
+    return lags[0] - lags[1] if lags[0] >= lags[1] else None
 
 
 class FarEnd:
@@ -235,12 +256,25 @@ class EchoCanceller:
     ``processor`` None means no canceller (ducking mode): frames pass unchanged and the guard judges
     the raw microphone. ``delay_ms`` is the measured output→input delay in timestamp terms (0 on a
     device whose reported latencies are right); the module is told ``delay_ms + LEAD_MS``.
+
+    ``light`` (noise suppression and high-pass only, ~0.4 % of a core against AEC3's ~1.9 %) takes
+    over after a second of silent reference — nothing can echo — with a delay line of ``lag``
+    samples so its output lines up with the full module's; each switch first primes the incoming
+    processor with the last two frames, so neither a stale buffer nor a jump in time is sent.
     """
 
-    def __init__(self, far: FarEnd, guard: EchoGuard, processor: Processor | None, delay_ms: float = 0.0) -> None:
+    def __init__(self, far: FarEnd, guard: EchoGuard, processor: Processor | None, delay_ms: float = 0.0,
+                 light: Processor | None = None, lag: int = 0) -> None:
         self.far = far
         self.guard = guard
         self.processor = processor
+        self.light = light if processor is not None else None
+        self._line = np.zeros(lag + FRAME, np.float32)
+        self._lag = lag
+        self._history = np.zeros(2 * FRAME, np.float32)
+        self._silent_ref = 0  # consecutive frames of silent reference
+        self.on_light = False
+        self.light_frames = 0
         self._fifo = FrameFifo(FRAME, capacity=FRAME * 64)
         self._near = np.zeros(FRAME, np.float32)
         self._ref = np.zeros(FRAME, np.float32)
@@ -251,7 +285,7 @@ class EchoCanceller:
         self.far_late = 0  # frames processed before their reference arrived, after a 50 ms wait (stays 0)
         self.repairs = 0  # pairing corrections (each one is a jump in the module's view of the delay)
         self.frames = 0
-        self.cpu_s = 0.0  # process time spent in the module
+        self.cpu_s = 0.0  # CPU time (this thread) spent in the module
         self._gain = 1.0
         self.set_delay(delay_ms)
 
@@ -309,15 +343,46 @@ class EchoCanceller:
         far = self.far
         return far.end_slot is not None and slot + FRAME > far.end_slot and time.monotonic() - far.last_write < 0.1
 
+    def _light(self, near: np.ndarray) -> np.ndarray:
+        """The light processor, delayed to line up with the full module."""
+        line, lag = self._line, self._lag
+        line[lag:] = self.light.process(near)  # type: ignore[union-attr]
+        out = line[:FRAME].copy()
+        line[:lag] = line[FRAME : FRAME + lag].copy()
+        return out
+
+    def _switch(self, light: bool) -> None:
+        """Prime the processor taking over with the last two frames (outputs dropped)."""
+        silence = np.zeros(FRAME, np.float32)
+        for k in range(2):
+            frame = self._history[k * FRAME : (k + 1) * FRAME]
+            if light:
+                self._light(frame)
+            else:
+                self.processor.process(frame, silence)  # type: ignore[union-attr]
+        self.on_light = light
+
     def _frame(self, out: np.ndarray, slot: int) -> None:
         assert self._head_time is not None
         self.far.read(slot, self._ref)
         near = self._near
         if self.processor is not None:
-            c0 = time.process_time()
-            cleaned = self.processor.process(near, self._ref)
-            self.cpu_s += time.process_time() - c0
-            prob = float(self.processor.speech_probability)
+            ref = self._ref
+            self._silent_ref = self._silent_ref + 1 if float(np.dot(ref, ref)) < 1e-7 * FRAME else 0
+            light = self.light is not None and self._silent_ref >= _LIGHT_AFTER
+            if light != self.on_light:
+                self._switch(light)
+            c0 = time.thread_time()
+            if light:
+                cleaned = self._light(near)
+                prob = float(self.light.speech_probability)  # type: ignore[union-attr]
+                self.light_frames += 1
+            else:
+                cleaned = self.processor.process(near, ref)
+                prob = float(self.processor.speech_probability)
+            self.cpu_s += time.thread_time() - c0
+            self._history[:FRAME] = self._history[FRAME:]
+            self._history[FRAME:] = near
         else:
             cleaned, prob = near, -1.0
         gain = self.guard.frame(self._head_time, near, cleaned, self._ref, prob)
@@ -398,7 +463,10 @@ class EchoControl:
             if self.erl_db is not None:
                 guard.erl_db = self.erl_db
             guard.on_onset = self._onset
-            self.canceller = EchoCanceller(self.far, guard, processor, self.delay_ms)
+            light, lag = None, light_lag() if processor is not None else None
+            if lag is not None:
+                light, _ = load_processor(0, echo=False)
+            self.canceller = EchoCanceller(self.far, guard, processor, self.delay_ms, light, lag or 0)
         if mode != self.mode:
             log.info("= audio mode %s%s", mode, f" (asked for {self.requested_mode})" if mode != self.requested_mode else "")
         self.mode = mode

@@ -286,3 +286,24 @@ def test_a_room_calibration_sets_the_delay_and_the_guards_starting_echo_level() 
     assert control.guard is not None and control.guard.erl_db == -12.0
     control.set_mode("ducking")  # a new guard starts from the calibration too
     assert control.guard is not None and control.guard.erl_db == -12.0
+
+
+def best_lag(out: np.ndarray, x: np.ndarray, start_s: float, max_lag: int = 1200) -> int:
+    a, n = int(start_s * R), R // 4
+    return max(range(max_lag), key=lambda lag: float(np.dot(out[a + lag : a + lag + n], x[a : a + n])))
+
+
+def test_the_light_path_takes_over_while_the_speaker_is_silent_and_switching_loses_no_time() -> None:
+    rng = np.random.default_rng(11)
+    talk = np.tile(user_interruption(), 3)[: 7 * R] * 0.5
+    talk = (talk + rng.standard_normal(len(talk)).astype(np.float32) * 0.002).astype(np.float32)
+    answer = np.concatenate((np.zeros(2 * R, np.float32), assistant_story()[: 2 * R], np.zeros(3 * R, np.float32)))
+    sim = simulate(answer, [(0.0, talk)], gain=0.05)  # a faint echo: the user dominates throughout
+    canceller = sim.control.canceller
+    assert canceller is not None and canceller.light is not None
+    assert 150 <= canceller.light_frames <= 400  # ~1 s before the answer, ~1.5 s after it
+    lags = {when: best_lag(sim.out, sim.mic, when) for when in (1.5, 2.5, 3.25, 6.0)}  # light, full, full, light
+    assert max(lags.values()) - min(lags.values()) <= 2, lags  # the same delay on both paths: no jump
+    frames = sim.out[: len(sim.out) // FRAME * FRAME].reshape(-1, FRAME)
+    peaks = np.abs(frames).max(axis=1)
+    assert peaks.max() < 1.0  # no click
