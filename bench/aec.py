@@ -122,8 +122,27 @@ def synthetic(seconds: float) -> None:
     print(f"  convergence                {convergence_s(rows) * 1000:5.0f} ms  (≥ 30 dB, then ≥ 25 dB for 1 s)")
     print(f"  added latency              {algorithmic_delay_ms():5.1f} ms module + {np.mean(held) / R * 1000:.1f} ms"
           " average re-chunk hold")
-    print(f"  CPU                        {100 * cpu / audio_s:5.2f} % of a core  "
+    print(f"  CPU, assistant speaking    {100 * cpu / audio_s:5.2f} % of a core  "
           f"(module alone {100 * control.canceller.cpu_s / audio_s:.2f} %)")  # type: ignore[union-attr]
+    print(f"  CPU, speaker silent        {quiet_cpu():5.2f} % of a core  (the light path: NS + high-pass)")
+
+
+def quiet_cpu(seconds: float = 10.0) -> float:
+    """CPU per second of microphone audio while nothing plays (after the first second)."""
+    from tests.audio.test_aec import T0
+
+    control = EchoControl("speakers")
+    control.far.set_rate(R)
+    x = (np.random.default_rng(2).standard_normal(int(seconds * R)) * 0.01).astype(np.float32)
+    block = R // 50
+    for i in range(0, R, block):  # the first second: the full module, until the light path takes over
+        control.output_hook(np.zeros(block, np.float32), T0 + i / R)
+        control.process(x[i : i + block], T0 + i / R)
+    c0 = time.process_time()
+    for i in range(R, len(x) - block + 1, block):
+        control.output_hook(np.zeros(block, np.float32), T0 + i / R)
+        control.process(x[i : i + block], T0 + i / R)
+    return 100 * (time.process_time() - c0) / (seconds - 1.0)
 
 
 async def device_run(mode: str, seconds: float) -> tuple[float, float, float]:
