@@ -76,10 +76,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return serve_main(argv[1:])
     args = build_parser().parse_args(argv)
-    # Headless output is files plus one clear line on failure: the console shows warnings only,
-    # unless a level was asked for; the log file keeps everything.
+    # Headless output is files plus one clear line on failure: no log lines on the console unless a
+    # level was asked for; the log file keeps everything.
     quiet = args.headless and "--log-level" not in argv
-    setup_file_logging("WARNING" if quiet else args.log_level)
+    setup_file_logging("CRITICAL" if quiet else args.log_level)
     if args.self_check:
         from desktop_app.selfcheck import run as self_check
 

@@ -159,7 +159,8 @@ async def test_barge_in_truncates_at_the_played_position_within_10_ms():
 
 
 async def _headless_configured(tmp_path, home, *extra):
-    env = dict(os.environ, PARLEY_HOME=str(home))
+    # No real keyring is touched: the null backend stores nothing (as on a machine without one).
+    env = dict(os.environ, PARLEY_HOME=str(home), PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring")
     env.pop("OPENAI_API_KEY", None)
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "desktop_app", "--headless", "--input", str(speech_wav("What is two plus three?")),
