@@ -15,6 +15,19 @@ from tests.helpers.wait import wait_until
 pytestmark = pytest.mark.gui
 
 
+@pytest.fixture(autouse=True)
+def qt_binding_guard(qapp):
+    """As tests/gui/conftest.py: the binding's None/True refcount defect is guarded before any widget
+    exists (the level plot alone makes hundreds of void calls), and wrappers are collected after."""
+    import gc
+
+    from desktop_app.ui.qt_workarounds import guard_none_refcount
+
+    guard_none_refcount()
+    yield
+    gc.collect()
+
+
 class FakeProbe:
     """Stands in for RoomProbe: reports progress, asks for the sentence, returns a known room."""
 
