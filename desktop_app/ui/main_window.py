@@ -27,7 +27,7 @@ from desktop_app.settings.profiles import LocalProfile
 from desktop_app.ui import icons
 from desktop_app.ui.audio_control import AudioControl
 from desktop_app.ui.banner import Banner
-from desktop_app.ui.dialogs.endpoint_dialog import EndpointDialog
+from desktop_app.ui.dialog_actions import DialogActions
 from desktop_app.ui.dialogs.key_dialog import KeyDialog
 from desktop_app.ui.first_run import FirstRunPanel
 from desktop_app.ui.keyboard import PushToTalkKey
@@ -49,7 +49,7 @@ SIDE_PANEL_WIDTH = 360
 KEY_ERRORS = ("invalid_api_key", "missing_api_key", "insufficient_quota")
 
 
-class MainWindow(QMainWindow):
+class MainWindow(DialogActions, QMainWindow):
     """Top-level window. Closing it, Ctrl+Q or the app's quit path call ``on_quit``; the caller then
     awaits :meth:`shutdown`. ``view_rendered(view)`` follows each render (tests, benchmarks)."""
 
@@ -197,6 +197,8 @@ class MainWindow(QMainWindow):
         dp.output_chosen.connect(self._choose_output)
         dp.mic_test_toggled.connect(lambda on: self.audio.set_probe(on, s.store.settings.input_device))
         dp.tone_requested.connect(lambda: self.audio.play_tone(s.store.settings.output_device))
+        dp.mode_chosen.connect(self._choose_audio_mode)
+        dp.tune_requested.connect(self.open_calibration)
         self.audio.devices_changed.connect(self._show_devices)
         self.audio.probe_level.connect(dp.set_probe_level)
         self.audio.refresh(rescan=False)
@@ -213,6 +215,11 @@ class MainWindow(QMainWindow):
     def _show_settings(self) -> None:
         settings = self.session.store.settings
         self.bar.set_profiles([p.name for p in settings.profiles], settings.active_profile)
+        engine = self.audio.engine
+        if engine is not None and engine.audio_mode != settings.audio_mode:
+            engine.set_audio_mode(settings.audio_mode)
+        self.devices_panel.set_audio_mode(engine.audio_mode if engine is not None else settings.audio_mode,
+                                          getattr(engine, "aec_available", True))
         profile = settings.profile()
         self.bar.set_key_enabled(not isinstance(profile, LocalProfile))
         self.session_panel.set_settings(settings)
@@ -354,14 +361,6 @@ class MainWindow(QMainWindow):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
         self.key_dialog = dialog
-        return dialog
-
-    def open_endpoint_dialog(self) -> EndpointDialog:
-        dialog = EndpointDialog(self.session.store, self)
-        dialog.accepted.connect(lambda: self._choose_profile(self.session.store.settings.active_profile))
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.open()
-        self.endpoint_dialog = dialog
         return dialog
 
     def _key_changed(self, _profile: str) -> None:

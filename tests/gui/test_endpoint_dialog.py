@@ -72,3 +72,21 @@ def test_the_profile_menu_offers_edit_endpoints_as_an_action(qtbot):
         bar.profile.setCurrentIndex(index)
         bar.profile.activated.emit(index)
     assert bar.profile.currentText() == "Local server" and chosen == []
+
+
+def test_the_audio_panel_offers_the_audio_modes_and_room_tuning(qtbot):
+    from desktop_app.ui.theme import LIGHT
+    from desktop_app.ui.widgets.devices_panel import DevicesPanel
+
+    panel = DevicesPanel(LIGHT)
+    qtbot.addWidget(panel)
+    panel.set_audio_mode("headset")
+    assert panel.mode.currentData() == "headset"
+    with qtbot.waitSignal(panel.mode_chosen, timeout=1000) as chosen:
+        panel.mode.setCurrentIndex(panel.mode.findData("speakers"))
+        panel.mode.activated.emit(panel.mode.currentIndex())
+    assert chosen.args == ["speakers"]
+    with qtbot.waitSignal(panel.tune_requested, timeout=1000):
+        panel.tune.click()
+    panel.set_audio_mode("ducking", aec_available=False)
+    assert "could not load" in panel.mode_note.text()

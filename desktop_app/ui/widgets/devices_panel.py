@@ -7,7 +7,7 @@ choice survives replugging; the empty id means "the system default".
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QPushButton, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from desktop_app.ui import icons
 from desktop_app.ui.theme import Theme
@@ -15,6 +15,10 @@ from desktop_app.ui.widgets.level_meter import LevelMeter
 from desktop_app.ui.widgets.parts import panel_column, settings_form, text_label, tool_button
 
 DEFAULT_LABEL = "System default"
+
+
+AUDIO_MODES = [("Speakers — echo cancellation", "speakers"), ("Headset — no echo", "headset"),
+               ("Ducking — quiet mic while the assistant talks", "ducking")]
 
 
 class DevicesPanel(QWidget):
@@ -26,6 +30,8 @@ class DevicesPanel(QWidget):
     refresh_requested = Signal()
     mic_test_toggled = Signal(bool)
     tone_requested = Signal()
+    mode_chosen = Signal(str)
+    tune_requested = Signal()
 
     def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -71,6 +77,24 @@ class DevicesPanel(QWidget):
         tone_row.addWidget(self.tone)
         tone_row.addStretch(1)
         column.addLayout(tone_row)
+        # Echo handling: speakers need the canceller; a headset needs none; ducking is the fallback.
+        self.mode = QComboBox(self)
+        self.mode.setAccessibleName("Audio mode")
+        for label, mode in AUDIO_MODES:
+            self.mode.addItem(label, mode)
+        self.mode.activated.connect(lambda _i: self.mode_chosen.emit(self.mode.currentData()))
+        self.mode_note = QLabel("", self)
+        self.mode_note.setWordWrap(True)
+        self.tune = QPushButton("Tune for this room…", self)
+        self.tune.setToolTip("Measure the echo, delay, noise and your voice, and propose the best settings")
+        self.tune.clicked.connect(self.tune_requested)
+        column.addWidget(QLabel("Audio mode", self))
+        column.addWidget(self.mode)
+        column.addWidget(self.mode_note)
+        tune_row = QHBoxLayout()
+        tune_row.addWidget(self.tune)
+        tune_row.addStretch(1)
+        column.addLayout(tune_row)
         column.addStretch(1)
 
     def set_devices(self, inputs: list[tuple[str, str]], outputs: list[tuple[str, str]],
@@ -93,6 +117,11 @@ class DevicesPanel(QWidget):
 
     def set_probe_level(self, dbfs: float) -> None:
         self.meter.set_level(dbfs)
+
+    def set_audio_mode(self, mode: str, aec_available: bool = True) -> None:
+        self.mode.setCurrentIndex(max(self.mode.findData(mode), 0))
+        self.mode_note.setText("" if aec_available else
+                               "Echo cancellation could not load here; speakers use ducking instead.")
 
     def set_status(self, sentence: str) -> None:
         self.status.setText(sentence)
