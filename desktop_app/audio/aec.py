@@ -86,7 +86,13 @@ def light_lag() -> int | None:
     """How many samples the full module lags behind the light one (its AEC3 stage): the delay line
     that makes switching between them seamless. Measured once by cross-correlation on noise."""
     lags = []
-    x = (np.random.default_rng(0).standard_normal(PCM_RATE) * 0.05).astype(np.float32)
+    # Deterministic white-ish noise from an index hash (xorshift): no numpy.random, which the packaged
+    # app leaves out.
+    h = np.arange(1, PCM_RATE + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    h ^= h >> np.uint64(29)
+    h *= np.uint64(0xBF58476D1CE4E5B9)
+    h ^= h >> np.uint64(32)
+    x = (((h & np.uint64(0xFFFF)).astype(np.float32) / 65536.0 - 0.5) * 0.17).astype(np.float32)
     silence = np.zeros(FRAME, np.float32)
     for echo in (True, False):
         processor, _ = load_processor(0, echo)

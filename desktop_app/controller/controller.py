@@ -236,14 +236,15 @@ class Controller(EventHandlers, Lifecycle):
         if link is None or link.conn.closed:
             return
         conn = link.conn
+        if conn.active_response_id is not None:
+            self._silenced.add(conn.active_response_id)
+        # Cancel before truncating (§3.6 F2): a server only truncates an answer it has stopped making.
+        if not server_cancels and conn.response_pending:
+            conn.cancel_response()
         if flushed is not None:
             item_id, played_ms = flushed
             end = conn.truncate(item_id, played_ms)
             log.info("= barge-in: %s played %d ms, truncated at %s", item_id, played_ms, end)
-        if conn.active_response_id is not None:
-            self._silenced.add(conn.active_response_id)
-        if not server_cancels and conn.response_pending:
-            conn.cancel_response()
         link.flush()
         self._set(assistant_speaking=False)
 

@@ -81,7 +81,8 @@ class EventHandlers:
         conn = self.link.conn if self.link else None
         if conn is not None and self.audio.is_playing:
             log.info("= local speech onset during playback: barge-in")
-            self._barge_in(server_cancels=self._server_cancels(conn.session))
+            # Ahead of the server's VAD: cancel ourselves, so the truncate that follows is accepted.
+            self._barge_in(server_cancels=False)
             self._set(user_speaking=True)
             self._turn(TurnEvent.SPEECH_STARTED)
             self._publish()

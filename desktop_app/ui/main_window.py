@@ -217,7 +217,12 @@ class MainWindow(DialogActions, QMainWindow):
         self.bar.set_profiles([p.name for p in settings.profiles], settings.active_profile)
         engine = self.audio.engine
         if engine is not None and engine.audio_mode != settings.audio_mode:
-            engine.set_audio_mode(settings.audio_mode)
+            try:
+                engine.set_audio_mode(settings.audio_mode)
+            except Exception as exc:  # echo handling must never keep the window from opening
+                log.exception("! audio mode %s failed", settings.audio_mode)
+                self.session.notify(f"Echo cancellation could not start ({exc.__class__.__name__}); "
+                                    "use a headset or the ducking mode.", "warning", "audio")
         self.devices_panel.set_audio_mode(engine.audio_mode if engine is not None else settings.audio_mode,
                                           getattr(engine, "aec_available", True))
         profile = settings.profile()

@@ -159,10 +159,10 @@ async def test_push_to_talk_press_while_the_assistant_speaks_cancels_and_truncat
         await wait_for(lambda: audio.is_playing and ctl.link.conn.active_response_id == R1)
         audio.played[A1] = 450
         ctl.press_talk()
+        cancel = await peer.next("response.cancel")  # cancel first (§3.6 F2), then cut what was heard
+        assert cancel.get("response_id") == R1
         truncate = await peer.next("conversation.item.truncate")
         assert truncate["audio_end_ms"] == 450
-        cancel = await peer.next("response.cancel")
-        assert cancel.get("response_id") == R1
         await peer.next("input_audio_buffer.clear")
         await ctl.close()
 
@@ -323,6 +323,7 @@ async def test_local_speech_onset_stops_playback_before_the_server_event():
         audio.played[A1] = 640
         audio.near_end = True
         audio.onset()  # the canceller's residual shows the user talking
+        await peer.next("response.cancel")  # ahead of the server's VAD, so the client cancels
         truncate = await peer.next("conversation.item.truncate")
         assert truncate["audio_end_ms"] == 640 and audio.flushes == 1
         await peer.send(F.speech_started("item_U9"))  # arrives later: nothing more to stop
