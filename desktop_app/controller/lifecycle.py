@@ -157,7 +157,7 @@ class Lifecycle:
             self._recycle_pending = False
             if recycle:  # planned: a fresh session at once, no backoff
                 self._conn_state(ConnEvent.RECYCLE, "refreshing session")
-                self._conn_state(ConnEvent.LOST, "refreshing session")
+                self._conn_state(ConnEvent.LOST, "refreshing session")  # closed before session.created
             else:
                 self._conn_state(ConnEvent.LOST, verdict.user_message)
             self._start_reconnect(immediate=recycle)
@@ -221,7 +221,7 @@ class Lifecycle:
         link = self.link
         if (link is None or expires is None or self._recycle_pending or self.max_retries <= 0
                 or self.view.turn not in (Turn.LISTENING, Turn.IDLE) or self.audio.is_playing
-                or link.conn.response_pending or link.conn.appended_ms_since_commit > 0 and self.view.user_speaking):
+                or link.conn.response_pending):
             return False
         now = now or self.clock()
         if now < expires - RECYCLE_MARGIN_S or now - self._session_started < MIN_SESSION_AGE_S:

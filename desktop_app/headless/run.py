@@ -15,7 +15,6 @@ import asyncio
 import sys
 import time
 from dataclasses import replace
-from pathlib import Path
 
 from desktop_app.controller.controller import Controller
 from desktop_app.controller.ports import FilePort
@@ -55,7 +54,8 @@ async def _run(args: argparse.Namespace) -> int:
         if local is not None:  # the configured endpoint is the offline demo: run it here, like the GUI
             await local.start()
             target = _local_target(local)
-        port = FilePort(args.input, realtime=not args.fast, on_played=None)
+        wav = WavWriter(args.output) if args.output else None
+        port = FilePort(args.input, realtime=not args.fast, on_played=wav.write if wav else None)
     except (ConfigError, CredentialError) as exc:
         print(f"parley: {exc.user_message}", file=sys.stderr)
         return EXIT_USAGE if isinstance(exc, ConfigError) else EXIT_AUTH
@@ -63,7 +63,7 @@ async def _run(args: argparse.Namespace) -> int:
         print(f"parley: cannot read {args.input}: {exc}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        return await _converse_with_files(args, target, config, port)
+        return await _converse_with_files(args, target, config, port, wav)
     finally:
         if local is not None:
             await local.stop()
@@ -75,11 +75,8 @@ def _local_target(server):
     return target
 
 
-async def _converse_with_files(args, target, config, port) -> int:
+async def _converse_with_files(args, target, config, port, wav) -> int:
     events = EventLog(args.events) if args.events else None
-    wav = WavWriter(args.output) if args.output else None
-    if wav is not None:
-        port._on_played = wav.write
     ctl = Controller(target=target, audio=port, config=config, frame_observer=events, max_retries=0)
     code = EXIT_OK
     try:

@@ -89,6 +89,7 @@ class FakeAudio:
         self.gate = False
         self.muted = False
         self.flushes = 0
+        self.finished: set[str] = set()
         self.started = False
         self.playing_item: str | None = None
         self.on_frame = None
@@ -114,7 +115,7 @@ class FakeAudio:
         self.playing_item = self.playing_item or item_id
 
     def finish(self, item_id: str) -> None:
-        self.finished = getattr(self, "finished", set()) | {item_id}
+        self.finished.add(item_id)
 
     def flush(self):
         self.flushes += 1

@@ -11,7 +11,7 @@ from typing import Any
 
 from desktop_app.controller.controller import Controller
 from desktop_app.controller.states import Conn, Turn
-from desktop_app.realtime.session_config import ServerVad, SessionConfig
+from desktop_app.realtime.session_config import SessionConfig
 from tests.controller.peer import FakeAudio, ScriptedPeer
 from tests.helpers.wait import wait_until
 from tests.realtime import frames as F

@@ -14,7 +14,6 @@ import sys
 import wave
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from desktop_app.local_server.server import LocalServer

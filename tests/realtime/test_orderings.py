@@ -15,7 +15,7 @@ from typing import Any, Callable
 import pytest
 
 from desktop_app.realtime.connection import RealtimeConnection
-from desktop_app.realtime.session_config import SessionConfig, Transcription
+from desktop_app.realtime.session_config import SessionConfig
 from desktop_app.realtime.usage import Usage
 
 from . import frames as f
