@@ -17,13 +17,13 @@ from dataclasses import replace
 from desktop_app.audio.codecs import Decoder, Encoder
 from desktop_app.controller.audio_port import AudioPort
 from desktop_app.controller.config import (
-    interrupt_is_servers_job, turn_detection_from_vad, vad_view_from_config,
+    turn_detection_from_vad, vad_view_from_config,
 )
 from desktop_app.controller.handlers import EventHandlers
 from desktop_app.controller.lifecycle import Lifecycle
 from desktop_app.controller.link import Link
 from desktop_app.controller.states import (
-    CONN_TABLE, TURN_TABLE, Conn, ConnEvent, MicMachine, MicMode, Turn, TurnEvent, step,
+    CONN_TABLE, TURN_TABLE, ConnEvent, MicMachine, MicMode, Turn, TurnEvent, step,
 )
 from desktop_app.controller.transcript import entries_from_items
 from desktop_app.controller.view_state import Notice, TranscriptEntry, VadView, ViewState
@@ -118,10 +118,13 @@ class Controller(EventHandlers, Lifecycle):
             self.view = new
             self._on_view(new)
 
-    def _publish(self) -> None:
+    def _publish(self, transcript: bool = True) -> None:
+        """Publish the derived parts of the view; ``transcript=False`` skips rebuilding the entries
+        (audio-only event batches, ~20 a second, change no text)."""
         usage = self.usage()
         locked = self.link.conn.voice_locked if self.link is not None else self.view.voice_locked
-        self._set(transcript=self.transcript(), mic=self.mic.state, total_tokens=usage.total_tokens,
+        entries = self.transcript() if transcript else self.view.transcript
+        self._set(transcript=entries, mic=self.mic.state, total_tokens=usage.total_tokens,
                   cost_usd=usage.cost(self._config.model) or 0.0, voice_locked=locked)
 
     def notify(self, sentence: str, level: str = "error", action: str | None = None) -> None:
@@ -349,6 +352,3 @@ class Controller(EventHandlers, Lifecycle):
         raw = base64.b64decode(b64)
         return raw if self._config.output_format.type == "audio/pcm" else self._decoder.decode(raw)
 
-    @staticmethod
-    def _server_cancels(config: SessionConfig | None) -> bool:
-        return interrupt_is_servers_job(config)

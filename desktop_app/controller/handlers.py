@@ -11,7 +11,7 @@ import asyncio
 import json
 from typing import TYPE_CHECKING, Any
 
-from desktop_app.controller.config import vad_view_from_config
+from desktop_app.controller.config import interrupt_is_servers_job, vad_view_from_config
 from desktop_app.controller.echo import is_echo
 from desktop_app.controller.states import ConnEvent, MicMode, TurnEvent
 from desktop_app.log import get_logger
@@ -39,7 +39,7 @@ class EventHandlers:
             handler = _HANDLERS.get(type(event))
             if handler is not None:
                 handler(self, event)
-        self._publish()
+        self._publish(transcript=not all(type(event) is OutputAudioDelta for event in events))
 
     def _on_session_created(self: Controller, event: SessionCreated) -> None:
         self._conn_state(ConnEvent.OPENED)
@@ -67,7 +67,7 @@ class EventHandlers:
         self._set(user_speaking=True)
         answering = conn is not None and conn.response_pending and conn.active_response_id not in self._silenced
         if conn is not None and (self.audio.is_playing or answering):
-            self._barge_in(server_cancels=self._server_cancels(conn.session))
+            self._barge_in(server_cancels=interrupt_is_servers_job(conn.session))
         self._turn(TurnEvent.SPEECH_STARTED)
 
     def _mic_heard_only_echo(self: Controller) -> bool:
