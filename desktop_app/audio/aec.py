@@ -3,8 +3,8 @@
 What the speaker plays comes back into the microphone. :class:`EchoCanceller` removes it before the
 audio is encoded, using as its reference *exactly the samples handed to the output device*: the
 output callback writes every block, with the time PortAudio says it reaches the DAC, into a
-:class:`FarEnd` (audio thread: one copy, no allocation). On the loop, each microphone block arrives
-with the time its first sample left the ADC (:mod:`.capture`), so a 10 ms near-end frame captured at
+:class:`~.far_end.FarEnd` (audio thread: one copy, no allocation). On the loop, each microphone block
+arrives with the time its first sample left the ADC (:mod:`.capture`), so a 10 ms near-end frame captured at
 time *t* is paired with the far-end samples that were at the DAC at *t + lead*. Both clocks are the
 same monotonic clock, so the pairing needs no guessing and survives everything that breaks a simple
 "one far frame per near frame" lock-step: the speaker pausing while idle, device switches, the
@@ -24,7 +24,6 @@ probability — go to the :class:`~.echo_guard.EchoGuard`, which decides whether
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from functools import lru_cache
@@ -34,7 +33,8 @@ import numpy as np
 
 from desktop_app.audio.codecs import PCM_RATE
 from desktop_app.audio.echo_guard import EchoGuard
-from desktop_app.audio.resample import FrameFifo, StreamResampler
+from desktop_app.audio.far_end import FarEnd
+from desktop_app.audio.resample import FrameFifo
 from desktop_app.log import get_logger
 
 log = get_logger("audio")
@@ -44,12 +44,8 @@ LEAD_MS = 20.0
 # Re-pair when the timestamps disagree with the running pairing by more than 5 ms (they jitter by a
 # few ms on a loaded machine; a real discontinuity — the microphone restarting — is far larger).
 _SLIP = 120
-# A far-end block more than this off the time its run predicts starts a new run (the speaker paused,
-# underran or changed device); smaller differences are timestamp jitter.
-_RUN_BREAK_S = 0.015
 _HOLD = FRAME * 5  # near-end audio held back at most while its reference is on the way
 _LIGHT_AFTER = 100  # frames (1 s) of silent reference before the light path takes over
-_MAX_STAMPS = 512
 
 
 class Processor(Protocol):
@@ -103,157 +99,6 @@ def light_lag() -> int | None:
         a = PCM_RATE // 4
         lags.append(max(range(0, FRAME * 4), key=lambda lag: float(np.dot(y[a + lag : a + lag + 4800], x[a : a + 4800]))))
     return lags[0] - lags[1] if lags[0] >= lags[1] else None
-
-
-class FarEnd:
-    """The far-end reference: what the speaker was handed, on a 24 kHz timeline of absolute time.
-
-    :meth:`write` runs in the output callback: it copies the block into a preallocated ring and
-    records ``(first index, DAC time, length)``; nothing else. :meth:`sync` (loop) moves new blocks
-    onto the timeline: resampled to 24 kHz and written at slot ``round((dac_time - origin) · 24000)``.
-    Within one run of consecutive blocks the slots follow on sample by sample (the resampler is
-    time-aligned); a block whose DAC time does not continue the run (the speaker paused and resumed,
-    or another device took over) starts a new run at its own time. Slots nobody wrote are silence.
-    """
-
-    def __init__(self, seconds: float = 2.0, ring_seconds: float = 1.0) -> None:
-        self.origin = time.monotonic()
-        self.rate = 0
-        self._ring_seconds = ring_seconds
-        self._ring = np.zeros(0, np.float32)
-        self._w = 0  # device samples written (audio thread)
-        self._stamp_start = np.zeros(_MAX_STAMPS, np.int64)
-        self._stamp_len = np.zeros(_MAX_STAMPS, np.int64)
-        self._stamp_time = np.zeros(_MAX_STAMPS, np.float64)
-        self._stamps = 0  # published stamps (audio thread)
-        self._read_stamps = 0
-        self.lost_blocks = 0  # blocks overwritten before the loop read them
-        self.runs = 0  # runs of consecutive blocks (each pause/resume of the speaker starts one)
-        self._line = np.zeros(int(seconds * PCM_RATE), np.float32)
-        self.end_slot: int | None = None  # one past the newest slot written
-        self.last_write = -math.inf  # monotonic time of the newest block read from the ring
-        self._resampler: StreamResampler | None = None
-        self._run_slot = 0  # slot of the current run's first 24 kHz sample
-        self._run_out = 0  # 24 kHz samples written in the current run
-        self._run_next_time: float | None = None  # DAC time the next block must have to continue the run
-
-    def set_rate(self, rate: int) -> None:
-        """The output device (re)opened at ``rate``: called on the loop before its callback runs."""
-        if rate == self.rate:
-            return
-        self.sync()
-        self.rate = int(rate)
-        self._ring = np.zeros(int(rate * self._ring_seconds), np.float32)
-        self._w = 0
-        self._stamps = self._read_stamps = 0
-        self._resampler = StreamResampler(self.rate, PCM_RATE, 1, "LQ")
-        self._run_next_time = None
-
-    def slot(self, t: float) -> int:
-        return int(round((t - self.origin) * PCM_RATE))
-
-    # --- audio thread ------------------------------------------------------------------------
-
-    def write(self, block: np.ndarray, dac_time: float) -> None:
-        """Record one block handed to the device (the output hook). Never blocks or allocates."""
-        ring = self._ring
-        cap = len(ring)
-        n = len(block)
-        if cap == 0 or n > cap:
-            return
-        start = self._w % cap
-        first = min(n, cap - start)
-        ring[start : start + first] = block[:first]
-        if first < n:
-            ring[: n - first] = block[first:]
-        slot = self._stamps % _MAX_STAMPS
-        self._stamp_start[slot] = self._w
-        self._stamp_len[slot] = n
-        self._stamp_time[slot] = dac_time
-        self._w += n
-        self._stamps += 1  # publish last: the reader trusts every stamp below this count
-
-    # --- loop ----------------------------------------------------------------------------------
-
-    def sync(self) -> None:
-        """Move every block written since the last call onto the 24 kHz timeline."""
-        published = self._stamps
-        cap = len(self._ring)
-        if self._resampler is None or cap == 0:
-            self._read_stamps = published
-            return
-        if published - self._read_stamps > _MAX_STAMPS:
-            self.lost_blocks += published - self._read_stamps - _MAX_STAMPS
-            self._read_stamps = published - _MAX_STAMPS
-        for k in range(self._read_stamps, published):
-            slot = k % _MAX_STAMPS
-            start, n, dac = int(self._stamp_start[slot]), int(self._stamp_len[slot]), float(self._stamp_time[slot])
-            if start < self._w - cap:
-                self.lost_blocks += 1
-                self._run_next_time = None
-                continue
-            a = start % cap
-            block = np.concatenate((self._ring[a:], self._ring[: n - (cap - a)])) if a + n > cap else self._ring[a : a + n]
-            self._add(block, dac, n)
-        self._read_stamps = published
-
-    def _add(self, block: np.ndarray, dac: float, n: int) -> None:
-        assert self._resampler is not None
-        expected = self._run_next_time
-        if expected is None or abs(dac - expected) > _RUN_BREAK_S:
-            self.runs += 1
-            self._put(self._run_slot + self._run_out, self._resampler.flush())  # the old run's tail
-            self._resampler.reset()
-            self._run_slot, self._run_out = self.slot(dac), 0
-        y = self._resampler.process(block)
-        self._put(self._run_slot + self._run_out, y)
-        self._run_out += len(y)
-        self._run_next_time = dac + n / self.rate
-        self.last_write = time.monotonic()
-
-    def _put(self, slot: int, y: np.ndarray) -> None:
-        n = len(y)
-        if n == 0:
-            return
-        line = self._line
-        cap = len(line)
-        end = self.end_slot
-        if end is not None and slot > end:  # a gap: nothing played there, it must read as silence
-            self._fill(end, min(slot - end, cap), 0.0)
-        if n > cap:
-            y, slot, n = y[-cap:], slot + n - cap, cap
-        a = slot % cap
-        first = min(n, cap - a)
-        line[a : a + first] = y[:first]
-        if first < n:
-            line[: n - first] = y[first:]
-        self.end_slot = slot + n if end is None else max(end, slot + n)
-
-    def _fill(self, slot: int, n: int, value: float) -> None:
-        cap = len(self._line)
-        a = slot % cap
-        first = min(n, cap - a)
-        self._line[a : a + first] = value
-        if first < n:
-            self._line[: n - first] = value
-
-    def read(self, slot: int, out: np.ndarray) -> None:
-        """``out`` ← the reference at slots ``[slot, slot + len(out))``; silence where none was written."""
-        n = len(out)
-        out.fill(0.0)
-        end = self.end_slot
-        cap = len(self._line)
-        if end is None:
-            return
-        lo, hi = max(slot, end - cap), min(slot + n, end)
-        if hi <= lo:
-            return
-        a = lo % cap
-        k = hi - lo
-        first = min(k, cap - a)
-        out[lo - slot : lo - slot + first] = self._line[a : a + first]
-        if first < k:
-            out[lo - slot + first : hi - slot] = self._line[: k - first]
 
 
 class EchoCanceller:
