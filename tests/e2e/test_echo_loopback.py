@@ -15,6 +15,7 @@ same "no self-interruption" assertions over all of it.
 from __future__ import annotations
 
 import asyncio
+import html
 import json
 import os
 import time
@@ -25,8 +26,12 @@ from desktop_app.audio.engine import AudioEngine
 from desktop_app.controller.controller import Controller
 from desktop_app.controller.ports import DevicePort
 from desktop_app.controller.states import Conn
+from desktop_app.controller.view_state import TranscriptEntry
+from desktop_app.local_server.conversation import StoredItem
 from desktop_app.local_server.server import LocalServer
 from desktop_app.realtime.session_config import SessionConfig, Transcription
+from desktop_app.ui.theme import LIGHT
+from desktop_app.ui.widgets.transcript_view import entry_caption, entry_html
 from tests.audio.test_aec_loopback import EchoRoom
 from tests.helpers.speech import read_wav, speech_wav
 from tests.helpers.wait import wait_until
@@ -59,6 +64,45 @@ def say(room: EchoRoom, text: str) -> None:
 def answer_item(ctl: Controller) -> str | None:
     entries = [e for e in ctl.transcript() if e.role == "assistant"]
     return entries[-1].item_id if entries else None
+
+
+def interrupted_entry(ctl: Controller, item: str) -> TranscriptEntry:
+    """The interrupted answer as the window shows it: marked interrupted, the heard words plain, the
+    rest struck through (``TranscriptEntry.heard`` is a prefix of ``text``; the view strikes the rest)."""
+    entry = next(e for e in ctl.view.transcript if e.item_id == item)
+    assert entry.role == "assistant" and entry.truncated and entry.final and entry.heard is not None
+    text, heard = entry.text, entry.heard
+    assert heard and text.startswith(heard) and len(heard) < len(text)  # a non-empty proper prefix
+    rest = text[len(heard):]
+    assert rest.strip() and heard.split() + rest.split() == text.split()
+    assert entry_caption(entry) == "Assistant · interrupted"
+    assert entry_html(entry, LIGHT) == f"{html.escape(heard)}<s style='color:{LIGHT.muted}'>{html.escape(rest)}</s>"
+    return entry
+
+
+def server_item(srv: LocalServer, item: str) -> StoredItem:
+    stored = [s.conversation.get(item) for s in srv.sessions if s.conversation.get(item) is not None]
+    assert len(stored) == 1
+    return stored[0]
+
+
+def assert_heard_like_the_server(entry: TranscriptEntry, stored: StoredItem) -> None:
+    """The heard part agrees with the server's cut at the same ``audio_end_ms``.
+
+    The local server trims its stored transcript by word timing (a word was heard when half of it
+    was played: ``items.py``); the client never sees word timings and cuts the text in proportion to
+    ``audio_end_ms`` / audio received (``controller/transcript.py:heard_part``). Both cut the same
+    words — the server's are what the client received up to the truncation — so the server's heard
+    words are a prefix of the client's text, and the two cuts are a few words apart at most. Measured
+    offline on the whole story's timings, every cut point 5 ms apart with 0.1–4 s of audio received
+    but not played (about 1 s here): the same word 60 % of the time, one word off 37 %, two 2 %, three
+    only in one 20 ms window; the client's cut never more than 0.65 s of speech from the server's.
+    """
+    server_heard = stored.public["content"][0]["transcript"].split()
+    words, heard = entry.text.split(), entry.heard.split()
+    assert stored.public["status"] == "incomplete" and server_heard
+    assert words[: len(server_heard)] == server_heard
+    assert abs(len(heard) - len(server_heard)) <= 3, (entry.heard, " ".join(server_heard))
 
 
 async def test_assistant_speaking_through_the_speakers_never_interrupts_itself_but_the_user_does(pipewire_session):
@@ -133,6 +177,12 @@ async def test_assistant_speaking_through_the_speakers_never_interrupts_itself_b
                 assert truncate["item_id"] == item
                 report = engine.queue.report(item)
                 assert abs(truncate["audio_end_ms"] - report.played_ms) <= 10  # what was really played
+                # what the user sees of the interrupted answer (issue #10): what was heard, the rest struck through
+                await wait_until(lambda: bool(wire.received("conversation.item.truncated")), 5, "the truncation confirmed")
+                truncated = wire.received("conversation.item.truncated")[0]
+                assert truncated["item_id"] == item and truncated["audio_end_ms"] == truncate["audio_end_ms"]
+                entry = interrupted_entry(ctl, item)
+                assert_heard_like_the_server(entry, server_item(srv, item))
                 await wait_until(lambda: any(e.role == "user" and "france" in e.text.lower()
                                              for e in ctl.transcript()), 20, "the question transcribed")
                 # the local onset stopped playback before the server's VAD said the user had started
@@ -144,6 +194,7 @@ async def test_assistant_speaking_through_the_speakers_never_interrupts_itself_b
                 answered = len(wire.received("response.done"))
                 await wait_until(lambda: len(wire.received("response.done")) > answered and not engine.queue.is_playing,
                                  30, "the answer to the question")
+                assert interrupted_entry(ctl, item) == entry  # the next turn leaves the struck-through answer as it was
             finally:
                 await ctl.close()
                 engine.stop()
