@@ -39,9 +39,15 @@ SEMANTIC_VAD_DEFAULTS: dict[str, Any] = {
 }
 
 
-def default_session(model: str, session_id: str, kind: str = "realtime", now: float | None = None) -> dict[str, Any]:
-    """The full GA session a new connection starts with."""
-    expires_at = int((time.time() if now is None else now) + SESSION_SECONDS)
+def default_session(model: str, session_id: str, kind: str = "realtime", now: float | None = None,
+                    lifetime_s: float = SESSION_SECONDS) -> dict[str, Any]:
+    """The full GA session a new connection starts with.
+
+    ``expires_at`` is creation + ``lifetime_s`` — the limit after which this server really sends
+    ``session_expired`` (the service's is 3600 s) — rounded down, so a client planning its refresh
+    from it is never late.
+    """
+    expires_at = int((time.time() if now is None else now) + lifetime_s)
     audio_input = {
         "format": dict(PCM),
         "transcription": None,

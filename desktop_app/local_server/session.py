@@ -106,7 +106,12 @@ class Session(InputAudioMixin, ItemsMixin):
         self.faults = faults
         self._writer = writer
         self._debug = log.isEnabledFor(logging.DEBUG)
-        self.config = default_session(model, self.ids.make("sess_"), kind)
+        # The session's real lifetime (``--session-limit``, or a shorter ``expire_after`` fault), which
+        # ``expires_at`` advertises.
+        self.limit_s = options.session_limit_s
+        if faults.plan.expire_after is not None:
+            self.limit_s = min(self.limit_s, faults.plan.expire_after)
+        self.config = default_session(model, self.ids.make("sess_"), kind, lifetime_s=self.limit_s)
         self.conversation = Conversation(self.ids.make("conv_"))
         self.rate_window = RateWindow()
         self.voice_locked = False
@@ -155,15 +160,10 @@ class Session(InputAudioMixin, ItemsMixin):
     def open(self) -> None:
         """Send ``session.created`` and start the session timers."""
         self.emit({"type": "session.created", "session": self.config})
-        limit = self.options.session_limit_s
-        if self.faults.plan.expire_after is not None:
-            limit = min(limit, self.faults.plan.expire_after)
-        self._timer("expiry", limit, self._expire)
+        self._timer("expiry", self.limit_s, self._expire)
 
     def _expire(self) -> None:
-        minutes = self.options.session_limit_s / 60.0
-        if self.faults.plan.expire_after is not None:
-            minutes = min(minutes, self.faults.plan.expire_after / 60.0)
+        minutes = self.limit_s / 60.0
         self.error(Problem("session_expired", f"Your session hit the maximum duration of {minutes:g} minutes.", None))
         self._writer(("close", 1001, "invalid_request_error.session_expired"))
         self.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 
 import pytest
 
@@ -72,18 +73,27 @@ async def test_error_of_any_catalog_code_at_a_chosen_point():
             await client.response()  # the session goes on
 
 
+async def _expiry(client: Client) -> tuple[int, float]:
+    """The advertised ``expires_at`` and the wall-clock time ``session_expired`` arrived."""
+    expires_at = (await client.wait_for("session.created"))["session"]["expires_at"]
+    error = (await client.wait_for("error", timeout=10))["error"]
+    assert error["code"] == "session_expired" and "maximum duration" in error["message"]
+    return expires_at, time.time()
+
+
 async def test_session_expired_after_n_seconds_then_1001():
-    async with server("expire_after=0.3") as srv:
+    async with server("expire_after=0.5") as srv:
         client = await Client.open(srv.url)
-        error = (await client.wait_for("error", timeout=10))["error"]
-        assert error["code"] == "session_expired" and "maximum duration" in error["message"]
+        expires_at, arrived = await _expiry(client)
+        assert expires_at <= arrived < expires_at + 2  # expires_at told the truth, not created + 3600
         assert await client.wait_closed(10) == (1001, "invalid_request_error.session_expired")
 
 
 async def test_the_session_limit_option_expires_sessions_too():
-    async with LocalServer(**FAST, session_limit_s=0.3) as srv:
+    async with LocalServer(**FAST, session_limit_s=0.5) as srv:
         client = await Client.open(srv.url)
-        assert (await client.wait_for("error", timeout=10))["error"]["code"] == "session_expired"
+        expires_at, arrived = await _expiry(client)
+        assert expires_at <= arrived < expires_at + 2
         assert (await client.wait_closed(10))[0] == 1001
 
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import time
+
+import pytest
 
 from desktop_app.local_server.faults import parse_faults
 from desktop_app.local_server.options import Options
@@ -11,10 +14,10 @@ from desktop_app.local_server.session import Session, elide
 from desktop_app.local_server.speech import SpeechPool
 
 
-def make_session() -> tuple[Session, list[tuple]]:
+def make_session(options: Options | None = None, faults: str = "") -> tuple[Session, list[tuple]]:
     out: list[tuple] = []
-    session = Session(model="gpt-realtime", kind="realtime", options=Options(tts="tone", asr="none"),
-                      pool=SpeechPool(1, "none", "tone"), writer=out.append, faults=parse_faults("").for_session(),
+    session = Session(model="gpt-realtime", kind="realtime", options=options or Options(tts="tone", asr="none"),
+                      pool=SpeechPool(1, "none", "tone"), writer=out.append, faults=parse_faults(faults).for_session(),
                       log=logging.getLogger("parley.server.test"))
     return session, out
 
@@ -48,3 +51,16 @@ async def test_nothing_is_sent_after_close():
 def test_log_elision_shortens_audio_payloads():
     frame = json.dumps({"type": "input_audio_buffer.append", "audio": "A" * 5000})
     assert "<5000 b64 chars>" in elide(frame) and len(elide(frame)) < 120
+
+
+@pytest.mark.parametrize("limit_s, faults, lifetime_s", [
+    (3600.0, "", 3600), (90.0, "", 90), (90.0, "expire_after=30", 30), (20.0, "expire_after=30", 20)])
+async def test_expires_at_advertises_the_limit_the_session_really_has(limit_s, faults, lifetime_s):
+    before = time.time()
+    session, out = make_session(Options(tts="tone", asr="none", session_limit_s=limit_s), faults)
+    session.open()
+    after = time.time()
+    assert int(before + lifetime_s) <= sent(out)[0]["session"]["expires_at"] <= int(after + lifetime_s)
+    assert session.limit_s == lifetime_s
+    session._expire()
+    assert f"maximum duration of {lifetime_s / 60:g} minutes" in sent(out)[-1]["error"]["message"]
