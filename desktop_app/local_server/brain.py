@@ -176,6 +176,33 @@ def _speak_result(output: str, name: str) -> str:
     return f"The {label} is {value}."
 
 
+# "What did I (just) say?", "what was it I said", "can you repeat what I said", "say that back to me",
+# "say it again": the user's previous utterance, never the question itself.
+_ASKS_PREVIOUS = re.compile(
+    r"\bwhat (did|do) i (just )?say\b|\bwhat (was|is) (it|that) (that )?i (just )?said\b|\bwhat i (just )?said\b"
+    r"|\bsay (that|it|this) (back|again)\b|\bsay again\b|\brepeat (that|it|this) back\b")
+_REPEAT = re.compile(r"\brepeat( after me)?\b[:,]?\s*(?P<said>.*)$", re.IGNORECASE)
+# "Repeat that please", "could you repeat it again for me": nothing to repeat but the previous utterance.
+_FILLER = {"that", "it", "this", "please", "again", "back", "for", "to", "me", "once", "more", "now", "the", "last",
+           "thing", "sentence", "one", "time"}
+
+
+def _repeat(question: str, earlier: list[str]) -> str | None:
+    """What to say back if ``question`` asks for a repetition, else None: the words after "repeat
+    (after me)", or the user's previous utterance (``earlier``: what the user said before, oldest first)."""
+    match = _REPEAT.search(question)
+    said = match.group("said").strip() if match else ""
+    if match and match.group(1) and said:
+        return said  # "repeat after me: …" says what follows, whatever it is
+    if not _ASKS_PREVIOUS.search(question.lower()):
+        if match is None:
+            return None
+        if said and not set(re.findall(r"[a-z]+", said.lower())) <= _FILLER:
+            return said  # "repeat the word banana"
+    previous = [text.strip() for text in earlier if text.strip()]  # an utterance nobody understood is skipped
+    return previous[-1] if previous else "nothing yet"
+
+
 def think(
     history: list[tuple[str, str]],
     *,
@@ -196,6 +223,9 @@ def think(
     users = [text for kind, text in history if kind == "user"]
     question = users[-1] if users else ""
     lowered = question.lower()
+    said = _repeat(question, users[:-1])
+    if said is not None:  # before the other intents: "repeat after me: two plus two" is not a sum
+        return Say(_apply_instructions(f"You said: {said}", instructions))
     arithmetic = parse_arithmetic(question)
     if arithmetic is not None:
         tool = _find_tool(tools, "sum", "add", "calc", "math", "arith")
@@ -215,11 +245,6 @@ def think(
             return Call(tool["name"], "{}")
         stamp = time.strftime("%H:%M", time.localtime(now))
         return Say(_apply_instructions(f"It is {stamp} on this computer.", instructions))
-    if re.search(r"\brepeat\b|\bsay again\b|what did i (just )?say", lowered):
-        said = re.sub(r"(?i)^.*?\brepeat( after me)?\b[:,]?\s*", "", question).strip()
-        if not said or re.fullmatch(r"(?i)(what i (just )?said|that|it)\W*", said):
-            said = users[-2] if len(users) >= 2 else "nothing yet"
-        return Say(_apply_instructions(f"You said: {said}", instructions))
     if re.search(r"what are you|who are you|your name|what is parley|what can you do", lowered):
         return Say(_apply_instructions(IDENTITY, instructions))
     if re.search(r"\b(hello|hi|hey|greetings|good (morning|afternoon|evening))\b", lowered) or not question:

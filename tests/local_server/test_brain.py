@@ -33,9 +33,35 @@ def test_the_story_is_long_enough_to_interrupt():
     assert len(STORY.split()) > 150
 
 
-def test_repeat_what_i_said_repeats_the_previous_turn():
-    history = [("user", "the sky is green"), ("assistant", "ok"), ("user", "repeat what I said")]
+REPEAT_PREVIOUS = ["repeat what I said", "Repeat what I said.", "What did I just say?", "What did I say?",
+                   "what did i just say", "Can you repeat what I said?", "Say that back to me", "Say it again.",
+                   "Could you say that again?", "Repeat that, please.", "Repeat.", "What was it I said?"]
+
+
+@pytest.mark.parametrize("question", REPEAT_PREVIOUS)
+def test_asking_what_i_said_repeats_the_previous_utterance_not_the_question(question):
+    history = [("user", "the sky is green"), ("assistant", "ok"), ("user", question)]
     assert think(history) == Say("You said: the sky is green")
+
+
+REPEAT_WORDS = [
+    ("Repeat after me: the cat sat on the mat", "the cat sat on the mat"),
+    ("Repeat after me: two plus two", "two plus two"),  # a sum to repeat, not to work out
+    ("Repeat after me: what did I say", "what did I say"),
+    ("repeat the word banana", "the word banana"),
+]
+
+
+@pytest.mark.parametrize("question, said", REPEAT_WORDS, ids=[q for q, _ in REPEAT_WORDS])
+def test_repeat_with_words_says_those_words(question, said):
+    assert think([("user", "the sky is green"), ("user", question)]) == Say(f"You said: {said}")
+
+
+def test_repeat_skips_utterances_nobody_understood_and_says_when_there_is_nothing():
+    history = [("user", "the sky is green"), ("assistant", "ok"), ("user", ""), ("user", "What did I just say?")]
+    assert think(history) == Say("You said: the sky is green")
+    assert think([("user", "What did I just say?")]) == Say("You said: nothing yet")
+    assert think([("user", "the sky is green"), ("user", "What time did I say?")]).text.startswith("It is ")
 
 
 def test_the_time_is_read_from_the_clock():
