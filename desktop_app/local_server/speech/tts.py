@@ -1,4 +1,4 @@
-"""Offline speech synthesis: ``synthesize(text, voice) -> (int16 pcm at 24 kHz, word timings)``.
+"""Offline speech synthesis: ``synthesize(text, voice, speed=…) -> (int16 pcm at 24 kHz, word timings)``.
 
 Engines, best first (``engine="auto"`` takes the first that loads):
 
@@ -10,8 +10,13 @@ Engines, best first (``engine="auto"`` takes the first that loads):
   word timings are exact (eSpeak reports where each word starts).
 * ``tone`` — no speech engine installed: a soft hum per word, so the protocol still works.
 
+``speed`` is the session's ``audio.output.speed`` (0.25–1.5): 1.5 says the same words in two thirds
+of the time, 0.5 in twice the time, and the word timings scale with it. Each engine sets its own
+speaking rate where it can (Piper's ``length_scale``, eSpeak's words per minute, the tone's lengths);
+a pitch-keeping time stretch (:mod:`.stretch`) makes up the rest.
+
 Models load lazily, once per process, and are shared by every session; calls are blocking and meant
-to run in the speech worker pool. Results are cached by (engine, text, voice).
+to run in the speech worker pool. Results are cached by (engine, text, voice, speed).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import numpy as np
 import soxr
 
 from desktop_app.local_server.speech.engines import EngineChoice
+from desktop_app.local_server.speech.stretch import time_stretch
 
 RATE = 24000
 
@@ -90,19 +96,24 @@ def spread_words(text: str, start: int, end: int, rate: int, offset_ms: float) -
     return [WordTiming(w, base + edges[i] * span, base + edges[i + 1] * span) for i, w in enumerate(words)]
 
 
+_Key = tuple[str, str, float]
+
+
 class Synthesizer:
     """Base class: ``synthesize`` caches; subclasses implement ``_sentence``."""
 
     name = "base"
 
     def __init__(self) -> None:
-        self._cache: OrderedDict[tuple[str, str], tuple[np.ndarray, list[WordTiming]]] = OrderedDict()
+        self._cache: OrderedDict[_Key, tuple[np.ndarray, list[WordTiming]]] = OrderedDict()
         self._cache_lock = threading.Lock()
-        self._busy: dict[tuple[str, str], threading.Event] = {}
+        self._busy: dict[_Key, threading.Event] = {}
 
-    def synthesize(self, text: str, voice: str = "alloy") -> tuple[np.ndarray, list[WordTiming]]:
-        """The whole ``text`` as int16 samples at 24 kHz and one timing per word."""
-        key = (text, voice)
+    def synthesize(self, text: str, voice: str = "alloy", speed: float = 1.0) -> tuple[np.ndarray, list[WordTiming]]:
+        """The whole ``text`` as int16 samples at 24 kHz and one timing per word, spoken at ``speed``."""
+        if not speed > 0:
+            raise ValueError(f"speed must be above 0, not {speed!r}")
+        key = (text, voice, float(speed))
         while True:
             with self._cache_lock:
                 if key in self._cache:
@@ -114,17 +125,17 @@ class Synthesizer:
                     break
             busy.wait()  # the same sentence for many sessions at once is made once
         try:
-            return self._make(key, text, voice)
+            return self._make(key, text, voice, float(speed))
         finally:
             with self._cache_lock:
                 self._busy.pop(key).set()
 
-    def _make(self, key: tuple[str, str], text: str, voice: str) -> tuple[np.ndarray, list[WordTiming]]:
+    def _make(self, key: _Key, text: str, voice: str, speed: float) -> tuple[np.ndarray, list[WordTiming]]:
         pieces: list[np.ndarray] = []
         timings: list[WordTiming] = []
         offset = 0
         for sentence in sentences(text) or ([text] if text.strip() else []):
-            audio, words = self._sentence(sentence, voice, offset / RATE * 1000.0)
+            audio, words = self._sentence(sentence, voice, offset / RATE * 1000.0, speed)
             pieces.append(audio)
             timings.extend(words)
             offset += len(audio)
@@ -136,7 +147,7 @@ class Synthesizer:
                 self._cache.popitem(last=False)
         return result
 
-    def _sentence(self, text: str, voice: str, offset_ms: float) -> tuple[np.ndarray, list[WordTiming]]:
+    def _sentence(self, text: str, voice: str, offset_ms: float, speed: float) -> tuple[np.ndarray, list[WordTiming]]:
         raise NotImplementedError
 
 
@@ -160,15 +171,29 @@ class PiperSynthesizer(Synthesizer):
         self._config_type = SynthesisConfig
         self._rate = self._voice.config.sample_rate
 
-    def _sentence(self, text, voice, offset_ms):
+    def _raw(self, text: str, length_scale: float) -> np.ndarray:
+        config = self._config_type(length_scale=length_scale, noise_scale=0.5, noise_w_scale=0.6)
+        chunks = [c.audio_float_array for c in self._voice.synthesize(text, syn_config=config)]
+        return np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
+
+    def _sentence(self, text, voice, offset_ms, speed):
         pitch, _ = _voice(voice)
         # Shifting pitch by resampling also shortens the audio by ``pitch``; stretch phonemes back.
-        config = self._config_type(length_scale=pitch, noise_scale=0.5, noise_w_scale=0.6)
-        chunks = [c.audio_float_array for c in self._voice.synthesize(text, syn_config=config)]
-        raw = np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
+        raw = self._raw(text, pitch)
+        if speed != 1.0:
+            # The new pace from the model itself (natural rhythm), then the exact length: phoneme
+            # lengths round up, so length_scale 2 gives ~1.8x and 0.67 ~0.78x, not 2x and 0.67x.
+            target = len(raw) / speed
+            raw = self._raw(text, pitch / speed)
+            if raw.size and abs(target / raw.size - 1.0) > 0.02:
+                raw = time_stretch(raw, target / raw.size, self._rate)
         pcm = _to_24k(raw * 0.7, self._rate * pitch)
         start, end = _voiced_span(pcm, RATE)
         return pcm, spread_words(text, start, end, RATE, offset_ms)
+
+
+ESPEAK_WPM = 175  # eSpeak's default rate: speed 1.0
+ESPEAK_MIN_WPM, ESPEAK_MAX_WPM = 80, 450  # what eSpeak NG accepts; slower rates play at 80
 
 
 class ESpeakSynthesizer(Synthesizer):
@@ -182,12 +207,22 @@ class ESpeakSynthesizer(Synthesizer):
 
         self._engine = ESpeak()
 
-    def _sentence(self, text, voice, offset_ms):
+    def _sentence(self, text, voice, offset_ms, speed):
         pitch, variant = _voice(voice)
-        raw, words = self._engine.speak(text, voice=f"en-us+{variant}", pitch=int(50 * pitch))
+        wpm = ESPEAK_WPM * speed  # duration follows 1/wpm closely (measured: speed 1.5 → 0.69x, 0.5 → 1.95x)
+        raw, words = self._engine.speak(text, voice=f"en-us+{variant}", pitch=int(50 * pitch),
+                                        rate=round(min(max(wpm, ESPEAK_MIN_WPM), ESPEAK_MAX_WPM)))
         rate = self._engine.sample_rate
-        pcm = _to_24k(raw.astype(np.float32) / 32768.0 * 0.8, rate)
-        return pcm, _timings_from_events(text, words, _voiced_span(raw, rate)[1], rate, offset_ms)
+        audio = raw.astype(np.float32) / 32768.0 * 0.8
+        end = _voiced_span(raw, rate)[1]
+        if wpm < ESPEAK_MIN_WPM:  # slower than eSpeak goes (speed < 0.46): stretch the rest
+            reference = len(self._engine.speak(text, voice=f"en-us+{variant}", pitch=int(50 * pitch))[0])
+            factor = reference / speed / max(1, len(raw))
+            audio = time_stretch(audio, factor, rate)
+            words = [(pos, length, int(sample * factor)) for pos, length, sample in words]
+            end = int(end * factor)
+        pcm = _to_24k(audio, rate)
+        return pcm, _timings_from_events(text, words, end, rate, offset_ms)
 
 
 def _timings_from_events(text, events, end_sample, rate, offset_ms) -> list[WordTiming]:
@@ -222,16 +257,17 @@ class ToneSynthesizer(Synthesizer):
 
     name = "tone"
 
-    def _sentence(self, text, voice, offset_ms):
+    def _sentence(self, text, voice, offset_ms, speed):
         pitch, _ = _voice(voice)
         pieces, timings, at = [], [], 0
+        gap = int(RATE * 0.06 / speed)
         for word in _WORD.findall(text):
-            n = int(RATE * (0.12 + 0.04 * len(word)))
+            n = int(RATE * (0.12 + 0.04 * len(word)) / speed)
             t = np.arange(n) / RATE
             env = np.sin(np.pi * np.arange(n) / n)
-            pieces += [0.2 * env * np.sin(2 * np.pi * 160 * pitch * t), np.zeros(int(RATE * 0.06))]
+            pieces += [0.2 * env * np.sin(2 * np.pi * 160 * pitch * t), np.zeros(gap)]
             timings.append(WordTiming(word, offset_ms + at / RATE * 1000, offset_ms + (at + n) / RATE * 1000))
-            at += n + int(RATE * 0.06)
+            at += n + gap
         audio = np.concatenate(pieces) if pieces else np.zeros(0)
         return (audio * 32767).astype(np.int16), timings
 
@@ -248,6 +284,8 @@ def get_synthesizer(kind: str = "auto") -> Synthesizer:
     return ENGINES.get(kind)
 
 
-def synthesize(text: str, voice: str = "alloy", engine: str = "auto") -> tuple[np.ndarray, list[WordTiming]]:
-    """Speech for ``text`` in a GA ``voice``: int16 pcm at 24 kHz and one :class:`WordTiming` per word."""
-    return get_synthesizer(engine).synthesize(text, voice)
+def synthesize(text: str, voice: str = "alloy", engine: str = "auto",
+               speed: float = 1.0) -> tuple[np.ndarray, list[WordTiming]]:
+    """Speech for ``text`` in a GA ``voice`` at ``speed`` (``audio.output.speed``): int16 pcm at 24 kHz
+    and one :class:`WordTiming` per word."""
+    return get_synthesizer(engine).synthesize(text, voice, speed)
