@@ -37,6 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "(see desktop_app/local_server/faults.py)")
     parser.add_argument("--session-limit", metavar="S", type=float, default=3600.0,
                         help="end sessions with session_expired after S seconds (default 3600)")
+    parser.add_argument("--audio-budget", metavar="S", type=float, default=900.0,
+                        help="keep the newest S seconds of each conversation's audio (default 900); older items "
+                        "keep their transcripts")
     parser.add_argument("--allow-origin", metavar="ORIGIN", action="append", default=[],
                         help="let browser pages from this origin connect (repeatable)")
     parser.add_argument("--max-sessions", type=int, default=100, help="concurrent sessions (default 100)")
@@ -113,8 +116,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         server = LocalServer(
             args.host, args.port, api_key=None if args.no_auth else args.api_key, faults=parse_faults(args.faults),
-            session_limit_s=args.session_limit, allowed_origins=tuple(args.allow_origin),
-            max_sessions=args.max_sessions, pace=args.pace, chunk_ms=args.chunk_ms, asr=args.asr, tts=args.tts,
+            session_limit_s=args.session_limit, audio_budget_s=args.audio_budget,
+            allowed_origins=tuple(args.allow_origin), max_sessions=args.max_sessions, pace=args.pace, chunk_ms=args.chunk_ms, asr=args.asr, tts=args.tts,
             speech_workers=args.workers, speech_processes=not args.worker_threads, seed=args.seed,
             collect_pacing=args.report_timing,
         )

@@ -4,6 +4,11 @@ Items are placed by ``previous_item_id`` (``"root"`` = first, absent = last; §3
 :class:`StoredItem` keeps the public item (what events carry, never audio bytes) apart from the
 server's private parts: the 24 kHz pcm16 audio, the word timings of generated speech (for truncation)
 and, for user audio, the pending transcript.
+
+Audio is the only part that grows with talk (48 kB a second), so a session keeps only its newest
+items' pcm (:meth:`Conversation.limit_audio`, ``Options.audio_budget_s``). An item whose pcm was let
+go still knows its duration: usage counts it as audio, truncation clamps to it and trims the
+transcript by the word timings as before; only ``conversation.item.retrieve`` has no audio to show.
 """
 
 from __future__ import annotations
@@ -51,6 +56,7 @@ class StoredItem:
     audio: bytearray = field(default_factory=bytearray)  # pcm16 24 kHz, input or generated audio
     words: list[WordTiming] = field(default_factory=list)
     transcript: asyncio.Future[str] | None = None  # user audio: what the recognizer heard
+    dropped_ms: float | None = None  # the pcm was let go (audio budget); this is how long it was
 
     @property
     def id(self) -> str:
@@ -58,7 +64,31 @@ class StoredItem:
 
     @property
     def audio_ms(self) -> float:
-        return len(self.audio) / 48.0
+        """How long the item's audio is (or was, if its pcm was dropped)."""
+        return len(self.audio) / 48.0 if self.dropped_ms is None else self.dropped_ms
+
+    def add_audio(self, pcm: bytes) -> None:
+        """Generated audio for this item (only counted once its pcm has been dropped)."""
+        if self.dropped_ms is None:
+            self.audio.extend(pcm)
+        else:
+            self.dropped_ms += len(pcm) / 48.0
+
+    def cut_audio(self, end_ms: float) -> None:
+        """Keep only the audio before ``end_ms`` (truncation)."""
+        if self.dropped_ms is None:
+            keep = int(end_ms * 48)
+            del self.audio[keep - keep % 2 :]
+        else:
+            self.dropped_ms = min(self.dropped_ms, float(end_ms))
+
+    def drop_audio(self) -> int:
+        """Let the pcm go, remembering its duration; returns the bytes freed."""
+        freed = len(self.audio)
+        if freed:
+            self.dropped_ms = self.audio_ms
+            self.audio = bytearray()
+        return freed
 
     def text(self) -> str:
         """What this item says, for the brain and for usage (transcripts and text parts)."""
@@ -127,6 +157,30 @@ class Conversation:
         if item is not None:
             self._items.remove(item)
         return item
+
+    @property
+    def stored_audio_bytes(self) -> int:
+        """The pcm held by all items."""
+        return sum(len(item.audio) for item in self._items)
+
+    def limit_audio(self, budget_s: float | None) -> list[StoredItem]:
+        """Keep the pcm of the newest items (in conversation order) while it fits in ``budget_s`` seconds
+        in all; drop it from the first item that does not fit and from every older one. Returns the
+        items whose pcm was dropped now."""
+        if budget_s is None:
+            return []
+        left = int(budget_s * 48000)
+        dropped = []
+        for item in reversed(self._items):
+            if not item.audio:
+                continue
+            if len(item.audio) <= left:
+                left -= len(item.audio)
+                continue
+            left = -1  # everything older goes too: the kept audio is the newest stretch of the talk
+            item.drop_audio()
+            dropped.append(item)
+        return dropped
 
     def find_call(self, call_id: str) -> StoredItem | None:
         """The ``function_call`` item with this ``call_id``."""

@@ -196,6 +196,7 @@ class InputAudioMixin:
         self.emit({"type": "conversation.item.done", "previous_item_id": previous, "item": public})
         self.log.info("= committed %s (%.0f ms)", item_id, item.audio_ms)
         self.recognize(item)
+        self.limit_audio()
         if self.config["audio"]["input"].get("transcription"):
             task = asyncio.get_running_loop().create_task(self._transcription_events(item))
             self._transcriptions.add(task)

@@ -2,7 +2,9 @@
 
 Truncation (§3.6 F, §7.10) accepts only assistant audio messages, clamps ``audio_end_ms`` to the
 audio generated so far, cuts the stored audio there, and trims the stored transcript to the words
-the user heard — a word counts as heard when at least half of it was played.
+the user heard — a word counts as heard when at least half of it was played. An item whose pcm the
+audio budget let go truncates the same way (its duration and word timings are kept); retrieving
+such an item shows its transcript without ``audio``.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ class ItemsMixin:
         self.emit({"type": "conversation.item.done", "previous_item_id": before, "item": public})
         if audio and not self._has_transcript(public):
             self.recognize(stored)
+        self.limit_audio()
         return None
 
     @staticmethod
@@ -103,8 +106,7 @@ class ItemsMixin:
 
     @staticmethod
     def _truncate(item: StoredItem, end_ms: float) -> None:
-        keep = int(end_ms * 48)
-        del item.audio[keep - keep % 2 :]
+        item.cut_audio(end_ms)  # an item whose pcm was dropped keeps its duration and words: same clamp, same cut
         heard = [w for w in item.words if (w.start_ms + w.end_ms) / 2.0 <= end_ms]
         item.words = heard
         item.public["content"][0]["transcript"] = " ".join(w.word for w in heard)

@@ -16,6 +16,10 @@ class Options:
     service's error shapes: frames above ``max_frame_bytes`` (15 MiB) get ``invalid_request_error``;
     more than ``max_sessions`` at once are refused; more than ``events_per_second`` client events in
     a session get ``rate_limit_exceeded`` (with a burst allowance of two seconds' worth).
+
+    Memory: a session keeps the pcm of its newest conversation items up to ``audio_budget_s`` of
+    audio in all (None: all of it; an hour of talk is ~170 MB) and lets older items' audio go; their
+    transcripts, durations and word timings stay (see :meth:`.conversation.Conversation.limit_audio`).
     """
 
     api_key: str | None = None
@@ -33,6 +37,7 @@ class Options:
     speech_workers: int = 2
     speech_processes: bool = False  # worker processes instead of threads (parley serve; not when frozen)
     seed: int | None = None
+    audio_budget_s: float | None = 900.0  # the newest 15 minutes of audio per session (~43 MB)
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -40,3 +45,5 @@ class Options:
             raise ValueError("chunk_ms must be between 20 and 100")
         if self.pace < 0:
             raise ValueError("pace must be >= 0 (0 = unpaced)")
+        if self.audio_budget_s is not None and self.audio_budget_s < 0:
+            raise ValueError("audio_budget_s must be >= 0 (None = keep all audio)")

@@ -4,8 +4,9 @@
 recognition runs in the worker pool), asks the brain for a reply, and streams it:
 
 * audio mode — per sentence, synthesized in the pool (the next one while this one plays) at the
-  ``audio.output.speed`` the response started with, sent as 20–100 ms ``response.output_audio.delta`` chunks on a real-time clock (``pace`` > 1 is faster,
-  0 is unpaced), each preceded by the transcript deltas of the words that start inside it;
+  ``audio.output.speed`` the response started with, sent as 20–100 ms ``response.output_audio.delta``
+  chunks on a real-time clock (``pace`` > 1 is faster, 0 is unpaced), each preceded by the
+  transcript deltas of the words that start inside it;
 * text mode — one ``response.output_text.delta`` per word;
 * a tool call — the function-call ladder (E), then ``response.done`` and a wait for the client.
 
@@ -161,7 +162,7 @@ class ResponseRun:
                 call = self.s.conversation.find_call(public.get("call_id", ""))
                 name = call.public.get("name", "") if call is not None else ""
                 history.append((f"function_call_output:{name}", public.get("output", "")))
-            if item.audio:
+            if item.audio_ms > 0:  # also an item whose pcm the audio budget dropped: the model heard it
                 self.usage.input_audio += audio_in_tokens(item.audio_ms)
             else:
                 self.usage.input_text += text_tokens(item.text())
@@ -277,10 +278,10 @@ class ResponseRun:
                 while len(stream) >= step or (last and stream):
                     chunk = bytes(stream[:step])
                     del stream[:step]
-                    end_ms = (len(item.audio) + len(chunk)) / 48.0
+                    end_ms = item.audio_ms + len(chunk) / 48.0
                     while words and (words[0].start_ms < end_ms or not stream and last):
                         self._word(item, where, words.pop(0))
-                    item.audio.extend(chunk)
+                    item.add_audio(chunk)
                     self.usage.output_audio = audio_out_tokens(item.audio_ms)
                     payload = encoder.encode(chunk) + (encoder.flush() if last and not stream else b"")
                     self.s.emit({"type": "response.output_audio.delta", **where,
@@ -324,6 +325,8 @@ class ResponseRun:
             self.s.emit({"type": "response.output_audio_transcript.done", **where, "transcript": text})
             self.s.emit({"type": "response.content_part.done", **where, "part": {"type": "audio", "transcript": text}})
             item.public["content"] = [{"type": "output_audio", "transcript": text}]
+            if self.in_conversation:
+                self.s.limit_audio()
         else:
             self.s.emit({"type": "response.output_text.done", **where, "text": text})
             self.s.emit({"type": "response.content_part.done", **where, "part": {"type": "text", "text": text}})

@@ -72,9 +72,9 @@ class LocalServer:
     Keyword options are those of :class:`~.options.Options` (``api_key``, ``allowed_origins``,
     ``session_limit_s``, ``max_sessions``, ``max_frame_bytes``, ``events_per_second``, ``pace``,
     ``chunk_ms``, ``text_word_ms``, ``ping_interval``, ``asr``, ``tts``, ``speech_workers``,
-    ``speech_processes``, ``seed``), plus ``faults`` (a spec string or :class:`~.faults.FaultPlan`), ``model`` (the one
-    ``url`` names) and ``collect_pacing`` (record each audio chunk's lateness in
-    :attr:`pacing_delays`, for the load benchmark).
+    ``speech_processes``, ``seed``, ``audio_budget_s``), plus ``faults`` (a spec string or
+    :class:`~.faults.FaultPlan`), ``model`` (the one ``url`` names) and ``collect_pacing`` (record
+    each audio chunk's lateness in :attr:`pacing_delays`, for the load benchmark).
     """
 
     def __init__(

@@ -144,6 +144,13 @@ class Session(InputAudioMixin, ItemsMixin):
             "type": error_type, "code": problem.code, "message": problem.message, "param": problem.param,
             "event_id": event_id if isinstance(event_id, str) else None}})
 
+    def limit_audio(self) -> None:
+        """Hold the conversation's pcm to ``Options.audio_budget_s`` (after it gained audio)."""
+        dropped = self.conversation.limit_audio(self.options.audio_budget_s)
+        if dropped and self._debug:
+            self.log.debug("= let go of the audio of %d older item(s) (%.0f s): budget %g s", len(dropped),
+                           sum(item.audio_ms for item in dropped) / 1000.0, self.options.audio_budget_s)
+
     def pacer(self) -> Pacer:
         return Pacer(self.options.pace, self.faults, self._pacing_delays)
 

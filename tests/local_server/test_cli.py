@@ -77,7 +77,9 @@ def test_unsafe_or_bad_options_exit_2_with_one_sentence(args, message):
 
 def test_the_parser_knows_every_documented_option():
     args = build_parser().parse_args(["--host", "127.0.0.1", "--port", "9", "--api-key", "k", "--faults", "seed=1",
-                                      "--session-limit", "5", "--allow-origin", "http://x", "--pace", "0"])
+                                      "--session-limit", "5", "--allow-origin", "http://x", "--pace", "0",
+                                      "--audio-budget", "60"])
     assert (args.port, args.api_key, args.faults, args.session_limit, args.allow_origin) == (9, "k", "seed=1", 5.0, ["http://x"])
+    assert args.audio_budget == 60.0 and build_parser().parse_args([]).audio_budget == 900.0
     with pytest.raises(SystemExit):
         build_parser().parse_args(["--api-key", "k", "--no-auth"])
