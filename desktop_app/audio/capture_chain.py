@@ -27,9 +27,10 @@ from desktop_app.audio.resample import FrameFifo, StreamResampler, downmix
 FRAME_MS = 20
 FRAME_SAMPLES = PCM_RATE * FRAME_MS // 1000  # 480
 FRAME_BYTES = FRAME_SAMPLES * 2  # 960
-# soxr "LQ" (16-bit, passband to ~9.5 kHz at 24 kHz out) is not bursty with 20 ms blocks, where "MQ"/"HQ"
-# emit every other block: measured, that is 20 ms off the mic-to-wire p95. Speech loses nothing.
-CAPTURE_QUALITY = "LQ"
+# "LD": from 48 kHz a FIR decimator with 1 ms of look-ahead (passband to ~10 kHz); other rates soxr "LQ"
+# (16-bit, passband to ~9.5 kHz), which holds back 1–20 ms with 20 ms blocks ("MQ"/"HQ" emit every other
+# block). Every millisecond held here delays the user's words and the echo guard's verdict.
+CAPTURE_QUALITY = "LD"
 
 # An optional stage right after the resampler (the echo canceller): 24 kHz samples and the monotonic
 # ADC time of the first one (None when unknown) in, the processed samples out (possibly fewer or more).

@@ -61,7 +61,7 @@ class FarEnd:
         self._ring = np.zeros(int(rate * self._ring_seconds), np.float32)
         self._w = 0
         self._stamps = self._read_stamps = 0
-        self._resampler = StreamResampler(self.rate, PCM_RATE, 1, "LQ")
+        self._resampler = StreamResampler(self.rate, PCM_RATE, 1, "LD")  # as the microphone's
         self._run_next_time = None
 
     def slot(self, t: float) -> int:

@@ -10,6 +10,15 @@ Quality is ``"MQ"`` (16-bit precision) by default: the result is quantised to 16
 and MQ's shorter filter keeps the look-ahead inside the 30 ms mic-to-wire budget. soxr aligns its
 output in time (output sample *k* is input time *k / out_rate*), so positions map exactly between
 rates — the playback accounting relies on that.
+
+``"LD"`` (low delay) is for the microphone path, where every millisecond held back delays the
+user's words and the echo guard's verdict: for an integer decimation (48 → 24 kHz, the usual
+device rate) it is :class:`FirDecimator`, a windowed-sinc FIR with a constant 1 ms delay that
+returns exactly ``n / factor`` samples for every ``n`` fed — so 20 ms blocks stay whole 10 and
+20 ms frames downstream and nothing waits in a FIFO — where soxr "LQ" holds back 1–20 ms (11 ms
+on average with 20 ms blocks, and a FIFO re-chunking its uneven output holds up to 19 ms more).
+Other ratios fall back to soxr "LQ". Not time-aligned: it lags by its 1 ms look-ahead, which is
+harmless where both streams being compared (microphone and echo reference) go through it.
 """
 
 from __future__ import annotations
@@ -32,9 +41,14 @@ class StreamResampler:
         self.in_rate = int(in_rate)
         self.out_rate = int(out_rate)
         self.channels = int(channels)
-        self.quality = quality
         self.passthrough = self.in_rate == self.out_rate
-        self._stream = None if self.passthrough else self._new_stream()
+        fir = quality == "LD" and self.channels == 1 and self.in_rate % self.out_rate == 0
+        self.quality = "LQ" if quality == "LD" and not fir else quality
+        self._stream: soxr.ResampleStream | FirDecimator | None = None
+        if fir and not self.passthrough:
+            self._stream = FirDecimator(self.in_rate // self.out_rate)
+        elif not self.passthrough:
+            self._stream = self._new_stream()
 
     def _new_stream(self) -> soxr.ResampleStream:
         return soxr.ResampleStream(self.in_rate, self.out_rate, self.channels, dtype="float32", quality=self.quality)
@@ -54,6 +68,61 @@ class StreamResampler:
     def reset(self) -> None:
         if self._stream is not None:
             self._stream.clear()
+
+
+class FirDecimator:
+    """Mono decimation by an integer ``factor``, delayed by its look-ahead (1 ms at 48 kHz).
+
+    A Kaiser-windowed sinc (β 8: ≥ 70 dB stopband) of ``2·half·factor + 1`` taps, cut off at 90 % of
+    the output Nyquist frequency. The stream is preceded by ``half·factor`` samples of silence, so
+    output sample *j* is centred on input sample *factor·j − half·factor* and can be emitted the
+    moment input sample *factor·j* arrives: ``n`` samples in give ``n / factor`` out, from the first
+    call. Same interface as ``soxr.ResampleStream``: ``resample_chunk(x, last=False)`` (``last``
+    drains the look-ahead) and ``clear()``.
+    """
+
+    def __init__(self, factor: int, half: int = 24, beta: float = 8.0) -> None:
+        self.factor = int(factor)
+        self.reach = half * self.factor  # input samples each side of an output's centre
+        n = 2 * self.reach + 1
+        t = np.arange(n) - self.reach
+        fc = 0.45 / self.factor  # cycles per input sample
+        h = 2 * fc * np.sinc(2 * fc * t) * np.kaiser(n, beta)
+        self.taps = (h / h.sum()).astype(np.float32)
+        self.clear()
+
+    def clear(self) -> None:
+        # indices count from the silence prepended to the stream (reach samples), itself preceded by
+        # the zeros the first output's window reaches back over
+        self._buf = np.zeros(2 * self.reach, np.float32)
+        self._base = -self.reach  # stream index of _buf[0]
+        self._next = 0  # the next output's index
+        self._fed = self.reach
+
+    def resample_chunk(self, x: np.ndarray, last: bool = False) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float32).reshape(-1)
+        if last and self._fed == self.reach and not len(x):
+            return np.zeros(0, np.float32)  # nothing was fed: nothing to drain
+        self._fed += len(x)
+        buf = np.concatenate((self._buf, x)) if len(x) else self._buf
+        if last:  # pad with silence so every input sample's output comes out
+            buf = np.concatenate((buf, np.zeros(self.reach, np.float32)))
+        m, r = self.factor, self.reach
+        end = self._base + len(buf)  # one past the newest input index
+        limit = -(-self._fed // m) if last else (end - 1 - r) // m + 1  # outputs computable now
+        count = max(0, limit - self._next)
+        if count == 0:
+            self._buf = buf if not last else self._buf
+            return np.zeros(0, np.float32)
+        start = m * self._next - r - self._base
+        segment = buf[start : start + m * (count - 1) + 2 * r + 1]
+        y = np.convolve(segment, self.taps, "valid")[::m]
+        self._next += count
+        keep = m * self._next - r - self._base  # what the next output needs, onwards
+        self._buf, self._base = buf[keep:].copy(), self._base + keep
+        if last:
+            self.clear()
+        return y.astype(np.float32, copy=False)
 
 
 def downmix(block: np.ndarray) -> np.ndarray:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from desktop_app.audio.levels import FLOOR_DBFS, SpeechEnergy, dbfs, peak_dbfs
-from desktop_app.audio.resample import FrameFifo, StreamResampler, downmix
+from desktop_app.audio.resample import FirDecimator, FrameFifo, StreamResampler, downmix
 from tests.audio.signals import dominant_hz, tone, tone_purity_db
 
 RATES = [8000, 16000, 24000, 44100, 48000]
@@ -39,6 +39,44 @@ def test_1khz_stays_1khz_at_every_rate_pair(in_rate: int, out_rate: int) -> None
     mid = y[out_rate // 10 : -out_rate // 10]
     assert abs(dominant_hz(mid, out_rate) - 1000) < 0.2
     assert tone_purity_db(mid, out_rate, 1000) > 60
+
+
+@pytest.mark.parametrize("block", [960, 441, 1])
+def test_low_delay_decimator_returns_every_block_at_once_with_a_constant_1_ms_delay(block: int) -> None:
+    resampler = StreamResampler(48000, 24000, 1, "LD")
+    assert isinstance(resampler._stream, FirDecimator)
+    x = np.zeros(48000, np.float32)
+    x[24000] = 1.0  # an impulse at 0.5 s
+    fed = out = 0
+    held = []
+    chunks = []
+    for i in range(0, len(x), block):
+        y = resampler.process(x[i : i + block])
+        fed, out = fed + len(x[i : i + block]), out + len(y)
+        held.append(fed // 2 - out)
+        chunks.append(y)
+    assert max(held) <= 1  # nothing held back (soxr "LQ": up to 490 samples with 960-frame blocks)
+    tail = resampler.flush()
+    assert len(tail) == 24  # the look-ahead, drained at the end
+    y = np.concatenate(chunks + [tail])
+    assert int(np.argmax(y)) == 12000 + 24  # 1 ms late, exactly
+
+
+def test_low_delay_decimator_passes_speech_and_stops_what_would_alias() -> None:
+    for hz, lo, hi in ((1000, -0.1, 0.1), (8000, -0.1, 0.1), (9500, -1.0, 0.1), (13000, -200, -70), (20000, -200, -70)):
+        resampler = StreamResampler(48000, 24000, 1, "LD")
+        x = tone(hz, 48000, 0.5)
+        y = np.concatenate([resampler.process(x[i : i + 960]) for i in range(0, len(x), 960)])[1200:-1200]
+        gain = dbfs(y) - dbfs(x)
+        assert lo <= gain <= hi, (hz, gain)
+
+
+def test_low_delay_asked_for_at_another_ratio_falls_back_to_soxr() -> None:
+    resampler = StreamResampler(44100, 24000, 1, "LD")
+    assert not isinstance(resampler._stream, FirDecimator) and resampler.quality == "LQ"
+    x = tone(1000, 44100, 0.5)
+    y = np.concatenate([resampler.process(x[i : i + 882]) for i in range(0, len(x), 882)] + [resampler.flush()])
+    assert len(y) == 12000
 
 
 def test_fifo_hands_fixed_frames_from_bursty_pushes() -> None:
