@@ -273,6 +273,7 @@ class EchoControl:
         self.delay_ms = float(delay_ms)
         self.erl_db: float | None = None  # echo − reference level from the calibration (else learned)
         self.on_near_end_onset: OnsetCallback | None = None
+        self.on_hold: Callable[[bool], None] | None = None  # pause (True) / resume (False) playback
         self._factory = factory
         self._availability: tuple[bool, str] | None = None
         self.canceller: EchoCanceller | None = None
@@ -314,6 +315,7 @@ class EchoControl:
             if self.erl_db is not None:
                 guard.erl_db = self.erl_db
             guard.on_onset = self._onset
+            guard.on_hold = self._hold
             light, lag = None, light_lag() if processor is not None else None
             if lag is not None:
                 light, _ = load_processor(0, echo=False)
@@ -358,6 +360,11 @@ class EchoControl:
         """True: the user spoke within ``window_ms``; False: only echo or noise; None: cannot tell."""
         guard = self.guard
         return None if guard is None else guard.near_end_speech(window_ms)
+
+    def _hold(self, pause: bool) -> None:
+        callback = self.on_hold
+        if callback is not None:
+            callback(pause)
 
     def _onset(self) -> None:
         callback = self.on_near_end_onset

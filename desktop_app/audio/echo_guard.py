@@ -8,7 +8,7 @@ in it: the reference level plus the echo return loss (ERL: echo level over refer
 learned while only the assistant talks) minus the cancellation the canceller is known to achieve
 (ERLE, learned the same way). Evidence feeds a leaky count; enough of it in a row is near-end speech.
 
-It also holds three pieces of policy on the outgoing audio (returned as a gain per frame):
+It also holds four pieces of policy on the outgoing audio (returned as a gain per frame):
 
 * **warm-up gate** (canceller on): for the first ``warmup_ms`` of assistant audio after a silence,
   frames without near-end evidence are muted, so echo the canceller has not yet learned is never sent
@@ -19,7 +19,13 @@ It also holds three pieces of policy on the outgoing audio (returned as a gain p
   real interruption through;
 * the **onset** callback: near-end speech that starts while the assistant is audible calls
   ``on_onset`` (on the loop) once, so playback can stop before the server's ``speech_started``
-  (while the assistant spoke within the last 2 s: a pause between its sentences still counts).
+  (while the assistant spoke within the last 2 s: a pause between its sentences still counts);
+* the **hold** callback, a step earlier: the first frame of near-end evidence while the assistant
+  is audible calls ``on_hold(True)`` — playback pauses, losing nothing — and ``on_hold(False)``
+  when the evidence dies away (it was not the user, or the user has finished) or when it has not
+  become speech within ``hold_ms``. Echo never reaches the evidence threshold once the canceller
+  has converged (measured: 10 dB short of it at worst over 22 s in the loopback room), so a pause
+  costs the assistant nothing unless someone really makes a sound.
 
 All figures are in dB of a 10 ms frame's mean power; the cost is three dot products a frame.
 """
@@ -65,6 +71,7 @@ class EchoGuard:
         erl_db: float = 0.0,
         assumed_erle_db: float = 15.0,
         silence_before_warmup_s: float = 1.0,
+        hold_ms: float = 300.0,
     ) -> None:
         self.mode = mode
         self.warmup_frames = int(round(warmup_ms / 10))
@@ -77,9 +84,13 @@ class EchoGuard:
         self.assumed_erle_db = assumed_erle_db
         self.silence_before_warmup = int(silence_before_warmup_s / FRAME_S)
         self.on_onset: Callable[[], None] | None = None
+        self.on_hold: Callable[[bool], None] | None = None
+        self.hold_frames = int(round(hold_ms / 10))
+        self._held_for = -1  # frames since the hold was asked for (-1: not holding, -2: timed out)
         self.erl_db = erl_db  # echo level − reference level (learned; the calibration may set it)
         self.erle_db = 20.0  # cancellation achieved on echo-only frames (smoothed; AEC3 starts near this)
         self.floor_db: float | None = None  # noise floor of the signal judged
+        self.excess_db = -120.0
         self._decay_db = 1.5  # reference envelope release per frame: covers a room's echo tail
         self._ref_env = -120.0
         self._score = 0.0
@@ -94,6 +105,7 @@ class EchoGuard:
         self.frames = 0
         self.evidence_frames = 0
         self.onsets = 0
+        self.holds = 0
         self.gated_frames = 0
         self.echo_frames = 0
         self._echo_near = 0.0
@@ -110,7 +122,7 @@ class EchoGuard:
     def reset_stats(self) -> None:
         self.echo_frames = 0
         self._echo_near = self._echo_res = 0.0
-        self.evidence_frames = self.onsets = self.gated_frames = 0
+        self.evidence_frames = self.onsets = self.gated_frames = self.holds = 0
 
     @property
     def measured_erle_db(self) -> float:
@@ -165,6 +177,7 @@ class EchoGuard:
             threshold = max(floor + self.floor_margin_db, self.min_speech_dbfs,
                             (echo_db + self.duck_margin_db) if audible else -120.0)
         evidence = judged > threshold
+        self.excess_db = judged - threshold  # how far this frame stands above what echo and noise explain
         self.speech_probability = prob
         self._count(evidence, t)
         if audible and not self._speaking and self._score == 0.0 and far_db > FAR_ACTIVE_DBFS:
@@ -184,6 +197,7 @@ class EchoGuard:
             self._score = min(self._score + 1.0, 12.0)
         else:
             self._score = max(self._score - 0.5, 0.0)
+        self._tentative(evidence, t)
         if self._score >= self.speech_frames:
             self._speaking = True
         elif self._score == 0.0:
@@ -199,6 +213,33 @@ class EchoGuard:
                 self._last_onset = t
                 self.onsets += 1
                 self.on_onset()
+
+    def _tentative(self, evidence: bool, t: float) -> None:
+        """Pause playback on the first sign of the user; resume when the evidence is gone, or when it
+        has not become speech within ``hold_frames`` (then no new pause until it is gone)."""
+        callback = self.on_hold
+        if callback is None:
+            return
+        if self._held_for == -1:  # not holding
+            # not while the canceller is still unproven (the first half second of echo it has ever
+            # seen, or a warm-up): there a long echo path can leave a frame or two of evidence
+            proven = self._learned >= 50 and self._warm_left == 0
+            if evidence and proven and not self._speaking and t - self.last_far <= 2.0:
+                self._held_for = 0
+                self.holds += 1
+                callback(True)
+            return
+        if self._held_for == -2:  # released without becoming speech: wait for quiet
+            if self._score == 0.0:
+                self._held_for = -1
+            return
+        self._held_for += 1
+        if self._score == 0.0:
+            self._held_for = -1
+            callback(False)
+        elif not self._speaking and self._held_for >= self.hold_frames:
+            self._held_for = -2
+            callback(False)
 
     def _learn(self, near_db: float, res_db: float, env: float) -> None:
         """Echo-only frame with a clear reference: learn ERL and ERLE as ratios of exponentially

@@ -94,6 +94,7 @@ class AudioEngine:
         self.on_near_end_onset: Callable[[], None] | None = None
         self.echo = EchoControl(audio_mode)
         self.echo.on_near_end_onset = self._near_end_onset
+        self.echo.on_hold = self._hold
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -197,6 +198,14 @@ class AudioEngine:
         self.echo.output_hook(block, dac_time)
         if self.output_hook is not None:
             self.output_hook(block, dac_time)
+
+    def _hold(self, pause: bool) -> None:
+        """The echo guard saw the first sign of the user over the assistant: pause playback (nothing
+        is lost) until it is confirmed as speech (the controller barges in) or dies away (resume)."""
+        if pause:
+            self.queue.hold()
+        else:
+            self.queue.release()
 
     def _near_end_onset(self) -> None:
         if self.on_near_end_onset is not None:

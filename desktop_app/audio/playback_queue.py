@@ -34,6 +34,7 @@ from desktop_app.audio.levels import FLOOR_DBFS, dbfs
 from desktop_app.audio.resample import FrameFifo, StreamResampler
 
 _MAX_ITEMS = 256
+_HOLD_FADE_MS = 4  # a pause's fade-out (and a resume's fade-in): short, yet no click
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,10 @@ class PlaybackQueue:
     * Running dry before an item is finished counts one underrun and re-arms the prebuffer.
     * :meth:`flush` (barge-in) fades the next ``fade_ms`` to zero inside the very next ``pull`` and
       returns the interrupted item's report, exact to the sample once that pull has run.
+    * :meth:`hold` pauses (the user may be starting to talk): the next ``pull`` fades out over
+      ``hold_fade_ms`` and hands silence from then on without consuming anything, so nothing is
+      lost; :meth:`release` resumes with a fade-in from where it stopped, and a :meth:`flush` while
+      paused cuts exactly where playback went silent.
     """
 
     def __init__(
@@ -98,6 +103,10 @@ class PlaybackQueue:
         self._fade_ramp = np.zeros(0, dtype=np.float32)
         self._fade_done = 0
         self._cut_pos = -1
+        self._hold = False  # asked for (any thread)
+        self._paused = False  # the fade-out has run: silence is being handed, nothing consumed
+        self._hold_ramp = np.zeros(0, dtype=np.float32)
+        self.holds = 0  # pauses that silenced playing audio (tests, bench)
         self._level = FLOOR_DBFS
         self._out = np.zeros(4096, dtype=np.float32)
         self.on_wake: Callable[[], None] | None = None  # called (loop thread) when audio arrives while idle
@@ -150,7 +159,9 @@ class PlaybackQueue:
                 return item.report(self.rate)
             if self._fade_done < len(self._fade_ramp):
                 return item.report(self.rate)  # already fading; the earlier cut stands
-            fade = max(1, int(round(fade_ms * self.rate / 1000)))
+            # Paused: already silent, so the cut is where the pause's fade-out ended.
+            fade = 0 if self._paused else max(1, int(round(fade_ms * self.rate / 1000)))
+            self._hold = self._paused = False
             self._cut_pos = self._played_pos + fade
             self._drop_queue(max(0, self._cut_pos - self._pulled_pos) if self._started else 0)
             played = item.played + self._between(item, self._played_pos, self._cut_pos)
@@ -161,6 +172,21 @@ class PlaybackQueue:
             return PlaybackReport(
                 item.item_id, played * 1000 // self.rate, item.received * 1000 // self.rate, played, item.received
             )
+
+    def hold(self) -> None:
+        """Pause at once (within the next pull): a tentative barge-in. Idle playback ignores it."""
+        with self._lock:
+            self._hold = True
+
+    def release(self) -> None:
+        """Resume a :meth:`hold` where it stopped (a fade-in over the first ms)."""
+        with self._lock:
+            self._hold = False
+
+    @property
+    def paused(self) -> bool:
+        """Held and silent: what is queued waits."""
+        return self._paused
 
     def report(self, item_id: str) -> PlaybackReport:
         """Played and received so far for ``item_id`` (zeros for an unknown item)."""
@@ -208,9 +234,18 @@ class PlaybackQueue:
                 self._out = np.zeros(2 * n_frames, dtype=np.float32)
             out = self._out[:n_frames]
             if not self._started and not self._ledger and not self._fading:
+                self._paused = False
                 self._idle(out)
+            elif self._hold and not self._fading:
+                self._pause(out)
             else:
-                self._produce(out)
+                if self._paused:  # released: fade back in from where the pause stopped
+                    self._paused = False
+                    self._produce(out)
+                    k = min(len(out), len(self._hold_ramp))
+                    out[:k] *= 1.0 - self._hold_ramp[:k]
+                else:
+                    self._produce(out)
             self._level = dbfs(out)
             return out
 
@@ -269,6 +304,21 @@ class PlaybackQueue:
                 self._reset_pipeline()
                 return
         self._advance_played(position)
+
+    def _pause(self, out: np.ndarray) -> None:
+        """Hold: fade the first few ms of this block out (those samples count as played), then
+        silence that consumes nothing; once paused, every block is silence."""
+        if self._paused:
+            out.fill(0.0)
+            return
+        n = min(len(out), max(1, self.output_rate * _HOLD_FADE_MS // 1000))
+        if len(self._hold_ramp) != n:
+            self._hold_ramp = (0.5 + 0.5 * np.cos(np.pi * np.arange(1, n + 1) / n)).astype(np.float32)
+        self._produce(out[:n])
+        out[:n] *= self._hold_ramp
+        out[n:] = 0.0
+        self._paused = True
+        self.holds += 1
 
     def _pull24(self, out: np.ndarray) -> None:
         n = len(out)

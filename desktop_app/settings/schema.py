@@ -244,7 +244,8 @@ class Settings:
         description="Speaker by device name; empty follows the system default.")
     audio_mode: str = setting(
         key="audio/mode", type=str, default="speakers", choices=("speakers", "headset", "ducking"),
-        description="speakers: echo cancellation on; headset: off; ducking: lower playback while you talk.")
+        description="speakers: echo cancellation on; headset: off; ducking: the microphone is gated while the "
+                    "assistant speaks unless you talk clearly over it (when echo cancellation cannot run).")
     # Window and connection.
     window_geometry: bytes = setting(
         key="window/geometry", type=bytes, default=b"",

@@ -195,3 +195,64 @@ def test_loop_enqueues_while_audio_thread_pulls_without_losing_or_reordering() -
     played = np.concatenate(got)[:total]
     np.testing.assert_allclose(played, ((np.arange(total) % 16384) + 1) / 32768, atol=1e-7)
     assert queue.report("a").played_samples == total
+
+
+# --- hold: a tentative barge-in pauses without losing anything --------------------------------------
+
+
+@pytest.mark.parametrize("device_rate", [24000, 48000])
+def test_hold_pauses_within_the_next_block_and_release_resumes_where_it_stopped(device_rate: int) -> None:
+    ratio = device_rate // 24000
+    queue = PlaybackQueue(output_rate=device_rate)
+    queue.enqueue("a", ramp_pcm(24000))
+    queue.finish("a")
+    pull_many(queue, 5, 480 * ratio)  # 100 ms played
+    queue.hold()
+    paused = pull_many(queue, 1, 480 * ratio)
+    fade = 4 * device_rate // 1000  # the fade-out: 4 ms, then silence
+    assert np.abs(paused[fade:]).max() == 0.0 and np.abs(paused[: fade // 2]).max() > 0.0
+    played = queue.report("a").played_samples
+    assert played == 2400 + 96  # 100 ms + the 4 ms fade, credited; nothing more
+    assert queue.paused and queue.is_playing and queue.holds == 1
+    assert not pull_many(queue, 10, 480 * ratio).any()  # 200 ms of silence consume nothing
+    assert queue.report("a").played_samples == played
+    queue.release()
+    resumed = pull_many(queue, 5, 480 * ratio)
+    assert not queue.paused and queue.report("a").played_samples == played + 2400
+    if ratio == 1:  # the very next samples, after a 4 ms fade-in
+        expected = ((np.arange(played, played + 2400) % 16384) + 1) / 32768
+        np.testing.assert_allclose(resumed[96:], expected[96:], atol=1e-7)
+        assert np.all(np.abs(resumed[:96]) <= expected[:96] + 1e-7) and resumed[0] < expected[0]
+    else:
+        assert np.abs(resumed[200:]).min() > 0.0
+
+
+def test_flush_while_paused_cuts_where_playback_went_silent_and_hands_nothing_more() -> None:
+    queue = PlaybackQueue()
+    queue.enqueue("a", ramp_pcm(24000))
+    pull_many(queue, 10)  # 200 ms
+    queue.hold()
+    pull_many(queue, 3)
+    report = queue.flush(8.0)
+    assert report is not None and report.played_samples == 4800 + 96  # no fade added: it was silent
+    assert not pull_many(queue, 5).any()
+    assert queue.report("a").played_samples == report.played_samples
+    assert not queue.is_playing and not queue.paused
+    queue.enqueue("b", ramp_pcm(2400))  # the next answer plays normally (the hold ended with the flush)
+    queue.finish("b")
+    assert pull_many(queue, 5).any()
+
+
+def test_hold_while_idle_changes_nothing_and_a_hold_from_another_thread_lands_in_the_next_pull() -> None:
+    queue = PlaybackQueue()
+    queue.hold()
+    assert not pull_many(queue, 2).any() and queue.holds == 0
+    queue.release()
+    queue.enqueue("a", ramp_pcm(24000))
+    queue.finish("a")
+    pull_many(queue, 2)
+    t = threading.Thread(target=queue.hold)
+    t.start()
+    t.join()
+    block = queue.pull(480).copy()
+    assert np.abs(block[96:]).max() == 0.0 and queue.holds == 1
