@@ -161,8 +161,9 @@ async def test_assistant_speaking_through_the_speakers_never_interrupts_itself_b
                 assert wire.sent("response.cancel") == []
                 assert [e for e in ctl.transcript() if e.echo] == []
                 # the reference was there for the microphone's frames (a starved speaker, with ASR and TTS
-                # busy in this process on 2 cores, may leave a frame without one now and then)
-                assert engine.echo.canceller is not None and engine.echo.canceller.far_late <= max(5, heard / 10)
+                # busy in this process on 2 cores, may leave a frame without one now and then: seen 7 in
+                # 25 s on a loaded machine; a broken pairing would leave ~100 a second)
+                assert engine.echo.canceller is not None and engine.echo.canceller.far_late <= max(10, heard)
                 # --- the user interrupts mid-answer -------------------------------------------------
                 if not engine.queue.is_playing:
                     say(room, "Please tell me a story.")
