@@ -268,6 +268,9 @@ async def test_user_talking_mid_answer_stops_playback_within_25_ms_and_the_repor
     assert len(flushes) == 1 and len(t.onsets) == 1
     t_flush, report = flushes[0]
     assert report is not None and report.item_id == "answer" and 3000 < report.played_ms < 9000
+    # the guard's first frame of evidence paused playback before the onset was confirmed: the flush
+    # found it silent, and the cut is where it went silent
+    assert t.engine.echo.guard is not None and t.engine.echo.guard.holds == 1 and t.engine.queue.holds == 1
     # Silent at once. A callback already running when flush() was called still hands its pre-flush
     # block (recorded just after t_flush), so the fade rides that block or the next one; from then on
     # every block is silence, and silence starts within 25 ms plus one block period of the flush.
