@@ -8,7 +8,7 @@ in it: the reference level plus the echo return loss (ERL: echo level over refer
 learned while only the assistant talks) minus the cancellation the canceller is known to achieve
 (ERLE, learned the same way). Evidence feeds a leaky count; enough of it in a row is near-end speech.
 
-It also holds four pieces of policy on the outgoing audio (returned as a gain per frame):
+It also holds the policy built on that verdict: two gains on the outgoing audio and two callbacks:
 
 * **warm-up gate** (canceller on): for the first ``warmup_ms`` of assistant audio after a silence,
   frames without near-end evidence are muted, so echo the canceller has not yet learned is never sent

@@ -26,9 +26,10 @@ class FarEnd:
     :meth:`write` runs in the output callback: it copies the block into a preallocated ring and
     records ``(first index, DAC time, length)``; nothing else. :meth:`sync` (loop) moves new blocks
     onto the timeline: resampled to 24 kHz and written at slot ``round((dac_time - origin) · 24000)``.
-    Within one run of consecutive blocks the slots follow on sample by sample (the resampler is
-    time-aligned); a block whose DAC time does not continue the run (the speaker paused and resumed,
-    or another device took over) starts a new run at its own time. Slots nobody wrote are silence.
+    Within one run of consecutive blocks the slots follow on sample by sample (the resampler has a
+    constant delay — 1 ms from 48 kHz, the microphone path's decimator, so near and far lag alike —
+    or none); a block whose DAC time does not continue the run (the speaker paused and resumed, or
+    another device took over) starts a new run at its own time. Slots nobody wrote are silence.
     """
 
     def __init__(self, seconds: float = 2.0, ring_seconds: float = 1.0) -> None:

@@ -174,9 +174,11 @@ class PlaybackQueue:
             )
 
     def hold(self) -> None:
-        """Pause at once (within the next pull): a tentative barge-in. Idle playback ignores it."""
+        """Pause at once (within the next pull): a tentative barge-in. With nothing playing or queued
+        it is ignored; queued audio that has not started yet waits for :meth:`release`."""
         with self._lock:
-            self._hold = True
+            if self._started or self._ledger or self._queued:
+                self._hold = True
 
     def release(self) -> None:
         """Resume a :meth:`hold` where it stopped (a fade-in over the first ms)."""
@@ -268,7 +270,7 @@ class PlaybackQueue:
         n24 = len(out) * self.rate // self.output_rate
         if self._queued:
             ready = self._queued >= self.prebuffer or self._segments[-1][0].finished or self._waited >= self.prebuffer
-            if ready:
+            if ready and not self._hold:
                 self._started = True
                 self._waited = 0
                 self._produce(out)

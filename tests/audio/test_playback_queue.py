@@ -247,6 +247,10 @@ def test_hold_while_idle_changes_nothing_and_a_hold_from_another_thread_lands_in
     queue = PlaybackQueue()
     queue.hold()
     assert not pull_many(queue, 2).any() and queue.holds == 0
+    queue.enqueue("early", ramp_pcm(2400))  # an answer arriving later is not held by that old hold
+    queue.finish("early")
+    assert pull_many(queue, 1).any()
+    pull_many(queue, 10)
     queue.release()
     queue.enqueue("a", ramp_pcm(24000))
     queue.finish("a")
@@ -256,3 +260,15 @@ def test_hold_while_idle_changes_nothing_and_a_hold_from_another_thread_lands_in
     t.join()
     block = queue.pull(480).copy()
     assert np.abs(block[96:]).max() == 0.0 and queue.holds == 1
+
+
+def test_audio_queued_but_not_started_waits_while_held() -> None:
+    queue = PlaybackQueue(prebuffer_ms=60)
+    queue.enqueue("a", ramp_pcm(960))  # 40 ms: still prebuffering
+    queue.hold()
+    queue.enqueue("a", ramp_pcm(2400, 960))
+    queue.finish("a")
+    assert not pull_many(queue, 3).any() and queue.report("a").played_samples == 0
+    queue.release()
+    out = pull_many(queue, 2)
+    np.testing.assert_allclose(out, ((np.arange(960) % 16384) + 1) / 32768, atol=1e-7)
