@@ -78,7 +78,7 @@ class PlaybackQueue:
     * :meth:`flush` (barge-in) fades the next ``fade_ms`` to zero inside the very next ``pull`` and
       returns the interrupted item's report, exact to the sample once that pull has run.
     * :meth:`hold` pauses (the user may be starting to talk): the next ``pull`` fades out over
-      ``hold_fade_ms`` and hands silence from then on without consuming anything, so nothing is
+      4 ms and hands silence from then on without consuming anything, so nothing is
       lost; :meth:`release` resumes with a fade-in from where it stopped, and a :meth:`flush` while
       paused cuts exactly where playback went silent.
     """
@@ -105,7 +105,7 @@ class PlaybackQueue:
         self._cut_pos = -1
         self._hold = False  # asked for (any thread)
         self._paused = False  # the fade-out has run: silence is being handed, nothing consumed
-        self._hold_ramp = np.zeros(0, dtype=np.float32)
+        self._hold_ramp = self._rise_ramp = np.zeros(0, dtype=np.float32)
         self.holds = 0  # pauses that silenced playing audio (tests, bench)
         self._level = FLOOR_DBFS
         self._out = np.zeros(4096, dtype=np.float32)
@@ -204,6 +204,9 @@ class PlaybackQueue:
             if getattr(self, "output_rate", None) == int(output_rate):
                 return
             self.output_rate = int(output_rate)
+            n = max(1, self.output_rate * _HOLD_FADE_MS // 1000)  # made here: the callback never allocates
+            self._hold_ramp = (0.5 + 0.5 * np.cos(np.pi * np.arange(1, n + 1) / n)).astype(np.float32)
+            self._rise_ramp = 1.0 - self._hold_ramp
             self._resampler = StreamResampler(self.rate, self.output_rate)
             self._fifo = FrameFifo(1, capacity=8 * max(self.output_rate // 50, 1024))
             self._ledger.clear()
@@ -244,8 +247,8 @@ class PlaybackQueue:
                 if self._paused:  # released: fade back in from where the pause stopped
                     self._paused = False
                     self._produce(out)
-                    k = min(len(out), len(self._hold_ramp))
-                    out[:k] *= 1.0 - self._hold_ramp[:k]
+                    k = min(len(out), len(self._rise_ramp))
+                    out[:k] *= self._rise_ramp[:k]
                 else:
                     self._produce(out)
             self._level = dbfs(out)
@@ -313,9 +316,7 @@ class PlaybackQueue:
         if self._paused:
             out.fill(0.0)
             return
-        n = min(len(out), max(1, self.output_rate * _HOLD_FADE_MS // 1000))
-        if len(self._hold_ramp) != n:
-            self._hold_ramp = (0.5 + 0.5 * np.cos(np.pi * np.arange(1, n + 1) / n)).astype(np.float32)
+        n = min(len(out), len(self._hold_ramp))
         self._produce(out[:n])
         out[:n] *= self._hold_ramp
         out[n:] = 0.0
