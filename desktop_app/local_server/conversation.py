@@ -57,6 +57,8 @@ class StoredItem:
     words: list[WordTiming] = field(default_factory=list)
     transcript: asyncio.Future[str] | None = None  # user audio: what the recognizer heard
     dropped_ms: float | None = None  # the pcm was let go (audio budget); this is how long it was
+    speaking: bool = False  # an assistant audio message still being generated (no content part yet)
+    cut: bool = False  # truncated: audio and words generated after the cut are not kept
 
     @property
     def id(self) -> str:
@@ -68,14 +70,17 @@ class StoredItem:
         return len(self.audio) / 48.0 if self.dropped_ms is None else self.dropped_ms
 
     def add_audio(self, pcm: bytes) -> None:
-        """Generated audio for this item (only counted once its pcm has been dropped)."""
+        """Generated audio for this item (only counted once its pcm has been dropped; dropped once cut)."""
+        if self.cut:
+            return
         if self.dropped_ms is None:
             self.audio.extend(pcm)
         else:
             self.dropped_ms += len(pcm) / 48.0
 
     def cut_audio(self, end_ms: float) -> None:
-        """Keep only the audio before ``end_ms`` (truncation)."""
+        """Keep only the audio before ``end_ms`` (truncation); what is generated later is not kept."""
+        self.cut = True
         if self.dropped_ms is None:
             keep = int(end_ms * 48)
             del self.audio[keep - keep % 2 :]

@@ -93,7 +93,8 @@ class ItemsMixin:
             return _not_found("truncating", "item_truncate_invalid_item_id", event["item_id"])
         public = item.public
         content = public.get("content") or []
-        if public.get("role") != "assistant" or not content or content[0].get("type") != "output_audio":
+        audio = item.speaking or (content and content[0].get("type") == "output_audio")
+        if public.get("role") != "assistant" or not audio:
             return Problem(None, "Only model output audio messages can be truncated", "item_id")
         if event["content_index"] != 0:
             return invalid_value("content_index", event["content_index"], [0])
@@ -109,4 +110,5 @@ class ItemsMixin:
         item.cut_audio(end_ms)  # an item whose pcm was dropped keeps its duration and words: same clamp, same cut
         heard = [w for w in item.words if (w.start_ms + w.end_ms) / 2.0 <= end_ms]
         item.words = heard
-        item.public["content"][0]["transcript"] = " ".join(w.word for w in heard)
+        if item.public.get("content"):  # still being generated: the content part is written at its end
+            item.public["content"][0]["transcript"] = " ".join(w.word for w in heard)

@@ -250,6 +250,8 @@ class ResponseRun:
 
     async def _audio_message(self, text: str) -> None:
         item, where = self._message_item("audio")
+        item.speaking = True
+        generated_ms = 0.0  # what was generated, for usage: a truncated item keeps only what was heard
         if self.in_conversation:
             self.s.voice_locked = True
         encoder = Encoder(self.settings["format"]["type"])
@@ -278,11 +280,11 @@ class ResponseRun:
                 while len(stream) >= step or (last and stream):
                     chunk = bytes(stream[:step])
                     del stream[:step]
-                    end_ms = item.audio_ms + len(chunk) / 48.0
-                    while words and (words[0].start_ms < end_ms or not stream and last):
+                    generated_ms += len(chunk) / 48.0
+                    while words and (words[0].start_ms < generated_ms or not stream and last):
                         self._word(item, where, words.pop(0))
                     item.add_audio(chunk)
-                    self.usage.output_audio = audio_out_tokens(item.audio_ms)
+                    self.usage.output_audio = audio_out_tokens(generated_ms)
                     payload = encoder.encode(chunk) + (encoder.flush() if last and not stream else b"")
                     self.s.emit({"type": "response.output_audio.delta", **where,
                                  "delta": base64.b64encode(payload).decode("ascii")})
@@ -309,7 +311,8 @@ class ResponseRun:
     def _word(self, item: StoredItem, where: dict[str, Any], word: WordTiming) -> None:
         delta = word.word if not self._streamed_text else " " + word.word
         self._streamed_text += delta
-        item.words.append(word)
+        if not item.cut:
+            item.words.append(word)
         self.usage.output_text += text_tokens(delta)
         self.s.emit({"type": "response.output_audio_transcript.delta", **where, "delta": delta})
 
@@ -324,7 +327,9 @@ class ResponseRun:
             self.s.emit({"type": "response.output_audio.done", **where})
             self.s.emit({"type": "response.output_audio_transcript.done", **where, "transcript": text})
             self.s.emit({"type": "response.content_part.done", **where, "part": {"type": "audio", "transcript": text}})
-            item.public["content"] = [{"type": "output_audio", "transcript": text}]
+            heard = " ".join(w.word for w in item.words) if item.cut else text  # truncated while generated
+            item.public["content"] = [{"type": "output_audio", "transcript": heard}]
+            item.speaking = False
             if self.in_conversation:
                 self.s.limit_audio()
         else:

@@ -6,6 +6,7 @@ import base64
 
 import numpy as np
 
+from desktop_app.local_server.usage import audio_out_tokens
 from tests.local_server.client import Client, audio_of, user_text
 
 
@@ -79,6 +80,39 @@ async def test_truncate_clamps_trims_audio_and_keeps_only_the_words_heard(server
                            "audio_end_ms": 10**7})
         assert (await client.wait_for("conversation.item.truncated"))["audio_end_ms"] == 2500
         assert len(full) > 2500 * 48
+
+
+async def test_truncating_the_message_being_spoken_keeps_only_what_was_heard(paced_server):
+    """A truncate that reaches the server while the answer is still being generated (a client that
+    truncates before it cancels) cuts the stored item; audio and words generated afterwards are
+    streamed as before but never stored, so the model's context holds only what the user heard."""
+    async with await Client.open(paced_server.url) as client:
+        await client.send(user_text("tell me a story"))
+        await client.send({"type": "response.create"})
+        item_id = (await client.wait_for("response.output_item.added"))["item"]["id"]
+        await client.wait_for(lambda e: e["type"] == "response.output_audio.delta"
+                              and sum(len(base64.b64decode(x["delta"])) for x in client.events
+                                      if x["type"] == "response.output_audio.delta") >= 1500 * 48)
+        await client.send({"type": "conversation.item.truncate", "item_id": item_id, "content_index": 0,
+                           "audio_end_ms": 1000})
+        truncated = await client.wait_for(lambda e: e["type"] in ("conversation.item.truncated", "error"))
+        assert truncated["type"] == "conversation.item.truncated" and truncated["audio_end_ms"] == 1000
+        await client.wait_for(lambda e: e["type"] == "response.output_audio_transcript.delta"
+                              and len(client.events) > client.events.index(truncated) + 20)
+        await client.send({"type": "response.cancel"})
+        events, response = await client.response()
+        streamed = next(e for e in client.events if e["type"] == "response.output_audio_transcript.done")
+        stored = response["output"][0]["content"][0]["transcript"]
+        assert response["status"] == "cancelled"
+        assert stored and streamed["transcript"].startswith(stored) and len(stored) < len(streamed["transcript"])
+        await client.send({"type": "conversation.item.retrieve", "item_id": item_id})
+        content = (await client.wait_for("conversation.item.retrieved"))["item"]["content"][0]
+        assert content["transcript"] == stored
+        assert len(base64.b64decode(content["audio"])) == 1000 * 48
+        sent = sum(len(base64.b64decode(e["delta"])) for e in client.events if e["type"] == "response.output_audio.delta")
+        assert sent > 1500 * 48  # generation went on after the cut: only the stored item stopped growing
+        # Usage counts what was generated, not what was kept.
+        assert response["usage"]["output_token_details"]["audio_tokens"] == audio_out_tokens(sent / 48.0)
 
 
 async def test_truncating_at_zero_empties_the_transcript(server):
