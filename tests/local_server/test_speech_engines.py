@@ -20,6 +20,16 @@ def test_synthesis_gives_24k_audio_and_one_timing_per_word_in_order(engine):
     assert words[-1].end_ms <= len(pcm) / tts.RATE * 1000 + 1
 
 
+@pytest.mark.parametrize("text, expected", [
+    ("Seven divided by two is 3.5. Anything else?", ["Seven divided by two is 3.5.", "Anything else?"]),
+    ("Version 1.0 is out!  Really? Yes", ["Version 1.0 is out!", "Really?", "Yes"]),
+    ("Well... maybe.", ["Well...", "maybe."]),
+    ("", []),
+])
+def test_replies_are_split_into_sentences_at_punctuation_before_a_space_not_inside_numbers(text, expected):
+    assert tts.sentences(text) == expected
+
+
 SPEEDS = [1.5, 0.5, 0.25]
 ENGINES = ["tone", "espeak", pytest.param("piper", marks=pytest.mark.slow)]
 

@@ -59,7 +59,8 @@ class WordTiming:
 
 
 _WORD = re.compile(r"\S+")
-_SENTENCE = re.compile(r"[^.!?]+[.!?]*")
+# A sentence ends at . ! ? followed by a space or the end: "1.0" and "3.14" stay whole.
+_SENTENCE = re.compile(r"\S.*?(?:[.!?]+(?=\s|$)|$)", re.S)
 
 
 def sentences(text: str) -> list[str]:
