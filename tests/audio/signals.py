@@ -38,6 +38,19 @@ def tone_purity_db(x: np.ndarray, rate: int, freq: float, width_hz: float = 60.0
     return float(10 * np.log10(inside / outside))
 
 
+def sine_breaks(x: np.ndarray, rate: int, freq: float, tolerance: float = 0.05) -> int:
+    """Samples where a steady sine at ``freq`` breaks off: a gap, a skip or a repeated stretch.
+
+    A pure sine obeys x[n] = 2·cos(ω)·x[n-1] − x[n-2]; a resampler's error stays far below
+    ``tolerance`` (in full-scale units), a lost or repeated block jumps far above it.
+    """
+    if len(x) < 3:
+        return 0
+    c = 2 * np.cos(2 * np.pi * freq / rate)
+    residual = x[2:] - c * x[1:-1] + x[:-2]
+    return int(np.count_nonzero(np.abs(residual) > tolerance))
+
+
 def envelope(x: np.ndarray, rate: int, window_ms: float = 1.0) -> np.ndarray:
     """RMS envelope over non-overlapping windows of ``window_ms``."""
     n = max(1, int(rate * window_ms / 1000))

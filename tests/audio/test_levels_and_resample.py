@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import soxr
 
 from desktop_app.audio.levels import FLOOR_DBFS, SpeechEnergy, dbfs, peak_dbfs
 from desktop_app.audio.resample import FirDecimator, FrameFifo, StreamResampler, downmix
-from tests.audio.signals import dominant_hz, tone, tone_purity_db
+from tests.audio.signals import dominant_hz, sine_breaks, tone, tone_purity_db
 
 RATES = [8000, 16000, 24000, 44100, 48000]
 
@@ -98,3 +99,14 @@ def test_fifo_hands_fixed_frames_from_bursty_pushes() -> None:
 def test_downmix_averages_channels() -> None:
     stereo = np.array([[1.0, 0.0], [0.5, 0.5]], dtype=np.float32)
     np.testing.assert_array_equal(downmix(stereo), [0.5, 0.5])
+
+
+def test_sine_breaks_finds_a_gap_a_skip_and_nothing_in_a_clean_resampled_tone():
+    clean = tone(1000, 24000, 0.5)
+    assert sine_breaks(clean, 24000, 1000) == 0
+    gap = clean.copy()
+    gap[6000:6048] = 0  # 2 ms of silence
+    skip = np.concatenate([clean[:6000], clean[6013:]])  # 13 samples lost mid-period
+    assert sine_breaks(gap, 24000, 1000) > 0 and sine_breaks(skip, 24000, 1000) > 0
+    resampled = soxr.resample(tone(1000, 44100, 0.5), 44100, 24000, quality="VHQ").astype(np.float32)
+    assert sine_breaks(resampled[100:-100], 24000, 1000) == 0

@@ -2,7 +2,9 @@
 
 A measurement during which PortAudio reported an xrun (the device starved or overflowed — this
 machine's scheduler, not Parley, on a loaded 2-vCPU VM) cannot show sample-exact behaviour, so such
-a run is repeated, at most twice; the assertions always apply to an xrun-free run.
+a run is repeated, at most twice; the assertions always apply to an xrun-free run. The tone tests
+also repeat a run whose recorded tone breaks off mid-way with no xrun reported (seen once in CI: the
+PipeWire graph skipped a cycle under load, purity 23.8 dB); a break in every attempt still fails.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ import pytest
 from desktop_app.audio.capture import Capture
 from desktop_app.audio.playback import Playback
 from desktop_app.audio.playback_queue import PlaybackQueue, PlaybackReport
-from tests.audio.signals import active_span, dominant_hz, frames_to_float, steady_part, tone_pcm, tone_purity_db
+from tests.audio.signals import (
+    active_span, dominant_hz, frames_to_float, sine_breaks, steady_part, tone_pcm, tone_purity_db,
+)
 from tests.plugins.pipewire import wait_for
 
 pytestmark = pytest.mark.audio
@@ -48,7 +52,7 @@ class Run:
 
 async def play_and_record(
     scenario: Callable[[Run], Awaitable[object]], *, in_rate: int | None = None, out_rate: int | None = None,
-    block_ms: float = 20.0,
+    block_ms: float = 20.0, broken: Callable[[Run], bool] = lambda run: False,
 ) -> tuple[Run, object]:
     for _attempt in range(3):
         queue = PlaybackQueue()
@@ -62,9 +66,15 @@ async def play_and_record(
         finally:
             run.playback.stop()
             run.capture.stop()
-        if run.xruns == 0:
+        if run.xruns == 0 and not broken(run):
             return run, result
-    raise AssertionError(f"every attempt had xruns ({run.xruns} in the last): the machine is overloaded")
+    raise AssertionError(f"every attempt had xruns ({run.xruns} in the last) or a broken recording: "
+                         "the machine is overloaded, or the audio path loses samples")
+
+
+def tone_broke(run: Run) -> bool:
+    """The recorded 1 kHz tone breaks off inside its steady part (a gap, skip or repeat)."""
+    return sine_breaks(steady_part(run.recording(), 24000), 24000, 1000) > 0
 
 
 async def play_tone(run: Run, seconds: float = 0.5, freq: float = 1000.0) -> None:
@@ -75,7 +85,7 @@ async def play_tone(run: Run, seconds: float = 0.5, freq: float = 1000.0) -> Non
 
 
 async def test_known_tone_played_comes_back_through_the_monitor() -> None:
-    run, _ = await play_and_record(play_tone)
+    run, _ = await play_and_record(play_tone, broken=tone_broke)
     assert run.queue.report("a").played_samples == 12000
     x = steady_part(run.recording(), 24000)
     assert len(x) > 0.4 * 24000
@@ -88,7 +98,8 @@ async def test_known_tone_played_comes_back_through_the_monitor() -> None:
 @pytest.mark.parametrize("out_rate", [24000, 44100, 48000])
 @pytest.mark.parametrize("in_rate", [16000, 44100, 48000])
 async def test_1khz_stays_1khz_through_real_devices_at_every_rate_pair(out_rate: int, in_rate: int) -> None:
-    run, _ = await play_and_record(lambda r: play_tone(r, 0.3), in_rate=in_rate, out_rate=out_rate)
+    run, _ = await play_and_record(lambda r: play_tone(r, 0.3), in_rate=in_rate, out_rate=out_rate,
+                                   broken=tone_broke)
     assert (run.capture.samplerate, run.playback.samplerate) == (in_rate, out_rate)
     x = steady_part(run.recording(), 24000)
     assert len(x) > 0.2 * 24000
