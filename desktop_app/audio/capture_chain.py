@@ -124,7 +124,8 @@ class CaptureChain:
         mono = downmix(block)
         x = self._resampler.process(mono)
         if self.processor is not None:
-            # soxr is time-aligned: 24 kHz sample j is device sample j·in_rate/24000
+            # 24 kHz sample j is device sample j·in_rate/24000 (soxr is time-aligned; the low-delay
+            # decimator lags 1 ms, as the far end's reference does from a 48 kHz speaker)
             t = None if captured_at is None else captured_at + self._out / PCM_RATE - self._fed / self.in_rate
             self._fed += len(mono)
             self._out += len(x)

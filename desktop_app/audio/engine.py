@@ -191,6 +191,7 @@ class AudioEngine:
             self.on_mic_frame(frame)
 
     def _on_device_error(self, error: AudioDeviceError) -> None:
+        self.queue.release()  # a failed microphone sends no more frames: nothing would end a hold
         if self.on_error is not None:
             self.on_error(error)
 
@@ -201,7 +202,8 @@ class AudioEngine:
 
     def _hold(self, pause: bool) -> None:
         """The echo guard saw the first sign of the user over the assistant: pause playback (nothing
-        is lost) until it is confirmed as speech (the controller barges in) or dies away (resume)."""
+        is lost) until it is confirmed as speech (the controller barges in and flushes), dies away
+        (resume), or nobody has ended it within the queue's ``max_hold_ms`` (resume)."""
         if pause:
             self.queue.hold()
         else:
@@ -220,8 +222,11 @@ class AudioEngine:
         return self.echo.mode
 
     def set_audio_mode(self, mode: str) -> str:
-        """Switch the echo handling at once (streams keep running); returns the mode in effect."""
-        return self.echo.set_mode(mode)
+        """Switch the echo handling at once (streams keep running); returns the mode in effect.
+        A hold the old echo guard had asked for ends with it."""
+        mode = self.echo.set_mode(mode)
+        self.queue.release()
+        return mode
 
     @property
     def aec_available(self) -> bool:
@@ -245,7 +250,10 @@ class AudioEngine:
     # --- conversation controls -----------------------------------------------------------------
 
     def mute(self, muted: bool = True) -> None:
+        """Mute the microphone; a hold on the assistant ends (a muted user is not interrupting)."""
         self._muted = muted
+        if muted:
+            self.queue.release()
         if self.capture is not None:
             self.capture.mute(muted)
 

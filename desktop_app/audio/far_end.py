@@ -27,8 +27,9 @@ class FarEnd:
     records ``(first index, DAC time, length)``; nothing else. :meth:`sync` (loop) moves new blocks
     onto the timeline: resampled to 24 kHz and written at slot ``round((dac_time - origin) · 24000)``.
     Within one run of consecutive blocks the slots follow on sample by sample (the resampler has a
-    constant delay — 1 ms from 48 kHz, the microphone path's decimator, so near and far lag alike —
-    or none); a block whose DAC time does not continue the run (the speaker paused and resumed, or
+    constant delay — 1 ms from 48 kHz, the microphone path's decimator, so with both devices at
+    48 kHz near and far lag alike; with mixed rates they differ by 1 ms, which the canceller's own
+    delay estimate absorbs and the guard's 10 ms envelopes do not see — or none); a block whose DAC time does not continue the run (the speaker paused and resumed, or
     another device took over) starts a new run at its own time. Slots nobody wrote are silence.
     """
 

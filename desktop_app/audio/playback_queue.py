@@ -5,7 +5,8 @@ headless clocked sink (:mod:`.clocked_sink`) both call :meth:`PlaybackQueue.pull
 "played" is the same in both — the samples handed to the device, never a wall-clock guess. That is
 the number truncation uses (``conversation.item.truncate`` with ``min(played_ms, received_ms)``).
 
-Threads: the loop calls ``enqueue``/``finish``/``flush``/``report``; the audio thread calls ``pull``.
+Threads: the loop calls ``enqueue``/``finish``/``flush``/``report``, the echo guard (the capture
+thread or the loop) ``hold``/``release``; the audio thread calls ``pull``.
 They share one lock held for a few microseconds (list pops and one array copy). The loop side does
 the allocating work (bytes → float32); the callback copies into preallocated buffers.
 
@@ -30,11 +31,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from desktop_app.audio.codecs import PCM_RATE, pcm16_to_float
+from desktop_app.audio.hold_fade import MAX_HOLD_MS, HoldFade
 from desktop_app.audio.levels import FLOOR_DBFS, dbfs
 from desktop_app.audio.resample import FrameFifo, StreamResampler
 
 _MAX_ITEMS = 256
-_HOLD_FADE_MS = 4  # a pause's fade-out (and a resume's fade-in): short, yet no click
 
 
 @dataclass(frozen=True)
@@ -80,11 +81,13 @@ class PlaybackQueue:
     * :meth:`hold` pauses (the user may be starting to talk): the next ``pull`` fades out over
       4 ms and hands silence from then on without consuming anything, so nothing is
       lost; :meth:`release` resumes with a fade-in from where it stopped, and a :meth:`flush` while
-      paused cuts exactly where playback went silent.
+      paused cuts exactly where playback went silent. A hold nobody releases ends by itself after
+      ``max_hold_ms`` of silence (counted in :attr:`hold_timeouts`).
     """
 
     def __init__(
-        self, rate: int = PCM_RATE, prebuffer_ms: float = 60.0, output_rate: int | None = None, chunk_ms: float = 10.0
+        self, rate: int = PCM_RATE, prebuffer_ms: float = 60.0, output_rate: int | None = None, chunk_ms: float = 10.0,
+        max_hold_ms: float = MAX_HOLD_MS,
     ) -> None:
         self.rate = int(rate)
         self.prebuffer = int(prebuffer_ms * self.rate / 1000)
@@ -105,8 +108,11 @@ class PlaybackQueue:
         self._cut_pos = -1
         self._hold = False  # asked for (any thread)
         self._paused = False  # the fade-out has run: silence is being handed, nothing consumed
-        self._hold_ramp = self._rise_ramp = np.zeros(0, dtype=np.float32)
+        self._gain = HoldFade()
+        self._max_hold_ms = float(max_hold_ms)
         self.holds = 0  # pauses that silenced playing audio (tests, bench)
+        self.hold_timeouts = 0  # holds that ended by themselves: nobody released them
+        self.held_waiting = 0  # holds that kept queued audio from starting (tests, bench)
         self._level = FLOOR_DBFS
         self._out = np.zeros(4096, dtype=np.float32)
         self.on_wake: Callable[[], None] | None = None  # called (loop thread) when audio arrives while idle
@@ -154,14 +160,15 @@ class PlaybackQueue:
             for queued_item, _, _ in self._segments:
                 queued_item.flushed = True
             item.flushed = True
+            paused, self._hold, self._paused = self._paused, False, False  # the hold ends with its audio
             if not audible:
                 self._drop_queue(0)
+                self._gain.reset()
                 return item.report(self.rate)
             if self._fade_done < len(self._fade_ramp):
                 return item.report(self.rate)  # already fading; the earlier cut stands
             # Paused: already silent, so the cut is where the pause's fade-out ended.
-            fade = 0 if self._paused else max(1, int(round(fade_ms * self.rate / 1000)))
-            self._hold = self._paused = False
+            fade = 0 if paused else max(1, int(round(fade_ms * self.rate / 1000)))
             self._cut_pos = self._played_pos + fade
             self._drop_queue(max(0, self._cut_pos - self._pulled_pos) if self._started else 0)
             played = item.played + self._between(item, self._played_pos, self._cut_pos)
@@ -177,8 +184,11 @@ class PlaybackQueue:
         """Pause at once (within the next pull): a tentative barge-in. With nothing playing or queued
         it is ignored; queued audio that has not started yet waits for :meth:`release`."""
         with self._lock:
-            if self._started or self._ledger or self._queued:
+            if (self._started or self._ledger or self._queued) and not self._fading and not self._hold:
                 self._hold = True
+                self._gain.silent_frames = 0
+                if not self._started and not self._ledger:
+                    self.held_waiting += 1
 
     def release(self) -> None:
         """Resume a :meth:`hold` where it stopped (a fade-in over the first ms)."""
@@ -204,9 +214,7 @@ class PlaybackQueue:
             if getattr(self, "output_rate", None) == int(output_rate):
                 return
             self.output_rate = int(output_rate)
-            n = max(1, self.output_rate * _HOLD_FADE_MS // 1000)  # made here: the callback never allocates
-            self._hold_ramp = (0.5 + 0.5 * np.cos(np.pi * np.arange(1, n + 1) / n)).astype(np.float32)
-            self._rise_ramp = 1.0 - self._hold_ramp
+            self._gain.set_rate(self.output_rate, max_hold_ms=self._max_hold_ms)  # the callback never allocates
             self._resampler = StreamResampler(self.rate, self.output_rate)
             self._fifo = FrameFifo(1, capacity=8 * max(self.output_rate // 50, 1024))
             self._ledger.clear()
@@ -243,14 +251,10 @@ class PlaybackQueue:
                 self._idle(out)
             elif self._hold and not self._fading:
                 self._pause(out)
-            else:
-                if self._paused:  # released: fade back in from where the pause stopped
-                    self._paused = False
-                    self._produce(out)
-                    k = min(len(out), len(self._rise_ramp))
-                    out[:k] *= self._rise_ramp[:k]
-                else:
-                    self._produce(out)
+            else:  # playing; after a release, fading back in from the gain the pause reached
+                self._paused = False
+                self._produce(out)
+                self._gain.up(out)
             self._level = dbfs(out)
             return out
 
@@ -273,9 +277,12 @@ class PlaybackQueue:
         n24 = len(out) * self.rate // self.output_rate
         if self._queued:
             ready = self._queued >= self.prebuffer or self._segments[-1][0].finished or self._waited >= self.prebuffer
+            if ready and self._hold and self._gain.held_too_long(len(out)):
+                self._end_hold()
             if ready and not self._hold:
                 self._started = True
                 self._waited = 0
+                self._gain.reset()
                 self._produce(out)
                 return
             self._waited += n24
@@ -306,22 +313,34 @@ class PlaybackQueue:
                 self._ledger.clear()
                 self._drop_flushed()
                 self._started = False
+                self._hold = self._paused = False
+                self._gain.reset()
                 self._reset_pipeline()
                 return
         self._advance_played(position)
 
     def _pause(self, out: np.ndarray) -> None:
-        """Hold: fade the first few ms of this block out (those samples count as played), then
-        silence that consumes nothing; once paused, every block is silence."""
-        if self._paused:
+        """Hold: fade the next few ms out (those samples count as played; a short block carries the
+        fade on into the next), then silence that consumes nothing; once paused, every block is
+        silence, until a release or ``max_hold_ms``."""
+        gain = self._gain
+        if gain.silent:
             out.fill(0.0)
+            if gain.held_too_long(len(out)):
+                self._end_hold()
             return
-        n = min(len(out), len(self._hold_ramp))
-        self._produce(out[:n])
-        out[:n] *= self._hold_ramp
-        out[n:] = 0.0
-        self._paused = True
-        self.holds += 1
+        k = gain.down_frames(len(out))
+        self._produce(out[:k])
+        gain.down(out[:k])
+        out[k:] = 0.0
+        if gain.silent:
+            self._paused = True
+            self.holds += 1
+
+    def _end_hold(self) -> None:
+        """Nobody released the hold in ``max_hold_ms``: resume (next pull) as a release would."""
+        self._hold = False
+        self.hold_timeouts += 1
 
     def _pull24(self, out: np.ndarray) -> None:
         n = len(out)

@@ -18,7 +18,8 @@ returns exactly ``n / factor`` samples for every ``n`` fed — so 20 ms blocks s
 20 ms frames downstream and nothing waits in a FIFO — where soxr "LQ" holds back 1–20 ms (11 ms
 on average with 20 ms blocks, and a FIFO re-chunking its uneven output holds up to 19 ms more).
 Other ratios fall back to soxr "LQ". Not time-aligned: it lags by its 1 ms look-ahead, which is
-harmless where both streams being compared (microphone and echo reference) go through it.
+harmless where both streams being compared (microphone and echo reference) go through it, and
+about 1 ms off where only one does (a 48 kHz microphone beside a 44.1 kHz speaker).
 """
 
 from __future__ import annotations

@@ -148,3 +148,25 @@ def test_engine_levels_are_floor_when_stopped() -> None:
     assert engine.input_level_dbfs == engine.output_level_dbfs == -100.0
     assert engine.speech_energy == 0.0 and engine.output_tap is None
     assert np.isfinite(engine.input_level_dbfs)
+
+
+@pytest.mark.parametrize("end", ["mute", "mode switch", "microphone failure"])
+def test_a_hold_ends_when_nothing_could_release_it_any_more(end: str) -> None:
+    """The echo guard's release needs microphone frames: muting, switching the echo mode (a new
+    guard) or losing the microphone ends the hold at once, instead of after the queue's limit."""
+    from desktop_app.errors import AudioDeviceError
+
+    engine = AudioEngine(audio_mode="speakers")
+    engine.queue.enqueue("a", tone_pcm(440, 1.0))
+    engine.queue.finish("a")
+    engine.queue.pull(480)
+    engine.echo.on_hold(True)  # what the guard calls on the first sign of the user
+    assert not engine.queue.pull(480)[96:].any() and engine.queue.paused
+    if end == "mute":
+        engine.mute(True)
+    elif end == "mode switch":
+        engine.set_audio_mode("headset")
+    else:
+        engine._on_device_error(AudioDeviceError("the microphone was unplugged"))
+    assert np.abs(engine.queue.pull(480)[96:]).max() > 0.4 and not engine.queue.paused
+    assert engine.queue.hold_timeouts == 0

@@ -156,7 +156,8 @@ async def test_assistant_speaking_through_the_speakers_never_interrupts_itself_b
                 # question and nothing of the answers; no local onset, no flush, no truncate, no cancel
                 assert len(wire.received("input_audio_buffer.speech_started")) == turn
                 assert True not in onsets  # (a question right after an answer may fire one: not playing)
-                assert engine.queue.holds == 0  # the assistant was never even paused by its own echo
+                # the assistant was never even paused by its own echo, nor held back from starting
+                assert engine.queue.holds == engine.queue.held_waiting == engine.queue.hold_timeouts == 0
                 assert flushes == [] and wire.sent("conversation.item.truncate") == []
                 assert wire.sent("response.cancel") == []
                 assert [e for e in ctl.transcript() if e.echo] == []
