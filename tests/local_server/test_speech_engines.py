@@ -24,6 +24,7 @@ def test_synthesis_gives_24k_audio_and_one_timing_per_word_in_order(engine):
     ("Seven divided by two is 3.5. Anything else?", ["Seven divided by two is 3.5.", "Anything else?"]),
     ("Version 1.0 is out!  Really? Yes", ["Version 1.0 is out!", "Really?", "Yes"]),
     ("Well... maybe.", ["Well...", "maybe."]),
+    ('She said "stop." Then she left (quietly.) Fine', ['She said "stop."', "Then she left (quietly.)", "Fine"]),
     ("", []),
 ])
 def test_replies_are_split_into_sentences_at_punctuation_before_a_space_not_inside_numbers(text, expected):

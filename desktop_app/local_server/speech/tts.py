@@ -59,8 +59,9 @@ class WordTiming:
 
 
 _WORD = re.compile(r"\S+")
-# A sentence ends at . ! ? followed by a space or the end: "1.0" and "3.14" stay whole.
-_SENTENCE = re.compile(r"\S.*?(?:[.!?]+(?=\s|$)|$)", re.S)
+# A sentence ends at . ! ? (and any closing quote or bracket) before a space or the end: "1.0" and
+# "3.14" stay whole.
+_SENTENCE = re.compile(r"\S.*?(?:[.!?]+[\"'”’)\]]*(?=\s|$)|$)", re.S)
 
 
 def sentences(text: str) -> list[str]:
