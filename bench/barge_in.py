@@ -15,6 +15,10 @@ raw microphone signal, ADC time):
   monotonic clock as the ADC times) — what a person hears;
 * **onset → flush**: the four-frame confirmation the controller barges in on (truncation point).
 
+Then how the user's voice rises after the onset, at the raw microphone and in the canceller's output
+(what the guard judges): the canceller's suppressor lets it through only gradually (measured ~9 dB
+per 10 ms), which is most of the decision time.
+
 Then the fixed parts of the chain: the canceller's algorithmic delay, block sizes and the output
 latency PortAudio reports. Run: ``.venv/bin/python bench/barge_in.py [--runs 8]`` (about 1 minute).
 """
@@ -33,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 R = 24000
 FRAME = 240
+RISE_FRAMES = (0, 2, 4, 6, 8)  # frames after the onset at which the voice's level is shown
 
 
 def frame_db(x: np.ndarray) -> np.ndarray:
@@ -46,12 +51,14 @@ async def interruption(engine, room, answer: np.ndarray, user: np.ndarray, lead_
 
     guard = engine.echo.guard
     frames: list[tuple[float, np.ndarray]] = []  # (ADC time, raw microphone frame)
+    cleaned_db: list[float] = []  # the canceller's output for the same frames (what the guard judges)
     judged_after: list[float] = []  # how long after its ADC time each frame was judged
     original = guard.frame
 
     def frame(t, near, cleaned, ref, prob):
         judged_after.append(time.monotonic() - t)
         frames.append((t, near.copy()))
+        cleaned_db.append(float(frame_db(cleaned)[0]) if len(cleaned) >= FRAME else -120.0)
         return original(t, near, cleaned, ref, prob)
 
     guard.frame = frame
@@ -119,6 +126,9 @@ async def interruption(engine, room, answer: np.ndarray, user: np.ndarray, lead_
         "block_s": block_s,
         "out_latency": out_latency,
         "judged": float(np.median(judged_after)),
+        # the user's voice after the onset: at the raw microphone, and in the canceller's output
+        "rise": [(float(mine[k + j]), cleaned_db[k + j]) if k + j < len(cleaned_db) else (np.nan, np.nan)
+                 for j in RISE_FRAMES],
     }
 
 
@@ -164,6 +174,10 @@ def main() -> None:
     for key, name in (("decision", "decision"), ("handed", "handed"), ("dac", "at the DAC"), ("flush", "onset→flush")):
         values = np.array([r[key] for r in results]) * 1000
         print(f"  {name:12s} p50 {np.nanmedian(values):5.0f} ms   max {np.nanmax(values):5.0f} ms")
+    rise = np.array([r["rise"] for r in results])  # runs × frames × (voice at the mic, canceller output)
+    print("  the user's voice after the onset, median dBFS:  " + "   ".join(f"+{10 * j} ms" for j in RISE_FRAMES))
+    print("    at the raw microphone                       " + "  ".join(f"{v:6.1f}" for v in np.nanmedian(rise[:, :, 0], 0)))
+    print("    in the canceller's output (judged)          " + "  ".join(f"{v:6.1f}" for v in np.nanmedian(rise[:, :, 1], 0)))
     r = results[0]
     processor, _ = load_processor(0)
     print(f"  fixed parts: 10 ms frames, {r['block_s'] * 1000:.0f} ms device blocks, output latency "
