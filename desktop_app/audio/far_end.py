@@ -29,8 +29,9 @@ class FarEnd:
     Within one run of consecutive blocks the slots follow on sample by sample (the resampler has a
     constant delay — 1 ms from 48 kHz, the microphone path's decimator, so with both devices at
     48 kHz near and far lag alike; with mixed rates they differ by 1 ms, which the canceller's own
-    delay estimate absorbs and the guard's 10 ms envelopes do not see — or none); a block whose DAC time does not continue the run (the speaker paused and resumed, or
-    another device took over) starts a new run at its own time. Slots nobody wrote are silence.
+    delay estimate absorbs and the guard's 10 ms envelopes do not see — or none); a block whose DAC
+    time does not continue the run (the speaker paused and resumed, or another device took over)
+    starts a new run at its own time. Slots nobody wrote are silence.
     """
 
     def __init__(self, seconds: float = 2.0, ring_seconds: float = 1.0) -> None:
