@@ -357,9 +357,12 @@ class EchoControl:
     # --- questions -----------------------------------------------------------------------------
 
     def near_end_speech(self, window_ms: float = 300.0) -> bool | None:
-        """True: the user spoke within ``window_ms``; False: only echo or noise; None: cannot tell."""
+        """True: the user spoke within ``window_ms``; False: only echo or noise; None: cannot tell
+        (no guard, or a hold whose verdict is still out)."""
         guard = self.guard
-        return None if guard is None else guard.near_end_speech(window_ms)
+        if guard is None or guard.holding:
+            return None
+        return guard.near_end_speech(window_ms)
 
     def _hold(self, pause: bool) -> None:
         callback = self.on_hold

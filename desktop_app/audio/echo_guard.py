@@ -135,6 +135,11 @@ class EchoGuard:
     def speaking(self) -> bool:
         return self._speaking
 
+    @property
+    def holding(self) -> bool:
+        """A hold is in progress: the first evidence is in, the verdict is not."""
+        return self._held_for >= 0 and not self._speaking
+
     def near_end_speech(self, window_ms: float = 300.0, now: float | None = None) -> bool:
         """True when near-end speech was heard within the last ``window_ms``."""
         now = time.monotonic() if now is None else now

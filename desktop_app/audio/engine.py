@@ -205,11 +205,14 @@ class AudioEngine:
         is lost) until it is confirmed as speech (the controller barges in and flushes), dies away
         (resume), or nobody has ended it within the queue's ``max_hold_ms`` (resume)."""
         if pause:
-            self.queue.hold()
+            if self._gate and not self._muted:  # push-to-talk with the button up, or muted: not a turn
+                self.queue.hold()
         else:
             self.queue.release()
 
     def _near_end_onset(self) -> None:
+        if not self._gate or self._muted:
+            return
         if self.on_near_end_onset is not None:
             self.on_near_end_onset()
 
@@ -262,8 +265,10 @@ class AudioEngine:
         return self._muted
 
     def set_gate(self, open_: bool) -> None:
-        """Push-to-talk gate (True while held)."""
+        """Push-to-talk gate (True while held; always open hands-free). Closing it ends a hold."""
         self._gate = open_
+        if not open_:
+            self.queue.release()
         if self.capture is not None:
             self.capture.set_gate(open_)
 

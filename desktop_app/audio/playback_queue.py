@@ -26,48 +26,18 @@ import collections
 import math
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 
 from desktop_app.audio.codecs import PCM_RATE, pcm16_to_float
 from desktop_app.audio.hold_fade import MAX_HOLD_MS, HoldFade
+from desktop_app.audio.playback_items import PlaybackReport, ItemCounts
 from desktop_app.audio.levels import FLOOR_DBFS, dbfs
 from desktop_app.audio.resample import FrameFifo, StreamResampler
 
+__all__ = ["PlaybackQueue", "PlaybackReport"]
+
 _MAX_ITEMS = 256
-
-
-@dataclass(frozen=True)
-class PlaybackReport:
-    """How much of one assistant item reached the device, and how much had arrived."""
-
-    item_id: str
-    played_ms: int
-    received_ms: int
-    played_samples: int = 0
-    received_samples: int = 0
-
-    @property
-    def truncate_ms(self) -> int:
-        """The ``audio_end_ms`` to send when this item is interrupted."""
-        return min(self.played_ms, self.received_ms)
-
-
-class _Item:
-    __slots__ = ("item_id", "received", "played", "finished", "flushed")
-
-    def __init__(self, item_id: str) -> None:
-        self.item_id = item_id
-        self.received = 0
-        self.played = 0
-        self.finished = False
-        self.flushed = False
-
-    def report(self, rate: int) -> PlaybackReport:
-        return PlaybackReport(
-            self.item_id, self.played * 1000 // rate, self.received * 1000 // rate, self.played, self.received
-        )
 
 
 class PlaybackQueue:
@@ -93,7 +63,7 @@ class PlaybackQueue:
         self.prebuffer = int(prebuffer_ms * self.rate / 1000)
         self._chunk = int(chunk_ms * self.rate / 1000)
         self._lock = threading.Lock()
-        self._items: collections.OrderedDict[str, _Item] = collections.OrderedDict()
+        self._items: collections.OrderedDict[str, ItemCounts] = collections.OrderedDict()
         self._segments: collections.deque[list] = collections.deque()  # [item, samples, offset]
         self._queued = 0
         self._ledger: collections.deque[list] = collections.deque()  # [item, start_pos, end_pos]
@@ -101,11 +71,12 @@ class PlaybackQueue:
         self._played_pos = 0
         self._started = False
         self._waited = 0
-        self._last_item: _Item | None = None
+        self._last_item: ItemCounts | None = None
         self.underruns = 0
         self._fade_ramp = np.zeros(0, dtype=np.float32)
         self._fade_done = 0
         self._cut_pos = -1
+        self._cut_report: PlaybackReport | None = None  # what the flush being faded out reported
         self._hold = False  # asked for (any thread)
         self._paused = False  # the fade-out has run: silence is being handed, nothing consumed
         self._gain = HoldFade()
@@ -165,8 +136,8 @@ class PlaybackQueue:
                 self._drop_queue(0)
                 self._gain.reset()
                 return item.report(self.rate)
-            if self._fade_done < len(self._fade_ramp):
-                return item.report(self.rate)  # already fading; the earlier cut stands
+            if self._fade_done < len(self._fade_ramp) and self._cut_report is not None:
+                return self._cut_report  # already fading: the earlier cut stands, and so does its report
             # Paused: already silent, so the cut is where the pause's fade-out ended.
             fade = 0 if paused else max(1, int(round(fade_ms * self.rate / 1000)))
             self._cut_pos = self._played_pos + fade
@@ -176,9 +147,10 @@ class PlaybackQueue:
             n = max(1, end_frame - self._dev_frames)
             self._fade_ramp = (0.5 + 0.5 * np.cos(np.pi * np.arange(1, n + 1) / n)).astype(np.float32)
             self._fade_done = 0
-            return PlaybackReport(
+            self._cut_report = PlaybackReport(
                 item.item_id, played * 1000 // self.rate, item.received * 1000 // self.rate, played, item.received
             )
+            return self._cut_report
 
     def hold(self) -> None:
         """Pause at once (within the next pull): a tentative barge-in. With nothing playing or queued
@@ -264,10 +236,10 @@ class PlaybackQueue:
     def _fading(self) -> bool:
         return self._fade_done < len(self._fade_ramp)
 
-    def _item(self, item_id: str) -> _Item:
+    def _item(self, item_id: str) -> ItemCounts:
         item = self._items.get(item_id)
         if item is None:
-            item = self._items[item_id] = _Item(item_id)
+            item = self._items[item_id] = ItemCounts(item_id)
             while len(self._items) > _MAX_ITEMS:
                 self._items.popitem(last=False)
         return item
@@ -368,7 +340,7 @@ class PlaybackQueue:
             out[pos:] = 0.0
         self._pulled_pos += n
 
-    def _credit_pulled(self, item: _Item, start: int, k: int) -> None:
+    def _credit_pulled(self, item: ItemCounts, start: int, k: int) -> None:
         ledger = self._ledger
         if ledger and ledger[-1][0] is item and ledger[-1][2] == start:
             ledger[-1][2] = start + k
@@ -388,7 +360,7 @@ class PlaybackQueue:
                 span[1] = upto
         self._played_pos = max(self._played_pos, position)
 
-    def _between(self, item: _Item, start: int, end: int) -> int:
+    def _between(self, item: ItemCounts, start: int, end: int) -> int:
         """Samples of ``item`` at positions [start, end): in the pipeline, then at the queue's head."""
         total = 0
         for span_item, s, e in self._ledger:

@@ -333,6 +333,7 @@ class Controller(EventHandlers, Lifecycle):
                   assistant_speaking=playing)
         if playing:
             self._turn(TurnEvent.AUDIO_STARTED)
+        self._false_start()
         self._check_turn_finished()
         self.maybe_recycle()
         self._tick_handle = asyncio.get_running_loop().call_later(TICK_S, self._tick)

@@ -2,8 +2,10 @@
 
 Pure text logic: a transcript counts as echo when nearly all of its words appear, in order, within
 the assistant's recent words. The recognizer garbles echo a little, so the match is on normalised
-words and tolerates a small share of misses; short utterances need every word to match, so a real
-"yes" or "stop" after the assistant said "yes" elsewhere is judged on more than one word.
+words and tolerates a small share of misses in a long transcript; a short one (under
+``EXACT_BELOW`` words) must appear word for word, in one run, and fewer than ``MIN_WORDS`` words are
+never judged: "the blue one" or "yes please do" is an answer, even right after the assistant said it.
+The controller only asks about speech that started while the assistant was audible.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ import re
 from collections.abc import Iterable
 
 _WORD = re.compile(r"[a-z0-9']+")
-MIN_WORDS = 3
+MIN_WORDS = 4
+EXACT_BELOW = 6
 MATCH_SHARE = 0.8
 
 
@@ -28,6 +31,9 @@ def is_echo(user_text: str, assistant_texts: Iterable[str]) -> bool:
     heard = [w for text in assistant_texts for w in words(text)]
     if not heard:
         return False
+    if len(said) < EXACT_BELOW:
+        n = len(said)
+        return any(heard[i : i + n] == said for i in range(len(heard) - n + 1))
     # Longest in-order match of the user's words inside the assistant's words (greedy subsequence).
     best = 0
     for start in range(len(heard)):

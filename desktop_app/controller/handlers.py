@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from typing import TYPE_CHECKING, Any
 
 from desktop_app.controller.config import interrupt_is_servers_job, vad_view_from_config
 from desktop_app.controller.echo import is_echo
-from desktop_app.controller.states import ConnEvent, MicMode, TurnEvent
+from desktop_app.controller.states import ConnEvent, MicMode, Turn, TurnEvent
 from desktop_app.log import get_logger
 from desktop_app.realtime.classify import Severity, classify_error
 from desktop_app.realtime.events import (
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
 log = get_logger("controller")
 
 TOOL_TIMEOUT_S = 30.0
+#: A local onset the server's VAD has not confirmed by then was not speech (its VAD answers in ~0.3 s).
+FALSE_START_S = 1.5
 
 
 class EventHandlers:
@@ -59,6 +62,9 @@ class EventHandlers:
 
     def _on_speech_started(self: Controller, event: SpeechStarted) -> None:
         conn = self.link.conn if self.link else None
+        self._local_onset_at = None  # the server heard it too: no false start
+        if self.audio.is_playing:
+            self._over_playback.add(event.item_id)  # its transcript may be echo: judged when it comes
         if conn is not None and self.audio.is_playing and self._mic_heard_only_echo():
             # The server heard the assistant's own voice through the speakers: keep talking.
             log.info("= speech_started during playback ignored: the microphone holds only echo")
@@ -79,29 +85,50 @@ class EventHandlers:
         """The audio side heard the user start talking over the assistant: stop it before the
         server's speech_started arrives (the server event then finds playback already silent)."""
         conn = self.link.conn if self.link else None
-        if conn is not None and self.audio.is_playing:
+        if conn is not None and self.audio.is_playing and self.mic.mode is MicMode.HANDS_FREE:
             log.info("= local speech onset during playback: barge-in")
+            self._local_onset_at = time.monotonic()
             # Ahead of the server's VAD: cancel ourselves, so the truncate that follows is accepted.
             self._barge_in(server_cancels=False)
             self._set(user_speaking=True)
             self._turn(TurnEvent.SPEECH_STARTED)
             self._publish()
 
-    def _on_transcription_completed(self: Controller, event: InputTranscriptionCompleted) -> None:
-        conn = self.link.conn if self.link else None
-        if conn is None:
+    def _false_start(self: Controller) -> None:
+        """A local barge-in (a cough, a door) that the server's VAD never took for speech: the
+        user is not speaking after all (tick, ``FALSE_START_S`` after the onset)."""
+        onset = self._local_onset_at
+        if onset is None or time.monotonic() - onset < FALSE_START_S:
             return
-        recent = [i.display_text for i in conn.conversation.items if i.role == "assistant"][-2:]
+        self._local_onset_at = None
+        if self.view.user_speaking or self.view.turn is Turn.USER_SPEAKING:
+            log.info("= local onset %.1f s ago never became speech on the server: listening again",
+                     time.monotonic() - onset)
+            self._set(user_speaking=False)
+            self._turn(TurnEvent.FALSE_START)
+
+    def _on_transcription_completed(self: Controller, event: InputTranscriptionCompleted) -> None:
+        """Only speech that started while the assistant was audible can be its echo; it is judged
+        against what the assistant said before it (not the answer to it)."""
+        conn = self.link.conn if self.link else None
+        if conn is None or event.item_id not in self._over_playback:
+            return
+        self._over_playback.discard(event.item_id)
+        items = conn.conversation.items
+        ids = [i.id for i in items]
+        before = items[: ids.index(event.item_id)] if event.item_id in ids else items
+        recent = [i.display_text for i in before if i.role == "assistant"][-2:]
         if not is_echo(event.transcript, recent):
             return
         log.warning("! echo: user item %s repeats the assistant (%r); removed from the conversation",
                     event.item_id, event.transcript[:80])
         self._echo_items = self._echo_items | {event.item_id}
         conn.delete_item(event.item_id)
-        users = [i.id for i in conn.conversation.items if i.role == "user"]
-        if conn.active_response_id is not None and users and users[-1] == event.item_id:
-            # The model is answering its own echo: nobody should hear that.
-            self._silenced.add(conn.active_response_id)
+        active = conn.active_response_id
+        if active is not None and self._answers.get(active) == event.item_id:
+            # The model is answering its own echo: nobody should hear that (a response created
+            # before the echo was committed — the answer going on, a resume — is left alone).
+            self._silenced.add(active)
             conn.cancel_response()
         self.link.flush()
 
@@ -119,6 +146,10 @@ class EventHandlers:
 
     def _on_response_created(self: Controller, event: ResponseCreated) -> None:
         self._awaiting_response = False
+        conn = self.link.conn if self.link else None
+        if conn is not None:  # what it answers: the newest user item (for the echo check)
+            users = [i.id for i in conn.conversation.items if i.role == "user"]
+            self._answers[event.response_id] = users[-1] if users else None
         self._turn(TurnEvent.RESPONSE_STARTED)
 
     def _on_audio_delta(self: Controller, event: OutputAudioDelta) -> None:
@@ -133,6 +164,7 @@ class EventHandlers:
         response = event.response
         interrupted_by_us = event.response_id in self._silenced
         self._silenced.discard(event.response_id)
+        self._answers.pop(event.response_id, None)
         status = response.get("status")
         if (status == "cancelled" and event.status_reason == "turn_detected" and not interrupted_by_us
                 and self._echo_suspects and self.link is not None):
@@ -186,6 +218,12 @@ class EventHandlers:
             self._update_ids.discard(error.event_id)
             self._rollback_view()
             self.notify(f"The server refused the new settings: {error.message}", "warning")
+            return
+        if error.code == "conversation_already_has_active_response":
+            # A create raced the answer in progress (the server's VAD committing echo while a resumed
+            # answer plays, a tool result): that answer ends the turn; nothing for the user to do.
+            log.warning("! %s (%s): the answer in progress goes on", error.code, error.message)
+            self._awaiting_response = False
             return
         if error.code == "input_audio_buffer_commit_empty":
             self._awaiting_response = False

@@ -46,7 +46,10 @@ class Lifecycle:
         self._reconnect_task: asyncio.Task | None = None
         self._update_ids: set[str] = set()
         self._echo_items: frozenset[str] = frozenset()
-        self._echo_suspects: set[str] = set()
+        self._echo_suspects: set[str] = set()  # speech_started items ignored as echo
+        self._over_playback: set[str] = set()  # user items whose speech started while the assistant played
+        self._answers: dict[str, str | None] = {}  # response id → the newest user item when it was created
+        self._local_onset_at: float | None = None  # a local barge-in the server's VAD has not confirmed yet
         self._protocol_warned = False
         self._replay: list[dict] = []
         self._replayed_ids: set[str] = set()
@@ -143,8 +146,16 @@ class Lifecycle:
             self._past_usage = self.usage()
             # Replayed items of this session are in its conversation already (as text), and a replay
             # that never got sent is still in _replay: together they are the whole conversation.
-            self._replay = self._replay + link.conn.conversation.replay_items()
+            # The model gets back what the user heard of an interrupted answer, and never an echo.
+            heard = {e.item_id: e.heard or "" for e in self._history if e.role == "assistant" and e.truncated}
+            self._replay = self._replay + link.conn.conversation.replay_items(heard, skip=self._echo_items)
             self.link = None
+            # Per-connection bookkeeping: its responses and items end with it.
+            self._silenced.clear()
+            self._echo_suspects.clear()
+            self._over_playback.clear()
+            self._answers.clear()
+            self._local_onset_at = None
         self._set(assistant_speaking=False, user_speaking=False)
         self._turn(TurnEvent.DISCONNECTED)
         recycle = self._recycle_pending or verdict.severity is Severity.RECYCLE

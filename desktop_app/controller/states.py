@@ -79,6 +79,7 @@ class TurnEvent(str, Enum):
     TOOL_DONE = "tool_done"
     RESPONSE_FINISHED_HF = "response_finished_hands_free"  # response done and playback drained
     RESPONSE_FINISHED_PTT = "response_finished_ptt"
+    FALSE_START = "false_start"            # a local onset the server's VAD never confirmed
     DISCONNECTED = "disconnected"
 
 
@@ -115,6 +116,7 @@ TURN_TABLE.update({
     (_T.ASSISTANT_SPEAKING, _E.RESPONSE_FINISHED_PTT): _T.IDLE,
     (_T.COMMITTING, _E.RESPONSE_FINISHED_HF): _T.LISTENING,   # commit rejected / nothing to answer
     (_T.COMMITTING, _E.RESPONSE_FINISHED_PTT): _T.IDLE,
+    (_T.USER_SPEAKING, _E.FALSE_START): _T.LISTENING,
 })
 
 

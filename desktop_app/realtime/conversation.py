@@ -16,6 +16,7 @@ accumulate on them, and an out-of-band response's items (which never join) stay 
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
@@ -110,11 +111,18 @@ class Conversation:
         """An item by id, including a detached response item; None if unknown."""
         return self._items.get(item_id) or self._detached.get(item_id)
 
-    def replay_items(self) -> list[dict[str, Any]]:
-        """User/assistant messages as text items, to carry the conversation into a new session."""
+    def replay_items(self, heard: Mapping[str, str] | None = None,
+                     skip: Collection[str] = ()) -> list[dict[str, Any]]:
+        """User/assistant messages as text items, to carry the conversation into a new session.
+
+        ``heard`` replaces an item's text (an interrupted answer: only what the user heard);
+        items in ``skip`` (echo) are left out."""
+        heard = heard or {}
         out = []
         for item in self.items:
-            words = item.display_text
+            if item.id in skip:
+                continue
+            words = heard.get(item.id, item.display_text)
             if item.type == "message" and words and item.role in ("user", "assistant"):
                 make = commands.user_text_item if item.role == "user" else commands.assistant_text_item
                 out.append(make(words))

@@ -74,6 +74,7 @@ class Sim:
     onsets: list[float] = field(default_factory=list)  # signal seconds at each onset callback
     speaking: list[float] = field(default_factory=list)  # signal seconds of blocks judged near-end speech
     holds: list[tuple[float, bool]] = field(default_factory=list)  # (signal seconds, pause?) of each hold call
+    verdicts: list[bool | None] = field(default_factory=list)  # near_end_speech() right after each pause
 
     @property
     def guard(self) -> EchoGuard:
@@ -108,7 +109,13 @@ def simulate(far24: np.ndarray, near: list[tuple[float, np.ndarray]] = (), *, ga
     sim = Sim(np.zeros(0), soxr.resample(mic, DEV, R), soxr.resample(echo, DEV, R), control)
     clock = {"t": 0.0}
     control.on_near_end_onset = lambda: sim.onsets.append(clock["t"])
-    control.on_hold = lambda pause: sim.holds.append((clock["t"], pause))
+
+    def hold(pause: bool) -> None:
+        sim.holds.append((clock["t"], pause))
+        if pause:
+            sim.verdicts.append(control.near_end_speech())
+
+    control.on_hold = hold
     block = DEV // 50
     for i in range(0, n - block + 1, block):
         j = i + ahead_blocks * block  # the output callback fills blocks ahead of their DAC time
@@ -210,6 +217,9 @@ def test_user_talking_over_the_assistant_is_detected_within_100_ms_and_passes_th
     # threshold the residual must clear)
     pauses = [t for t, pause in sim.holds if pause]
     assert pauses and pauses[0] < sim.onsets[0] and voiced < pauses[0] + 0.02 <= voiced + 0.06, (voiced, sim.holds)
+    # while a pause waits for its verdict the guard does not call it echo: a server speech_started
+    # arriving then is trusted, not ignored
+    assert sim.verdicts[0] is None and sim.guard.near_end_speech() is True
     assert not [t for t in sim.speaking if t < start]
     during = slice(int(start * R), int(start * R) + len(user))
     assert db(sim.out[during]) > db(0.5 * user) - 4.0  # the user's words reach the server

@@ -170,3 +170,26 @@ def test_a_hold_ends_when_nothing_could_release_it_any_more(end: str) -> None:
         engine._on_device_error(AudioDeviceError("the microphone was unplugged"))
     assert np.abs(engine.queue.pull(480)[96:]).max() > 0.4 and not engine.queue.paused
     assert engine.queue.hold_timeouts == 0
+
+
+def test_with_the_push_to_talk_button_up_or_muted_the_guard_neither_holds_nor_barges_in() -> None:
+    engine = AudioEngine(audio_mode="speakers")
+    onsets = []
+    engine.on_near_end_onset = lambda: onsets.append(1)
+    engine.queue.enqueue("a", tone_pcm(440, 1.0))
+    engine.queue.finish("a")
+    engine.queue.pull(480)
+    for closed in ("gate", "mute"):
+        engine.set_gate(closed != "gate")
+        engine.mute(closed == "mute")
+        engine.echo.on_hold(True)
+        engine.echo.on_near_end_onset()
+        assert np.abs(engine.queue.pull(480)).max() > 0.4 and not engine.queue.paused and onsets == []
+    engine.set_gate(True)
+    engine.mute(False)
+    engine.echo.on_near_end_onset()
+    assert onsets == [1]
+    engine.echo.on_hold(True)
+    assert not engine.queue.pull(480)[96:].any()
+    engine.set_gate(False)  # switching to push-to-talk mid-hold ends it
+    assert np.abs(engine.queue.pull(480)[96:]).max() > 0.4

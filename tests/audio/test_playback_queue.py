@@ -367,3 +367,16 @@ def test_a_release_in_the_middle_of_the_fade_out_turns_back_from_the_gain_reache
     both = np.concatenate([down, up])
     assert np.abs(np.diff(both)).max() < 0.02 and both.min() > 0.2  # turned back near half gain
     assert np.allclose(up[-64:], 0.5, atol=1e-3) and queue.holds == 0
+
+
+def test_a_second_flush_during_the_fade_reports_the_same_cut() -> None:
+    """A local onset and the server's speech_started a few ms apart: one cut, one truncation point."""
+    queue = PlaybackQueue(output_rate=48000)
+    queue.enqueue("a", ramp_pcm(24000))
+    pull_many(queue, 5, 960)
+    first = queue.flush(8.0)
+    queue.pull(100)  # part of the 8 ms fade has gone out
+    second = queue.flush(8.0)
+    assert first is not None and second == first
+    pull_many(queue, 3, 960)
+    assert queue.report("a").played_samples == first.played_samples

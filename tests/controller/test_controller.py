@@ -302,9 +302,12 @@ async def test_speech_started_on_pure_echo_keeps_playing_and_resumes_a_cancelled
 async def test_a_transcript_that_repeats_the_assistant_is_removed_as_echo():
     async with ScriptedPeer() as peer:
         s = await start(peer, audio=EchoAwareAudio())
-        ctl = s.ctl
+        ctl, audio = s.ctl, s.audio
+        await assistant_answer(peer, "Once upon a time in a small town by the sea", 3000)
+        await wait_for(lambda: audio.is_playing)
+        await peer.send(F.speech_started("item_E2"))  # during playback: the transcript will be judged
         done = F.assistant_item(A1, "completed", transcript="Once upon a time in a small town by the sea")
-        await peer.send(F.item_added(done), F.item_done(done))
+        await peer.send(F.item_done(done), F.response_done(R1))
         await peer.send(F.committed("item_E2", A1), F.item_added(F.user_audio_item("item_E2"), A1),
                         F.transcription_completed("item_E2", "in a small town by the sea"))
         deleted = await peer.next("conversation.item.delete")

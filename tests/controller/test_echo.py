@@ -14,6 +14,10 @@ STORY = "Once upon a time, in a small town by the sea, there lived a lighthouse 
     ("what time is it", False),                                  # a real question
     ("stop please stop", False),
     ("town", False),                                             # too short to judge
+    ("by the sea", False),                                       # three words: an answer, never judged
+    ("a small town by", True),                                   # short: word for word, one run
+    ("a small town near", False),                                # short with a miss: not echo
+    ("in a small lighthouse town", False),
     ("tell me about the sea and the town", False),               # shares words, not the sentence
 ])
 def test_transcripts_repeating_the_assistant_are_echo(user, echo):
