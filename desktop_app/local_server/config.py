@@ -129,9 +129,9 @@ def merge_update(
         if not is_known_model(model):
             return invalid_value("session.model", model, [m.id for m in KNOWN_MODELS])
         return Problem("invalid_value", "Cannot update a session's model once the session has started.", "session.model")
-    modalities = update.get("output_modalities")
-    if modalities is not None and len(set(modalities)) != 1:
-        return invalid_value("session.output_modalities", modalities, [["audio"], ["text"]])
+    modalities_refused = modalities_problem(update, "session.output_modalities")
+    if modalities_refused is not None:
+        return modalities_refused
     audio = update.get("audio") or {}
     transcription = (audio.get("input") or {}).get("transcription")
     if transcription and "model" in transcription and not is_known_transcription_model(transcription["model"]):
@@ -152,6 +152,14 @@ def merge_update(
     if "output" in new["audio"]:
         new["audio"]["output"]["format"] = _format(new["audio"]["output"]["format"])
     return new
+
+
+def modalities_problem(fields: dict[str, Any], param: str) -> Problem | None:
+    """§2.1: ``output_modalities`` is ``["audio"]`` or ``["text"]``, never both (session or response)."""
+    modalities = fields.get("output_modalities")
+    if modalities is not None and len(set(modalities)) != 1:
+        return invalid_value(param, modalities, [["audio"], ["text"]])
+    return None
 
 
 def voice_lock_problem(param: str) -> Problem:

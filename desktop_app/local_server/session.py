@@ -21,7 +21,13 @@ from collections.abc import Callable
 from typing import Any
 
 from desktop_app.local_server.client_events import CLIENT_EVENTS
-from desktop_app.local_server.config import default_session, merge_update, response_settings, voice_lock_problem
+from desktop_app.local_server.config import (
+    default_session,
+    merge_update,
+    modalities_problem,
+    response_settings,
+    voice_lock_problem,
+)
 from desktop_app.local_server.conversation import Conversation, Ids
 from desktop_app.local_server.faults import SessionFaults
 from desktop_app.local_server.input_audio import InputAudioMixin
@@ -276,6 +282,9 @@ class Session(InputAudioMixin, ItemsMixin):
         if self.kind != "realtime":
             return Problem("invalid_value", "Responses are not available in a transcription session.", "type")
         overrides = event.get("response") or {}
+        refused = modalities_problem(overrides, "response.output_modalities")
+        if refused is not None:
+            return refused
         conversation = overrides.get("conversation", "auto")
         if conversation not in ("auto", "none", self.conversation.id):
             return Problem("invalid_value", f"Invalid value: '{conversation}'. Conversation not found.",

@@ -5,70 +5,14 @@ stays bounded however long the talk; older items keep their transcripts, duratio
 from __future__ import annotations
 
 import base64
-import json
-import logging
 
 import numpy as np
 import pytest
 
 from desktop_app.local_server.conversation import Conversation, StoredItem
-from desktop_app.local_server.faults import parse_faults
 from desktop_app.local_server.options import Options
-from desktop_app.local_server.session import Session
-from desktop_app.local_server.speech import SpeechPool
 from tests.local_server.client import user_text
-from tests.realtime.oracle import validate_server_event
-
-NO_TURN_DETECTION = {"type": "session.update",
-                     "session": {"type": "realtime", "audio": {"input": {"turn_detection": None}}}}
-
-
-class Talk:
-    """A session without a socket (tone voice, no recognizer, unpaced); every event it sends is checked
-    against the SDK oracle."""
-
-    def __init__(self, budget_s: float | None) -> None:
-        self.out: list[tuple] = []
-        options = Options(tts="tone", asr="none", pace=0, text_word_ms=0, audio_budget_s=budget_s)
-        self.session = Session(model="gpt-realtime", kind="realtime", options=options,
-                               pool=SpeechPool(1, "none", "tone"), writer=self.out.append,
-                               faults=parse_faults("").for_session(), log=logging.getLogger("parley.server.test"))
-        self.session.open()
-        self.send(NO_TURN_DETECTION)
-        self._seen = 0
-
-    def send(self, event: dict) -> None:
-        self.session.receive(json.dumps(event))
-
-    def events(self) -> list[dict]:
-        """The events since the last call, each validated."""
-        events = [json.loads(a[1]) for a in self.out[self._seen:] if a[0] == "text"]
-        self._seen = len(self.out)
-        for event in events:
-            validate_server_event(event)
-        assert not [e for e in events if e["type"] == "error"], events
-        return events
-
-    async def respond(self) -> dict:
-        """``response.create``; the finished response."""
-        self.send({"type": "response.create"})
-        await self.session.active.task
-        return next(e for e in self.events() if e["type"] == "response.done")["response"]
-
-    async def spoken_turn(self, seconds: float = 1.0) -> dict:
-        """The user speaks (append + commit), the assistant answers in audio."""
-        pcm = (np.sin(np.arange(int(24000 * seconds)) / 5) * 8000).astype("<i2")
-        self.send({"type": "input_audio_buffer.append", "audio": base64.b64encode(pcm.tobytes()).decode()})
-        self.send({"type": "input_audio_buffer.commit"})
-        return await self.respond()
-
-    @property
-    def stored_s(self) -> float:
-        return self.session.conversation.stored_audio_bytes / 48000.0
-
-    @property
-    def talked_s(self) -> float:
-        return sum(item.audio_ms for item in self.session.conversation) / 1000.0
+from tests.local_server.talk import Talk
 
 
 async def test_stored_audio_stays_within_the_budget_over_many_turns():

@@ -54,6 +54,8 @@ CASES = [
      "invalid_value", "session.audio.input.turn_detection.eagerness", "'eager'"),
     ("both modalities", [], {"type": "session.update", "event_id": "e1", "session": {
         "type": "realtime", "output_modalities": ["audio", "text"]}}, "invalid_value", "session.output_modalities", ""),
+    ("both modalities in a response", [], {"type": "response.create", "event_id": "e1", "response": {
+        "output_modalities": ["audio", "text"]}}, "invalid_value", "response.output_modalities", "Supported values are"),
     ("wrong type", [], {"type": "session.update", "event_id": "e1", "session": {"type": "realtime", "instructions": 5}},
      "invalid_type", "session.instructions", "expected a string"),
     ("transcription on realtime", [], {"type": "session.update", "event_id": "e1", "session": {"type": "transcription"}},
