@@ -69,9 +69,12 @@ class ResponseRun:
         }
 
     def start(self) -> None:
-        """Send ``response.created`` and begin generating."""
+        """Count the input (so a response cancelled at once still reports it), send
+        ``response.created`` and begin generating."""
+        context = self._context()
+        self._count_input(context)
         self.s.emit({"type": "response.created", "response": self._response("in_progress", None, None)})
-        self.task = asyncio.get_running_loop().create_task(self._run(), name=f"response {self.id}")
+        self.task = asyncio.get_running_loop().create_task(self._run(context), name=f"response {self.id}")
 
     def cancel(self, reason: str) -> None:
         """Stop generating now: close the open parts and send ``response.done`` ``cancelled`` with
@@ -95,9 +98,9 @@ class ResponseRun:
         """Still generating (not finished, not cancelled)."""
         return self.cancel_reason is None and self.task is not None and not self.task.done()
 
-    async def _run(self) -> None:
+    async def _run(self, context: list[StoredItem]) -> None:
         try:
-            history = await self._history()
+            history = await self._history(context)
             plan = brain.think(
                 history,
                 instructions=self.settings["instructions"],
@@ -135,23 +138,35 @@ class ResponseRun:
 
     # --- context ---------------------------------------------------------------------------------
 
-    async def _history(self) -> list[tuple[str, str]]:
-        """The context as (kind, text) pairs; counts input usage on the way."""
-        items: list[StoredItem] = []
+    def _context(self) -> list[StoredItem]:
+        """The items this response sees: the conversation as it stands, or ``response.input``."""
         given = self.settings["input"]
         if given is None:
-            items = list(self.s.conversation)
-        else:
-            for entry in given:
-                if entry.get("type") == "item_reference":
-                    ref = self.s.conversation.get(entry["id"])
-                    if ref is not None:
-                        items.append(ref)
-                else:
-                    items.append(StoredItem(public=entry))
+            return list(self.s.conversation)
+        items: list[StoredItem] = []
+        for entry in given:
+            if entry.get("type") == "item_reference":
+                ref = self.s.conversation.get(entry["id"])
+                if ref is not None:
+                    items.append(ref)
+            else:
+                items.append(StoredItem(public=entry))
+        return items
+
+    def _count_input(self, context: list[StoredItem]) -> None:
+        """Input usage: the instructions and every item of the context (§4.6), audio by its duration."""
         self.usage.input_text = text_tokens(self.settings["instructions"])
+        self.usage.input_audio = 0
+        for item in context:
+            if item.audio_ms > 0:  # also an item whose pcm the audio budget dropped: the model heard it
+                self.usage.input_audio += audio_in_tokens(item.audio_ms)
+            else:
+                self.usage.input_text += text_tokens(item.text())
+
+    async def _history(self, context: list[StoredItem]) -> list[tuple[str, str]]:
+        """The context as (kind, text) pairs for the brain (user audio as the recognizer heard it)."""
         history: list[tuple[str, str]] = []
-        for item in items:
+        for item in context:
             public = item.public
             kind = public.get("type")
             if kind == "message":
@@ -162,10 +177,6 @@ class ResponseRun:
                 call = self.s.conversation.find_call(public.get("call_id", ""))
                 name = call.public.get("name", "") if call is not None else ""
                 history.append((f"function_call_output:{name}", public.get("output", "")))
-            if item.audio_ms > 0:  # also an item whose pcm the audio budget dropped: the model heard it
-                self.usage.input_audio += audio_in_tokens(item.audio_ms)
-            else:
-                self.usage.input_text += text_tokens(item.text())
         return history
 
     @staticmethod
