@@ -77,6 +77,7 @@ class PlaybackQueue:
         self._fade_done = 0
         self._cut_pos = -1
         self._cut_report: PlaybackReport | None = None  # what the flush being faded out reported
+        self.unheard: tuple[str, ...] = ()  # items the last flush dropped before any of them played
         self._hold = False  # asked for (any thread)
         self._paused = False  # the fade-out has run: silence is being handed, nothing consumed
         self._gain = HoldFade()
@@ -128,6 +129,9 @@ class PlaybackQueue:
             item = self._ledger[0][0] if self._ledger else (self._segments[0][0] if self._segments else None)
             if item is None:
                 return None
+            # items queued behind the interrupted one that never sounded: truncated at 0 by the caller
+            self.unheard = tuple(dict.fromkeys(
+                seg[0].item_id for seg in self._segments if seg[0] is not item and seg[0].played == 0))
             for queued_item, _, _ in self._segments:
                 queued_item.flushed = True
             item.flushed = True
@@ -151,6 +155,18 @@ class PlaybackQueue:
                 item.item_id, played * 1000 // self.rate, item.received * 1000 // self.rate, played, item.received
             )
             return self._cut_report
+
+    def drop(self, item_id: str) -> PlaybackReport | None:
+        """Never play ``item_id`` (the answer to an echo): flushed if it is sounding (its report),
+        else taken out of the queue with whatever of it arrives later."""
+        with self._lock:
+            item = self._item(item_id)
+            sounding = self._ledger[0][0] if self._ledger else (self._segments[0][0] if self._started else None)
+            if sounding is not item:
+                item.flushed = True
+                self._drop_flushed()
+                return None
+        return self.flush()
 
     def hold(self) -> None:
         """Pause at once (within the next pull): a tentative barge-in. With nothing playing or queued

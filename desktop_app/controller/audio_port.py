@@ -36,6 +36,13 @@ class AudioPort(Protocol):
         """Silence playback now (with a short fade); ``(item_id, played_ms)`` of the item that was
         sounding, or None when nothing was."""
 
+    def unheard(self) -> tuple[str, ...]:
+        """Items the last :meth:`flush` dropped before any of their audio played (to truncate at 0)."""
+
+    def drop(self, item_id: str) -> tuple[str, int] | None:
+        """Never play ``item_id``: silence it like :meth:`flush` if it is sounding (and say how much
+        played), else take it out of the queue, later audio included."""
+
     def played_ms(self, item_id: str) -> int:
         """Milliseconds of ``item_id`` handed to the output so far."""
 

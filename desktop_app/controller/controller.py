@@ -248,6 +248,8 @@ class Controller(EventHandlers, Lifecycle):
             item_id, played_ms = flushed
             end = conn.truncate(item_id, played_ms)
             log.info("= barge-in: %s played %d ms, truncated at %s", item_id, played_ms, end)
+            for unheard in self.audio.unheard():  # queued behind it, never sounded: nothing was heard
+                conn.truncate(unheard, 0)
         link.flush()
         self._set(assistant_speaking=False)
 

@@ -85,7 +85,12 @@ class EventHandlers:
         """The audio side heard the user start talking over the assistant: stop it before the
         server's speech_started arrives (the server event then finds playback already silent)."""
         conn = self.link.conn if self.link else None
-        if conn is not None and self.audio.is_playing and self.mic.mode is MicMode.HANDS_FREE:
+        if conn is None and self.audio.is_playing and self.mic.mode is MicMode.HANDS_FREE:
+            log.info("= local speech onset during playback while reconnecting: playback stopped")
+            self.audio.flush()  # the rest of an answer received before the drop: the user talks over it
+            self._set(assistant_speaking=False)
+            self._publish()
+        elif conn is not None and self.audio.is_playing and self.mic.mode is MicMode.HANDS_FREE:
             log.info("= local speech onset during playback: barge-in")
             self._local_onset_at = time.monotonic()
             # Ahead of the server's VAD: cancel ourselves, so the truncate that follows is accepted.
@@ -130,6 +135,9 @@ class EventHandlers:
             # before the echo was committed — the answer going on, a resume — is left alone).
             self._silenced.add(active)
             conn.cancel_response()
+            for answer in [i.id for i in items if i.response_id == active]:  # already queued: unheard
+                self.audio.drop(answer)
+                conn.delete_item(answer)  # the model's context keeps no answer to its own echo
         self.link.flush()
 
     def _on_speech_stopped(self: Controller, event: SpeechStopped) -> None:

@@ -44,6 +44,14 @@ class _QueuePlayback:
         report = self.queue.flush()
         return None if report is None else (report.item_id, report.truncate_ms)
 
+    def unheard(self) -> tuple[str, ...]:
+        """Items the last flush dropped before any of their audio played."""
+        return self.queue.unheard
+
+    def drop(self, item_id: str) -> tuple[str, int] | None:
+        report = self.queue.drop(item_id)
+        return None if report is None else (report.item_id, report.truncate_ms)
+
     def played_ms(self, item_id: str) -> int:
         return self.queue.report(item_id).played_ms
 

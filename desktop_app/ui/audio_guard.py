@@ -77,6 +77,12 @@ class GuardedPort:
     def flush(self) -> tuple[str, int] | None:
         return self.inner.flush() if self.working else None
 
+    def unheard(self) -> tuple[str, ...]:
+        return self.inner.unheard() if self.working else ()
+
+    def drop(self, item_id: str) -> tuple[str, int] | None:
+        return self.inner.drop(item_id) if self.working else None
+
     def played_ms(self, item_id: str) -> int:
         return self.inner.played_ms(item_id) if self.working else 0
 

@@ -380,3 +380,36 @@ def test_a_second_flush_during_the_fade_reports_the_same_cut() -> None:
     assert first is not None and second == first
     pull_many(queue, 3, 960)
     assert queue.report("a").played_samples == first.played_samples
+
+
+def test_flush_names_the_items_queued_behind_that_never_sounded() -> None:
+    queue = PlaybackQueue()
+    queue.enqueue("a", ramp_pcm(4800))
+    queue.enqueue("b", ramp_pcm(2400))
+    queue.enqueue("c", ramp_pcm(2400))
+    pull_many(queue, 3)
+    report = queue.flush()
+    assert report is not None and report.item_id == "a" and queue.unheard == ("b", "c")
+
+
+def test_drop_unqueues_an_item_that_has_not_sounded_and_ignores_its_later_audio() -> None:
+    queue = PlaybackQueue()
+    queue.enqueue("a", ramp_pcm(2400))
+    queue.enqueue("echo-answer", ramp_pcm(2400, 5000))
+    queue.finish("a")
+    pull_many(queue, 1)
+    assert queue.drop("echo-answer") is None
+    queue.enqueue("echo-answer", ramp_pcm(2400, 7400))  # still arriving: never played either
+    out = pull_many(queue, 12)  # the rest of "a", then nothing
+    np.testing.assert_allclose(out[:1920], ((np.arange(480, 2400) % 16384) + 1) / 32768, atol=1e-7)
+    assert not out[1920:].any() and queue.report("echo-answer").played_samples == 0
+
+
+def test_drop_of_the_item_sounding_now_cuts_it_off_like_a_flush() -> None:
+    queue = PlaybackQueue()
+    queue.enqueue("echo-answer", ramp_pcm(24000))
+    pull_many(queue, 5)
+    report = queue.drop("echo-answer")
+    assert report is not None and report.item_id == "echo-answer" and report.played_samples == 2400 + 192
+    pull_many(queue, 2)
+    assert not pull_many(queue, 5).any() and not queue.is_playing

@@ -92,6 +92,9 @@ class FakeAudio:
         self.finished: set[str] = set()
         self.started = False
         self.playing_item: str | None = None
+        self.dropped: list[str] = []
+        self.dropped_unheard: tuple[str, ...] = ()
+        self.finished_playing: set[str] = set()  # flushed or played out: never sounds again
         self.on_frame = None
         self.mic_level_dbfs = -60.0
         self.output_level_dbfs = -120.0
@@ -120,12 +123,26 @@ class FakeAudio:
     def flush(self):
         self.flushes += 1
         item, self.playing_item = self.playing_item, None
+        self.dropped_unheard = tuple(i for i in self.order if i != item and i not in self.played
+                                     and i not in self.finished_playing)
+        self.finished_playing.update(self.order)
         return None if item is None else (item, self.played.get(item, 0))
+
+    def unheard(self) -> tuple[str, ...]:
+        return self.dropped_unheard
+
+    def drop(self, item_id: str):
+        self.dropped.append(item_id)
+        if item_id == self.playing_item:
+            return self.flush()
+        return None
 
     def played_ms(self, item_id: str) -> int:
         return self.played.get(item_id, 0)
 
     def finish_playing(self) -> None:
+        if self.playing_item is not None:
+            self.finished_playing.add(self.playing_item)
         self.playing_item = None
 
     @property

@@ -93,13 +93,38 @@ async def test_the_model_answering_its_own_echo_is_cancelled_and_silenced():
         await peer.send(F.response_done(R1), F.committed("item_E1", A1),
                         F.item_added(F.user_audio_item("item_E1"), A1))
         await peer.send(F.response_created("resp_003"))  # the server answers the echo
+        await peer.send(F.output_item_added("resp_003", F.assistant_item("item_A3")),
+                        F.item_added(F.assistant_item("item_A3"), "item_E1"),
+                        F.audio_delta("resp_003", "item_A3", 300))  # already queued behind the story
+        await wait_for(lambda: "item_A3" in audio.enqueued)
         await peer.send(F.transcription_completed("item_E1", "in a small town by the sea"))
         assert (await peer.next("conversation.item.delete"))["item_id"] == "item_E1"
         await peer.next("response.cancel")
-        await peer.send(F.output_item_added("resp_003", F.assistant_item("item_A3")),
-                        F.audio_delta("resp_003", "item_A3", 500))
+        # its queued audio is dropped, and it leaves the model's context
+        assert (await peer.next("conversation.item.delete"))["item_id"] == "item_A3"
+        assert audio.dropped == ["item_A3"] and audio.playing_item == A1  # the story plays on
+        await peer.send(F.audio_delta("resp_003", "item_A3", 500))
         await asyncio.sleep(0.1)
-        assert "item_A3" not in audio.enqueued  # nobody hears the answer to the echo
+        assert audio.enqueued["item_A3"] == 300 * 48  # later deltas are not even queued
+        await ctl.close()
+
+
+async def test_a_barge_in_truncates_answers_queued_behind_the_interrupted_one_at_zero():
+    async with ScriptedPeer() as peer:
+        s = await start(peer, audio=EchoAwareAudio())
+        ctl, audio = s.ctl, s.audio
+        await assistant_answer(peer, STORY, 3000)
+        await peer.send(F.output_item_added(R1, F.assistant_item("item_A1b"), 1),
+                        F.item_added(F.assistant_item("item_A1b"), A1), F.part_added(R1, "item_A1b"),
+                        F.audio_delta(R1, "item_A1b", 1000))
+        await wait_for(lambda: "item_A1b" in audio.enqueued)
+        audio.played[A1] = 700
+        audio.near_end = True
+        await peer.send(F.speech_started("item_U2"))
+        first = await peer.next("conversation.item.truncate")
+        second = await peer.next("conversation.item.truncate")
+        assert (first["item_id"], first["audio_end_ms"]) == (A1, 700)
+        assert (second["item_id"], second["audio_end_ms"]) == ("item_A1b", 0)
         await ctl.close()
 
 
@@ -175,4 +200,19 @@ async def test_a_reconnect_replays_only_what_was_heard_of_an_interrupted_answer(
         await peer.next("session.update")
         replay = await peer.next("conversation.item.create")
         assert replay["item"]["role"] == "assistant" and replay["item"]["content"][0]["text"] == heard
+        await ctl.close()
+
+
+async def test_talking_over_the_rest_of_an_answer_while_reconnecting_stops_it():
+    async with ScriptedPeer() as peer:
+        s = await start(peer, audio=EchoAwareAudio())
+        ctl, audio = s.ctl, s.audio
+        await assistant_answer(peer, STORY, 3000)
+        await wait_for(lambda: audio.is_playing)
+        await peer.drop()
+        await wait_for(lambda: ctl.view.connection is Conn.RECONNECTING)
+        assert audio.is_playing  # what arrived before the drop goes on playing
+        audio.near_end = True
+        audio.onset()
+        assert audio.flushes == 1 and not audio.is_playing
         await ctl.close()
