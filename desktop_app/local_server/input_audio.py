@@ -1,6 +1,9 @@
 """The input audio buffer of a session: append, commit, clear, turn detection and transcription.
 
-Appended audio is decoded to pcm16 24 kHz and placed on the session-cumulative input timeline. With
+Appended audio is decoded to pcm16 24 kHz and placed on the session-cumulative input timeline, which
+counts the wire payload (48 bytes a millisecond for pcm, 8 for G.711; §5). The G.711 decoder's
+8 → 24 kHz resampler holds its newest ~25 ms back, so at every commit or clear it is flushed into the
+buffer (or dropped) and replaced: an item holds exactly the audio appended for it. With
 ``turn_detection`` set, every append feeds the :class:`~.vad.TurnDetector`; its onset becomes
 ``speech_started`` (and, with ``interrupt_response``, cancels the active response with
 ``turn_detected``), its end becomes ``speech_stopped`` → ``committed`` → item added/done → (with
@@ -22,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from desktop_app.audio.codecs import Decoder
+from desktop_app.audio.codecs import Decoder, bytes_per_ms
 from desktop_app.local_server.config import response_settings
 from desktop_app.local_server.conversation import StoredItem
 from desktop_app.local_server.schema import Problem
@@ -43,7 +46,7 @@ class InputAudioMixin:
         self.input_ms = 0.0  # session-cumulative input timeline
         self.buffer = bytearray()  # pcm16 24 kHz since the last commit (trimmed while idle with VAD)
         self.buffer_start_ms = 0.0  # timeline position of buffer[0]
-        self.appended_ms = 0.0  # audio appended since the last commit or clear
+        self.appended_ms = 0.0  # audio appended since the last commit or clear (wire payload)
         self._decoder = Decoder(self.config["audio"]["input"]["format"]["type"])
         self._pending_item_id: str | None = None
         self._speech_start_ms = 0.0
@@ -59,8 +62,6 @@ class InputAudioMixin:
                 item.transcript.cancel()
 
     def _input_config_changed(self, before: dict[str, Any], after: dict[str, Any]) -> None:
-        if before["format"] != after["format"]:
-            self._decoder = Decoder(after["format"]["type"])
         td = after["turn_detection"]
         if td is None:
             self.detector = None
@@ -69,6 +70,8 @@ class InputAudioMixin:
             self.detector = TurnDetector(td, start_ms=self.input_ms)
         elif td != before["turn_detection"]:
             self.detector.configure(td)
+        if before["format"] != after["format"]:
+            self._take_pcm(self._new_decoder(after["format"]["type"]))  # what the old format held back
 
     # --- client events ---------------------------------------------------------------------------
 
@@ -81,18 +84,10 @@ class InputAudioMixin:
             pcm_bytes = self._decoder.decode(payload)
         except ValueError as exc:
             return Problem("invalid_value", f"Invalid 'audio': {exc}.", "audio")
-        self.buffer.extend(pcm_bytes)
-        ms = len(pcm_bytes) / 48.0
+        ms = len(payload) / bytes_per_ms(self._decoder.format)
         self.input_ms += ms
         self.appended_ms += ms
-        if self.detector is not None:
-            for vad_event in self.detector.feed(np.frombuffer(pcm_bytes, dtype=np.int16)):
-                if vad_event.kind == "started":
-                    self._speech_started(vad_event.at_ms)
-                else:
-                    self._speech_stopped(vad_event.at_ms)
-            if not self.detector.speaking:
-                self._trim_idle_buffer()
+        self._take_pcm(pcm_bytes)
         return None
 
     def on_input_audio_buffer_commit(self, event: dict) -> Problem | None:
@@ -105,16 +100,36 @@ class InputAudioMixin:
                 None,
             )
         item_id = self._pending_item_id or self.ids.item()
+        self.buffer.extend(self._new_decoder())
         self._commit(bytes(self.buffer), item_id)
         self._reset_buffer()
         return None
 
     def on_input_audio_buffer_clear(self, event: dict) -> Problem | None:
+        self._new_decoder()
         self._reset_buffer()
         self.emit({"type": "input_audio_buffer.cleared"})
         return None
 
-    # --- turn detection --------------------------------------------------------------------------
+    # --- decoding and turn detection --------------------------------------------------------------
+
+    def _new_decoder(self, fmt: str | None = None) -> bytes:
+        """Start a fresh decoder (of ``fmt``, or the same format); returns what the old one held back."""
+        tail = self._decoder.flush()
+        self._decoder = Decoder(fmt or self._decoder.format)
+        return tail
+
+    def _take_pcm(self, pcm_bytes: bytes) -> None:
+        """Decoded audio into the buffer and through turn detection."""
+        self.buffer.extend(pcm_bytes)
+        if self.detector is not None:
+            for vad_event in self.detector.feed(np.frombuffer(pcm_bytes, dtype=np.int16)):
+                if vad_event.kind == "started":
+                    self._speech_started(vad_event.at_ms)
+                else:
+                    self._speech_stopped(vad_event.at_ms)
+            if not self.detector.speaking:
+                self._trim_idle_buffer()
 
     def _reset_buffer(self) -> None:
         self.buffer.clear()
@@ -153,7 +168,7 @@ class InputAudioMixin:
         self._commit(bytes(self.buffer[lo:hi]), item_id)
         del self.buffer[:hi]
         self.buffer_start_ms += hi / 48.0
-        self.appended_ms = len(self.buffer) / 48.0
+        self.appended_ms = self.input_ms - audio_end_ms
         self._pending_item_id = None
         td = self.config["audio"]["input"]["turn_detection"]
         if td.get("create_response", True) and self.kind == "realtime":
@@ -180,6 +195,7 @@ class InputAudioMixin:
         item_id = self.ids.item()
         self.emit({"type": "input_audio_buffer.timeout_triggered", "audio_start_ms": int(self.buffer_start_ms),
                    "audio_end_ms": int(self.input_ms), "item_id": item_id})
+        self.buffer.extend(self._new_decoder())
         self._commit(bytes(self.buffer), item_id)
         self._reset_buffer()
         self._auto_response(idle=True)
