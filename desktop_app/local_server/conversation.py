@@ -56,7 +56,9 @@ class StoredItem:
     audio: bytearray = field(default_factory=bytearray)  # pcm16 24 kHz, input or generated audio
     words: list[WordTiming] = field(default_factory=list)
     transcript: asyncio.Future[str] | None = None  # user audio: what the recognizer heard
-    dropped_ms: float | None = None  # the pcm was let go (audio budget); this is how long it was
+    # Not all of the pcm is kept (the audio budget let it go, or a long idle stretch of input was
+    # trimmed before its commit, so ``audio`` holds only the newest part): this is how long the item is.
+    dropped_ms: float | None = None
     speaking: bool = False  # an assistant audio message still being generated (no content part yet)
     cut: bool = False  # truncated: audio and words generated after the cut are not kept
 

@@ -8,7 +8,13 @@ buffer (or dropped) and replaced: an item holds exactly the audio appended for i
 ``speech_started`` (and, with ``interrupt_response``, cancels the active response with
 ``turn_detected``), its end becomes ``speech_stopped`` → ``committed`` → item added/done → (with
 ``create_response``) a response (§3.6 B). ``idle_timeout_ms`` arms a timer when a response's audio
-has finished playing (§3.6 G). Without turn detection the client commits by hand (§3.6 C).
+has finished playing (§3.6 G); the idle period starts there on the input timeline, and the timeout
+commits the whole (silent) buffer. Without turn detection the client commits by hand (§3.6 C).
+
+While turn detection hears nobody, the buffer keeps only the newest ``IDLE_KEEP_MS`` of pcm, so an
+open microphone in an empty room costs bounded memory; the uncommitted segment's start is tracked
+apart from the pcm kept, so a commit still counts all of it (the item records its true duration, as
+the audio budget's ``dropped_ms`` does: usage and transcription bill the whole stretch).
 
 Each committed item gets a transcript future from the speech pool; when the session asks for input
 transcription, ``conversation.item.input_audio_transcription.delta``/``completed`` (or ``failed``)
@@ -36,7 +42,8 @@ if TYPE_CHECKING:
     from desktop_app.local_server.responses import ResponseRun
 
 MIN_COMMIT_MS = 100.0
-_KEEP_IDLE_MS = 1000.0  # while nobody speaks, keep only this much (plus the prefix) for the next onset
+IDLE_KEEP_MS = 60_000  # while nobody speaks, the pcm kept (plus the prefix): a commit counts the rest
+_TRIM_STEP_MS = 5_000.0  # trim in steps this big, not a little on every append
 
 
 class InputAudioMixin:
@@ -46,7 +53,8 @@ class InputAudioMixin:
         self.input_ms = 0.0  # session-cumulative input timeline
         self.buffer = bytearray()  # pcm16 24 kHz since the last commit (trimmed while idle with VAD)
         self.buffer_start_ms = 0.0  # timeline position of buffer[0]
-        self.appended_ms = 0.0  # audio appended since the last commit or clear (wire payload)
+        self.segment_start_ms = 0.0  # timeline position where the uncommitted audio starts (<= buffer_start_ms)
+        self._idle_start_ms = 0.0  # timeline position where the current idle period began
         self._decoder = Decoder(self.config["audio"]["input"]["format"]["type"])
         self._pending_item_id: str | None = None
         self._speech_start_ms = 0.0
@@ -84,14 +92,17 @@ class InputAudioMixin:
             pcm_bytes = self._decoder.decode(payload)
         except ValueError as exc:
             return Problem("invalid_value", f"Invalid 'audio': {exc}.", "audio")
-        ms = len(payload) / bytes_per_ms(self._decoder.format)
-        self.input_ms += ms
-        self.appended_ms += ms
+        self.input_ms += len(payload) / bytes_per_ms(self._decoder.format)
         self._take_pcm(pcm_bytes)
         return None
 
+    @property
+    def appended_ms(self) -> float:
+        """Audio appended since the last commit or clear (counted from the wire payload, §4.4)."""
+        return self.input_ms - self.segment_start_ms
+
     def on_input_audio_buffer_commit(self, event: dict) -> Problem | None:
-        if self.appended_ms < MIN_COMMIT_MS or not self.buffer:
+        if self.appended_ms < MIN_COMMIT_MS - 1e-6 or not self.buffer:
             have = self.appended_ms if self.buffer else 0.0
             return Problem(
                 "input_audio_buffer_commit_empty",
@@ -99,10 +110,7 @@ class InputAudioMixin:
                 f"but buffer only has {have:.2f}ms of audio.",
                 None,
             )
-        item_id = self._pending_item_id or self.ids.item()
-        self.buffer.extend(self._new_decoder())
-        self._commit(bytes(self.buffer), item_id)
-        self._reset_buffer()
+        self._commit_buffer(self._pending_item_id or self.ids.item())
         return None
 
     def on_input_audio_buffer_clear(self, event: dict) -> Problem | None:
@@ -131,20 +139,25 @@ class InputAudioMixin:
             if not self.detector.speaking:
                 self._trim_idle_buffer()
 
+    def _commit_buffer(self, item_id: str) -> None:
+        """Commit everything since the last commit (by hand or by the idle timeout) and start afresh."""
+        self.buffer.extend(self._new_decoder())
+        self._commit(bytes(self.buffer), item_id, not_kept_ms=self.buffer_start_ms - self.segment_start_ms)
+        self._reset_buffer()
+
     def _reset_buffer(self) -> None:
         self.buffer.clear()
-        self.buffer_start_ms = self.input_ms
-        self.appended_ms = 0.0
+        self.buffer_start_ms = self.segment_start_ms = self.input_ms
         self._pending_item_id = None
         if self.detector is not None:
             self.detector.reset(self.input_ms)
 
     def _trim_idle_buffer(self) -> None:
         assert self.detector is not None
-        keep = int((self.detector.prefix_ms + _KEEP_IDLE_MS) * 48)
+        keep = int((self.detector.prefix_ms + IDLE_KEEP_MS) * 48)
         keep -= keep % 2
         excess = len(self.buffer) - keep
-        if excess > 0:
+        if excess >= _TRIM_STEP_MS * 48:
             del self.buffer[:excess]
             self.buffer_start_ms += excess / 48.0
 
@@ -168,7 +181,7 @@ class InputAudioMixin:
         self._commit(bytes(self.buffer[lo:hi]), item_id)
         del self.buffer[:hi]
         self.buffer_start_ms += hi / 48.0
-        self.appended_ms = self.input_ms - audio_end_ms
+        self.segment_start_ms = audio_end_ms
         self._pending_item_id = None
         td = self.config["audio"]["input"]["turn_detection"]
         if td.get("create_response", True) and self.kind == "realtime":
@@ -185,32 +198,41 @@ class InputAudioMixin:
         idle_ms = td.get("idle_timeout_ms") if td and td.get("type") == "server_vad" else None
         if idle_ms is None or run.cancel_reason is not None:
             return
-        loop = asyncio.get_running_loop()
-        played_at = max(run.audio_end_at, loop.time())
-        self._timer("idle", played_at - loop.time() + idle_ms / 1000.0, self._idle_timeout)
+        playing_s = max(0.0, run.audio_end_at - asyncio.get_running_loop().time())
+        self._timer("idle", playing_s, lambda: self._idle_begins(idle_ms))
+
+    def _idle_begins(self, idle_ms: int) -> None:
+        """The last response's audio has played: the idle period starts here on the input timeline."""
+        self._idle_start_ms = self.input_ms
+        self._timer("idle", idle_ms / 1000.0, self._idle_timeout)
 
     def _idle_timeout(self) -> None:
         if self.closed or self.active is not None or (self.detector is not None and self.detector.speaking):
             return
         item_id = self.ids.item()
-        self.emit({"type": "input_audio_buffer.timeout_triggered", "audio_start_ms": int(self.buffer_start_ms),
+        self.emit({"type": "input_audio_buffer.timeout_triggered", "audio_start_ms": int(self._idle_start_ms),
                    "audio_end_ms": int(self.input_ms), "item_id": item_id})
-        self.buffer.extend(self._new_decoder())
-        self._commit(bytes(self.buffer), item_id)
-        self._reset_buffer()
+        self._commit_buffer(item_id)
         self._auto_response(idle=True)
 
     # --- commit and transcription ----------------------------------------------------------------
 
-    def _commit(self, audio: bytes, item_id: str) -> StoredItem:
+    def _commit(self, audio: bytes, item_id: str, not_kept_ms: float = 0.0) -> StoredItem:
+        """A user audio item of ``audio``; ``not_kept_ms`` more came before it whose pcm was let go."""
         public = {"id": item_id, "object": "realtime.item", "type": "message", "role": "user",
                   "status": "completed", "content": [{"type": "input_audio", "transcript": None}]}
         item = StoredItem(public=public, audio=bytearray(audio))
+        if not_kept_ms > 0:
+            item.dropped_ms = len(audio) / 48.0 + not_kept_ms
         previous = self.conversation.insert(item)
         self.emit({"type": "input_audio_buffer.committed", "previous_item_id": previous, "item_id": item_id})
         self.emit({"type": "conversation.item.added", "previous_item_id": previous, "item": public})
         self.emit({"type": "conversation.item.done", "previous_item_id": previous, "item": public})
-        self.log.info("= committed %s (%.0f ms)", item_id, item.audio_ms)
+        if not_kept_ms > 0:
+            self.log.info("= committed %s (%.0f ms, the newest %.0f ms of it kept)", item_id, item.audio_ms,
+                          len(audio) / 48.0)
+        else:
+            self.log.info("= committed %s (%.0f ms)", item_id, item.audio_ms)
         self.recognize(item)
         self.limit_audio()
         if self.config["audio"]["input"].get("transcription"):
