@@ -135,6 +135,7 @@ class EchoCanceller:
         self._pair: int | None = None  # far slot = near index + pair
         self.far_late = 0  # frames processed before their reference arrived, after a 50 ms wait (stays 0)
         self.repairs = 0  # pairing corrections (each one is a jump in the module's view of the delay)
+        self._runs = far.runs
         self.frames = 0
         self.cpu_s = 0.0  # CPU time (this thread) spent in the module
         self._gain = 1.0
@@ -166,6 +167,9 @@ class EchoCanceller:
         if frames == 0:
             return self._out[:0]
         self.far.sync()
+        if self.far.runs != self._runs:  # the speaker's timeline broke (or it resumed after a pause)
+            self._runs = self.far.runs
+            self._jumped()
         if len(self._out) < frames * FRAME:
             self._out = np.zeros(2 * frames * FRAME, np.float32)
         done = 0
@@ -185,9 +189,20 @@ class EchoCanceller:
         assert self._head_time is not None
         wanted = self.far.slot(self._head_time + LEAD_MS / 1000) - self._index
         if self._pair is None or abs(wanted - self._pair) > _SLIP:
-            self.repairs += self._pair is not None
+            if self._pair is not None:
+                self.repairs += 1
+                self._jumped()
             self._pair = wanted
         return self._index + self._pair
+
+    def _jumped(self) -> None:
+        """The echo path moved under the module: mid-answer (the assistant audible in the last half
+        second: an output underflow, a re-paired reference), the guard distrusts it while it
+        reconverges. A speaker resuming after a pause is the warm-up's business."""
+        if self.processor is not None and self._head_time is not None and self.guard.far_active(500.0, self._head_time):
+            self.guard.rewarm()
+            log.info("= echo path jumped mid-answer (runs %d, repairs %d): canceller distrusted for 1 s",
+                     self.far.runs, self.repairs)
 
     def _far_pending(self, slot: int) -> bool:
         """The speaker is running but the reference for this frame has not reached the timeline."""

@@ -13,7 +13,8 @@ It also holds the policy built on that verdict: two gains on the outgoing audio 
 * **warm-up gate** (canceller on): for the first ``warmup_ms`` of assistant audio after a silence,
   frames without near-end evidence are muted, so echo the canceller has not yet learned is never sent
   as speech; meanwhile the evidence must clear the echo as if the canceller removed 10 dB less than it
-  has shown (nothing at all before the first answer);
+  has shown (nothing at all before the first answer). :meth:`rewarm` does the same for a second
+  after the echo path jumped mid-answer (an output underflow), trusting no cancellation at all;
 * **ducking** (no canceller): while the assistant is audible the microphone is gated unless the raw
   level rises ``duck_margin_db`` above the echo it could be — a higher threshold that still lets a
   real interruption through;
@@ -99,6 +100,8 @@ class EchoGuard:
         self._last_onset = -math.inf
         self._quiet_frames = 10**9  # frames since the reference was last active
         self._warm_left = 0
+        self._distrust_left = 0  # frames of a re-warm-up in which the canceller is not trusted at all
+        self.rewarms = 0
         self.last_speech = -math.inf  # ADC time of the newest frame judged near-end speech
         self.last_far = -math.inf  # ADC time of the newest frame with an active reference
         # statistics (tests, bench, calibration)
@@ -134,6 +137,16 @@ class EchoGuard:
     @property
     def speaking(self) -> bool:
         return self._speaking
+
+    def rewarm(self, ms: float = 1000.0) -> None:
+        """The echo path jumped under the canceller (the speaker's stream glitched, the reference was
+        re-paired): for ``ms`` judge as in the warm-up, trusting no cancellation at all — echo the
+        canceller lets through while it reconverges is neither sent as speech nor taken for the user
+        (a real interruption must then stand 10 dB above the echo itself)."""
+        frames = int(round(ms / 10.0))
+        self._warm_left = max(self._warm_left, frames)
+        self._distrust_left = max(self._distrust_left, frames)
+        self.rewarms += 1
 
     @property
     def holding(self) -> bool:
@@ -174,7 +187,10 @@ class EchoGuard:
         echo_db = env + self.erl_db  # the raw echo this frame could hold
         if self.mode == "speakers":
             cancel = min(self.erle_db, self.assumed_erle_db)
-            if self._warm_left > 0:  # converging: trust only what an earlier answer proved, less 10 dB
+            if self._distrust_left > 0:  # the echo path just jumped: the canceller is reconverging
+                self._distrust_left -= 1
+                cancel = 0.0
+            elif self._warm_left > 0:  # converging: trust only what an earlier answer proved, less 10 dB
                 cancel = max(0.0, cancel - 10.0) if self._learned >= 20 else 0.0
             threshold = max(floor + self.floor_margin_db, self.min_speech_dbfs,
                             (echo_db - cancel + self.margin_db) if audible else -120.0)

@@ -84,10 +84,17 @@ class Sim:
 
 def simulate(far24: np.ndarray, near: list[tuple[float, np.ndarray]] = (), *, gain: float = 0.5,
              delay_ms: float = 12.0, reverb: bool = False, noise_dbfs: float = -70.0, mode: str = "speakers",
-             lead_s: float = 0.0, ahead_blocks: int = 2) -> Sim:
-    """Run ``far24`` (assistant, 24 kHz) through the room; ``near`` lists (start seconds, 24 kHz speech)."""
+             lead_s: float = 0.0, ahead_blocks: int = 2, stall_at: float | None = None) -> Sim:
+    """Run ``far24`` (assistant, 24 kHz) through the room; ``near`` lists (start seconds, 24 kHz speech).
+    ``stall_at``: the speaker stalls for one block there (an underflow): a block of silence is played
+    and everything handed after it leaves the DAC one block later, as its DAC times say."""
     far24 = np.concatenate((np.zeros(int(lead_s * R), np.float32), far24, np.zeros(R // 2, np.float32)))
     far = soxr.resample(far24, R, DEV).astype(np.float32)
+    block = DEV // 50
+    handed = far
+    if stall_at is not None:  # what the speaker really played: a block of silence at the stall
+        cut = int(stall_at * DEV) // block * block
+        far = np.concatenate((far[:cut], np.zeros(block, np.float32), far[cut:-block]))
     n = len(far)
     d = int(delay_ms * DEV / 1000)
     tail = DEV // 10 if reverb else 1
@@ -116,10 +123,10 @@ def simulate(far24: np.ndarray, near: list[tuple[float, np.ndarray]] = (), *, ga
             sim.verdicts.append(control.near_end_speech())
 
     control.on_hold = hold
-    block = DEV // 50
     for i in range(0, n - block + 1, block):
         j = i + ahead_blocks * block  # the output callback fills blocks ahead of their DAC time
-        control.output_hook(np.pad(far[j : j + block], (0, max(0, j + block - n))), T0 + j / DEV)
+        late = block if stall_at is not None and j >= int(stall_at * DEV) // block * block else 0
+        control.output_hook(np.pad(handed[j : j + block], (0, max(0, j + block - n))), T0 + (j + late) / DEV)
         clock["t"] = i / DEV
         chain.process(mic[i : i + block], T0 + i / DEV)
         if control.guard is not None and control.guard.speaking:
@@ -202,6 +209,40 @@ def test_assistant_speech_alone_is_never_judged_near_end_speech(delay_ms: float,
     assert sim.guard.erl_db == pytest.approx(erl, abs=2.5)
 
 
+def test_a_speaker_underflow_mid_answer_is_distrusted_not_taken_for_the_user() -> None:
+    """The speaker stalls for a block mid-sentence: the reference starts a new run and the canceller
+    reconverges; for a second the guard trusts no cancellation, so the assistant is neither paused
+    nor interrupted by what leaks meanwhile."""
+    sim = simulate(assistant_story(), gain=1.0, lead_s=1.5, stall_at=6.0)
+    assert sim.guard.rewarms == 1 and sim.control.canceller.far.runs >= 2
+    assert sim.speaking == [] and sim.onsets == [] and sim.holds == []
+
+
+def test_rewarm_mutes_a_frame_the_canceller_let_through_and_still_hears_a_louder_user() -> None:
+    from desktop_app.audio.echo_guard import EchoGuard
+
+    rng = np.random.default_rng(5)
+    ref = (rng.standard_normal(FRAME) * 0.1).astype(np.float32)
+
+    def run(guard: EchoGuard, frames: int, residual: float, t0: float) -> list[float]:
+        gains = []
+        for k in range(frames):  # the echo at the microphone is the reference itself (ERL 0 dB)
+            gains.append(guard.frame(t0 + k * 0.01, ref, (ref * residual).astype(np.float32), ref, 0.0))
+        return gains
+
+    for distrusted in (False, True):
+        guard = EchoGuard("speakers", erl_db=0.0)
+        run(guard, 200, 0.001, 0.0)  # two seconds of echo cancelled by 60 dB: learned
+        if distrusted:
+            guard.rewarm()
+        leaked = run(guard, 5, 0.8, 2.0)  # the canceller lets the echo through at −2 dB
+        assert (guard.evidence_frames > 0) is (not distrusted)
+        assert (leaked == [0.0] * 5) is distrusted  # muted, not sent to the server as speech
+    # a user 10 dB over the echo still gets through during the re-warm-up
+    loud = run(guard, 6, 4.0, 2.05)
+    assert guard.evidence_frames >= 4 and loud[-1] == 1.0
+
+
 @pytest.mark.parametrize("gain", [0.3, 1.0])
 def test_user_talking_over_the_assistant_is_detected_within_100_ms_and_passes_the_canceller(gain: float) -> None:
     user = user_interruption()
@@ -219,7 +260,7 @@ def test_user_talking_over_the_assistant_is_detected_within_100_ms_and_passes_th
     assert pauses and pauses[0] < sim.onsets[0] and voiced < pauses[0] + 0.02 <= voiced + 0.06, (voiced, sim.holds)
     # while a pause waits for its verdict the guard does not call it echo: a server speech_started
     # arriving then is trusted, not ignored
-    assert sim.verdicts[0] is None and sim.guard.near_end_speech() is True
+    assert sim.verdicts[0] is None
     assert not [t for t in sim.speaking if t < start]
     during = slice(int(start * R), int(start * R) + len(user))
     assert db(sim.out[during]) > db(0.5 * user) - 4.0  # the user's words reach the server
