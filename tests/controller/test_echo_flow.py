@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from desktop_app.controller import handlers
+from desktop_app.controller.controller import Controller
 from desktop_app.controller.states import Conn, Turn
 from desktop_app.realtime.session_config import SessionConfig
 from tests.controller.peer import ScriptedPeer
@@ -14,6 +17,14 @@ from tests.controller.test_controller import A1, R1, EchoAwareAudio, assistant_a
 from tests.realtime import frames as F
 
 STORY = "Once upon a time in a small town by the sea there lived a keeper"
+
+
+async def story_playing(peer: ScriptedPeer, config: SessionConfig | None = None) -> tuple[Controller, EchoAwareAudio]:
+    """A connected controller whose port says what the canceller heard, the story playing."""
+    s = await start(peer, config, audio=EchoAwareAudio())
+    await assistant_answer(peer, STORY, 3000)
+    await wait_for(lambda: s.audio.is_playing)
+    return s.ctl, s.audio
 
 
 def deleted(peer: ScriptedPeer) -> list[str]:
@@ -37,10 +48,7 @@ async def test_words_of_the_assistant_spoken_after_it_finished_are_the_user_s():
 
 async def test_a_question_over_the_assistant_is_not_compared_with_its_own_answer():
     async with ScriptedPeer() as peer:
-        s = await start(peer, audio=EchoAwareAudio())
-        ctl, audio = s.ctl, s.audio
-        await assistant_answer(peer, STORY, 3000)
-        await wait_for(lambda: audio.is_playing)
+        ctl, audio = await story_playing(peer)
         audio.near_end = True
         await peer.send(F.speech_started("item_U2"))  # a real interruption
         await wait_for(lambda: audio.flushes == 1)
@@ -60,10 +68,7 @@ async def test_an_answer_to_the_echo_is_cancelled_but_a_resumed_answer_is_not():
     then commits the echo, its own answer to it is refused (one is active: no notice for that), and
     the echo transcript removes the item without touching the resumed answer, which plays out."""
     async with ScriptedPeer() as peer:
-        s = await start(peer, audio=EchoAwareAudio())
-        ctl, audio = s.ctl, s.audio
-        await assistant_answer(peer, STORY, 3000)
-        await wait_for(lambda: audio.is_playing)
+        ctl, audio = await story_playing(peer)
         await peer.send(F.speech_started("item_E1"))  # the guard says: only echo
         await peer.send(F.response_done(R1, "cancelled", reason="turn_detected"))
         await peer.next("response.create")
@@ -85,10 +90,7 @@ async def test_an_answer_to_the_echo_is_cancelled_but_a_resumed_answer_is_not():
 
 async def test_the_model_answering_its_own_echo_is_cancelled_and_silenced():
     async with ScriptedPeer() as peer:
-        s = await start(peer, audio=EchoAwareAudio())
-        ctl, audio = s.ctl, s.audio
-        await assistant_answer(peer, STORY, 3000)
-        await wait_for(lambda: audio.is_playing)
+        ctl, audio = await story_playing(peer)
         await peer.send(F.speech_started("item_E1"))
         await peer.send(F.response_done(R1), F.committed("item_E1", A1),
                         F.item_added(F.user_audio_item("item_E1"), A1))
@@ -131,10 +133,7 @@ async def test_a_barge_in_truncates_answers_queued_behind_the_interrupted_one_at
 async def test_push_to_talk_ignores_a_local_onset():
     """With the button up the user is not taking a turn: the assistant goes on."""
     async with ScriptedPeer() as peer:
-        s = await start(peer, config=SessionConfig(turn_detection=None), audio=EchoAwareAudio())
-        ctl, audio = s.ctl, s.audio
-        await assistant_answer(peer, STORY, 3000)
-        await wait_for(lambda: audio.is_playing)
+        ctl, audio = await story_playing(peer, SessionConfig(turn_detection=None))
         audio.near_end = True
         audio.onset()
         await asyncio.sleep(0.1)
@@ -143,38 +142,26 @@ async def test_push_to_talk_ignores_a_local_onset():
         await ctl.close()
 
 
-async def test_a_local_onset_the_server_never_confirms_is_a_false_start(monkeypatch):
+@pytest.mark.parametrize("confirmed", [False, True])
+async def test_a_local_onset_the_server_never_confirms_is_a_false_start(monkeypatch, confirmed):
     """A cough stops the assistant (as it must, at once); if the server's VAD never hears speech,
-    the indicators go back to listening instead of showing the user speaking for ever."""
+    the indicators go back to listening instead of showing the user speaking for ever. Speech the
+    server confirms stays the user's turn."""
     monkeypatch.setattr(handlers, "FALSE_START_S", 0.3)
     async with ScriptedPeer() as peer:
-        s = await start(peer, audio=EchoAwareAudio())
-        ctl, audio = s.ctl, s.audio
-        await assistant_answer(peer, STORY, 3000)
-        await wait_for(lambda: audio.is_playing)
+        ctl, audio = await story_playing(peer)
         audio.near_end = True
         audio.onset()
         await peer.next("response.cancel")
         assert ctl.view.turn is Turn.USER_SPEAKING and ctl.view.user_speaking
-        await peer.send(F.response_done(R1, "cancelled", reason="client_cancelled"))
-        await wait_for(lambda: ctl.view.turn is Turn.LISTENING, 3)
-        assert not ctl.view.user_speaking
-        await ctl.close()
-
-
-async def test_a_confirmed_local_onset_stays_the_user_s_turn(monkeypatch):
-    monkeypatch.setattr(handlers, "FALSE_START_S", 0.3)
-    async with ScriptedPeer() as peer:
-        s = await start(peer, audio=EchoAwareAudio())
-        ctl, audio = s.ctl, s.audio
-        await assistant_answer(peer, STORY, 3000)
-        await wait_for(lambda: audio.is_playing)
-        audio.near_end = True
-        audio.onset()
-        await peer.next("response.cancel")
-        await peer.send(F.speech_started("item_U2"))
-        await asyncio.sleep(0.6)
-        assert ctl.view.turn is Turn.USER_SPEAKING and ctl.view.user_speaking
+        if confirmed:
+            await peer.send(F.speech_started("item_U2"))
+            await asyncio.sleep(0.6)
+            assert ctl.view.turn is Turn.USER_SPEAKING and ctl.view.user_speaking
+        else:
+            await peer.send(F.response_done(R1, "cancelled", reason="client_cancelled"))
+            await wait_for(lambda: ctl.view.turn is Turn.LISTENING, 3)
+            assert not ctl.view.user_speaking
         await ctl.close()
 
 
@@ -205,10 +192,7 @@ async def test_a_reconnect_replays_only_what_was_heard_of_an_interrupted_answer(
 
 async def test_talking_over_the_rest_of_an_answer_while_reconnecting_stops_it():
     async with ScriptedPeer() as peer:
-        s = await start(peer, audio=EchoAwareAudio())
-        ctl, audio = s.ctl, s.audio
-        await assistant_answer(peer, STORY, 3000)
-        await wait_for(lambda: audio.is_playing)
+        ctl, audio = await story_playing(peer)
         await peer.drop()
         await wait_for(lambda: ctl.view.connection is Conn.RECONNECTING)
         assert audio.is_playing  # what arrived before the drop goes on playing
