@@ -193,3 +193,15 @@ def test_with_the_push_to_talk_button_up_or_muted_the_guard_neither_holds_nor_ba
     assert not engine.queue.pull(480)[96:].any()
     engine.set_gate(False)  # switching to push-to-talk mid-hold ends it
     assert np.abs(engine.queue.pull(480)[96:]).max() > 0.4
+
+
+def test_start_up_objects_are_frozen_out_of_the_collector_once() -> None:
+    """A full collection walking everything loaded at start-up held the GIL for 56 ms and the
+    speaker underflowed; after the engine's first start those objects are never walked again."""
+    import gc
+
+    from desktop_app.audio import engine as engine_module
+
+    engine_module.freeze_startup_objects()  # the first start (perhaps an earlier test's) froze them
+    assert gc.get_freeze_count() > 1000
+    assert engine_module.freeze_startup_objects() is False  # once per process
