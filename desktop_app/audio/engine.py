@@ -59,6 +59,8 @@ def freeze_startup_objects() -> bool:
     _gc_frozen = True
     log.info("= %d start-up objects frozen out of the garbage collector", gc.get_freeze_count())
     return True
+
+
 _tone_ids = itertools.count(1)
 
 
