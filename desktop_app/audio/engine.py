@@ -38,27 +38,27 @@ KEEP = object()  # "leave this side as it is" for switch_devices
 # busy Python code on the loop (layout, a big JSON parse) keeps them waiting long enough to starve the
 # device: measured 13 device underruns in 12 s with the loop blocked 40 ms of every 100 ms, none at 2 ms.
 GIL_SWITCH_INTERVAL_S = 0.002
-_gc_frozen = False
+_gc_unfreeze_at_exit = False
 
 
-def freeze_startup_objects() -> bool:
-    """Move every object alive now out of the garbage collector's reach, once per process.
+def freeze_startup_objects() -> int:
+    """Move every object alive now out of the garbage collector's reach (each time the streams open).
 
     The audio callbacks are Python and need the GIL every 20 ms; a full (generation 2) collection
     walks every tracked object while holding it. Measured in the 2-minute echo conversation: one
-    56 ms collection over ~85,000 objects — the modules, models and tables loaded at start-up, alive
-    for the whole run — and the speaker underflowed 50 ms later. Frozen, they are never walked again
-    (nor freed: they live as long as the process anyway); what the conversation allocates is still
-    collected. Returns True the first time."""
-    global _gc_frozen
-    if _gc_frozen:
-        return False
+    56 ms collection over ~85,000 objects — the modules, models and tables loaded before the streams
+    opened, alive for the whole run — and the speaker underflowed 50 ms later. Frozen, they are never
+    walked again (a frozen object that dies in a cycle is not freed: a few, once per start); what the
+    conversation allocates is still collected. Returns how many objects are frozen now."""
+    global _gc_unfreeze_at_exit
     gc.collect()
     gc.freeze()
-    atexit.register(gc.unfreeze)  # at exit everything is the collector's again: extensions shut down clean
-    _gc_frozen = True
-    log.info("= %d start-up objects frozen out of the garbage collector", gc.get_freeze_count())
-    return True
+    if not _gc_unfreeze_at_exit:  # at exit everything is the collector's again: extensions shut down clean
+        atexit.register(gc.unfreeze)
+        _gc_unfreeze_at_exit = True
+    frozen = gc.get_freeze_count()
+    log.info("= %d objects frozen out of the garbage collector", frozen)
+    return frozen
 
 
 _tone_ids = itertools.count(1)
