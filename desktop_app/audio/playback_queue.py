@@ -31,8 +31,8 @@ import numpy as np
 
 from desktop_app.audio.codecs import PCM_RATE, pcm16_to_float
 from desktop_app.audio.hold_fade import MAX_HOLD_MS, HoldFade
-from desktop_app.audio.playback_items import PlaybackReport, ItemCounts
 from desktop_app.audio.levels import FLOOR_DBFS, dbfs
+from desktop_app.audio.playback_items import ItemCounts, PlaybackReport
 from desktop_app.audio.resample import FrameFifo, StreamResampler
 
 __all__ = ["PlaybackQueue", "PlaybackReport"]
@@ -125,8 +125,7 @@ class PlaybackQueue:
         Returns None when nothing was playing or waiting to play.
         """
         with self._lock:
-            audible = self._started or bool(self._ledger)
-            item = self._ledger[0][0] if self._ledger else (self._segments[0][0] if self._segments else None)
+            item, audible = self._head()
             if item is None:
                 return None
             # items queued behind the interrupted one that never sounded: truncated at 0 by the caller
@@ -161,8 +160,8 @@ class PlaybackQueue:
         else taken out of the queue with whatever of it arrives later."""
         with self._lock:
             item = self._item(item_id)
-            sounding = self._ledger[0][0] if self._ledger else (self._segments[0][0] if self._started else None)
-            if sounding is not item:
+            head, audible = self._head()
+            if not (audible and head is item):
                 item.flushed = True
                 self._drop_flushed()
                 return None
@@ -247,6 +246,11 @@ class PlaybackQueue:
             return out
 
     # --- internals (lock held) -----------------------------------------------------------------
+
+    def _head(self) -> tuple[ItemCounts | None, bool]:
+        """The item sounding or next to sound, and whether it is audible (started or in the pipeline)."""
+        item = self._ledger[0][0] if self._ledger else (self._segments[0][0] if self._segments else None)
+        return item, self._started or bool(self._ledger)
 
     @property
     def _fading(self) -> bool:

@@ -84,13 +84,14 @@ class EventHandlers:
     def _local_onset(self: Controller) -> None:
         """The audio side heard the user start talking over the assistant: stop it before the
         server's speech_started arrives (the server event then finds playback already silent)."""
-        conn = self.link.conn if self.link else None
-        if conn is None and self.audio.is_playing and self.mic.mode is MicMode.HANDS_FREE:
+        if not self.audio.is_playing or self.mic.mode is not MicMode.HANDS_FREE:
+            return
+        if self.link is None:
             log.info("= local speech onset during playback while reconnecting: playback stopped")
             self.audio.flush()  # the rest of an answer received before the drop: the user talks over it
             self._set(assistant_speaking=False)
             self._publish()
-        elif conn is not None and self.audio.is_playing and self.mic.mode is MicMode.HANDS_FREE:
+        else:
             log.info("= local speech onset during playback: barge-in")
             self._local_onset_at = time.monotonic()
             # Ahead of the server's VAD: cancel ourselves, so the truncate that follows is accepted.
