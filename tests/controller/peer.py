@@ -153,3 +153,18 @@ class FakeAudio:
         """Deliver ``ms`` of microphone audio in 20 ms frames."""
         for _ in range(ms // 20):
             self.on_frame(b"\x00\x01" * 480)
+
+
+class EchoAwareAudio(FakeAudio):
+    """A port whose echo canceller says whether the microphone holds near-end speech."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.near_end: bool | None = False
+        self.onset = None
+
+    def near_end_speech(self, window_ms: float = 300.0):
+        return self.near_end
+
+    def set_onset_callback(self, callback) -> None:
+        self.onset = callback

@@ -12,7 +12,7 @@ from typing import Any
 from desktop_app.controller.controller import Controller
 from desktop_app.controller.states import Conn, Turn
 from desktop_app.realtime.session_config import SessionConfig
-from tests.controller.peer import FakeAudio, ScriptedPeer
+from tests.controller.peer import EchoAwareAudio, FakeAudio, ScriptedPeer
 from tests.helpers.wait import wait_until
 from tests.realtime import frames as F
 
@@ -67,6 +67,15 @@ async def assistant_answer(peer: ScriptedPeer, words: str, audio_ms: int, rid: s
         F.item_added(F.assistant_item(item)), F.part_added(rid, item),
         F.transcript_delta(rid, item, words), F.audio_delta(rid, item, audio_ms),
     )
+
+
+async def answer_playing(peer: ScriptedPeer, words: str, audio_ms: int,
+                         config: SessionConfig | None = None) -> tuple[Controller, EchoAwareAudio]:
+    """A connected controller whose port says what the canceller heard, with an answer playing."""
+    s = await start(peer, config, audio=EchoAwareAudio())
+    await assistant_answer(peer, words, audio_ms)
+    await wait_for(lambda: s.audio.is_playing)
+    return s.ctl, s.audio  # type: ignore[return-value]
 
 
 async def test_hands_free_turn_streams_mic_plays_answer_and_returns_to_listening():
@@ -268,27 +277,9 @@ async def test_a_server_clock_far_behind_ours_causes_no_refresh_storm():
         await s.ctl.close()
 
 
-class EchoAwareAudio(FakeAudio):
-    """A port whose echo canceller says whether the microphone holds near-end speech."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.near_end: bool | None = False
-        self.onset = None
-
-    def near_end_speech(self, window_ms: float = 300.0):
-        return self.near_end
-
-    def set_onset_callback(self, callback) -> None:
-        self.onset = callback
-
-
 async def test_speech_started_on_pure_echo_keeps_playing_and_resumes_a_cancelled_answer():
     async with ScriptedPeer() as peer:
-        s = await start(peer, audio=EchoAwareAudio())
-        ctl, audio = s.ctl, s.audio
-        await assistant_answer(peer, "Once upon a time", 2000)
-        await wait_for(lambda: audio.is_playing)
+        ctl, audio = await answer_playing(peer, "Once upon a time", 2000)
         audio.played[A1] = 900
         await peer.send(F.speech_started("item_E1"))
         await peer.send(F.response_done(R1, "cancelled", reason="turn_detected"))
@@ -301,10 +292,7 @@ async def test_speech_started_on_pure_echo_keeps_playing_and_resumes_a_cancelled
 
 async def test_a_transcript_that_repeats_the_assistant_is_removed_as_echo():
     async with ScriptedPeer() as peer:
-        s = await start(peer, audio=EchoAwareAudio())
-        ctl, audio = s.ctl, s.audio
-        await assistant_answer(peer, "Once upon a time in a small town by the sea", 3000)
-        await wait_for(lambda: audio.is_playing)
+        ctl, audio = await answer_playing(peer, "Once upon a time in a small town by the sea", 3000)
         await peer.send(F.speech_started("item_E2"))  # during playback: the transcript will be judged
         done = F.assistant_item(A1, "completed", transcript="Once upon a time in a small town by the sea")
         await peer.send(F.item_done(done), F.response_done(R1))
@@ -319,10 +307,7 @@ async def test_a_transcript_that_repeats_the_assistant_is_removed_as_echo():
 
 async def test_local_speech_onset_stops_playback_before_the_server_event():
     async with ScriptedPeer() as peer:
-        s = await start(peer, audio=EchoAwareAudio())
-        ctl, audio = s.ctl, s.audio
-        await assistant_answer(peer, "Once upon a time", 2000)
-        await wait_for(lambda: audio.is_playing)
+        ctl, audio = await answer_playing(peer, "Once upon a time", 2000)
         audio.played[A1] = 640
         audio.near_end = True
         audio.onset()  # the canceller's residual shows the user talking

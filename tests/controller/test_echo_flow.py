@@ -9,22 +9,13 @@ import asyncio
 import pytest
 
 from desktop_app.controller import handlers
-from desktop_app.controller.controller import Controller
 from desktop_app.controller.states import Conn, Turn
 from desktop_app.realtime.session_config import SessionConfig
-from tests.controller.peer import ScriptedPeer
-from tests.controller.test_controller import A1, R1, EchoAwareAudio, assistant_answer, start, wait_for
+from tests.controller.peer import EchoAwareAudio, ScriptedPeer
+from tests.controller.test_controller import A1, R1, answer_playing, assistant_answer, start, wait_for
 from tests.realtime import frames as F
 
 STORY = "Once upon a time in a small town by the sea there lived a keeper"
-
-
-async def story_playing(peer: ScriptedPeer, config: SessionConfig | None = None) -> tuple[Controller, EchoAwareAudio]:
-    """A connected controller whose port says what the canceller heard, the story playing."""
-    s = await start(peer, config, audio=EchoAwareAudio())
-    await assistant_answer(peer, STORY, 3000)
-    await wait_for(lambda: s.audio.is_playing)
-    return s.ctl, s.audio
 
 
 def deleted(peer: ScriptedPeer) -> list[str]:
@@ -48,7 +39,7 @@ async def test_words_of_the_assistant_spoken_after_it_finished_are_the_user_s():
 
 async def test_a_question_over_the_assistant_is_not_compared_with_its_own_answer():
     async with ScriptedPeer() as peer:
-        ctl, audio = await story_playing(peer)
+        ctl, audio = await answer_playing(peer, STORY, 3000)
         audio.near_end = True
         await peer.send(F.speech_started("item_U2"))  # a real interruption
         await wait_for(lambda: audio.flushes == 1)
@@ -68,7 +59,7 @@ async def test_an_answer_to_the_echo_is_cancelled_but_a_resumed_answer_is_not():
     then commits the echo, its own answer to it is refused (one is active: no notice for that), and
     the echo transcript removes the item without touching the resumed answer, which plays out."""
     async with ScriptedPeer() as peer:
-        ctl, audio = await story_playing(peer)
+        ctl, audio = await answer_playing(peer, STORY, 3000)
         await peer.send(F.speech_started("item_E1"))  # the guard says: only echo
         await peer.send(F.response_done(R1, "cancelled", reason="turn_detected"))
         await peer.next("response.create")
@@ -90,7 +81,7 @@ async def test_an_answer_to_the_echo_is_cancelled_but_a_resumed_answer_is_not():
 
 async def test_the_model_answering_its_own_echo_is_cancelled_and_silenced():
     async with ScriptedPeer() as peer:
-        ctl, audio = await story_playing(peer)
+        ctl, audio = await answer_playing(peer, STORY, 3000)
         await peer.send(F.speech_started("item_E1"))
         await peer.send(F.response_done(R1), F.committed("item_E1", A1),
                         F.item_added(F.user_audio_item("item_E1"), A1))
@@ -133,7 +124,7 @@ async def test_a_barge_in_truncates_answers_queued_behind_the_interrupted_one_at
 async def test_push_to_talk_ignores_a_local_onset():
     """With the button up the user is not taking a turn: the assistant goes on."""
     async with ScriptedPeer() as peer:
-        ctl, audio = await story_playing(peer, SessionConfig(turn_detection=None))
+        ctl, audio = await answer_playing(peer, STORY, 3000, SessionConfig(turn_detection=None))
         audio.near_end = True
         audio.onset()
         await asyncio.sleep(0.1)
@@ -149,7 +140,7 @@ async def test_a_local_onset_the_server_never_confirms_is_a_false_start(monkeypa
     server confirms stays the user's turn."""
     monkeypatch.setattr(handlers, "FALSE_START_S", 0.3)
     async with ScriptedPeer() as peer:
-        ctl, audio = await story_playing(peer)
+        ctl, audio = await answer_playing(peer, STORY, 3000)
         audio.near_end = True
         audio.onset()
         await peer.next("response.cancel")
@@ -167,10 +158,7 @@ async def test_a_local_onset_the_server_never_confirms_is_a_false_start(monkeypa
 
 async def test_a_reconnect_replays_only_what_was_heard_of_an_interrupted_answer():
     async with ScriptedPeer() as peer:
-        s = await start(peer, audio=EchoAwareAudio())
-        ctl, audio = s.ctl, s.audio
-        await assistant_answer(peer, "One two three four five six seven eight", 4000)
-        await wait_for(lambda: audio.is_playing)
+        ctl, audio = await answer_playing(peer, "One two three four five six seven eight", 4000)
         audio.played[A1] = 1000  # a quarter heard
         audio.near_end = True
         await peer.send(F.speech_started("item_U2"))
@@ -192,7 +180,7 @@ async def test_a_reconnect_replays_only_what_was_heard_of_an_interrupted_answer(
 
 async def test_talking_over_the_rest_of_an_answer_while_reconnecting_stops_it():
     async with ScriptedPeer() as peer:
-        ctl, audio = await story_playing(peer)
+        ctl, audio = await answer_playing(peer, STORY, 3000)
         await peer.drop()
         await wait_for(lambda: ctl.view.connection is Conn.RECONNECTING)
         assert audio.is_playing  # what arrived before the drop goes on playing
