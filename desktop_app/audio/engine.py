@@ -117,6 +117,7 @@ class AudioEngine:
         self._gate = True
         self._probe: Capture | None = None
         self.on_near_end_onset: Callable[[], None] | None = None
+        self._clip_watchers: list[OutputHook] = []  # play_clip: told of each block handed to the device
         self.echo = EchoControl(audio_mode)
         self.echo.on_near_end_onset = self._near_end_onset
         self.echo.on_hold = self._hold
@@ -225,6 +226,8 @@ class AudioEngine:
         self.echo.output_hook(block, dac_time)
         if self.output_hook is not None:
             self.output_hook(block, dac_time)
+        for watch in self._clip_watchers:  # a clip playing through the running speaker
+            watch(block, dac_time)
 
     def _hold(self, pause: bool) -> None:
         """The echo guard saw the first sign of the user over the assistant: pause playback (nothing
@@ -321,33 +324,43 @@ class AudioEngine:
     # --- settings helpers ----------------------------------------------------------------------
 
     async def test_tone(self, output_name: str | None = None, freq: float = 440.0, seconds: float = 1.0) -> None:
-        """Play a test tone on ``output_name``: through the running speaker when it is that device,
-        otherwise on a short-lived stream of its own. Returns when it has been handed to the device."""
-        tone = tone_pcm16(freq, seconds)
-        item_id = f"test-tone-{next(_tone_ids)}"
+        """Play a test tone on ``output_name``; returns when it has been handed to the device."""
+        await self.play_clip(tone_pcm16(freq, seconds), output_name)
+
+    async def play_clip(self, pcm16: bytes, output_name: str | None = None) -> None:
+        """Play a short PCM16 24 kHz clip (the test tone, a voice preview) to its end: through the
+        running speaker when it is that device, otherwise on a short-lived stream of its own.
+
+        Returns once its last sample was handed to the device — the output callback says so (no
+        polling) — or raises ``asyncio.TimeoutError`` when the device stopped taking audio.
+        """
+        item_id = f"clip-{next(_tone_ids)}"
         running = self.playback
+        own: Playback | None = None
         if running is not None and running.running and (output_name is None or self._choice(running) == output_name):
-            queue, own = self.queue, None
+            queue = self.queue
         else:
             queue = PlaybackQueue()
             own = Playback(output_name, queue, block_ms=self.playback_block_ms, loop=self._loop)
-            own.start()
-        queue.enqueue(item_id, tone)
-        queue.finish(item_id)
         loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
+        expected = len(pcm16) // 2
+
+        def watch(block: np.ndarray, dac_time: float) -> None:  # the audio thread: compare, post once
+            if not done.done() and queue.report(item_id).received_samples >= expected \
+                    and queue.report(item_id).played_samples >= expected:
+                loop.call_soon_threadsafe(lambda: done.done() or done.set_result(None))
+
+        self._clip_watchers.append(watch)
         try:
-            done = loop.create_future()
-            expected = queue.report(item_id).received_samples
-
-            def check() -> None:
-                if queue.report(item_id).played_samples >= expected or (own is not None and not own.running):
-                    done.set_result(None)
-                else:
-                    loop.call_later(0.05, check)
-
-            loop.call_later(seconds, check)
-            await asyncio.wait_for(done, seconds + 2.0)
+            if own is not None:
+                own.output_hook = watch
+                own.start()
+            queue.enqueue(item_id, pcm16)
+            queue.finish(item_id)
+            await asyncio.wait_for(done, len(pcm16) / 48000 + 2.0)
         finally:
+            self._clip_watchers.remove(watch)
             if own is not None:
                 own.stop()
 

@@ -79,6 +79,7 @@ class PlaybackQueue:
         self._cut_report: PlaybackReport | None = None  # what the flush being faded out reported
         self.unheard: tuple[str, ...] = ()  # items the last flush dropped before any of them played
         self._hold = False  # asked for (any thread)
+        self._suspended = False  # a pause that never lapses (suspend); holds fall back to it
         self._paused = False  # the fade-out has run: silence is being handed, nothing consumed
         self._gain = HoldFade()
         self._max_hold_ms = float(max_hold_ms)
@@ -89,6 +90,7 @@ class PlaybackQueue:
         self._out = np.zeros(4096, dtype=np.float32)
         self.on_wake: Callable[[], None] | None = None  # called (loop thread) when audio arrives while idle
         self._scratch = np.zeros(self._chunk, dtype=np.float32)
+        self.output_rate = 0  # set_output_rate builds the pipeline for the first rate
         self.set_output_rate(output_rate or self.rate)
 
     # --- loop side -----------------------------------------------------------------------------
@@ -134,7 +136,7 @@ class PlaybackQueue:
             for queued_item, _, _ in self._segments:
                 queued_item.flushed = True
             item.flushed = True
-            paused, self._hold, self._paused = self._paused, False, False  # the hold ends with its audio
+            paused, self._hold, self._paused = self._paused, self._suspended, False  # the hold ends with its audio
             if not audible:
                 self._drop_queue(0)
                 self._gain.reset()
@@ -180,7 +182,18 @@ class PlaybackQueue:
     def release(self) -> None:
         """Resume a :meth:`hold` where it stopped (a fade-in over the first ms)."""
         with self._lock:
-            self._hold = False
+            self._hold = self._suspended
+
+    def suspend(self, on: bool) -> None:
+        """Pause like :meth:`hold`, also before anything is queued, and without ever lapsing, until
+        ``suspend(False)`` (the microphone test, the room calibration). Nothing is lost."""
+        with self._lock:
+            self._suspended = on
+            if on and not self._fading:
+                self._hold = True
+                self._gain.silent_frames = 0
+            elif not on:
+                self._hold = False
 
     @property
     def paused(self) -> bool:
@@ -198,7 +211,7 @@ class PlaybackQueue:
         the pipeline carries over untouched; at another rate the few ms inside the old resampler
         are dropped, uncredited (they were never handed to a device)."""
         with self._lock:
-            if getattr(self, "output_rate", None) == int(output_rate):
+            if self.output_rate == int(output_rate):
                 return
             self.output_rate = int(output_rate)
             self._gain.set_rate(self.output_rate, max_hold_ms=self._max_hold_ms)  # the callback never allocates
@@ -269,7 +282,7 @@ class PlaybackQueue:
         n24 = len(out) * self.rate // self.output_rate
         if self._queued:
             ready = self._queued >= self.prebuffer or self._segments[-1][0].finished or self._waited >= self.prebuffer
-            if ready and self._hold and self._gain.held_too_long(len(out)):
+            if ready and self._hold and not self._suspended and self._gain.held_too_long(len(out)):
                 self._end_hold()
             if ready and not self._hold:
                 self._started = True
@@ -305,7 +318,7 @@ class PlaybackQueue:
                 self._ledger.clear()
                 self._drop_flushed()
                 self._started = False
-                self._hold = self._paused = False
+                self._hold, self._paused = self._suspended, False
                 self._gain.reset()
                 self._reset_pipeline()
                 return
@@ -318,7 +331,7 @@ class PlaybackQueue:
         gain = self._gain
         if gain.silent:
             out.fill(0.0)
-            if gain.held_too_long(len(out)):
+            if gain.held_too_long(len(out)) and not self._suspended:
                 self._end_hold()
             return
         k = gain.down_frames(len(out))

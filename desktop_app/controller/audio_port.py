@@ -1,8 +1,19 @@
-"""What the controller needs of the audio side, as a structural protocol.
+"""What the controller needs of the audio side, as one declared protocol.
 
-The GUI satisfies it with the device engine (microphone and speaker), the headless mode with a
-WAV file as the microphone and a clocked sink that "plays" into a WAV. Both account played audio the
-same way (``desktop_app.audio.playback_queue``), so truncation behaves identically.
+Every capability the controller may use is here — none is discovered with ``getattr`` — and every
+implementation and wrapper provides all of it (a test walks the protocol and checks each one, and
+mypy checks the signatures):
+
+* :class:`~desktop_app.controller.ports.DevicePort`: the microphone and speaker (the audio engine,
+  with its echo canceller and barge-in detector);
+* :class:`~desktop_app.controller.ports.FilePort`: a WAV as the microphone, a clocked sink as the
+  speaker (headless mode, GUI tests); it has no canceller, so it answers "cannot tell";
+* :class:`~desktop_app.ui.audio_guard.GuardedPort`: wraps a port so a device failure leaves a
+  conversation without audio instead of without a window; it forwards everything;
+* :class:`~desktop_app.ui.audio_guard.NoAudioPort`: a computer without audio.
+
+Both real ports account played audio the same way (``desktop_app.audio.playback_queue``), so
+truncation behaves identically.
 """
 
 from __future__ import annotations
@@ -14,8 +25,9 @@ from typing import Protocol
 class AudioPort(Protocol):
     """Microphone frames in, assistant audio out, with played-position accounting."""
 
-    def start(self, on_mic_frame: Callable[[bytes], None]) -> None:
-        """Start streaming; ``on_mic_frame`` gets 20 ms of PCM16 24 kHz mono, on the event loop."""
+    def start(self, on_mic_frame: Callable[[bytes], None]) -> list[str]:
+        """Start streaming; ``on_mic_frame`` gets 20 ms of PCM16 24 kHz mono, on the event loop.
+        Returns notices for the user (a remembered device is gone and the default is used)."""
 
     def stop(self) -> None:
         """Stop both directions; safe to call twice."""
@@ -45,6 +57,20 @@ class AudioPort(Protocol):
 
     def played_ms(self, item_id: str) -> int:
         """Milliseconds of ``item_id`` handed to the output so far."""
+
+    def pause_playback(self, paused: bool) -> None:
+        """Pause assistant audio without losing any (a fade, then silence that consumes nothing) or
+        resume it where it stopped. Unlike the echo guard's hold it never lapses by itself; a
+        :meth:`flush` while paused cuts exactly where it went silent."""
+
+    def near_end_speech(self, window_ms: float = 300.0) -> bool | None:
+        """The echo canceller's verdict on the microphone within ``window_ms``: True near-end speech,
+        False only echo or noise, None when it cannot tell (no canceller, headset mode, a hold
+        awaiting its verdict) — then the server's VAD is trusted."""
+
+    def set_onset_callback(self, callback: Callable[[], None] | None) -> None:
+        """Called on the loop when the audio side hears the user start talking over the assistant
+        (a local barge-in, ahead of the server's VAD). Ports without a detector never call it."""
 
     @property
     def is_playing(self) -> bool:

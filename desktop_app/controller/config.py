@@ -89,4 +89,4 @@ def vad_view_from_config(config: SessionConfig, fallback: VadView) -> VadView:
 def interrupt_is_servers_job(config: SessionConfig | None) -> bool:
     """True when the server cancels a response itself on speech (VAD with ``interrupt_response``)."""
     td = config.turn_detection if config else None
-    return td is not None and bool(getattr(td, "interrupt_response", False))
+    return td is not None and td.interrupt_response

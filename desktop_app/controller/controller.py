@@ -1,357 +1,320 @@
-"""The conversation controller: intents in, protocol commands out; protocol events in, view state out.
+"""The conversation controller: wiring only. It owns the parts and routes between them.
 
-It owns one :class:`Link` at a time (socket + sans-I/O core), the audio port and the three state
-machines. Every change ends in :meth:`_publish`, which hands the UI one immutable
-:class:`ViewState`. The protocol's event handling lives in :mod:`.handlers`, connection lifecycle
-(connect, reconnect with backoff, session recycling) in :mod:`.lifecycle`; this module keeps the
-intents a person can express and the state they act on.
+* Intents (the UI's and headless mode's calls) become commands on the protocol core and the audio
+  port; server events go through the :class:`~.routing.EventRouter` to the parts that own each
+  decision; every change ends in one immutable :class:`ViewState`, published by the view model.
+* The parts, each with its own state and table tests: :class:`~.turns.TurnKeeper` (whose turn),
+  :class:`~.echo_judge.EchoJudge` (echo and local onsets), :class:`~.barge_in.BargeIn`
+  (interruptions), :class:`~.session_editor.SessionEditor` (live session changes),
+  :class:`~.reconnector.Reconnector` (the connection's life and the conversation's carry-over) and
+  :class:`~.tool_slot.ToolSlot` (function calls).
+* The seams: a :class:`~desktop_app.transport.base.Transport` (WebSocket today) opened by a factory,
+  and a :class:`~desktop_app.realtime.dialect.Dialect` core (Realtime GA today) made by another; what
+  differs between dialects is read from the core's declared traits.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-from collections.abc import Awaitable, Callable
-from dataclasses import replace
+from collections.abc import Callable
+from typing import Any
 
 from desktop_app.audio.codecs import Decoder, Encoder
 from desktop_app.controller.audio_port import AudioPort
-from desktop_app.controller.config import (
-    turn_detection_from_vad, vad_view_from_config,
-)
-from desktop_app.controller.handlers import EventHandlers
-from desktop_app.controller.lifecycle import Lifecycle
+from desktop_app.controller.barge_in import BargeIn
+from desktop_app.controller.config import vad_view_from_config
+from desktop_app.controller.echo_judge import EchoJudge
 from desktop_app.controller.link import Link
-from desktop_app.controller.states import (
-    CONN_TABLE, TURN_TABLE, ConnEvent, MicMachine, MicMode, Turn, TurnEvent, step,
-)
-from desktop_app.controller.transcript import entries_from_items
-from desktop_app.controller.view_state import Notice, TranscriptEntry, VadView, ViewState
+from desktop_app.controller.microphone import Microphone
+from desktop_app.controller.reconnector import Reconnector, Target
+from desktop_app.controller.record import ConversationRecord
+from desktop_app.controller.routing import EventRouter, Parts, Wiring
+from desktop_app.controller.session_editor import SessionEditor
+from desktop_app.controller.states import MicMode, Turn, TurnEvent
+from desktop_app.controller.tool_slot import ToolRunner, ToolSlot
+from desktop_app.controller.turns import TurnKeeper
+from desktop_app.controller.view import ViewModel
+from desktop_app.controller.view_state import TranscriptEntry, VadView, ViewState
 from desktop_app.log import get_logger
-from desktop_app.realtime.errors import LocalUsageError
+from desktop_app.realtime.connection import RealtimeConnection
+from desktop_app.realtime.dialect import Dialect
+from desktop_app.realtime.events import ConnectionClosed
 from desktop_app.realtime.session_config import SessionConfig
 from desktop_app.realtime.usage import Usage
+from desktop_app.tasks import INTERNAL_ERROR
+from desktop_app.transport.base import FrameObserver, TransportFactory
+from desktop_app.transport.socket import open_websocket
 
 log = get_logger("controller")
 
-#: Sliders fire many changes a second while dragged; the server gets one update after they settle.
-UPDATE_DEBOUNCE_S = 0.3
 #: Meters and speaking indicators refresh at this rate while connected.
 TICK_S = 0.05
 
-Target = Callable[[], Awaitable[tuple[str, dict[str, str]]]]
-"""Returns ``(url, headers)`` for the next connection (may mint an ephemeral key)."""
-
-ToolRunner = Callable[[str, str], Awaitable[str]]
-"""``await run(name, arguments_json) -> output`` for a function call."""
+__all__ = ["Controller", "Target", "ToolRunner"]
 
 
-class Controller(EventHandlers, Lifecycle):
+class Controller:
     """One conversation, across reconnects. Use it from the event loop only."""
 
-    def __init__(
-        self,
-        *,
-        target: Target,
-        audio: AudioPort,
-        config: SessionConfig,
-        vad: VadView | None = None,
-        on_view: Callable[[ViewState], None] = lambda view: None,
-        frame_observer: Callable[[str, str], None] | None = None,
-        tools: ToolRunner | None = None,
-        max_retries: int = 5,
-        endpoint_label: str = "",
-    ) -> None:
-        self._target = target
+    def __init__(self, *, target: Target, audio: AudioPort, config: SessionConfig, vad: VadView | None = None,
+                 on_view: Callable[[ViewState], None] = lambda view: None, frame_observer: FrameObserver | None = None,
+                 tools: ToolRunner | None = None, max_retries: int = 5, endpoint_label: str = "",
+                 open_transport: TransportFactory = open_websocket,
+                 make_core: Callable[[], Dialect] = RealtimeConnection) -> None:
         self.audio = audio
-        self._config = config.validate()
-        self._on_view = on_view
-        self._observer = frame_observer
-        self._tools = tools
-        self.max_retries = max_retries
-        self.link: Link | None = None
-        self.mic = MicMachine(mode=MicMode.PUSH_TO_TALK if config.push_to_talk else MicMode.HANDS_FREE)
-        vad = vad or vad_view_from_config(config, VadView())
-        self.view = ViewState(
-            mic=self.mic.state, model=config.model, voice=config.voice, vad=vad,
-            instructions=config.instructions or "", endpoint_label=endpoint_label,
-            reconnect_limit=max_retries,
-        )
-        self._history: tuple[TranscriptEntry, ...] = ()  # entries from earlier connections
-        self._past_usage = Usage()  # tokens of earlier connections
-        self._silenced: set[str] = set()  # responses whose audio must not play (interrupted)
-        self._awaiting_response = False
-        self._tool_tasks: set[asyncio.Task] = set()
-        self._update_handle: asyncio.TimerHandle | None = None
+        mode = MicMode.PUSH_TO_TALK if config.push_to_talk else MicMode.HANDS_FREE
+        self._view = ViewModel(ViewState(
+            mic=mode.value, model=config.model, voice=config.voice, instructions=config.instructions or "",
+            vad=vad or vad_view_from_config(config, VadView()), endpoint_label=endpoint_label,
+            reconnect_limit=max_retries), on_view)
+        self._turns = TurnKeeper(self._view)
+        self._echo = EchoJudge()
+        self._barge = BargeIn(audio)
+        self.connection = Reconnector(
+            target=target, open_transport=open_transport, make_core=make_core, view=self._view,
+            on_events=self._route, on_link=self._link_opened, on_dead=self._link_died,
+            observer=frame_observer, max_retries=max_retries)
+        self._editor = SessionEditor(config, self._view, lambda: self.connection.core, self._flush)
+        self._mic = Microphone(
+            audio=audio, view=self._view, turns=self._turns, mode=mode, core=lambda: self.connection.core,
+            transport=lambda: self.connection.link.transport if self.connection.link is not None else None,
+            flush=self._flush, interrupt=self._interrupt,
+            encoder=None if config.input_format.type == "audio/pcm" else Encoder(config.input_format.type))
+        self._tools = ToolSlot(tools, lambda: self.connection.core, self._flush,
+                               lambda exc: self._router.tools_crashed(exc))
+        self.tools = self._tools  # the tools feature fills ``tools.runner``
+        fmt = config.output_format.type
+        self._router = EventRouter(
+            Parts(audio, self._view, self._turns, self._echo, self._barge, self._editor, self.connection,
+                  self._tools),
+            Wiring(hands_free=lambda: self._mic.mode is MicMode.HANDS_FREE, interrupt=self._interrupt,
+                   link_closed=self._link_closed, start_ticking=self._schedule_tick, publish=self._publish,
+                   flush=self._flush),
+            None if fmt == "audio/pcm" else Decoder(fmt))
+        self._record = ConversationRecord()
+        self._clearing = False  # a cleared conversation's session is closing: carry nothing over
+        self._audio_started = False
         self._tick_handle: asyncio.TimerHandle | None = None
-        self._encoder = Encoder(config.input_format.type)
-        self._decoder = Decoder(config.output_format.type)
-        self.idle = asyncio.Event()  # set whenever a turn has fully finished
-        self.responses_finished = 0
-        self.closed_event = asyncio.Event()
-        self.fatal_error: str | None = None
-        self._init_lifecycle()
 
-    # --- what the view shows ------------------------------------------------------------------
+    # --- what the UI and headless mode read ---------------------------------------------------
+    @property
+    def view(self) -> ViewState:
+        return self._view.state
 
     @property
     def config(self) -> SessionConfig:
-        """The session asked for (the server's effective session is ``link.conn.session``)."""
-        return self._config
+        """The session asked for (the server's own is :attr:`effective_session`)."""
+        return self._editor.config
+
+    @property
+    def effective_session(self) -> SessionConfig | None:
+        core = self.connection.core
+        return core.session if core is not None else None
+
+    @property
+    def mode(self) -> MicMode:
+        return self._mic.mode
+
+    @property
+    def voice_locked(self) -> bool:
+        core = self.connection.core
+        return core.voice_locked if core is not None else self.view.voice_locked
+
+    @property
+    def settled(self) -> bool:
+        """Connected, between turns: no answer asked for, in progress, or still playing."""
+        core = self.connection.core
+        return (self.view.turn in (Turn.LISTENING, Turn.IDLE) and core is not None and not core.response_pending
+                and not self._turns.awaiting_response and not self._tools.busy and not self.audio.is_playing)
 
     def transcript(self) -> tuple[TranscriptEntry, ...]:
         """Every entry of this conversation, earlier connections included."""
-        if self.link is None:
-            return self._history
-        conn = self.link.conn
-        items = [item for item in conn.conversation.items if item.id not in self._replayed_ids]
-        received = {item.id: conn.received_ms(item.id) for item in items}
-        return self._history + tuple(entries_from_items(items, received, self._echo_items))
+        return self._record.transcript(self.connection.core, self.connection.replayed_ids, self._echo.echo_items)
 
     def usage(self) -> Usage:
         """Tokens of the whole conversation, earlier connections included."""
-        return self._past_usage + self.link.conn.usage if self.link is not None else self._past_usage
+        return self._record.usage(self.connection.core)
 
-    def _set(self, **changes) -> None:
-        new = replace(self.view, **changes)
-        if new != self.view:
-            self.view = new
-            self._on_view(new)
+    async def wait_for(self, predicate: Callable[[], bool], timeout: float | None = None) -> bool:
+        """Wait until ``predicate()`` holds (checked at every view change); False on timeout."""
+        return await self._view.wait_for(predicate, timeout)
 
-    def _publish(self, transcript: bool = True) -> None:
-        """Publish the derived parts of the view; ``transcript=False`` skips rebuilding the entries
-        (audio-only event batches, ~20 a second, change no text)."""
-        usage = self.usage()
-        locked = self.link.conn.voice_locked if self.link is not None else self.view.voice_locked
-        entries = self.transcript() if transcript else self.view.transcript
-        self._set(transcript=entries, mic=self.mic.state, total_tokens=usage.total_tokens,
-                  cost_usd=usage.cost(self._config.model) or 0.0, voice_locked=locked)
+    def watch(self, wake: Callable[[], None]) -> Callable[[], None]:
+        """Call ``wake()`` after every view change; returns the function that stops it."""
+        return self._view.watch(wake)
 
-    def notify(self, sentence: str, level: str = "error", action: str | None = None) -> None:
-        """Show one sentence in the banner (the log has the detail)."""
-        log.info("= notice (%s): %s", level, sentence)
-        self._set(notice=Notice(sentence, level, action))
+    # Read-through state (headless exit codes, tests); the connection's life is ``self.connection``.
+    idle = property(lambda self: self._turns.idle)
+    responses_finished = property(lambda self: self._turns.responses_finished)
+    closed_event = property(lambda self: self.connection.closed_event)
+    fatal_error = property(lambda self: self.connection.fatal_error)
 
-    def dismiss_notice(self) -> None:
-        self._set(notice=None)
+    # --- connecting ---------------------------------------------------------------------------
+    async def connect(self) -> None:
+        """Open a session (see :meth:`Reconnector.connect` for what raises)."""
+        await self.connection.connect()
 
-    def _turn(self, event: TurnEvent) -> None:
-        new, handled = step(TURN_TABLE, self.view.turn, event)
-        if handled and new is not self.view.turn:
-            log.debug("= turn %s -> %s (%s)", self.view.turn.value, new.value, event.value)
-            self._set(turn=new)
-        if new in (Turn.LISTENING, Turn.IDLE) and event in (
-            TurnEvent.RESPONSE_FINISHED_HF, TurnEvent.RESPONSE_FINISHED_PTT
-        ):
-            self.responses_finished += 1
-            self.idle.set()
+    async def close(self) -> None:
+        """End the session politely and stop the audio. The transcript stays in the view."""
+        self._editor.cancel()
+        self._tools.cancel()
+        await self.connection.close()
+        if self._tick_handle is not None:
+            self._tick_handle.cancel()
+            self._tick_handle = None
+        self.audio.stop()
+        self._audio_started = False
 
-    def _conn_state(self, event: ConnEvent, detail: str = "") -> None:
-        new, handled = step(CONN_TABLE, self.view.connection, event)
-        if handled:
-            log.info("= connection %s -> %s %s", self.view.connection.value, new.value, detail)
-            self._set(connection=new, connection_detail=detail)
+    def abort(self) -> None:
+        """Stop the connection's tasks at once (the loop is going away)."""
+        self.connection.abort()
+
+    def _link_opened(self, link: Link) -> None:
+        self._editor.opened(link.core)
+        if not self._audio_started:
+            self.audio.set_onset_callback(self._router.local_onset)
+            self.audio.start(self._mic.frame)
+            self.audio.set_gate(not self.config.push_to_talk)
+            self._audio_started = True
+
+    def _link_closed(self, event: ConnectionClosed) -> None:
+        core = self.connection.core
+        if core is not None and self._clearing:  # the conversation was cleared: nothing carries over
+            self._clearing = False
+            self._echo.connection_ended()
+            self._barge.connection_ended()
+        elif core is not None:  # what was said stays on screen and is replayed into the next session
+            self.connection.keep(self._record.connection_ended(core, self.connection.replayed_ids,
+                                                               self._echo.echo_items))
+            self._echo.connection_ended()
+            self._barge.connection_ended()
+        self._view.set(assistant_speaking=False)
+        self._turns.disconnected()
+        self.connection.closed(event)
+
+    def _link_died(self, exc: BaseException) -> None:
+        """A reader or writer task crashed: tell the user, and treat it as a dropped connection."""
+        self._view.notify(f"{INTERNAL_ERROR} Reconnecting…", "warning", cause="internal")
+        core = self.connection.core
+        if core is not None:
+            self._route(core.events_received())  # the 1011 close the link gave the core
+
+    def _route(self, events: list[Any]) -> None:
+        self._router.route(events)
+
+    def _flush(self) -> None:
+        if self.connection.link is not None:
+            self.connection.link.flush()
 
     # --- intents: talking ---------------------------------------------------------------------
-
     def on_mic_frame(self, pcm16: bytes) -> None:
-        """20 ms of microphone audio (called on the loop by the audio port)."""
-        link = self.link
-        if link is None or not self.mic.sending or link.conn.session is None or link.conn.closed:
-            return
-        payload = pcm16 if self._config.input_format.type == "audio/pcm" else self._encoder.encode(pcm16)
-        if payload:
-            link.conn.append_audio(payload)
-            link.flush()
+        """20 ms of microphone audio (the audio port calls this on the loop)."""
+        self._mic.frame(pcm16)
 
     def press_talk(self) -> None:
-        """Push-to-talk pressed: stop the assistant if it talks, start a fresh input buffer."""
-        before = self.mic
-        self.mic = self.mic.transition("press")
-        if self.mic == before or not self.mic.sending:
-            return
-        link = self.link
-        if link is not None and not link.conn.closed and link.conn.session is not None:
-            self._barge_in(server_cancels=False)
-            link.conn.clear_audio()
-            link.flush()
-        self.audio.set_gate(True)
-        self._turn(TurnEvent.SPEECH_STARTED)
-        self._set(user_speaking=True)
+        """Push-to-talk pressed: the assistant falls silent; held long enough, it is the user's turn."""
+        self._mic.press()
         self._publish()
 
     def release_talk(self) -> None:
         """Push-to-talk released: commit and ask for an answer, or drop a too-short press."""
-        if not self.mic.held:
-            return
-        self.mic = self.mic.transition("release")
-        self.audio.set_gate(False)
-        self._set(user_speaking=False)
-        link = self.link
-        if link is None or link.conn.closed or link.conn.session is None:
-            self._turn(TurnEvent.RESPONSE_FINISHED_PTT)
-        elif link.conn.can_commit:
-            link.conn.commit_audio()
-            link.conn.create_response()
-            link.flush()
-            self._awaiting_response = True
-            self._turn(TurnEvent.SPEECH_STOPPED)
-        else:
-            heard = link.conn.appended_ms_since_commit
-            link.conn.clear_audio()
-            link.flush()
-            self.notify("That was too short to send; hold the talk button while you speak.", "warning")
-            log.info("= push-to-talk press of %.0f ms dropped (< 100 ms)", heard)
-            self._turn(TurnEvent.SPEECH_STOPPED)
-            self._turn(TurnEvent.RESPONSE_FINISHED_PTT)
+        self._mic.release()
         self._publish()
 
     def interrupt(self) -> None:
         """The Interrupt button: stop the assistant now and cancel its answer."""
-        self._barge_in(server_cancels=False)
+        self._interrupt(False)
         self._publish()
 
     def send_text(self, text: str) -> None:
         """A typed message instead of speech; the assistant answers as usual."""
         text = text.strip()
-        link = self.link
-        if not text or link is None or link.conn.closed:
+        core = self.connection.core
+        if not text or core is None or core.closed or not core.traits.text_messages:
             return
-        self._barge_in(server_cancels=False)
-        link.conn.send_text(text)
-        link.flush()
-        self._awaiting_response = True
-        self._turn(TurnEvent.SPEECH_STARTED)
-        self._turn(TurnEvent.COMMITTED)
+        self._interrupt(False)
+        core.send_text(text)
+        self._flush()
+        self._turns.asked()
+        self._turns.step(TurnEvent.SPEECH_STARTED)
+        self._turns.step(TurnEvent.COMMITTED)
         self._publish()
 
     def set_muted(self, muted: bool) -> None:
-        self.mic = self.mic.transition("mute" if muted else "unmute")
-        self.audio.set_muted(muted)
-        if muted:
-            self.audio.set_gate(False)
+        self._mic.set_muted(muted)
         self._publish()
 
-    def _barge_in(self, *, server_cancels: bool) -> None:
-        """Silence playback, truncate what was heard, and cancel unless the server does it itself."""
-        link = self.link
-        flushed = self.audio.flush()
-        if link is None or link.conn.closed:
-            return
-        conn = link.conn
-        if conn.active_response_id is not None:
-            self._silenced.add(conn.active_response_id)
-        # Cancel before truncating (§3.6 F2): a server only truncates an answer it has stopped making.
-        if not server_cancels and conn.response_pending:
-            conn.cancel_response()
-        if flushed is not None:
-            item_id, played_ms = flushed
-            end = conn.truncate(item_id, played_ms)
-            log.info("= barge-in: %s played %d ms, truncated at %s", item_id, played_ms, end)
-            for unheard in self.audio.unheard():  # queued behind it, never sounded: nothing was heard
-                conn.truncate(unheard, 0)
-        link.flush()
-        self._set(assistant_speaking=False)
+    def suspend(self, reason: str, on: bool = True) -> None:
+        """Nothing is sent to the assistant and its audio waits while ``reason`` (the microphone
+        test, the room calibration) lasts; ``suspend(reason, False)`` resumes exactly as before."""
+        self._mic.suspend(reason, on)
+
+    def _interrupt(self, server_cancels: bool) -> None:
+        """Barge in: silence, truncate what was heard, cancel (unless the server does), stop tools."""
+        self._tools.cancel()
+        self._barge.interrupt(self.connection.core, server_cancels=server_cancels)
+        self._flush()
+        self._view.set(assistant_speaking=False)
 
     # --- intents: live session changes --------------------------------------------------------
-
     def set_mode(self, mode: str) -> None:
         """``hands_free`` or ``push_to_talk``; sends the turn-detection change to the server."""
-        self.mic = self.mic.transition(mode)
-        self.audio.set_gate(mode == "hands_free")
-        td = turn_detection_from_vad(self.view.vad) if mode == "hands_free" else None
-        self._request(replace(self._config, turn_detection=td))
-        self._turn(TurnEvent.READY_HANDS_FREE if mode == "hands_free" else TurnEvent.READY_PTT)
+        self._mic.set_mode(mode)
+        self._editor.set_turn_detection(mode == "hands_free")
+        self._turns.ready(mode == "hands_free")
         self._publish()
 
-    def update_vad(self, **changes) -> None:
+    def update_vad(self, **changes: Any) -> None:
         """Slider moves: shown at once, sent to the server once they settle (debounced)."""
-        vad = replace(self.view.vad, **changes)
-        self._set(vad=vad)
-        if self.mic.mode is MicMode.HANDS_FREE:
-            self._request(replace(self._config, turn_detection=turn_detection_from_vad(vad)))
+        self._editor.update_vad(send=self._mic.mode is MicMode.HANDS_FREE, **changes)
 
     def set_voice(self, voice: str) -> None:
-        if self.link is not None and self.link.conn.voice_locked and voice != self._config.voice:
-            self.notify("The voice cannot change after the assistant has spoken; "
-                        "it applies to the next conversation.", "warning")
-            self._set(voice=self._config.voice)
-            return
-        self._set(voice=voice)
-        self._request(replace(self._config, voice=voice))
+        self._editor.set_voice(voice, locked=self.voice_locked)
 
     def set_instructions(self, text: str) -> None:
-        self._set(instructions=text)
-        self._request(replace(self._config, instructions=text))
+        self._editor.set_instructions(text)
 
-    def _request(self, config: SessionConfig) -> None:
-        try:
-            config.validate()
-        except LocalUsageError as exc:
-            self.notify(str(exc), "warning")
-            self._rollback_view()
-            return
-        self._config = config
-        if self._update_handle is not None:
-            self._update_handle.cancel()
-        loop = asyncio.get_running_loop()
-        self._update_handle = loop.call_later(UPDATE_DEBOUNCE_S, self._send_update)
+    def clear_conversation(self) -> None:
+        """Start a new conversation: the transcript empties and nothing said so far reaches the
+        model again (a connected session is replaced by a fresh, empty one)."""
+        self._interrupt(False)
+        self._record.clear(self.connection.core)
+        self.connection.forget_conversation()
+        self._clearing = self.connection.recycle_now()
+        self._publish()
 
-    def _send_update(self) -> None:
-        self._update_handle = None
-        link = self.link
-        if link is None or link.conn.closed:
-            return  # applied on the next connection
-        try:
-            event_id = link.conn.update_session(self._config)
-        except LocalUsageError as exc:
-            self.notify(str(exc), "warning")
-            self._config = link.conn.session or self._config
-            self._rollback_view()
-            return
-        if event_id is not None:
-            self._update_ids.add(event_id)
-        link.flush()
+    # --- the banner ---------------------------------------------------------------------------
+    def notify(self, sentence: str, level: str = "error", action: str | None = None,
+               cause: str | None = None) -> None:
+        """Show one sentence in the banner (the log has the detail)."""
+        self._view.notify(sentence, level, action, cause)
 
-    def _rollback_view(self) -> None:
-        """Show the server's effective session again after a refused change."""
-        link = self.link
-        effective = link.conn.session if link is not None else None
-        if effective is None:
-            return
-        self._config = replace(self._config, voice=effective.voice, turn_detection=effective.turn_detection,
-                               instructions=effective.instructions)
-        self._set(voice=effective.voice, vad=vad_view_from_config(effective, self.view.vad),
-                  instructions=effective.instructions or "")
+    def resolve_notice(self, *causes: str) -> None:
+        """What a notice reported is over: clear it."""
+        self._view.resolve(*causes)
 
-    # --- ticking: meters, speaking indicators, end of turn -------------------------------------
+    def dismiss_notice(self) -> None:
+        self._view.dismiss()
+
+    # --- ticking: meters, speaking indicators, end of turn ------------------------------------
+    def _schedule_tick(self) -> None:
+        if self._tick_handle is None:
+            self._tick_handle = asyncio.get_running_loop().call_later(TICK_S, self._tick)
 
     def _tick(self) -> None:
         self._tick_handle = None
-        if self.link is None:
+        core = self.connection.core
+        if core is None:
             return
-        playing = self.audio.is_playing
-        self._set(mic_level_dbfs=self.audio.mic_level_dbfs, output_level_dbfs=self.audio.output_level_dbfs,
-                  assistant_speaking=playing)
-        if playing:
-            self._turn(TurnEvent.AUDIO_STARTED)
-        self._false_start()
-        self._check_turn_finished()
-        self.maybe_recycle()
-        self._tick_handle = asyncio.get_running_loop().call_later(TICK_S, self._tick)
+        try:
+            self._router.tick(core)
+        finally:
+            self._schedule_tick()
 
-    def _check_turn_finished(self) -> None:
-        link = self.link
-        if link is None or self.view.turn not in (Turn.WAITING, Turn.ASSISTANT_SPEAKING, Turn.COMMITTING):
-            return
-        if self._awaiting_response or link.conn.response_pending or self._tool_tasks or self.audio.is_playing:
-            return
-        if self.view.turn is Turn.COMMITTING:
-            return  # the server has not taken the turn yet
-        hands_free = self.mic.mode is MicMode.HANDS_FREE
-        self._turn(TurnEvent.RESPONSE_FINISHED_HF if hands_free else TurnEvent.RESPONSE_FINISHED_PTT)
-
-    def _decode(self, b64: str) -> bytes:
-        raw = base64.b64decode(b64)
-        return raw if self._config.output_format.type == "audio/pcm" else self._decoder.decode(raw)
-
+    def _publish(self, text_changed: bool = True) -> None:
+        """Publish the derived parts of the view; ``text_changed=False`` skips rebuilding the
+        transcript (audio-only event batches, ~20 a second, change no text)."""
+        usage = self.usage()
+        self._view.set(transcript=self.transcript() if text_changed else self.view.transcript,
+                       mic=self._mic.machine.state, total_tokens=usage.total_tokens,
+                       cost_usd=usage.cost(self.config.model) or 0.0, voice_locked=self.voice_locked)

@@ -39,12 +39,13 @@ def make_target(
 
     async def target() -> tuple[str, dict[str, str]]:
         nonlocal provider
-        key = keys.get_key(profile) if profile.needs_key or profile.key_env_var else None
+        # Every profile that can carry a key sends the one it has (a custom endpoint's is optional).
+        key = keys.get_key(profile) if profile.sends_key else None
         if key:
             register_secret(key)
         if profile.needs_key and not key:
             raise CredentialError(
-                f"No API key is set for “{profile.name}”. Add one in Settings → API key.",
+                f"No API key is set for “{profile.name}”. Add one with the key button beside the profile.",
                 detail=f"profile {profile.name!r} has no key",
             )
         if isinstance(profile, EphemeralProfile):

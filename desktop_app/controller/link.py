@@ -1,9 +1,16 @@
-"""One live connection: a :class:`RealtimeSocket` and its sans-I/O :class:`RealtimeConnection`.
+"""One live connection: a :class:`~desktop_app.transport.base.Transport` and its sans-I/O
+:class:`~desktop_app.realtime.dialect.Dialect` core.
 
-The link owns two tasks. The reader feeds every frame to the core and hands the typed events to the
-controller; the writer sends the core's frames strictly in order. Actions call :meth:`flush` after
-using the core, so a frame never waits for a timer. When the socket closes, the core is told
-(``receive_closed``) and its close event reaches the controller like any other event.
+The link owns two tasks, both started through :func:`desktop_app.tasks.spawn`. The reader feeds
+every frame to the core and hands the typed events to the controller; the writer sends the core's
+frames strictly in order. Actions call :meth:`flush` after using the core, so a frame never waits
+for a timer. When the transport closes, the core is told (``receive_closed``) and its close event
+reaches the controller like any other event.
+
+If either task dies of an exception (a bug in an event handler, a transport failure nobody
+foresaw), the link is dead: the transport is closed, the core gets a 1011 close, and the controller
+hears ``on_dead`` — the connection then reconnects like after any drop. It never shows "Connected"
+over a dead link.
 """
 
 from __future__ import annotations
@@ -13,37 +20,44 @@ from collections.abc import Callable
 
 from desktop_app.errors import ConnectionLost
 from desktop_app.log import get_logger
-from desktop_app.realtime.connection import RealtimeConnection
+from desktop_app.realtime.dialect import Dialect
 from desktop_app.realtime.events import ServerEvent
-from desktop_app.transport import RealtimeSocket
+from desktop_app.tasks import spawn
+from desktop_app.transport.base import Transport
 
 log = get_logger("controller")
 
+#: The close code a dead reader/writer reports: the client hit an internal error.
+DEAD_LINK_CODE = 1011
+
 
 class Link:
-    """Reader and writer tasks around one socket; the controller owns the protocol decisions."""
+    """Reader and writer tasks around one transport; the controller owns the protocol decisions."""
 
     def __init__(
         self,
-        sock: RealtimeSocket,
-        conn: RealtimeConnection,
+        transport: Transport,
+        core: Dialect,
         on_events: Callable[[list[ServerEvent]], None],
+        on_dead: Callable[[BaseException], None],
     ) -> None:
-        self.sock = sock
-        self.conn = conn
+        self.transport = transport
+        self.core = core
         self._on_events = on_events
+        self._on_dead = on_dead
         self._outbox: asyncio.Queue[str | None] = asyncio.Queue()
-        self._reader = asyncio.ensure_future(self._read())
-        self._writer = asyncio.ensure_future(self._write())
         self.finished = asyncio.Event()
+        self.dead = False
+        self._reader = spawn(self._read(), name="link.reader", on_crash=self._died)
+        self._writer = spawn(self._write(), name="link.writer", on_crash=self._died)
 
     def flush(self) -> None:
         """Queue whatever the core has to send."""
-        for frame in self.conn.frames_to_send():
+        for frame in self.core.frames_to_send():
             self._outbox.put_nowait(frame)
 
     async def drain(self) -> None:
-        """Wait until every queued frame has been handed to the socket."""
+        """Wait until every queued frame has been handed to the transport."""
         await self._outbox.join()
 
     async def close(self, code: int = 1000) -> None:
@@ -55,10 +69,11 @@ class Link:
             except asyncio.TimeoutError:
                 self._writer.cancel()
         try:
-            await asyncio.wait_for(self.sock.close(code), 5.0)
+            await asyncio.wait_for(self.transport.close(code), 5.0)
         except (asyncio.TimeoutError, OSError) as exc:
             log.warning("! close did not finish cleanly: %r", exc)
-        await asyncio.wait_for(asyncio.shield(self._reader), 5.0)
+        if not self._reader.done():
+            await asyncio.wait({self._reader}, timeout=5.0)
 
     def abort(self) -> None:
         """Stop both tasks at once (used when the loop is going away)."""
@@ -68,12 +83,12 @@ class Link:
     async def _read(self) -> None:
         try:
             while True:
-                text = await self.sock.recv()
+                text = await self.transport.recv()
                 if text is None:
-                    self.conn.receive_closed(self.sock.close_code or 1006, self.sock.close_reason)
+                    self.core.receive_closed(self.transport.close_code or 1006, self.transport.close_reason)
                     self._deliver()
                     return
-                self.conn.receive_message(text)
+                self.core.receive_message(text)
                 self._deliver()
         finally:
             self.finished.set()
@@ -81,7 +96,7 @@ class Link:
                 self._outbox.put_nowait(None)
 
     def _deliver(self) -> None:
-        events = self.conn.events_received()
+        events = self.core.events_received()
         if events:
             self._on_events(events)
         self.flush()
@@ -92,9 +107,20 @@ class Link:
             try:
                 if frame is None:
                     return
-                if self.sock.is_open:
-                    await self.sock.send(frame)
+                if self.transport.is_open:
+                    await self.transport.send(frame)
             except ConnectionLost:
                 log.info("= writer stopped: connection lost")
             finally:
                 self._outbox.task_done()
+
+    def _died(self, exc: BaseException) -> None:
+        """A task crashed: end the connection for real and let the controller reconnect."""
+        if self.dead:
+            return
+        self.dead = True
+        self.abort()
+        self.finished.set()
+        spawn(self.transport.close(DEAD_LINK_CODE, "client error"), name="link.close")
+        self.core.receive_closed(DEAD_LINK_CODE, f"client error: {type(exc).__name__}")
+        self._on_dead(exc)

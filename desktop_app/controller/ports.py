@@ -55,6 +55,9 @@ class _QueuePlayback:
     def played_ms(self, item_id: str) -> int:
         return self.queue.report(item_id).played_ms
 
+    def pause_playback(self, paused: bool) -> None:
+        self.queue.suspend(paused)
+
     @property
     def is_playing(self) -> bool:
         return self.queue.is_playing
@@ -66,18 +69,17 @@ class _QueuePlayback:
 
 class DevicePort(_QueuePlayback):
     """Real devices. ``start`` raises :class:`~desktop_app.errors.AudioDeviceError` when a device
-    cannot be opened; the fallback notices (a remembered device is gone) are kept in ``notices``."""
+    cannot be opened and returns the fallback notices (a remembered device is gone)."""
 
     def __init__(self, engine: AudioEngine, input_name: str | None = None, output_name: str | None = None) -> None:
         self.engine = engine
         self.queue = engine.queue
         self.input_name = input_name or None
         self.output_name = output_name or None
-        self.notices: list[str] = []
 
-    def start(self, on_mic_frame: Callable[[bytes], None]) -> None:
+    def start(self, on_mic_frame: Callable[[bytes], None]) -> list[str]:
         self.engine.on_mic_frame = on_mic_frame
-        self.notices = self.engine.start(self.input_name, self.output_name)
+        return self.engine.start(self.input_name, self.output_name)
 
     def stop(self) -> None:
         self.engine.stop()
@@ -91,13 +93,11 @@ class DevicePort(_QueuePlayback):
     def near_end_speech(self, window_ms: float = 300.0) -> bool | None:
         """The echo canceller's verdict on the microphone: True near-end speech, False only echo,
         None when it cannot tell (no canceller, headset mode)."""
-        probe = getattr(self.engine, "near_end_speech", None)
-        return probe(window_ms) if probe is not None else None
+        return self.engine.near_end_speech(window_ms)
 
-    def set_onset_callback(self, callback: Callable[[], None]) -> None:
+    def set_onset_callback(self, callback: Callable[[], None] | None) -> None:
         """Called on the loop when the audio side hears the user start over the assistant."""
-        if hasattr(self.engine, "on_near_end_onset"):
-            self.engine.on_near_end_onset = callback
+        self.engine.on_near_end_onset = callback
 
     @property
     def mic_level_dbfs(self) -> float:
@@ -130,13 +130,14 @@ class FilePort(_QueuePlayback):
         self.input_done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.played_blocks = 0
 
-    def start(self, on_mic_frame: Callable[[bytes], None]) -> None:
+    def start(self, on_mic_frame: Callable[[bytes], None]) -> list[str]:
         self._on_frame = on_mic_frame
         self._capture.on_frame = on_mic_frame
         self._capture.start()
         assert self._capture.done is not None
         self._capture.done.add_done_callback(self._recording_done)
         self._sink.start()
+        return []
 
     def stop(self) -> None:
         self._capture.stop()
@@ -154,6 +155,13 @@ class FilePort(_QueuePlayback):
     @property
     def mic_level_dbfs(self) -> float:
         return self._capture.level_dbfs
+
+    def near_end_speech(self, window_ms: float = 300.0) -> bool | None:
+        """A recording has no echo canceller: cannot tell, trust the server."""
+        return None
+
+    def set_onset_callback(self, callback: Callable[[], None] | None) -> None:
+        """A recording has no barge-in detector: the callback is never called."""
 
     def _recording_done(self, future: asyncio.Future) -> None:
         if not self.input_done.done():

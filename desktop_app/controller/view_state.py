@@ -32,11 +32,16 @@ class TranscriptEntry:
 
 @dataclass(frozen=True, slots=True)
 class Notice:
-    """A message for the banner: one sentence, what kind, and the action offered with it."""
+    """A message for the banner: one sentence, what kind, the action offered with it, and its cause.
+
+    ``cause`` names what the notice reports (``"connection"``, ``"push_to_talk"``, ``"audio"``,
+    ``"settings"``, ``"internal"``…); the part that sees the cause go away clears the notice.
+    """
 
     sentence: str
     level: str = "error"  # "error" | "warning" | "info"
-    action: str | None = None  # "retry" | "settings" | "demo" | None
+    action: str | None = None  # "retry" | "settings" | "demo" | "audio" | None
+    cause: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

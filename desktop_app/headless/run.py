@@ -13,12 +13,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-import time
+from collections.abc import Awaitable
 from dataclasses import replace
 
 from desktop_app.controller.controller import Controller
 from desktop_app.controller.ports import FilePort
-from desktop_app.controller.states import Conn, Turn
+from desktop_app.controller.states import Conn
 from desktop_app.errors import AuthError, ConfigError, CredentialError, ParleyError
 from desktop_app.headless.options import add_arguments  # noqa: F401  (re-exported)
 from desktop_app.headless.outputs import EventLog, WavWriter, write_transcript
@@ -92,8 +92,7 @@ async def _converse_with_files(args, target, config, port, wav) -> int:
         code = EXIT_SERVER
     finally:
         # Nothing is lost: whatever was received is written, whatever the outcome.
-        if ctl.link is not None:
-            await ctl.close()
+        await ctl.close()
         port.stop()
         if args.transcript:
             write_transcript(args.transcript, _turns(ctl), _usage(ctl))
@@ -106,7 +105,7 @@ async def _converse_with_files(args, target, config, port, wav) -> int:
 
 async def _converse(ctl: Controller, port: FilePort, mode: str) -> int:
     await ctl.connect()
-    await _wait(lambda: ctl.view.connection is Conn.CONNECTED or ctl.closed_event.is_set())
+    await _first(ctl.wait_for(lambda: ctl.view.connection is Conn.CONNECTED), ctl.closed_event.wait())
     if ctl.fatal_error:
         return _failure(ctl)
     if mode == "ptt":
@@ -118,50 +117,33 @@ async def _converse(ctl: Controller, port: FilePort, mode: str) -> int:
     # Done when an answer has finished and nothing more is on its way.
     while not ctl.closed_event.is_set():
         ctl.idle.clear()
-        if ctl.responses_finished and _settled(ctl):
+        if ctl.responses_finished and ctl.settled:
             break
         await _first(ctl.idle.wait(), ctl.closed_event.wait())
     if ctl.closed_event.is_set():
         return _failure(ctl)
-    await _wait_late_transcripts(ctl)
+    # User transcriptions may still be on their way: wait for them, boundedly.
+    await _first(ctl.wait_for(lambda: all(e.final for e in ctl.view.transcript if e.role == "user"),
+                              LATE_TRANSCRIPT_WAIT_S), ctl.closed_event.wait())
     return EXIT_OK
-
-
-def _settled(ctl: Controller) -> bool:
-    link = ctl.link
-    return (ctl.view.turn in (Turn.LISTENING, Turn.IDLE) and link is not None
-            and not link.conn.response_pending and not ctl.audio.is_playing)
-
-
-async def _wait_late_transcripts(ctl: Controller) -> None:
-    deadline = time.monotonic() + LATE_TRANSCRIPT_WAIT_S
-    while time.monotonic() < deadline:
-        pending = [e for e in ctl.transcript() if e.role == "user" and not e.final]
-        if not pending or ctl.closed_event.is_set():
-            return
-        await asyncio.sleep(0.05)
 
 
 def _failure(ctl: Controller) -> int:
     message = ctl.fatal_error or "The connection closed before the conversation finished."
     print(f"parley: {message}", file=sys.stderr)
-    close = ctl.last_close
-    auth = ctl.fatal_code == "invalid_api_key" or (close is not None and close.code == 3000)
+    close = ctl.connection.last_close
+    auth = ctl.connection.fatal_code == "invalid_api_key" or (close is not None and close.code == 3000)
     return EXIT_AUTH if auth else EXIT_SERVER
 
 
-async def _first(*aws) -> None:
+async def _first(*aws: Awaitable[object]) -> None:
+    """Wait for the first of ``aws`` to finish; cancel the others."""
     tasks = [asyncio.ensure_future(a) for a in aws]
     try:
         await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
     finally:
         for task in tasks:
             task.cancel()
-
-
-async def _wait(predicate, step: float = 0.02) -> None:
-    while not predicate():
-        await asyncio.sleep(step)
 
 
 def _target_and_config(args: argparse.Namespace):

@@ -25,6 +25,7 @@ from . import commands
 from .audio_ledger import MIN_COMMIT_MS, AudioLedger, truncation_end_ms
 from .commands import ClientEvent, EventIds
 from .conversation import Conversation
+from .dialect import REALTIME_TRAITS
 from .errors import ConnectionClosedError, ProtocolError
 from .events import (ConnectionClosed, ConversationItemDeleted, ErrorEvent, InputAudioCommitted,
                      InputAudioTimeoutTriggered, InputTranscriptionCompleted, ProtocolErrorEvent, ServerEvent,
@@ -39,9 +40,11 @@ from .usage import Usage
 # Fields every GA server may add as padding; not worth a log line.
 _QUIET_EXTRA = frozenset({"obfuscation"})
 
-
 class RealtimeConnection:
-    """One Realtime session's protocol state. Not thread-safe: use it from the event loop only."""
+    """One Realtime session's protocol state (the ``realtime`` :class:`~.dialect.Dialect`).
+    Not thread-safe: use it from the event loop only."""
+
+    traits = REALTIME_TRAITS
 
     def __init__(self, *, event_ids: EventIds | None = None, logger: logging.Logger | None = None) -> None:
         self._ids = event_ids or EventIds()

@@ -7,7 +7,8 @@
     └── LocalUsageError            the caller asked for something the protocol forbids (local fault)
         ├── ConfigValidationError  a session setting outside what the server accepts (also ValueError)
         │   └── LockedFieldError   a setting that cannot change any more (voice after assistant audio)
-        └── ConnectionClosedError  a client action after the connection closed
+        ├── ConnectionClosedError  a client action after the connection closed
+        └── UnsupportedCommand     a command the dialect does not have (see ``DialectTraits``)
 
 The receive path never raises: a :class:`ProtocolError` is turned into a
 :class:`~desktop_app.realtime.events.ProtocolErrorEvent` by the connection. The client-action methods
@@ -77,3 +78,18 @@ class ConnectionClosedError(LocalUsageError):
     def __init__(self, action: str) -> None:
         self.action = action
         super().__init__(f"{action} after the connection closed")
+
+
+class UnsupportedCommand(LocalUsageError):
+    """A command the protocol dialect does not have (GPT-Live has no truncate, no response.create…).
+
+    The controller checks :class:`~desktop_app.realtime.dialect.DialectTraits` first, so this means a
+    bug, not a user mistake; it is raised before anything is queued.
+    """
+
+    user_message = "That is not available with this kind of conversation."
+
+    def __init__(self, dialect: str, command: str) -> None:
+        self.dialect = dialect
+        self.command = command
+        super().__init__(f"{dialect} has no {command}")

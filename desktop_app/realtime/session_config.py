@@ -272,7 +272,10 @@ def session_diff(old: SessionConfig | None, new: SessionConfig) -> dict[str, Any
 
     Always has ``type: "realtime"`` (the server requires it). Nested objects carry only changed
     leaves, except that an object whose ``type`` changes (server_vad → semantic_vad, pcm → pcmu) is
-    sent whole, and a discriminated object keeps its ``type`` beside the changed leaves. A leaf that
+    sent whole, ``turn_detection`` is always sent whole when any of it changes (the live service's
+    merge rule for a partial ``turn_detection`` is unverified, §2.8 and §8 item 4, and a server that
+    replaces the object would reset the other sliders to its defaults), and a discriminated object
+    keeps its ``type`` beside the changed leaves. A leaf that
     disappears inside a nested object is sent as ``null`` so the server's merge clears it. ``model``
     is never in the diff: it is chosen when connecting (see :func:`check_locked`).
     """
@@ -307,7 +310,9 @@ def _diff(old: dict[str, Any], new: dict[str, Any], *, root: bool = False) -> di
         before = old.get(key, _ABSENT)
         if before == value:
             continue
-        if isinstance(before, dict) and isinstance(value, dict) and before.get("type") == value.get("type"):
+        if key in _SENT_WHOLE:
+            out[key] = value
+        elif isinstance(before, dict) and isinstance(value, dict) and before.get("type") == value.get("type"):
             sub = _diff(before, value)
             out[key] = {"type": value["type"], **sub} if "type" in value else sub
         else:
@@ -319,6 +324,7 @@ def _diff(old: dict[str, Any], new: dict[str, Any], *, root: bool = False) -> di
 
 
 _ABSENT = object()
+_SENT_WHOLE = frozenset({"turn_detection"})
 
 
 def _turn_detection_from(data: Any) -> TurnDetection:

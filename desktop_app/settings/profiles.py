@@ -123,6 +123,12 @@ class Profile:
         """The environment variable that overrides this profile's stored key for the process."""
         return None
 
+    @property
+    def sends_key(self) -> bool:
+        """Whether a stored key is sent when there is one (optional for a custom endpoint; never
+        for the embedded local server)."""
+        return True
+
     def connect_target(self, key: str | None, model: str) -> ConnectTarget:
         """The URL and headers for a WebSocket to ``model`` with ``key``."""
         raise NotImplementedError
@@ -228,6 +234,10 @@ class LocalProfile(Profile):
 
     @property
     def needs_key(self) -> bool:
+        return False
+
+    @property
+    def sends_key(self) -> bool:
         return False
 
     def with_url(self, url: str) -> LocalProfile:

@@ -18,7 +18,7 @@ import json
 import re
 import socket
 import ssl
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -26,6 +26,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 
 from desktop_app.errors import AuthError, ConfigError, ConnectionLost
 from desktop_app.log import RedactingFilter, get_logger, redact
+from desktop_app.transport.base import AudioSink, Endpoint, FrameObserver, TransportStats
 
 log = get_logger("transport")
 
@@ -37,9 +38,6 @@ _ws_log.addFilter(RedactingFilter())
 
 #: Incoming frames can be large (``conversation.item.retrieved`` carries a whole item's audio).
 MAX_FRAME_BYTES = 32 * 1024 * 1024
-
-FrameObserver = Callable[[str, str], None]
-"""Called with ``("sent" | "received", text)`` for every frame; the headless event log uses it."""
 
 _AUDIO_FIELD = re.compile(r'("(?:audio|delta)"\s*:\s*")([A-Za-z0-9+/=]{64,})(")')
 
@@ -64,7 +62,10 @@ def _is_loopback(url: str) -> bool:
 
 
 class RealtimeSocket:
-    """One open WebSocket to a Realtime endpoint. Build it with :meth:`open`."""
+    """One open WebSocket to a Realtime endpoint (the ``websocket`` :class:`~.base.Transport`).
+    Build it with :meth:`open`. Every event, audio included, is a JSON text frame."""
+
+    kind = "websocket"
 
     def __init__(self, conn: ClientConnection, url: str, observer: FrameObserver | None) -> None:
         self._conn = conn
@@ -72,6 +73,8 @@ class RealtimeSocket:
         self._observer = observer
         self.close_code: int | None = None
         self.close_reason: str = ""
+        self._sent = [0, 0]  # frames, bytes (characters: the frames are ASCII JSON but for text)
+        self._received = [0, 0]
 
     @classmethod
     async def open(
@@ -135,6 +138,8 @@ class RealtimeSocket:
             log.debug("> %s", summarize_frame(text))
         if self._observer is not None:
             self._observer("sent", text)
+        self._sent[0] += 1
+        self._sent[1] += len(text)
         try:
             await self._conn.send(text)
         except ConnectionClosed as exc:
@@ -161,6 +166,8 @@ class RealtimeSocket:
                 log.debug("< %s", summarize_frame(message))
             if self._observer is not None:
                 self._observer("received", message)
+            self._received[0] += 1
+            self._received[1] += len(message)
             return message
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
@@ -172,6 +179,29 @@ class RealtimeSocket:
     @property
     def is_open(self) -> bool:
         return self.close_code is None and self._conn.state.name == "OPEN"
+
+    @property
+    def carries_audio(self) -> bool:
+        """False: audio travels inside the JSON events (``input_audio_buffer.append``, deltas)."""
+        return False
+
+    def send_audio(self, pcm16: bytes) -> None:
+        """Not used on a WebSocket: the protocol core turns audio into events."""
+        raise NotImplementedError("a WebSocket carries audio as events, not as media")
+
+    def set_audio_sink(self, sink: AudioSink | None) -> None:
+        """Nothing to route: assistant audio arrives as events on a WebSocket."""
+        if sink is not None:
+            raise NotImplementedError("a WebSocket carries audio as events, not as media")
+
+    def stats(self) -> TransportStats:
+        """Frames and bytes each way, and the last ping round trip (websockets measures it)."""
+        latency = self._conn.latency
+        return TransportStats(
+            kind=self.kind, frames_sent=self._sent[0], bytes_sent=self._sent[1],
+            frames_received=self._received[0], bytes_received=self._received[1],
+            rtt_ms=latency * 1000.0 if latency else None,
+        )
 
     def _record_close(self, exc: ConnectionClosed) -> None:
         if self.close_code is not None:
@@ -195,3 +225,8 @@ def _network_reason(exc: BaseException) -> str:
     if isinstance(exc, asyncio.TimeoutError | TimeoutError):
         return "The server did not answer in time. Check your network connection."
     return "Could not connect to the server. Check your network connection."
+
+
+async def open_websocket(endpoint: Endpoint, observer: FrameObserver | None = None) -> RealtimeSocket:
+    """The ``websocket`` :data:`~.base.TransportFactory` (the session config goes in ``session.update``)."""
+    return await RealtimeSocket.open(endpoint.url, endpoint.headers, observer=observer)

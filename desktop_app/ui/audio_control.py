@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from desktop_app.errors import AudioDeviceError
 from desktop_app.log import get_logger
+from desktop_app.tasks import spawn
 from desktop_app.ui.audio_guard import NO_DEVICES
+
+if TYPE_CHECKING:  # importing the engine loads PortAudio, which may be missing: typing only
+    from desktop_app.audio.engine import AudioEngine
 
 log = get_logger("ui")
 
@@ -39,15 +44,18 @@ class AudioControl(QObject):
     devices_changed = Signal(list, list)
     probe_level = Signal(float)
 
-    def __init__(self, engine: object | None, notify: Callable[[str], None], parent: QObject | None = None) -> None:
+    def __init__(self, engine: AudioEngine | None, notify: Callable[[str], None],
+                 suspend: Callable[[str, bool], None] = lambda reason, on: None,
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.engine = engine
         self._notify = notify
+        self._suspend = suspend  # the microphone test must not talk to the assistant
         self._probe = None
         self._probe_timer = QTimer(self)
         self._probe_timer.setInterval(PROBE_INTERVAL_MS)
         self._probe_timer.timeout.connect(self._read_probe)
-        self._tone: asyncio.Future | None = None
+        self._tone: asyncio.Task[None] | None = None
         self.inputs: list[tuple[str, str]] = []
         self.outputs: list[tuple[str, str]] = []
 
@@ -65,7 +73,8 @@ class AudioControl(QObject):
                     found = devices.list_devices(refresh=False)
             except (AudioDeviceError, OSError) as exc:
                 log.warning("! device list: %r", exc)
-                self._notify(getattr(exc, "user_message", "The audio devices could not be listed."))
+                self._notify(exc.user_message if isinstance(exc, AudioDeviceError)
+                             else "The audio devices could not be listed.")
                 found = []
         self.inputs, self.outputs = device_choices(found, "input"), device_choices(found, "output")
         self.devices_changed.emit(self.inputs, self.outputs)
@@ -91,9 +100,11 @@ class AudioControl(QObject):
                 self._notify(NO_DEVICES)
             return
         if on:
+            self._suspend("microphone test", True)
             try:
                 self._probe = self.engine.start_input_probe(input_name or None)
             except AudioDeviceError as exc:
+                self._suspend("microphone test", False)
                 self._notify(exc.user_message)
                 return
             self._probe_timer.start()
@@ -101,6 +112,7 @@ class AudioControl(QObject):
             self._probe_timer.stop()
             self.engine.stop_input_probe()
             self._probe = None
+            self._suspend("microphone test", False)
             self.probe_level.emit(-120.0)
 
     def _read_probe(self) -> None:
@@ -113,43 +125,25 @@ class AudioControl(QObject):
             return
         if self._tone is not None and not self._tone.done():
             return
-        self._tone = asyncio.ensure_future(self._play(output_name or None))
+        self._tone = spawn(self._play(output_name or None), name="test tone")
 
     async def _play(self, output_name: str | None) -> None:
         try:
             await self.engine.test_tone(output_name)
         except (AudioDeviceError, asyncio.TimeoutError) as exc:
-            self._notify(getattr(exc, "user_message", "The test tone did not finish playing; check the speaker."))
+            self._notify(exc.user_message if isinstance(exc, AudioDeviceError)
+                         else "The test tone did not finish playing; check the speaker.")
 
     async def play_clip(self, pcm16: bytes, output_name: str) -> None:
-        """Play a short PCM16 24 kHz clip (a voice preview) on its own output stream, to its end.
-
-        TODO(audio): an ``AudioEngine.play_clip`` would serve this and the test tone alike.
-        """
+        """Play a short PCM16 24 kHz clip (a voice preview) to its end."""
         if self.engine is None:
             self._notify(NO_DEVICES)
             return
-        from desktop_app.audio.playback import Playback
-        from desktop_app.audio.playback_queue import PlaybackQueue
-
-        queue = PlaybackQueue()
         try:
-            stream = Playback(output_name or None, queue, loop=asyncio.get_running_loop())
-            stream.start()
-        except AudioDeviceError as exc:
-            self._notify(exc.user_message)
-            return
-        try:
-            queue.enqueue("voice-preview", pcm16)
-            queue.finish("voice-preview")
-            expected = queue.report("voice-preview").received_samples
-            deadline = asyncio.get_running_loop().time() + len(pcm16) / 48000 + 2.0
-            while queue.report("voice-preview").played_samples < expected and stream.running:
-                if asyncio.get_running_loop().time() > deadline:
-                    break
-                await asyncio.sleep(0.05)
-        finally:
-            stream.stop()
+            await self.engine.play_clip(pcm16, output_name or None)
+        except (AudioDeviceError, asyncio.TimeoutError) as exc:
+            self._notify(exc.user_message if isinstance(exc, AudioDeviceError)
+                         else "The preview did not finish playing; check the speaker.")
 
     def stop(self) -> None:
         self._probe_timer.stop()
@@ -158,3 +152,4 @@ class AudioControl(QObject):
         if self.engine is not None and self._probe is not None:
             self.engine.stop_input_probe()
             self._probe = None
+            self._suspend("microphone test", False)

@@ -70,7 +70,7 @@ def build_window(on_quit, *, engine: Any | None = None, store=None, keys=None, m
     log.info("= initializing session")
     extra = {} if local_server is None else {"local_server": local_server}
     session = ConversationSession(store, keys, make_audio or audio_factory(engine), **extra)
-    audio = AudioControl(engine, lambda s: session.notify(s, "warning", "audio"))
+    audio = AudioControl(engine, lambda s: session.notify(s, "warning", "audio"), suspend=session.suspend)
     if engine is not None:  # a device that fails mid-stream (unplugged headset) says so in the banner
         engine.on_error = lambda error: session.notify(error.user_message, "warning", "audio")
     log.info("= initializing window")
@@ -91,9 +91,13 @@ def run(args: argparse.Namespace) -> int:
     app.setWindowIcon(icons.app_icon())
 
     async def main() -> int:
+        from desktop_app.tasks import install_loop_handler
+
         quitting = asyncio.Event()
         loop = asyncio.get_running_loop()
         window = build_window(quitting.set, engine=build_engine())
+        # An exception in a loop callback reaches the log and the banner, never only stderr.
+        install_loop_handler(loop, lambda sentence: window.session.notify(sentence, "warning"))
         for sig in (signal.SIGINT, signal.SIGTERM):
             try:
                 loop.add_signal_handler(sig, quitting.set)

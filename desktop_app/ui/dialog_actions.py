@@ -22,7 +22,7 @@ class DialogActions:
         engine = self.audio.engine
         effective = engine.set_audio_mode(mode) if engine is not None else mode
         self.session.save_settings(audio_mode=mode)
-        self.devices_panel.set_audio_mode(effective, getattr(engine, "aec_available", True))
+        self.devices_panel.set_audio_mode(effective, engine.aec_available if engine is not None else True)
 
     def open_calibration(self) -> None:
         """"Tune for this room": measure, propose, and apply on confirmation."""
@@ -36,12 +36,15 @@ class DialogActions:
                                    settings.output_device or None, self)
         dialog.applied.connect(self._apply_calibration)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        # The wizard's sentence and tones must not reach the assistant, nor its answers the room.
+        self.session.suspend("room calibration", True)
+        dialog.finished.connect(lambda _result: self.session.suspend("room calibration", False))
         dialog.open()
 
     def _apply_calibration(self, proposal) -> None:
         self._choose_audio_mode(proposal.audio_mode)
         self.session.save_settings(vad_threshold=proposal.vad_threshold,
                                    vad_silence_duration_ms=proposal.silence_duration_ms)
-        self.session.controller.update_vad(threshold=proposal.vad_threshold,
-                                           silence_duration_ms=proposal.silence_duration_ms)
+        self.session.apply_calibration(threshold=proposal.vad_threshold,
+                                       silence_duration_ms=proposal.silence_duration_ms)
 

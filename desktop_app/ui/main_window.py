@@ -16,8 +16,8 @@ from collections.abc import Callable
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QApplication, QFrame, QHBoxLayout, QMainWindow, QStackedWidget, QTabWidget, QToolButton, QVBoxLayout,
-    QWidget,
+    QApplication, QFrame, QHBoxLayout, QMainWindow, QMessageBox, QStackedWidget, QTabWidget, QToolButton,
+    QVBoxLayout, QWidget,
 )
 
 from desktop_app.controller.states import Conn
@@ -46,7 +46,6 @@ log = get_logger("ui")
 
 RENDER_INTERVAL_MS = 33
 SIDE_PANEL_WIDTH = 360
-KEY_ERRORS = ("invalid_api_key", "missing_api_key", "insufficient_quota")
 
 
 class MainWindow(DialogActions, QMainWindow):
@@ -117,7 +116,7 @@ class MainWindow(DialogActions, QMainWindow):
         header.addWidget(text_label("CONVERSATION", conversation, "section"))
         header.addStretch(1)
         self.copy_button = self._flat_button("copy", "Copy the conversation (Ctrl+Shift+C)", conversation)
-        self.clear_button = self._flat_button("trash", "Clear the window (the assistant still remembers)",
+        self.clear_button = self._flat_button("trash", "Start a new conversation (the assistant forgets this one)",
                                               conversation)
         header.addWidget(self.copy_button)
         header.addWidget(self.clear_button)
@@ -174,7 +173,7 @@ class MainWindow(DialogActions, QMainWindow):
         self.first_run.key_requested.connect(self.open_key_dialog)
         self.first_run.demo_requested.connect(self.start_demo)
         self.copy_button.clicked.connect(self.copy_conversation)
-        self.clear_button.clicked.connect(self.transcript.clear)
+        self.clear_button.clicked.connect(self.ask_new_conversation)
         self.talk.mode_changed.connect(s.set_mode)
         self.talk.talk_pressed.connect(s.press_talk)
         self.talk.talk_released.connect(s.release_talk)
@@ -212,6 +211,21 @@ class MainWindow(DialogActions, QMainWindow):
         QShortcut(QKeySequence("F9"), self, activated=self.bar.panel.toggle)
         QShortcut(QKeySequence("Ctrl+L"), self, activated=self.talk.text.setFocus)
 
+    def ask_new_conversation(self) -> QMessageBox:
+        """The trash button: confirm, then start a new conversation (nothing said so far is sent
+        to the model again). Non-modal, so the conversation keeps running while it is open."""
+        box = QMessageBox(QMessageBox.Icon.Question, "New conversation",
+                          "Start a new conversation? The assistant forgets what was said so far.",
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, self)
+        yes = box.button(QMessageBox.StandardButton.Yes)
+        yes.setText("New conversation")
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.buttonClicked.connect(lambda button: button is yes and self.session.clear_conversation())
+        box.open()
+        self.clear_box = box
+        return box
+
     def _show_settings(self) -> None:
         settings = self.session.store.settings
         self.bar.set_profiles([p.name for p in settings.profiles], settings.active_profile)
@@ -224,7 +238,7 @@ class MainWindow(DialogActions, QMainWindow):
                 self.session.notify(f"Echo cancellation could not start ({exc.__class__.__name__}); "
                                     "use a headset or the ducking mode.", "warning", "audio")
         self.devices_panel.set_audio_mode(engine.audio_mode if engine is not None else settings.audio_mode,
-                                          getattr(engine, "aec_available", True))
+                                          engine.aec_available if engine is not None else True)
         profile = settings.profile()
         self.bar.set_key_enabled(not isinstance(profile, LocalProfile))
         self.session_panel.set_settings(settings)
@@ -349,7 +363,7 @@ class MainWindow(DialogActions, QMainWindow):
         elif action == "audio":
             self.open_side_panel(self.devices_panel)
         elif action == "settings":
-            key_problem = self.session.controller.fatal_code in KEY_ERRORS or self.session.needs_key()
+            key_problem = self.session.key_problem
             if key_problem and not isinstance(self.session.profile, LocalProfile):
                 self.open_key_dialog()
             else:

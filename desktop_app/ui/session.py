@@ -14,27 +14,28 @@ persists what the person chose (mode, VAD values, voice, devices) and keeps the 
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from dataclasses import asdict, replace
-from typing import Any
+from dataclasses import asdict
+from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from desktop_app.controller.config import session_config_from_settings, vad_view_from_settings
+from desktop_app.controller.audio_port import AudioPort
 from desktop_app.controller.controller import Controller
 from desktop_app.controller.endpoint import make_target
-from desktop_app.controller.states import Conn
+from desktop_app.controller.probe import probe_endpoint
+from desktop_app.controller.states import Conn, MicMode
 from desktop_app.controller.view_state import VadView, ViewState
 from desktop_app.errors import ConfigError, ParleyError
 from desktop_app.log import get_logger
-from desktop_app.realtime.classify import classify_close, classify_error
 from desktop_app.settings.profiles import LocalProfile, Profile
 from desktop_app.settings.schema import Settings
 from desktop_app.settings.secrets import KeyStore
 from desktop_app.settings.store import SettingsStore
-from desktop_app.transport import RealtimeSocket
+from desktop_app.tasks import spawn
+from desktop_app.transport import Endpoint
 from desktop_app.ui.audio_guard import GuardedPort
 
 log = get_logger("ui")
@@ -44,8 +45,27 @@ PERSIST_DELAY_MS = 800
 CLOSE_TIMEOUT_S = 5.0
 LIVE = (Conn.CONNECTING, Conn.CONNECTED, Conn.RECONNECTING)
 
-AudioFactory = Callable[[Settings], Any]
-ServerFactory = Callable[[], AbstractAsyncContextManager]
+#: Errors after which the key itself is the thing to fix (the banner's action opens the key dialog).
+KEY_ERRORS = frozenset({"invalid_api_key", "missing_api_key", "insufficient_quota"})
+
+
+class Voices(Protocol):
+    """The demo server's synthesizer, as the session uses it (warm-up, voice previews)."""
+
+    def warm_up(self) -> None: ...
+
+    async def synthesize(self, text: str, voice: str) -> tuple[Any, Any]: ...
+
+
+class DemoServer(Protocol):
+    """The embedded offline server as the session uses it: its URL and, when it speaks, its voices."""
+
+    url: str
+    pool: Voices | None
+
+
+AudioFactory = Callable[[Settings], AudioPort]
+ServerFactory = Callable[[], AbstractAsyncContextManager[DemoServer]]
 
 
 def _vad_settings(vad: VadView) -> dict[str, Any]:
@@ -55,18 +75,13 @@ def _vad_settings(vad: VadView) -> dict[str, Any]:
             "vad_interrupt_response": vad.interrupt_response}
 
 
-def _default_server() -> AbstractAsyncContextManager:
+def _default_server() -> AbstractAsyncContextManager[DemoServer]:
     try:
-        from desktop_app.local_server import LocalServer  # type: ignore[attr-defined]
+        from desktop_app.local_server import LocalServer
     except ImportError:
         raise ConfigError("The offline demo is not part of this build of Parley.",
                           detail="desktop_app.local_server.LocalServer missing") from None
     return LocalServer(port=0)
-
-
-def _log_warm_up(task: asyncio.Future) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.warning("! the offline demo's speech models did not load: %r", task.exception())
 
 
 class ConversationSession(QObject):
@@ -81,16 +96,17 @@ class ConversationSession(QObject):
         self.keys = keys
         self._make_audio = make_audio
         self._server_factory = local_server
-        self._server_cm: AbstractAsyncContextManager | None = None
-        self.server: Any = None
+        self._server_cm: AbstractAsyncContextManager[DemoServer] | None = None
+        self.server: DemoServer | None = None
         self._server_lock = asyncio.Lock()
-        self._warm_up: asyncio.Future | None = None
-        self._targets: dict[tuple, Any] = {}
-        self._built_for: tuple = ()
+        self._warm_up: asyncio.Task[None] | None = None
+        self._targets: dict[tuple[Any, ...], Any] = {}
+        self._built_for: tuple[Any, ...] = ()
         self.port: GuardedPort | None = None
-        self.controller = self._build_controller()
-        self.view: ViewState = self.controller.view
+        self.view: ViewState | None = None
         self._persist_timer = QTimer(self)
+        self.controller = self._build_controller()
+        self.view = self.controller.view
         self._persist_timer.setSingleShot(True)
         self._persist_timer.setInterval(PERSIST_DELAY_MS)
         self._persist_timer.timeout.connect(self.persist)
@@ -112,7 +128,7 @@ class ConversationSession(QObject):
             vad=vad_view_from_settings(settings), on_view=self._on_view, endpoint_label=settings.active_profile,
         )
         # Starting without a network offers the offline demo, unless that is what is failing.
-        controller.offer_demo = not isinstance(settings.profile(), LocalProfile)
+        controller.connection.offer_demo = not isinstance(settings.profile(), LocalProfile)
         return controller
 
     @property
@@ -148,20 +164,19 @@ class ConversationSession(QObject):
                 self.server = await cm.__aenter__()
                 self._server_cm = cm
                 log.info("= local server running at %s", self.server.url)
-                pool = getattr(self.server, "pool", None)
+                pool = self.server.pool
                 if pool is not None:  # load the speech models now, not at the first answer
-                    self._warm_up = asyncio.ensure_future(asyncio.to_thread(pool.warm_up))
-                    self._warm_up.add_done_callback(_log_warm_up)
+                    self._warm_up = spawn(asyncio.to_thread(pool.warm_up), name="speech warm-up",
+                                          on_crash=self._warm_up_failed)
             return self.server.url
+
+    def _warm_up_failed(self, exc: BaseException) -> None:
+        self.notify("The offline demo's voice did not load; it answers with a tone instead.", "warning")
 
     # --- the view -----------------------------------------------------------------------------
 
     def _on_view(self, view: ViewState) -> None:
-        link = self.controller.link if hasattr(self, "controller") else None
-        locked = bool(link is not None and link.conn.voice_locked)
-        if view.voice_locked != locked:
-            view = replace(view, voice_locked=locked)
-        previous, self.view = getattr(self, "view", None), view
+        previous, self.view = self.view, view
         if previous is not None and (previous.vad, previous.voice, previous.instructions) != (
                 view.vad, view.voice, view.instructions):
             self._persist_timer.start()
@@ -216,31 +231,23 @@ class ConversationSession(QObject):
             profile = profile.with_url(local_url)
         try:
             target = profile.connect_target(key, settings.model)
-            sock = await RealtimeSocket.open(target.url, target.headers, open_timeout=10.0)
         except ParleyError as exc:
             return exc.user_message
-        try:
-            first = await asyncio.wait_for(sock.recv(), 10.0)
-            if first is None:
-                return classify_close(sock.close_code or 1006, sock.close_reason).user_message
-            event = json.loads(first)
-            if event.get("type") == "session.created":
-                return None
-            error = event.get("error") or {}
-            return classify_error(error.get("code"), error.get("type")).user_message
-        except (asyncio.TimeoutError, ValueError):
-            return "The server did not start a session; check the endpoint and try again."
-        finally:
-            await sock.close()
+        return await probe_endpoint(Endpoint(target.url, dict(target.headers)))
+
+    @property
+    def key_problem(self) -> bool:
+        """The last failure was the key (or there is none): the banner's action is the key dialog."""
+        return self.controller.connection.fatal_code in KEY_ERRORS or self.needs_key()
 
     @property
     def can_preview_voices(self) -> bool:
         """True while the offline demo's server (and so its synthesizer) is running."""
-        return getattr(self.server, "pool", None) is not None
+        return self.server is not None and self.server.pool is not None
 
     async def voice_sample(self, voice: str) -> bytes | None:
         """A short sentence in ``voice`` from the demo's synthesizer (PCM16 24 kHz), or None."""
-        pool = getattr(self.server, "pool", None)
+        pool = self.server.pool if self.server is not None else None
         if pool is None:
             return None
         pcm, _timings = await pool.synthesize(f"Hi, I'm {voice.title()}. This is how I sound.", voice)
@@ -273,9 +280,21 @@ class ConversationSession(QObject):
     # --- intents: live session settings -------------------------------------------------------
 
     def update_vad(self, **changes: Any) -> None:
-        if changes.get("type") == "off" and self.controller.mic.mode.value == "hands_free":
+        if changes.get("type") == "off" and self.controller.mode is MicMode.HANDS_FREE:
             self.set_mode("push_to_talk")  # no turn detection means you say when your turn ends
         self.controller.update_vad(**changes)
+
+    def apply_calibration(self, *, threshold: float, silence_duration_ms: int) -> None:
+        """The room calibration's proposal for the turn-detection sliders (applied live)."""
+        self.update_vad(threshold=threshold, silence_duration_ms=silence_duration_ms)
+
+    def suspend(self, reason: str, on: bool) -> None:
+        """The microphone test or the room calibration runs: nothing reaches the assistant."""
+        self.controller.suspend(reason, on)
+
+    def clear_conversation(self) -> None:
+        """Start a new conversation: nothing said so far is shown or sent to the model again."""
+        self.controller.clear_conversation()
 
     def reset_vad(self) -> None:
         self.update_vad(**asdict(vad_view_from_settings(Settings())))
@@ -320,14 +339,13 @@ class ConversationSession(QObject):
             await asyncio.wait_for(self.controller.close(), CLOSE_TIMEOUT_S)
         except (asyncio.TimeoutError, ParleyError, OSError) as exc:
             log.warning("! session did not close cleanly: %r", exc)
-            if self.controller.link is not None:
-                self.controller.link.abort()
+            self.controller.abort()
         if self.port is not None:
             self.port.stop()
         if self._warm_up is not None:
             try:  # a model load cannot be interrupted; the process would wait for it at exit anyway
                 await asyncio.wait_for(asyncio.shield(self._warm_up), CLOSE_TIMEOUT_S * 2)
-            except (asyncio.TimeoutError, Exception) as exc:  # noqa: BLE001 — already logged by the callback
+            except (asyncio.TimeoutError, Exception) as exc:  # already logged and told by spawn's handler
                 log.debug("warm-up at shutdown: %r", exc)
         if self._server_cm is not None:
             cm, self._server_cm = self._server_cm, None

@@ -80,7 +80,8 @@ class ScriptedPeer:
 
 
 class FakeAudio:
-    """An AudioPort whose playback position the test sets; records everything the controller asks."""
+    """An AudioPort whose playback position the test sets; records everything the controller asks.
+    It has no echo canceller (``near_end_speech`` is None) and no onset detector."""
 
     def __init__(self) -> None:
         self.enqueued: dict[str, int] = {}
@@ -98,9 +99,12 @@ class FakeAudio:
         self.on_frame = None
         self.mic_level_dbfs = -60.0
         self.output_level_dbfs = -120.0
+        self.paused = False
+        self.pauses: list[bool] = []
 
-    def start(self, on_mic_frame) -> None:
+    def start(self, on_mic_frame) -> list[str]:
         self.started, self.on_frame = True, on_mic_frame
+        return []
 
     def stop(self) -> None:
         self.started = False
@@ -139,6 +143,16 @@ class FakeAudio:
 
     def played_ms(self, item_id: str) -> int:
         return self.played.get(item_id, 0)
+
+    def pause_playback(self, paused: bool) -> None:
+        self.paused = paused
+        self.pauses.append(paused)
+
+    def near_end_speech(self, window_ms: float = 300.0) -> bool | None:
+        return None
+
+    def set_onset_callback(self, callback) -> None:
+        pass
 
     def finish_playing(self) -> None:
         if self.playing_item is not None:

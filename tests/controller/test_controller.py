@@ -141,6 +141,7 @@ async def test_push_to_talk_commits_and_asks_for_an_answer_and_drops_a_too_short
         ctl.press_talk()
         assert audio.gate
         await peer.next("input_audio_buffer.clear")
+        await wait_for(lambda: ctl.view.turn is Turn.USER_SPEAKING)  # held past a slip of the finger
         audio.speak(300)
         ctl.release_talk()
         await peer.next("input_audio_buffer.commit")
@@ -148,10 +149,10 @@ async def test_push_to_talk_commits_and_asks_for_an_answer_and_drops_a_too_short
         assert ctl.view.turn is Turn.COMMITTING
         appends = [f for f in peer.all_frames if f["type"] == "input_audio_buffer.append"]
         assert len(appends) == 15  # exactly the 300 ms spoken while held
-        ctl.press_talk()  # pressing again while the answer is pending interrupts it (§3.6 F2)
-        await peer.next("response.cancel")
+        ctl.press_talk()  # pressing again while the answer is pending interrupts it, once held (§3.6 F2)
         await peer.next("input_audio_buffer.clear")
-        audio.speak(40)
+        await peer.next("response.cancel")
+        audio.speak(40)  # held long enough to be a turn, but less than the server's 100 ms
         ctl.release_talk()
         await peer.next("input_audio_buffer.clear")
         assert ctl.view.notice is not None and "too short" in ctl.view.notice.sentence
@@ -165,14 +166,40 @@ async def test_push_to_talk_press_while_the_assistant_speaks_cancels_and_truncat
         s = await start(peer, SessionConfig(turn_detection=None))
         ctl, audio = s.ctl, s.audio
         await assistant_answer(peer, "A long story", 2000)
-        await wait_for(lambda: audio.is_playing and ctl.link.conn.active_response_id == R1)
+        await wait_for(lambda: audio.is_playing and ctl.connection.core.active_response_id == R1)
         audio.played[A1] = 450
         ctl.press_talk()
-        cancel = await peer.next("response.cancel")  # cancel first (§3.6 F2), then cut what was heard
+        assert audio.pauses == [True]  # silent at once, nothing lost while the press may be a slip
+        await peer.next("input_audio_buffer.clear")
+        cancel = await peer.next("response.cancel")  # once held: cancel first (§3.6 F2), then cut
         assert cancel.get("response_id") == R1
         truncate = await peer.next("conversation.item.truncate")
         assert truncate["audio_end_ms"] == 450
-        await peer.next("input_audio_buffer.clear")
+        assert audio.flushes == 1 and audio.pauses == [True, False]
+        await ctl.close()
+
+
+async def test_a_push_to_talk_tap_is_a_slip_the_answer_goes_on_and_no_turn_is_left():
+    """Issue #16 item 14: a 40 ms press neither cancels the answer nor leaves an empty turn."""
+    async with ScriptedPeer() as peer:
+        s = await start(peer, SessionConfig(turn_detection=None))
+        ctl, audio = s.ctl, s.audio
+        await assistant_answer(peer, "A long story", 2000)
+        await wait_for(lambda: ctl.view.turn is Turn.ASSISTANT_SPEAKING)
+        turn_before = ctl.view.turn
+        ctl.press_talk()
+        audio.speak(40)
+        ctl.release_talk()
+        assert audio.pauses == [True, False]  # paused at the press, resumed where it stopped
+        await peer.next("input_audio_buffer.clear")  # the press's fresh buffer
+        await peer.next("input_audio_buffer.clear")  # and what the slip appended, dropped
+        await asyncio.sleep(0.3)  # past the press threshold: nothing more may follow
+        assert audio.flushes == 0 and audio.is_playing
+        sent = peer.sent_types()
+        assert "response.cancel" not in sent and "conversation.item.truncate" not in sent
+        assert "input_audio_buffer.commit" not in sent
+        assert ctl.view.turn is turn_before and not ctl.view.user_speaking
+        assert ctl.view.notice is None
         await ctl.close()
 
 
@@ -185,7 +212,7 @@ async def test_slider_moves_send_one_debounced_update_and_a_rejection_rolls_back
         assert ctl.view.vad.threshold == 0.65  # shown at once
         update = await s.accept_update()
         assert update["session"]["audio"]["input"]["turn_detection"]["threshold"] == 0.65
-        await wait_for(lambda: ctl.link.conn.session.turn_detection.threshold == 0.65)
+        await wait_for(lambda: ctl.effective_session.turn_detection.threshold == 0.65)
         await asyncio.sleep(0.5)
         assert peer.sent_types().count("session.update") == 2  # the initial one and exactly one more
         ctl.update_vad(silence_duration_ms=900)
@@ -333,7 +360,7 @@ async def test_starting_without_a_network_says_offline_and_offers_the_demo_witho
         return "ws://parley-test.invalid/v1/realtime", {}
 
     ctl = Controller(target=target, audio=FakeAudio(), config=SessionConfig())
-    ctl.offer_demo = True
+    ctl.connection.offer_demo = True
     with pytest.raises(ConnectionLost):
         await ctl.connect()
     assert ctl.view.connection is Conn.FAILED

@@ -8,7 +8,7 @@ import asyncio
 
 import pytest
 
-from desktop_app.controller import handlers
+from desktop_app.controller import echo_judge
 from desktop_app.controller.states import Conn, Turn
 from desktop_app.realtime.session_config import SessionConfig
 from tests.controller.peer import EchoAwareAudio, ScriptedPeer
@@ -138,7 +138,7 @@ async def test_a_local_onset_the_server_never_confirms_is_a_false_start(monkeypa
     """A cough stops the assistant (as it must, at once); if the server's VAD never hears speech,
     the indicators go back to listening instead of showing the user speaking for ever. Speech the
     server confirms stays the user's turn."""
-    monkeypatch.setattr(handlers, "FALSE_START_S", 0.3)
+    monkeypatch.setattr(echo_judge, "FALSE_START_S", 0.3)
     async with ScriptedPeer() as peer:
         ctl, audio = await answer_playing(peer, STORY, 3000)
         audio.near_end = True

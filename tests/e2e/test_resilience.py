@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from desktop_app.controller.controller import Controller
-from desktop_app.controller.lifecycle import RECYCLE_MARGIN_S
+from desktop_app.controller.reconnector import RECYCLE_MARGIN_S
 from desktop_app.controller.ports import FilePort
 from desktop_app.controller.states import Conn
 from desktop_app.local_server.server import LocalServer
@@ -37,7 +37,7 @@ async def controller(url: str, **kw) -> Controller:
         return url, {}
 
     ctl = Controller(target=target, audio=silent_mic(), config=SessionConfig(output_modalities=("text",)), **kw)
-    ctl.backoff = fast_backoff
+    ctl.connection.backoff = fast_backoff
     await ctl.connect()
     await wait_until(lambda: ctl.view.connection is Conn.CONNECTED, 10, "the first session")
     return ctl
@@ -78,7 +78,7 @@ async def test_close_3000_is_reported_once_and_never_retried():
             return srv.url, {}
 
         ctl = Controller(target=target, audio=silent_mic(), config=SessionConfig())
-        ctl.backoff = fast_backoff
+        ctl.connection.backoff = fast_backoff
         await ctl.connect()
         await asyncio.wait_for(ctl.closed_event.wait(), 10)
         await asyncio.sleep(0.5)  # longer than every fast retry: none may happen
@@ -106,9 +106,9 @@ async def test_the_session_is_refreshed_before_its_time_limit_between_turns():
         ctl = await controller(srv.url)
         await ask(ctl, "Remember the word plum.")
         states = []
-        ctl._on_view = lambda view: states.append(view.connection_detail)
+        ctl.watch(lambda: states.append(ctl.view.connection_detail))
         expires = ctl.view.session_expires_at
-        ctl.clock = lambda: expires - RECYCLE_MARGIN_S + 1  # the limit is near (and the session old)
+        ctl.connection.clock = lambda: expires - RECYCLE_MARGIN_S + 1  # the limit is near (and the session old)
         await wait_until(lambda: srv._connections >= 2 and ctl.view.connection is Conn.CONNECTED, 15,
                          "the planned refresh")
         answer = await ask(ctl, "Repeat what I said.")

@@ -76,7 +76,10 @@ def merged(base: dict[str, Any], diff: dict[str, Any]) -> dict[str, Any]:
 
 
 class PeerServer:
-    """Looks like the embedded LocalServer to the session: an async context with ``url``."""
+    """Looks like the embedded LocalServer to the session: an async context with ``url`` (and no
+    synthesizer: ``pool`` is None, so voice previews are off)."""
+
+    pool = None
 
     def __init__(self, peer: ScriptedPeer) -> None:
         self.peer = peer

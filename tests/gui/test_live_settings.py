@@ -29,7 +29,7 @@ async def test_dragging_vad_sliders_sends_one_debounced_update_that_session_upda
         assert gui.view.vad.threshold == 0.7  # shown at once, sent later
         update = await gui.accept_update()
         assert td(update)["threshold"] == 0.7 and td(update)["silence_duration_ms"] == 800
-        await wait_until(lambda: gui.session.controller.link.conn.session.turn_detection.threshold == 0.7)
+        await wait_until(lambda: gui.session.controller.effective_session.turn_detection.threshold == 0.7)
         assert panel.threshold.slider.value() == 70 and panel.silence.slider.value() == 800
         await asyncio.sleep(0.5)  # longer than the debounce: nothing more may follow
         assert peer.sent_types().count("session.update") == 2  # the initial one and exactly one more

@@ -57,7 +57,7 @@ async def test_closing_the_window_closes_the_session_and_saves_geometry_mode_and
         gui.window.vad_panel.silence.slider.setValue(750)
         gui.window.resize(1100, 760)
         await gui.close()
-        assert gui.session.controller.link is None and gui.port.played_blocks == 0
+        assert gui.session.controller.connection.link is None and gui.port.played_blocks == 0
         await wait_until(lambda: peer._ws.close_code is not None)
         saved = SettingsStore(tmp_path / "settings.ini").settings
         assert saved.turn_mode == "push_to_talk"

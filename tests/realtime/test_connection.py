@@ -198,9 +198,19 @@ def test_truncate_is_not_repeated_for_an_already_shorter_cut():
 def test_update_session_sends_only_the_diff_against_the_effective_session():
     conn = connected()
     effective = conn.session
-    conn.update_session(dataclasses.replace(effective, turn_detection=ServerVad(threshold=0.8)))
+    conn.update_session(dataclasses.replace(effective, instructions="Be brief."))
+    assert [e["session"] for e in sent(conn)] == [{"type": "realtime", "instructions": "Be brief."}]
+
+
+def test_one_turn_detection_change_sends_the_whole_turn_detection_object():
+    """Issue #16 item 1: a server that replaces ``turn_detection`` must not reset the other sliders."""
+    conn = connected()
+    effective = conn.session
+    wanted = dataclasses.replace(effective.turn_detection, threshold=0.8)
+    conn.update_session(dataclasses.replace(effective, turn_detection=wanted))
     assert [e["session"] for e in sent(conn)] == [
-        {"type": "realtime", "audio": {"input": {"turn_detection": {"type": "server_vad", "threshold": 0.8}}}}]
+        {"type": "realtime", "audio": {"input": {"turn_detection": wanted.to_dict()}}}]
+    assert wanted.to_dict()["silence_duration_ms"] == effective.turn_detection.silence_duration_ms
 
 
 def test_update_session_with_no_change_sends_nothing():

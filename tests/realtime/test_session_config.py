@@ -130,8 +130,10 @@ def test_problems_lists_every_fault_not_just_the_first():
 
 DIFFS = [
     ("nothing changed", BASE, {}),
-    ("one vad leaf", dataclasses.replace(BASE, turn_detection=ServerVad(threshold=0.7)),
-     {"audio": {"input": {"turn_detection": {"type": "server_vad", "threshold": 0.7}}}}),
+    # One slider moved: the whole turn_detection goes, so a server that replaces the object (rather
+    # than merging leaves) cannot reset the other sliders to its defaults (issue #16, item 1).
+    ("one vad leaf sends the whole turn_detection", dataclasses.replace(BASE, turn_detection=ServerVad(threshold=0.7)),
+     {"audio": {"input": {"turn_detection": ServerVad(threshold=0.7).to_dict()}}}),
     ("vad type switch sends the whole object",
      dataclasses.replace(BASE, turn_detection=SemanticVad(eagerness="high")),
      {"audio": {"input": {"turn_detection": {"type": "semantic_vad", "eagerness": "high",

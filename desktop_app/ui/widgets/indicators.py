@@ -26,7 +26,7 @@ def turn_text(view: ViewState, audio_ok: bool = True) -> str:
         return {Conn.CONNECTING: "Connecting…", Conn.RECONNECTING: "Reconnecting…"}.get(
             view.connection, "Not connected")
     turn = view.turn
-    if turn is Turn.USER_SPEAKING:
+    if turn is Turn.USER_SPEAKING or view.mic is Mic.PTT_HELD:  # the button shows at once, before it counts
         return "You are speaking"
     if turn in (Turn.COMMITTING, Turn.WAITING):
         return "Thinking…"
@@ -45,7 +45,7 @@ def turn_text(view: ViewState, audio_ok: bool = True) -> str:
 
 def user_pill(view: ViewState) -> tuple[bool, str]:
     """``(lit, words)`` for the user's pill."""
-    if view.user_speaking or view.turn is Turn.USER_SPEAKING:
+    if view.user_speaking or view.turn is Turn.USER_SPEAKING or view.mic is Mic.PTT_HELD:
         return True, "Speaking"
     hot_mic = view.connection is Conn.CONNECTED and view.mic in (Mic.HANDS_FREE, Mic.PTT_HELD)
     if hot_mic and view.mic_level_dbfs > LOCAL_SPEECH_DBFS:

@@ -1,0 +1,58 @@
+"""Barge-in: the user talks over the assistant, and it stops at once.
+
+:meth:`BargeIn.interrupt` silences the speaker (``AudioPort.flush``, a short fade), then tells the
+server what was heard: the sounding item is truncated at ``min(played, received)`` and the items
+queued behind it, never heard, at 0 (where the dialect truncates at all). The interrupted response
+is *silenced*: its audio still in flight is dropped on arrival. The answer is cancelled first when
+the server would not cancel it itself (push-to-talk, ``interrupt_response: false``, a local onset
+ahead of the server's VAD) — a server truncates only an answer it has stopped making (§3.6 F2).
+"""
+
+from __future__ import annotations
+
+from desktop_app.controller.audio_port import AudioPort
+from desktop_app.log import get_logger
+from desktop_app.realtime.dialect import Dialect
+
+log = get_logger("controller")
+
+
+class BargeIn:
+    """The interrupted responses of the current connection, and the interruption itself."""
+
+    def __init__(self, audio: AudioPort) -> None:
+        self._audio = audio
+        self._silenced: set[str] = set()
+
+    def interrupt(self, core: Dialect | None, *, server_cancels: bool) -> None:
+        """Silence playback, truncate what was heard, cancel unless the server does it itself."""
+        flushed = self._audio.flush()
+        if core is None or core.closed:
+            return
+        if core.active_response_id is not None:
+            self._silenced.add(core.active_response_id)
+        if not server_cancels and core.traits.responses and core.response_pending:
+            core.cancel_response()
+        if flushed is None or not core.traits.truncation:
+            return
+        item_id, played_ms = flushed
+        end = core.truncate(item_id, played_ms)
+        log.info("= barge-in: %s played %d ms, truncated at %s", item_id, played_ms, end)
+        for unheard in self._audio.unheard():  # queued behind it, never sounded: nothing was heard
+            core.truncate(unheard, 0)
+
+    def silence(self, response_id: str) -> None:
+        """Never play more of ``response_id`` (an answer to the assistant's own echo)."""
+        self._silenced.add(response_id)
+
+    def is_silenced(self, response_id: str | None) -> bool:
+        return response_id in self._silenced
+
+    def finished(self, response_id: str) -> bool:
+        """``response.done``: forget it; True when it had been interrupted by us."""
+        was = response_id in self._silenced
+        self._silenced.discard(response_id)
+        return was
+
+    def connection_ended(self) -> None:
+        self._silenced.clear()
