@@ -63,7 +63,10 @@ def _run_async_test(pyfuncitem: pytest.Function) -> None:
     errors = LoopErrors()
     loop.set_exception_handler(errors.handler)
     try:
-        loop.run_until_complete(testfunction(**kwargs))
+        # pytest-timeout's SIGALRM cannot stop a test on a qasync loop (the exception lands inside a
+        # loop callback, which qasync catches), so the test's own timeout is enforced here too: a
+        # stuck await fails the test, its cleanup runs, and the suite goes on.
+        loop.run_until_complete(asyncio.wait_for(testfunction(**kwargs), _async_timeout(pyfuncitem)))
         # Let cancelled/finished tasks report before judging.
         loop.run_until_complete(asyncio.sleep(0))
     finally:
@@ -81,6 +84,13 @@ def _run_async_test(pyfuncitem: pytest.Function) -> None:
     if real:
         first = real[0]
         raise AssertionError(f"background task failed: {first.get('message')}") from first.get("exception")
+
+
+def _async_timeout(item: pytest.Function) -> float:
+    """The test's pytest-timeout (marker or ini), less a margin so this one fires first."""
+    marker = item.get_closest_marker("timeout")
+    limit = float(marker.args[0]) if marker is not None and marker.args else float(item.config.getini("timeout") or 120)
+    return max(1.0, limit - 5.0)
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -11,13 +11,14 @@ level-only changes (meters, 20 a second) at most every :data:`RENDER_INTERVAL_MS
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
 
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QApplication, QFrame, QHBoxLayout, QMainWindow, QMessageBox, QStackedWidget, QTabWidget, QToolButton,
-    QVBoxLayout, QWidget,
+    QApplication, QFrame, QHBoxLayout, QMainWindow, QStackedWidget, QTabWidget, QToolButton, QVBoxLayout,
+    QWidget,
 )
 
 from desktop_app.controller.states import Conn
@@ -27,6 +28,7 @@ from desktop_app.settings.profiles import LocalProfile
 from desktop_app.ui import icons
 from desktop_app.ui.audio_control import AudioControl
 from desktop_app.ui.banner import Banner
+from desktop_app.tasks import spawn
 from desktop_app.ui.dialog_actions import DialogActions
 from desktop_app.ui.dialogs.key_dialog import KeyDialog
 from desktop_app.ui.first_run import FirstRunPanel
@@ -43,12 +45,13 @@ from desktop_app.ui.widgets.transcript_view import TranscriptView
 from desktop_app.ui.widgets.vad_panel import VadPanel
 
 log = get_logger("ui")
+T = TypeVar("T")
 
 RENDER_INTERVAL_MS = 33
 SIDE_PANEL_WIDTH = 360
 
 
-class MainWindow(DialogActions, QMainWindow):
+class MainWindow(QMainWindow):
     """Top-level window. Closing it, Ctrl+Q or the app's quit path call ``on_quit``; the caller then
     awaits :meth:`shutdown`. ``view_rendered(view)`` follows each render (tests, benchmarks)."""
 
@@ -61,10 +64,11 @@ class MainWindow(DialogActions, QMainWindow):
         self.theme = theme
         self.audio = audio
         self._on_quit = on_quit
-        self._tasks: set[asyncio.Future] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
         self._rendered: ViewState | None = None
         self._pending: ViewState | None = None
         self.key_dialog: KeyDialog | None = None
+        self.dialogs = DialogActions(self)
         self.setWindowTitle("Parley")
         self.setWindowIcon(icons.app_icon())
         self.setMinimumSize(860, 600)
@@ -164,16 +168,16 @@ class MainWindow(DialogActions, QMainWindow):
         s.view_changed.connect(self._on_view)
         self.bar.connect_requested.connect(lambda: self.run(s.connect()))
         self.bar.disconnect_requested.connect(lambda: self.run(s.disconnect()))
-        self.bar.profile_chosen.connect(self._choose_profile)
+        self.bar.profile_chosen.connect(self.choose_profile)
         self.bar.key_requested.connect(self.open_key_dialog)
-        self.bar.endpoints_requested.connect(self.open_endpoint_dialog)
+        self.bar.endpoints_requested.connect(self.dialogs.open_endpoint_dialog)
         self.bar.panel_toggled.connect(self.side.setVisible)
         self.banner.dismissed.connect(s.dismiss_notice)
         self.banner.action_requested.connect(self._banner_action)
         self.first_run.key_requested.connect(self.open_key_dialog)
         self.first_run.demo_requested.connect(self.start_demo)
         self.copy_button.clicked.connect(self.copy_conversation)
-        self.clear_button.clicked.connect(self.ask_new_conversation)
+        self.clear_button.clicked.connect(self.dialogs.ask_new_conversation)
         self.talk.mode_changed.connect(s.set_mode)
         self.talk.talk_pressed.connect(s.press_talk)
         self.talk.talk_released.connect(s.release_talk)
@@ -196,8 +200,8 @@ class MainWindow(DialogActions, QMainWindow):
         dp.output_chosen.connect(self._choose_output)
         dp.mic_test_toggled.connect(lambda on: self.audio.set_probe(on, s.store.settings.input_device))
         dp.tone_requested.connect(lambda: self.audio.play_tone(s.store.settings.output_device))
-        dp.mode_chosen.connect(self._choose_audio_mode)
-        dp.tune_requested.connect(self.open_calibration)
+        dp.mode_chosen.connect(self.dialogs.choose_audio_mode)
+        dp.tune_requested.connect(self.dialogs.open_calibration)
         self.audio.devices_changed.connect(self._show_devices)
         self.audio.probe_level.connect(dp.set_probe_level)
         self.audio.refresh(rescan=False)
@@ -210,21 +214,6 @@ class MainWindow(DialogActions, QMainWindow):
         QShortcut(QKeySequence("Ctrl+Shift+C"), self, activated=self.copy_conversation)
         QShortcut(QKeySequence("F9"), self, activated=self.bar.panel.toggle)
         QShortcut(QKeySequence("Ctrl+L"), self, activated=self.talk.text.setFocus)
-
-    def ask_new_conversation(self) -> QMessageBox:
-        """The trash button: confirm, then start a new conversation (nothing said so far is sent
-        to the model again). Non-modal, so the conversation keeps running while it is open."""
-        box = QMessageBox(QMessageBox.Icon.Question, "New conversation",
-                          "Start a new conversation? The assistant forgets what was said so far.",
-                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, self)
-        yes = box.button(QMessageBox.StandardButton.Yes)
-        yes.setText("New conversation")
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.buttonClicked.connect(lambda button: button is yes and self.session.clear_conversation())
-        box.open()
-        self.clear_box = box
-        return box
 
     def _show_settings(self) -> None:
         settings = self.session.store.settings
@@ -300,18 +289,15 @@ class MainWindow(DialogActions, QMainWindow):
 
     # --- actions ------------------------------------------------------------------------------
 
-    def run(self, coro) -> asyncio.Future:  # noqa: ANN001 — a coroutine
-        """Run ``coro`` on the loop, keeping a reference; its failure is logged, never lost."""
-        task = asyncio.ensure_future(coro)
+    def run(self, coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+        """Run ``coro`` on the loop; a failure is logged and told in the banner, never lost."""
+        task = spawn(coro, name="window action", on_crash=self._action_failed)
         self._tasks.add(task)
-        task.add_done_callback(self._task_done)
+        task.add_done_callback(self._tasks.discard)
         return task
 
-    def _task_done(self, task: asyncio.Future) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("! %r", task.exception(), exc_info=task.exception())
-            self.session.notify("Something went wrong; the details are in the log file.", "error", "retry")
+    def _action_failed(self, exc: BaseException) -> None:
+        self.session.notify("Something went wrong; the details are in the log file.", "error", "retry")
 
     def start_demo(self) -> asyncio.Future:
         self.show_first_run(False)
@@ -319,7 +305,7 @@ class MainWindow(DialogActions, QMainWindow):
         task.add_done_callback(lambda _t: self._show_settings())
         return task
 
-    def _choose_profile(self, name: str) -> None:
+    def choose_profile(self, name: str) -> None:
         self.session.choose_profile(name)
         self._show_settings()
         self.show_first_run(self.session.needs_key() and not isinstance(self.session.profile, LocalProfile))
