@@ -10,8 +10,8 @@ thread or the loop) ``hold``/``release``; the audio thread calls ``pull``.
 They share one lock held for a few microseconds (list pops and one array copy). The loop side does
 the allocating work (bytes → float32); the callback copies into preallocated buffers.
 
-Why not a fixed ring: the server streams audio faster than real time, so a response's audio can run
-to minutes ahead of the speaker; a fixed ring would have to drop it. Segments are kept as they came.
+Why not a fixed ring: the server streams audio faster than real time (minutes ahead of the speaker
+at times); a ring would drop it. Segments are kept as they came (:mod:`.playback_items`).
 
 Positions. Every sample pulled at 24 kHz (audio or silence) has a position; a small ledger maps
 position spans to items. When the device runs at another rate the queue resamples inside ``pull``
@@ -32,7 +32,9 @@ import numpy as np
 from desktop_app.audio.codecs import PCM_RATE, pcm16_to_float
 from desktop_app.audio.hold_fade import MAX_HOLD_MS, HoldFade
 from desktop_app.audio.levels import FLOOR_DBFS, dbfs
-from desktop_app.audio.playback_items import ItemCounts, PlaybackReport
+from desktop_app.audio.playback_items import (
+    ItemCounts, PlaybackReport, PlayedLedger, Segments, first_samples, queued_between, without_flushed,
+)
 from desktop_app.audio.resample import FrameFifo, StreamResampler
 
 __all__ = ["PlaybackQueue", "PlaybackReport"]
@@ -64,9 +66,9 @@ class PlaybackQueue:
         self._chunk = int(chunk_ms * self.rate / 1000)
         self._lock = threading.Lock()
         self._items: collections.OrderedDict[str, ItemCounts] = collections.OrderedDict()
-        self._segments: collections.deque[list] = collections.deque()  # [item, samples, offset]
+        self._segments: Segments = collections.deque()  # [item, samples, offset]
         self._queued = 0
-        self._ledger: collections.deque[list] = collections.deque()  # [item, start_pos, end_pos]
+        self._ledger = PlayedLedger()  # pulled positions → items, until the device has them
         self._pulled_pos = 0
         self._played_pos = 0
         self._started = False
@@ -231,10 +233,6 @@ class PlaybackQueue:
         """Level of the most recent block handed to the device."""
         return self._level
 
-    @property
-    def queued_ms(self) -> float:
-        return self._queued * 1000 / self.rate
-
     # --- audio thread --------------------------------------------------------------------------
 
     def pull(self, n_frames: int) -> np.ndarray:
@@ -262,7 +260,7 @@ class PlaybackQueue:
 
     def _head(self) -> tuple[ItemCounts | None, bool]:
         """The item sounding or next to sound, and whether it is audible (started or in the pipeline)."""
-        item = self._ledger[0][0] if self._ledger else (self._segments[0][0] if self._segments else None)
+        item = self._ledger.head if self._ledger else (self._segments[0][0] if self._segments else None)
         return item, self._started or bool(self._ledger)
 
     @property
@@ -374,58 +372,23 @@ class PlaybackQueue:
         self._pulled_pos += n
 
     def _credit_pulled(self, item: ItemCounts, start: int, k: int) -> None:
-        ledger = self._ledger
-        if ledger and ledger[-1][0] is item and ledger[-1][2] == start:
-            ledger[-1][2] = start + k
-        else:
-            ledger.append([item, start, start + k])
+        self._ledger.credit(item, start, k)
         self._last_item = item
 
     def _advance_played(self, position: int) -> None:
-        ledger = self._ledger
-        while ledger and ledger[0][1] < position:
-            span = ledger[0]
-            upto = min(span[2], position)
-            span[0].played += upto - span[1]
-            if upto == span[2]:
-                ledger.popleft()
-            else:
-                span[1] = upto
+        self._ledger.advance(position)
         self._played_pos = max(self._played_pos, position)
 
     def _between(self, item: ItemCounts, start: int, end: int) -> int:
         """Samples of ``item`` at positions [start, end): in the pipeline, then at the queue's head."""
-        total = 0
-        for span_item, s, e in self._ledger:
-            if span_item is item:
-                total += max(0, min(e, end) - max(s, start))
-        position = self._pulled_pos
-        for seg_item, data, offset in self._segments:
-            if position >= end:
-                break
-            k = min(len(data) - offset, end - position)
-            if seg_item is item:
-                total += k
-            position += k
-        return total
+        return self._ledger.between(item, start, end) + queued_between(self._segments, item, self._pulled_pos, end)
 
     def _drop_queue(self, keep: int) -> None:
         """Keep only the first ``keep`` queued samples."""
-        kept: collections.deque[list] = collections.deque()
-        remaining = keep
-        for seg in self._segments:
-            if remaining <= 0:
-                break
-            item, data, offset = seg
-            k = min(remaining, len(data) - offset)
-            kept.append([item, data[: offset + k], offset])
-            remaining -= k
-        self._segments = kept
-        self._queued = keep - max(remaining, 0)
+        self._segments, self._queued = first_samples(self._segments, keep)
 
     def _drop_flushed(self) -> None:
-        self._segments = collections.deque(seg for seg in self._segments if not seg[0].flushed)
-        self._queued = sum(len(data) - offset for _, data, offset in self._segments)
+        self._segments, self._queued = without_flushed(self._segments)
 
     def _reset_pipeline(self) -> None:
         if self._dev_frames:  # the resampler and FIFO were used since the last reset
