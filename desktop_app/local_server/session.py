@@ -37,24 +37,12 @@ from desktop_app.local_server.responses import ResponseRun
 from desktop_app.local_server.schema import Problem, invalid_value
 from desktop_app.local_server.speech import SpeechPool
 from desktop_app.local_server.usage import RateWindow
+from desktop_app.logtext import summarize_frame
+
+LOG_LINE = 240  # characters of one logged frame (the connection number comes before it)
 
 Writer = Callable[[tuple], None]
 """Receives ``("text", json)``, ``("drop",)`` or ``("close", code, reason)``, in order."""
-
-
-def elide(text: str, limit: int = 240) -> str:
-    """A log-friendly frame: long base64 fields shortened, length capped."""
-    try:
-        event = json.loads(text)
-    except ValueError:
-        return text[:limit]
-    if isinstance(event, dict):
-        for key in ("audio", "delta"):
-            value = event.get(key)
-            if isinstance(value, str) and len(value) > 48 and event.get("type", "").endswith(("audio.delta", "append")):
-                event[key] = f"<{len(value)} b64 chars>"
-    short = json.dumps(event)
-    return short if len(short) <= limit else short[:limit] + "…"
 
 
 class Pacer:
@@ -140,7 +128,7 @@ class Session(InputAudioMixin, ItemsMixin):
         event = {"type": event["type"], "event_id": self.ids.event(), **{k: v for k, v in event.items() if k != "type"}}
         for action in self.faults.outgoing(event, self.ids.event):
             if self._debug and action[0] == "text":
-                self.log.debug("> %s", elide(action[1]))
+                self.log.debug("> %s", summarize_frame(action[1], LOG_LINE))
             self._writer(action)
 
     def error(self, problem: Problem, event_id: Any = None, error_type: str = "invalid_request_error") -> None:
@@ -221,7 +209,7 @@ class Session(InputAudioMixin, ItemsMixin):
             self.error(Problem("invalid_event", "Expected a text WebSocket message; binary frames are not supported.", None))
             return
         if self._debug:
-            self.log.debug("< %s", elide(frame))
+            self.log.debug("< %s", summarize_frame(frame, LOG_LINE))
         if len(frame) > self.options.max_frame_bytes:
             limit = self.options.max_frame_bytes
             self.error(Problem("invalid_value", f"Event too large: {len(frame)} bytes; the maximum is {limit} bytes "

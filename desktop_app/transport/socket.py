@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import socket
 import ssl
 from collections.abc import Callable, Mapping
@@ -26,6 +25,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 
 from desktop_app.errors import AuthError, ConfigError, ConnectionLost
 from desktop_app.log import RedactingFilter, get_logger, redact
+from desktop_app.logtext import summarize_frame  # the one frame summariser (re-exported by the package)
 
 log = get_logger("transport")
 
@@ -40,16 +40,6 @@ MAX_FRAME_BYTES = 32 * 1024 * 1024
 
 FrameObserver = Callable[[str, str], None]
 """Called with ``("sent" | "received", text)`` for every frame; the headless event log uses it."""
-
-_AUDIO_FIELD = re.compile(r'("(?:audio|delta)"\s*:\s*")([A-Za-z0-9+/=]{64,})(")')
-
-
-def summarize_frame(text: str, limit: int = 300) -> str:
-    """A log-friendly form of one frame: long base64 payloads elided, secrets redacted, length capped."""
-    short = _AUDIO_FIELD.sub(lambda m: f"{m.group(1)}<{len(m.group(2))} b64 chars>{m.group(3)}", text)
-    short = redact(short)
-    return short if len(short) <= limit else short[:limit] + f"… ({len(text)} chars)"
-
 
 def _frame_type(text: str) -> str:
     try:
