@@ -16,9 +16,9 @@ KEY = "sk-summarised-never-0123456789"
 def test_the_core_the_transport_and_the_server_use_the_same_functions():
     assert logfmt.summarize is summarize
     assert transport_socket.summarize_frame is summarize_frame
-    from desktop_app.local_server import session
+    from desktop_app.local_server import intake, outbox  # what the server logs received / sent
 
-    assert session.summarize_frame is summarize_frame
+    assert intake.summarize_frame is summarize_frame and outbox.summarize_frame is summarize_frame
 
 
 def test_log_elision_shortens_audio_payloads():  # was tests/local_server/test_session_unit.py (session.elide)

@@ -112,8 +112,8 @@ def parse_faults(spec: str | None) -> FaultPlan:
         item = raw.strip()
         if not item:
             continue
-        name, _, value = item.partition("=")
-        name, value = name.strip(), (value.strip() or None)
+        name, _, text = item.partition("=")
+        name, value = name.strip(), (text.strip() or None)
         if name == "seed":
             kwargs["seed"] = _int(name, value)
         elif name == "drop_after":
@@ -200,7 +200,7 @@ class SessionFaults:
         """True when this ``response.create`` is to be refused with ``rate_limit_exceeded``."""
         every = self.plan.rate_limit_every
         self.responses_requested += 1
-        return bool(every) and self.responses_requested % every == 0
+        return every is not None and every > 0 and self.responses_requested % every == 0
 
     def burst(self) -> int:
         """How many audio chunks to send back to back before the next pause (bursty pacing)."""

@@ -217,11 +217,12 @@ class Obj(Spec):
 
 
 class Tagged(Spec):
-    """Objects told apart by one string field (``type``, ``role``); each tag has its own :class:`Obj`."""
+    """Objects told apart by one string field (``type``, ``role``); each tag has its own spec (an
+    :class:`Obj`, or another :class:`Tagged`, as a message is told apart by ``role``)."""
 
     expected = "an object"
 
-    def __init__(self, key: str, variants: dict[str, Obj], *, default: str | None = None) -> None:
+    def __init__(self, key: str, variants: dict[str, Spec], *, default: str | None = None) -> None:
         self.key, self.variants, self.default = key, variants, default
 
     def check(self, value, path):

