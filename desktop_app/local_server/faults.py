@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 #: §4.2 codes and the ``error.type`` each comes with.
@@ -166,7 +167,7 @@ class SessionFaults:
         self._error_sent = plan.error_code is None
         self._closed = False
 
-    def outgoing(self, event: dict, make_event_id) -> list[Action]:
+    def outgoing(self, event: dict, make_event_id: Callable[[], str]) -> list[Action]:
         """The frames to send for ``event`` (already complete), plus any injected actions."""
         plan = self.plan
         if self._closed:

@@ -56,7 +56,8 @@ class RateBucket:
         return True
 
 
-def read_event(frame: str, *, max_bytes: int, bucket: RateBucket, schemas: Mapping[str, Obj]) -> dict[str, Any] | Refusal:
+def read_event(frame: str, *, max_bytes: int, bucket: RateBucket,
+               schemas: Mapping[str, Obj]) -> dict[str, Any] | Refusal:
     """The client event in ``frame`` (schema-checked, ``type`` one of ``schemas``), or why not."""
     if len(frame) > max_bytes:
         return Refusal(Problem("invalid_value", f"Event too large: {len(frame)} bytes; the maximum is {max_bytes} "

@@ -45,7 +45,8 @@ class Outbox:
         """Send one server event (``type`` first, then a fresh ``event_id``)."""
         if self.closed:
             return
-        event = {"type": event["type"], "event_id": self._ids.event(), **{k: v for k, v in event.items() if k != "type"}}
+        rest = {k: v for k, v in event.items() if k != "type"}
+        event = {"type": event["type"], "event_id": self._ids.event(), **rest}
         for action in self._faults.outgoing(event, self._ids.event):
             if self._debug and action[0] == "text":
                 self._log.debug("> %s", summarize_frame(action[1], LOG_LINE))

@@ -294,7 +294,8 @@ class ResponseRun:
             self.ctx.lock_voice()
         part = AudioPart(self.id, item.id, where["output_index"], 0, self.settings["format"])
         out = self.ctx.audio_out.open(part)
-        speech = spoken_chunks(self.ctx.speech, text, self.settings["voice"], self.settings["speed"], self.ctx.chunk_bytes)
+        voice, speed = self.settings["voice"], self.settings["speed"]
+        speech = spoken_chunks(self.ctx.speech, text, voice, speed, self.ctx.chunk_bytes)
         async with aclosing(speech) as chunks:
             async for chunk in chunks:
                 for word in chunk.words:

@@ -72,7 +72,7 @@ class WhisperRecognizer(Recognizer):
             str(path), device="cpu", compute_type="int8", cpu_threads=1, num_workers=max(1, workers)
         )
 
-    def _recognize(self, audio16k):
+    def _recognize(self, audio16k: np.ndarray) -> str:
         segments, _ = self._model.transcribe(
             audio16k,
             language="en",
@@ -96,7 +96,7 @@ class SphinxRecognizer(Recognizer):
         self._decoder = Decoder(config)
         self._lock = threading.Lock()
 
-    def _recognize(self, audio16k):
+    def _recognize(self, audio16k: np.ndarray) -> str:
         data = np.clip(audio16k * 32767, -32768, 32767).astype(np.int16).tobytes()
         with self._lock:
             self._decoder.start_utt()

@@ -178,7 +178,7 @@ class PiperSynthesizer(Synthesizer):
         chunks = [c.audio_float_array for c in self._voice.synthesize(text, syn_config=config)]
         return np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
 
-    def _sentence(self, text, voice, offset_ms, speed):
+    def _sentence(self, text: str, voice: str, offset_ms: float, speed: float) -> tuple[np.ndarray, list[WordTiming]]:
         pitch, _ = _voice(voice)
         # Shifting pitch by resampling also shortens the audio by ``pitch``; stretch phonemes back.
         raw = self._raw(text, pitch)
@@ -209,7 +209,7 @@ class ESpeakSynthesizer(Synthesizer):
 
         self._engine = ESpeak()
 
-    def _sentence(self, text, voice, offset_ms, speed):
+    def _sentence(self, text: str, voice: str, offset_ms: float, speed: float) -> tuple[np.ndarray, list[WordTiming]]:
         pitch, variant = _voice(voice)
         wpm = ESPEAK_WPM * speed  # duration follows 1/wpm closely (measured: speed 1.5 → 0.69x, 0.5 → 1.95x)
         raw, words = self._engine.speak(text, voice=f"en-us+{variant}", pitch=int(50 * pitch),
@@ -227,7 +227,8 @@ class ESpeakSynthesizer(Synthesizer):
         return pcm, _timings_from_events(text, words, end, rate, offset_ms)
 
 
-def _timings_from_events(text, events, end_sample, rate, offset_ms) -> list[WordTiming]:
+def _timings_from_events(text: str, events: list[tuple[int, int, int]], end_sample: int, rate: int,
+                         offset_ms: float) -> list[WordTiming]:
     """Map eSpeak's word events (char offset → sample) onto the text's own words, punctuation kept."""
     tokens = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(text)]
     starts: list[float | None] = []
@@ -259,7 +260,7 @@ class ToneSynthesizer(Synthesizer):
 
     name = "tone"
 
-    def _sentence(self, text, voice, offset_ms, speed):
+    def _sentence(self, text: str, voice: str, offset_ms: float, speed: float) -> tuple[np.ndarray, list[WordTiming]]:
         pitch, _ = _voice(voice)
         pieces, timings, at = [], [], 0
         gap = int(RATE * 0.06 / speed)
