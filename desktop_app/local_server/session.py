@@ -65,6 +65,7 @@ class Session:
         self.log = log
         self.faults = faults
         self._debug = log.isEnabledFor(logging.DEBUG)
+        self.closed = False
         self._pacing_delays = pacing_delays
         self._out = Outbox(writer, faults, self.ids, log)
         self._timers = Timers()
@@ -81,7 +82,6 @@ class Session:
         self.input = InputBuffer(audio_in["format"]["type"], audio_in["turn_detection"], self.ids.item)
         self.audio_out: AudioOut = (audio_out or self._event_audio_out)(self.emit)
         self._transcriptions = Transcriptions()
-        self.closed = False
         self._run_context = RunContext(
             emit=self.emit, conversation=self.conversation, ids=self.ids, speech=pool, audio_out=self.audio_out,
             log=log, chunk_bytes=options.chunk_ms * 48,

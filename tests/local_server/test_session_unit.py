@@ -32,7 +32,7 @@ async def test_a_handler_that_breaks_costs_one_server_error_not_the_session():
     def broken():
         raise KeyError("boom")
 
-    session.input.clear = broken  # type: ignore[method-assign]  (the part the clear handler calls)
+    session.input.clear = broken  # type: ignore[method-assign]  # the part the clear handler calls
     session.receive(json.dumps({"type": "input_audio_buffer.clear", "event_id": "c1"}))
     error = sent(out)[-1]["error"]
     assert error["type"] == "server_error" and error["event_id"] == "c1" and "boom" in error["message"]
