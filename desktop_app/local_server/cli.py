@@ -13,6 +13,7 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from typing import TextIO
 
 from desktop_app.local_server.faults import FaultSpecError, parse_faults
 from desktop_app.local_server.server import LocalServer
@@ -75,7 +76,7 @@ def _percentiles(values: list[float]) -> str:
     return f"p50 {p50 * 1000:.1f} ms p95 {p95 * 1000:.1f} ms max {ordered[-1] * 1000:.1f} ms ({len(values)})"
 
 
-async def serve(server: LocalServer, out=sys.stdout, report_timing: bool = False) -> None:
+async def serve(server: LocalServer, out: TextIO = sys.stdout, report_timing: bool = False) -> None:
     """Run ``server`` until SIGINT/SIGTERM, then shut it down cleanly."""
     loop = asyncio.get_running_loop()
     lags: list[float] = []

@@ -172,7 +172,7 @@ _MCP_ERROR = Free()
 ITEM = Tagged(
     "type",
     {
-        "message": _MESSAGE,  # type: ignore[dict-item]  (a role-tagged union of objects)
+        "message": _MESSAGE,  # a role-tagged union of objects
         "function_call": Obj(
             {**_COMMON_ITEM, "type": Str(), "call_id": Str(), "name": Str(), "arguments": Str()},
             required=("name", "arguments"),

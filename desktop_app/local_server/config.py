@@ -167,6 +167,24 @@ def voice_lock_problem(param: str) -> Problem:
     return Problem("cannot_update_voice", "Cannot update a conversation's voice if assistant audio is present.", param)
 
 
+def response_request(session: dict[str, Any], overrides: dict[str, Any], *, conversation_id: str,
+                     voice_locked: bool) -> dict[str, Any] | Problem:
+    """The settings of a ``response.create`` (its ``response`` object: ``overrides``), or why it is refused."""
+    refused = modalities_problem(overrides, "response.output_modalities")
+    if refused is not None:
+        return refused
+    conversation = overrides.get("conversation", "auto")
+    if conversation not in ("auto", "none", conversation_id):
+        return Problem("invalid_value", f"Invalid value: '{conversation}'. Conversation not found.",
+                       "response.conversation")
+    settings = response_settings(session, {**overrides, "conversation": "none" if conversation == "none" else "auto"})
+    voice = ((overrides.get("audio") or {}).get("output") or {}).get("voice")
+    current = session["audio"]["output"]["voice"]
+    if voice is not None and voice != current and voice_locked and conversation != "none":
+        return voice_lock_problem("response.audio.output.voice")
+    return settings
+
+
 def response_settings(session: dict[str, Any], overrides: dict[str, Any] | None) -> dict[str, Any]:
     """What one response uses: the session's settings with ``response.create``'s overrides on top.
 

@@ -19,6 +19,7 @@ import copy
 import random
 import string
 from dataclasses import dataclass, field
+from collections.abc import Iterator
 from typing import Any
 
 from desktop_app.local_server.speech.tts import WordTiming
@@ -128,7 +129,7 @@ class Conversation:
     def __contains__(self, item_id: object) -> bool:
         return item_id in self._by_id
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[StoredItem]:
         return iter(list(self._items))
 
     def __len__(self) -> int:

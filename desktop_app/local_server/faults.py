@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 #: §4.2 codes and the ``error.type`` each comes with.
@@ -112,8 +113,8 @@ def parse_faults(spec: str | None) -> FaultPlan:
         item = raw.strip()
         if not item:
             continue
-        name, _, value = item.partition("=")
-        name, value = name.strip(), (value.strip() or None)
+        name, _, text = item.partition("=")
+        name, value = name.strip(), (text.strip() or None)
         if name == "seed":
             kwargs["seed"] = _int(name, value)
         elif name == "drop_after":
@@ -166,7 +167,7 @@ class SessionFaults:
         self._error_sent = plan.error_code is None
         self._closed = False
 
-    def outgoing(self, event: dict, make_event_id) -> list[Action]:
+    def outgoing(self, event: dict, make_event_id: Callable[[], str]) -> list[Action]:
         """The frames to send for ``event`` (already complete), plus any injected actions."""
         plan = self.plan
         if self._closed:
@@ -200,7 +201,7 @@ class SessionFaults:
         """True when this ``response.create`` is to be refused with ``rate_limit_exceeded``."""
         every = self.plan.rate_limit_every
         self.responses_requested += 1
-        return bool(every) and self.responses_requested % every == 0
+        return every is not None and every > 0 and self.responses_requested % every == 0
 
     def burst(self) -> int:
         """How many audio chunks to send back to back before the next pause (bursty pacing)."""

@@ -12,38 +12,67 @@ recognition runs in the worker pool), asks the brain for a reply, and streams it
 
 Cancelling (``response.cancel``, barge-in, ``output_audio_buffer.clear``) closes every open part —
 ``*.done`` events, the item ``incomplete`` — then ``response.done`` ``cancelled`` with the usage so
-far. Every response ends with ``response.done`` and then ``rate_limits.updated``.
+far. Every response ends with ``response.done``; its session then sends ``rate_limits.updated``.
+
+A run never sees its session: it gets a :class:`RunContext` — the emitter, the conversation, ids,
+the speech pool, the audio sink and the few session effects it may cause — so what it can touch is
+declared in one place, and any session class (another transport, another dialect) can run one.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from contextlib import aclosing
+from dataclasses import dataclass
+from typing import Any
 
-from desktop_app.audio.codecs import Encoder
-from desktop_app.local_server import brain
-from desktop_app.local_server.conversation import StoredItem
-from desktop_app.local_server.speech.tts import WordTiming, sentences
-from desktop_app.local_server.usage import Usage, audio_in_tokens, audio_out_tokens, text_tokens
+from desktop_app.local_server.audio_out import AudioOut, AudioPart
+from desktop_app.local_server.brain import Call, think
+from desktop_app.local_server.conversation import Conversation, Ids, StoredItem
+from desktop_app.local_server.outbox import Emit, Log
+from desktop_app.local_server.speaking import spoken_chunks
+from desktop_app.local_server.speech import SpeechPool
+from desktop_app.local_server.speech.tts import WordTiming
+from desktop_app.local_server.tasks import start_task
+from desktop_app.local_server.usage import (
+    Usage,
+    audio_in_tokens,
+    audio_out_tokens,
+    text_tokens,
+)
 
-if TYPE_CHECKING:
-    from desktop_app.local_server.session import Session
+
+@dataclass(frozen=True)
+class RunContext:
+    """Everything a :class:`ResponseRun` may use of its session."""
+
+    emit: Emit
+    conversation: Conversation
+    ids: Ids
+    speech: SpeechPool
+    audio_out: AudioOut
+    log: Log
+    chunk_bytes: int  # pcm per audio chunk (``Options.chunk_ms``)
+    text_word_s: float  # the pause after each text delta (0: unpaced)
+    lock_voice: Callable[[], None]  # the conversation now holds assistant audio (§2.7)
+    limit_audio: Callable[[], None]  # the conversation gained audio: hold it to the budget
+    finished: Callable[[ResponseRun], None]  # called right after the run's ``response.done``
 
 
 class ResponseRun:
     """A response in flight; ``start()`` it, ``cancel(reason)`` it, ``await`` its ``task``."""
 
-    def __init__(self, session: Session, settings: dict[str, Any], *, idle: bool = False) -> None:
-        self.s = session
+    def __init__(self, context: RunContext, settings: dict[str, Any], *, idle: bool = False) -> None:
+        self.ctx = context
         self.settings = settings
         self.idle = idle
-        self.id = session.ids.response()
+        self.id = context.ids.response()
         self.in_conversation = settings["conversation"] != "none"
         self.usage = Usage()
         self.output: list[dict[str, Any]] = []
         self.cancel_reason: str | None = None
-        self.task: asyncio.Task | None = None
+        self.task: asyncio.Task[None] | None = None
         self._open: StoredItem | None = None  # the message item being generated
         self._open_index = 0
         self._streamed_text = ""
@@ -60,7 +89,7 @@ class ResponseRun:
             "status": status,
             "status_details": details,
             "output": self.output,
-            "conversation_id": self.s.conversation.id if self.in_conversation else None,
+            "conversation_id": self.ctx.conversation.id if self.in_conversation else None,
             "output_modalities": self.settings["output_modalities"],
             "max_output_tokens": self.settings["max_output_tokens"],
             "audio": {"output": {"format": fmt, "voice": voice}},
@@ -73,8 +102,8 @@ class ResponseRun:
         ``response.created`` and begin generating."""
         context = self._context()
         self._count_input(context)
-        self.s.emit({"type": "response.created", "response": self._response("in_progress", None, None)})
-        self.task = asyncio.get_running_loop().create_task(self._run(context), name=f"response {self.id}")
+        self.ctx.emit({"type": "response.created", "response": self._response("in_progress", None, None)})
+        self.task = start_task(self._run(context), name=f"response {self.id}")
 
     def cancel(self, reason: str) -> None:
         """Stop generating now: close the open parts and send ``response.done`` ``cancelled`` with
@@ -101,14 +130,14 @@ class ResponseRun:
     async def _run(self, context: list[StoredItem]) -> None:
         try:
             history = await self._history(context)
-            plan = brain.think(
+            plan = think(
                 history,
                 instructions=self.settings["instructions"],
                 tools=self.settings["tools"],
                 tool_choice=self.settings["tool_choice"],
                 idle=self.idle,
             )
-            if isinstance(plan, brain.Call):
+            if isinstance(plan, Call):
                 self._function_call(plan)
             elif "audio" in self.settings["output_modalities"]:
                 await self._audio_message(plan.text)
@@ -119,7 +148,7 @@ class ResponseRun:
                 raise
             return  # cancel() has already reported it
         except Exception as exc:  # a model failed: the response fails, the session goes on
-            self.s.log.exception("! response %s failed", self.id)
+            self.ctx.log.exception("! response %s failed", self.id)
             self._close_open_parts()
             self.usage = Usage()
             error = {"type": "server_error", "code": None, "message": f"The server had an error: {exc}"}
@@ -131,10 +160,8 @@ class ResponseRun:
             self._finish("completed", None)
 
     def _finish(self, status: str, details: dict | None) -> None:
-        self.s.emit({"type": "response.done", "response": self._response(status, details, self.usage.as_dict())})
-        self.s.rate_window.spend(self.usage.total)
-        self.s.emit({"type": "rate_limits.updated", "rate_limits": self.s.rate_window.event_body()})
-        self.s.response_finished(self)
+        self.ctx.emit({"type": "response.done", "response": self._response(status, details, self.usage.as_dict())})
+        self.ctx.finished(self)
 
     # --- context ---------------------------------------------------------------------------------
 
@@ -142,11 +169,11 @@ class ResponseRun:
         """The items this response sees: the conversation as it stands, or ``response.input``."""
         given = self.settings["input"]
         if given is None:
-            return list(self.s.conversation)
+            return list(self.ctx.conversation)
         items: list[StoredItem] = []
         for entry in given:
             if entry.get("type") == "item_reference":
-                ref = self.s.conversation.get(entry["id"])
+                ref = self.ctx.conversation.get(entry["id"])
                 if ref is not None:
                     items.append(ref)
             else:
@@ -174,7 +201,7 @@ class ResponseRun:
             elif kind == "function_call":
                 history.append((f"function_call:{public.get('name', '')}", public.get("arguments", "")))
             elif kind == "function_call_output":
-                call = self.s.conversation.find_call(public.get("call_id", ""))
+                call = self.ctx.conversation.find_call(public.get("call_id", ""))
                 name = call.public.get("name", "") if call is not None else ""
                 history.append((f"function_call_output:{name}", public.get("output", "")))
         return history
@@ -199,45 +226,45 @@ class ResponseRun:
         item = StoredItem(public=public)
         index = len(self.output)
         self.output.append(public)
-        self.s.emit({"type": "response.output_item.added", "response_id": self.id, "output_index": index,
+        self.ctx.emit({"type": "response.output_item.added", "response_id": self.id, "output_index": index,
                      "item": public})
         if self.in_conversation:
-            previous = self.s.conversation.insert(item)
-            self.s.emit({"type": "conversation.item.added", "previous_item_id": previous, "item": public})
+            previous = self.ctx.conversation.insert(item)
+            self.ctx.emit({"type": "conversation.item.added", "previous_item_id": previous, "item": public})
         return item
 
     def _item_done(self, item: StoredItem, status: str) -> None:
         item.public["status"] = status
         if self.in_conversation:
-            previous = self.s.conversation.previous_of(item.id) if item.id in self.s.conversation else None
-            self.s.emit({"type": "conversation.item.done", "previous_item_id": previous, "item": item.public})
-        self.s.emit({"type": "response.output_item.done", "response_id": self.id,
+            previous = self.ctx.conversation.previous_of(item.id) if item.id in self.ctx.conversation else None
+            self.ctx.emit({"type": "conversation.item.done", "previous_item_id": previous, "item": item.public})
+        self.ctx.emit({"type": "response.output_item.done", "response_id": self.id,
                      "output_index": self.output.index(item.public), "item": item.public})
 
-    def _function_call(self, call: brain.Call) -> None:
-        public = {"id": self.s.ids.item(), "object": "realtime.item", "type": "function_call",
-                  "status": "in_progress", "name": call.name, "call_id": self.s.ids.call(), "arguments": ""}
+    def _function_call(self, call: Call) -> None:
+        public = {"id": self.ctx.ids.item(), "object": "realtime.item", "type": "function_call",
+                  "status": "in_progress", "name": call.name, "call_id": self.ctx.ids.call(), "arguments": ""}
         item = self._add_item(public)
         where = {"response_id": self.id, "item_id": item.id, "output_index": self.output.index(public),
                  "call_id": public["call_id"]}
         half = len(call.arguments) // 2
         for piece in (call.arguments[:half], call.arguments[half:]):
             if piece:
-                self.s.emit({"type": "response.function_call_arguments.delta", **where, "delta": piece})
-        self.s.emit({"type": "response.function_call_arguments.done", **where, "name": call.name,
+                self.ctx.emit({"type": "response.function_call_arguments.delta", **where, "delta": piece})
+        self.ctx.emit({"type": "response.function_call_arguments.done", **where, "name": call.name,
                      "arguments": call.arguments})
         public["arguments"] = call.arguments
         self.usage.output_text += text_tokens(call.arguments) + 1
         self._item_done(item, "completed")
 
     def _message_item(self, part_type: str) -> tuple[StoredItem, dict[str, Any]]:
-        public = {"id": self.s.ids.item(), "object": "realtime.item", "type": "message", "role": "assistant",
+        public = {"id": self.ctx.ids.item(), "object": "realtime.item", "type": "message", "role": "assistant",
                   "status": "in_progress", "content": []}
         item = self._add_item(public)
         self._open, self._open_index = item, self.output.index(public)
         where = {"response_id": self.id, "item_id": item.id, "output_index": self._open_index, "content_index": 0}
         empty = {"type": "audio", "transcript": ""} if part_type == "audio" else {"type": "text", "text": ""}
-        self.s.emit({"type": "response.content_part.added", **where, "part": empty})
+        self.ctx.emit({"type": "response.content_part.added", **where, "part": empty})
         return item, where
 
     async def _text_message(self, text: str) -> None:
@@ -249,8 +276,8 @@ class ResponseRun:
                 break
             self._streamed_text += delta
             self.usage.output_text += text_tokens(delta)
-            self.s.emit({"type": "response.output_text.delta", **where, "delta": delta})
-            await self.s.sleep_text_word()
+            self.ctx.emit({"type": "response.output_text.delta", **where, "delta": delta})
+            await asyncio.sleep(self.ctx.text_word_s)
         self._close_open_parts(status="incomplete" if self._limited else "completed")
 
     def _over_limit(self, more: int) -> bool:
@@ -264,60 +291,25 @@ class ResponseRun:
         item.speaking = True
         generated_ms = 0.0  # what was generated, for usage: a truncated item keeps only what was heard
         if self.in_conversation:
-            self.s.voice_locked = True
-        encoder = Encoder(self.settings["format"]["type"])
-        # A producer synthesizes every sentence back to back while the first ones play, so speech
-        # is ready ahead of the pacing clock instead of one sentence at a time.
-        ready: asyncio.Queue = asyncio.Queue()
-        producer = asyncio.get_running_loop().create_task(self._synthesize_all(sentences(text) or [text], ready))
-        clock = self.s.pacer()
-        step = self.s.chunk_bytes
-        stream = bytearray()  # synthesized, not yet sent; chunks run across sentence boundaries
-        words: list[WordTiming] = []  # not yet sent, on the item's audio timeline
-        queued_ms = 0.0
-        last = False
-        try:
-            while not last:
-                piece = await ready.get()
-                if isinstance(piece, BaseException):
-                    raise piece
-                if piece is None:
-                    last = True
-                else:
-                    pcm, timings = piece
-                    words += [WordTiming(w.word, w.start_ms + queued_ms, w.end_ms + queued_ms) for w in timings]
-                    stream.extend(pcm.tobytes())
-                    queued_ms += len(pcm) / 24.0
-                while len(stream) >= step or (last and stream):
-                    chunk = bytes(stream[:step])
-                    del stream[:step]
-                    generated_ms += len(chunk) / 48.0
-                    while words and (words[0].start_ms < generated_ms or not stream and last):
-                        self._word(item, where, words.pop(0))
-                    item.add_audio(chunk)
-                    self.usage.output_audio = audio_out_tokens(generated_ms)
-                    payload = encoder.encode(chunk) + (encoder.flush() if last and not stream else b"")
-                    self.s.emit({"type": "response.output_audio.delta", **where,
-                                 "delta": base64.b64encode(payload).decode("ascii")})
-                    self.audio_end_at = await clock.sent(len(chunk) / 48.0)
-                    if self._over_limit(0):
-                        self._close_open_parts(status="incomplete")
-                        return
-            for word in words:  # a trailing word with no audio left after it
-                self._word(item, where, word)
-        finally:
-            producer.cancel()
+            self.ctx.lock_voice()
+        part = AudioPart(self.id, item.id, where["output_index"], 0, self.settings["format"])
+        out = self.ctx.audio_out.open(part)
+        voice, speed = self.settings["voice"], self.settings["speed"]
+        speech = spoken_chunks(self.ctx.speech, text, voice, speed, self.ctx.chunk_bytes)
+        async with aclosing(speech) as chunks:
+            async for chunk in chunks:
+                for word in chunk.words:
+                    self._word(item, where, word)
+                if not chunk.pcm:
+                    continue
+                generated_ms += len(chunk.pcm) / 48.0
+                item.add_audio(chunk.pcm)
+                self.usage.output_audio = audio_out_tokens(generated_ms)
+                self.audio_end_at = await out.write(chunk.pcm, final=chunk.final)
+                if self._over_limit(0):
+                    self._close_open_parts(status="incomplete")
+                    return
         self._close_open_parts(status="completed")
-
-    async def _synthesize_all(self, pieces: list[str], ready: asyncio.Queue) -> None:
-        try:
-            for piece in pieces:
-                ready.put_nowait(await self.s.pool.synthesize(piece, self.settings["voice"], self.settings["speed"]))
-            ready.put_nowait(None)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # reported by the streamer, which fails the response
-            ready.put_nowait(exc)
 
     def _word(self, item: StoredItem, where: dict[str, Any], word: WordTiming) -> None:
         delta = word.word if not self._streamed_text else " " + word.word
@@ -325,7 +317,7 @@ class ResponseRun:
         if not item.cut:
             item.words.append(word)
         self.usage.output_text += text_tokens(delta)
-        self.s.emit({"type": "response.output_audio_transcript.delta", **where, "delta": delta})
+        self.ctx.emit({"type": "response.output_audio_transcript.delta", **where, "delta": delta})
 
     def _close_open_parts(self, status: str = "incomplete") -> None:
         """Send the ``*.done`` events of the message being generated (normal end or cancel)."""
@@ -335,17 +327,17 @@ class ResponseRun:
         where = {"response_id": self.id, "item_id": item.id, "output_index": self._open_index, "content_index": 0}
         text = self._streamed_text
         if "audio" in self.settings["output_modalities"]:
-            self.s.emit({"type": "response.output_audio.done", **where})
-            self.s.emit({"type": "response.output_audio_transcript.done", **where, "transcript": text})
-            self.s.emit({"type": "response.content_part.done", **where, "part": {"type": "audio", "transcript": text}})
+            self.ctx.emit({"type": "response.output_audio.done", **where})
+            self.ctx.emit({"type": "response.output_audio_transcript.done", **where, "transcript": text})
+            self.ctx.emit({"type": "response.content_part.done", **where, "part": {"type": "audio", "transcript": text}})
             heard = " ".join(w.word for w in item.words) if item.cut else text  # truncated while generated
             item.public["content"] = [{"type": "output_audio", "transcript": heard}]
             item.speaking = False
             if self.in_conversation:
-                self.s.limit_audio()
+                self.ctx.limit_audio()
         else:
-            self.s.emit({"type": "response.output_text.done", **where, "text": text})
-            self.s.emit({"type": "response.content_part.done", **where, "part": {"type": "text", "text": text}})
+            self.ctx.emit({"type": "response.output_text.done", **where, "text": text})
+            self.ctx.emit({"type": "response.content_part.done", **where, "part": {"type": "text", "text": text}})
             item.public["content"] = [{"type": "output_text", "text": text}]
         self._item_done(item, status)
 

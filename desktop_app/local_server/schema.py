@@ -75,16 +75,20 @@ class Spec:
 
 
 class Str(Spec):
+    """Any string."""
+
     expected = "a string"
 
-    def check(self, value, path):
+    def check(self, value: Any, path: str) -> Problem | None:
         return None if isinstance(value, str) else _type_problem(path, self.expected, value)
 
 
 class Bool(Spec):
+    """``true`` or ``false``."""
+
     expected = "a boolean"
 
-    def check(self, value, path):
+    def check(self, value: Any, path: str) -> Problem | None:
         return None if isinstance(value, bool) else _type_problem(path, self.expected, value)
 
 
@@ -95,7 +99,7 @@ class Num(Spec):
         self.lo, self.hi, self.integer = lo, hi, integer
         self.expected = "an integer" if integer else "a decimal"
 
-    def check(self, value, path):
+    def check(self, value: Any, path: str) -> Problem | None:
         ok_type = isinstance(value, int) if self.integer else isinstance(value, (int, float))
         if isinstance(value, bool) or not ok_type:
             return _type_problem(path, self.expected, value)
@@ -128,7 +132,7 @@ class Enum(Spec):
         self.values = values
         self.expected = "a string" if all(isinstance(v, str) for v in values) else "a value"
 
-    def check(self, value, path):
+    def check(self, value: Any, path: str) -> Problem | None:
         if self.expected == "a string" and not isinstance(value, str):
             return _type_problem(path, self.expected, value)
         return None if value in self.values else invalid_value(path, value, self.values)
@@ -139,7 +143,7 @@ class Free(Spec):
 
     expected = "an object"
 
-    def check(self, value, path):
+    def check(self, value: Any, path: str) -> Problem | None:
         return None if isinstance(value, dict) else _type_problem(path, self.expected, value)
 
 
@@ -150,7 +154,7 @@ class Opt(Spec):
         self.inner = inner
         self.expected = inner.expected
 
-    def check(self, value, path):
+    def check(self, value: Any, path: str) -> Problem | None:
         return None if value is None else self.inner.check(value, path)
 
 
@@ -161,7 +165,7 @@ class Either(Spec):
         self.options = options
         self.expected = expected
 
-    def check(self, value, path):
+    def check(self, value: Any, path: str) -> Problem | None:
         problems = [o.check(value, path) for o in self.options]
         if any(p is None for p in problems):
             return None
@@ -176,7 +180,7 @@ class Arr(Spec):
         self.item, self.min_items = item, min_items
         self.expected = f"an array of {'objects' if isinstance(item, (Obj, Tagged)) else 'values'}"
 
-    def check(self, value, path):
+    def check(self, value: Any, path: str) -> Problem | None:
         if not isinstance(value, list):
             return _type_problem(path, self.expected, value)
         if len(value) < self.min_items:
@@ -197,7 +201,7 @@ class Obj(Spec):
     def __init__(self, fields: dict[str, Spec], required: tuple[str, ...] = ()) -> None:
         self.fields, self.required = fields, required
 
-    def check(self, value, path):
+    def check(self, value: Any, path: str) -> Problem | None:
         if not isinstance(value, dict):
             return _type_problem(path, self.expected, value)
         for key in value:
@@ -217,14 +221,15 @@ class Obj(Spec):
 
 
 class Tagged(Spec):
-    """Objects told apart by one string field (``type``, ``role``); each tag has its own :class:`Obj`."""
+    """Objects told apart by one string field (``type``, ``role``); each tag has its own spec (an
+    :class:`Obj`, or another :class:`Tagged`, as a message is told apart by ``role``)."""
 
     expected = "an object"
 
-    def __init__(self, key: str, variants: dict[str, Obj], *, default: str | None = None) -> None:
+    def __init__(self, key: str, variants: dict[str, Spec], *, default: str | None = None) -> None:
         self.key, self.variants, self.default = key, variants, default
 
-    def check(self, value, path):
+    def check(self, value: Any, path: str) -> Problem | None:
         if not isinstance(value, dict):
             return _type_problem(path, self.expected, value)
         tag = value.get(self.key, self.default)

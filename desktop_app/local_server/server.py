@@ -63,7 +63,7 @@ class _ConnectionLog(logging.LoggerAdapter):
     """Prefixes each line with the connection's number, ``[3] > response.done …``."""
 
     def process(self, msg: Any, kwargs: Any) -> tuple[Any, Any]:
-        return f"[{self.extra['n']}] {msg}", kwargs
+        return f"[{(self.extra or {})['n']}] {msg}", kwargs
 
 
 class LocalServer:

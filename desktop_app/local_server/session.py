@@ -1,95 +1,48 @@
-"""One connection's protocol state machine: frames in, events out.
+"""One Realtime GA session, whatever carries it: client events in, server events and audio out.
 
-:meth:`Session.receive` takes each client frame (text or bytes) and never raises on bad input: a
-binary frame, bad JSON, an unknown type or field, a missing ``session.type``, an out-of-range value
-each become one ``error`` event with the client's ``event_id`` echoed, and the session goes on
-(realtime-protocol.md §3.1, §7.3). Valid events are dispatched to handlers here (session, responses),
-in :mod:`.input_audio` (buffer, VAD, commit, transcription) and in :mod:`.items` (conversation items).
+:meth:`Session.receive` never raises on bad input: every refused message becomes one ``error`` event
+with the client's ``event_id`` echoed, and the session goes on (§3.1, §7.3; :mod:`.intake`). The
+session wires parts that each own their state — :class:`~.outbox.Outbox`, :class:`~.outbox.Timers`,
+:class:`~.input_audio.InputBuffer` (sans I/O), :class:`~.conversation.Conversation`,
+:class:`~.audio_out.AudioOut`, :class:`~.runs.Runs` — and keeps the session object and the voice lock.
 
-Events leave through :meth:`emit`, which stamps an ``event_id`` and hands the frame (through the
-fault injector) to the connection's writer.
+Transport seams (docs/architecture.md, "The local server"): ``writer`` takes every outgoing action;
+:meth:`Session.receive` one client event's text (WebSocket frame or data-channel message);
+:meth:`Session.feed_pcm` input audio as decoded pcm16 24 kHz (a WebRTC track); ``audio_out`` builds
+where responses' audio goes (deltas by default; a server that owns playback reports what was heard).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
+import base64
+import binascii
 import logging
 import random
-import time
-from collections.abc import Callable
 from typing import Any
 
+from desktop_app.local_server.audio_out import AudioOut, AudioOutFactory, EventAudioOut, Heard, Pacer
 from desktop_app.local_server.client_events import CLIENT_EVENTS
-from desktop_app.local_server.config import (
-    default_session,
-    merge_update,
-    modalities_problem,
-    response_settings,
-    voice_lock_problem,
-)
+from desktop_app.local_server.config import default_session, merge_update, response_request, response_settings
 from desktop_app.local_server.conversation import Conversation, Ids
 from desktop_app.local_server.faults import SessionFaults
-from desktop_app.local_server.input_audio import InputAudioMixin
-from desktop_app.local_server.items import ItemsMixin
+from desktop_app.local_server.input_audio import BufferEvent, Committed, InputBuffer, SpeechStarted
+from desktop_app.local_server.intake import Handler, Intake
+from desktop_app.local_server.items import create_item, delete_item, retrieve_item, truncate, truncate_item
 from desktop_app.local_server.options import Options
-from desktop_app.local_server.responses import ResponseRun
-from desktop_app.local_server.schema import Problem, invalid_value
+from desktop_app.local_server.outbox import Emit, Log, Outbox, Timers, Writer
+from desktop_app.local_server.responses import ResponseRun, RunContext
+from desktop_app.local_server.runs import Runs
+from desktop_app.local_server.schema import Problem
 from desktop_app.local_server.speech import SpeechPool
 from desktop_app.local_server.usage import RateWindow
+from desktop_app.local_server.user_audio import Transcriptions, commit_item, recognize
 
-Writer = Callable[[tuple], None]
-"""Receives ``("text", json)``, ``("drop",)`` or ``("close", code, reason)``, in order."""
-
-
-def elide(text: str, limit: int = 240) -> str:
-    """A log-friendly frame: long base64 fields shortened, length capped."""
-    try:
-        event = json.loads(text)
-    except ValueError:
-        return text[:limit]
-    if isinstance(event, dict):
-        for key in ("audio", "delta"):
-            value = event.get(key)
-            if isinstance(value, str) and len(value) > 48 and event.get("type", "").endswith(("audio.delta", "append")):
-                event[key] = f"<{len(value)} b64 chars>"
-    short = json.dumps(event)
-    return short if len(short) <= limit else short[:limit] + "…"
+__all__ = ["Session", "Writer"]
 
 
-class Pacer:
-    """The real-time clock one audio stream is sent against (``pace``; bursty/slow faults)."""
-
-    def __init__(self, pace: float, faults: SessionFaults, delays: list[float] | None) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._t0 = self._loop.time()
-        self._sent_ms = 0.0
-        self._pace = pace
-        self._faults = faults
-        self._burst_left = faults.burst()
-        self._delays = delays
-
-    async def sent(self, ms: float) -> float:
-        """Account ``ms`` of audio just sent; wait until the next chunk is due. Returns the loop time
-        at which the client will have played everything sent so far."""
-        self._sent_ms += ms
-        if self._pace <= 0:
-            await asyncio.sleep(0)
-            return self._loop.time()
-        due = self._t0 + self._sent_ms / 1000.0 * self._faults.slowdown / self._pace
-        self._burst_left -= 1
-        if self._burst_left > 0:
-            return due
-        self._burst_left = self._faults.burst()
-        wait = due - self._loop.time()
-        await asyncio.sleep(max(0.0, wait))
-        if self._delays is not None and wait >= 0:
-            self._delays.append(max(0.0, self._loop.time() - due))
-        return due
-
-
-class Session(InputAudioMixin, ItemsMixin):
-    """The state of one connection: session config, conversation, input buffer, responses."""
+class Session:
+    """The state of one Realtime session: session config, conversation, input buffer, responses."""
 
     def __init__(
         self,
@@ -100,9 +53,10 @@ class Session(InputAudioMixin, ItemsMixin):
         pool: SpeechPool,
         writer: Writer,
         faults: SessionFaults,
-        log: logging.Logger | logging.LoggerAdapter,
+        log: Log,
         rng: random.Random | None = None,
         pacing_delays: list[float] | None = None,
+        audio_out: AudioOutFactory | None = None,
     ) -> None:
         self.ids = Ids(rng)
         self.kind = kind
@@ -110,8 +64,11 @@ class Session(InputAudioMixin, ItemsMixin):
         self.pool = pool
         self.log = log
         self.faults = faults
-        self._writer = writer
         self._debug = log.isEnabledFor(logging.DEBUG)
+        self.closed = False
+        self._pacing_delays = pacing_delays
+        self._out = Outbox(writer, faults, self.ids, log)
+        self._timers = Timers()
         # The session's real lifetime (``--session-limit``, or a shorter ``expire_after`` fault), which
         # ``expires_at`` advertises.
         self.limit_s = options.session_limit_s
@@ -121,27 +78,46 @@ class Session(InputAudioMixin, ItemsMixin):
         self.conversation = Conversation(self.ids.make("conv_"))
         self.rate_window = RateWindow()
         self.voice_locked = False
-        self.active: ResponseRun | None = None  # the default-conversation response
-        self.out_of_band: set[ResponseRun] = set()
-        self.last_response_id: str | None = None
-        self._pacing_delays = pacing_delays
-        self._bucket = 2.0 * options.events_per_second
-        self._bucket_at = time.monotonic()
-        self.closed = False
-        self._timers: dict[str, asyncio.TimerHandle] = {}
-        self._init_input()
+        audio_in = self.config["audio"]["input"]
+        self.input = InputBuffer(audio_in["format"]["type"], audio_in["turn_detection"], self.ids.item)
+        self.audio_out: AudioOut = (audio_out or self._event_audio_out)(self.emit)
+        self._transcriptions = Transcriptions()
+        self._run_context = RunContext(
+            emit=self.emit, conversation=self.conversation, ids=self.ids, speech=pool, audio_out=self.audio_out,
+            log=log, chunk_bytes=options.chunk_ms * 48,
+            text_word_s=options.text_word_ms / 1000.0 / options.pace if options.pace > 0 else 0.0,
+            lock_voice=self._lock_voice, limit_audio=self.limit_audio, finished=self._response_finished)
+        self.runs = Runs(self._run_context)
+        handlers: dict[str, Handler] = {
+            "session.update": self.on_session_update,
+            "input_audio_buffer.append": self.on_input_audio_buffer_append,
+            "input_audio_buffer.commit": self.on_input_audio_buffer_commit,
+            "input_audio_buffer.clear": self.on_input_audio_buffer_clear,
+            "conversation.item.create": self.on_conversation_item_create,
+            "conversation.item.retrieve": self.on_conversation_item_retrieve,
+            "conversation.item.truncate": self.on_conversation_item_truncate,
+            "conversation.item.delete": self.on_conversation_item_delete,
+            "response.create": self.on_response_create,
+            "response.cancel": self.on_response_cancel,
+            "output_audio_buffer.clear": self.on_output_audio_buffer_clear,
+        }
+        self._intake = Intake(handlers, CLIENT_EVENTS, self.error, log, max_bytes=options.max_frame_bytes,
+                              per_second=options.events_per_second)
+
+    def _event_audio_out(self, emit: Emit) -> AudioOut:
+        """The WebSocket's output audio: deltas paced against ``Options.pace`` (and the pacing faults)."""
+        return EventAudioOut(emit, lambda: Pacer(self.options.pace, self.faults, self._pacing_delays))
 
     # --- output ----------------------------------------------------------------------------------
 
     def emit(self, event: dict[str, Any]) -> None:
         """Send one server event (``type`` first, then a fresh ``event_id``)."""
-        if self.closed:
-            return
-        event = {"type": event["type"], "event_id": self.ids.event(), **{k: v for k, v in event.items() if k != "type"}}
-        for action in self.faults.outgoing(event, self.ids.event):
-            if self._debug and action[0] == "text":
-                self.log.debug("> %s", elide(action[1]))
-            self._writer(action)
+        if not self.closed:
+            self._out.emit(event)
+
+    def _emit_all(self, events: list[dict[str, Any]]) -> None:
+        for event in events:
+            self.emit(event)
 
     def error(self, problem: Problem, event_id: Any = None, error_type: str = "invalid_request_error") -> None:
         """Send an ``error`` event; ``event_id`` is the failed client event's own id (or null)."""
@@ -157,28 +133,20 @@ class Session(InputAudioMixin, ItemsMixin):
             self.log.debug("= let go of the audio of %d older item(s) (%.0f s): budget %g s", len(dropped),
                            sum(item.audio_ms for item in dropped) / 1000.0, self.options.audio_budget_s)
 
-    def pacer(self) -> Pacer:
-        return Pacer(self.options.pace, self.faults, self._pacing_delays)
-
-    @property
-    def chunk_bytes(self) -> int:
-        return self.options.chunk_ms * 48
-
-    async def sleep_text_word(self) -> None:
-        pace = self.options.pace
-        await asyncio.sleep(self.options.text_word_ms / 1000.0 / pace if pace > 0 else 0)
+    def _lock_voice(self) -> None:
+        self.voice_locked = True
 
     # --- lifecycle -------------------------------------------------------------------------------
 
     def open(self) -> None:
         """Send ``session.created`` and start the session timers."""
         self.emit({"type": "session.created", "session": self.config})
-        self._timer("expiry", self.limit_s, self._expire)
+        self._timers.set("expiry", self.limit_s, self._expire)
 
     def _expire(self) -> None:
         minutes = self.limit_s / 60.0
         self.error(Problem("session_expired", f"Your session hit the maximum duration of {minutes:g} minutes.", None))
-        self._writer(("close", 1001, "invalid_request_error.session_expired"))
+        self._out.hang_up(1001, "invalid_request_error.session_expired")
         self.close()
 
     def close(self) -> None:
@@ -186,162 +154,223 @@ class Session(InputAudioMixin, ItemsMixin):
         if self.closed:
             return
         self.closed = True
-        for handle in self._timers.values():
-            handle.cancel()
-        self._timers.clear()
-        for run in [self.active, *self.out_of_band]:
-            if run is not None:
-                run.abandon()
-        self._close_input()
-
-    def _timer(self, name: str, delay: float | None, callback: Callable[[], None]) -> None:
-        old = self._timers.pop(name, None)
-        if old is not None:
-            old.cancel()
-        if delay is not None and not self.closed:
-            self._timers[name] = asyncio.get_running_loop().call_later(max(0.0, delay), callback)
+        self._out.close()
+        self._timers.stop()
+        self.runs.abandon_all()
+        self._transcriptions.cancel_all()
+        for item in self.conversation:
+            if item.transcript is not None and not item.transcript.done():
+                item.transcript.cancel()
 
     # --- input -----------------------------------------------------------------------------------
 
-    def _rate_ok(self) -> bool:
-        now = time.monotonic()
-        rate = self.options.events_per_second
-        self._bucket = min(2.0 * rate, self._bucket + (now - self._bucket_at) * rate)
-        self._bucket_at = now
-        if self._bucket < 1.0:
-            return False
-        self._bucket -= 1.0
-        return True
-
     def receive(self, frame: str | bytes) -> None:
-        """Handle one client frame; every failure becomes an ``error`` event."""
-        if self.closed:
-            return
-        if isinstance(frame, (bytes, bytearray, memoryview)):
-            self.error(Problem("invalid_event", "Expected a text WebSocket message; binary frames are not supported.", None))
-            return
-        if self._debug:
-            self.log.debug("< %s", elide(frame))
-        if len(frame) > self.options.max_frame_bytes:
-            limit = self.options.max_frame_bytes
-            self.error(Problem("invalid_value", f"Event too large: {len(frame)} bytes; the maximum is {limit} bytes "
-                               f"({limit / 1048576:g} MiB).", None))
-            return
-        try:
-            event = json.loads(frame)
-        except ValueError as exc:
-            self.error(Problem("invalid_json", f"Invalid event: failed to parse JSON value: {exc}", None))
-            return
-        if not isinstance(event, dict):
-            self.error(Problem("invalid_event", "Invalid event: expected a JSON object.", None))
-            return
-        event_id = event.get("event_id")
-        if not self._rate_ok():
-            self.error(Problem("rate_limit_exceeded", f"Too many events: at most {self.options.events_per_second:g} "
-                               "client events per second are accepted in one session.", None), event_id)
-            return
-        kind = event.get("type")
-        if kind is None:
-            self.error(Problem("invalid_event", "The 'type' field is missing.", "type"), event_id)
-            return
-        schema = CLIENT_EVENTS.get(kind) if isinstance(kind, str) else None
-        if schema is None:
-            self.error(invalid_value("type", kind, list(CLIENT_EVENTS)), event_id)
-            return
-        problem = schema.check(event, "")
-        if problem is not None:
-            self.error(problem, event_id)
-            return
-        handler = getattr(self, "on_" + kind.replace(".", "_"))
-        try:
-            problem = handler(event)
-        except Exception as exc:  # a server bug must cost one event, not the session
-            self.log.exception("! %s failed", kind)
-            problem = Problem(None, f"The server had an error while processing {kind}: {exc}", None)
-            self.error(problem, event_id, error_type="server_error")
-            return
-        if problem is not None:
-            self.error(problem, event_id)
+        """Handle one client message; every failure becomes an ``error`` event."""
+        if not self.closed:
+            self._intake.receive(frame)
+
+    def feed_pcm(self, pcm: bytes) -> None:
+        """Input audio as decoded pcm16 24 kHz mono, straight into the input buffer: the seam for a
+        transport that carries audio as media (a WebRTC track's decoded frames), not as
+        ``input_audio_buffer.append`` events. Turn detection, commits and responses follow as for
+        appended audio. Raises ValueError on an odd byte count (a transport bug, not client input)."""
+        if not self.closed:
+            self._buffer_events(self.input.append_pcm(pcm))
 
     # --- session.update --------------------------------------------------------------------------
 
-    def on_session_update(self, event: dict) -> Problem | None:
+    def on_session_update(self, event: dict[str, Any]) -> Problem | None:
         result = merge_update(self.config, event["session"], voice_locked=self.voice_locked, kind=self.kind)
         if isinstance(result, Problem):
             return result
-        before = self.config["audio"]["input"]
         self.config = result
-        self._input_config_changed(before, result["audio"]["input"])
+        audio_in = result["audio"]["input"]
+        if audio_in["turn_detection"] is None:
+            self._timers.cancel("idle")
+        self._buffer_events(self.input.configure(audio_in["turn_detection"], audio_in["format"]["type"]))
         self.emit({"type": "session.updated", "session": self.config})
         self.log.info("= session updated")
         return None
 
+    # --- the input buffer ------------------------------------------------------------------------
+
+    def on_input_audio_buffer_append(self, event: dict[str, Any]) -> Problem | None:
+        try:
+            payload = base64.b64decode(event["audio"], validate=True)
+        except (binascii.Error, ValueError):
+            return Problem("invalid_value", "Invalid 'audio': expected base64-encoded audio data.", "audio")
+        try:
+            happened = self.input.append(payload)
+        except ValueError as exc:
+            return Problem("invalid_value", f"Invalid 'audio': {exc}.", "audio")
+        self._buffer_events(happened)
+        return None
+
+    def on_input_audio_buffer_commit(self, event: dict[str, Any]) -> Problem | None:
+        happened = self.input.commit()
+        if isinstance(happened, Problem):
+            return happened
+        self._buffer_events(happened)
+        return None
+
+    def on_input_audio_buffer_clear(self, event: dict[str, Any]) -> Problem | None:
+        self._buffer_events(self.input.clear())
+        return None
+
+    def _buffer_events(self, happened: list[BufferEvent]) -> None:
+        """Act on what the input buffer reports, in order."""
+        td = self.config["audio"]["input"]["turn_detection"] or {}
+        for what in happened:
+            if isinstance(what, Committed):
+                self._commit(what)
+                if what.cause == "timeout":
+                    self._auto_response(idle=True)
+                elif what.cause == "speech" and td.get("create_response", True) and self.kind == "realtime":
+                    self._auto_response()
+                continue
+            if isinstance(what, SpeechStarted):
+                self._timers.cancel("idle")
+            self.emit(what.wire())
+            if isinstance(what, SpeechStarted) and td.get("interrupt_response", True):
+                if self.runs.active is not None:
+                    self.runs.active.cancel("turn_detected")
+                heard = self._cut_playback()
+                if heard is not None:
+                    self.emit({"type": "output_audio_buffer.cleared", "response_id": heard.response_id})
+
+    def _commit(self, committed: Committed) -> None:
+        """A committed segment becomes a user audio item: events, recognition, transcription."""
+        item = commit_item(self.conversation, committed, self.emit, self.log)
+        recognize(item, self.pool)
+        self.limit_audio()
+        transcription = self.config["audio"]["input"].get("transcription")
+        if transcription:
+            delay = self._after_current_response if self.faults.plan.delay_transcription else None
+            self._transcriptions.start(item, transcription.get("model", "whisper-1"), self.emit, self.log, delay)
+
+    async def _after_current_response(self) -> None:
+        """Wait until the response answering this turn (if any) has sent ``response.done``."""
+        await asyncio.sleep(0)
+        run = self.runs.active
+        if run is not None and run.task is not None:
+            await asyncio.wait({run.task})
+
+    def _auto_response(self, *, idle: bool = False) -> None:
+        if self.runs.active is not None:
+            self.error(self.runs.already_active())
+            return
+        self.start_response(response_settings(self.config, None), idle=idle)
+
+    def _arm_idle_timer(self, run: ResponseRun) -> None:
+        """§3.6 G: the idle period starts when the answer's audio has played, and lasts ``idle_timeout_ms``."""
+        td = self.config["audio"]["input"]["turn_detection"]
+        idle_ms = td.get("idle_timeout_ms") if td and td.get("type") == "server_vad" else None
+        if idle_ms is None or run.cancel_reason is not None:
+            return
+        playing_s = max(0.0, run.audio_end_at - asyncio.get_running_loop().time())
+        self._timers.set("idle", playing_s, lambda: self._idle_begins(idle_ms))
+
+    def _idle_begins(self, idle_ms: int) -> None:
+        self.input.idle_begins()
+        self._timers.set("idle", idle_ms / 1000.0, self._idle_timeout)
+
+    def _idle_timeout(self) -> None:
+        if self.closed or self.runs.active is not None or self.input.speaking:
+            return
+        self._buffer_events(self.input.timeout())
+
+    # --- conversation items ----------------------------------------------------------------------
+
+    def on_conversation_item_create(self, event: dict[str, Any]) -> Problem | None:
+        created = create_item(self.conversation, event, new_id=self.ids.item,
+                                    input_format=self.config["audio"]["input"]["format"]["type"])
+        if isinstance(created, Problem):
+            return created
+        self._emit_all(created.events)
+        if created.recognize:
+            recognize(created.item, self.pool)
+        self.limit_audio()
+        return None
+
+    def on_conversation_item_retrieve(self, event: dict[str, Any]) -> Problem | None:
+        return self._emit_or_refuse(retrieve_item(self.conversation, event))
+
+    def on_conversation_item_delete(self, event: dict[str, Any]) -> Problem | None:
+        return self._emit_or_refuse(delete_item(self.conversation, event))
+
+    def on_conversation_item_truncate(self, event: dict[str, Any]) -> Problem | None:
+        truncated = truncate_item(self.conversation, event)
+        if isinstance(truncated, Problem):
+            return truncated
+        self._emit_all(truncated)
+        self.log.info("= truncated %s at %d ms", event["item_id"], truncated[0]["audio_end_ms"])
+        return None
+
+    def _emit_or_refuse(self, result: list[dict[str, Any]] | Problem) -> Problem | None:
+        if isinstance(result, Problem):
+            return result
+        self._emit_all(result)
+        return None
+
+    def _cut_playback(self) -> Heard | None:
+        """Drop output audio not yet played; when the server owns playback (WebRTC), truncate the
+        sounding item to what was heard, as a client would over a WebSocket."""
+        heard = self.audio_out.clear()
+        if heard is None:
+            return None
+        item = self.conversation.get(heard.item_id)
+        if item is not None:
+            end_ms = truncate(item, heard.audio_end_ms)
+            self.emit({"type": "conversation.item.truncated", "item_id": item.id, "content_index": 0,
+                       "audio_end_ms": end_ms})
+        return heard
+
     # --- responses -------------------------------------------------------------------------------
 
-    def on_response_create(self, event: dict) -> Problem | None:
+    @property
+    def active(self) -> ResponseRun | None:
+        """The default-conversation response in progress."""
+        return self.runs.active
+
+    def on_response_create(self, event: dict[str, Any]) -> Problem | None:
         if self.kind != "realtime":
             return Problem("invalid_value", "Responses are not available in a transcription session.", "type")
-        overrides = event.get("response") or {}
-        refused = modalities_problem(overrides, "response.output_modalities")
-        if refused is not None:
-            return refused
-        conversation = overrides.get("conversation", "auto")
-        if conversation not in ("auto", "none", self.conversation.id):
-            return Problem("invalid_value", f"Invalid value: '{conversation}'. Conversation not found.",
-                           "response.conversation")
-        settings = response_settings(self.config, {**overrides, "conversation": "none" if conversation == "none" else "auto"})
-        voice = ((overrides.get("audio") or {}).get("output") or {}).get("voice")
-        current = self.config["audio"]["output"]["voice"]
-        if voice is not None and voice != current and self.voice_locked and conversation != "none":
-            return voice_lock_problem("response.audio.output.voice")
-        if settings["conversation"] != "none" and self.active is not None:
-            return self._already_active()
+        settings = response_request(self.config, event.get("response") or {}, conversation_id=self.conversation.id,
+                                    voice_locked=self.voice_locked)
+        if isinstance(settings, Problem):
+            return settings
+        if settings["conversation"] != "none" and self.runs.active is not None:
+            return self.runs.already_active()
         if self.faults.refuse_response():
             return Problem("rate_limit_exceeded", "Rate limit reached for tokens per min. Please try again shortly.", None)
         self.start_response(settings)
         return None
 
-    def _already_active(self) -> Problem:
-        assert self.active is not None
-        return Problem("conversation_already_has_active_response",
-                       f"Conversation already has an active response in progress: {self.active.id}. "
-                       "Wait until the response is finished before creating a new one.", None)
-
     def start_response(self, settings: dict[str, Any], *, idle: bool = False) -> None:
         """Start a response (the caller has checked that no default-conversation one is running)."""
-        run = ResponseRun(self, settings, idle=idle)
-        if settings["conversation"] == "none":
-            self.out_of_band.add(run)
-        else:
-            self.active = run
-            self._timer("idle", None, lambda: None)
-        run.start()
+        self.runs.start(settings, idle=idle)
+        if settings["conversation"] != "none":
+            self._timers.cancel("idle")
 
-    def response_finished(self, run: ResponseRun) -> None:
-        """Called by a run after its ``response.done``."""
-        self.last_response_id = run.id
-        self.out_of_band.discard(run)
-        if self.active is run:
-            self.active = None
+    def _response_finished(self, run: ResponseRun) -> None:
+        """Right after a run's ``response.done``: the rate window, and the run is no longer active."""
+        self.rate_window.spend(run.usage.total)
+        self.emit({"type": "rate_limits.updated", "rate_limits": self.rate_window.event_body()})
+        if self.runs.finished(run):
             self._arm_idle_timer(run)
 
-    def _find_run(self, response_id: str | None) -> ResponseRun | None:
-        runs = [r for r in [self.active, *self.out_of_band] if r is not None and r.running]
-        if response_id is None:
-            return runs[0] if runs else None
-        return next((r for r in runs if r.id == response_id), None)
-
-    def on_response_cancel(self, event: dict) -> Problem | None:
-        run = self._find_run(event.get("response_id"))
+    def on_response_cancel(self, event: dict[str, Any]) -> Problem | None:
+        run = self.runs.find(event.get("response_id"))
         if run is None:
             return Problem("response_cancel_not_active", "Cancellation failed: no active response found", None)
         run.cancel("client_cancelled")
         return None
 
-    def on_output_audio_buffer_clear(self, event: dict) -> Problem | None:
-        run = self._find_run(None)
+    def on_output_audio_buffer_clear(self, event: dict[str, Any]) -> Problem | None:
+        run = self.runs.find(None)
         if run is not None:
             run.cancel("client_cancelled")
-        response_id = run.id if run is not None else self.last_response_id
+        self._cut_playback()
+        response_id = run.id if run is not None else self.runs.last_response_id
         self.emit({"type": "output_audio_buffer.cleared", "response_id": response_id or ""})
         return None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from collections import deque
 from dataclasses import dataclass
 
@@ -69,7 +70,7 @@ class Usage:
 class RateWindow:
     """Tokens used in the last minute, for ``rate_limits.updated``."""
 
-    def __init__(self, limit: int = TOKENS_PER_MINUTE, clock=time.monotonic) -> None:
+    def __init__(self, limit: int = TOKENS_PER_MINUTE, clock: Callable[[], float] = time.monotonic) -> None:
         self.limit = limit
         self._clock = clock
         self._spent: deque[tuple[float, int]] = deque()

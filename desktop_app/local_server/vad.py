@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -55,6 +55,12 @@ def vad_mode(threshold: float) -> int:
     return min(3, max(0, int(threshold * 4)))
 
 
+class _SpeechJudge(Protocol):
+    """What turn detection asks of a VAD (``webrtcvad.Vad`` or :class:`_EnergyOnly`)."""
+
+    def is_speech(self, frame: bytes, rate: int) -> bool: ...
+
+
 class _EnergyOnly:
     """Stand-in when ``webrtcvad`` is not installed: the energy gate alone decides."""
 
@@ -62,12 +68,13 @@ class _EnergyOnly:
         return True
 
 
-def _make_vad(mode: int):
+def _make_vad(mode: int) -> _SpeechJudge:
     try:
-        import webrtcvad
+        import webrtcvad  # type: ignore[import-untyped]
     except ImportError:
         return _EnergyOnly()
-    return webrtcvad.Vad(mode)
+    vad: _SpeechJudge = webrtcvad.Vad(mode)
+    return vad
 
 
 class TurnDetector:

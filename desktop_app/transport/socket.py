@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import socket
 import ssl
 from collections.abc import Mapping
@@ -26,6 +25,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 
 from desktop_app.errors import AuthError, ConfigError, ConnectionLost
 from desktop_app.log import RedactingFilter, get_logger, redact
+from desktop_app.logtext import summarize_frame  # the one frame summariser (re-exported by the package)
 from desktop_app.transport.base import AudioSink, Endpoint, FrameObserver, TransportStats
 
 log = get_logger("transport")
@@ -38,15 +38,6 @@ _ws_log.addFilter(RedactingFilter())
 
 #: Incoming frames can be large (``conversation.item.retrieved`` carries a whole item's audio).
 MAX_FRAME_BYTES = 32 * 1024 * 1024
-
-_AUDIO_FIELD = re.compile(r'("(?:audio|delta)"\s*:\s*")([A-Za-z0-9+/=]{64,})(")')
-
-
-def summarize_frame(text: str, limit: int = 300) -> str:
-    """A log-friendly form of one frame: long base64 payloads elided, secrets redacted, length capped."""
-    short = _AUDIO_FIELD.sub(lambda m: f"{m.group(1)}<{len(m.group(2))} b64 chars>{m.group(3)}", text)
-    short = redact(short)
-    return short if len(short) <= limit else short[:limit] + f"… ({len(text)} chars)"
 
 
 def _frame_type(text: str) -> str:

