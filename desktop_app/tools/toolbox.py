@@ -144,11 +144,11 @@ class ToolBox:
             result = await self._settle(call, spec, approver, started, label)
         except asyncio.CancelledError:
             reason = self._cancel_reasons.get(call.call_id)
-            if reason is None:
-                raise  # the whole batch was cancelled from outside: propagate
-            result = self._result(call, Status.CANCELLED, error_output("cancelled", reason), started)
-        self._activity.pop(call.call_id, None)
-        self._emit(ToolActivity(call.call_id, call.name, label, "finished", started, result))
+            result = self._result(call, Status.CANCELLED, error_output("cancelled", reason or "Cancelled."), started)
+            if reason is None:  # the whole batch was cancelled from outside: clear the indicator, propagate
+                self._finish(call, label, started, result)
+                raise
+        self._finish(call, label, started, result)
         level = "=" if result.ok else "!"
         log.info("%s tools: result %s %s: %s in %.2f s%s%s: %s", level, call.call_id, call.name, result.status.value,
                  result.elapsed_s, f" ({result.decision})" if result.decision else "",
@@ -230,6 +230,10 @@ class ToolBox:
         if limit is not None:
             output, truncated = cap_output(output, limit)
         return ToolResult(call.call_id, call.name, output, status, self._clock() - started, truncated, decision)
+
+    def _finish(self, call: ToolCall, label: str, started: float, result: ToolResult) -> None:
+        self._activity.pop(call.call_id, None)
+        self._emit(ToolActivity(call.call_id, call.name, label, "finished", started, result))
 
     def _emit_phase(self, call: ToolCall, label: str, phase: str, started: float) -> None:
         activity = ToolActivity(call.call_id, call.name, label, phase, started)
