@@ -57,7 +57,7 @@ class ApprovalRequest:
     @property
     def title(self) -> str:
         where = f" on the MCP server “{self.server_label}”" if self.kind == "mcp" else ""
-        return f"Allow the assistant to use {self.label}{where}?"
+        return f"Allow the assistant to use “{self.label}”{where}?"
 
 
 Approver = Callable[[ApprovalRequest], Awaitable[Decision]]

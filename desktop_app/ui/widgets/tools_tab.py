@@ -129,6 +129,7 @@ class ToolsTab(QScrollArea):
             check.setAccessibleName(f"Use {info.label}")
             check.toggled.connect(lambda on, name=info.name: self._set_enabled(name, on))
             combo = QComboBox(box)
+            combo.setFixedWidth(150)  # the same column in every section
             combo.setAccessibleName(f"Permission for {info.label}")
             for permission, text in PERMISSION_TEXT:
                 combo.addItem(text + (" (default)" if permission is info.default_permission else ""), permission.value)
@@ -136,7 +137,9 @@ class ToolsTab(QScrollArea):
             combo.currentIndexChanged.connect(lambda _i, name=info.name, c=combo: self._set_permission(name, c))
             grid.addWidget(check, row, 0)
             grid.addWidget(combo, row, 1)
-            note = info.description if not info.unavailable else f"Not available: {info.unavailable}."
+            note = info.description if info.source == "built-in" else f"{info.description} (from {info.source})"
+            if info.unavailable:
+                note = f"Not available: {info.unavailable}."
             if info.problems:
                 note = f"Misconfigured: {info.problems[0]}"
             detail = text_label(note, box, "hint", wrap=True)
@@ -171,7 +174,7 @@ class ToolsTab(QScrollArea):
         column.setContentsMargins(0, 0, 0, 0)
         self.mcp_list = QListWidget(box)
         self.mcp_list.setAccessibleName("MCP servers")
-        self.mcp_list.setMaximumHeight(120)
+        self.mcp_list.setFixedHeight(12 + 26 * max(1, min(4, len(self.registry.prefs.mcp_servers))))
         for server in self.registry.prefs.mcp_servers:
             approval = "asks first" if server.approval == "ask" else "never asks"
             state = "" if server.enabled else " · off"
