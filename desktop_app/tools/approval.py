@@ -64,6 +64,15 @@ Approver = Callable[[ApprovalRequest], Awaitable[Decision]]
 """``await approver(request) -> Decision``; may take as long as the user needs (the timeout applies)."""
 
 
+def fixed_approver(decision: Decision) -> Approver:
+    """An approver that always gives ``decision`` without asking (headless runs with a policy flag)."""
+    async def answer(request: ApprovalRequest) -> Decision:
+        log.info("= tools: %s for %s by the fixed policy", decision.value, request.tool)
+        return decision
+
+    return answer
+
+
 def display_arguments(arguments: Mapping[str, Any]) -> str:
     """Pretty JSON of ``arguments`` with every invisible or control character escaped."""
     text = json.dumps(arguments, indent=2, ensure_ascii=False, sort_keys=False)

@@ -69,7 +69,7 @@ def main() -> None:
     registry = ToolRegistry(builtin_tools(BuiltinProviders(clipboard=QtClipboard(), opener=QtUrlOpener(),
                                                            notes_dir=home / "notes")),
                             prefs=ToolPrefs.from_settings(store.settings), secrets=MemorySecrets())
-    tab = ToolsTab(theme, registry, store, tools_file=tools_file, open_file=lambda _p: True)
+    tab = ToolsTab(theme, registry, store, tools_file=tools_file, secrets=MemorySecrets(), open_file=lambda _p: True)
     tab.reload()
     tab.resize(560, 1040)
     tab.show()

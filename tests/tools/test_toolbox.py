@@ -222,3 +222,21 @@ async def test_activity_reports_approval_running_and_finished_with_the_start_tim
     await box.run_calls([call("c1", text="x")], ScriptedApprover(Decision.ALLOW_ONCE))
     assert [(a.phase, a.started_at) for a in seen] == [("approval", 1000.0), ("running", 1000.0), ("finished", 1000.0)]
     assert seen[-1].result is not None and seen[-1].result.ok
+
+
+async def test_every_call_decision_and_result_is_logged_with_secrets_redacted(caplog):
+    import logging
+
+    from desktop_app.log import RedactingFilter, register_secret
+    from desktop_app.tools.approval import fixed_approver
+
+    register_secret("hunter2-very-secret")
+    caplog.set_level(logging.INFO, logger="parley.tools")
+    caplog.handler.addFilter(RedactingFilter())
+    box = ToolBox(ToolRegistry([echo_tool(side_effecting=True)]))
+    await box.run_calls([call("c1", text="my password is hunter2-very-secret")], fixed_approver(Decision.ALLOW_ONCE))
+    text = caplog.text
+    assert "< tools: call c1 echo(" in text
+    assert "= tools: asking to run echo with" in text and "= tools: allow_once for echo by the fixed policy" in text
+    assert "= tools: result c1 echo: ok in" in text and "(asked: once)" in text
+    assert "hunter2-very-secret" not in text and "[REDACTED]" in text

@@ -216,3 +216,24 @@ def test_the_activity_strip_shows_elapsed_time_and_cancels_by_call_id(qtbot):
     assert cancelled == ["c1"]
     strip.on_activity(ToolActivity("c1", "weather", "Weather", "finished", 98.0))
     assert strip.texts() == [] and strip.isHidden()
+
+
+def test_a_secret_a_user_tool_needs_is_flagged_and_can_be_set(tab):
+    tab.tools_file.parent.mkdir(parents=True, exist_ok=True)
+    tab.tools_file.write_text(textwrap.dedent("""\
+        [[tool]]
+        name = "weather"
+        type = "http"
+        description = "Weather."
+        url = "https://api.example.com/weather"
+        [tool.headers]
+        Authorization = "Bearer {secret:weather-token}"
+        """))
+    tab.reload()
+    button = tab.secret_buttons["weather-token"]
+    assert button.text() == "Set…"
+    dialog = tab.ask_secret("weather-token")
+    dialog.setTextValue("tok-weather-42")
+    dialog.accept()
+    assert tab.secrets.get("weather-token") == "tok-weather-42"
+    assert tab.secret_buttons["weather-token"].text() == "Replace…"

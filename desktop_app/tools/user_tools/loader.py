@@ -63,6 +63,7 @@ class UserToolEntry:
     kind: str
     spec: ToolSpec | None
     problems: tuple[ToolFileProblem, ...] = ()
+    secrets: tuple[str, ...] = ()  # names of the keyring secrets its headers use
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +139,10 @@ def load_user_tools(path: Path, secrets: SecretSource, *, reserved: frozenset[st
             problems.append(ToolFileProblem(name, _line(where, exc.field), tool_name, exc.field, exc.message))
             log.warning("! tools: %s", problems[-1])
         seen.add(tool_name)
-        entries.append(UserToolEntry(tool_name, where.get("", 1), kind, spec, tuple(problems)))
+        headers = table.get("headers") if isinstance(table, dict) else None
+        values = [v for v in headers.values() if isinstance(v, str)] if isinstance(headers, dict) else []
+        needed = sorted({n for v in values for n in SECRET_PLACEHOLDER.findall(v)})
+        entries.append(UserToolEntry(tool_name, where.get("", 1), kind, spec, tuple(problems), tuple(needed)))
     log.info("= tools: %s: %d tool(s) loaded, %d disabled", path, sum(e.spec is not None for e in entries),
              sum(e.spec is None for e in entries))
     return UserTools(path, tuple(entries), tuple(file_problems))

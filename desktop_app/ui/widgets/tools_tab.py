@@ -15,10 +15,11 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QFrame, QGridLayout, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton,
-    QScrollArea, QVBoxLayout, QWidget,
+    QCheckBox, QComboBox, QFrame, QGridLayout, QHBoxLayout, QInputDialog, QLabel, QLineEdit, QListWidget,
+    QListWidgetItem, QMessageBox, QPushButton, QScrollArea, QVBoxLayout, QWidget,
 )
 
+from desktop_app.errors import CredentialError
 from desktop_app.log import get_logger
 from desktop_app.settings.store import SettingsStore
 from desktop_app.settings.tools import McpServerConfig
@@ -88,6 +89,11 @@ class ToolsTab(QScrollArea):
             label.setStyleSheet(f"color: {self.theme.danger};")
             self.problem_labels.append(label)
             column.addWidget(label)
+        self.secret_buttons: dict[str, QPushButton] = {}
+        for entry in self.user_tools.entries:
+            for name in entry.secrets:
+                if name not in self.secret_buttons:
+                    column.addLayout(self._secret_row(name, entry.name, page))
         if not mine and not self.user_tools.all_problems:
             column.addWidget(text_label("No tools of your own yet: “Edit…” opens a file with two examples.",
                                         page, "hint", wrap=True))
@@ -167,6 +173,45 @@ class ToolsTab(QScrollArea):
         row.addWidget(self.edit_button)
         row.addWidget(self.reload_button)
         return row
+
+    def _secret_row(self, name: str, tool: str, page: QWidget) -> QHBoxLayout:
+        row = QHBoxLayout()
+        stored = self.registry.secrets.get(name) is not None
+        state = "is stored in the keyring" if stored else "is not set yet: the tool fails until it is"
+        label = text_label(f"Secret “{name}” (used by {tool}) {state}.", page, "hint", wrap=True)
+        if not stored:
+            label.setStyleSheet(f"color: {self.theme.warning};")
+        button = QPushButton("Replace…" if stored else "Set…", page)
+        button.setAccessibleName(f"Set the secret {name}")
+        button.setEnabled(self.secrets is not None)
+        button.clicked.connect(lambda _c=False, n=name: self.ask_secret(n))
+        self.secret_buttons[name] = button
+        row.addWidget(label, 1)
+        row.addWidget(button)
+        return row
+
+    def ask_secret(self, name: str) -> QInputDialog:
+        """Ask for the value of the secret ``name`` (masked) and store it in the keyring."""
+        dialog = QInputDialog(self)
+        dialog.setWindowTitle("Tool secret")
+        dialog.setLabelText(f"Value of “{name}” (kept in the system keyring):")
+        dialog.setTextEchoMode(QLineEdit.EchoMode.Password)
+        dialog.textValueSelected.connect(lambda value: self._store_secret(name, value))
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    def _store_secret(self, name: str, value: str) -> None:
+        if self.secrets is None or not value.strip():
+            return
+        try:
+            self.secrets.set(name, value.strip())
+        except CredentialError as exc:
+            log.warning("! ui: secret %r not stored: %s", name, exc.detail or exc.user_message)
+            QMessageBox.warning(self, "Tool secret", exc.user_message)
+            return
+        self.rebuild()
+        self.tools_changed.emit()
 
     def _mcp_box(self, page: QWidget) -> QWidget:
         box = QWidget(page)
