@@ -187,8 +187,11 @@ class ToolBox:
                        started: float, label: str) -> tuple[bool, str]:
         self._emit_phase(call, label, "approval", started)
         async with self._approval_lock:  # one prompt at a time, in call order
-            if self.registry.permission(spec.name) is Permission.ALLOW:
+            settled = self.registry.permission(spec.name)  # it may have changed while this call waited its turn
+            if settled is Permission.ALLOW:
                 return True, "allowed (always)"  # "Always" was chosen for an earlier call of this batch
+            if settled is Permission.DENY:
+                return False, "denied (by setting)"
             request = ApprovalRequest(
                 call_id=call.call_id, tool=spec.name, label=spec.label, description=spec.description,
                 arguments=arguments, arguments_text=display_arguments(arguments),
