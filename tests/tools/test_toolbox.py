@@ -240,3 +240,14 @@ async def test_every_call_decision_and_result_is_logged_with_secrets_redacted(ca
     assert "= tools: asking to run echo with" in text and "= tools: allow_once for echo by the fixed policy" in text
     assert "= tools: result c1 echo: ok in" in text and "(asked: once)" in text
     assert "hunter2-very-secret" not in text and "[REDACTED]" in text
+
+
+async def test_a_call_waiting_for_its_prompt_is_refused_if_the_tool_was_denied_meanwhile():
+    registry = ToolRegistry([echo_tool(side_effecting=True)])
+
+    async def approver(request):
+        registry.with_permission("echo", Permission.DENY)  # the user flips it in the Tools tab meanwhile
+        return Decision.ALLOW_ONCE
+
+    results = await ToolBox(registry).run_calls([call("c1", text="a"), call("c2", text="b")], approver)
+    assert [(r.status, r.decision) for r in results] == [(Status.OK, "asked: once"), (Status.DENIED, "denied (by setting)")]
