@@ -83,7 +83,7 @@ def log_file() -> Path:
 
 
 def tools_dir() -> Path:
-    """Directory of user-defined tool definitions (one JSON file per tool)."""
+    """Directory of the user's own tools (``tools.toml``, see ``desktop_app.tools.user_tools``)."""
     return config_dir() / "tools"
 
 

@@ -30,6 +30,14 @@ from desktop_app.realtime.models import (
 )
 from desktop_app.realtime.session_config import EAGERNESS, FORMAT_TYPES, VOICES
 from desktop_app.settings.profiles import DEFAULT_PROFILES, Profile, profile_from_dict
+from desktop_app.settings.tools import (
+    McpServerConfig,
+    check_mcp_servers,
+    check_tool_choice,
+    mcp_server_item,
+    tool_name_item,
+    tool_permission_item,
+)
 
 #: The layout version this code writes. Bump it together with a new step in ``migrations.py``.
 SCHEMA_VERSION = 2
@@ -87,7 +95,7 @@ class Setting:
         if self.type is bytes:
             return base64.b64encode(value).decode("ascii")
         if self.type is tuple:
-            plain = [v.to_dict() if isinstance(v, Profile) else v for v in value]
+            plain = [v.to_dict() if isinstance(v, (Profile, McpServerConfig)) else v for v in value]
             return json.dumps(plain, ensure_ascii=False, separators=(",", ":"))
         return value if self.type is str else repr(value)
 
@@ -256,6 +264,19 @@ class Settings:
     active_profile: str = setting(
         key="connection/active_profile", type=str, default=DEFAULT_PROFILES[0].name,
         check=_check_nonempty, description="Name of the profile used to connect.")
+    # Tools (desktop_app/tools; item rules in settings/tools.py). New keys with defaults: no migration.
+    tools_disabled: tuple = setting(
+        key="tools/disabled", type=tuple, default=(), item=tool_name_item,
+        description="Built-in and user tools switched off in the Tools tab.")
+    tool_permissions: tuple = setting(
+        key="tools/permissions", type=tuple, default=(), item=tool_permission_item,
+        description="Per-tool permission overrides as [name, allow|ask|deny]; others keep their default.")
+    tool_choice: str = setting(
+        key="tools/tool_choice", type=str, default="auto", check=check_tool_choice,
+        description="auto, none, required, or the name of a tool the model must call.")
+    mcp_servers: tuple = setting(
+        key="tools/mcp_servers", type=tuple, default=(), item=mcp_server_item, check=check_mcp_servers,
+        description="Remote MCP servers the model may use (tokens live in the keyring).")
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
