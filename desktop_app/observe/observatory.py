@@ -40,6 +40,11 @@ def _call_now(callback: Callable[[], None]) -> None:
     callback()
 
 
+def spend_limits_from(settings: Settings) -> SpendLimits:
+    """The governor's limits as the user set them."""
+    return SpendLimits(session_usd=settings.spend_limit_session_usd, day_usd=settings.spend_limit_day_usd)
+
+
 class Observatory:
     """The event log, monitor, turn timings, usage meter, spend governor and error table together."""
 
