@@ -16,6 +16,7 @@ from desktop_app.observe.spend import Level, SpendLimits
 from desktop_app.ui.observe.monitor_panel import MonitorPanel
 from desktop_app.ui.observe.usage_panel import SpendStopDialog, UsagePanel
 from desktop_app.ui.theme import LIGHT
+from tests.helpers.wait import wait_until
 from tests.realtime import frames as F
 
 CAPTURE_USD = 10941.6 / 1e6  # the §4.6 usage on gpt-realtime-2.1, see tests/observe/test_usage_and_spend.py
@@ -138,7 +139,7 @@ async def test_a_scripted_usage_stream_warns_then_stops_and_the_ok_continues(qtb
     assert obs.spend.status.level is Level.WARNING and panel.session_bar.property("level") == "warning"
     assert not mic.muted and questions == []
     feed(obs, ("received", F.response_done("r5")))  # 5 × the capture ≥ 4.5 ×: the limit
-    qtbot.waitUntil(lambda: bool(questions), timeout=2000)
+    await wait_until(lambda: bool(questions), what="the stop question")
     assert mic.muted and "reached" in questions[0].findChild(type(panel.total)).text()
     panel.refresh()
     assert panel.session_bar.property("level") == "stop" and "microphone is off" in panel.spend_note.text()
@@ -150,7 +151,7 @@ async def test_a_scripted_usage_stream_warns_then_stops_and_the_ok_continues(qtb
     await asyncio.sleep(0)
     assert len(questions) == 1  # 6 × < 6.125 ×: still within the granted quarter
     feed(obs, ("received", F.response_done("r7")))
-    qtbot.waitUntil(lambda: len(questions) == 2, timeout=2000)
+    await wait_until(lambda: len(questions) == 2, what="the second stop question")
     assert mic.muted
     for dialog in questions:
         dialog.close()
