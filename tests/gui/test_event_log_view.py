@@ -133,3 +133,20 @@ def test_the_dock_starts_hidden(qtbot, tmp_path):
     dock = EventLogDock(EventLog(None), LIGHT)
     qtbot.addWidget(dock)
     assert dock.isHidden() and dock.windowTitle() == "Event log" and not dock.view.polling
+
+
+def test_summaries_say_what_each_event_is_in_one_line():
+    from desktop_app.ui.observe.event_log_view import summary_of
+
+    log = EventLog(None)
+    rows = [log.append("received", json.dumps(frame))[0] for frame in (
+        F.audio_delta("resp_1", "item_A", ms=100), F.error("invalid_value", "Invalid value: 'robot'."),
+        F.response_done("resp_9"), F.transcript_delta("resp_1", "item_A", "Hello there"),
+        F.speech_started("item_U", 1200))]
+    assert [summary_of(r) for r in rows] == [
+        "item_A · 4,800 bytes · 100 ms",
+        "invalid_value: Invalid value: 'robot'.",
+        "resp_9 · completed · 320 tokens (132 in, 188 out)",
+        'item_A · "Hello there"',
+        "audio_start_ms: 1200 · item_id: item_U",
+    ]

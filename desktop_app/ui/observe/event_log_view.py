@@ -45,12 +45,41 @@ DIRECTIONS = (("Both directions", None), ("Sent ▲", "sent"), ("Received ▼", 
 _Index = QModelIndex | QPersistentModelIndex
 
 
+def _short(value: Any) -> str:
+    if isinstance(value, dict):
+        return "{…}"
+    if isinstance(value, list):
+        return f"[{len(value)}]"
+    text = value if isinstance(value, str) else json.dumps(value)
+    return text if len(text) <= 40 else text[:40] + "…"
+
+
 def summary_of(record: EventRecord) -> str:
-    """One line for the table: audio as item/bytes/ms, other events as their short JSON."""
+    """One line for the table: audio as item/bytes/ms, a few events in words, others as their
+    fields (the type and event id have their own column and the JSON view)."""
     if record.audio_bytes:
         item = f"{record.item_id} · " if record.item_id else ""
         return f"{item}{record.audio_bytes:,} bytes · {record.audio_ms:.0f} ms"
-    text = record.event_json
+    try:
+        event = record.event()
+    except ValueError:
+        return record.event_json[:160]
+    if not isinstance(event, dict):
+        return record.event_json[:160]
+    if record.type == "error" and isinstance(event.get("error"), dict):
+        error = event["error"]
+        return f"{error.get('code') or error.get('type')}: {error.get('message', '')}"
+    if record.type == "response.done" and isinstance(event.get("response"), dict):
+        response = event["response"]
+        usage = response.get("usage") if isinstance(response.get("usage"), dict) else {}
+        tokens = f" · {usage.get('total_tokens', 0):,} tokens ({usage.get('input_tokens', 0):,} in, " \
+                 f"{usage.get('output_tokens', 0):,} out)" if usage else ""
+        return f"{response.get('id', '')} · {response.get('status', '')}{tokens}"
+    if isinstance(event.get("delta"), str):
+        return f"{event.get('item_id', '')} · {json.dumps(event['delta'], ensure_ascii=False)}"
+    parts = [f"{key}: {_short(value)}" for key, value in event.items()
+             if key not in ("type", "event_id") and value is not None]
+    text = " · ".join(parts)
     return text if len(text) <= 160 else text[:160] + "…"
 
 

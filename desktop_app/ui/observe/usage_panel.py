@@ -180,7 +180,10 @@ class UsagePanel(QWidget):
                          else Level.OK)
             colour = {Level.OK: self._theme.success, Level.WARNING: self._theme.warning,
                       Level.STOP: self._theme.danger}[level]
-            sheet = f"QProgressBar::chunk {{ background: {colour}; border-radius: 3px; }}"
+            t = self._theme
+            sheet = (f"QProgressBar {{ border: 1px solid {t.border}; border-radius: 5px; background: {t.surface_alt};"
+                     f" text-align: center; min-height: 18px; color: {t.text}; }}"
+                     f"QProgressBar::chunk {{ background: {t.tint(colour, 0.55)}; border-radius: 4px; }}")
             if bar.styleSheet() != sheet:
                 bar.setStyleSheet(sheet)
             bar.setProperty("level", level.value)
