@@ -20,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from desktop_app import paths
 from desktop_app.log import get_logger
 from desktop_app.observe.diagnostics import DiagnosticParts, diagnostic_text, diagnostic_zip
 from desktop_app.observe.errors import ErrorTracker
@@ -38,6 +39,11 @@ Schedule = Callable[[Callable[[], None]], object]
 
 def _call_now(callback: Callable[[], None]) -> None:
     callback()
+
+
+def default_spill_dir() -> Path:
+    """Where the event log spills a session (``event-log`` in the data directory; removed at close)."""
+    return paths.data_dir() / "event-log"
 
 
 def spend_limits_from(settings: Settings) -> SpendLimits:

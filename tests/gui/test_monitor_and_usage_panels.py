@@ -93,6 +93,8 @@ def test_the_usage_panel_splits_tokens_and_prices_them(qtbot, obs):
     assert "Tokens: 39,000 of 40,000 left, full again in 1 s" in panel.rate_limits.text()
     assert "transcription gpt-transcribe" in panel.model_line.text()
     assert panel.session_bar.format() == "$0.022 of $5.00 (0%)"
+    answers = [[panel.answers.item(r, c).text() for c in range(1, 5)] for r in range(panel.answers.rowCount())]
+    assert answers == [["completed", "59 / 9 / 64", "41 / 147", "$0.011"]] * 2
 
 
 def test_limits_edited_in_the_panel_are_offered_to_the_window(qtbot, obs):

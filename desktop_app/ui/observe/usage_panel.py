@@ -15,24 +15,31 @@ from collections.abc import Callable
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
     QGridLayout,
+    QHeaderView,
     QLabel,
     QProgressBar,
+    QTableWidget,
+    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from desktop_app.observe.spend import Level, SpendGovernor, SpendLimits, SpendStatus
-from desktop_app.observe.usage_meter import UsageMeter
+from desktop_app.observe.usage_meter import ResponseCost, UsageMeter
 from desktop_app.realtime.usage import Usage
 from desktop_app.ui.observe import format as fmt
 from desktop_app.ui.theme import Theme
 from desktop_app.ui.widgets.parts import settings_form, text_label
 
 POLL_MS = 1000
+ANSWER_ROWS = 50
+_ANSWER_COLUMNS = ("Time", "Status", "In", "Out", "Cost")
+_ANSWER_TIPS = ("", "", "Input tokens: text / audio / cached", "Output tokens: text / audio", "")
 _TOKEN_ROWS: tuple[tuple[str, Callable[[Usage], int]], ...] = (
     ("Text in", lambda u: u.input_text - u.cached_text),  # uncached: cached input has its own row
     ("Audio in", lambda u: u.input_audio - u.cached_audio),
@@ -97,6 +104,23 @@ class UsagePanel(QWidget):
                 self.cells[(name, which)] = cell
         column.addLayout(grid)
 
+        column.addWidget(text_label("ANSWERS", self, "section"))
+        self.answers = QTableWidget(0, len(_ANSWER_COLUMNS), self)
+        self.answers.setHorizontalHeaderLabels(list(_ANSWER_COLUMNS))
+        self.answers.verticalHeader().hide()
+        self.answers.verticalHeader().setDefaultSectionSize(22)
+        for col, tip in enumerate(_ANSWER_TIPS):
+            header_item = self.answers.horizontalHeaderItem(col)
+            if tip and header_item is not None:
+                header_item.setToolTip(tip)
+        self.answers.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.answers.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.answers.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.answers.setAccessibleName("Tokens and cost of each answer")
+        self.answers.setMinimumHeight(110)
+        column.addWidget(self.answers, 1)
+        self._answers_shown: tuple[str, int] = ("", -1)
+
         column.addWidget(text_label("RATE LIMITS", self, "section"))
         self.rate_limits = text_label("None reported yet.", self, "muted", wrap=True)
         column.addWidget(self.rate_limits)
@@ -120,7 +144,6 @@ class UsagePanel(QWidget):
         form.addRow("Limit per conversation", self.session_limit)
         form.addRow("Limit per day", self.day_limit)
         column.addLayout(form)
-        column.addStretch(1)
         self._show_limits(self.governor.status.limits)
         self.session_limit.valueChanged.connect(self._limits_edited)
         self.day_limit.valueChanged.connect(self._limits_edited)
@@ -153,8 +176,27 @@ class UsagePanel(QWidget):
         self._set(("Cost", "session"), fmt.usd(snap.total_usd) + unknown)
         asr = snap.transcription_model or "off"
         self._text(self.model_line, f"{snap.model} · transcription {asr} · {snap.session.responses} answers")
+        self._show_answers(snap.responses)
         self._show_rate_limits()
         self._show_spending(self.governor.status)
+
+    def _show_answers(self, responses: tuple[ResponseCost, ...]) -> None:
+        key = (responses[-1].response_id if responses else "", len(responses))
+        if key == self._answers_shown:
+            return
+        self._answers_shown = key
+        shown = responses[-ANSWER_ROWS:][::-1]  # newest first
+        self.answers.setRowCount(len(shown))
+        for row, answer in enumerate(shown):
+            u = answer.usage
+            cells = (fmt.clock(answer.at), answer.status or "—",
+                     f"{u.input_text - u.cached_text} / {u.input_audio - u.cached_audio} / {u.cached_tokens}",
+                     f"{u.output_text} / {u.output_audio}", fmt.usd(answer.cost_usd))
+            for col, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if col >= 2:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.answers.setItem(row, col, item)
 
     def _show_rate_limits(self) -> None:
         now = self._clock()
