@@ -88,3 +88,39 @@ DEFAULT_TRANSCRIPTION_MODEL: str = "gpt-4o-mini-transcribe"
 def is_known_transcription_model(model_id: str) -> bool:
     """True for an ASR model id the session settings accept."""
     return model_id in KNOWN_TRANSCRIPTION_MODELS
+
+
+@dataclass(frozen=True, slots=True)
+class TranscriptionPrice:
+    """An ASR model's price in US dollars: per one million tokens, or per minute of audio.
+
+    Token-billed models report ``usage.type == "tokens"``; duration-billed ones ``"duration"``.
+    A part that is None is not known, and a usage billed that way is shown as "price unknown".
+    """
+
+    input_per_m: float | None = None
+    output_per_m: float | None = None
+    per_minute: float | None = None
+
+
+TRANSCRIPTION_PRICES: dict[str, TranscriptionPrice] = {
+    # developers.openai.com model pages (2026): $2.50 in / $10.00 out per 1M tokens.
+    "gpt-4o-transcribe": TranscriptionPrice(input_per_m=2.50, output_per_m=10.00),
+    # developers.openai.com model comparison (2026): $1.25 in / $5.00 out per 1M tokens.
+    "gpt-4o-mini-transcribe": TranscriptionPrice(input_per_m=1.25, output_per_m=5.00),
+    # realtime-protocol.md §4.7: $0.017 per audio minute.
+    "gpt-realtime-whisper": TranscriptionPrice(per_minute=0.017),
+    # Billed per minute of audio: $0.006.
+    "whisper-1": TranscriptionPrice(per_minute=0.006),
+    # gpt-transcribe and gpt-live-transcribe: no first-party price found — "price unknown".
+}
+
+
+def transcription_price(model_id: str) -> TranscriptionPrice | None:
+    """The ASR model's price (dated snapshots price like their family), or None if unknown."""
+    if model_id in TRANSCRIPTION_PRICES:
+        return TRANSCRIPTION_PRICES[model_id]
+    for known in sorted(TRANSCRIPTION_PRICES, key=len, reverse=True):
+        if model_id.startswith(known + "-") and model_id[len(known) + 1 : len(known) + 2].isdigit():
+            return TRANSCRIPTION_PRICES[known]
+    return None

@@ -278,6 +278,28 @@ class Settings:
         key="tools/mcp_servers", type=tuple, default=(), item=mcp_server_item, check=check_mcp_servers,
         description="Remote MCP servers the model may use (tokens live in the keyring).")
 
+    # Spending, history and the event log (issue #19). Limits are dollars; off means no limit.
+    spend_limit_session_usd: float | None = setting(
+        key="spend/session_limit_usd", type=float, default=5.0, nullable=True, minimum=0.01, maximum=10_000.0,
+        description="Stop the microphone and ask before one conversation spends more than this (US dollars), "
+                    "or off. A warning shows at 80 %.")
+    spend_limit_day_usd: float | None = setting(
+        key="spend/day_limit_usd", type=float, default=20.0, nullable=True, minimum=0.01, maximum=100_000.0,
+        description="Stop the microphone and ask before today's conversations spend more than this "
+                    "(US dollars), or off.")
+    history_enabled: bool = setting(
+        key="history/save_conversations", type=bool, default=True,
+        description="Keep every conversation (transcripts, timings, usage) on this computer.")
+    history_record_audio: bool = setting(
+        key="history/record_audio", type=bool, default=False,
+        description="Also keep the conversation's audio in the history (off: text only).")
+    history_audio_cap_mb: int = setting(
+        key="history/audio_cap_mb", type=int, default=500, minimum=10, maximum=100_000,
+        description="Recording stops when the history's audio reaches this size (MB).")
+    event_log_capacity: int = setting(
+        key="event_log/memory_events", type=int, default=5000, minimum=500, maximum=100_000,
+        description="How many of the newest events the event log keeps in memory (the rest is on disk).")
+
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
             decl: Setting = f.metadata["setting"]

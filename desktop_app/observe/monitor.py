@@ -1,0 +1,194 @@
+"""Connection monitor: what the link did over time, as numbers a person can read.
+
+Fed by three hands, none of which waits on it:
+
+* the controller: :meth:`ConnectionMonitor.state_changed` on every connection state change and
+  :meth:`~ConnectionMonitor.set_session_expiry` when it judges the session's end;
+* the transport: :meth:`~ConnectionMonitor.ping` with each WebSocket ping's round trip (or None when
+  no pong came in time);
+* the observatory's frame observer: :meth:`~ConnectionMonitor.traffic` with each frame's size and
+  the audio it carried.
+
+Turn latencies live in :class:`~desktop_app.observe.turns.TurnTimings` (``monitor.turns``).
+:meth:`~ConnectionMonitor.snapshot` gives one frozen picture for a panel to draw.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from desktop_app.observe.turns import TurnRecord, TurnTimings
+
+#: The controller's reconnecting state; entering it counts one reconnect.
+RECONNECTING = "reconnecting"
+CONNECTED = "connected"
+
+
+@dataclass(frozen=True, slots=True)
+class StateChange:
+    """The connection entered ``state`` at ``at`` (unix seconds); ``detail`` says why, if known."""
+
+    at: float
+    state: str
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PingSample:
+    """One ping: its round trip in ms, or None when no pong came back in time."""
+
+    at: float
+    rtt_ms: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Direction:
+    """Traffic one way: frames, bytes on the wire (frame text), and audio seconds carried."""
+
+    frames: int = 0
+    bytes: int = 0
+    audio_s: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class TurnStats:
+    """Medians (and the newest value) of each per-turn figure, over the turns that have it."""
+
+    count: int = 0
+    speech_to_first_byte_ms: float | None = None
+    first_byte_to_playback_ms: float | None = None
+    total_ms: float | None = None
+    barge_in_to_silence_ms: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MonitorSnapshot:
+    """The monitor at one moment (``now``, unix seconds)."""
+
+    now: float
+    state: str
+    state_since: float | None
+    history: tuple[StateChange, ...]
+    reconnects: int
+    connected_s: float  # time connected since the conversation began
+    time_left_s: float | None
+    ping_last_ms: float | None
+    ping_median_ms: float | None
+    pings_lost: int
+    pings: tuple[PingSample, ...]
+    sent: Direction
+    received: Direction
+    turns: tuple[TurnRecord, ...]
+    turn_stats: TurnStats = field(default_factory=TurnStats)
+
+
+class ConnectionMonitor:
+    """State history, pings, traffic and turns of the current conversation."""
+
+    def __init__(self, *, clock: Callable[[], float] = time.time, history: int = 500, pings: int = 240,
+                 turns: TurnTimings | None = None) -> None:
+        self._clock = clock
+        self._history: deque[StateChange] = deque(maxlen=history)
+        self._pings: deque[PingSample] = deque(maxlen=pings)
+        self._pings_lost = 0
+        self._reconnects = 0
+        self._expires_at: float | None = None
+        self._connected_total = 0.0
+        self._connected_since: float | None = None
+        self._sent: list[float] = [0, 0, 0.0]  # frames, bytes, audio seconds
+        self._received: list[float] = [0, 0, 0.0]
+        self.turns = turns if turns is not None else TurnTimings()
+
+    # --- feeding -------------------------------------------------------------------------------
+
+    def state_changed(self, state: str, detail: str = "", at: float | None = None) -> None:
+        """The connection state changed (the controller's ``Conn`` value, e.g. ``"connected"``)."""
+        now = self._clock() if at is None else at
+        previous = self._history[-1].state if self._history else None
+        if state == previous and not detail:
+            return
+        if state == RECONNECTING and previous != RECONNECTING:
+            self._reconnects += 1
+        if self._connected_since is not None and state != CONNECTED:
+            self._connected_total += now - self._connected_since
+            self._connected_since = None
+        if state == CONNECTED and self._connected_since is None:
+            self._connected_since = now
+        self._history.append(StateChange(now, state, detail))
+
+    def ping(self, rtt_s: float | None, at: float | None = None) -> None:
+        """One ping's round trip in seconds (websockets' latency), or None if the pong never came."""
+        if rtt_s is None:
+            self._pings_lost += 1
+        self._pings.append(PingSample(self._clock() if at is None else at,
+                                      None if rtt_s is None else rtt_s * 1000.0))
+
+    def traffic(self, direction: str, wire_bytes: int, audio_ms: float = 0.0) -> None:
+        """One frame passed: ``direction`` "sent" or "received", its size and the audio it carried."""
+        counters = self._sent if direction == "sent" else self._received
+        counters[0] += 1
+        counters[1] += wire_bytes
+        counters[2] += audio_ms / 1000.0
+
+    def set_session_expiry(self, expires_at: float | None) -> None:
+        """When the server will end the session (unix seconds, as the controller judged it)."""
+        self._expires_at = expires_at
+
+    def new_conversation(self) -> None:
+        """Start the per-conversation figures afresh (the state history and pings carry on)."""
+        self._sent, self._received = [0, 0, 0.0], [0, 0, 0.0]
+        self._reconnects = 0
+        self._connected_total = 0.0
+        if self._connected_since is not None:
+            self._connected_since = self._clock()
+        self.turns.reset()
+
+    # --- reading -------------------------------------------------------------------------------
+
+    def snapshot(self, now: float | None = None) -> MonitorSnapshot:
+        """Everything a panel shows, at ``now``."""
+        now = self._clock() if now is None else now
+        last = self._history[-1] if self._history else None
+        answered = [p.rtt_ms for p in self._pings if p.rtt_ms is not None]
+        connected = self._connected_total + (now - self._connected_since if self._connected_since else 0.0)
+        left = None
+        if self._expires_at is not None and last is not None and last.state == CONNECTED:
+            left = max(0.0, self._expires_at - now)
+        turns = self.turns.turns
+        return MonitorSnapshot(
+            now=now,
+            state=last.state if last else "disconnected",
+            state_since=last.at if last else None,
+            history=tuple(self._history),
+            reconnects=self._reconnects,
+            connected_s=connected,
+            time_left_s=left,
+            ping_last_ms=self._pings[-1].rtt_ms if self._pings else None,
+            ping_median_ms=statistics.median(answered) if answered else None,
+            pings_lost=self._pings_lost,
+            pings=tuple(self._pings),
+            sent=Direction(int(self._sent[0]), int(self._sent[1]), self._sent[2]),
+            received=Direction(int(self._received[0]), int(self._received[1]), self._received[2]),
+            turns=turns,
+            turn_stats=turn_stats(turns),
+        )
+
+
+def turn_stats(turns: Sequence[TurnRecord]) -> TurnStats:
+    """Median of each figure over the turns that have it."""
+
+    def median(values: list[float | None]) -> float | None:
+        present = [v for v in values if v is not None]
+        return statistics.median(present) if present else None
+
+    return TurnStats(
+        count=len(turns),
+        speech_to_first_byte_ms=median([t.speech_to_first_byte_ms for t in turns]),
+        first_byte_to_playback_ms=median([t.first_byte_to_playback_ms for t in turns]),
+        total_ms=median([t.total_ms for t in turns]),
+        barge_in_to_silence_ms=median([t.barge_in_to_silence_ms for t in turns]),
+    )
