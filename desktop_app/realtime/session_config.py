@@ -277,8 +277,8 @@ def session_diff(old: SessionConfig | None, new: SessionConfig) -> dict[str, Any
     """The smallest ``session`` body that turns ``old`` into ``new`` (``old=None``: the whole config).
 
     Always has ``type: "realtime"`` (the server requires it). Nested objects carry only changed
-    leaves, except that an object whose ``type`` changes (server_vad → semantic_vad, pcm → pcmu) is
-    sent whole, and a discriminated object keeps its ``type`` beside the changed leaves. A leaf that
+    leaves, except that an object whose ``type`` changes (server_vad → semantic_vad, pcm → pcmu), and the
+    transcription object, are sent whole, and a discriminated object keeps its ``type`` beside the changed leaves. A leaf that
     disappears inside a nested object is sent as ``null`` so the server's merge clears it. ``model``
     is never in the diff: it is chosen when connecting (see :func:`check_locked`).
     """
@@ -298,7 +298,9 @@ def _diff(old: dict[str, Any], new: dict[str, Any], *, root: bool = False) -> di
         before = old.get(key, _ABSENT)
         if before == value:
             continue
-        if isinstance(before, dict) and isinstance(value, dict) and before.get("type") == value.get("type"):
+        if key in _SENT_WHOLE:
+            out[key] = value
+        elif isinstance(before, dict) and isinstance(value, dict) and before.get("type") == value.get("type"):
             sub = _diff(before, value)
             out[key] = {"type": value["type"], **sub} if "type" in value else sub
         else:
@@ -310,6 +312,10 @@ def _diff(old: dict[str, Any], new: dict[str, Any], *, root: bool = False) -> di
 
 
 _ABSENT = object()
+#: Objects a server replaces whole rather than merges: a transcription object for another model must
+#: not keep the old one's options, and a null leaf inside it is refused (the local server answers
+#: ``invalid_type``), so it is always sent complete.
+_SENT_WHOLE = frozenset({"transcription"})
 
 
 def _turn_detection_from(data: Any) -> TurnDetection:

@@ -18,6 +18,7 @@ from desktop_app.realtime.session_config import (
     ServerVad,
     SessionConfig,
     Transcription,
+    _diff,
     check_locked,
     session_diff,
 )
@@ -192,9 +193,17 @@ def test_diff_carries_only_the_changed_leaves_plus_session_type(name, new, expec
 
 
 def test_diff_nulls_a_leaf_removed_inside_a_nested_object_so_the_merge_clears_it():
+    old = {"audio": {"input": {"noise_reduction": {"type": "near_field", "strength": 0.5}}}}
+    new = {"audio": {"input": {"noise_reduction": {"type": "near_field"}}}}
+    assert _diff(old, new, root=True) == {"audio": {"input": {"noise_reduction": {"type": "near_field",
+                                                                                  "strength": None}}}}
+
+
+def test_a_changed_transcription_is_sent_whole_never_with_null_leaves():
     old = dataclasses.replace(BASE, transcription=Transcription(language="en", prompt="names: Ada"))
     new = dataclasses.replace(BASE, transcription=Transcription(language="en"))
-    assert session_diff(old, new) == {"type": "realtime", "audio": {"input": {"transcription": {"prompt": None}}}}
+    assert session_diff(old, new) == {"type": "realtime", "audio": {"input": {"transcription": {
+        "model": "gpt-live-transcribe", "language": "en"}}}}
 
 
 def test_diff_from_nothing_is_the_whole_session_without_model():
