@@ -161,7 +161,7 @@ def test_reasoning_and_noise_choices_are_emitted(panel):
     answers.noise.activated.emit(0)
     assert got == [("reasoning", "xhigh"), ("noise", "far_field"), ("noise", None)]
     assert [answers.noise.itemText(i) for i in range(3)] == [
-        "Off", "Near field (headset, close mic)", "Far field (laptop or room mic)"]
+        "Off", "Near field (headset)", "Far field (laptop, room)"]
 
 
 def test_speed_is_sent_once_the_slider_settles_and_held_while_an_answer_plays(panel, qtbot):

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QSlider, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QSlider, QWidget
 
 from desktop_app.realtime.models import (
     DEFAULT_TRANSCRIPTION_MODEL,
@@ -33,10 +33,9 @@ from desktop_app.realtime.session_config import NOISE_REDUCTION, REASONING_EFFOR
 from desktop_app.realtime.transcription import LANGUAGE_CODE, TRANSCRIPTION_DELAYS
 from desktop_app.settings.schema import MODEL_CHOICES, OFF, TRANSCRIPTION_CHOICES
 from desktop_app.ui.theme import Theme
-from desktop_app.ui.widgets.parts import text_label, tool_button
+from desktop_app.ui.widgets.parts import settings_form, text_label, tool_button
 
-NOISE_LABELS = {None: "Off", "near_field": "Near field (headset, close mic)",
-                "far_field": "Far field (laptop or room mic)"}
+NOISE_LABELS = {None: "Off", "near_field": "Near field (headset)", "far_field": "Far field (laptop, room)"}
 SPEED_STEPS = 0.05
 SPEED_SETTLE_MS = 250
 SPEED_HELD = "The new speed applies from the next answer."
@@ -119,9 +118,9 @@ class TranscriptionPicker(QWidget):
     def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._theme = theme
-        form = QFormLayout(self)
+        form = settings_form()
+        self.setLayout(form)
         form.setContentsMargins(0, 0, 0, 0)
-        form.setVerticalSpacing(8)
         self.combo = QComboBox(self)
         self.combo.setAccessibleName("Transcription model")
         self.combo.setToolTip("The model that writes down what you say (off: no user transcript)")
@@ -151,7 +150,7 @@ class TranscriptionPicker(QWidget):
         form.addRow("Delay", self.delay)
         self.problem = text_label("", self, "hint", wrap=True)
         form.addRow("", self.problem)
-        self._form = form
+        self.form = form
         self.set_choices(TRANSCRIPTION_CHOICES[1:])
 
     def set_choices(self, ids: Sequence[str]) -> None:
@@ -186,13 +185,13 @@ class TranscriptionPicker(QWidget):
         takes = frozenset() if model_id == OFF else transcription_options(model_id)
         for widget, name in ((self.languages, "languages"), (self.keywords, "keywords"), (self.delay, "delay")):
             shown = name in takes or (name == "languages" and "language" in takes)
-            self._form.setRowVisible(widget, shown)
+            self.form.setRowVisible(widget, shown)
         self.languages.setPlaceholderText("e.g. en, de (empty: detect)" if "languages" in takes
                                           else "one code, e.g. en (empty: detect)")
         shutdown = transcription_shutdown(model_id)
         self.retiring.setText(f"<span style='color:{self._theme.warning}'>{model_id} shuts down on {shutdown}; "
                               f"{DEFAULT_TRANSCRIPTION_MODEL} replaces it.</span>" if shutdown else "")
-        self._form.setRowVisible(self.retiring, bool(shutdown))
+        self.form.setRowVisible(self.retiring, bool(shutdown))
 
     def _languages_done(self) -> None:
         codes = _words(self.languages.text())
@@ -215,9 +214,9 @@ class AnswerOptions(QWidget):
 
     def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        form = QFormLayout(self)
+        form = settings_form()
+        self.setLayout(form)
         form.setContentsMargins(0, 0, 0, 0)
-        form.setVerticalSpacing(8)
         self.reasoning = QComboBox(self)
         self.reasoning.addItem("Model default", None)
         for effort in REASONING_EFFORTS:
@@ -246,6 +245,7 @@ class AnswerOptions(QWidget):
         form.addRow("Speed", speed_row)
         self.note = text_label("", self, "hint", wrap=True)
         form.addRow("", self.note)
+        self.form = form
         self._settle = QTimer(self)
         self._settle.setSingleShot(True)
         self._settle.setInterval(SPEED_SETTLE_MS)

@@ -15,11 +15,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
-    QComboBox, QFrame, QHBoxLayout, QKeySequenceEdit, QPlainTextEdit, QPushButton, QScrollArea, QVBoxLayout,
-    QWidget,
+    QComboBox, QFormLayout, QFrame, QHBoxLayout, QKeySequenceEdit, QPlainTextEdit, QPushButton, QScrollArea,
+    QVBoxLayout, QWidget,
 )
 
 from desktop_app.controller.states import Conn, Turn
@@ -67,6 +67,7 @@ class SessionPanel(QWidget):
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # fields shrink instead
         page = QWidget(scroll)
         scroll.setWidget(page)
         outer.addWidget(scroll)
@@ -161,6 +162,10 @@ class SessionPanel(QWidget):
         column.addLayout(apply_row)
         self.set_preview_available(False)
         self.set_images_available(False)
+        for combo in page.findChildren(QComboBox):  # long ids must not widen the side panel
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(8)
+        _align_labels(form, self.answers.form, self.transcription_picker.form)
 
     def set_settings(self, settings: Any) -> None:  # desktop_app.settings.schema.Settings
         self.model_picker.set_model(settings.model)
@@ -221,3 +226,12 @@ class SessionPanel(QWidget):
         sequence = self.ptt_key.keySequence()
         if not sequence.isEmpty():
             self.ptt_key_chosen.emit(sequence.toString())
+
+
+def _align_labels(*forms: QFormLayout) -> None:
+    """One label column for the page's several forms, so their fields line up."""
+    labels = [item.widget() for form in forms for row in range(form.rowCount())
+              if (item := form.itemAt(row, QFormLayout.ItemRole.LabelRole)) is not None and item.widget() is not None]
+    width = max((label.sizeHint().width() for label in labels), default=0)
+    for label in labels:
+        label.setMinimumWidth(width)
