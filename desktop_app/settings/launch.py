@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from desktop_app.realtime.models import is_valid_model_id
@@ -49,7 +49,7 @@ class RunOverride:
 
     def apply(self, settings: Settings) -> Settings:
         """``settings`` with the temporary profile active and the model replaced (never saved)."""
-        changes: dict[str, object] = {}
+        changes: dict[str, Any] = {}
         if self.profile is not None:
             others = tuple(p for p in settings.profiles if p.name != self.profile.name)
             changes.update(profiles=(*others, self.profile), active_profile=self.profile.name)

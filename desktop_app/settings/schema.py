@@ -69,7 +69,7 @@ class Setting:
             value = tuple(value)
         if type(value) is not self.type:
             raise ValueError(f"expected {self.type.__name__}, got {type(value).__name__} {_short(value)}")
-        if self.type is tuple and self.item is not None:
+        if self.type is tuple and self.item is not None and isinstance(value, tuple):
             value = tuple(self.item(element) for element in value)
         if self.choices and value not in self.choices:
             raise ValueError(f"{_short(value)} is not one of {', '.join(map(str, self.choices))}")

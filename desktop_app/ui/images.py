@@ -56,7 +56,7 @@ def _encode(image: QImage, fmt: str, quality: int = -1) -> bytes:
     array = QByteArray()
     buffer = QBuffer(array)
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    if not image.save(buffer, fmt, quality):
+    if not image.save(buffer, fmt.encode("ascii"), quality):
         raise ValueError(f"the image could not be encoded as {fmt}")
     buffer.close()
     return bytes(array.data())

@@ -230,8 +230,13 @@ class SessionPanel(QWidget):
 
 def _align_labels(*forms: QFormLayout) -> None:
     """One label column for the page's several forms, so their fields line up."""
-    labels = [item.widget() for form in forms for row in range(form.rowCount())
-              if (item := form.itemAt(row, QFormLayout.ItemRole.LabelRole)) is not None and item.widget() is not None]
+    labels: list[QWidget] = []
+    for form in forms:
+        for row in range(form.rowCount()):
+            item = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
+            label = item.widget() if item is not None else None
+            if label is not None:
+                labels.append(label)
     width = max((label.sizeHint().width() for label in labels), default=0)
     for label in labels:
         label.setMinimumWidth(width)

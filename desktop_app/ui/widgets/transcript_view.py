@@ -247,7 +247,9 @@ class TranscriptView(QScrollArea):
         if order != self._order:
             kept = len(self._order) if order[: len(self._order)] == self._order else 0
             for index in range(kept, len(order)):
-                self._page(index // PAGE_SIZE).layout().insertWidget(index % PAGE_SIZE, self._rows[order[index]])
+                column = self._page(index // PAGE_SIZE).layout()
+                assert isinstance(column, QVBoxLayout)  # every page is built with one
+                column.insertWidget(index % PAGE_SIZE, self._rows[order[index]])
             self._order = order
             if not self.following:
                 self.latest.show()
