@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMimeData, QSize, Qt
-from PySide6.QtGui import QColor, QImage, QImageReader, QPainter
+from PySide6.QtGui import QColor, QImage, QImageReader, QImageWriter, QPainter
 
 from desktop_app.realtime.commands import IMAGE_FIT_PX, IMAGE_SHORT_SIDE_PX, image_data_url
 
@@ -56,8 +56,10 @@ def _encode(image: QImage, fmt: str, quality: int = -1) -> bytes:
     array = QByteArray()
     buffer = QBuffer(array)
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    if not image.save(buffer, fmt.encode("ascii"), quality):
-        raise ValueError(f"the image could not be encoded as {fmt}")
+    writer = QImageWriter(buffer, QByteArray(fmt.encode("ascii")))
+    writer.setQuality(quality)
+    if not writer.write(image):
+        raise ValueError(f"the image could not be encoded as {fmt} ({writer.errorString()})")
     buffer.close()
     return bytes(array.data())
 
