@@ -1,7 +1,9 @@
 """Composition root: parse the command line, build the objects, pick the mode.
 
 Modes: the GUI (default), ``--headless`` (files in, files out; see ``desktop_app.headless``),
-``serve`` (the embedded local Realtime server) and ``--self-check``. Nothing else in the package
+``serve`` (the embedded local Realtime server) and ``--self-check``. ``--url URL [--model M]`` points
+either mode at another endpoint for this run only (``args.run_override``, a temporary profile that is
+never saved; see ``desktop_app.settings.launch``). Nothing else in the package
 reaches for globals: what a part needs is built here and passed in.
 """
 
@@ -38,10 +40,32 @@ def build_parser() -> argparse.ArgumentParser:
         help="print versions, Qt platform, audio devices, keyring backend and a local-server "
         "round-trip, then exit (0 when all is well)",
     )
+    parser.add_argument(
+        "--model",
+        metavar="MODEL",
+        help="the Realtime model for this run (any model id; default: the URL's model= or the saved one); "
+        "with --url the window connects there without saving a profile",
+    )
     from desktop_app.headless.options import add_arguments
 
     add_arguments(parser)
     return parser
+
+
+def apply_run_override(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Check ``--url``/``--model`` and put the temporary endpoint in ``args.run_override``.
+
+    Bad values are a usage error (exit 2) with one sentence. Headless mode reads its model from the
+    URL, so there ``--model`` is written into the URL's ``model=`` query.
+    """
+    from desktop_app.settings.launch import run_override, with_model
+
+    try:
+        args.run_override = run_override(args.url, args.model)
+    except ValueError as exc:
+        parser.error(str(exc))
+    if args.headless and args.url and args.model:
+        args.url = with_model(args.url, args.model)
 
 
 def run_gui(args: argparse.Namespace) -> int:
@@ -75,7 +99,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from desktop_app.local_server.cli import main as serve_main
 
         return serve_main(argv[1:])
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    apply_run_override(parser, args)
     # Headless output is files plus one clear line on failure: no log lines on the console unless a
     # level was asked for; the log file keeps everything.
     quiet = args.headless and "--log-level" not in argv

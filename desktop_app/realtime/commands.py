@@ -54,6 +54,61 @@ def user_text_item(text: str) -> dict[str, Any]:
     return {"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}
 
 
+IMAGE_MIME_TYPES: tuple[str, ...] = ("image/png", "image/jpeg")
+"""What ``input_image`` takes: PNG or JPEG as a base64 data URI (SDK ``Content.image_url``)."""
+MAX_IMAGE_BYTES = 10 * 1024 * 1024
+"""Largest encoded image sent. Its data URI (4/3 of it) stays under the 15 MiB a client event may
+carry (the only size the SDK states, on ``input_audio_buffer.append``). Images are downscaled
+(:data:`IMAGE_FIT_PX`, :data:`IMAGE_SHORT_SIDE_PX`) long before this is reached."""
+IMAGE_FIT_PX = 2048
+IMAGE_SHORT_SIDE_PX = 768
+"""OpenAI's vision guide: a high-detail image is fitted into 2048×2048, then its short side scaled to
+768 px. Pixels beyond that are never seen by the model, so the client does that scaling itself."""
+IMAGE_DETAILS: tuple[str, ...] = ("auto", "low", "high")
+
+
+def image_size(data: bytes, mime: str) -> tuple[int, int]:
+    """``(width, height)`` read from a PNG or JPEG header; ``ValueError`` when ``data`` is not that format."""
+    if mime == "image/png":
+        if data[:8] != b"\x89PNG\r\n\x1a\n" or data[12:16] != b"IHDR":
+            raise ValueError("the data is not a PNG image")
+        return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    if mime == "image/jpeg":
+        if data[:2] != b"\xff\xd8":
+            raise ValueError("the data is not a JPEG image")
+        i = 2
+        while i + 9 < len(data):
+            if data[i] != 0xFF:
+                raise ValueError("the JPEG image is damaged")
+            marker, length = data[i + 1], int.from_bytes(data[i + 2:i + 4], "big")
+            if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):  # a start-of-frame segment
+                return int.from_bytes(data[i + 7:i + 9], "big"), int.from_bytes(data[i + 5:i + 7], "big")
+            i += 2 + length
+        raise ValueError("the JPEG image has no size")
+    raise ValueError(f"images must be PNG or JPEG, not {mime}")
+
+
+def image_data_url(data: bytes, mime: str) -> str:
+    """``data:<mime>;base64,…`` for an encoded PNG/JPEG, checked against its claimed type and the size limit."""
+    width, height = image_size(data, mime)
+    if width <= 0 or height <= 0:
+        raise ValueError("the image is empty")
+    if len(data) > MAX_IMAGE_BYTES:
+        raise ValueError(f"the image is {len(data) / 1048576:.1f} MiB; the limit is {MAX_IMAGE_BYTES // 1048576} MiB")
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def user_image_item(image_url: str, *, detail: Literal["auto", "low", "high"] = "auto",
+                    text: str | None = None) -> dict[str, Any]:
+    """A user message with one ``input_image`` part (``image_url`` from :func:`image_data_url`), and
+    the user's words about it as an ``input_text`` part first when given."""
+    content: list[dict[str, Any]] = []
+    if text:
+        content.append({"type": "input_text", "text": text})
+    content.append({"type": "input_image", "image_url": image_url, "detail": detail})
+    return {"type": "message", "role": "user", "content": content}
+
+
 def system_text_item(text: str) -> dict[str, Any]:
     """A system message (mid-conversation guidance) with one ``input_text`` part."""
     return {"type": "message", "role": "system", "content": [{"type": "input_text", "text": text}]}

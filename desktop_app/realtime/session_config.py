@@ -15,15 +15,17 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
-from .errors import ConfigValidationError, LockedFieldError
+from .errors import ConfigValidationError
 from .logfmt import logger
-from .models import (
-    DEFAULT_MODEL,
-    DEFAULT_TRANSCRIPTION_MODEL,
-    is_known_model,
-    is_known_transcription_model,
-    model_info,
-)
+from .models import DEFAULT_MODEL, is_valid_model_id, takes_reasoning
+from .session_locks import FIELD_LOCKS, FieldLock, check_locked, hold_between_responses, lock_of, same_model
+from .transcription import TRANSCRIPTION_DELAYS, Transcription
+
+__all__ = [  # Transcription and its delays live in .transcription; importing them from here still works
+    "EAGERNESS", "FORMAT_TYPES", "NOISE_REDUCTION", "PCM_RATE", "REASONING_EFFORTS", "TRANSCRIPTION_DELAYS",
+    "VOICES", "AudioFormat", "FieldLock", "SemanticVad", "ServerVad", "SessionConfig", "Transcription",
+    "FIELD_LOCKS", "TurnDetection", "check_locked", "hold_between_responses", "lock_of", "same_model", "session_diff",
+]
 
 VOICES: tuple[str, ...] = ("alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar")
 """GA built-in voices (§2.5). A custom voice is given by its ``voice_…`` id."""
@@ -31,9 +33,10 @@ FORMAT_TYPES: tuple[str, ...] = ("audio/pcm", "audio/pcmu", "audio/pcma")
 PCM_RATE = 24000
 EAGERNESS: tuple[str, ...] = ("low", "medium", "high", "auto")
 NOISE_REDUCTION: tuple[str, ...] = ("near_field", "far_field")
+REASONING_EFFORTS: tuple[str, ...] = ("minimal", "low", "medium", "high", "xhigh")
+"""``reasoning.effort`` for reasoning models (gpt-realtime-2 class), least to most."""
 TOOL_CHOICE_MODES: tuple[str, ...] = ("auto", "none", "required")
 _TOOL_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,33 +131,6 @@ TurnDetection = ServerVad | SemanticVad | None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Transcription:
-    """Asynchronous input transcription by a separate ASR model (§2.6)."""
-
-    model: str = DEFAULT_TRANSCRIPTION_MODEL
-    language: str | None = None
-    prompt: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"model": self.model}
-        if self.language is not None:
-            out["language"] = self.language
-        if self.prompt is not None:
-            out["prompt"] = self.prompt
-        return out
-
-    def problems(self, path: str) -> list[ConfigValidationError]:
-        out = []
-        if not isinstance(self.model, str) or not is_known_transcription_model(self.model):
-            out.append(ConfigValidationError(f"{path}.model", f"Unknown transcription model {self.model!r}."))
-        if self.language is not None and (not isinstance(self.language, str) or not _LANGUAGE.match(self.language)):
-            out.append(ConfigValidationError(f"{path}.language", "Language must be an ISO-639-1 code such as 'en'."))
-        if self.prompt is not None and not isinstance(self.prompt, str):
-            out.append(ConfigValidationError(f"{path}.prompt", "The transcription prompt must be text."))
-        return out
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
 class SessionConfig:
     """The settings of one GA realtime session. ``instructions=None`` keeps the server's default."""
 
@@ -171,6 +147,8 @@ class SessionConfig:
     tools: tuple[dict[str, Any], ...] = ()
     tool_choice: str | dict[str, Any] = "auto"
     max_output_tokens: int | Literal["inf"] = "inf"
+    reasoning_effort: str | None = None  # None: the model's default (the field is not sent)
+    parallel_tool_calls: bool | None = None  # None: not sent
 
     @property
     def push_to_talk(self) -> bool:
@@ -180,8 +158,8 @@ class SessionConfig:
     def problems(self) -> list[ConfigValidationError]:
         """Every way this config would be refused by the server, in session-path order."""
         out: list[ConfigValidationError] = []
-        if not isinstance(self.model, str) or not is_known_model(self.model):
-            out.append(ConfigValidationError("session.model", f"Unknown realtime model {self.model!r}."))
+        if not is_valid_model_id(self.model):
+            out.append(ConfigValidationError("session.model", f"{self.model!r} is not a model id."))
         if self.instructions is not None and not isinstance(self.instructions, str):
             out.append(ConfigValidationError("session.instructions", "Instructions must be text."))
         if tuple(self.output_modalities) not in (("audio",), ("text",)):
@@ -204,6 +182,27 @@ class SessionConfig:
         tokens = self.max_output_tokens
         if tokens != "inf" and (not _is_int(tokens) or not 1 <= tokens <= 4096):
             out.append(ConfigValidationError("session.max_output_tokens", "Max output tokens must be 1–4096 or 'inf'."))
+        out += self._reasoning_problems()
+        return out
+
+    def _reasoning_problems(self) -> list[ConfigValidationError]:
+        # A known model without reasoning refuses these (the whole update would be discarded); an
+        # unknown model may take them, and the server says so if it does not.
+        out = []
+        refuses = isinstance(self.model, str) and takes_reasoning(self.model) is False
+        if self.reasoning_effort is not None:
+            if self.reasoning_effort not in REASONING_EFFORTS:
+                out.append(ConfigValidationError("session.reasoning.effort",
+                                                 f"Reasoning effort must be one of {', '.join(REASONING_EFFORTS)}."))
+            elif refuses:
+                out.append(ConfigValidationError("session.reasoning.effort",
+                                                 f"{self.model} does not take a reasoning effort."))
+        if self.parallel_tool_calls is not None:
+            if not isinstance(self.parallel_tool_calls, bool):
+                out.append(ConfigValidationError("session.parallel_tool_calls", "parallel_tool_calls must be true or false."))
+            elif refuses:
+                out.append(ConfigValidationError("session.parallel_tool_calls",
+                                                 f"{self.model} does not take parallel_tool_calls."))
         return out
 
     def validate(self) -> "SessionConfig":
@@ -234,6 +233,10 @@ class SessionConfig:
             "tool_choice": self.tool_choice,
             "max_output_tokens": self.max_output_tokens,
         })
+        if self.reasoning_effort is not None:
+            session["reasoning"] = {"effort": self.reasoning_effort}
+        if self.parallel_tool_calls is not None:
+            session["parallel_tool_calls"] = self.parallel_tool_calls
         return session
 
     @classmethod
@@ -246,10 +249,11 @@ class SessionConfig:
             voice = str(voice.get("id", ""))
         transcription = None
         if isinstance(inp.get("transcription"), dict):
-            t = inp["transcription"]
-            transcription = Transcription(model=t.get("model") or "", language=t.get("language"), prompt=t.get("prompt"))
+            transcription = Transcription.from_dict(inp["transcription"])
         noise = _obj(inp.get("noise_reduction")).get("type")
         instructions = session.get("instructions")
+        effort = _obj(session.get("reasoning")).get("effort")
+        parallel = session.get("parallel_tool_calls")
         return cls(
             model=session.get("model") or DEFAULT_MODEL,
             instructions=instructions if isinstance(instructions, str) else None,
@@ -264,6 +268,8 @@ class SessionConfig:
             tools=tuple(t for t in session.get("tools") or () if isinstance(t, dict)),
             tool_choice=session.get("tool_choice", "auto"),
             max_output_tokens=session.get("max_output_tokens", "inf"),
+            reasoning_effort=effort if isinstance(effort, str) else None,
+            parallel_tool_calls=parallel if isinstance(parallel, bool) else None,
         )
 
 
@@ -272,10 +278,9 @@ def session_diff(old: SessionConfig | None, new: SessionConfig) -> dict[str, Any
 
     Always has ``type: "realtime"`` (the server requires it). Nested objects carry only changed
     leaves, except that an object whose ``type`` changes (server_vad → semantic_vad, pcm → pcmu) is
-    sent whole, ``turn_detection`` is always sent whole when any of it changes (the live service's
-    merge rule for a partial ``turn_detection`` is unverified, §2.8 and §8 item 4, and a server that
-    replaces the object would reset the other sliders to its defaults), and a discriminated object
-    keeps its ``type`` beside the changed leaves. A leaf that
+    sent whole, ``turn_detection`` and ``transcription`` are always sent whole when any of them changes
+    (see :data:`_SENT_WHOLE`), and a discriminated object keeps its ``type`` beside the changed
+    leaves. A leaf that
     disappears inside a nested object is sent as ``null`` so the server's merge clears it. ``model``
     is never in the diff: it is chosen when connecting (see :func:`check_locked`).
     """
@@ -287,21 +292,6 @@ def session_diff(old: SessionConfig | None, new: SessionConfig) -> dict[str, Any
     del old_d["model"]
     body = _diff(old_d, new_d, root=True)
     return {"type": "realtime", **{k: v for k, v in body.items() if k != "type"}}
-
-
-def check_locked(current: SessionConfig | None, new: SessionConfig, *, voice_locked: bool) -> None:
-    """Raise :class:`LockedFieldError` for a change the server would refuse (§2.7)."""
-    if current is None:
-        return
-    # A dated snapshot echoed by the server ("gpt-realtime-2025-08-28") is the same family.
-    if new.model != current.model and (model_info(new.model) is None or model_info(new.model) is not model_info(current.model)):
-        raise LockedFieldError("session.model", f"The model is chosen when connecting; reconnect to use {new.model}.")
-    if voice_locked and new.voice != current.voice:
-        raise LockedFieldError(
-            "session.audio.output.voice",
-            f"The voice can't change to {new.voice} after the assistant has spoken; "
-            "start a new conversation to use it.",
-        )
 
 
 def _diff(old: dict[str, Any], new: dict[str, Any], *, root: bool = False) -> dict[str, Any]:
@@ -324,7 +314,12 @@ def _diff(old: dict[str, Any], new: dict[str, Any], *, root: bool = False) -> di
 
 
 _ABSENT = object()
-_SENT_WHOLE = frozenset({"turn_detection"})
+#: Objects a server may replace whole rather than merge, so they are always sent complete:
+#: ``turn_detection`` (the live service's merge rule for a partial one is unverified, §2.8 and §8
+#: item 4; a server that replaces it would reset the other sliders to its defaults) and
+#: ``transcription`` (a transcription object for another model must not keep the old one's options,
+#: and a null leaf inside it is refused: the local server answers ``invalid_type``).
+_SENT_WHOLE = frozenset({"turn_detection", "transcription"})
 
 
 def _turn_detection_from(data: Any) -> TurnDetection:

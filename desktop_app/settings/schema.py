@@ -26,9 +26,12 @@ from desktop_app.realtime.models import (
     DEFAULT_TRANSCRIPTION_MODEL,
     KNOWN_MODELS,
     KNOWN_TRANSCRIPTION_MODELS,
-    is_known_model,
+    is_valid_model_id,
 )
-from desktop_app.realtime.session_config import EAGERNESS, FORMAT_TYPES, VOICES
+from desktop_app.realtime.session_config import (
+    EAGERNESS, FORMAT_TYPES, NOISE_REDUCTION, REASONING_EFFORTS, TRANSCRIPTION_DELAYS, VOICES,
+)
+from desktop_app.realtime.transcription import LANGUAGE_CODE, MAX_KEYWORD_LENGTH, MAX_KEYWORDS
 from desktop_app.settings.profiles import DEFAULT_PROFILES, Profile, profile_from_dict
 from desktop_app.settings.tools import (
     McpServerConfig,
@@ -40,10 +43,10 @@ from desktop_app.settings.tools import (
 )
 
 #: The layout version this code writes. Bump it together with a new step in ``migrations.py``.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 OFF = "off"
-#: Input transcription: a known ASR model, or off.
+#: Input transcription as the picker lists it: off, then the known ASR models (any other id is accepted too).
 TRANSCRIPTION_CHOICES: tuple[str, ...] = (OFF, *KNOWN_TRANSCRIPTION_MODELS)
 
 
@@ -74,7 +77,7 @@ class Setting:
             value = tuple(value)
         if type(value) is not self.type:
             raise ValueError(f"expected {self.type.__name__}, got {type(value).__name__} {_short(value)}")
-        if self.type is tuple and self.item is not None:
+        if self.type is tuple and self.item is not None and isinstance(value, tuple):
             value = tuple(self.item(element) for element in value)
         if self.choices and value not in self.choices:
             raise ValueError(f"{_short(value)} is not one of {', '.join(map(str, self.choices))}")
@@ -157,8 +160,34 @@ def _check_profiles(profiles: tuple[Profile, ...]) -> None:
 
 
 def _check_model(model: str) -> None:
-    if not is_known_model(model):
-        raise ValueError(f"{model!r} is not a known Realtime model")
+    # Open ids (the SDK types model as "any string or one of these"): shape only; the server decides.
+    if not is_valid_model_id(model):
+        raise ValueError(f"{_short(model)} is not a model id (letters, digits and . _ : / -)")
+
+
+def _check_transcription_model(model: str) -> None:
+    if model != OFF and not is_valid_model_id(model):
+        raise ValueError(f"{_short(model)} is neither off nor a model id")
+
+
+def _language_item(value: Any) -> str:
+    if not isinstance(value, str) or not LANGUAGE_CODE.fullmatch(value):
+        raise ValueError(f"{_short(value)} is not an ISO-639-1 language code such as 'en'")
+    return value
+
+
+def _keyword_item(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_KEYWORD_LENGTH:
+        raise ValueError(f"{_short(value)} is not a keyword of 1–{MAX_KEYWORD_LENGTH} characters")
+    return value
+
+
+def _check_max_items(limit: int) -> Callable[[tuple], None]:
+    def check(items: tuple) -> None:
+        if len(items) > limit:
+            raise ValueError(f"has {len(items)} entries, the limit is {limit}")
+
+    return check
 
 
 def _check_nonempty(text: str) -> None:
@@ -190,7 +219,7 @@ class Settings:
     # Session (what goes into session.update).
     model: str = setting(
         key="session/model", type=str, default=DEFAULT_MODEL, check=_check_model,
-        description="Realtime model (dated snapshots of a known model are accepted).")
+        description="Realtime model: a known one or any model id (an unknown one is priced 'unknown').")
     voice: str = setting(
         key="session/voice", type=str, default="marin", choices=VOICES,
         description="Assistant voice; fixed once the assistant has spoken in a session.")
@@ -204,7 +233,33 @@ class Settings:
         description="Answer with audio (which includes a transcript) or with text only.")
     input_transcription_model: str = setting(
         key="session/input_transcription_model", type=str, default=DEFAULT_TRANSCRIPTION_MODEL,
-        choices=TRANSCRIPTION_CHOICES, description="Model that transcribes what you say, or off.")
+        check=_check_transcription_model,
+        description="Model that transcribes what you say (any model id), or off. Absent from the file "
+                    "until the user picks one, so a new default reaches those who never chose.")
+    transcription_languages: tuple = setting(
+        key="session/transcription_languages", type=tuple, default=(), item=_language_item,
+        check=_check_max_items(20),
+        description="Languages you speak, as ISO-639-1 codes (gpt-transcribe / gpt-live-transcribe take "
+                    "several; other models the first, when it is the only one).")
+    transcription_keywords: tuple = setting(
+        key="session/transcription_keywords", type=tuple, default=(), item=_keyword_item,
+        check=_check_max_items(MAX_KEYWORDS),
+        description="Words and names the transcription should expect (gpt-transcribe / gpt-live-transcribe).")
+    transcription_delay: str | None = setting(
+        key="session/transcription_delay", type=str, default=None, nullable=True, choices=TRANSCRIPTION_DELAYS,
+        description="gpt-realtime-whisper: how long it waits before writing (more is more accurate), or "
+                    "off for the model's default.")
+    reasoning_effort: str | None = setting(
+        key="session/reasoning_effort", type=str, default=None, nullable=True, choices=REASONING_EFFORTS,
+        description="How hard a reasoning model (gpt-realtime-2 class) thinks before answering, or off for "
+                    "the model's default.")
+    noise_reduction: str | None = setting(
+        key="session/noise_reduction", type=str, default=None, nullable=True, choices=NOISE_REDUCTION,
+        description="Server-side noise reduction of your microphone: near_field (headset), far_field "
+                    "(laptop or room microphone), or off.")
+    speed: float = setting(
+        key="session/speed", type=float, default=1.0, minimum=0.25, maximum=1.5,
+        description="How fast the assistant speaks (0.25–1.5); a change applies from the next answer.")
     input_audio_format: str = setting(
         key="session/input_audio_format", type=str, default="audio/pcm",
         choices=FORMAT_TYPES,

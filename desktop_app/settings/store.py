@@ -32,7 +32,7 @@ from PySide6.QtCore import QObject, QSettings, Signal
 from desktop_app import paths
 from desktop_app.errors import ConfigError
 from desktop_app.log import get_logger
-from desktop_app.settings.migrations import migrate
+from desktop_app.settings.migrations import migrate_with_notices
 from desktop_app.settings.schema import BY_NAME, SCHEMA, SCHEMA_VERSION, Setting, Settings
 
 log = get_logger("settings")
@@ -110,12 +110,32 @@ class SettingsStore(QObject):
         return new
 
     def reset(self, *names: str) -> Settings:
-        """Put the named settings (all user-editable ones if none are named) back to their defaults."""
+        """Put the named settings (all user-editable ones if none are named) back to their defaults.
+
+        Their keys leave the file rather than being written with today's defaults: a key in the file
+        is a choice the user made, an absent one follows whatever default the running Parley has
+        (that is how the v3 migration tells who never chose a transcription model).
+        """
         chosen = names or tuple(d.name for d in SCHEMA if d.user_editable)
-        unknown = [n for n in chosen if n not in BY_NAME]
+        unknown = [n for n in chosen if n not in BY_NAME or not BY_NAME[n].user_editable]
         if unknown:
             raise ConfigError(f"That setting cannot be reset: {unknown[0]} is not a setting.", fatal=False)
-        return self.update(**{n: BY_NAME[n].default for n in chosen})
+        try:
+            new = dataclasses.replace(self._settings, **{n: BY_NAME[n].default for n in chosen})
+        except ValueError as exc:  # e.g. the default active profile no longer exists
+            raise ConfigError(f"Those settings cannot be reset together: {exc}.", fatal=False) from None
+        changed = [n for n in chosen if getattr(self._settings, n) != getattr(new, n)]
+        self._settings = new
+        try:
+            if self.read_only:
+                log.info("= settings: reset not saved (file refused at start): %s", ", ".join(chosen))
+            elif self.path.exists():
+                self._write({}, remove=[BY_NAME[n].key for n in chosen])
+                log.info("= settings: reset %s", ", ".join(chosen))
+        finally:
+            if changed:
+                self.changed.emit(new)
+        return new
 
     # -- loading ---------------------------------------------------------------------------------
 
@@ -152,9 +172,12 @@ class SettingsStore(QObject):
             log.info("= settings: old layout v%d kept as %s", version, backup.name)
         if version < SCHEMA_VERSION:
             try:
-                raw = migrate(raw, version)
+                raw, sentences = migrate_with_notices(raw, version)
             except ValueError as exc:
                 log.warning("! settings: %s; reading the file as it is", exc)
+            else:
+                for sentence in sentences:
+                    self._notice(sentence)
         if damaged or version < SCHEMA_VERSION:
             try:
                 self._write(raw, replace_all=True)
@@ -241,7 +264,7 @@ class SettingsStore(QObject):
         qs.setAtomicSyncRequired(True)  # write through QSaveFile: temp file + rename
         return qs
 
-    def _write(self, values: dict[str, Any], *, replace_all: bool = False) -> None:
+    def _write(self, values: dict[str, Any], *, replace_all: bool = False, remove: list[str] | None = None) -> None:
         try:
             paths.ensure_dir(self.path.parent)
         except OSError as exc:
@@ -249,6 +272,8 @@ class SettingsStore(QObject):
         qs = self._qsettings()
         if replace_all:
             qs.clear()
+        for key in remove or ():
+            qs.remove(key)
         for key, value in values.items():
             qs.setValue(key, value)
         qs.setValue("schema_version", str(SCHEMA_VERSION))

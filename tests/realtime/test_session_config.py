@@ -18,6 +18,7 @@ from desktop_app.realtime.session_config import (
     ServerVad,
     SessionConfig,
     Transcription,
+    _diff,
     check_locked,
     session_diff,
 )
@@ -70,9 +71,42 @@ CASES = [
     ("text only", {"output_modalities": ("text",)}, None),
     ("audio and text", {"output_modalities": ("audio", "text")}, "session.output_modalities"),
     ("no modality", {"output_modalities": ()}, "session.output_modalities"),
-    ("unknown model", {"model": "gpt-4o-realtime-preview"}, "session.model"),
+    ("unknown model id is accepted (open ids)", {"model": "gpt-realtime-3"}, None),
+    ("fine-tuned model id", {"model": "ft:gpt-realtime-2:acme:support:abc123"}, None),
+    ("model id with a space", {"model": "gpt realtime"}, "session.model"),
+    ("empty model id", {"model": ""}, "session.model"),
     ("dated snapshot model", {"model": "gpt-realtime-2025-08-28"}, None),
-    ("transcription unknown model", {"transcription": Transcription(model="whisper-2")}, "session.audio.input.transcription.model"),
+    ("transcription unknown model id is accepted", {"transcription": Transcription(model="whisper-2")}, None),
+    ("transcription model id not an id", {"transcription": Transcription(model="whisper 2!")}, "session.audio.input.transcription.model"),
+    ("live transcribe languages and keywords",
+     {"transcription": Transcription(model="gpt-live-transcribe", languages=("en", "de"), keywords=("Parley", "qasync"))}, None),
+    ("gpt-transcribe keywords", {"transcription": Transcription(model="gpt-transcribe", keywords=("Ada",))}, None),
+    ("whisper delay", {"transcription": Transcription(model="gpt-realtime-whisper", delay="high")}, None),
+    ("delay on gpt-live-transcribe", {"transcription": Transcription(model="gpt-live-transcribe", delay="low")},
+     "session.audio.input.transcription.delay"),
+    ("keywords on whisper-1", {"transcription": Transcription(model="whisper-1", keywords=("Ada",))},
+     "session.audio.input.transcription.keywords"),
+    ("languages on gpt-4o-mini-transcribe", {"transcription": Transcription(model="gpt-4o-mini-transcribe", languages=("en",))},
+     "session.audio.input.transcription.languages"),
+    ("prompt on gpt-realtime-whisper", {"transcription": Transcription(model="gpt-realtime-whisper", prompt="names")},
+     "session.audio.input.transcription.prompt"),
+    ("bad delay", {"transcription": Transcription(model="gpt-realtime-whisper", delay="slow")},
+     "session.audio.input.transcription.delay"),
+    ("languages not codes", {"transcription": Transcription(languages=("English",))}, "session.audio.input.transcription.languages"),
+    ("blank keyword", {"transcription": Transcription(keywords=("  ",))}, "session.audio.input.transcription.keywords"),
+    ("unknown ASR model may take any option", {"transcription": Transcription(model="gpt-transcribe-2", delay="low", keywords=("x",))}, None),
+    ("reasoning on gpt-realtime-2", {"model": "gpt-realtime-2", "reasoning_effort": "xhigh"}, None),
+    ("reasoning minimal on 2.1-mini", {"model": "gpt-realtime-2.1-mini", "reasoning_effort": "minimal"}, None),
+    ("reasoning on gpt-realtime-1.5", {"model": "gpt-realtime-1.5", "reasoning_effort": "low"}, "session.reasoning.effort"),
+    ("reasoning on a dated gpt-realtime", {"model": "gpt-realtime-2025-08-28", "reasoning_effort": "low"}, "session.reasoning.effort"),
+    ("reasoning on an unknown model is left to the server", {"model": "gpt-realtime-3", "reasoning_effort": "high"}, None),
+    ("bad reasoning effort", {"model": "gpt-realtime-2", "reasoning_effort": "max"}, "session.reasoning.effort"),
+    ("parallel tool calls on gpt-realtime-2.1", {"parallel_tool_calls": False}, None),
+    ("parallel tool calls on gpt-realtime-1.5", {"model": "gpt-realtime-1.5", "parallel_tool_calls": True},
+     "session.parallel_tool_calls"),
+    ("parallel tool calls not bool", {"parallel_tool_calls": 1}, "session.parallel_tool_calls"),
+    ("noise far field", {"noise_reduction": "far_field"}, None),
+    ("noise mid field", {"noise_reduction": "mid_field"}, "session.audio.input.noise_reduction.type"),
     ("transcription language de", {"transcription": Transcription(language="de")}, None),
     ("transcription language English", {"transcription": Transcription(language="English")}, "session.audio.input.transcription.language"),
     ("noise near", {"noise_reduction": "near_field"}, None),
@@ -144,7 +178,7 @@ DIFFS = [
      {"audio": {"output": {"voice": "cedar", "speed": 1.2}}}),
     ("instructions", dataclasses.replace(BASE, instructions="Be brief."), {"instructions": "Be brief."}),
     ("transcription on", dataclasses.replace(BASE, transcription=Transcription(language="en")),
-     {"audio": {"input": {"transcription": {"model": "gpt-4o-mini-transcribe", "language": "en"}}}}),
+     {"audio": {"input": {"transcription": {"model": "gpt-live-transcribe", "language": "en"}}}}),
     ("format switch", dataclasses.replace(BASE, output_format=AudioFormat("audio/pcmu", None)),
      {"audio": {"output": {"format": {"type": "audio/pcmu"}}}}),
     ("tools replace the list", dataclasses.replace(BASE, tools=(TOOL,)), {"tools": [TOOL]}),
@@ -161,9 +195,17 @@ def test_diff_carries_only_the_changed_leaves_plus_session_type(name, new, expec
 
 
 def test_diff_nulls_a_leaf_removed_inside_a_nested_object_so_the_merge_clears_it():
+    old = {"audio": {"input": {"noise_reduction": {"type": "near_field", "strength": 0.5}}}}
+    new = {"audio": {"input": {"noise_reduction": {"type": "near_field"}}}}
+    assert _diff(old, new, root=True) == {"audio": {"input": {"noise_reduction": {"type": "near_field",
+                                                                                  "strength": None}}}}
+
+
+def test_a_changed_transcription_is_sent_whole_never_with_null_leaves():
     old = dataclasses.replace(BASE, transcription=Transcription(language="en", prompt="names: Ada"))
     new = dataclasses.replace(BASE, transcription=Transcription(language="en"))
-    assert session_diff(old, new) == {"type": "realtime", "audio": {"input": {"transcription": {"prompt": None}}}}
+    assert session_diff(old, new) == {"type": "realtime", "audio": {"input": {"transcription": {
+        "model": "gpt-live-transcribe", "language": "en"}}}}
 
 
 def test_diff_from_nothing_is_the_whole_session_without_model():

@@ -8,7 +8,9 @@ import pytest
 
 from desktop_app.realtime.models import DEFAULT_MODEL, KNOWN_MODELS, KNOWN_TRANSCRIPTION_MODELS
 from desktop_app.settings.profiles import CustomProfile, OpenAIProfile
-from desktop_app.settings.schema import BY_KEY, BY_NAME, MODEL_CHOICES, SCHEMA, VOICES, Settings
+from desktop_app.settings.schema import (
+    BY_KEY, BY_NAME, MODEL_CHOICES, SCHEMA, TRANSCRIPTION_CHOICES, VOICES, Settings,
+)
 
 
 @pytest.mark.parametrize("decl", SCHEMA, ids=lambda d: d.name)
@@ -26,17 +28,32 @@ def test_every_setting_is_declared_once_with_key_type_and_description():
 
 def test_model_choices_come_from_the_one_model_list():
     assert MODEL_CHOICES == tuple(m.id for m in KNOWN_MODELS)
-    assert BY_NAME["input_transcription_model"].choices == ("off", *KNOWN_TRANSCRIPTION_MODELS)
+    assert TRANSCRIPTION_CHOICES == ("off", *KNOWN_TRANSCRIPTION_MODELS)
     assert Settings().model == DEFAULT_MODEL
     assert BY_NAME["model"].validate("gpt-realtime-2025-08-28") == "gpt-realtime-2025-08-28"
-    with pytest.raises(ValueError, match="not a known Realtime model"):
-        BY_NAME["model"].validate("gpt-4o-realtime-preview")
+
+
+@pytest.mark.parametrize("model", ["gpt-realtime-3", "gpt-4o-realtime-preview", "ft:gpt-realtime-2:acme::x1"])
+def test_any_model_id_is_accepted_for_shape_only(model):
+    assert BY_NAME["model"].validate(model) == model
+    assert BY_NAME["input_transcription_model"].validate(model) == model
+
+
+@pytest.mark.parametrize("model", ["", "gpt realtime", "gpt-realtime\n", "é-model"])
+def test_a_model_id_of_the_wrong_shape_is_refused(model):
+    with pytest.raises(ValueError, match="not a model id|neither off nor a model id"):
+        BY_NAME["model"].validate(model)
+    if model:
+        with pytest.raises(ValueError, match="neither off nor a model id"):
+            BY_NAME["input_transcription_model"].validate(model)
 
 
 def test_required_defaults():
     s = Settings()
     assert VOICES == ("alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar")
-    assert (s.voice, s.input_transcription_model, s.ptt_key) == ("marin", "gpt-4o-mini-transcribe", "Space")
+    assert (s.voice, s.input_transcription_model, s.ptt_key) == ("marin", "gpt-live-transcribe", "Space")
+    assert (s.transcription_languages, s.transcription_keywords, s.transcription_delay) == ((), (), None)
+    assert (s.reasoning_effort, s.noise_reduction, s.speed) == (None, None, 1.0)
     assert (s.vad_threshold, s.vad_prefix_padding_ms, s.vad_silence_duration_ms) == (0.5, 300, 500)
     assert s.vad_idle_timeout_ms is None and s.vad_eagerness == "auto"
     assert s.profile().name == s.active_profile
@@ -58,6 +75,15 @@ def test_required_defaults():
         ("ptt_key", "  ", "must not be empty"),
         ("window_geometry", "abc", "expected bytes"),
         ("profiles", (), "at least one profile"),
+        ("transcription_languages", ("English",), "ISO-639-1"),
+        ("transcription_languages", ("en",) * 21, "limit is 20"),
+        ("transcription_keywords", ("",), "not a keyword"),
+        ("transcription_keywords", ("x" * 101,), "not a keyword"),
+        ("transcription_delay", "slow", "not one of"),
+        ("reasoning_effort", "max", "not one of"),
+        ("noise_reduction", "mid_field", "not one of"),
+        ("speed", 1.6, "above the maximum"),
+        ("speed", 0.2, "below the minimum"),
     ],
 )
 def test_out_of_bounds_and_wrong_types_are_rejected(name, value, reason):
@@ -107,3 +133,13 @@ def test_bytes_and_text_with_commas_and_newlines_round_trip():
     instr = BY_NAME["instructions"]
     assert instr.decode("Be brief, kind; café\nline two") == "Be brief, kind; café\nline two"
     assert instr.decode(["Be brief", "kind"]) == "Be brief, kind"  # QSettings' split of an unquoted comma
+
+
+def test_new_session_options_round_trip_through_their_stored_text():
+    values = {"transcription_languages": ("en", "pt-BR"), "transcription_keywords": ("Parley", "naïve, café"),
+              "transcription_delay": "xhigh", "reasoning_effort": "minimal", "noise_reduction": "far_field",
+              "speed": 1.25}
+    for name, value in values.items():
+        decl = BY_NAME[name]
+        assert decl.decode(decl.encode(value)) == value
+    assert BY_NAME["reasoning_effort"].decode("off") is None

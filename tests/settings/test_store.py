@@ -113,7 +113,7 @@ def test_v1_file_is_migrated_backed_up_and_rewritten(path):
     assert (s.input_transcription_model, s.audio_mode, s.voice) == ("off", "headset", "ash")
     assert (path.parent / "settings.ini.v1.bak").read_text().startswith("[vad]")
     reread = QSettings(str(path), QSettings.Format.IniFormat)
-    assert reread.value("schema_version") == "2" and reread.value("vad/threshold") is None
+    assert reread.value("schema_version") == str(SCHEMA_VERSION) and reread.value("vad/threshold") is None
     assert reread.value("turn_detection/threshold") == "0.8"
     assert SettingsStore(path).settings == s  # second start: nothing left to migrate
 
@@ -123,7 +123,7 @@ def test_migration_steps_are_named_contiguous_and_keep_unknown_keys():
     assert all(m.name for m in MIGRATIONS)
     out = migrate({"vad/type": "semantic_vad", "plugin/x": "1", "session/transcription_model": "whisper-1"}, 1)
     assert out == {"turn_detection/type": "semantic_vad", "plugin/x": "1",
-                   "session/input_transcription_model": "whisper-1", "schema_version": "2"}
+                   "session/input_transcription_model": "whisper-1", "schema_version": str(SCHEMA_VERSION)}
     with pytest.raises(ValueError, match="newer"):
         migrate({}, SCHEMA_VERSION + 1)
 
@@ -179,7 +179,8 @@ def test_garbage_file_is_moved_aside_and_readable_values_kept(path):
     store = SettingsStore(path)
     assert store.settings.vad_threshold == 0.9
     assert (path.parent / "settings.ini.corrupt").exists()
-    assert len(store.notices) == 1 and "damaged" in store.notices[0]
+    # The file held no transcription choice, so the v3 step's notice follows the damage notice.
+    assert len(store.notices) == 2 and "damaged" in store.notices[0] and "gpt-live-transcribe" in store.notices[1]
     store.update(voice="verse")
     assert SettingsStore(path).settings.vad_threshold == 0.9  # rewritten cleanly
     assert SettingsStore(path).notices == []
@@ -199,3 +200,66 @@ def test_reset_puts_named_settings_or_all_back_to_defaults(path):
     assert SettingsStore(path).settings == Settings()
     with pytest.raises(ConfigError):
         store.reset("nonsense")
+
+
+# --- v2 → v3: the transcription default moves off a retiring model (issue #20) --------------------
+
+
+V2 = "[General]\nschema_version=2\n[session]\nvoice=ash\n"
+
+
+def test_a_v2_user_who_never_chose_moves_to_gpt_live_transcribe_with_one_line_notice(path):
+    write_ini(path, V2)
+    store = SettingsStore(path)
+    assert store.settings.input_transcription_model == "gpt-live-transcribe"
+    assert store.settings.voice == "ash"
+    assert store.notices == ["Your speech is now transcribed by gpt-live-transcribe: gpt-4o-mini-transcribe, "
+                             "the previous default, shuts down on 2027-02-26."]
+    assert "\n" not in store.notices[0] and store.notices[0].count(". ") == 0
+    assert (path.parent / "settings.ini.v2.bak").read_text() == V2
+    reread = QSettings(str(path), QSettings.Format.IniFormat)
+    assert reread.value("schema_version") == str(SCHEMA_VERSION)
+    assert reread.value("session/input_transcription_model") is None  # still following the default
+    again = SettingsStore(path)
+    assert again.notices == [] and again.settings.input_transcription_model == "gpt-live-transcribe"
+
+
+@pytest.mark.parametrize(("chosen", "notice"), [
+    ("gpt-4o-mini-transcribe", "Your transcription model gpt-4o-mini-transcribe shuts down on 2027-02-26; "
+                               "choose gpt-live-transcribe in the Session tab to keep your transcript."),
+    ("whisper-1", "Your transcription model whisper-1 shuts down on 2027-02-26; "
+                  "choose gpt-live-transcribe in the Session tab to keep your transcript."),
+    ("gpt-transcribe", None),
+    ("off", None),
+])
+def test_a_v2_user_who_chose_a_model_keeps_it_and_hears_if_it_is_retiring(path, chosen, notice):
+    write_ini(path, V2 + f"input_transcription_model={chosen}\n")
+    store = SettingsStore(path)
+    assert store.settings.input_transcription_model == chosen
+    assert store.notices == ([notice] if notice else [])
+
+
+def test_a_v1_file_without_a_transcription_choice_is_also_moved(path):
+    write_ini(path, "[vad]\nthreshold=0.8\n")
+    store = SettingsStore(path)
+    assert store.settings.input_transcription_model == "gpt-live-transcribe"
+    assert store.settings.vad_threshold == 0.8
+    assert len(store.notices) == 1 and "gpt-live-transcribe" in store.notices[0]
+
+
+def test_the_store_writes_only_choices_so_absence_means_never_chose(path):
+    store = SettingsStore(path)
+    store.update(voice="ash")
+    qs = QSettings(str(path), QSettings.Format.IniFormat)
+    assert qs.value("session/input_transcription_model") is None
+    store.update(input_transcription_model="whisper-1")
+    assert QSettings(str(path), QSettings.Format.IniFormat).value("session/input_transcription_model") == "whisper-1"
+    store.reset("input_transcription_model")
+    assert QSettings(str(path), QSettings.Format.IniFormat).value("session/input_transcription_model") is None
+    assert SettingsStore(path).settings.input_transcription_model == "gpt-live-transcribe"
+    assert QSettings(str(path), QSettings.Format.IniFormat).value("session/voice") == "ash"
+
+
+def test_v2_to_v3_is_a_pure_step_that_keeps_every_key():
+    raw = {"session/voice": "ash", "plugin/x": "1", "schema_version": "2"}
+    assert migrate(raw, 2) == {**raw, "schema_version": str(SCHEMA_VERSION)}

@@ -5,6 +5,7 @@ touches only bubbles whose entry changed, so a transcript delta re-lays out one 
 (words still arriving) is drawn in italics with a dashed outline; a truncated answer shows the part
 that was heard and strikes through the rest. The view follows new text while the scroll bar is at
 the bottom and stops following as soon as the user scrolls up (a "Latest" button jumps back).
+An image the user sent shows as a thumbnail in its message's bubble (:meth:`TranscriptView.show_image`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import math
 
 from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import (
-    QAbstractTextDocumentLayout, QColor, QPainter, QPaintEvent, QPalette, QResizeEvent, QTextDocument,
+    QAbstractTextDocumentLayout, QColor, QImage, QPainter, QPaintEvent, QPalette, QPixmap, QResizeEvent,
+    QTextDocument,
 )
 from PySide6.QtWidgets import (
     QFrame, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QToolButton, QVBoxLayout, QWidget,
@@ -29,6 +31,8 @@ FOLLOW_SLACK_PX = 24
 #: its page and the list of pages (whose size hints are cached), not every bubble of a long talk.
 PAGE_SIZE = 16
 BUBBLE_WIDTH_FRACTION = 0.78
+#: A sent image is shown at most this big in its bubble.
+THUMBNAIL = QSize(240, 180)
 
 
 def entry_caption(entry: TranscriptEntry) -> str:
@@ -135,7 +139,13 @@ class Bubble(QWidget):
             glyph.setPixmap(icons.icon("wrench", theme.muted).pixmap(QSize(16, 16)))
             inner.addWidget(glyph, 0, Qt.AlignmentFlag.AlignTop)
         self.label = TextBlock(theme.user_text if entry.role == "user" else theme.text, self.frame)
-        inner.addWidget(self.label, 1)
+        content = QVBoxLayout()
+        content.setSpacing(6)
+        content.addWidget(self.label)
+        self.image = QLabel(self.frame)
+        self.image.hide()
+        content.addWidget(self.image)
+        inner.addLayout(content, 1)
         align = {"user": Qt.AlignmentFlag.AlignRight, "assistant": Qt.AlignmentFlag.AlignLeft}.get(
             entry.role, Qt.AlignmentFlag.AlignHCenter)
         outer.addWidget(self.caption, 0, align)
@@ -155,7 +165,17 @@ class Bubble(QWidget):
             self.caption.setText(caption)
         self.label.set_text(entry_html(entry, self._theme), self._text_limit())
         self.label.setAccessibleName(f"{caption or 'Tool call'}: {entry.text}")
+        self.label.setVisible(bool(entry.text) or not entry.final or self.image.isHidden())
         restyle(self.frame, interim="false" if entry.final else "true")
+
+    def set_image(self, thumbnail: QPixmap, size: QSize) -> None:
+        """Show a sent image's thumbnail under the message text (alone when there is no text)."""
+        self.image.setPixmap(thumbnail)
+        self.image.setAccessibleName(f"Image you sent, {size.width()}×{size.height()}")
+        self.image.setToolTip(f"Image you sent ({size.width()}×{size.height()} px)")
+        self.image.show()
+        entry = self.entry
+        self.label.setVisible(entry is None or bool(entry.text) or not entry.final)
 
     def set_max_bubble_width(self, width: int) -> None:
         if width != self._max_width:
@@ -172,6 +192,7 @@ class TranscriptView(QScrollArea):
         self._order: list[str] = []
         self._entries: tuple[TranscriptEntry, ...] = ()
         self._hidden: set[str] = set()
+        self._images: dict[str, tuple[QPixmap, QSize]] = {}
         self.following = True
         self.setWidgetResizable(True)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -215,6 +236,8 @@ class TranscriptView(QScrollArea):
             if row is None:
                 row = Bubble(self._theme, entry, self.widget())
                 row.set_max_bubble_width(self._bubble_width())
+                if entry.item_id in self._images:
+                    row.set_image(*self._images[entry.item_id])
                 self._rows[entry.item_id] = row
             else:
                 row.show_entry(entry)
@@ -224,7 +247,9 @@ class TranscriptView(QScrollArea):
         if order != self._order:
             kept = len(self._order) if order[: len(self._order)] == self._order else 0
             for index in range(kept, len(order)):
-                self._page(index // PAGE_SIZE).layout().insertWidget(index % PAGE_SIZE, self._rows[order[index]])
+                column = self._page(index // PAGE_SIZE).layout()
+                assert isinstance(column, QVBoxLayout)  # every page is built with one
+                column.insertWidget(index % PAGE_SIZE, self._rows[order[index]])
             self._order = order
             if not self.following:
                 self.latest.show()
@@ -240,6 +265,21 @@ class TranscriptView(QScrollArea):
             self._pages.append(page)
         return self._pages[number]
 
+    def show_image(self, item_id: str, data: bytes) -> None:
+        """Show ``data`` (the PNG/JPEG sent as item ``item_id``) as a thumbnail in that message's bubble,
+        now or when the message arrives."""
+        image = QImage.fromData(data)
+        if image.isNull():
+            return
+        thumbnail = QPixmap.fromImage(image)
+        if image.width() > THUMBNAIL.width() or image.height() > THUMBNAIL.height():
+            thumbnail = thumbnail.scaled(THUMBNAIL, Qt.AspectRatioMode.KeepAspectRatio,
+                                         Qt.TransformationMode.SmoothTransformation)
+        self._images[item_id] = (thumbnail, image.size())
+        row = self._rows.get(item_id)
+        if row is not None:
+            row.set_image(thumbnail, image.size())
+
     def entries(self) -> list[TranscriptEntry]:
         """The entries shown now (cleared ones left out)."""
         return [e for e in self._entries if e.item_id not in self._hidden]
@@ -253,6 +293,9 @@ class TranscriptView(QScrollArea):
             else:
                 who = "You" if entry.role == "user" else "Assistant"
                 text = entry.heard + " […]" if entry.truncated and entry.heard is not None else entry.text
+                if entry.item_id in self._images:
+                    size = self._images[entry.item_id][1]
+                    text = f"[image {size.width()}×{size.height()}] {text}".rstrip()
                 lines.append(f"{who}: {text}")
         return "\n\n".join(lines)
 
