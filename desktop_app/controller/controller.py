@@ -228,8 +228,9 @@ class Controller(EventHandlers, Lifecycle):
     def set_muted(self, muted: bool) -> None:
         self.mic = self.mic.transition("mute" if muted else "unmute")
         self.audio.set_muted(muted)
-        if muted:
-            self.audio.set_gate(False)
+        # The gate follows the mode: closed while muted, open again on unmute hands-free (it stayed
+        # closed, and the microphone sent nothing until a reconnect), closed until pressed in PTT.
+        self.audio.set_gate(self.mic.sending)
         self._publish()
 
     def _barge_in(self, *, server_cancels: bool) -> None:
