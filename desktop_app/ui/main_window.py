@@ -204,6 +204,8 @@ class MainWindow(DialogActions, QMainWindow):
         self.audio.refresh(rescan=False)
         self.ptt_key = PushToTalkKey(self, s.press_talk, s.release_talk, self._ptt_usable,
                                      s.store.settings.ptt_key)
+        self.ptt_key.focus_lost.connect(self.talk.cancel_press)
+        self.ptt_key.tapped.connect(self.talk.show_tap_hint)
         QApplication.instance().installEventFilter(self.ptt_key)
         QShortcut(QKeySequence.StandardKey.Quit, self, activated=self.close)
         QShortcut(QKeySequence("Esc"), self, activated=s.interrupt)

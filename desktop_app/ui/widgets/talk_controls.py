@@ -7,7 +7,10 @@ text field does not have the focus.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, QSize, Signal
+import time
+
+from PySide6.QtCore import QPoint, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import (
     QButtonGroup, QFrame, QHBoxLayout, QLineEdit, QPushButton, QSizePolicy, QVBoxLayout, QWidget,
 )
@@ -15,17 +18,33 @@ from PySide6.QtWidgets import (
 from desktop_app.controller.states import Conn, Mic, Turn
 from desktop_app.controller.view_state import ViewState
 from desktop_app.ui import icons
+from desktop_app.ui.keyboard import TAP_MS
 from desktop_app.ui.theme import Theme, restyle
 from desktop_app.ui.widgets.parts import tool_button
 
 HANDS_FREE, PUSH_TO_TALK = "hands_free", "push_to_talk"
+#: How long "keep the key held" stays on the talk button after a tap.
+TAP_HINT_MS = 2500
 
 
 class TalkButton(QPushButton):
-    """A large button that reports press and release; it stays down until the mouse button is let go."""
+    """A large button that reports press and release; it stays down until the mouse button is let go.
+
+    Losing the focus releases it (Qt emits ``released``); a release that went to another program (a
+    screen-capture tool grabbing the pointer) shows as a mouse move with the button up:
+    ``press_lost`` then ends the press."""
+
+    press_lost = Signal()
 
     def hitButton(self, pos: QPoint) -> bool:  # noqa: N802 (Qt naming)
         return self.isDown() or super().hitButton(pos)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if self.isDown() and not event.buttons() & Qt.MouseButton.LeftButton:
+            self.setDown(False)
+            self.press_lost.emit()
+            return
+        super().mouseMoveEvent(event)
 
 
 class TalkControls(QFrame):
@@ -77,8 +96,15 @@ class TalkControls(QFrame):
         self.talk.setMinimumHeight(48)
         self.talk.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.talk.setAccessibleName("Push to talk")
-        self.talk.pressed.connect(self.talk_pressed)
-        self.talk.released.connect(self.talk_released)
+        self.talk.pressed.connect(self._mouse_pressed)
+        self.talk.released.connect(self._mouse_released)
+        self.talk.press_lost.connect(self.cancel_press)
+        self.mouse_held = False
+        self._pressed_at = 0.0
+        self._hint_timer = QTimer(self)
+        self._hint_timer.setSingleShot(True)
+        self._hint_timer.setInterval(TAP_HINT_MS)
+        self._hint_timer.timeout.connect(self._update_talk_enabled)
         row.addWidget(self.talk, 1)
 
         self.mute = tool_button(self, "mic", theme.text, "Mute the microphone (Ctrl+M)", name="Mute microphone",
@@ -110,6 +136,30 @@ class TalkControls(QFrame):
         self._style_talk(held=False)
 
     # --- intents ------------------------------------------------------------------------------
+
+    def _mouse_pressed(self) -> None:
+        self.mouse_held = True
+        self._pressed_at = time.monotonic()
+        self.talk_pressed.emit()
+
+    def _mouse_released(self) -> None:
+        if self.mouse_held:
+            self.mouse_held = False
+            self.talk_released.emit()
+            if 1000 * (time.monotonic() - self._pressed_at) < TAP_MS:
+                self.show_tap_hint()
+
+    def cancel_press(self) -> None:
+        """End a mouse press that Qt will never report released (focus lost, release grabbed)."""
+        if self.mouse_held:
+            self.talk.setDown(False)
+            self.mouse_held = False
+            self.talk_released.emit()
+
+    def show_tap_hint(self) -> None:
+        """A press too short to hold any speech: say how push-to-talk works, on the button itself."""
+        self._hint_timer.start()
+        self._update_talk_enabled()
 
     def _choose_mode(self, mode: str) -> None:
         if mode != self.mode:
@@ -182,15 +232,22 @@ class TalkControls(QFrame):
         restyle(self.talk, talk="held" if held else "ready" if quiet else "hands_free")
         if not self.audio_ok:
             text = "No microphone — type a message below"
+        elif muted:
+            text = "Microphone muted — Ctrl+M to unmute"
+        elif not self._connected:
+            text = "Connect to talk"
         elif not ptt:
             text = "Hands-free — just speak"
-        elif muted:
-            text = "Microphone muted"
         elif self.talk.property("held"):
             text = "Listening… release to send"
+        elif self._hint_timer.isActive():
+            text = f"Keep {self.key_name} held while you speak"
         else:
             text = f"Hold to talk  ({self.key_name})"
         self.talk.setText(text)
+        self.talk.setToolTip(f"Hold while you speak (or hold {self.key_name}); let go to send" if ptt
+                             else "Hands-free: the server hears when you start and stop. "
+                                  "Switch to Push to talk to hold a key instead.")
 
     def _style_talk(self, held: bool) -> None:
         if self.talk.property("held") == held and self.talk.property("talk") is not None:
