@@ -32,11 +32,19 @@ class TranscriptEntry:
 
 @dataclass(frozen=True, slots=True)
 class Notice:
-    """A message for the banner: one sentence, what kind, and the action offered with it."""
+    """A message for the banner: one sentence, what kind, and the action offered with it.
+
+    ``cause`` names what the notice is about ("connection", "audio", "turn" or a narrower name such
+    as "ptt_short"); the window clears the notice when that cause is gone (``ui.notices``), and
+    None lets the window read the cause from level and action. ``lifetime_s`` overrides how long
+    it stays (None: the level's default, 0: until its cause is gone or it is dismissed).
+    """
 
     sentence: str
     level: str = "error"  # "error" | "warning" | "info"
-    action: str | None = None  # "retry" | "settings" | "demo" | None
+    action: str | None = None  # "retry" | "settings" | "demo" | "audio" | None
+    cause: str | None = None
+    lifetime_s: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -60,6 +60,7 @@ _GLYPHS: dict[str, str] = {
 }
 
 _SIZES = (16, 20, 24, 32, 40, 48, 64, 96)
+DISABLED_OPACITY = 0.35
 
 
 def _svg(name: str, color: str) -> bytes:
@@ -83,6 +84,15 @@ def icon(name: str, color: str = "#444444") -> QIcon:
         renderer.render(painter, QRectF(0, 0, size, size))
         painter.end()
         result.addPixmap(pixmap)
+        # Disabled: the same glyph faded, so a control that cannot be used now also looks it (the
+        # style's generated grey was hard to tell from the enabled dark-grey glyph).
+        faded = QPixmap(size, size)
+        faded.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(faded)
+        painter.setOpacity(DISABLED_OPACITY)
+        painter.drawPixmap(0, 0, pixmap)
+        painter.end()
+        result.addPixmap(faded, QIcon.Mode.Disabled)
     return result
 
 

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.controller.states import Conn
-from desktop_app.controller.view_state import ViewState
+from desktop_app.controller.view_state import Notice, ViewState
 from desktop_app.log import get_logger
 from desktop_app.settings.profiles import LocalProfile
 from desktop_app.ui import icons
@@ -31,6 +31,7 @@ from desktop_app.ui.dialog_actions import DialogActions
 from desktop_app.ui.dialogs.key_dialog import KeyDialog
 from desktop_app.ui.first_run import FirstRunPanel
 from desktop_app.ui.keyboard import PushToTalkKey
+from desktop_app.ui.notices import AUDIO, CONNECTION, NoticeKeeper
 from desktop_app.ui.session import ConversationSession
 from desktop_app.ui.theme import Theme
 from desktop_app.ui.widgets.connection_bar import ConnectionBar
@@ -170,6 +171,8 @@ class MainWindow(DialogActions, QMainWindow):
         self.bar.endpoints_requested.connect(self.open_endpoint_dialog)
         self.bar.panel_toggled.connect(self.side.setVisible)
         self.banner.dismissed.connect(s.dismiss_notice)
+        self.notices = NoticeKeeper(self._dismiss_notice, self)
+        self.banner.reading.connect(self.notices.pause)
         self.banner.action_requested.connect(self._banner_action)
         self.first_run.key_requested.connect(self.open_key_dialog)
         self.first_run.demo_requested.connect(self.start_demo)
@@ -229,6 +232,7 @@ class MainWindow(DialogActions, QMainWindow):
                                           getattr(engine, "aec_available", True))
         profile = settings.profile()
         self.bar.set_key_enabled(not isinstance(profile, LocalProfile))
+        self.bar.set_free(isinstance(profile, LocalProfile))
         self.session_panel.set_settings(settings)
         self.talk.set_mode(settings.turn_mode)
         self.talk.set_key_name(settings.ptt_key)
@@ -236,6 +240,7 @@ class MainWindow(DialogActions, QMainWindow):
     # --- rendering ----------------------------------------------------------------------------
 
     def _on_view(self, view: ViewState) -> None:
+        self.notices.observe(view)  # every view, not only rendered ones: a turn can pass between renders
         self._pending = view
         last = self._rendered
         if last is None or (view.connection, view.turn, view.mic, view.notice, view.user_speaking,
@@ -263,6 +268,8 @@ class MainWindow(DialogActions, QMainWindow):
         self._soon_timer.stop()
         self._rendered = view
         self.bar.show_view(view)
+        if view.notice is not None and view.notice.action == "settings":
+            self.banner.set_action_label("settings", "Enter key" if self._key_problem() else "Session settings")
         self.banner.show_notice(view.notice)
         self.transcript.set_entries(view.transcript)
         port = self.session.port
@@ -308,9 +315,22 @@ class MainWindow(DialogActions, QMainWindow):
         return task
 
     def _choose_profile(self, name: str) -> None:
+        if self.session.live and name != self.session.store.settings.active_profile:
+            self.run(self._switch_live(name))  # the menu stays usable while connected: it moves there
+            return
         self.session.choose_profile(name)
+        self.notices.resolve(CONNECTION)  # another endpoint: the last one's failure is not its problem
         self._show_settings()
         self.show_first_run(self.session.needs_key() and not isinstance(self.session.profile, LocalProfile))
+
+    async def _switch_live(self, name: str) -> None:
+        """End this conversation and connect to endpoint ``name`` (when it can connect without asking)."""
+        log.info("= switching endpoint to %s while connected", name)
+        self.ptt_key.release()
+        await self.session.disconnect()
+        self._choose_profile(name)
+        if not self.session.needs_key():
+            await self.session.connect()
 
     def _ptt_usable(self) -> bool:
         view = self._rendered
@@ -324,10 +344,20 @@ class MainWindow(DialogActions, QMainWindow):
     def _choose_input(self, device_id: str) -> None:
         if self.audio.switch(input_name=device_id):
             self.session.save_settings(input_device=device_id)
+            self.notices.resolve(AUDIO)
 
     def _choose_output(self, device_id: str) -> None:
         if self.audio.switch(output_name=device_id):
             self.session.save_settings(output_device=device_id)
+            self.notices.resolve(AUDIO)
+
+    def _dismiss_notice(self, notice: Notice) -> None:
+        """Clear ``notice`` if it is still the one on show (on the next loop turn: never inside the
+        controller's own publishing)."""
+        def clear() -> None:
+            if self.session.view.notice == notice:
+                self.session.dismiss_notice()
+        QTimer.singleShot(0, self, clear)
 
     def _show_devices(self, inputs: list, outputs: list) -> None:
         settings = self.session.store.settings
@@ -351,11 +381,18 @@ class MainWindow(DialogActions, QMainWindow):
         elif action == "audio":
             self.open_side_panel(self.devices_panel)
         elif action == "settings":
-            key_problem = self.session.controller.fatal_code in KEY_ERRORS or self.session.needs_key()
-            if key_problem and not isinstance(self.session.profile, LocalProfile):
+            if self._key_problem():
                 self.open_key_dialog()
             else:
                 self.open_side_panel(self.session_panel)
+
+    def _key_problem(self) -> bool:
+        """True when the failure on show is about this profile's key (the action then opens the key dialog)."""
+        controller = self.session.controller
+        close = controller.last_close
+        key_problem = (controller.fatal_code in KEY_ERRORS or (close is not None and close.code == 3000)
+                       or self.session.needs_key())
+        return key_problem and not isinstance(self.session.profile, LocalProfile)
 
     def open_side_panel(self, page: QWidget) -> None:
         self.bar.panel.setChecked(True)

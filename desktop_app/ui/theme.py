@@ -124,6 +124,7 @@ QLineEdit, QPlainTextEdit, QSpinBox, QKeySequenceEdit QLineEdit {{
 }}
 QLineEdit:focus, QPlainTextEdit:focus {{ border: 1px solid {t.accent}; }}
 QComboBox {{ padding: 5px 8px; min-height: 20px; }}
+QComboBox:disabled {{ color: {t.muted}; background: {t.window}; border: 1px dashed {t.border}; border-radius: 6px; }}
 QTabWidget::pane {{ border: none; }}
 QTabBar::tab {{ background: transparent; color: {t.muted}; padding: 8px 12px; border: none;
     border-bottom: 2px solid transparent; font-weight: 600; }}

@@ -33,7 +33,8 @@ async def test_an_invalid_key_shows_one_sentence_in_the_banner_whose_action_open
         sentence = banner.sentence.text()
         assert "API key" in sentence and "Traceback" not in sentence and "sk-wrong" not in sentence
         assert sentence.count(".") <= 2  # one readable sentence, not a dump
-        assert banner.action.isVisible() and banner.action.text() == "Open settings"
+        assert "Settings" not in sentence  # the window has no Settings menu (issue #16 item 10)
+        assert banner.action.isVisible() and banner.action.text() == "Enter key"  # named after where it leads
         assert gui.window.bar.state.text().startswith("Failed")
         banner.action.click()
         dialog = gui.window.key_dialog

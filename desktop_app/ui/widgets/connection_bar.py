@@ -11,18 +11,25 @@ from desktop_app.controller.states import Conn
 from desktop_app.controller.view_state import ViewState
 from desktop_app.ui import icons
 from desktop_app.ui.theme import Theme, restyle
-from desktop_app.ui.widgets.parts import text_label, tool_button
+from desktop_app.ui.widgets.parts import ElidedLabel, text_label, tool_button
 
 #: Below this many seconds left the session clock turns amber.
 CLOCK_WARN_S = 5 * 60
 
 
 EDIT_ENDPOINTS = "Edit endpoints…"
+PROFILE_TIP = "Where Parley connects (OpenAI, Azure, a custom server or the offline demo)"
+PROFILE_LIVE_TIP = "Choosing another endpoint ends this conversation and connects there"
+KEY_TIP = "API key for this profile…"
+KEY_NOT_NEEDED_TIP = "The offline demo runs on this computer and needs no API key"
 
 
-def connection_text(view: ViewState) -> tuple[str, str]:
-    """``(words, mood)`` for the state pill; mood is ok / warning / error / idle."""
+def connection_text(view: ViewState, profile: str | None = None) -> tuple[str, str]:
+    """``(words, mood)`` for the state pill; mood is ok / warning / error / idle. A failure of
+    another ``profile`` than the one chosen now is history: the chosen one is just not connected."""
     conn = view.connection
+    if conn is Conn.FAILED and profile is not None and view.endpoint_label and view.endpoint_label != profile:
+        return "Disconnected", "idle"
     if conn is Conn.CONNECTED:
         return "Connected", "ok"
     if conn is Conn.CONNECTING:
@@ -74,17 +81,18 @@ class ConnectionBar(QFrame):
         row.addSpacing(12)
         self.profile = QComboBox(self)
         self.profile.setAccessibleName("Endpoint profile")
-        self.profile.setToolTip("Where Parley connects (OpenAI, Azure, a custom server or the offline demo)")
+        self.profile.setToolTip(PROFILE_TIP)
         self.profile.setMinimumWidth(170)
         self.profile.activated.connect(self._on_profile_activated)
         self._active_profile = ""
+        self._free = False
         row.addWidget(self.profile)
-        self.key = tool_button(self, "key", theme.text, "API key for this profile…", name="API key")
+        self.key = tool_button(self, "key", theme.text, KEY_TIP, name="API key")
         self.key.clicked.connect(self.key_requested)
         row.addWidget(self.key)
         row.addStretch(1)
         self.dot = QLabel("●", self)
-        self.state = QLabel("Disconnected", self)
+        self.state = ElidedLabel("Disconnected", self)
         self.state.setAccessibleName("Connection state")
         self.state.setMaximumWidth(420)
         self.clock = text_label("", self, "muted")
@@ -121,6 +129,7 @@ class ConnectionBar(QFrame):
         self.profile.setCurrentText(active)
         self._active_profile = active
         self.profile.blockSignals(False)
+        self._refresh()
 
     def _on_profile_activated(self, _index: int) -> None:
         chosen = self.profile.currentText()
@@ -132,7 +141,20 @@ class ConnectionBar(QFrame):
         self.profile_chosen.emit(chosen)
 
     def set_key_enabled(self, enabled: bool) -> None:
+        """False for the offline demo (no key to manage): disabled, and the tooltip says why."""
         self.key.setEnabled(enabled)
+        self.key.setToolTip(KEY_TIP if enabled else KEY_NOT_NEEDED_TIP)
+
+    def set_free(self, free: bool) -> None:
+        """The endpoint costs nothing (the offline demo): tokens are counted, no price is shown."""
+        if free != self._free:
+            self._free = free
+            self._refresh()
+
+    def _refresh(self) -> None:
+        view, self._view = self._view, None
+        if view is not None:
+            self.show_view(view)
 
     def show_view(self, view: ViewState) -> None:
         previous, self._view = self._view, view
@@ -141,9 +163,8 @@ class ConnectionBar(QFrame):
                 view.connection, view.connection_detail, view.reconnect_attempt, view.session_expires_at,
                 view.total_tokens):
             return
-        words, mood = connection_text(view)
+        words, mood = connection_text(view, self._active_profile)
         self.state.setText(words)
-        self.state.setToolTip(words)
         if mood != self._mood:
             self._mood = mood
             restyle(self.dot, dot=mood)
@@ -152,8 +173,15 @@ class ConnectionBar(QFrame):
         self.connect_button.setText("Disconnect" if live else "Connect")
         self.connect_button.setIcon(icons.icon("power", self._theme.text if live else self._theme.accent_text))
         restyle(self.connect_button, role="" if live else "primary")
-        self.profile.setEnabled(not live)
-        self.usage.setText(f"{view.total_tokens:,} tokens · ${view.cost_usd:.2f}" if view.total_tokens else "")
+        self.profile.setToolTip(PROFILE_LIVE_TIP if live else PROFILE_TIP)
+        if not view.total_tokens:
+            self.usage.setText("")
+        elif self._free:
+            self.usage.setText(f"{view.total_tokens:,} tokens · free")
+            self.usage.setToolTip("Tokens counted as the real service would; the offline demo costs nothing")
+        else:
+            self.usage.setText(f"{view.total_tokens:,} tokens · ${view.cost_usd:.2f}")
+            self.usage.setToolTip("Tokens used in this conversation and their estimated cost")
         if view.connection is Conn.CONNECTED and view.session_expires_at is not None:
             if not self._clock_timer.isActive():
                 self._clock_timer.start()
