@@ -280,7 +280,7 @@ class MainWindow(DialogActions, QMainWindow):
         self.talk.set_hands_free_allowed(view.vad.type != "off", "Turn detection is off: choose Server VAD or "
                                          "Semantic under Turn detection to talk hands-free" if view.vad.type == "off"
                                          else "")
-        self.vad_panel.show_view(view)
+        self.vad_panel.show_view(view, self._speech_probability(view))
         self.session_panel.show_view(view)
         self.session_panel.set_preview_available(self.session.can_preview_voices and self.audio.engine is not None)
         if view.connection is Conn.CONNECTED and self.stack.currentWidget() is self.first_run:
@@ -288,6 +288,14 @@ class MainWindow(DialogActions, QMainWindow):
         if view.connection is not Conn.CONNECTED and self.ptt_key.held:
             self.ptt_key.release()
         self.view_rendered.emit(view)
+
+    def _speech_probability(self, view: ViewState) -> float | None:
+        """The microphone's speech probability from the audio engine while the conversation captures
+        through it (None otherwise: the plot then shows the level)."""
+        engine, port = self.audio.engine, self.session.port
+        if engine is None or port is None or not port.working or view.connection is not Conn.CONNECTED:
+            return None
+        return engine.speech_probability
 
     def show_first_run(self, first_run: bool) -> None:
         self.stack.setCurrentWidget(self.first_run if first_run else self.conversation)

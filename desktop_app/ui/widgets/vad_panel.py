@@ -165,8 +165,10 @@ class VadPanel(QWidget):
             return
         self.vad_changed.emit(changes)
 
-    def show_view(self, view: ViewState) -> None:
-        self.plot.push(view.mic_level_dbfs)
+    def show_view(self, view: ViewState, speech_probability: float | None = None) -> None:
+        """``speech_probability``: the local estimate (0–1) when there is one; the plot then shows it
+        against the threshold, otherwise the microphone level (and says so)."""
+        self.plot.push(view.mic_level_dbfs, speech_probability)
         if view.vad != self._vad:
             self._show_vad(view.vad)
 
