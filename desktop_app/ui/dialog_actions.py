@@ -1,10 +1,11 @@
-"""The window's actions that open dialogs for endpoints and room tuning (a mixin of MainWindow)."""
+"""The window's actions that open dialogs: endpoints, room tuning, the shortcuts sheet (a mixin of MainWindow)."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
 from desktop_app.ui.dialogs.endpoint_dialog import EndpointDialog
+from desktop_app.ui.dialogs.shortcuts_sheet import ShortcutsSheet
 
 
 class DialogActions:
@@ -17,6 +18,14 @@ class DialogActions:
         dialog.open()
         self.endpoint_dialog = dialog
         return dialog
+
+    def open_shortcuts(self) -> ShortcutsSheet:
+        """The keyboard shortcuts sheet (F1 or ?), for the talk key chosen now."""
+        sheet = ShortcutsSheet(self.theme, self.session.store.settings.ptt_key, self)
+        sheet.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        sheet.open()
+        self.shortcuts_sheet = sheet
+        return sheet
 
     def _choose_audio_mode(self, mode: str) -> None:
         engine = self.audio.engine

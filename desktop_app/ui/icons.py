@@ -55,6 +55,9 @@ _GLYPHS: dict[str, str] = {
             '2.83-2.82L7 15"/>',
     "eye": '<path d="M2.062 12.348a1 1 0 0 1 0-.696 10.75 10.75 0 0 1 19.876 0 1 1 0 0 1 0 .696 10.75 10.75 '
            '0 0 1-19.876 0"/><circle cx="12" cy="12" r="3"/>',
+    "keyboard": '<rect width="20" height="16" x="2" y="4" rx="2"/><path d="M6 8h.01"/><path d="M10 8h.01"/>'
+                '<path d="M14 8h.01"/><path d="M18 8h.01"/><path d="M8 12h.01"/><path d="M12 12h.01"/>'
+                '<path d="M16 12h.01"/><path d="M7 16h10"/>',
     "waves": '<path d="M2 10v3"/><path d="M6 6v11"/><path d="M10 3v18"/><path d="M14 8v7"/>'
              '<path d="M18 5v13"/><path d="M22 10v3"/>',
 }

@@ -82,9 +82,8 @@ class PushToTalkKey(QObject):
             self.release()
         self.focus_lost.emit()
 
-    def _typing(self) -> bool:
-        focus = QApplication.focusWidget()
-        return isinstance(focus, TEXT_INPUTS)
+    def _typing(self, watched: QObject) -> bool:
+        return isinstance(watched, TEXT_INPUTS) or isinstance(QApplication.focusWidget(), TEXT_INPUTS)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt naming)
         kind = event.type()
@@ -115,7 +114,7 @@ class PushToTalkKey(QObject):
                 if held_ms < TAP_MS:
                     self.tapped.emit()
             return True
-        if self._typing() or kind == QEvent.Type.ShortcutOverride:
+        if self._typing(watched) or kind == QEvent.Type.ShortcutOverride:
             return False
         if kind == QEvent.Type.KeyPress and not event.isAutoRepeat() and not self.awaiting_key_up \
                 and not self.held and self._enabled():

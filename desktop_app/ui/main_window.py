@@ -14,17 +14,17 @@ import asyncio
 from collections.abc import Callable
 
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
-    QApplication, QFrame, QHBoxLayout, QMainWindow, QStackedWidget, QTabWidget, QToolButton, QVBoxLayout,
+    QApplication, QFrame, QHBoxLayout, QStackedWidget, QTabWidget, QToolButton, QVBoxLayout,
     QWidget,
 )
 
 from desktop_app.controller.states import Conn
-from desktop_app.controller.view_state import Notice, ViewState
+from desktop_app.controller.view_state import ViewState
 from desktop_app.log import get_logger
 from desktop_app.settings.profiles import LocalProfile
-from desktop_app.ui import icons
+from desktop_app.ui import icons, shortcuts
 from desktop_app.ui.audio_control import AudioControl
 from desktop_app.ui.banner import Banner
 from desktop_app.ui.dialog_actions import DialogActions
@@ -32,6 +32,8 @@ from desktop_app.ui.dialogs.key_dialog import KeyDialog
 from desktop_app.ui.first_run import FirstRunPanel
 from desktop_app.ui.keyboard import PushToTalkKey
 from desktop_app.ui.notices import AUDIO, CONNECTION, NoticeKeeper
+from desktop_app.ui.window_layout import MIN_HEIGHT, SIDE_PANEL_WIDTH, NarrowLayout
+from desktop_app.ui.window_notices import NoticeActions
 from desktop_app.ui.session import ConversationSession
 from desktop_app.ui.theme import Theme
 from desktop_app.ui.widgets.connection_bar import ConnectionBar
@@ -40,17 +42,15 @@ from desktop_app.ui.widgets.indicators import SpeakingIndicators
 from desktop_app.ui.widgets.parts import text_label, tool_button
 from desktop_app.ui.widgets.session_panel import SessionPanel
 from desktop_app.ui.widgets.talk_controls import PUSH_TO_TALK, TalkControls
-from desktop_app.ui.widgets.transcript_view import TranscriptView
+from desktop_app.ui.widgets.transcript_view import TranscriptView, empty_hint
 from desktop_app.ui.widgets.vad_panel import VadPanel
 
 log = get_logger("ui")
 
 RENDER_INTERVAL_MS = 33
-SIDE_PANEL_WIDTH = 360
-KEY_ERRORS = ("invalid_api_key", "missing_api_key", "insufficient_quota")
 
 
-class MainWindow(DialogActions, QMainWindow):
+class MainWindow(DialogActions, NoticeActions, NarrowLayout):
     """Top-level window. Closing it, Ctrl+Q or the app's quit path call ``on_quit``; the caller then
     awaits :meth:`shutdown`. ``view_rendered(view)`` follows each render (tests, benchmarks)."""
 
@@ -69,9 +69,10 @@ class MainWindow(DialogActions, QMainWindow):
         self.key_dialog: KeyDialog | None = None
         self.setWindowTitle("Parley")
         self.setWindowIcon(icons.app_icon())
-        self.setMinimumSize(860, 600)
+        self._side_auto_hidden = False
         self._build()
         self._wire()
+        self.setMinimumSize(self._widths()[0], MIN_HEIGHT)
         settings = session.store.settings
         if not settings.window_geometry or not self.restoreGeometry(QByteArray(settings.window_geometry)):
             self.resize(1240, 820)
@@ -101,9 +102,11 @@ class MainWindow(DialogActions, QMainWindow):
         body.setContentsMargins(16, 14, 16, 16)
         body.setSpacing(14)
         outer.addLayout(body, 1)
+        self._body = body
 
         left = QVBoxLayout()
         left.setSpacing(12)
+        self._left = left
         self.banner = Banner(t, root)
         left.addWidget(self.banner)
         self.stack = QStackedWidget(root)
@@ -169,7 +172,8 @@ class MainWindow(DialogActions, QMainWindow):
         self.bar.profile_chosen.connect(self._choose_profile)
         self.bar.key_requested.connect(self.open_key_dialog)
         self.bar.endpoints_requested.connect(self.open_endpoint_dialog)
-        self.bar.panel_toggled.connect(self.side.setVisible)
+        self.bar.panel_toggled.connect(self.show_side_panel)
+        self.bar.help_requested.connect(self.open_shortcuts)
         self.banner.dismissed.connect(s.dismiss_notice)
         self.notices = NoticeKeeper(self._dismiss_notice, self)
         self.banner.reading.connect(self.notices.pause)
@@ -210,12 +214,11 @@ class MainWindow(DialogActions, QMainWindow):
         self.ptt_key.focus_lost.connect(self.talk.cancel_press)
         self.ptt_key.tapped.connect(self.talk.show_tap_hint)
         QApplication.instance().installEventFilter(self.ptt_key)
-        QShortcut(QKeySequence.StandardKey.Quit, self, activated=self.close)
-        QShortcut(QKeySequence("Esc"), self, activated=s.interrupt)
-        QShortcut(QKeySequence("Ctrl+M"), self, activated=lambda: self.talk.mute.toggle())
-        QShortcut(QKeySequence("Ctrl+Shift+C"), self, activated=self.copy_conversation)
-        QShortcut(QKeySequence("F9"), self, activated=self.bar.panel.toggle)
-        QShortcut(QKeySequence("Ctrl+L"), self, activated=self.talk.text.setFocus)
+        shortcuts.install(self, {
+            "interrupt": s.interrupt, "mute": self.talk.mute.toggle, "type": self.talk.text.setFocus,
+            "copy": self.copy_conversation, "panel": lambda: self.show_side_panel(not self.side.isVisible()),
+            "help": self.open_shortcuts, "quit": self.close,
+        })
 
     def _show_settings(self) -> None:
         settings = self.session.store.settings
@@ -233,6 +236,7 @@ class MainWindow(DialogActions, QMainWindow):
         profile = settings.profile()
         self.bar.set_key_enabled(not isinstance(profile, LocalProfile))
         self.bar.set_free(isinstance(profile, LocalProfile))
+        self.session_panel.set_demo(isinstance(profile, LocalProfile))
         self.session_panel.set_settings(settings)
         self.talk.set_mode(settings.turn_mode)
         self.talk.set_key_name(settings.ptt_key)
@@ -268,13 +272,12 @@ class MainWindow(DialogActions, QMainWindow):
         self._soon_timer.stop()
         self._rendered = view
         self.bar.show_view(view)
-        if view.notice is not None and view.notice.action == "settings":
-            self.banner.set_action_label("settings", "Enter key" if self._key_problem() else "Session settings")
-        self.banner.show_notice(view.notice)
+        self._show_notice(view.notice)
         self.transcript.set_entries(view.transcript)
         port = self.session.port
         audio_ok = view.connection is not Conn.CONNECTED or port is None or port.working
         self.indicators.show_view(view, audio_ok)
+        self.transcript.set_empty_hint(empty_hint(view, audio_ok, self.talk.key_name))
         self.talk.set_audio_ok(audio_ok)
         self.talk.show_view(view)
         self.talk.set_hands_free_allowed(view.vad.type != "off", "Turn detection is off: choose Server VAD or "
@@ -359,14 +362,6 @@ class MainWindow(DialogActions, QMainWindow):
             self.session.save_settings(output_device=device_id)
             self.notices.resolve(AUDIO)
 
-    def _dismiss_notice(self, notice: Notice) -> None:
-        """Clear ``notice`` if it is still the one on show (on the next loop turn: never inside the
-        controller's own publishing)."""
-        def clear() -> None:
-            if self.session.view.notice == notice:
-                self.session.dismiss_notice()
-        QTimer.singleShot(0, self, clear)
-
     def _show_devices(self, inputs: list, outputs: list) -> None:
         settings = self.session.store.settings
         self.devices_panel.set_devices(inputs, outputs, settings.input_device, settings.output_device)
@@ -379,32 +374,6 @@ class MainWindow(DialogActions, QMainWindow):
 
     def copy_conversation(self) -> None:
         QGuiApplication.clipboard().setText(self.transcript.copy_text())
-
-    def _banner_action(self, action: str) -> None:
-        if action == "retry":
-            self.session.dismiss_notice()
-            self.run(self.session.connect())
-        elif action == "demo":
-            self.start_demo()
-        elif action == "audio":
-            self.open_side_panel(self.devices_panel)
-        elif action == "settings":
-            if self._key_problem():
-                self.open_key_dialog()
-            else:
-                self.open_side_panel(self.session_panel)
-
-    def _key_problem(self) -> bool:
-        """True when the failure on show is about this profile's key (the action then opens the key dialog)."""
-        controller = self.session.controller
-        close = controller.last_close
-        key_problem = (controller.fatal_code in KEY_ERRORS or (close is not None and close.code == 3000)
-                       or self.session.needs_key())
-        return key_problem and not isinstance(self.session.profile, LocalProfile)
-
-    def open_side_panel(self, page: QWidget) -> None:
-        self.bar.panel.setChecked(True)
-        self.tabs.setCurrentWidget(page)
 
     def open_key_dialog(self) -> KeyDialog:
         profile = self.session.profile

@@ -111,6 +111,7 @@ QPushButton[role="primary"] {{ background: {t.accent}; color: {t.accent_text}; b
 QPushButton[role="primary"]:hover {{ background: {QColor(t.accent).darker(110).name()}; }}
 QPushButton[role="primary"]:disabled {{ background: {t.tint(t.accent, 0.35)}; color: {t.accent_text}; }}
 QPushButton[role="danger"] {{ color: {t.danger}; }}
+QPushButton[role="danger"]:disabled {{ color: {t.muted}; }}
 QPushButton[role="segment"] {{ border-radius: 0; padding: 6px 14px; }}
 QPushButton[role="segment"][pos="first"] {{ border-top-left-radius: 8px; border-bottom-left-radius: 8px; }}
 QPushButton[role="segment"][pos="last"] {{ border-top-right-radius: 8px; border-bottom-right-radius: 8px;

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QResizeEvent
+from PySide6.QtGui import QFont, QFontMetrics, QResizeEvent
 from PySide6.QtWidgets import QFormLayout, QLabel, QSizePolicy, QToolButton, QVBoxLayout, QWidget
 
 from desktop_app.ui import icons
@@ -69,6 +69,15 @@ class ElidedLabel(QLabel):
 
     def full_text(self) -> str:
         return self._full
+
+    def keep_whole(self, *texts: str, bold: bool = False) -> None:
+        """Never elide ``texts`` (short states such as "Disconnected"): the minimum width fits them."""
+        font = QFont(self.font())
+        font.setBold(bold or font.bold())
+        margins = self.contentsMargins()
+        self._minimum_width = max(QFontMetrics(font).horizontalAdvance(t) for t in texts) + margins.left() \
+            + margins.right() + 4
+        self.updateGeometry()
 
     def sizeHint(self) -> QSize:  # noqa: N802
         hint = super().sizeHint()

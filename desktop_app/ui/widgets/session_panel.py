@@ -19,6 +19,8 @@ from desktop_app.ui.theme import Theme
 from desktop_app.ui.widgets.parts import panel_column, settings_form, text_label, tool_button
 
 FORMAT_LABELS = {"audio/pcm": "PCM 16-bit, 24 kHz", "audio/pcmu": "G.711 µ-law", "audio/pcma": "G.711 A-law"}
+DEMO_INSTRUCTIONS = ("The offline demo follows only simple instructions such as “be brief” or “answer in one "
+                     "sentence”; everything else takes effect with OpenAI and other endpoints.")
 VOICE_LOCKED = "The voice is fixed once the assistant has spoken; a new voice applies to the next conversation."
 
 
@@ -96,6 +98,9 @@ class SessionPanel(QWidget):
         self.instructions.setMinimumHeight(110)
         self.instructions.textChanged.connect(self._instructions_edited)
         column.addWidget(self.instructions, 1)
+        self.demo_note = text_label(DEMO_INSTRUCTIONS, self, "hint", wrap=True)
+        self.demo_note.hide()
+        column.addWidget(self.demo_note)
         apply_row = QHBoxLayout()
         apply_row.addStretch(1)
         self.apply_instructions = QPushButton("Apply instructions", self)
@@ -113,6 +118,10 @@ class SessionPanel(QWidget):
         self.audio_format.setCurrentIndex(max(0, self.audio_format.findData(settings.input_audio_format)))
         self.ptt_key.setKeySequence(QKeySequence(settings.ptt_key))
         self._set_instructions(settings.instructions)
+
+    def set_demo(self, demo: bool) -> None:
+        """The offline demo is the endpoint: say what it does with custom instructions."""
+        self.demo_note.setVisible(demo)
 
     def set_preview_available(self, available: bool) -> None:
         if self.preview.toolTip() and self.preview.isEnabled() == available:
