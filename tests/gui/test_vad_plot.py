@@ -22,6 +22,7 @@ async def test_without_a_speech_estimate_the_plot_shows_and_names_the_level_and_
         await wait_until(lambda: max(plot.levels) > 0.3)  # the WAV's voice is on the curve
         assert plot.quantity == LEVEL and plot.threshold_visible and not plot.line_shown
         assert "level" in plot.toolTip() and "threshold line" in plot.toolTip()
+        assert gui.window.vad_panel.plot_caption.text().startswith("Microphone level")
         assert warning_pixels(plot) < 5  # and what is drawn: no dashed warning-coloured line or label
 
 

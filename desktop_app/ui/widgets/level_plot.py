@@ -21,8 +21,12 @@ from desktop_app.ui.widgets.level_meter import level_fraction
 
 HISTORY = 150  # points: ~7.5 s at the controller's 20 Hz tick
 SPEECH, LEVEL = "speech probability", "microphone level"
-SPEECH_TIP = ("How likely the microphone holds speech (0–1), estimated here; the server VAD hears speech where "
-              "the curve rises above the threshold line")
+CAPTIONS = {SPEECH: "Speech probability, estimated here; the server VAD compares its own estimate with "
+                    "the threshold line.",
+            LEVEL: "Microphone level. The server VAD judges speech probability, which cannot be estimated "
+                   "here, so no threshold line is drawn."}
+SPEECH_TIP = ("How likely the microphone holds speech (0–1), estimated here with Silero VAD; a server VAD "
+              "hears speech where its own estimate rises above the threshold line")
 LEVEL_TIP = ("The microphone's level (loudness). The server VAD judges a speech probability, which Parley cannot "
              "estimate here, so no threshold line is drawn")
 
@@ -88,12 +92,6 @@ class LevelPlot(QWidget):
         painter.setPen(QPen(QColor(t.accent), 1.4))
         painter.setBrush(fill)
         painter.drawPath(path)
-        painter.setPen(QColor(t.muted))
-        font = painter.font()
-        font.setPointSizeF(max(6.5, font.pointSizeF() * 0.8))
-        painter.setFont(font)
-        painter.drawText(inner.adjusted(2, 0, 0, 0), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop,
-                         self.quantity)
         if self.line_shown:
             y = inner.bottom() - self.threshold * inner.height()
             pen = QPen(QColor(t.warning), 1.6, Qt.PenStyle.DashLine)
@@ -102,7 +100,7 @@ class LevelPlot(QWidget):
             label = f"threshold {self.threshold:.2f}"
             width = painter.fontMetrics().horizontalAdvance(label) + 10
             top = y - 18 if y - 18 >= inner.top() else y + 3
-            box = QRectF(inner.right() - width, top, width, 15)
+            box = QRectF(inner.left() + 2, top, width, 15)  # left: the newest points are on the right
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(QColor(t.surface))
             painter.drawRoundedRect(box, 4, 4)
