@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from collections.abc import Callable
 
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMainWindow
+
+from desktop_app.ui.audio_control import AudioControl
 from desktop_app.ui.dialogs.endpoint_dialog import EndpointDialog
 from desktop_app.ui.dialogs.shortcuts_sheet import ShortcutsSheet
+from desktop_app.ui.session import ConversationSession
+from desktop_app.ui.theme import Theme
+from desktop_app.ui.widgets.devices_panel import DevicesPanel
 
 
-class DialogActions:
+class DialogActions(QMainWindow):
     """Endpoint editor, audio mode and the calibration wizard; needs MainWindow's session and audio."""
+
+    # The window's parts and methods (annotations only: a mixin must not shadow them).
+    session: ConversationSession
+    theme: Theme
+    audio: AudioControl
+    devices_panel: DevicesPanel
+    _choose_profile: Callable[[str], None]
 
     def open_endpoint_dialog(self) -> EndpointDialog:
         dialog = EndpointDialog(self.session.store, self)

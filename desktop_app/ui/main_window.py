@@ -86,6 +86,7 @@ class MainWindow(DialogActions, NoticeActions, NarrowLayout):
         self._soon_timer.timeout.connect(self._render_pending)
         self._show_settings()
         self.show_first_run(session.needs_key() and not isinstance(session.profile, LocalProfile))
+        self.notices.observe(session.view)  # a notice from start-up (a settings problem) gets its lifetime too
         self.render(session.view)
 
     # --- layout -------------------------------------------------------------------------------
