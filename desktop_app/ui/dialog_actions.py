@@ -1,18 +1,27 @@
-"""The window's actions that open dialogs: endpoints, room tuning, the shortcuts sheet (a mixin of MainWindow)."""
+"""The window's endpoint choice and the actions that open dialogs: endpoints, room tuning, the shortcuts
+sheet (a mixin of MainWindow)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMainWindow
 
+from desktop_app.log import get_logger
+from desktop_app.settings.profiles import LocalProfile
 from desktop_app.ui.audio_control import AudioControl
 from desktop_app.ui.dialogs.endpoint_dialog import EndpointDialog
 from desktop_app.ui.dialogs.shortcuts_sheet import ShortcutsSheet
+from desktop_app.ui.keyboard import PushToTalkKey
+from desktop_app.ui.notices import CONNECTION, NoticeKeeper
 from desktop_app.ui.session import ConversationSession
 from desktop_app.ui.theme import Theme
 from desktop_app.ui.widgets.devices_panel import DevicesPanel
+
+log = get_logger("ui")
 
 
 class DialogActions(QMainWindow):
@@ -23,7 +32,29 @@ class DialogActions(QMainWindow):
     theme: Theme
     audio: AudioControl
     devices_panel: DevicesPanel
-    _choose_profile: Callable[[str], None]
+    notices: NoticeKeeper
+    ptt_key: PushToTalkKey
+    run: Callable[[Coroutine[Any, Any, Any]], asyncio.Future]
+    _show_settings: Callable[[], None]
+    show_first_run: Callable[[bool], None]
+
+    def _choose_profile(self, name: str) -> None:
+        if self.session.live and name != self.session.store.settings.active_profile:
+            self.run(self._switch_live(name))  # the menu stays usable while connected: it moves there
+            return
+        self.session.choose_profile(name)
+        self.notices.resolve(CONNECTION)  # another endpoint: the last one's failure is not its problem
+        self._show_settings()
+        self.show_first_run(self.session.needs_key() and not isinstance(self.session.profile, LocalProfile))
+
+    async def _switch_live(self, name: str) -> None:
+        """End this conversation and connect to endpoint ``name`` (when it can connect without asking)."""
+        log.info("= switching endpoint to %s while connected", name)
+        self.ptt_key.release()
+        await self.session.disconnect()
+        self._choose_profile(name)
+        if not self.session.needs_key():
+            await self.session.connect()
 
     def open_endpoint_dialog(self) -> EndpointDialog:
         dialog = EndpointDialog(self.session.store, self)

@@ -31,7 +31,7 @@ from desktop_app.ui.dialog_actions import DialogActions
 from desktop_app.ui.dialogs.key_dialog import KeyDialog
 from desktop_app.ui.first_run import FirstRunPanel
 from desktop_app.ui.keyboard import PushToTalkKey
-from desktop_app.ui.notices import AUDIO, CONNECTION, NoticeKeeper
+from desktop_app.ui.notices import AUDIO, NoticeKeeper
 from desktop_app.ui.window_layout import MIN_HEIGHT, SIDE_PANEL_WIDTH, NarrowLayout
 from desktop_app.ui.window_notices import NoticeActions
 from desktop_app.ui.session import ConversationSession
@@ -325,24 +325,6 @@ class MainWindow(DialogActions, NoticeActions, NarrowLayout):
         task = self.run(self.session.start_demo())
         task.add_done_callback(lambda _t: self._show_settings())
         return task
-
-    def _choose_profile(self, name: str) -> None:
-        if self.session.live and name != self.session.store.settings.active_profile:
-            self.run(self._switch_live(name))  # the menu stays usable while connected: it moves there
-            return
-        self.session.choose_profile(name)
-        self.notices.resolve(CONNECTION)  # another endpoint: the last one's failure is not its problem
-        self._show_settings()
-        self.show_first_run(self.session.needs_key() and not isinstance(self.session.profile, LocalProfile))
-
-    async def _switch_live(self, name: str) -> None:
-        """End this conversation and connect to endpoint ``name`` (when it can connect without asking)."""
-        log.info("= switching endpoint to %s while connected", name)
-        self.ptt_key.release()
-        await self.session.disconnect()
-        self._choose_profile(name)
-        if not self.session.needs_key():
-            await self.session.connect()
 
     def _ptt_usable(self) -> bool:
         view = self._rendered
