@@ -23,6 +23,7 @@ from desktop_app.audio.device_stream import DeviceStream
 from desktop_app.audio.devices import DeviceInfo
 from desktop_app.audio.levels import FLOOR_DBFS
 from desktop_app.audio.ringbuffer import SampleRing
+from desktop_app.audio.speech_prob import SpeechMeter
 from desktop_app.errors import AudioDeviceError
 from desktop_app.log import get_logger
 
@@ -46,11 +47,15 @@ class _Controls:
         self._muted = False
         self.chain = None
         self.processor: Processor | None = None
+        self.speech_meter: SpeechMeter | None = None
 
     def _new_chain(self, rate: int) -> CaptureChain:
         chain = CaptureChain(rate, self._send, block_ms=self._block_ms, pre_roll_ms=self._pre_roll_ms,
                              fade_ms=self._fade_ms, processor=self.processor)
         chain.gate_open, chain.muted = self._gate, self._muted
+        if self.speech_meter is not None:
+            self.speech_meter.reset()  # a new stream: nothing from the last one may count
+        chain.speech_meter = self.speech_meter
         return chain
 
     def _send(self, frame: bytes) -> None:
@@ -62,6 +67,12 @@ class _Controls:
         self.processor = processor
         if self.chain is not None:
             self.chain.processor = processor
+
+    def set_speech_meter(self, meter: SpeechMeter | None) -> None:
+        """The speech-probability meter (the VAD plot's curve), kept across chain rebuilds."""
+        self.speech_meter = meter
+        if self.chain is not None:
+            self.chain.speech_meter = meter
 
     def set_gate(self, open_: bool) -> None:
         """Push-to-talk: True while held (opening sends the 250 ms pre-roll). Hands-free keeps it True."""
@@ -90,6 +101,11 @@ class _Controls:
     @property
     def speech_energy(self) -> float:
         return self.chain.speech_energy if self.chain is not None else 0.0
+
+    @property
+    def speech_probability(self) -> float | None:
+        """The speech meter's probability (0–1), None without a meter."""
+        return self.chain.speech_probability if self.chain is not None else None
 
 
 class Capture(_Controls, DeviceStream):
@@ -138,6 +154,11 @@ class Capture(_Controls, DeviceStream):
     @property
     def speech_energy(self) -> float:
         return 0.0 if self.suspended else _Controls.speech_energy.fget(self)  # type: ignore[attr-defined]
+
+    @property
+    def speech_probability(self) -> float | None:
+        probability = _Controls.speech_probability.fget(self)  # type: ignore[attr-defined]
+        return 0.0 if self.suspended and probability is not None else probability
 
     @property
     def overflows(self) -> int:

@@ -23,6 +23,7 @@ import numpy as np
 from desktop_app.audio.codecs import PCM_RATE, float_to_pcm16
 from desktop_app.audio.levels import FLOOR_DBFS, SpeechEnergy
 from desktop_app.audio.resample import FrameFifo, StreamResampler, downmix
+from desktop_app.audio.speech_prob import SpeechMeter
 
 FRAME_MS = 20
 FRAME_SAMPLES = PCM_RATE * FRAME_MS // 1000  # 480
@@ -75,6 +76,7 @@ class CaptureChain:
         self._fade_in = _half_cosine(fade, rising=True)
         self._fade_out = _half_cosine(fade, rising=False)
         self.speech = SpeechEnergy(block_ms)
+        self.speech_meter: SpeechMeter | None = None  # the plot's speech probability (set by the capture)
         self.gate_open = True
         self.muted = False
         self.sending = False
@@ -106,6 +108,8 @@ class CaptureChain:
         self._fifo.clear()
         self._history_fill = 0
         self.speech.reset()
+        if self.speech_meter is not None:
+            self.speech_meter.reset()
         self.sending = False
 
     @property
@@ -115,6 +119,11 @@ class CaptureChain:
     @property
     def speech_energy(self) -> float:
         return self.speech.probability
+
+    @property
+    def speech_probability(self) -> float | None:
+        """Silero VAD's probability of what is sent (None without a meter)."""
+        return self.speech_meter.probability if self.speech_meter is not None else None
 
     # --- data ----------------------------------------------------------------------------------
 
@@ -135,6 +144,8 @@ class CaptureChain:
             return 0
         self.resampled += len(x)
         self.speech.update(x)
+        if self.speech_meter is not None:
+            self.speech_meter.update(x)
         want = self.gate_open and not self.muted
         if want and not self.sending:
             if self._pre_roll_armed:

@@ -255,7 +255,7 @@ class DeviceStream:
     def _fail(self, why: str) -> None:
         name = self.device.name if self.device else "?"
         self.error = AudioDeviceError(
-            f"The {self.label} “{name}” stopped working or was disconnected; choose another device under Settings → Audio.",
+            f"The {self.label} “{name}” stopped working or was disconnected; choose another device on the Audio tab.",
             detail=f"{self.label} {name}: {why}",
             fatal=False,
         )

@@ -146,9 +146,9 @@ def default_device(kind: Kind, devices: list[DeviceInfo]) -> DeviceInfo:
     if usable:
         return usable[0]
     if kind == "input":
-        message = "No microphone was found; connect one and choose it under Settings → Audio."
+        message = "No microphone was found; connect one and choose it on the Audio tab."
     else:
-        message = "No speaker or headphones were found; connect some and choose them under Settings → Audio."
+        message = "No speaker or headphones were found; connect some and choose them on the Audio tab."
     raise AudioDeviceError(message, detail=f"PortAudio lists {len(devices)} device(s), none with {kind} channels")
 
 

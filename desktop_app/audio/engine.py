@@ -28,6 +28,7 @@ from desktop_app.audio.levels import FLOOR_DBFS
 from desktop_app.audio.playback import OutputHook, Playback
 from desktop_app.audio.playback_queue import PlaybackQueue, PlaybackReport
 from desktop_app.audio.ringbuffer import TimedRing
+from desktop_app.audio.speech_prob import SpeechMeter, make_speech_meter
 from desktop_app.errors import AudioDeviceError
 from desktop_app.log import get_logger
 
@@ -102,6 +103,7 @@ class AudioEngine:
         playback_block_ms: float = 20.0,
         output_hook: OutputHook | None = None,
         audio_mode: str = "headset",
+        speech_meter: bool = True,
     ) -> None:
         self._loop = loop
         self.on_mic_frame = on_mic_frame
@@ -119,6 +121,8 @@ class AudioEngine:
         self.on_near_end_onset: Callable[[], None] | None = None
         self._clip_watchers: list[OutputHook] = []  # play_clip: told of each block handed to the device
         self.echo = EchoControl(audio_mode)
+        self._want_speech_meter = speech_meter
+        self._speech_meter: SpeechMeter | None = None  # loaded at the first start (~70 ms), kept after
         self.echo.on_near_end_onset = self._near_end_onset
         self.echo.on_hold = self._hold
 
@@ -134,6 +138,9 @@ class AudioEngine:
             log.info("= GIL switch interval %.0f -> %.0f ms for the audio callbacks",
                      1000 * sys.getswitchinterval(), 1000 * GIL_SWITCH_INTERVAL_S)
             sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
+        if self._want_speech_meter and self._speech_meter is None:
+            self._want_speech_meter = False  # one try: without the model the plot shows the level
+            self._speech_meter = make_speech_meter()
         playback = self._new_playback(output_name)
         try:
             capture = self._new_capture(input_name)
@@ -208,6 +215,7 @@ class AudioEngine:
         capture.mute(self._muted)
         capture.set_gate(self._gate)
         capture.set_processor(self.echo.process)
+        capture.set_speech_meter(self._speech_meter)
         capture.start()
         if capture.notice:
             self.notices.append(capture.notice)
@@ -312,6 +320,12 @@ class AudioEngine:
     @property
     def speech_energy(self) -> float:
         return self.capture.speech_energy if self.capture is not None else 0.0
+
+    @property
+    def speech_probability(self) -> float | None:
+        """Silero VAD's speech probability (0–1) of what the microphone sends — comparable with the
+        server VAD's threshold; 0.0 while muted; None when no meter could load or nothing captures."""
+        return self.capture.speech_probability if self.capture is not None else None
 
     @property
     def output_level_dbfs(self) -> float:

@@ -30,7 +30,7 @@ from desktop_app.controller.reconnector import Reconnector, Target
 from desktop_app.controller.record import ConversationRecord
 from desktop_app.controller.routing import EventRouter, Parts, Wiring
 from desktop_app.controller.session_editor import SessionEditor
-from desktop_app.controller.states import MicMode, Turn, TurnEvent
+from desktop_app.controller.states import MicMachine, MicMode, Turn, TurnEvent
 from desktop_app.controller.tool_slot import ToolRunner, ToolSlot
 from desktop_app.controller.turns import TurnKeeper
 from desktop_app.controller.view import ViewModel
@@ -64,7 +64,7 @@ class Controller:
         self.audio = audio
         mode = MicMode.PUSH_TO_TALK if config.push_to_talk else MicMode.HANDS_FREE
         self._view = ViewModel(ViewState(
-            mic=mode.value, model=config.model, voice=config.voice, instructions=config.instructions or "",
+            mic=MicMachine(mode=mode).state, model=config.model, voice=config.voice, instructions=config.instructions or "",
             vad=vad or vad_view_from_config(config, VadView()), endpoint_label=endpoint_label,
             reconnect_limit=max_retries), on_view)
         self._turns = TurnKeeper(self._view)

@@ -35,13 +35,17 @@ class Notice:
     """A message for the banner: one sentence, what kind, the action offered with it, and its cause.
 
     ``cause`` names what the notice reports (``"connection"``, ``"push_to_talk"``, ``"audio"``,
-    ``"settings"``, ``"internal"``…); the part that sees the cause go away clears the notice.
+    ``"settings"``, ``"internal"``…); the part that sees the cause go away clears the notice, and the
+    window also clears it when it sees the cause gone (``ui.notices``); None lets the window read the
+    cause from level and action. ``lifetime_s`` overrides how long it stays (None: the level's
+    default, 0: until its cause is gone or it is dismissed).
     """
 
     sentence: str
     level: str = "error"  # "error" | "warning" | "info"
     action: str | None = None  # "retry" | "settings" | "demo" | "audio" | None
     cause: str | None = None
+    lifetime_s: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,10 +45,10 @@ _F, _N, _R, _C = Severity.FATAL, Severity.NON_FATAL, Severity.RETRYABLE, Severit
 # code -> (severity, one sentence for the user). Codes from §4.2; unknown codes are non-fatal
 # because the server keeps the session open after ordinary errors (a close would tell us otherwise).
 _ERROR_CODES: dict[str, tuple[Severity, str]] = {
-    "invalid_api_key": (_F, "The API key was refused; enter a valid key in Settings."),
+    "invalid_api_key": (_F, "The API key was refused; enter a valid key."),
     "insufficient_quota": (_F, "Your OpenAI account has no quota left; check billing, then reconnect."),
     "invalid_model": (_F, "The server does not offer this model for realtime; pick another model."),
-    "missing_model": (_F, "No model was given for the session; pick a model in Settings."),
+    "missing_model": (_F, "No model was given for the session; choose a model."),
     "model_not_found": (_F, "The server does not know this model; pick another model."),
     "beta_api_shape_disabled": (_F, "The server refused the old beta protocol; update Parley."),
     "session_expired": (_C, "The session reached its time limit; a fresh one is starting."),
@@ -90,7 +90,7 @@ _CLOSE_CODES: dict[int, tuple[Severity, str]] = {
     1012: (_R, "The server is restarting; Parley is reconnecting."),
     1013: (_R, "The server is busy; Parley will retry shortly."),
     1014: (_R, "A gateway between you and the server failed; Parley is reconnecting."),
-    3000: (_F, "The server refused the credentials; enter a valid API key in Settings."),
+    3000: (_F, "The server refused the credentials; enter a valid API key."),
     4000: (_F, "The server refused the session request; check the model and update Parley."),
 }
 

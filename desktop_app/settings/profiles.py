@@ -87,7 +87,7 @@ def _with_query(url: str, **params: str) -> str:
 def _require_key(key: str | None, profile: Profile) -> str:
     if not key:
         raise CredentialError(
-            f"Profile '{profile.name}' needs an API key: enter one in Settings › Connection.",
+            f"The endpoint “{profile.name}” needs an API key, and none is stored for it; enter one.",
             detail=f"no key for profile {profile.name!r} ({profile.kind})",
         )
     register_secret(key)

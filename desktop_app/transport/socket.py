@@ -104,7 +104,7 @@ class RealtimeSocket:
             log.error("! %s", detail)
             if status in (401, 403):
                 raise AuthError(
-                    "The server refused the API key. Check the key in Settings.",
+                    "The server refused the API key; enter a valid key.",
                     code=str(status), detail=detail,
                 ) from None
             raise ConnectionLost(

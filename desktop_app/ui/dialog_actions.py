@@ -1,7 +1,8 @@
-"""The window's actions that open dialogs: the endpoint editor, the audio mode and room tuning.
+"""The window's endpoint choice and the actions that open dialogs: endpoints, room tuning, the shortcuts
+sheet, a new conversation.
 
 :class:`DialogActions` is a part the window owns (``window.dialogs``): it is given the window and
-uses only its public members (session, audio, panels, ``choose_profile``).
+uses its public members (session, audio, panels, notices, ``run``).
 """
 
 from __future__ import annotations
@@ -11,29 +12,85 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
+from desktop_app.controller.states import Conn
+from desktop_app.log import get_logger
+from desktop_app.settings.profiles import LocalProfile
 from desktop_app.ui.dialogs.endpoint_dialog import EndpointDialog
+from desktop_app.ui.dialogs.key_dialog import KeyDialog
+from desktop_app.ui.dialogs.shortcuts_sheet import ShortcutsSheet
+from desktop_app.ui.notices import CONNECTION
 
 if TYPE_CHECKING:
     from desktop_app.ui.main_window import MainWindow
 
+log = get_logger("ui")
+
 
 class DialogActions:
-    """Endpoint editor, audio mode and the calibration wizard, for one window."""
+    """Endpoint choice and editor, audio mode, room tuning, shortcuts, new conversation — for one window."""
 
     def __init__(self, window: MainWindow) -> None:
         self.window = window
         self.session = window.session
         self.audio = window.audio
         self.endpoint_dialog: EndpointDialog | None = None
+        self.shortcuts_sheet: ShortcutsSheet | None = None
+        self.clear_box: QMessageBox | None = None
+        self.key_dialog: KeyDialog | None = None
+
+    # --- the endpoint ---------------------------------------------------------------------------
+    def choose_profile(self, name: str) -> None:
+        window = self.window
+        if self.session.live and name != self.session.store.settings.active_profile:
+            window.run(self._switch_live(name))  # the menu stays usable while connected: it moves there
+            return
+        self.session.choose_profile(name)
+        window.notices.resolve(CONNECTION)  # another endpoint: the last one's failure is not its problem
+        window.show_settings()
+        window.show_first_run(self.session.needs_key() and not isinstance(self.session.profile, LocalProfile))
+
+    async def _switch_live(self, name: str) -> None:
+        """End this conversation and connect to endpoint ``name`` (when it can connect without asking)."""
+        log.info("= switching endpoint to %s while connected", name)
+        self.window.ptt_key.release()
+        await self.session.disconnect()
+        self.choose_profile(name)
+        if not self.session.needs_key():
+            await self.session.connect()
 
     def open_endpoint_dialog(self) -> EndpointDialog:
         dialog = EndpointDialog(self.session.store, self.window)
-        dialog.accepted.connect(lambda: self.window.choose_profile(self.session.store.settings.active_profile))
+        dialog.accepted.connect(lambda: self.choose_profile(self.session.store.settings.active_profile))
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
         self.endpoint_dialog = dialog
         return dialog
 
+    def open_shortcuts(self) -> ShortcutsSheet:
+        """The keyboard shortcuts sheet (F1 or ?), for the talk key chosen now."""
+        sheet = ShortcutsSheet(self.window.theme, self.session.store.settings.ptt_key, self.window)
+        sheet.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        sheet.open()
+        self.shortcuts_sheet = sheet
+        return sheet
+
+    def open_key_dialog(self) -> KeyDialog:
+        profile = self.session.profile
+        dialog = KeyDialog(self.window.theme, self.session.keys, profile, self.session.test_key, self.window)
+        dialog.key_changed.connect(self._key_changed)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        self.key_dialog = dialog
+        return dialog
+
+    def _key_changed(self, _profile: str) -> None:
+        has_key = not self.session.needs_key()
+        self.window.show_first_run(not has_key and not isinstance(self.session.profile, LocalProfile))
+        if has_key and self.session.view.connection not in (Conn.CONNECTING, Conn.CONNECTED, Conn.RECONNECTING):
+            self.session.dismiss_notice()
+            self.window.run(self.session.connect())
+
+    # --- audio ----------------------------------------------------------------------------------
     def choose_audio_mode(self, mode: str) -> None:
         engine = self.audio.engine
         effective = engine.set_audio_mode(mode) if engine is not None else mode
@@ -64,6 +121,7 @@ class DialogActions:
         self.session.apply_calibration(threshold=proposal.vad_threshold,
                                        silence_duration_ms=proposal.silence_duration_ms)
 
+    # --- the conversation -----------------------------------------------------------------------
     def ask_new_conversation(self) -> QMessageBox:
         """The trash button: confirm, then start a new conversation (nothing said so far is sent
         to the model again). Non-modal, so the conversation keeps running while it is open."""

@@ -55,11 +55,15 @@ _GLYPHS: dict[str, str] = {
             '2.83-2.82L7 15"/>',
     "eye": '<path d="M2.062 12.348a1 1 0 0 1 0-.696 10.75 10.75 0 0 1 19.876 0 1 1 0 0 1 0 .696 10.75 10.75 '
            '0 0 1-19.876 0"/><circle cx="12" cy="12" r="3"/>',
+    "keyboard": '<rect width="20" height="16" x="2" y="4" rx="2"/><path d="M6 8h.01"/><path d="M10 8h.01"/>'
+                '<path d="M14 8h.01"/><path d="M18 8h.01"/><path d="M8 12h.01"/><path d="M12 12h.01"/>'
+                '<path d="M16 12h.01"/><path d="M7 16h10"/>',
     "waves": '<path d="M2 10v3"/><path d="M6 6v11"/><path d="M10 3v18"/><path d="M14 8v7"/>'
              '<path d="M18 5v13"/><path d="M22 10v3"/>',
 }
 
 _SIZES = (16, 20, 24, 32, 40, 48, 64, 96)
+DISABLED_OPACITY = 0.35
 
 
 def _svg(name: str, color: str) -> bytes:
@@ -83,6 +87,15 @@ def icon(name: str, color: str = "#444444") -> QIcon:
         renderer.render(painter, QRectF(0, 0, size, size))
         painter.end()
         result.addPixmap(pixmap)
+        # Disabled: the same glyph faded, so a control that cannot be used now also looks it (the
+        # style's generated grey was hard to tell from the enabled dark-grey glyph).
+        faded = QPixmap(size, size)
+        faded.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(faded)
+        painter.setOpacity(DISABLED_OPACITY)
+        painter.drawPixmap(0, 0, pixmap)
+        painter.end()
+        result.addPixmap(faded, QIcon.Mode.Disabled)
     return result
 
 

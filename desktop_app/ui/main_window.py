@@ -14,8 +14,8 @@ import asyncio
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
-from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtCore import QByteArray, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QResizeEvent
 from PySide6.QtWidgets import (
     QApplication, QFrame, QHBoxLayout, QMainWindow, QStackedWidget, QTabWidget, QToolButton, QVBoxLayout,
     QWidget,
@@ -25,14 +25,14 @@ from desktop_app.controller.states import Conn
 from desktop_app.controller.view_state import ViewState
 from desktop_app.log import get_logger
 from desktop_app.settings.profiles import LocalProfile
-from desktop_app.ui import icons
+from desktop_app.ui import icons, shortcuts
 from desktop_app.ui.audio_control import AudioControl
 from desktop_app.ui.banner import Banner
-from desktop_app.tasks import spawn
 from desktop_app.ui.dialog_actions import DialogActions
-from desktop_app.ui.dialogs.key_dialog import KeyDialog
 from desktop_app.ui.first_run import FirstRunPanel
 from desktop_app.ui.keyboard import PushToTalkKey
+from desktop_app.ui.notices import AUDIO, NoticeKeeper
+from desktop_app.tasks import spawn
 from desktop_app.ui.session import ConversationSession
 from desktop_app.ui.theme import Theme
 from desktop_app.ui.widgets.connection_bar import ConnectionBar
@@ -41,19 +41,23 @@ from desktop_app.ui.widgets.indicators import SpeakingIndicators
 from desktop_app.ui.widgets.parts import text_label, tool_button
 from desktop_app.ui.widgets.session_panel import SessionPanel
 from desktop_app.ui.widgets.talk_controls import PUSH_TO_TALK, TalkControls
-from desktop_app.ui.widgets.transcript_view import TranscriptView
+from desktop_app.ui.widgets.transcript_view import TranscriptView, empty_hint
 from desktop_app.ui.widgets.vad_panel import VadPanel
+from desktop_app.ui.window_layout import MIN_HEIGHT, SIDE_PANEL_WIDTH, SidePanelFit
+from desktop_app.ui.window_notices import BannerActions
 
 log = get_logger("ui")
 T = TypeVar("T")
 
 RENDER_INTERVAL_MS = 33
-SIDE_PANEL_WIDTH = 360
 
 
 class MainWindow(QMainWindow):
     """Top-level window. Closing it, Ctrl+Q or the app's quit path call ``on_quit``; the caller then
-    awaits :meth:`shutdown`. ``view_rendered(view)`` follows each render (tests, benchmarks)."""
+    awaits :meth:`shutdown`. ``view_rendered(view)`` follows each render (tests, benchmarks).
+
+    Its parts: ``dialogs`` (endpoint choice, dialogs), ``fit`` (the side panel in a narrow window),
+    ``banner_actions`` (notices), ``notices`` (their lifetimes)."""
 
     view_rendered = Signal(object)
 
@@ -67,13 +71,14 @@ class MainWindow(QMainWindow):
         self._tasks: set[asyncio.Task[Any]] = set()
         self._rendered: ViewState | None = None
         self._pending: ViewState | None = None
-        self.key_dialog: KeyDialog | None = None
-        self.dialogs = DialogActions(self)
         self.setWindowTitle("Parley")
         self.setWindowIcon(icons.app_icon())
-        self.setMinimumSize(860, 600)
+        self.dialogs = DialogActions(self)
+        self.banner_actions = BannerActions(self)
         self._build()
+        self.fit = SidePanelFit(self, self.bar, self.side, self.tabs, self._body, self._left)
         self._wire()
+        self.setMinimumSize(self.fit.widths()[0], MIN_HEIGHT)
         settings = session.store.settings
         if not settings.window_geometry or not self.restoreGeometry(QByteArray(settings.window_geometry)):
             self.resize(1240, 820)
@@ -85,8 +90,9 @@ class MainWindow(QMainWindow):
         self._soon_timer.setSingleShot(True)
         self._soon_timer.setInterval(0)
         self._soon_timer.timeout.connect(self._render_pending)
-        self._show_settings()
+        self.show_settings()
         self.show_first_run(session.needs_key() and not isinstance(session.profile, LocalProfile))
+        self.notices.observe(session.view)  # a notice from start-up (a settings problem) gets its lifetime too
         self.render(session.view)
 
     # --- layout -------------------------------------------------------------------------------
@@ -103,9 +109,11 @@ class MainWindow(QMainWindow):
         body.setContentsMargins(16, 14, 16, 16)
         body.setSpacing(14)
         outer.addLayout(body, 1)
+        self._body = body
 
         left = QVBoxLayout()
         left.setSpacing(12)
+        self._left = left
         self.banner = Banner(t, root)
         left.addWidget(self.banner)
         self.stack = QStackedWidget(root)
@@ -120,7 +128,7 @@ class MainWindow(QMainWindow):
         header.addWidget(text_label("CONVERSATION", conversation, "section"))
         header.addStretch(1)
         self.copy_button = self._flat_button("copy", "Copy the conversation (Ctrl+Shift+C)", conversation)
-        self.clear_button = self._flat_button("trash", "Start a new conversation (the assistant forgets this one)",
+        self.clear_button = self._flat_button("trash", "Clear the window (the assistant still remembers)",
                                               conversation)
         header.addWidget(self.copy_button)
         header.addWidget(self.clear_button)
@@ -168,13 +176,16 @@ class MainWindow(QMainWindow):
         s.view_changed.connect(self._on_view)
         self.bar.connect_requested.connect(lambda: self.run(s.connect()))
         self.bar.disconnect_requested.connect(lambda: self.run(s.disconnect()))
-        self.bar.profile_chosen.connect(self.choose_profile)
-        self.bar.key_requested.connect(self.open_key_dialog)
+        self.bar.profile_chosen.connect(self.dialogs.choose_profile)
+        self.bar.key_requested.connect(self.dialogs.open_key_dialog)
         self.bar.endpoints_requested.connect(self.dialogs.open_endpoint_dialog)
-        self.bar.panel_toggled.connect(self.side.setVisible)
+        self.bar.panel_toggled.connect(self.fit.show_side_panel)
+        self.bar.help_requested.connect(self.dialogs.open_shortcuts)
         self.banner.dismissed.connect(s.dismiss_notice)
-        self.banner.action_requested.connect(self._banner_action)
-        self.first_run.key_requested.connect(self.open_key_dialog)
+        self.notices = NoticeKeeper(self.banner_actions.dismiss, self)
+        self.banner.reading.connect(self.notices.pause)
+        self.banner.action_requested.connect(self.banner_actions.act)
+        self.first_run.key_requested.connect(self.dialogs.open_key_dialog)
         self.first_run.demo_requested.connect(self.start_demo)
         self.copy_button.clicked.connect(self.copy_conversation)
         self.clear_button.clicked.connect(self.dialogs.ask_new_conversation)
@@ -207,15 +218,16 @@ class MainWindow(QMainWindow):
         self.audio.refresh(rescan=False)
         self.ptt_key = PushToTalkKey(self, s.press_talk, s.release_talk, self._ptt_usable,
                                      s.store.settings.ptt_key)
+        self.ptt_key.focus_lost.connect(self.talk.cancel_press)
+        self.ptt_key.tapped.connect(self.talk.show_tap_hint)
         QApplication.instance().installEventFilter(self.ptt_key)
-        QShortcut(QKeySequence.StandardKey.Quit, self, activated=self.close)
-        QShortcut(QKeySequence("Esc"), self, activated=s.interrupt)
-        QShortcut(QKeySequence("Ctrl+M"), self, activated=lambda: self.talk.mute.toggle())
-        QShortcut(QKeySequence("Ctrl+Shift+C"), self, activated=self.copy_conversation)
-        QShortcut(QKeySequence("F9"), self, activated=self.bar.panel.toggle)
-        QShortcut(QKeySequence("Ctrl+L"), self, activated=self.talk.text.setFocus)
+        shortcuts.install(self, {
+            "interrupt": s.interrupt, "mute": self.talk.mute.toggle, "type": self.talk.text.setFocus,
+            "copy": self.copy_conversation, "panel": self.fit.toggle,
+            "help": self.dialogs.open_shortcuts, "quit": self.close,
+        })
 
-    def _show_settings(self) -> None:
+    def show_settings(self) -> None:
         settings = self.session.store.settings
         self.bar.set_profiles([p.name for p in settings.profiles], settings.active_profile)
         engine = self.audio.engine
@@ -230,6 +242,8 @@ class MainWindow(QMainWindow):
                                           engine.aec_available if engine is not None else True)
         profile = settings.profile()
         self.bar.set_key_enabled(not isinstance(profile, LocalProfile))
+        self.bar.set_free(isinstance(profile, LocalProfile))
+        self.session_panel.set_demo(isinstance(profile, LocalProfile))
         self.session_panel.set_settings(settings)
         self.talk.set_mode(settings.turn_mode)
         self.talk.set_key_name(settings.ptt_key)
@@ -237,6 +251,7 @@ class MainWindow(QMainWindow):
     # --- rendering ----------------------------------------------------------------------------
 
     def _on_view(self, view: ViewState) -> None:
+        self.notices.observe(view)  # every view, not only rendered ones: a turn can pass between renders
         self._pending = view
         last = self._rendered
         if last is None or (view.connection, view.turn, view.mic, view.notice, view.user_speaking,
@@ -264,17 +279,18 @@ class MainWindow(QMainWindow):
         self._soon_timer.stop()
         self._rendered = view
         self.bar.show_view(view)
-        self.banner.show_notice(view.notice)
+        self.banner_actions.show(view.notice)
         self.transcript.set_entries(view.transcript)
         port = self.session.port
         audio_ok = view.connection is not Conn.CONNECTED or port is None or port.working
         self.indicators.show_view(view, audio_ok)
+        self.transcript.set_empty_hint(empty_hint(view, audio_ok, self.talk.key_name))
         self.talk.set_audio_ok(audio_ok)
         self.talk.show_view(view)
         self.talk.set_hands_free_allowed(view.vad.type != "off", "Turn detection is off: choose Server VAD or "
                                          "Semantic under Turn detection to talk hands-free" if view.vad.type == "off"
                                          else "")
-        self.vad_panel.show_view(view)
+        self.vad_panel.show_view(view, self._speech_probability(view))
         self.session_panel.show_view(view)
         self.session_panel.set_preview_available(self.session.can_preview_voices and self.audio.engine is not None)
         if view.connection is Conn.CONNECTED and self.stack.currentWidget() is self.first_run:
@@ -282,6 +298,14 @@ class MainWindow(QMainWindow):
         if view.connection is not Conn.CONNECTED and self.ptt_key.held:
             self.ptt_key.release()
         self.view_rendered.emit(view)
+
+    def _speech_probability(self, view: ViewState) -> float | None:
+        """The microphone's speech probability from the audio engine while the conversation captures
+        through it (None otherwise: the plot then shows the level)."""
+        engine, port = self.audio.engine, self.session.port
+        if engine is None or port is None or not port.working or view.connection is not Conn.CONNECTED:
+            return None
+        return engine.speech_probability
 
     def show_first_run(self, first_run: bool) -> None:
         self.stack.setCurrentWidget(self.first_run if first_run else self.conversation)
@@ -299,16 +323,11 @@ class MainWindow(QMainWindow):
     def _action_failed(self, exc: BaseException) -> None:
         self.session.notify("Something went wrong; the details are in the log file.", "error", "retry")
 
-    def start_demo(self) -> asyncio.Future:
+    def start_demo(self) -> asyncio.Task[None]:
         self.show_first_run(False)
         task = self.run(self.session.start_demo())
-        task.add_done_callback(lambda _t: self._show_settings())
+        task.add_done_callback(lambda _t: self.show_settings())
         return task
-
-    def choose_profile(self, name: str) -> None:
-        self.session.choose_profile(name)
-        self._show_settings()
-        self.show_first_run(self.session.needs_key() and not isinstance(self.session.profile, LocalProfile))
 
     def _ptt_usable(self) -> bool:
         view = self._rendered
@@ -322,10 +341,12 @@ class MainWindow(QMainWindow):
     def _choose_input(self, device_id: str) -> None:
         if self.audio.switch(input_name=device_id):
             self.session.save_settings(input_device=device_id)
+            self.notices.resolve(AUDIO)
 
     def _choose_output(self, device_id: str) -> None:
         if self.audio.switch(output_name=device_id):
             self.session.save_settings(output_device=device_id)
+            self.notices.resolve(AUDIO)
 
     def _show_devices(self, inputs: list, outputs: list) -> None:
         settings = self.session.store.settings
@@ -340,40 +361,9 @@ class MainWindow(QMainWindow):
     def copy_conversation(self) -> None:
         QGuiApplication.clipboard().setText(self.transcript.copy_text())
 
-    def _banner_action(self, action: str) -> None:
-        if action == "retry":
-            self.session.dismiss_notice()
-            self.run(self.session.connect())
-        elif action == "demo":
-            self.start_demo()
-        elif action == "audio":
-            self.open_side_panel(self.devices_panel)
-        elif action == "settings":
-            key_problem = self.session.key_problem
-            if key_problem and not isinstance(self.session.profile, LocalProfile):
-                self.open_key_dialog()
-            else:
-                self.open_side_panel(self.session_panel)
-
-    def open_side_panel(self, page: QWidget) -> None:
-        self.bar.panel.setChecked(True)
-        self.tabs.setCurrentWidget(page)
-
-    def open_key_dialog(self) -> KeyDialog:
-        profile = self.session.profile
-        dialog = KeyDialog(self.theme, self.session.keys, profile, self.session.test_key, self)
-        dialog.key_changed.connect(self._key_changed)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.open()
-        self.key_dialog = dialog
-        return dialog
-
-    def _key_changed(self, _profile: str) -> None:
-        has_key = not self.session.needs_key()
-        self.show_first_run(not has_key and not isinstance(self.session.profile, LocalProfile))
-        if has_key and self.session.view.connection not in (Conn.CONNECTING, Conn.CONNECTED, Conn.RECONNECTING):
-            self.session.dismiss_notice()
-            self.run(self.session.connect())
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt naming)
+        super().resizeEvent(event)
+        self.fit.resized(event.size().width())
 
     # --- closing ------------------------------------------------------------------------------
 

@@ -237,8 +237,14 @@ class ConversationSession(QObject):
 
     @property
     def key_problem(self) -> bool:
-        """The last failure was the key (or there is none): the banner's action is the key dialog."""
-        return self.controller.connection.fatal_code in KEY_ERRORS or self.needs_key()
+        """The failure on show is about this profile's key (or it has none): the banner's action is
+        the key dialog. Never for the offline demo, which needs no key."""
+        if isinstance(self.profile, LocalProfile):
+            return False
+        connection = self.controller.connection
+        close = connection.last_close
+        return (connection.fatal_code in KEY_ERRORS or (close is not None and close.code == 3000)
+                or self.needs_key())
 
     @property
     def can_preview_voices(self) -> bool:

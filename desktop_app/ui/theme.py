@@ -111,6 +111,7 @@ QPushButton[role="primary"] {{ background: {t.accent}; color: {t.accent_text}; b
 QPushButton[role="primary"]:hover {{ background: {QColor(t.accent).darker(110).name()}; }}
 QPushButton[role="primary"]:disabled {{ background: {t.tint(t.accent, 0.35)}; color: {t.accent_text}; }}
 QPushButton[role="danger"] {{ color: {t.danger}; }}
+QPushButton[role="danger"]:disabled {{ color: {t.muted}; }}
 QPushButton[role="segment"] {{ border-radius: 0; padding: 6px 14px; }}
 QPushButton[role="segment"][pos="first"] {{ border-top-left-radius: 8px; border-bottom-left-radius: 8px; }}
 QPushButton[role="segment"][pos="last"] {{ border-top-right-radius: 8px; border-bottom-right-radius: 8px;
@@ -124,6 +125,7 @@ QLineEdit, QPlainTextEdit, QSpinBox, QKeySequenceEdit QLineEdit {{
 }}
 QLineEdit:focus, QPlainTextEdit:focus {{ border: 1px solid {t.accent}; }}
 QComboBox {{ padding: 5px 8px; min-height: 20px; }}
+QComboBox:disabled {{ color: {t.muted}; background: {t.window}; border: 1px dashed {t.border}; border-radius: 6px; }}
 QTabWidget::pane {{ border: none; }}
 QTabBar::tab {{ background: transparent; color: {t.muted}; padding: 8px 12px; border: none;
     border-bottom: 2px solid transparent; font-weight: 600; }}

@@ -31,7 +31,7 @@ def pulse_server(pipewire_session):
 
 
 def expected_message(label: str) -> str:
-    return f"The {label} “pulse” stopped working or was disconnected; choose another device under Settings → Audio."
+    return f"The {label} “pulse” stopped working or was disconnected; choose another device on the Audio tab."
 
 
 async def test_speaker_failing_mid_stream_stops_with_one_clear_error(pulse_server) -> None:

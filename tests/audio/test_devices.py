@@ -81,7 +81,7 @@ async def test_a_machine_without_audio_devices_gets_a_clear_error_not_a_crash(pi
         assert list_devices(refresh=True) == []
         with pytest.raises(AudioDeviceError) as info:
             resolve_device("ALSA:pipewire", "input")
-        assert info.value.user_message == "No microphone was found; connect one and choose it under Settings → Audio."
+        assert info.value.user_message == "No microphone was found; connect one and choose it on the Audio tab."
         with pytest.raises(AudioDeviceError) as info:
             Playback().start()
         assert "No speaker" in info.value.user_message

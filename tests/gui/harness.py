@@ -109,8 +109,10 @@ class Gui:
 
     def __init__(self, tmp: Path, peer: ScriptedPeer | None, *, wav: Path | None = None, audio=None,  # noqa: ANN001
                  keyring_backend: keyring.backend.KeyringBackend | None = None, profile: str = "Local server",
-                 settings: dict[str, Any] | None = None, server=None) -> None:  # noqa: ANN001
-        """``peer`` scripts the server; or ``server`` is a real embedded LocalServer (``peer=None``)."""
+                 settings: dict[str, Any] | None = None, server=None, engine=None) -> None:  # noqa: ANN001
+        """``peer`` scripts the server; or ``server`` is a real embedded LocalServer (``peer=None``).
+        ``engine``: a real :class:`~desktop_app.audio.engine.AudioEngine` (the devices of the PipeWire
+        room), composed exactly as ``make run`` does (a DevicePort over it), instead of a WAV."""
         self.peer = peer
         self.server = server if server is not None else PeerServer(peer)
         self.store = SettingsStore(tmp / "settings.ini")
@@ -124,8 +126,10 @@ class Gui:
         def make_audio(_settings):  # noqa: ANN001
             return audio if audio is not None else FilePort(wav, on_played=self.played.append)
 
-        self.window = build_window(self.quit_requested.set, store=self.store, keys=self.keys,
-                                   make_audio=make_audio, local_server=lambda: self.server, dark=False)
+        self.engine = engine
+        self.window = build_window(self.quit_requested.set, store=self.store, keys=self.keys, engine=engine,
+                                   make_audio=None if engine is not None else make_audio,
+                                   local_server=lambda: self.server, dark=False)
         self.session = self.window.session
         self.phases: list[str] = []
         self.views: list = []

@@ -33,10 +33,11 @@ async def test_an_invalid_key_shows_one_sentence_in_the_banner_whose_action_open
         sentence = banner.sentence.text()
         assert "API key" in sentence and "Traceback" not in sentence and "sk-wrong" not in sentence
         assert sentence.count(".") <= 2  # one readable sentence, not a dump
-        assert banner.action.isVisible() and banner.action.text() == "Open settings"
+        assert "Settings" not in sentence  # the window has no Settings menu (issue #16 item 10)
+        assert banner.action.isVisible() and banner.action.text() == "Enter key"  # named after where it leads
         assert gui.window.bar.state.text().startswith("Failed")
         banner.action.click()
-        dialog = gui.window.key_dialog
+        dialog = gui.window.dialogs.key_dialog
         assert isinstance(dialog, KeyDialog) and dialog.isVisible()
         assert "sk-…cdef" in dialog.current.text()  # the stored key, only ever masked
         dialog.reject()
@@ -72,8 +73,8 @@ async def test_first_run_without_a_key_offers_the_demo_which_connects_at_once(ql
         window = gui.window
         assert window.stack.currentWidget() is window.first_run
         window.first_run.key_button.click()
-        assert window.key_dialog.isVisible() and "No key" in window.key_dialog.current.text()
-        window.key_dialog.reject()
+        assert window.dialogs.key_dialog.isVisible() and "No key" in window.dialogs.key_dialog.current.text()
+        window.dialogs.key_dialog.reject()
         window.first_run.demo_button.click()
         await gui.connect(click=False)  # no further click: choosing the demo connected
         assert window.stack.currentWidget() is window.conversation
@@ -86,7 +87,7 @@ async def test_first_run_without_a_key_offers_the_demo_which_connects_at_once(ql
 async def test_key_dialog_saves_tests_and_deletes_a_key(qloop, qtbot, tmp_path):
     async with ScriptedPeer() as peer, Gui(tmp_path, peer, profile="Company", settings=company(peer)) as gui:
         profile = gui.store.settings.profile()
-        dialog = gui.window.open_key_dialog()
+        dialog = gui.window.dialogs.open_key_dialog()
         assert not dialog.save_button.isEnabled()
         dialog.key.setText("sk-good-key-0123456789abcdef")
         assert dialog.key.echoMode() == dialog.key.EchoMode.Password
@@ -100,7 +101,7 @@ async def test_key_dialog_saves_tests_and_deletes_a_key(qloop, qtbot, tmp_path):
         assert gui.backend.data[("parley", "Company")] == "sk-good-key-0123456789abcdef"
         assert not dialog.isVisible()
         await gui.connect(click=False)  # a new key connects at once
-        dialog = gui.window.open_key_dialog()
+        dialog = gui.window.dialogs.open_key_dialog()
         assert "system keyring" in dialog.current.text() and dialog.save_button.text() == "Replace"
         dialog.delete_button.click()
         assert ("parley", "Company") not in gui.backend.data and gui.keys.source(profile) is None
@@ -110,7 +111,7 @@ async def test_key_dialog_saves_tests_and_deletes_a_key(qloop, qtbot, tmp_path):
 async def test_without_a_usable_keyring_the_key_is_held_for_this_session_only(qloop, qtbot, tmp_path):
     async with ScriptedPeer() as peer, Gui(tmp_path, peer, profile="Company", settings=company(peer),
                                            keyring_backend=fail.Keyring()) as gui:
-        dialog = gui.window.open_key_dialog()
+        dialog = gui.window.dialogs.open_key_dialog()
         assert dialog.backend_note.isVisible() and "session only" in dialog.backend_note.text()
         assert dialog.session_only.isChecked() and not dialog.session_only.isEnabled()
         dialog.key.setText("sk-session-key-0123456789ab")

@@ -73,7 +73,7 @@ async def test_the_voice_locks_after_the_first_assistant_audio(qloop, qtbot, tmp
     async with ScriptedPeer() as peer, Gui(tmp_path, peer) as gui:
         await gui.connect()
         panel = gui.window.session_panel
-        gui.window.open_side_panel(panel)
+        gui.window.fit.open_side_panel(panel)
         assert panel.voice.isEnabled() and not panel.voice_note.isVisible()
         panel.voice.setCurrentText("cedar")
         panel.voice_chosen.emit("cedar")

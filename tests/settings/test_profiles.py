@@ -64,7 +64,8 @@ def test_kinds_that_need_a_key_say_so_by_profile_name(profile):
     assert profile.needs_key
     with pytest.raises(CredentialError) as info:
         profile.connect_target(None, M)
-    assert f"Profile '{profile.name}' needs an API key" in info.value.user_message
+    assert f"The endpoint “{profile.name}” needs an API key" in info.value.user_message
+    assert "Settings" not in info.value.user_message  # no such menu in the window
 
 
 def test_local_profile_needs_its_runtime_url_and_never_persists_it():

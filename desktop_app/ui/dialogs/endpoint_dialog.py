@@ -3,13 +3,17 @@
 Keys are not edited here (the key dialog does that, per profile, into the keyring); a profile only
 says where to connect and how to authenticate. Every value is validated by the profile classes
 themselves, and a problem is shown in one sentence under the form before anything is saved.
+
+It looks like the app's other dialogs (a title, plain buttons, one primary action): edits to the
+selected endpoint are kept when another one is selected (validated first), and Save writes them
+all — there is no separate Apply. Every field shows an example of what it takes.
 """
 
 from __future__ import annotations
 
 from PySide6.QtWidgets import (
-    QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget,
-    QPushButton, QSpinBox, QVBoxLayout, QWidget,
+    QComboBox, QDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget, QPushButton, QSpinBox,
+    QVBoxLayout, QWidget,
 )
 
 from desktop_app.settings.profiles import (
@@ -30,6 +34,10 @@ LABELS = {"organization": "Organization (optional)", "project": "Project (option
           "auth": "Authentication", "transcription_deployment": "Transcription deployment",
           "url": "WebSocket URL", "mint_url": "Token URL (empty: OpenAI's)", "ttl_s": "Secret lifetime (s)",
           "realtime_url": "Realtime URL"}
+EXAMPLES = {"organization": "org-…", "project": "proj_…", "resource": "my-resource or my-resource.openai.azure.com",
+            "deployment": "gpt-realtime", "transcription_deployment": "gpt-4o-transcribe",
+            "url": "wss://realtime.example.com/v1/realtime", "mint_url": "https://example.com/v1/realtime/client_secrets",
+            "realtime_url": OPENAI_REALTIME_URL}
 
 
 class EndpointDialog(QDialog):
@@ -38,12 +46,13 @@ class EndpointDialog(QDialog):
     def __init__(self, store: SettingsStore, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Endpoints")
-        self.setMinimumSize(620, 380)
+        self.setMinimumSize(640, 400)
         self.store = store
         self.profiles: list[Profile] = list(store.settings.profiles)
+        self._row = -1  # the row the form shows
         self.list = QListWidget(self)
         self.list.setAccessibleName("Endpoint profiles")
-        self.list.currentRowChanged.connect(self._show)
+        self.list.currentRowChanged.connect(self._select)
         add, remove = QPushButton("Add", self), QPushButton("Remove", self)
         add.clicked.connect(self._add)
         remove.clicked.connect(self._remove)
@@ -68,17 +77,23 @@ class EndpointDialog(QDialog):
                 widget.setValue(600)
             else:
                 widget = QLineEdit(self)
+                widget.setPlaceholderText(EXAMPLES.get(field, ""))
             self.inputs[field] = widget
             form.addRow(label, widget)
         self.form = form
         self.problem = QLabel("", self)
         self.problem.setWordWrap(True)
         self.problem.setProperty("role", "error")
-        apply = QPushButton("Apply", self)
-        apply.clicked.connect(self.apply_current)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self)
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
+        self.cancel_button = QPushButton("Cancel", self)
+        self.cancel_button.clicked.connect(self.reject)
+        self.save_button = QPushButton("Save", self)
+        self.save_button.setProperty("role", "primary")
+        self.save_button.setDefault(True)
+        self.save_button.clicked.connect(self.save)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.save_button)
         left = QVBoxLayout()
         left.addWidget(self.list)
         row = QHBoxLayout()
@@ -88,14 +103,19 @@ class EndpointDialog(QDialog):
         right = QVBoxLayout()
         right.addLayout(form)
         right.addWidget(self.problem)
-        right.addWidget(apply)
         right.addStretch(1)
         body = QHBoxLayout()
+        body.setSpacing(18)
         body.addLayout(left, 2)
         body.addLayout(right, 3)
         outer = QVBoxLayout(self)
+        outer.setContentsMargins(22, 20, 22, 18)
+        outer.setSpacing(14)
+        title = QLabel("Endpoints", self)
+        title.setStyleSheet("font-size: 13pt; font-weight: 700;")
+        outer.addWidget(title)
         outer.addLayout(body)
-        outer.addWidget(buttons)
+        outer.addLayout(buttons)
         self._refresh_list(0)
 
     # --- editing --------------------------------------------------------------------------------
@@ -104,13 +124,25 @@ class EndpointDialog(QDialog):
         self.list.blockSignals(True)
         self.list.clear()
         self.list.addItems([p.name for p in self.profiles])
-        self.list.blockSignals(False)
         self.list.setCurrentRow(max(0, min(row, len(self.profiles) - 1)))
+        self.list.blockSignals(False)
         self._show(self.list.currentRow())
+
+    def _select(self, row: int) -> None:
+        """Another endpoint chosen in the list: keep the edits of the one shown (if they are valid)."""
+        if row == self._row:
+            return
+        if not self.apply_current(self._row):
+            self.list.blockSignals(True)
+            self.list.setCurrentRow(self._row)  # stay, with the problem shown, until it is fixed
+            self.list.blockSignals(False)
+            return
+        self._show(row)
 
     def _show(self, row: int) -> None:
         if not 0 <= row < len(self.profiles):
             return
+        self._row = row
         profile = self.profiles[row]
         editable = not isinstance(profile, LocalProfile)
         self.name.setText(profile.name)
@@ -136,6 +168,8 @@ class EndpointDialog(QDialog):
             self.form.setRowVisible(widget, field in shown)
 
     def _add(self) -> None:
+        if not self.apply_current():
+            return
         taken = {p.name for p in self.profiles}
         name = next(f"Endpoint {n}" for n in range(1, 100) if f"Endpoint {n}" not in taken)
         self.profiles.append(OpenAIProfile(name=name))
@@ -167,9 +201,10 @@ class EndpointDialog(QDialog):
         return EphemeralProfile(name=name, mint_url=text["mint_url"], ttl_s=self.inputs["ttl_s"].value(),
                                 realtime_url=text["realtime_url"] or OPENAI_REALTIME_URL)
 
-    def apply_current(self) -> bool:
-        """Validate the form into the selected profile; False (with the reason shown) if invalid."""
-        row = self.list.currentRow()
+    def apply_current(self, row: int | None = None) -> bool:
+        """Validate the form into the profile it shows (``row``, default the selected one); False (with
+        the reason shown) if invalid."""
+        row = self._row if row is None else row
         if not 0 <= row < len(self.profiles) or isinstance(self.profiles[row], LocalProfile):
             return True
         try:

@@ -5,24 +5,34 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import QSize, QTimer, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QComboBox, QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from desktop_app.controller.states import Conn
 from desktop_app.controller.view_state import ViewState
 from desktop_app.ui import icons
 from desktop_app.ui.theme import Theme, restyle
-from desktop_app.ui.widgets.parts import text_label, tool_button
+from desktop_app.ui.widgets.parts import ElidedLabel, text_label, tool_button
 
 #: Below this many seconds left the session clock turns amber.
 CLOCK_WARN_S = 5 * 60
 
 
 EDIT_ENDPOINTS = "Edit endpoints…"
+#: Below this width the bar drops the app's name and the token count (kept in the state's tooltip).
+COMPACT_BELOW = 820
+PROFILE_TIP = "Where Parley connects (OpenAI, Azure, a custom server or the offline demo)"
+PROFILE_LIVE_TIP = "Choosing another endpoint ends this conversation and connects there"
+KEY_TIP = "API key for this profile…"
+KEY_NOT_NEEDED_TIP = "The offline demo runs on this computer and needs no API key"
 
 
-def connection_text(view: ViewState) -> tuple[str, str]:
-    """``(words, mood)`` for the state pill; mood is ok / warning / error / idle."""
+def connection_text(view: ViewState, profile: str | None = None) -> tuple[str, str]:
+    """``(words, mood)`` for the state pill; mood is ok / warning / error / idle. A failure of
+    another ``profile`` than the one chosen now is history: the chosen one is just not connected."""
     conn = view.connection
+    if conn is Conn.FAILED and profile is not None and view.endpoint_label and view.endpoint_label != profile:
+        return "Disconnected", "idle"
     if conn is Conn.CONNECTED:
         return "Connected", "ok"
     if conn is Conn.CONNECTING:
@@ -48,7 +58,7 @@ def time_left_text(expires_at: float | None, now: float) -> str:
 
 class ConnectionBar(QFrame):
     """Emits ``connect_requested``/``disconnect_requested``, ``profile_chosen(name)``,
-    ``key_requested`` and ``panel_toggled(bool)``; shows what :meth:`show_view` is given."""
+    ``key_requested``, ``panel_toggled(bool)`` and ``help_requested``; shows what :meth:`show_view` is given."""
 
     connect_requested = Signal()
     disconnect_requested = Signal()
@@ -56,6 +66,7 @@ class ConnectionBar(QFrame):
     endpoints_requested = Signal()
     key_requested = Signal()
     panel_toggled = Signal(bool)
+    help_requested = Signal()
 
     def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -63,29 +74,33 @@ class ConnectionBar(QFrame):
         self._view: ViewState | None = None
         self.setProperty("role", "bar")
         row = QHBoxLayout(self)
+        self._row = row
         row.setContentsMargins(16, 10, 12, 10)
         row.setSpacing(10)
         logo = QLabel(self)
         logo.setPixmap(icons.app_icon().pixmap(QSize(26, 26)))
         title = QLabel("Parley", self)
         title.setStyleSheet("font-size: 13pt; font-weight: 700;")
+        self.title = title
         row.addWidget(logo)
         row.addWidget(title)
         row.addSpacing(12)
         self.profile = QComboBox(self)
         self.profile.setAccessibleName("Endpoint profile")
-        self.profile.setToolTip("Where Parley connects (OpenAI, Azure, a custom server or the offline demo)")
-        self.profile.setMinimumWidth(170)
+        self.profile.setToolTip(PROFILE_TIP)
+        self.profile.setMinimumWidth(130)
         self.profile.activated.connect(self._on_profile_activated)
         self._active_profile = ""
+        self._free = False
         row.addWidget(self.profile)
-        self.key = tool_button(self, "key", theme.text, "API key for this profile…", name="API key")
+        self.key = tool_button(self, "key", theme.text, KEY_TIP, name="API key")
         self.key.clicked.connect(self.key_requested)
         row.addWidget(self.key)
         row.addStretch(1)
         self.dot = QLabel("●", self)
-        self.state = QLabel("Disconnected", self)
+        self.state = ElidedLabel("Disconnected", self)
         self.state.setAccessibleName("Connection state")
+        self.state.keep_whole("Disconnected", "Connecting…", "Connected", bold=True)  # only failures elide
         self.state.setMaximumWidth(420)
         self.clock = text_label("", self, "muted")
         self.clock.setToolTip("Time left before the server's 60-minute session limit "
@@ -107,10 +122,38 @@ class ConnectionBar(QFrame):
         self.panel.setChecked(True)
         self.panel.toggled.connect(self.panel_toggled)
         row.addWidget(self.panel)
+        self.help = tool_button(self, "keyboard", theme.text, "Keyboard shortcuts (F1)", name="Keyboard shortcuts")
+        self.help.clicked.connect(self.help_requested)
+        row.addWidget(self.help)
+        self.compact = False
         self._clock_timer = QTimer(self)
         self._clock_timer.setInterval(1000)
         self._clock_timer.timeout.connect(self._update_clock)
         self._mood = ""
+
+    # --- narrow windows: the name and the usage step aside before anything overlaps -------------
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt naming)
+        hint = super().minimumSizeHint()
+        hidden = 0 if self.compact else self._compact_saving()
+        return QSize(hint.width() - hidden, hint.height())
+
+    def _compact_saving(self) -> int:
+        spacing = self._row.spacing()
+        return sum(w.sizeHint().width() + spacing for w in (self.title, self.usage) if w.isVisibleTo(self))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        compact = event.size().width() < COMPACT_BELOW
+        if compact != self.compact:
+            self.compact = compact
+            self.title.setVisible(not compact)
+            self.usage.setVisible(not compact and bool(self.usage.text()))
+            self.state.setToolTip(self._state_tip())
+        super().resizeEvent(event)
+
+    def _state_tip(self) -> str:
+        usage = self.usage.text()
+        return f"{self.state.full_text()}\n{usage}" if self.compact and usage else self.state.full_text()
 
     def set_profiles(self, names: list[str], active: str) -> None:
         self.profile.blockSignals(True)
@@ -121,6 +164,7 @@ class ConnectionBar(QFrame):
         self.profile.setCurrentText(active)
         self._active_profile = active
         self.profile.blockSignals(False)
+        self._refresh()
 
     def _on_profile_activated(self, _index: int) -> None:
         chosen = self.profile.currentText()
@@ -132,7 +176,20 @@ class ConnectionBar(QFrame):
         self.profile_chosen.emit(chosen)
 
     def set_key_enabled(self, enabled: bool) -> None:
+        """False for the offline demo (no key to manage): disabled, and the tooltip says why."""
         self.key.setEnabled(enabled)
+        self.key.setToolTip(KEY_TIP if enabled else KEY_NOT_NEEDED_TIP)
+
+    def set_free(self, free: bool) -> None:
+        """The endpoint costs nothing (the offline demo): tokens are counted, no price is shown."""
+        if free != self._free:
+            self._free = free
+            self._refresh()
+
+    def _refresh(self) -> None:
+        view, self._view = self._view, None
+        if view is not None:
+            self.show_view(view)
 
     def show_view(self, view: ViewState) -> None:
         previous, self._view = self._view, view
@@ -141,9 +198,8 @@ class ConnectionBar(QFrame):
                 view.connection, view.connection_detail, view.reconnect_attempt, view.session_expires_at,
                 view.total_tokens):
             return
-        words, mood = connection_text(view)
+        words, mood = connection_text(view, self._active_profile)
         self.state.setText(words)
-        self.state.setToolTip(words)
         if mood != self._mood:
             self._mood = mood
             restyle(self.dot, dot=mood)
@@ -152,14 +208,26 @@ class ConnectionBar(QFrame):
         self.connect_button.setText("Disconnect" if live else "Connect")
         self.connect_button.setIcon(icons.icon("power", self._theme.text if live else self._theme.accent_text))
         restyle(self.connect_button, role="" if live else "primary")
-        self.profile.setEnabled(not live)
-        self.usage.setText(f"{view.total_tokens:,} tokens · ${view.cost_usd:.2f}" if view.total_tokens else "")
+        self.profile.setToolTip(PROFILE_LIVE_TIP if live else PROFILE_TIP)
+        self._show_usage(view)
+        self.usage.setVisible(not self.compact and bool(self.usage.text()))
+        self.state.setToolTip(self._state_tip())
         if view.connection is Conn.CONNECTED and view.session_expires_at is not None:
             if not self._clock_timer.isActive():
                 self._clock_timer.start()
         else:
             self._clock_timer.stop()
         self._update_clock()
+
+    def _show_usage(self, view: ViewState) -> None:
+        if not view.total_tokens:
+            self.usage.setText("")
+        elif self._free:
+            self.usage.setText(f"{view.total_tokens:,} tokens · free")
+            self.usage.setToolTip("Tokens counted as the real service would; the offline demo costs nothing")
+        else:
+            self.usage.setText(f"{view.total_tokens:,} tokens · ${view.cost_usd:.2f}")
+            self.usage.setToolTip("Tokens used in this conversation and their estimated cost")
 
     def _update_clock(self) -> None:
         view = self._view

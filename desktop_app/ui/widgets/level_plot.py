@@ -1,8 +1,11 @@
-"""A small rolling plot of the microphone level with the VAD threshold drawn across it.
+"""A small rolling plot of the microphone with the VAD threshold drawn across it.
 
-Both share one 0–1 scale (the level as :func:`level_fraction` of dBFS), so moving the threshold
-slider shows at once which recent sounds would have counted as loud enough. The server's VAD judges
-a speech probability, not loudness, so the line is a guide for tuning, not the server's exact rule.
+The line and the curve are the same quantity: the curve is the local speech probability
+(:mod:`desktop_app.audio.speech_prob`, Silero VAD on what the microphone sends), the line the server
+VAD's threshold on that probability, so where the curve crosses the line a server VAD at that
+threshold hears speech, and moving the slider shows at once which recent sounds would have counted.
+When no probability is available (no speech model, no devices) the curve is the microphone level
+instead, the line is not drawn (a level is not a probability), and the plot says which it shows.
 """
 
 from __future__ import annotations
@@ -17,10 +20,20 @@ from desktop_app.ui.theme import Theme
 from desktop_app.ui.widgets.level_meter import level_fraction
 
 HISTORY = 150  # points: ~7.5 s at the controller's 20 Hz tick
+SPEECH, LEVEL = "speech probability", "microphone level"
+CAPTIONS = {SPEECH: "Speech probability, estimated here; the server VAD compares its own estimate with "
+                    "the threshold line.",
+            LEVEL: "Microphone level. The server VAD judges speech probability, which cannot be estimated "
+                   "here, so no threshold line is drawn."}
+SPEECH_TIP = ("How likely the microphone holds speech (0–1), estimated here with Silero VAD; a server VAD "
+              "hears speech where its own estimate rises above the threshold line")
+LEVEL_TIP = ("The microphone's level (loudness). The server VAD judges a speech probability, which Parley cannot "
+             "estimate here, so no threshold line is drawn")
 
 
 class LevelPlot(QWidget):
-    """``push(dbfs)`` adds a point; ``set_threshold(0..1)`` moves the line."""
+    """``push(dbfs, probability)`` adds a point (the probability when there is one, else the level);
+    ``set_threshold(0..1)`` moves the line; :attr:`quantity` is what the curve shows."""
 
     def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -28,17 +41,31 @@ class LevelPlot(QWidget):
         self.levels: deque[float] = deque([0.0] * HISTORY, maxlen=HISTORY)
         self.threshold = 0.5
         self.threshold_visible = True
+        self.quantity = LEVEL
+        self.setToolTip(LEVEL_TIP)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setFixedHeight(72)
-        self.setAccessibleName("Microphone level history with the threshold line")
+        self.setAccessibleName("Speech probability history with the threshold line")
 
     def sizeHint(self) -> QSize:  # noqa: N802
         return QSize(280, 72)
 
-    def push(self, dbfs: float) -> None:
-        self.levels.append(level_fraction(dbfs))
+    def push(self, dbfs: float, probability: float | None = None) -> None:
+        quantity = LEVEL if probability is None else SPEECH
+        if quantity != self.quantity:  # never one curve made of two quantities
+            self.quantity = quantity
+            self.levels.extend([0.0] * HISTORY)
+            self.setAccessibleName(f"{quantity.capitalize()} history"
+                                   + (" with the threshold line" if quantity == SPEECH else ""))
+            self.setToolTip(SPEECH_TIP if quantity == SPEECH else LEVEL_TIP)
+        self.levels.append(level_fraction(dbfs) if probability is None else max(0.0, min(1.0, probability)))
         if self.isVisible():
             self.update()
+
+    @property
+    def line_shown(self) -> bool:
+        """The threshold line is drawn: server VAD, and the curve is the probability it judges."""
+        return self.threshold_visible and self.quantity == SPEECH
 
     def set_threshold(self, value: float, visible: bool = True) -> None:
         if (value, visible) != (self.threshold, self.threshold_visible):
@@ -65,7 +92,7 @@ class LevelPlot(QWidget):
         painter.setPen(QPen(QColor(t.accent), 1.4))
         painter.setBrush(fill)
         painter.drawPath(path)
-        if self.threshold_visible:
+        if self.line_shown:
             y = inner.bottom() - self.threshold * inner.height()
             pen = QPen(QColor(t.warning), 1.6, Qt.PenStyle.DashLine)
             painter.setPen(pen)
@@ -73,7 +100,7 @@ class LevelPlot(QWidget):
             label = f"threshold {self.threshold:.2f}"
             width = painter.fontMetrics().horizontalAdvance(label) + 10
             top = y - 18 if y - 18 >= inner.top() else y + 3
-            box = QRectF(inner.right() - width, top, width, 15)
+            box = QRectF(inner.left() + 2, top, width, 15)  # left: the newest points are on the right
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(QColor(t.surface))
             painter.drawRoundedRect(box, 4, 4)

@@ -30,6 +30,8 @@ from desktop_app.ui.widgets.parts import panel_column, settings_form, text_label
 from desktop_app.ui.widgets.session_options import AnswerOptions, ModelPicker, TranscriptionPicker
 
 FORMAT_LABELS = {"audio/pcm": "PCM 16-bit, 24 kHz", "audio/pcmu": "G.711 µ-law", "audio/pcma": "G.711 A-law"}
+DEMO_INSTRUCTIONS = ("The offline demo follows only simple instructions such as “be brief” or “answer in one "
+                     "sentence”; everything else takes effect with OpenAI and other endpoints.")
 VOICE_LOCKED = "The voice is fixed once the assistant has spoken; a new voice applies to the next conversation."
 NEXT_CONNECTION = "Model, transcription and audio format apply when you next connect."
 IMAGE_HINT = "Paste (Ctrl+V) or drop a picture on the conversation, or use a button; you see it before it is sent."
@@ -152,6 +154,9 @@ class SessionPanel(QWidget):
         self.instructions.setMinimumHeight(110)
         self.instructions.textChanged.connect(self._instructions_edited)
         column.addWidget(self.instructions, 1)
+        self.demo_note = text_label(DEMO_INSTRUCTIONS, page, "hint", wrap=True)
+        self.demo_note.hide()
+        column.addWidget(self.demo_note)
         apply_row = QHBoxLayout()
         apply_row.addStretch(1)
         self.apply_instructions = QPushButton("Apply instructions", page)
@@ -180,6 +185,10 @@ class SessionPanel(QWidget):
         """The lists after a refresh (``ModelList.realtime_choices()`` / ``transcription_choices()``)."""
         self.model_picker.set_choices(realtime)
         self.transcription_picker.set_choices(transcription)
+
+    def set_demo(self, demo: bool) -> None:
+        """The offline demo is the endpoint: say what it does with custom instructions."""
+        self.demo_note.setVisible(demo)
 
     def set_preview_available(self, available: bool) -> None:
         if self.preview.toolTip() and self.preview.isEnabled() == available:

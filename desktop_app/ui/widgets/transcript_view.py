@@ -22,7 +22,8 @@ from PySide6.QtWidgets import (
     QFrame, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QToolButton, QVBoxLayout, QWidget,
 )
 
-from desktop_app.controller.view_state import TranscriptEntry
+from desktop_app.controller.states import Conn, Mic
+from desktop_app.controller.view_state import TranscriptEntry, ViewState
 from desktop_app.ui import icons
 from desktop_app.ui.theme import Theme, restyle
 
@@ -182,6 +183,31 @@ class Bubble(QWidget):
             self._max_width = width
             self.label.set_text(self.label.text(), self._text_limit())
 
+EMPTY_HINTS = {
+    "disconnected": "Connect, then talk or type a message below.",
+    "connecting": "Connecting…",
+    "hands_free": "Just start talking, or type a message below.",
+    "push_to_talk": "Hold {key} (or the talk button) while you speak, or type a message below.",
+    "muted": "Your microphone is muted (Ctrl+M unmutes it); you can type a message below.",
+    "no_microphone": "There is no microphone; type a message below.",
+}
+
+
+def empty_hint(view: ViewState, audio_ok: bool, talk_key: str) -> str:
+    """The empty conversation's invitation for this moment (never "when you are connected" while connected)."""
+    if view.connection in (Conn.CONNECTING, Conn.RECONNECTING):
+        return EMPTY_HINTS["connecting"]
+    if view.connection is not Conn.CONNECTED:
+        return EMPTY_HINTS["disconnected"]
+    if not audio_ok:
+        return EMPTY_HINTS["no_microphone"]
+    if view.mic is Mic.MUTED:
+        return EMPTY_HINTS["muted"]
+    if view.mic is Mic.HANDS_FREE:
+        return EMPTY_HINTS["hands_free"]
+    return EMPTY_HINTS["push_to_talk"].format(key=html.escape(talk_key))
+
+
 class TranscriptView(QScrollArea):
     """Chat bubbles for ``set_entries``; ``copy_text()`` and ``clear()`` for the toolbar."""
 
@@ -203,9 +229,10 @@ class TranscriptView(QScrollArea):
         self._layout = QVBoxLayout(body)
         self._layout.setContentsMargins(20, 16, 20, 16)
         self._layout.setSpacing(12)
-        self.placeholder = QLabel(
-            "<div style='font-size:13pt; font-weight:600'>Say hello</div>"
-            f"<div style='color:{theme.muted}'>Talk when you are connected, or type a message below.</div>", body)
+        self.placeholder = QLabel(body)
+        self.placeholder.setWordWrap(True)
+        self._hint = ""
+        self.set_empty_hint(EMPTY_HINTS["disconnected"])
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._layout.addStretch(1)  # new messages sit at the bottom, next to the talk controls
         self._layout.addWidget(self.placeholder, 10)
@@ -222,6 +249,17 @@ class TranscriptView(QScrollArea):
         self.latest.setToolTip("Jump to the latest message and follow the conversation again")
         self.latest.clicked.connect(self.scroll_to_latest)
         self.latest.hide()
+
+    def set_empty_hint(self, hint: str) -> None:
+        """What the empty conversation invites the person to do (it follows the connection and mode)."""
+        if hint != self._hint:
+            self._hint = hint
+            self.placeholder.setText("<div style='font-size:13pt; font-weight:600'>Say hello</div>"
+                                     f"<div style='color:{self._theme.muted}'>{hint}</div>")
+
+    @property
+    def empty_hint(self) -> str:
+        return self._hint
 
     # --- content ------------------------------------------------------------------------------
 

@@ -21,7 +21,7 @@ from desktop_app.controller.view_state import VadView, ViewState
 from desktop_app.realtime.session_config import EAGERNESS
 from desktop_app.settings.schema import BY_NAME
 from desktop_app.ui.theme import Theme
-from desktop_app.ui.widgets.level_plot import LevelPlot
+from desktop_app.ui.widgets.level_plot import CAPTIONS, LevelPlot
 from desktop_app.ui.widgets.parts import panel_column, text_label
 
 TYPES = (("server_vad", "Server VAD"), ("semantic_vad", "Semantic"), ("off", "Off"))
@@ -110,6 +110,8 @@ class VadPanel(QWidget):
 
         self.plot = LevelPlot(theme, self)
         column.addWidget(self.plot)
+        self.plot_caption = text_label(CAPTIONS[self.plot.quantity], self, "hint", wrap=True)
+        column.addWidget(self.plot_caption)
 
         grid = QGridLayout()
         grid.setHorizontalSpacing(10)
@@ -165,8 +167,13 @@ class VadPanel(QWidget):
             return
         self.vad_changed.emit(changes)
 
-    def show_view(self, view: ViewState) -> None:
-        self.plot.push(view.mic_level_dbfs)
+    def show_view(self, view: ViewState, speech_probability: float | None = None) -> None:
+        """``speech_probability``: the local estimate (0–1) when there is one; the plot then shows it
+        against the threshold, otherwise the microphone level (and says so)."""
+        self.plot.push(view.mic_level_dbfs, speech_probability)
+        caption = CAPTIONS[self.plot.quantity]
+        if self.plot_caption.text() != caption:  # the plot says what it shows
+            self.plot_caption.setText(caption)
         if view.vad != self._vad:
             self._show_vad(view.vad)
 
