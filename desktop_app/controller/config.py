@@ -12,6 +12,7 @@ from dataclasses import replace
 from typing import Any
 
 from desktop_app.controller.view_state import VadView
+from desktop_app.settings.session_options import apply_session_options
 from desktop_app.realtime.session_config import (
     AudioFormat, PCM24K, SemanticVad, ServerVad, SessionConfig, Transcription,
 )
@@ -27,7 +28,7 @@ def session_config_from_settings(settings: Any) -> SessionConfig:
         None if settings.input_transcription_model == OFF
         else Transcription(model=settings.input_transcription_model)
     )
-    return SessionConfig(
+    return apply_session_options(SessionConfig(
         model=settings.model,
         instructions=settings.instructions,
         output_modalities=tuple(settings.output_modalities),
@@ -36,7 +37,7 @@ def session_config_from_settings(settings: Any) -> SessionConfig:
         output_format=fmt if fmt.type != "audio/pcm" else PCM24K,
         turn_detection=turn_detection_from_vad(vad_view_from_settings(settings)) if hands_free else None,
         transcription=transcription,
-    )
+    ), settings)
 
 
 def vad_view_from_settings(settings: Any) -> VadView:

@@ -23,6 +23,7 @@ from desktop_app.audio.codecs import Decoder, Encoder
 from desktop_app.controller.audio_port import AudioPort
 from desktop_app.controller.barge_in import BargeIn
 from desktop_app.controller.config import vad_view_from_config
+from desktop_app.controller.composer import Composer
 from desktop_app.controller.echo_judge import EchoJudge
 from desktop_app.controller.link import Link
 from desktop_app.controller.microphone import Microphone
@@ -30,7 +31,7 @@ from desktop_app.controller.reconnector import Reconnector, Target
 from desktop_app.controller.record import ConversationRecord
 from desktop_app.controller.routing import EventRouter, Parts, Wiring
 from desktop_app.controller.session_editor import SessionEditor
-from desktop_app.controller.states import MicMachine, MicMode, Turn, TurnEvent
+from desktop_app.controller.states import MicMachine, MicMode, Turn
 from desktop_app.controller.tool_slot import ToolRunner, ToolSlot
 from desktop_app.controller.turns import TurnKeeper
 from desktop_app.controller.view import ViewModel
@@ -38,7 +39,6 @@ from desktop_app.controller.view_state import TranscriptEntry, VadView, ViewStat
 from desktop_app.log import get_logger
 from desktop_app.realtime.connection import RealtimeConnection
 from desktop_app.realtime.dialect import Dialect
-from desktop_app.realtime.events import ConnectionClosed
 from desktop_app.realtime.session_config import SessionConfig
 from desktop_app.realtime.usage import Usage
 from desktop_app.tasks import INTERNAL_ERROR
@@ -67,6 +67,8 @@ class Controller:
             mic=MicMachine(mode=mode).state, model=config.model, voice=config.voice, instructions=config.instructions or "",
             vad=vad or vad_view_from_config(config, VadView()), endpoint_label=endpoint_label,
             reconnect_limit=max_retries), on_view)
+        self.wait_for = self._view.wait_for  # until a predicate on the view holds (no polling)
+        self.watch = self._view.watch  # a callback after every view change
         self._turns = TurnKeeper(self._view)
         self._echo = EchoJudge()
         self._barge = BargeIn(audio)
@@ -74,25 +76,25 @@ class Controller:
             target=target, open_transport=open_transport, make_core=make_core, view=self._view,
             on_events=self._route, on_link=self._link_opened, on_dead=self._link_died,
             observer=frame_observer, max_retries=max_retries)
-        self._editor = SessionEditor(config, self._view, lambda: self.connection.core, self._flush)
+        self._editor = SessionEditor(config, self._view, lambda: self.connection.core, self._flush,
+                                     answering=lambda: not self.settled)
         self._mic = Microphone(
             audio=audio, view=self._view, turns=self._turns, mode=mode, core=lambda: self.connection.core,
             transport=lambda: self.connection.link.transport if self.connection.link is not None else None,
             flush=self._flush, interrupt=self._interrupt,
             encoder=None if config.input_format.type == "audio/pcm" else Encoder(config.input_format.type))
-        self._tools = ToolSlot(tools, lambda: self.connection.core, self._flush,
-                               lambda exc: self._router.tools_crashed(exc))
-        self.tools = self._tools  # the tools feature fills ``tools.runner``
+        self._tools = self.tools = ToolSlot(tools, lambda: self.connection.core, self._flush,
+                                            lambda exc: self._router.tools_crashed(exc))
+        self._record = ConversationRecord()
+        self._composer = Composer(core=lambda: self.connection.core, view=self._view, turns=self._turns,
+                                  interrupt=self._interrupt, flush=self._flush)
         fmt = config.output_format.type
         self._router = EventRouter(
             Parts(audio, self._view, self._turns, self._echo, self._barge, self._editor, self.connection,
-                  self._tools),
+                  self._tools, self._record),
             Wiring(hands_free=lambda: self._mic.mode is MicMode.HANDS_FREE, interrupt=self._interrupt,
-                   link_closed=self._link_closed, start_ticking=self._schedule_tick, publish=self._publish,
-                   flush=self._flush),
+                   start_ticking=self._schedule_tick, publish=self._publish, flush=self._flush),
             None if fmt == "audio/pcm" else Decoder(fmt))
-        self._record = ConversationRecord()
-        self._clearing = False  # a cleared conversation's session is closing: carry nothing over
         self._audio_started = False
         self._tick_handle: asyncio.TimerHandle | None = None
 
@@ -100,6 +102,10 @@ class Controller:
     @property
     def view(self) -> ViewState:
         return self._view.state
+
+    @property
+    def mode(self) -> MicMode:
+        return self._mic.mode
 
     @property
     def config(self) -> SessionConfig:
@@ -110,10 +116,6 @@ class Controller:
     def effective_session(self) -> SessionConfig | None:
         core = self.connection.core
         return core.session if core is not None else None
-
-    @property
-    def mode(self) -> MicMode:
-        return self._mic.mode
 
     @property
     def voice_locked(self) -> bool:
@@ -134,14 +136,6 @@ class Controller:
     def usage(self) -> Usage:
         """Tokens of the whole conversation, earlier connections included."""
         return self._record.usage(self.connection.core)
-
-    async def wait_for(self, predicate: Callable[[], bool], timeout: float | None = None) -> bool:
-        """Wait until ``predicate()`` holds (checked at every view change); False on timeout."""
-        return await self._view.wait_for(predicate, timeout)
-
-    def watch(self, wake: Callable[[], None]) -> Callable[[], None]:
-        """Call ``wake()`` after every view change; returns the function that stops it."""
-        return self._view.watch(wake)
 
     # Read-through state (headless exit codes, tests); the connection's life is ``self.connection``.
     idle = property(lambda self: self._turns.idle)
@@ -176,21 +170,6 @@ class Controller:
             self.audio.start(self._mic.frame)
             self.audio.set_gate(not self.config.push_to_talk)
             self._audio_started = True
-
-    def _link_closed(self, event: ConnectionClosed) -> None:
-        core = self.connection.core
-        if core is not None and self._clearing:  # the conversation was cleared: nothing carries over
-            self._clearing = False
-            self._echo.connection_ended()
-            self._barge.connection_ended()
-        elif core is not None:  # what was said stays on screen and is replayed into the next session
-            self.connection.keep(self._record.connection_ended(core, self.connection.replayed_ids,
-                                                               self._echo.echo_items))
-            self._echo.connection_ended()
-            self._barge.connection_ended()
-        self._view.set(assistant_speaking=False)
-        self._turns.disconnected()
-        self.connection.closed(event)
 
     def _link_died(self, exc: BaseException) -> None:
         """A reader or writer task crashed: tell the user, and treat it as a dropped connection."""
@@ -228,17 +207,14 @@ class Controller:
 
     def send_text(self, text: str) -> None:
         """A typed message instead of speech; the assistant answers as usual."""
-        text = text.strip()
-        core = self.connection.core
-        if not text or core is None or core.closed or not core.traits.text_messages:
-            return
-        self._interrupt(False)
-        core.send_text(text)
-        self._flush()
-        self._turns.asked()
-        self._turns.step(TurnEvent.SPEECH_STARTED)
-        self._turns.step(TurnEvent.COMMITTED)
+        self._composer.send_text(text)
         self._publish()
+
+    def send_image(self, data: bytes, mime: str, text: str = "") -> str | None:
+        """An image into the conversation (answered now when ``text`` says something about it)."""
+        item_id = self._composer.send_image(data, mime, text)
+        self._publish()
+        return item_id
 
     def set_muted(self, muted: bool) -> None:
         self._mic.set_muted(muted)
@@ -274,13 +250,17 @@ class Controller:
     def set_instructions(self, text: str) -> None:
         self._editor.set_instructions(text)
 
+    def set_session_options(self, **changes: Any) -> None:
+        """``reasoning_effort``, ``noise_reduction``, ``speed`` (the speed waits for the answer to end)."""
+        self._editor.set_options(**changes)
+
     def clear_conversation(self) -> None:
         """Start a new conversation: the transcript empties and nothing said so far reaches the
         model again (a connected session is replaced by a fresh, empty one)."""
         self._interrupt(False)
         self._record.clear(self.connection.core)
         self.connection.forget_conversation()
-        self._clearing = self.connection.recycle_now()
+        self._record.clearing = self.connection.recycle_now()
         self._publish()
 
     # --- the banner ---------------------------------------------------------------------------
@@ -317,4 +297,4 @@ class Controller:
         usage = self.usage()
         self._view.set(transcript=self.transcript() if text_changed else self.view.transcript,
                        mic=self._mic.machine.state, total_tokens=usage.total_tokens,
-                       cost_usd=usage.cost(self.config.model) or 0.0, voice_locked=self.voice_locked)
+                       cost_usd=usage.cost(self.config.model), voice_locked=self.voice_locked)

@@ -24,6 +24,7 @@ class ConversationRecord:
         self.history: tuple[TranscriptEntry, ...] = ()
         self.past_usage = Usage()
         self._cleared: set[str] = set()  # items of the live session that belong to a cleared conversation
+        self.clearing = False  # a cleared conversation's session is closing: carry nothing over
 
     def transcript(self, core: Dialect | None, hidden: Set[str], echo_items: frozenset[str]) -> tuple[TranscriptEntry, ...]:
         """Every entry so far; ``hidden`` are items replayed into this session (already shown)."""

@@ -21,6 +21,7 @@ from desktop_app.controller.barge_in import BargeIn
 from desktop_app.controller.config import interrupt_is_servers_job
 from desktop_app.controller.echo_judge import EchoJudge
 from desktop_app.controller.reconnector import Reconnector
+from desktop_app.controller.record import ConversationRecord
 from desktop_app.controller.session_editor import SessionEditor
 from desktop_app.controller.states import Turn, TurnEvent
 from desktop_app.controller.tool_slot import ToolSlot
@@ -53,6 +54,7 @@ class Parts:
     editor: SessionEditor
     connection: Reconnector
     tools: ToolSlot
+    record: ConversationRecord
 
 
 @dataclass(slots=True)
@@ -61,7 +63,6 @@ class Wiring:
 
     hands_free: Callable[[], bool]
     interrupt: Callable[[bool], None]  # barge in; the argument says whether the server cancels
-    link_closed: Callable[[ConnectionClosed], None]
     start_ticking: Callable[[], None]
     publish: Callable[[bool], None]  # publish the view; the argument says whether text changed
     flush: Callable[[], None]  # hand the core's frames to the link
@@ -82,7 +83,7 @@ class EventRouter:
             ResponseCreated: self._response_created, OutputAudioDelta: self._audio_delta,
             OutputAudioDone: self._audio_done, ResponseDone: self._response_done,
             InputTranscriptionCompleted: self._transcription_completed, ErrorEvent: self._error,
-            ProtocolErrorEvent: self._protocol_error, ConnectionClosed: self.w.link_closed,
+            ProtocolErrorEvent: self._protocol_error, ConnectionClosed: self._closed,
         }
 
     @property
@@ -226,6 +227,8 @@ class EventRouter:
         core = self.core
         busy = (core is not None and core.response_pending) or self.p.tools.busy or self.p.audio.is_playing
         self.p.turns.check_finished(busy=busy, hands_free=self.w.hands_free())
+        if not busy:
+            self.p.editor.answer_finished()
 
     # --- the audio side hears the user --------------------------------------------------------
     def local_onset(self) -> None:
@@ -279,6 +282,21 @@ class EventRouter:
             self.p.connection.recycle_pending = True
         elif error.code not in _QUIET_ERRORS:
             self.p.view.notify(verdict.user_message, "warning", cause="server")
+
+    def _closed(self, event: ConnectionClosed) -> None:
+        """The link ended: keep what was said (replayed into the next session, unless the
+        conversation was cleared), end per-connection state, let the reconnector decide."""
+        core, p = self.core, self.p
+        if core is not None:
+            if p.record.clearing:
+                p.record.clearing = False
+            else:
+                p.connection.keep(p.record.connection_ended(core, p.connection.replayed_ids, p.echo.echo_items))
+            p.echo.connection_ended()
+            p.barge.connection_ended()
+        p.view.set(assistant_speaking=False)
+        p.turns.disconnected()
+        p.connection.closed(event)
 
     def _protocol_error(self, event: ProtocolErrorEvent) -> None:
         if not self._protocol_warned:

@@ -23,12 +23,15 @@ from desktop_app.controller.view import ViewModel
 from desktop_app.log import get_logger
 from desktop_app.realtime.dialect import Dialect
 from desktop_app.realtime.errors import LocalUsageError
-from desktop_app.realtime.session_config import SessionConfig, ServerVad, SemanticVad
+from desktop_app.realtime.session_config import SemanticVad, ServerVad, SessionConfig
+from desktop_app.realtime.session_locks import hold_between_responses
 
 log = get_logger("controller")
 
 #: Sliders fire many changes a second while dragged; the server gets one update after they settle.
 UPDATE_DEBOUNCE_S = 0.3
+#: The session options the Session tab changes while talking (each applied per its lock).
+LIVE_OPTIONS = frozenset({"reasoning_effort", "noise_reduction", "speed"})
 
 _VAD_WORDS = {"threshold": ("threshold", ""), "prefix_padding_ms": ("prefix padding", " ms"),
               "silence_duration_ms": ("silence", " ms"), "idle_timeout_ms": ("idle timeout", " ms"),
@@ -40,11 +43,13 @@ class SessionEditor:
     """Owns the session asked for (``config``) and the updates on their way."""
 
     def __init__(self, config: SessionConfig, view: ViewModel, core: Callable[[], Dialect | None],
-                 flush: Callable[[], None]) -> None:
+                 flush: Callable[[], None], answering: Callable[[], bool] = lambda: False) -> None:
         self.config = config.validate()
         self._view = view
         self._core = core
         self._flush = flush
+        self._answering = answering  # an answer is being made or played
+        self._held = False  # a between-answers change waits for the answer to end
         self._handle: asyncio.TimerHandle | None = None
         self._ids: set[str] = set()
         self._in_flight = 0
@@ -88,6 +93,20 @@ class SessionEditor:
         self._view.set(instructions=text)
         self.request(replace(self.config, instructions=text))
 
+    def set_options(self, **changes: Any) -> None:
+        """Reasoning effort, noise reduction, speaking speed: applied per their locks (a speed asked
+        for while an answer runs is applied after it, :func:`hold_between_responses`)."""
+        unknown = set(changes) - LIVE_OPTIONS
+        if unknown:
+            raise ValueError(f"not a live session option: {sorted(unknown)}")
+        self.request(replace(self.config, **changes))
+
+    def answer_finished(self) -> None:
+        """The answer ended: what waited for it (a new speed) goes now."""
+        if self._held:
+            self._held = False
+            self._send()
+
     def cancel(self) -> None:
         if self._handle is not None:
             self._handle.cancel()
@@ -104,8 +123,12 @@ class SessionEditor:
         core = self._core()
         if core is None or core.closed:
             return  # applied on the next connection
+        wanted = self.config
+        if self._answering():  # the answer's speed stays until it ends
+            wanted = hold_between_responses(core.session, self.config)
+            self._held = wanted != self.config
         try:
-            event_id = core.update_session(self.config)
+            event_id = core.update_session(wanted)
         except LocalUsageError as exc:
             self._view.notify(str(exc), "warning", cause="settings")
             self.config = core.session or self.config

@@ -86,4 +86,4 @@ class ViewState:
     vad: VadView = field(default_factory=VadView)
     session_expires_at: float | None = None
     total_tokens: int = 0
-    cost_usd: float = 0.0
+    cost_usd: float | None = 0.0  # None: the model's price is unknown

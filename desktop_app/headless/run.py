@@ -24,6 +24,7 @@ from desktop_app.headless.options import add_arguments  # noqa: F401  (re-export
 from desktop_app.headless.outputs import EventLog, WavWriter, write_transcript
 from desktop_app.log import get_logger, register_secret
 from desktop_app.realtime.session_config import ServerVad, SessionConfig, Transcription
+from desktop_app.settings.launch import RunOverride
 
 log = get_logger("app")
 
@@ -161,7 +162,7 @@ def _target_and_config(args: argparse.Namespace):
             return url, headers
         model = _model_from_url(url)
     else:
-        target, model, local = _configured_target()
+        target, model, local = _configured_target(args.run_override)
     config = SessionConfig(model=model, transcription=Transcription())
     if args.mode == "ptt":
         config = replace(config, turn_detection=None)
@@ -177,14 +178,17 @@ def _target_and_config(args: argparse.Namespace):
     return target, config, local
 
 
-def _configured_target():
-    """The GUI's endpoint: active profile and its key (keyring or environment)."""
+def _configured_target(override: RunOverride | None = None):
+    """The GUI's endpoint: active profile and its key (keyring or environment); ``--model`` without
+    ``--url`` replaces the saved model for this run."""
     from desktop_app.controller.endpoint import make_target
     from desktop_app.settings.profiles import LocalProfile
     from desktop_app.settings.secrets import KeyStore
     from desktop_app.settings.store import SettingsStore
 
     settings = SettingsStore().settings
+    if override is not None:
+        settings = override.apply(settings)
     profile = settings.profile()
     if isinstance(profile, LocalProfile):
         from desktop_app.local_server.server import LocalServer

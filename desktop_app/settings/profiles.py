@@ -105,6 +105,8 @@ class Profile:
     """One named endpoint. Subclasses fix ``kind``; none of them ever holds a key."""
 
     kind: ClassVar[str] = ""
+    #: A profile for this run only (``--url``): its key is held in memory, never stored.
+    temporary: ClassVar[bool] = False
     name: str
 
     def __post_init__(self) -> None:

@@ -44,7 +44,7 @@ def audio_factory(engine: Any | None):
 
 
 def build_window(on_quit, *, engine: Any | None = None, store=None, keys=None, make_audio=None,  # noqa: ANN001
-                 local_server=None, dark: bool | None = None):
+                 local_server=None, dark: bool | None = None, override=None):
     """Compose settings → keys → session → window on the running loop; returns the window."""
     from PySide6.QtWidgets import QApplication
 
@@ -68,7 +68,9 @@ def build_window(on_quit, *, engine: Any | None = None, store=None, keys=None, m
     store = store if store is not None else SettingsStore()
     keys = keys if keys is not None else KeyStore()
     log.info("= initializing session")
-    extra = {} if local_server is None else {"local_server": local_server}
+    extra: dict[str, Any] = {} if local_server is None else {"local_server": local_server}
+    if override is not None:
+        extra["override"] = override
     session = ConversationSession(store, keys, make_audio or audio_factory(engine), **extra)
     audio = AudioControl(engine, lambda s: session.notify(s, "warning", "audio"), suspend=session.suspend)
     if engine is not None:  # a device that fails mid-stream (unplugged headset) says so in the banner
@@ -95,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
 
         quitting = asyncio.Event()
         loop = asyncio.get_running_loop()
-        window = build_window(quitting.set, engine=build_engine())
+        window = build_window(quitting.set, engine=build_engine(), override=args.run_override)
         # An exception in a loop callback reaches the log and the banner, never only stderr.
         install_loop_handler(loop, lambda sentence: window.session.notify(sentence, "warning"))
         for sig in (signal.SIGINT, signal.SIGTERM):

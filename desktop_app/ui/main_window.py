@@ -34,6 +34,7 @@ from desktop_app.ui.keyboard import PushToTalkKey
 from desktop_app.ui.notices import AUDIO, NoticeKeeper
 from desktop_app.tasks import spawn
 from desktop_app.ui.session import ConversationSession
+from desktop_app.ui.session_tab import SessionTab
 from desktop_app.ui.theme import Theme
 from desktop_app.ui.widgets.connection_bar import ConnectionBar
 from desktop_app.ui.widgets.devices_panel import DevicesPanel
@@ -198,26 +199,22 @@ class MainWindow(QMainWindow):
         self.vad_panel.vad_changed.connect(lambda changes: s.update_vad(**changes))
         self.vad_panel.reset_requested.connect(s.reset_vad)
         sp = self.session_panel
-        sp.voice_chosen.connect(s.set_voice)
-        sp.instructions_applied.connect(s.set_instructions)
-        sp.model_chosen.connect(lambda v: s.set_next_session(model=v))
-        sp.transcription_chosen.connect(lambda v: s.set_next_session(input_transcription_model=v))
-        sp.format_chosen.connect(lambda v: s.set_next_session(input_audio_format=v))
+        self.session_tab = SessionTab(self)
         sp.ptt_key_chosen.connect(self._set_ptt_key)
         sp.preview_requested.connect(lambda voice: self.run(self.preview_voice(voice)))
         dp = self.devices_panel
         dp.refresh_requested.connect(lambda: self.audio.refresh(rescan=True))
         dp.input_chosen.connect(self._choose_input)
         dp.output_chosen.connect(self._choose_output)
-        dp.mic_test_toggled.connect(lambda on: self.audio.set_probe(on, s.store.settings.input_device))
-        dp.tone_requested.connect(lambda: self.audio.play_tone(s.store.settings.output_device))
+        dp.mic_test_toggled.connect(lambda on: self.audio.set_probe(on, s.settings.input_device))
+        dp.tone_requested.connect(lambda: self.audio.play_tone(s.settings.output_device))
         dp.mode_chosen.connect(self.dialogs.choose_audio_mode)
         dp.tune_requested.connect(self.dialogs.open_calibration)
         self.audio.devices_changed.connect(self._show_devices)
         self.audio.probe_level.connect(dp.set_probe_level)
         self.audio.refresh(rescan=False)
         self.ptt_key = PushToTalkKey(self, s.press_talk, s.release_talk, self._ptt_usable,
-                                     s.store.settings.ptt_key)
+                                     s.settings.ptt_key)
         self.ptt_key.focus_lost.connect(self.talk.cancel_press)
         self.ptt_key.tapped.connect(self.talk.show_tap_hint)
         QApplication.instance().installEventFilter(self.ptt_key)
@@ -228,7 +225,7 @@ class MainWindow(QMainWindow):
         })
 
     def show_settings(self) -> None:
-        settings = self.session.store.settings
+        settings = self.session.settings
         self.bar.set_profiles([p.name for p in settings.profiles], settings.active_profile)
         engine = self.audio.engine
         if engine is not None and engine.audio_mode != settings.audio_mode:
@@ -245,6 +242,7 @@ class MainWindow(QMainWindow):
         self.bar.set_free(isinstance(profile, LocalProfile))
         self.session_panel.set_demo(isinstance(profile, LocalProfile))
         self.session_panel.set_settings(settings)
+        self.session_tab.show_profile()
         self.talk.set_mode(settings.turn_mode)
         self.talk.set_key_name(settings.ptt_key)
 
@@ -335,8 +333,8 @@ class MainWindow(QMainWindow):
 
     def _set_ptt_key(self, name: str) -> None:
         self.session.save_settings(ptt_key=name)
-        self.ptt_key.set_key(self.session.store.settings.ptt_key)
-        self.talk.set_key_name(self.session.store.settings.ptt_key)
+        self.ptt_key.set_key(self.session.settings.ptt_key)
+        self.talk.set_key_name(self.session.settings.ptt_key)
 
     def _choose_input(self, device_id: str) -> None:
         if self.audio.switch(input_name=device_id):
@@ -349,14 +347,14 @@ class MainWindow(QMainWindow):
             self.notices.resolve(AUDIO)
 
     def _show_devices(self, inputs: list, outputs: list) -> None:
-        settings = self.session.store.settings
+        settings = self.session.settings
         self.devices_panel.set_devices(inputs, outputs, settings.input_device, settings.output_device)
 
     async def preview_voice(self, voice: str) -> None:
         """Speak a sample sentence in ``voice`` with the demo's synthesizer on the chosen speaker."""
         pcm = await self.session.voice_sample(voice)
         if pcm is not None:
-            await self.audio.play_clip(pcm, self.session.store.settings.output_device)
+            await self.audio.play_clip(pcm, self.session.settings.output_device)
 
     def copy_conversation(self) -> None:
         QGuiApplication.clipboard().setText(self.transcript.copy_text())

@@ -30,6 +30,7 @@ from desktop_app.controller.states import Conn, MicMode
 from desktop_app.controller.view_state import VadView, ViewState
 from desktop_app.errors import ConfigError, ParleyError
 from desktop_app.log import get_logger
+from desktop_app.settings.launch import RunOverride
 from desktop_app.settings.profiles import LocalProfile, Profile
 from desktop_app.settings.schema import Settings
 from desktop_app.settings.secrets import KeyStore
@@ -90,9 +91,11 @@ class ConversationSession(QObject):
     view_changed = Signal(object)
 
     def __init__(self, store: SettingsStore, keys: KeyStore, make_audio: AudioFactory, *,
-                 local_server: ServerFactory = _default_server, parent: QObject | None = None) -> None:
+                 local_server: ServerFactory = _default_server, override: RunOverride | None = None,
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.store = store
+        self.override = override  # ``--url``/``--model``: this run only, never saved
         self.keys = keys
         self._make_audio = make_audio
         self._server_factory = local_server
@@ -115,12 +118,20 @@ class ConversationSession(QObject):
 
     # --- building -----------------------------------------------------------------------------
 
-    def _key_of(self, settings: Settings) -> tuple:
-        return (settings.active_profile, settings.model, settings.input_transcription_model,
+    @property
+    def settings(self) -> Settings:
+        """The settings this run uses: the saved ones, with ``--url``/``--model`` laid over them."""
+        saved = self.store.settings
+        return self.override.apply(saved) if self.override is not None else saved
+
+    def _key_of(self, settings: Settings) -> tuple[Any, ...]:
+        """What a session cannot change once started: a change means a new controller."""
+        return (settings.active_profile, settings.profile(), settings.model, settings.input_transcription_model,
+                settings.transcription_languages, settings.transcription_keywords, settings.transcription_delay,
                 settings.input_audio_format)
 
     def _build_controller(self) -> Controller:
-        settings = self.store.settings
+        settings = self.settings
         self._built_for = self._key_of(settings)
         self.port = GuardedPort(self._make_audio(settings), lambda s: self.notify(s, "warning", "audio"))
         controller = Controller(
@@ -133,7 +144,7 @@ class ConversationSession(QObject):
 
     @property
     def profile(self) -> Profile:
-        return self.store.settings.profile()
+        return self.settings.profile()
 
     def needs_key(self) -> bool:
         """True when the active profile cannot connect for want of a key (the first-run case)."""
@@ -146,7 +157,7 @@ class ConversationSession(QObject):
             return True
 
     async def _target(self) -> tuple[str, dict[str, str]]:
-        settings = self.store.settings
+        settings = self.settings
         profile = settings.profile()
         local_url = (await self.ensure_local_server()) if isinstance(profile, LocalProfile) else None
         cache_key = (profile, settings.model, local_url)
@@ -196,7 +207,7 @@ class ConversationSession(QObject):
         """Connect with the current settings; failures end up in the banner, never raised."""
         if self.live:
             return
-        if self._key_of(self.store.settings) != self._built_for:
+        if self._key_of(self.settings) != self._built_for:
             self.controller = self._build_controller()
             self._on_view(self.controller.view)
         try:
@@ -208,13 +219,15 @@ class ConversationSession(QObject):
         await asyncio.wait_for(self.controller.close(), CLOSE_TIMEOUT_S)
 
     def choose_profile(self, name: str) -> None:
-        if name != self.store.settings.active_profile and not self.live:
+        if name != self.settings.active_profile and not self.live:
+            if self.override is not None and self.override.profile is not None:
+                self.override = RunOverride(model=self.override.model)  # the user left the command line's endpoint
             self.save_settings(active_profile=name)
             self.controller.dismiss_notice()
 
     async def start_demo(self) -> None:
         """Switch to the offline demo profile and connect at once."""
-        local = next((p for p in self.store.settings.profiles if isinstance(p, LocalProfile)), None)
+        local = next((p for p in self.settings.profiles if isinstance(p, LocalProfile)), None)
         if local is None:
             self.notify("There is no offline demo profile in your settings.", "error")
             return
@@ -225,7 +238,7 @@ class ConversationSession(QObject):
 
     async def test_key(self, profile: Profile, key: str) -> str | None:
         """Open a session with ``key`` and close it: None when it opened, else one sentence."""
-        settings = self.store.settings
+        settings = self.settings
         local_url = (await self.ensure_local_server()) if isinstance(profile, LocalProfile) else None
         if local_url:
             profile = profile.with_url(local_url)
@@ -310,6 +323,15 @@ class ConversationSession(QObject):
 
     def set_instructions(self, text: str) -> None:
         self.controller.set_instructions(text)
+
+    def set_session_option(self, name: str, value: Any) -> None:
+        """Reasoning effort, noise reduction or speaking speed: saved, and sent per its lock."""
+        if self.save_settings(**{name: value}):
+            self.controller.set_session_options(**{name: getattr(self.settings, name)})
+
+    def send_image(self, data: bytes, mime: str, text: str = "") -> str | None:
+        """A picture into the conversation (see :meth:`Controller.send_image`)."""
+        return self.controller.send_image(data, mime, text)
 
     def set_next_session(self, **changes: Any) -> None:
         """Model, transcription, audio format: saved now, used from the next connection on."""

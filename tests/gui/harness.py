@@ -109,7 +109,8 @@ class Gui:
 
     def __init__(self, tmp: Path, peer: ScriptedPeer | None, *, wav: Path | None = None, audio=None,  # noqa: ANN001
                  keyring_backend: keyring.backend.KeyringBackend | None = None, profile: str = "Local server",
-                 settings: dict[str, Any] | None = None, server=None, engine=None) -> None:  # noqa: ANN001
+                 settings: dict[str, Any] | None = None, server=None, engine=None,  # noqa: ANN001
+                 override=None) -> None:  # noqa: ANN001
         """``peer`` scripts the server; or ``server`` is a real embedded LocalServer (``peer=None``).
         ``engine``: a real :class:`~desktop_app.audio.engine.AudioEngine` (the devices of the PipeWire
         room), composed exactly as ``make run`` does (a DevicePort over it), instead of a WAV."""
@@ -129,7 +130,7 @@ class Gui:
         self.engine = engine
         self.window = build_window(self.quit_requested.set, store=self.store, keys=self.keys, engine=engine,
                                    make_audio=None if engine is not None else make_audio,
-                                   local_server=lambda: self.server, dark=False)
+                                   local_server=lambda: self.server, dark=False, override=override)
         self.session = self.window.session
         self.phases: list[str] = []
         self.views: list = []

@@ -136,7 +136,7 @@ class KeyDialog(QDialog):
     def _save(self) -> None:
         key = self.key.text()
         try:
-            if self.session_only.isChecked():
+            if self.session_only.isChecked() or self._profile.temporary:  # a --url profile: never stored
                 self._keys.set_session_key(self._profile, key)
             else:
                 self._keys.set_key(self._profile, key)

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QComboBox, QFrame, QHBoxLayout, QLabel, QPushButto
 
 from desktop_app.controller.states import Conn
 from desktop_app.controller.view_state import ViewState
+from desktop_app.realtime.models import cost_text
 from desktop_app.ui import icons
 from desktop_app.ui.theme import Theme, restyle
 from desktop_app.ui.widgets.parts import ElidedLabel, text_label, tool_button
@@ -226,7 +227,7 @@ class ConnectionBar(QFrame):
             self.usage.setText(f"{view.total_tokens:,} tokens · free")
             self.usage.setToolTip("Tokens counted as the real service would; the offline demo costs nothing")
         else:
-            self.usage.setText(f"{view.total_tokens:,} tokens · ${view.cost_usd:.2f}")
+            self.usage.setText(f"{view.total_tokens:,} tokens · {cost_text(view.cost_usd)}")
             self.usage.setToolTip("Tokens used in this conversation and their estimated cost")
 
     def _update_clock(self) -> None:
