@@ -60,7 +60,7 @@ class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
-        except Exception:  # a broken %-format must not lose the record
+        except Exception:  # noqa: BLE001 — a broken %-format must not lose the record
             message = str(record.msg)
         clean = redact(message)
         if clean != message or record.args:

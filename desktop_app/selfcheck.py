@@ -110,7 +110,8 @@ def check_qt() -> Section:
     from PySide6.QtGui import QGuiApplication, QIcon
     from PySide6.QtWidgets import QApplication
 
-    app = QApplication.instance() or QApplication([sys.argv[0]])
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication([sys.argv[0]])
     section.summary = QGuiApplication.platformName()
     screen = QGuiApplication.primaryScreen()
     if screen is not None:
@@ -288,7 +289,7 @@ def run(args: argparse.Namespace | None = None) -> int:
     for check in CHECKS:
         try:
             section = check()
-        except Exception as exc:  # noqa: BLE001 - one broken check must not hide the others
+        except Exception as exc:
             log.exception("! self-check %s crashed", check.__name__)
             section = Section(check.__name__.removeprefix("check_"), failure=f"{type(exc).__name__}: {exc}")
         print(section.render(), flush=True)

@@ -74,7 +74,8 @@ def frame_levels(x: np.ndarray, frame: int = R // 50) -> np.ndarray:
     if m == 0:
         return np.zeros(0)
     f = x[: m * frame].reshape(m, frame).astype(np.float64)
-    return 10 * np.log10(np.mean(f**2, axis=1) + 1e-12)
+    levels: np.ndarray = 10 * np.log10(np.mean(f**2, axis=1) + 1e-12)
+    return levels
 
 
 def level_db(x: np.ndarray) -> float:
@@ -157,7 +158,9 @@ def analyse(rec: Recording, hfp: bool = False) -> Measurement:
         echo_p = max(10 ** (level_db(heard) / 10) - 10 ** (noise / 10), 1e-12)
         erl = level_db(played) - 10 * math.log10(echo_p)
         echo_path = erl < NO_ECHO_ERL_DB
-    t = before = after = np.zeros(0)
+    t: np.ndarray = np.zeros(0)
+    before: np.ndarray = t
+    after: np.ndarray = t
     if "babble" in rec.marks and len(rec.cleaned):
         a, b = rec.marks["babble"]
         before, after = frame_levels(rec.raw[a:b]), frame_levels(rec.cleaned[a:b])
@@ -252,7 +255,7 @@ class RoomProbe:
         playback.activate()
         try:
             capture.start()
-            for attempt in range(attempts):
+            for attempt in range(attempts):  # noqa: B007 — the count is reported after the loop
                 self._far.clear()
                 self._near.clear()
                 self._cleaned.clear()

@@ -13,6 +13,7 @@ import asyncio
 import time
 import wave
 from collections.abc import Callable
+from typing import Any
 from pathlib import Path
 
 import numpy as np
@@ -177,7 +178,7 @@ class Capture(_Controls, DeviceStream):
         self.callbacks = 0
         return self._portaudio_stream(sd.InputStream, device, rate, channels, self._callback)
 
-    def _callback(self, indata: np.ndarray, frames: int, time_info, status: sd.CallbackFlags) -> None:
+    def _callback(self, indata: np.ndarray, frames: int, time_info: Any, status: sd.CallbackFlags) -> None:
         # PortAudio thread: copy, count, wake the loop at most once per pending drain.
         if status.input_overflow:
             self.status_overflows += 1
@@ -342,7 +343,7 @@ def read_wav(path: str | Path) -> tuple[np.ndarray, int]:
 class FileCapture(ArrayCapture):
     """:class:`ArrayCapture` reading a WAV file (headless ``--input``)."""
 
-    def __init__(self, path: str | Path, on_frame: FrameCallback | None = None, **kwargs) -> None:
+    def __init__(self, path: str | Path, on_frame: FrameCallback | None = None, **kwargs: Any) -> None:
         samples, rate = read_wav(path)
         super().__init__(samples, rate, on_frame, **kwargs)
         self.path = Path(path)

@@ -113,12 +113,14 @@ def alaw_encode(pcm16: np.ndarray) -> np.ndarray:
 
 def ulaw_decode(codes: bytes | np.ndarray) -> np.ndarray:
     """µ-law bytes to int16 samples."""
-    return _ULAW_DEC[np.frombuffer(codes, dtype=np.uint8) if isinstance(codes, (bytes, bytearray)) else codes]
+    samples: np.ndarray = _ULAW_DEC[np.frombuffer(codes, dtype=np.uint8) if isinstance(codes, (bytes, bytearray)) else codes]
+    return samples
 
 
 def alaw_decode(codes: bytes | np.ndarray) -> np.ndarray:
     """A-law bytes to int16 samples."""
-    return _ALAW_DEC[np.frombuffer(codes, dtype=np.uint8) if isinstance(codes, (bytes, bytearray)) else codes]
+    samples: np.ndarray = _ALAW_DEC[np.frombuffer(codes, dtype=np.uint8) if isinstance(codes, (bytes, bytearray)) else codes]
+    return samples
 
 
 # --- streaming encoder / decoder -----------------------------------------------------------------

@@ -114,7 +114,8 @@ class DeviceStream:
     def _unavailable(self, device: DeviceInfo) -> str:
         return f"The {self.label} “{device.name}” could not be opened; it may be unplugged or busy in another program."
 
-    def _portaudio_stream(self, stream_cls: type, device: DeviceInfo, rate: int, channels: int, callback) -> sd._StreamBase:
+    def _portaudio_stream(self, stream_cls: type, device: DeviceInfo, rate: int, channels: int,
+                          callback: Callable[..., None]) -> sd._StreamBase:
         """A float32 callback stream of ``block_ms`` blocks at 'low' latency, watched for failure."""
         return stream_cls(
             device=device.index,

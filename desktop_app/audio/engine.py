@@ -363,7 +363,11 @@ class AudioEngine:
         def watch(block: np.ndarray, dac_time: float) -> None:  # the audio thread: compare, post once
             if not done.done() and queue.report(item_id).received_samples >= expected \
                     and queue.report(item_id).played_samples >= expected:
-                loop.call_soon_threadsafe(lambda: done.done() or done.set_result(None))
+                loop.call_soon_threadsafe(finish)
+
+        def finish() -> None:  # the loop: once
+            if not done.done():
+                done.set_result(None)
 
         self._clip_watchers.append(watch)
         try:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import sounddevice as sd
@@ -107,7 +108,7 @@ class Playback(DeviceStream):
         self.frames_out = 0
         return self._portaudio_stream(sd.OutputStream, device, rate, channels, self._callback)
 
-    def _callback(self, outdata: np.ndarray, frames: int, time_info, status: sd.CallbackFlags) -> None:
+    def _callback(self, outdata: np.ndarray, frames: int, time_info: Any, status: sd.CallbackFlags) -> None:
         # PortAudio thread: pull, copy, tap. No logging, no allocation beyond numpy views.
         self.callbacks += 1
         if status.output_underflow:

@@ -90,7 +90,7 @@ class PlayedLedger:
         return sum(max(0, min(e, end) - max(s, start)) for span_item, s, e in self.spans if span_item is item)
 
 
-Segments = collections.deque  # of [item, samples (float32 24 kHz), offset], in arrival order
+Segments = collections.deque[list[Any]]  # of [item, samples (float32 24 kHz), offset], in arrival order
 """Audio received and not yet pulled, as the queue keeps it."""
 
 

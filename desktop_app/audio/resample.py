@@ -131,11 +131,14 @@ def downmix(block: np.ndarray) -> np.ndarray:
     if block.ndim == 1:
         return block
     channels = block.shape[1]
+    mono: np.ndarray
     if channels == 1:
-        return block[:, 0]
-    if channels == 2:  # the common case, without mean()'s per-call overhead (~50 µs on tiny blocks)
-        return (block[:, 0] + block[:, 1]) * np.float32(0.5)
-    return block.mean(axis=1, dtype=np.float32)
+        mono = block[:, 0]
+    elif channels == 2:  # the common case, without mean()'s per-call overhead (~50 µs on tiny blocks)
+        mono = (block[:, 0] + block[:, 1]) * np.float32(0.5)
+    else:
+        mono = block.mean(axis=1, dtype=np.float32)
+    return mono
 
 
 class FrameFifo:
@@ -148,7 +151,7 @@ class FrameFifo:
 
     def __init__(self, frame_size: int, capacity: int | None = None, dtype: type = np.float32) -> None:
         self.frame_size = int(frame_size)
-        self._buf = np.zeros(capacity or self.frame_size * 16, dtype=dtype)
+        self._buf: np.ndarray = np.zeros(capacity or self.frame_size * 16, dtype=dtype)
         self._start = 0
         self._end = 0
 

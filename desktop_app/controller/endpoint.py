@@ -8,6 +8,7 @@ server's URL is passed in by the caller that started it.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from desktop_app.errors import CredentialError
 from desktop_app.log import register_secret
@@ -24,7 +25,7 @@ def make_target(
     model: str,
     *,
     local_url: str | None = None,
-    session_config: dict | None = None,
+    session_config: dict[str, Any] | None = None,
 ) -> Target:
     """A coroutine factory returning ``(url, headers)`` for each (re)connection.
 

@@ -125,7 +125,7 @@ class FilePort(_QueuePlayback):
         self._sink = ClockedSink(self.queue, block_ms=FRAME_MS, on_block=self._played)
         self._capture = ArrayCapture(samples, rate, realtime=realtime)
         self._on_frame: Callable[[bytes], None] | None = None
-        self._silence: asyncio.TimerHandle | None = None
+        self._silence: asyncio.Handle | None = None
         self._later: deque[bytes] = deque()  # speech queued with say(), sent instead of silence
         self.input_done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.played_blocks = 0
@@ -163,7 +163,7 @@ class FilePort(_QueuePlayback):
     def set_onset_callback(self, callback: Callable[[], None] | None) -> None:
         """A recording has no barge-in detector: the callback is never called."""
 
-    def _recording_done(self, future: asyncio.Future) -> None:
+    def _recording_done(self, future: asyncio.Future[None]) -> None:
         if not self.input_done.done():
             self.input_done.set_result(None)
         if future.cancelled():

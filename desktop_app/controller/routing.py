@@ -162,7 +162,7 @@ class EventRouter:
     def _response_created(self, event: ResponseCreated) -> None:
         self.p.turns.answered()
         core = self.core
-        if core is not None:  # what it answers: the newest user item (for the echo check)
+        if core is not None and event.response_id is not None:  # what it answers: the newest user item
             users = [i.id for i in core.conversation.items if i.role == "user"]
             self.p.echo.response_created(event.response_id, users[-1] if users else None)
         self.p.turns.step(TurnEvent.RESPONSE_STARTED)
@@ -178,10 +178,11 @@ class EventRouter:
     def _response_done(self, event: ResponseDone) -> None:
         response = event.response
         status = response.get("status")
-        by_us = self.p.barge.finished(event.response_id)
+        rid = event.response_id or ""
+        by_us = self.p.barge.finished(rid)
         core = self.core
         on_turn = status == "cancelled" and event.status_reason == "turn_detected"
-        if self.p.echo.resume_after(event.response_id, cancelled_on_turn=on_turn, by_us=by_us) and core is not None:
+        if self.p.echo.resume_after(rid, cancelled_on_turn=on_turn, by_us=by_us) and core is not None:
             core.create_response()  # the server cut its answer on echo: go on, the text so far is kept
             self.p.turns.asked()
         if status == "failed":

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from enum import Enum
+from typing import TypeVar
 
 
 class Conn(str, Enum):
@@ -120,7 +121,11 @@ TURN_TABLE.update({
 })
 
 
-def step(table: dict, state, event):
+S = TypeVar("S")
+Ev = TypeVar("Ev")
+
+
+def step(table: dict[tuple[S, Ev], S], state: S, event: Ev) -> tuple[S, bool]:
     """Return ``(new_state, handled)``; an event with no table entry leaves the state as it is."""
     new = table.get((state, event))
     return (state, False) if new is None else (new, True)

@@ -82,6 +82,6 @@ class ToolSlot:
             return await asyncio.wait_for(self.runner(name, arguments), TOOL_TIMEOUT_S)
         except asyncio.TimeoutError:
             return json.dumps({"error": f"{name} took longer than {TOOL_TIMEOUT_S:.0f} s"})
-        except Exception as exc:  # a tool's failure is the model's to explain, not a crash
+        except Exception as exc:  # noqa: BLE001 — a tool's failure is the model's to explain, not a crash
             log.warning("! tool %s failed: %r", name, exc)
             return json.dumps({"error": str(exc)})

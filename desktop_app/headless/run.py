@@ -15,6 +15,7 @@ import asyncio
 import sys
 from collections.abc import Awaitable
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from desktop_app.controller.controller import Controller
 from desktop_app.controller.ports import FilePort
@@ -25,6 +26,10 @@ from desktop_app.headless.outputs import EventLog, WavWriter, write_transcript
 from desktop_app.log import get_logger, register_secret
 from desktop_app.realtime.session_config import ServerVad, SessionConfig, Transcription
 from desktop_app.settings.launch import RunOverride
+
+if TYPE_CHECKING:
+    from desktop_app.controller.reconnector import Target
+    from desktop_app.local_server.server import LocalServer
 
 log = get_logger("app")
 
@@ -70,13 +75,14 @@ async def _run(args: argparse.Namespace) -> int:
             await local.stop()
 
 
-def _local_target(server):
-    async def target():
+def _local_target(server: LocalServer) -> Target:
+    async def target() -> tuple[str, dict[str, str]]:
         return server.url, {}
     return target
 
 
-async def _converse_with_files(args, target, config, port, wav) -> int:
+async def _converse_with_files(args: argparse.Namespace, target: Target, config: SessionConfig, port: FilePort,
+                               wav: WavWriter | None) -> int:
     events = EventLog(args.events) if args.events else None
     ctl = Controller(target=target, audio=port, config=config, frame_observer=events, max_retries=0)
     code = EXIT_OK

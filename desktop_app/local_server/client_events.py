@@ -202,7 +202,7 @@ ITEM = Tagged(
     },
 )
 _ITEM_REFERENCE = Obj({"type": Str(), "id": Str()}, required=("id",))
-_INPUT_ITEM = Tagged("type", {**ITEM.variants, "item_reference": _ITEM_REFERENCE})  # type: ignore[dict-item]
+_INPUT_ITEM = Tagged("type", {**ITEM.variants, "item_reference": _ITEM_REFERENCE})
 
 RESPONSE = Obj(
     {

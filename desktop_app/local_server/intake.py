@@ -114,7 +114,7 @@ class Intake:
         kind = event["type"]
         try:
             problem = self._handlers[kind](event)
-        except Exception as exc:  # a server bug must cost one event, not the session
+        except Exception as exc:  # noqa: BLE001 — a server bug must cost one event, not the session
             self._log.exception("! %s failed", kind)
             problem = Problem(None, f"The server had an error while processing {kind}: {exc}", None)
             self._refuse(problem, event.get("event_id"), "server_error")

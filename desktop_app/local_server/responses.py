@@ -217,7 +217,7 @@ class ResponseRun:
             if item.transcript.cancelled():
                 return ""
             raise
-        except Exception:  # the recognizer failed; transcription.failed already told the client
+        except Exception:  # noqa: BLE001 — the recognizer failed; transcription.failed already told the client
             return ""
 
     # --- output items ----------------------------------------------------------------------------

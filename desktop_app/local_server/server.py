@@ -171,7 +171,7 @@ class LocalServer:
             self._thread_loop = loop
             try:
                 loop.run_until_complete(self.start())
-            except BaseException as exc:  # reported to the caller below
+            except BaseException as exc:  # noqa: BLE001 — reported to the caller below
                 failure.append(exc)
                 ready.set()
                 loop.close()

@@ -79,5 +79,5 @@ async def _synthesize_all(speech: SpeechPool, pieces: list[str], voice: str, spe
         ready.put_nowait(None)
     except asyncio.CancelledError:
         raise
-    except Exception as exc:  # raised by the consumer's iteration, which fails the response
+    except Exception as exc:  # noqa: BLE001 — raised by the consumer's iteration, which fails the response
         ready.put_nowait(exc)

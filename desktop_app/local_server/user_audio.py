@@ -67,7 +67,7 @@ async def transcription_events(item: StoredItem, model: str, emit: Emit, log: Lo
         text = await asyncio.shield(item.transcript)
     except asyncio.CancelledError:
         raise
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 — any recognizer failure becomes transcription.failed
         log.warning("! transcription of %s failed: %s", item.id, exc)
         emit({"type": "conversation.item.input_audio_transcription.failed", **where, "error": {
             "type": "transcription_error", "code": "audio_unintelligible",

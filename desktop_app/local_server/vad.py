@@ -70,7 +70,7 @@ class _EnergyOnly:
 
 def _make_vad(mode: int) -> _SpeechJudge:
     try:
-        import webrtcvad  # type: ignore[import-untyped]
+        import webrtcvad
     except ImportError:
         return _EnergyOnly()
     vad: _SpeechJudge = webrtcvad.Vad(mode)

@@ -88,7 +88,7 @@ class Observatory:
             self.monitor.traffic(direction, len(text), record.audio_ms)
             if direction == "received" and event is not None and record.type in _RECEIVED:
                 _RECEIVED[record.type](self, event)
-        except Exception:  # noqa: BLE001 — observing must never break the conversation
+        except Exception:
             if not self._observer_failed:
                 self._observer_failed = True
                 log.error("! the event observer failed; the conversation goes on", exc_info=True)

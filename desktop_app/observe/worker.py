@@ -57,7 +57,7 @@ class SerialWorker:
         def guarded() -> None:
             try:
                 job()
-            except Exception as exc:  # noqa: BLE001 — reported, never swallowed
+            except Exception as exc:
                 log.error("! %s: %s failed: %r", self.name, what, exc, exc_info=True)
                 if self._on_error is not None:
                     self._on_error(what, exc)

@@ -216,7 +216,7 @@ class RealtimeConnection:
         frame = commands.response_create(body or None, event_id=self._ids())
         for ready in self._responses.request(frame):
             self._send(ready)
-        return frame["event_id"]
+        return str(frame["event_id"])
 
     def cancel_response(self) -> bool:
         """Cancel the active response and drop queued creates. False if nothing was running."""
@@ -280,7 +280,7 @@ class RealtimeConnection:
             self._log.debug("< %s", event)
         try:
             self._apply(event)
-        except Exception as exc:  # a bug in our state code must not kill the session; report it
+        except Exception as exc:  # noqa: BLE001 — a bug in our state code must not kill the session; report it
             self._log.exception("! internal error while handling %s", event.type)
             error = ProtocolError(f"internal error: {exc!r}", event_type=event.type)
             self._events.append(event)
@@ -372,7 +372,7 @@ class RealtimeConnection:
         self._frames.append(json.dumps(frame, ensure_ascii=False, separators=(",", ":")))
         if self._debug and not quiet:
             self._log.debug("> %s", summarize(frame))
-        return frame["event_id"]
+        return str(frame["event_id"])
 
     def _lock_voice(self) -> None:
         if not self._voice_locked:

@@ -177,7 +177,7 @@ class Conversation:
     def _on_retrieved(self, event: ConversationItemRetrieved) -> bool:
         item_id = event.item_id
         current = self.get(item_id) if item_id else None
-        return current is not None and self._update(item_id, **_fields_from_item(event.item, current))
+        return current is not None and self._update(current.id, **_fields_from_item(event.item, current))
 
     def _on_output_item(self, event: OutputItemAdded | OutputItemDone) -> bool:
         item_id = event.item.get("id")

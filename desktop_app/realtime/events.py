@@ -13,7 +13,7 @@ Response events live in :mod:`.response_events`; :mod:`.parse` turns JSON into e
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from typing import Any, Callable, ClassVar, TypeVar
+from typing import Any, Callable, ClassVar, TypeVar, dataclass_transform
 
 from .classify import ErrorClass, classify_close, classify_error
 from .errors import ProtocolError
@@ -25,6 +25,7 @@ EVENT_TYPES: dict[str, type["ServerEvent"]] = {}
 _E = TypeVar("_E", bound="ServerEvent")
 
 
+@dataclass_transform(kw_only_default=True, frozen_default=True)
 def server_event(type_name: str) -> Callable[[type[_E]], type[_E]]:
     """Make ``cls`` a frozen slotted event dataclass for ``type_name`` and register it."""
 
@@ -37,8 +38,14 @@ def server_event(type_name: str) -> Callable[[type[_E]], type[_E]]:
     return wrap
 
 
-base_event = dataclass(frozen=True, slots=True, kw_only=True, repr=False)
-"""Decorator for event classes that are not registered server types (bases, local events)."""
+_T = TypeVar("_T")
+
+
+@dataclass_transform(kw_only_default=True, frozen_default=True)
+def base_event(cls: type[_T]) -> type[_T]:
+    """Decorator for event classes that are not registered server types (bases, local events): a
+    frozen, slotted, keyword-only dataclass whose ``repr`` is the short ``__str__``."""
+    return dataclass(frozen=True, slots=True, kw_only=True, repr=False)(cls)
 
 
 @base_event

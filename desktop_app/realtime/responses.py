@@ -99,7 +99,7 @@ class ResponseTracker:
         frame = self._recent.get(error.event_id or "")
         if frame is None:
             return []
-        if error.event_id in self._in_flight:
+        if error.event_id is not None and error.event_id in self._in_flight:
             self._in_flight.remove(error.event_id)
         if error.code == "conversation_already_has_active_response":
             # The server started a response on its own (VAD); ours waits for it to finish.

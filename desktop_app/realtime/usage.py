@@ -79,7 +79,7 @@ class Usage:
             return cls()
         if usage.get("type") == "duration":
             seconds = usage.get("seconds")
-            return cls(transcription_seconds=float(seconds) if _is_num(seconds) else 0.0)
+            return cls(transcription_seconds=float(seconds) if isinstance(seconds, int | float) else 0.0)
         return cls(transcription_input_tokens=_int(usage, "input_tokens"),
                    transcription_output_tokens=_int(usage, "output_tokens"))
 
@@ -111,4 +111,4 @@ def _is_num(value: Any) -> bool:
 
 def _int(obj: dict[str, Any], key: str) -> int:
     value = obj.get(key)
-    return int(value) if _is_num(value) and value >= 0 else 0
+    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0 else 0

@@ -100,7 +100,7 @@ class ToolBox:
                 continue
             unique[call.call_id] = call
         tasks = [asyncio.ensure_future(self._run_one(call, approver)) for call in unique.values()]
-        for call, task in zip(unique.values(), tasks):
+        for call, task in zip(unique.values(), tasks, strict=True):
             self._running[call.call_id] = task
         try:
             return list(await asyncio.gather(*tasks))

@@ -8,7 +8,8 @@ prefixes (audio elided, secrets redacted), handshake and network failures as the
 
 from desktop_app.transport.backoff import backoff
 from desktop_app.transport.base import Endpoint, FrameObserver, Transport, TransportFactory, TransportStats
-from desktop_app.transport.socket import RealtimeSocket, open_websocket, summarize_frame
+from desktop_app.logtext import summarize_frame
+from desktop_app.transport.socket import RealtimeSocket, open_websocket
 
 __all__ = ["Endpoint", "FrameObserver", "RealtimeSocket", "Transport", "TransportFactory", "TransportStats",
            "backoff", "open_websocket", "summarize_frame"]

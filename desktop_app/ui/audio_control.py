@@ -19,6 +19,7 @@ from desktop_app.tasks import spawn
 from desktop_app.ui.audio_guard import NO_DEVICES
 
 if TYPE_CHECKING:  # importing the engine loads PortAudio, which may be missing: typing only
+    from desktop_app.audio.capture import Capture
     from desktop_app.audio.engine import AudioEngine
 
 log = get_logger("ui")
@@ -51,7 +52,7 @@ class AudioControl(QObject):
         self.engine = engine
         self._notify = notify
         self._suspend = suspend  # the microphone test must not talk to the assistant
-        self._probe = None
+        self._probe: Capture | None = None
         self._probe_timer = QTimer(self)
         self._probe_timer.setInterval(PROBE_INTERVAL_MS)
         self._probe_timer.timeout.connect(self._read_probe)
@@ -128,6 +129,8 @@ class AudioControl(QObject):
         self._tone = spawn(self._play(output_name or None), name="test tone")
 
     async def _play(self, output_name: str | None) -> None:
+        if self.engine is None:
+            return
         try:
             await self.engine.test_tone(output_name)
         except (AudioDeviceError, asyncio.TimeoutError) as exc:

@@ -11,9 +11,22 @@ from __future__ import annotations
 import argparse
 import asyncio
 import signal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from desktop_app.log import get_logger
+
+if TYPE_CHECKING:  # Qt and the audio engine load only when the window is built
+    from collections.abc import Callable
+    from contextlib import AbstractAsyncContextManager
+
+    from desktop_app.audio.engine import AudioEngine
+    from desktop_app.controller.audio_port import AudioPort
+    from desktop_app.settings.launch import RunOverride
+    from desktop_app.settings.schema import Settings
+    from desktop_app.settings.secrets import KeyStore
+    from desktop_app.settings.store import SettingsStore
+    from desktop_app.ui.main_window import MainWindow
+    from desktop_app.ui.session import DemoServer
 
 log = get_logger("ui")
 
@@ -29,11 +42,11 @@ def build_engine() -> Any | None:
         return None
 
 
-def audio_factory(engine: Any | None):
+def audio_factory(engine: AudioEngine | None) -> Callable[[Settings], AudioPort]:
     """``make_audio(settings)`` for the session: the devices the settings name, or no audio."""
     from desktop_app.ui.audio_guard import NoAudioPort
 
-    def make_audio(settings) -> Any:  # noqa: ANN001
+    def make_audio(settings: Settings) -> AudioPort:
         if engine is None:
             return NoAudioPort()
         from desktop_app.controller.ports import DevicePort
@@ -43,8 +56,11 @@ def audio_factory(engine: Any | None):
     return make_audio
 
 
-def build_window(on_quit, *, engine: Any | None = None, store=None, keys=None, make_audio=None,  # noqa: ANN001
-                 local_server=None, dark: bool | None = None, override=None):
+def build_window(on_quit: Callable[[], None], *, engine: AudioEngine | None = None,
+                 store: SettingsStore | None = None, keys: KeyStore | None = None,
+                 make_audio: Callable[[Settings], AudioPort] | None = None,
+                 local_server: Callable[[], AbstractAsyncContextManager[DemoServer]] | None = None,
+                 dark: bool | None = None, override: RunOverride | None = None) -> MainWindow:
     """Compose settings → keys → session → window on the running loop; returns the window."""
     from PySide6.QtWidgets import QApplication
 
@@ -59,6 +75,7 @@ def build_window(on_quit, *, engine: Any | None = None, store=None, keys=None, m
 
     guard_none_refcount()
     app = QApplication.instance()
+    assert isinstance(app, QApplication), "build_window needs the QApplication to exist"
     # Quitting is ours to run (close the session, save settings, then stop the loop): Qt must not
     # stop the loop by itself when the window closes.
     app.setQuitOnLastWindowClosed(False)
@@ -86,7 +103,8 @@ def run(args: argparse.Namespace) -> int:
 
     from desktop_app.ui import icons
 
-    app = QApplication.instance() or QApplication([])
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication([])
     app.setApplicationName("Parley")
     app.setOrganizationName("Parley")
     app.setDesktopFileName("parley")
@@ -108,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
         window.show()
         log.info("= window shown")
         if isinstance(window.session.profile, _local_profile()) and not quitting.is_set():
-            window.run(window.session.connect())  # the demo was chosen before: hold a conversation at once
+            window.run(window.session.open_conversation())  # the demo was chosen before: hold a conversation at once
         if getattr(args, "quit_after", None) is not None:
             loop.call_later(args.quit_after, quitting.set)
         await quitting.wait()

@@ -53,10 +53,10 @@ class DialogActions:
         """End this conversation and connect to endpoint ``name`` (when it can connect without asking)."""
         log.info("= switching endpoint to %s while connected", name)
         self.window.ptt_key.release()
-        await self.session.disconnect()
+        await self.session.close_conversation()
         self.choose_profile(name)
         if not self.session.needs_key():
-            await self.session.connect()
+            await self.session.open_conversation()
 
     def open_endpoint_dialog(self) -> EndpointDialog:
         dialog = EndpointDialog(self.session.store, self.window)
@@ -88,7 +88,7 @@ class DialogActions:
         self.window.show_first_run(not has_key and not isinstance(self.session.profile, LocalProfile))
         if has_key and self.session.view.connection not in (Conn.CONNECTING, Conn.CONNECTED, Conn.RECONNECTING):
             self.session.dismiss_notice()
-            self.window.run(self.session.connect())
+            self.window.run(self.session.open_conversation())
 
     # --- audio ----------------------------------------------------------------------------------
     def choose_audio_mode(self, mode: str) -> None:
@@ -132,7 +132,11 @@ class DialogActions:
         yes.setText("New conversation")
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.buttonClicked.connect(lambda button: button is yes and self.session.clear_conversation())
+        def clicked(button: object) -> None:
+            if button is yes:
+                self.session.clear_conversation()
+
+        box.buttonClicked.connect(clicked)
         box.open()
         self.clear_box = box
         return box

@@ -40,7 +40,7 @@ def key_from_name(name: str) -> int:
     sequence = QKeySequence(name)
     if sequence.isEmpty():
         return int(Qt.Key.Key_Space)
-    return int(sequence[0].key())
+    return int(sequence[0].key())  # type: ignore[index]  # QKeySequence.__getitem__ exists; the stubs omit it
 
 
 class PushToTalkKey(QObject):

@@ -94,7 +94,7 @@ class MainWindow(QMainWindow):
         self.show_settings()
         self.show_first_run(session.needs_key() and not isinstance(session.profile, LocalProfile))
         self.notices.observe(session.view)  # a notice from start-up (a settings problem) gets its lifetime too
-        self.render(session.view)
+        self.render_view(session.view)
 
     # --- layout -------------------------------------------------------------------------------
 
@@ -175,8 +175,8 @@ class MainWindow(QMainWindow):
     def _wire(self) -> None:
         s = self.session
         s.view_changed.connect(self._on_view)
-        self.bar.connect_requested.connect(lambda: self.run(s.connect()))
-        self.bar.disconnect_requested.connect(lambda: self.run(s.disconnect()))
+        self.bar.connect_requested.connect(lambda: self.run(s.open_conversation()))
+        self.bar.disconnect_requested.connect(lambda: self.run(s.close_conversation()))
         self.bar.profile_chosen.connect(self.dialogs.choose_profile)
         self.bar.key_requested.connect(self.dialogs.open_key_dialog)
         self.bar.endpoints_requested.connect(self.dialogs.open_endpoint_dialog)
@@ -217,7 +217,7 @@ class MainWindow(QMainWindow):
                                      s.settings.ptt_key)
         self.ptt_key.focus_lost.connect(self.talk.cancel_press)
         self.ptt_key.tapped.connect(self.talk.show_tap_hint)
-        QApplication.instance().installEventFilter(self.ptt_key)
+        QApplication.instance().installEventFilter(self.ptt_key)  # type: ignore[union-attr]  # the app exists
         shortcuts.install(self, {
             "interrupt": s.interrupt, "mute": self.talk.mute.toggle, "type": self.talk.text.setFocus,
             "copy": self.copy_conversation, "panel": self.fit.toggle,
@@ -263,14 +263,14 @@ class MainWindow(QMainWindow):
 
     def _render_pending(self) -> None:
         if self._pending is not None:
-            self.render(self._pending)
+            self.render_view(self._pending)
 
     @property
     def rendered(self) -> ViewState | None:
         """The view the widgets show now (the session's may be one loop turn ahead)."""
         return self._rendered
 
-    def render(self, view: ViewState) -> None:
+    def render_view(self, view: ViewState) -> None:
         """Show ``view`` in every widget."""
         self._pending = None
         self._render_timer.stop()
@@ -377,7 +377,7 @@ class MainWindow(QMainWindow):
     async def shutdown(self) -> None:
         """Release everything the window holds (session, streams, settings) before the loop stops."""
         self._save_geometry()  # SIGINT and Ctrl+Q arrive here without a close event
-        QApplication.instance().removeEventFilter(self.ptt_key)
+        QApplication.instance().removeEventFilter(self.ptt_key)  # type: ignore[union-attr]  # the app exists
         self.ptt_key.release()
         self.audio.stop()
         for task in list(self._tasks):

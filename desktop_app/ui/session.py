@@ -61,8 +61,11 @@ class Voices(Protocol):
 class DemoServer(Protocol):
     """The embedded offline server as the session uses it: its URL and, when it speaks, its voices."""
 
-    url: str
-    pool: Voices | None
+    @property
+    def url(self) -> str: ...
+
+    @property
+    def pool(self) -> Voices | None: ...
 
 
 AudioFactory = Callable[[Settings], AudioPort]
@@ -106,7 +109,7 @@ class ConversationSession(QObject):
         self._targets: dict[tuple[Any, ...], Any] = {}
         self._built_for: tuple[Any, ...] = ()
         self.port: GuardedPort | None = None
-        self.view: ViewState | None = None
+        self.view = ViewState()
         self._persist_timer = QTimer(self)
         self.controller = self._build_controller()
         self.view = self.controller.view
@@ -203,7 +206,7 @@ class ConversationSession(QObject):
     def live(self) -> bool:
         return self.view.connection in LIVE
 
-    async def connect(self) -> None:
+    async def open_conversation(self) -> None:
         """Connect with the current settings; failures end up in the banner, never raised."""
         if self.live:
             return
@@ -215,7 +218,7 @@ class ConversationSession(QObject):
         except ParleyError as exc:
             log.info("= connect failed: %s", exc.user_message)
 
-    async def disconnect(self) -> None:
+    async def close_conversation(self) -> None:
         await asyncio.wait_for(self.controller.close(), CLOSE_TIMEOUT_S)
 
     def choose_profile(self, name: str) -> None:
@@ -232,16 +235,15 @@ class ConversationSession(QObject):
             self.notify("There is no offline demo profile in your settings.", "error")
             return
         if self.live:
-            await self.disconnect()
+            await self.close_conversation()
         self.choose_profile(local.name)
-        await self.connect()
+        await self.open_conversation()
 
     async def test_key(self, profile: Profile, key: str) -> str | None:
         """Open a session with ``key`` and close it: None when it opened, else one sentence."""
         settings = self.settings
-        local_url = (await self.ensure_local_server()) if isinstance(profile, LocalProfile) else None
-        if local_url:
-            profile = profile.with_url(local_url)
+        if isinstance(profile, LocalProfile):
+            profile = profile.with_url(await self.ensure_local_server())
         try:
             target = profile.connect_target(key, settings.model)
         except ParleyError as exc:
@@ -373,7 +375,7 @@ class ConversationSession(QObject):
         if self._warm_up is not None:
             try:  # a model load cannot be interrupted; the process would wait for it at exit anyway
                 await asyncio.wait_for(asyncio.shield(self._warm_up), CLOSE_TIMEOUT_S * 2)
-            except (asyncio.TimeoutError, Exception) as exc:  # already logged and told by spawn's handler
+            except (asyncio.TimeoutError, Exception) as exc:  # noqa: BLE001 — already logged and told by spawn's handler
                 log.debug("warm-up at shutdown: %r", exc)
         if self._server_cm is not None:
             cm, self._server_cm = self._server_cm, None

@@ -31,7 +31,7 @@ class BannerActions:
         window = self.window
         if action == "retry":
             self.session.dismiss_notice()
-            window.run(self.session.connect())
+            window.run(self.session.open_conversation())
         elif action == "demo":
             window.start_demo()
         elif action == "audio":

@@ -96,7 +96,7 @@ async def test_key_dialog_saves_tests_and_deletes_a_key(qloop, qtbot, tmp_path):
         dialog.test_button.click()
         await peer.connected(1)
         await peer.send(F.session_created())
-        await wait_until(lambda: "works" in dialog.result.text())
+        await wait_until(lambda: "works" in dialog.outcome.text())
         dialog.save_button.click()
         assert gui.backend.data[("parley", "Company")] == "sk-good-key-0123456789abcdef"
         assert not dialog.isVisible()

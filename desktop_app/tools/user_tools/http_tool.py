@@ -134,10 +134,10 @@ class HttpRunner:
                     if value is None:
                         raise ToolError(f"The secret “{secret_name}” this tool needs is not set; the user can add "
                                         "it in the Tools tab.")
-                    secret_headers.add(name.lower())
+                    secret_headers.add(name.lower())  # noqa: B023 — fill() runs within this iteration
                     return value
                 if argument not in arguments:
-                    raise refused(f"The header {name} needs the argument {argument!r}.")
+                    raise refused(f"The header {name} needs the argument {argument!r}.")  # noqa: B023 — same
                 return scalar_text(arguments[argument])
 
             headers[name] = check_header_value(name, _TOKEN.sub(fill, template))
@@ -147,7 +147,7 @@ class HttpRunner:
                timeout_s: float, abort: _Abort) -> _Response:
         method = self.config.method
         first_host = urlsplit(url).hostname
-        for hop in range(self.config.max_redirects + 1):
+        for _hop in range(self.config.max_redirects + 1):
             parts = urlsplit(url)
             connection_class = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
             kwargs: dict[str, Any] = {"timeout": timeout_s}

@@ -66,7 +66,7 @@ class LevelPlot(QWidget):
         if len(t) > 1:
             for values, color, name in ((before, QColor("#d9822b"), "before"), (after, QColor("#2b8ad9"), "after")):
                 points = QPolygonF([QPointF(x / t[-1] * (w - 1), h - (min(max(v, lo), hi) - lo) / (hi - lo) * h)
-                                    for x, v in zip(t, values)])
+                                    for x, v in zip(t, values, strict=True)])
                 painter.setPen(QPen(color, 1.6))
                 painter.drawPolyline(points)
                 painter.drawText(w - 60, 16 if name == "before" else 32, name)

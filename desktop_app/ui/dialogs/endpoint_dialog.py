@@ -68,9 +68,10 @@ class EndpointDialog(QDialog):
         form.addRow("Kind", self.kind)
         for field, label in LABELS.items():
             if field == "auth":
-                widget: QWidget = QComboBox(self)
-                widget.addItem("API key (api-key header)", "api_key")
-                widget.addItem("Microsoft Entra token (Bearer)", "entra")
+                auth = QComboBox(self)
+                auth.addItem("API key (api-key header)", "api_key")
+                auth.addItem("Microsoft Entra token (Bearer)", "entra")
+                widget: QWidget = auth
             elif field == "ttl_s":
                 widget = QSpinBox(self)
                 widget.setRange(10, 7200)
@@ -194,11 +195,11 @@ class EndpointDialog(QDialog):
             if not text["resource"]:
                 raise ValueError("Azure needs the resource name (or its host name).")
             return AzureProfile(name=name, resource=text["resource"], deployment=text["deployment"],
-                                auth=self.inputs["auth"].currentData(),
+                                auth=self._combo("auth").currentData(),
                                 transcription_deployment=text["transcription_deployment"])
         if kind == "custom":
             return CustomProfile(name=name, url=text["url"])
-        return EphemeralProfile(name=name, mint_url=text["mint_url"], ttl_s=self.inputs["ttl_s"].value(),
+        return EphemeralProfile(name=name, mint_url=text["mint_url"], ttl_s=self._spin("ttl_s").value(),
                                 realtime_url=text["realtime_url"] or OPENAI_REALTIME_URL)
 
     def apply_current(self, row: int | None = None) -> bool:
@@ -228,3 +229,13 @@ class EndpointDialog(QDialog):
         self.store.update(profiles=tuple(self.profiles),
                           active_profile=active if active in names else names[0])
         self.accept()
+
+    def _combo(self, field: str) -> QComboBox:
+        widget = self.inputs[field]
+        assert isinstance(widget, QComboBox), field
+        return widget
+
+    def _spin(self, field: str) -> QSpinBox:
+        widget = self.inputs[field]
+        assert isinstance(widget, QSpinBox), field
+        return widget

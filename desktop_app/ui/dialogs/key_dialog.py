@@ -84,9 +84,9 @@ class KeyDialog(QDialog):
         self.session_only.setChecked(not status.usable)
         self.session_only.setEnabled(status.usable)
         column.addWidget(self.session_only)
-        self.result = QLabel("", self)
-        self.result.setWordWrap(True)
-        column.addWidget(self.result)
+        self.outcome = QLabel("", self)
+        self.outcome.setWordWrap(True)
+        column.addWidget(self.outcome)
 
         buttons = QHBoxLayout()
         self.test_button = QPushButton("Test connection", self)
@@ -130,8 +130,8 @@ class KeyDialog(QDialog):
         self.test_button.setEnabled(typed and (self._task is None or self._task.done()))
 
     def _say(self, sentence: str, level: str) -> None:
-        self.result.setText(sentence)
-        self.result.setStyleSheet(f"color: {self._theme.state_color(level)};")
+        self.outcome.setText(sentence)
+        self.outcome.setStyleSheet(f"color: {self._theme.state_color(level)};")
 
     def _save(self) -> None:
         key = self.key.text()
@@ -167,8 +167,11 @@ class KeyDialog(QDialog):
         self._update_buttons()
 
     async def _test(self, key: str) -> None:
+        tester = self._tester
+        if tester is None:
+            return
         try:
-            problem = await self._tester(self._profile, key)
+            problem = await tester(self._profile, key)
         finally:
             self._update_buttons()
         if problem is None:
@@ -176,7 +179,8 @@ class KeyDialog(QDialog):
         else:
             self._say(problem, "error")
 
-    def done(self, result: int) -> None:  # noqa: D102 — also runs on Esc and on the window's close
+    def done(self, result: int) -> None:
+        """Closing in any way (Esc, the window's close) also cancels a key test in flight."""
         if self._task is not None and not self._task.done():
             self._task.cancel()
         super().done(result)

@@ -117,7 +117,7 @@ class ToolPermissionDialog(QDialog):
     def reject(self) -> None:  # Escape
         self.decide(Decision.DENY)
 
-    def closeEvent(self, event: QCloseEvent) -> None:
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt naming)
         self.decide(Decision.DENY)
         super().closeEvent(event)
 

@@ -208,8 +208,8 @@ class UsagePanel(QWidget):
 
     def _show_spending(self, status: SpendStatus) -> None:
         self._text(self.total, f"{fmt.usd(status.session_usd)} this conversation · {fmt.usd(status.day_usd)} today")
-        for bar, spent, stop_at, which in ((self.session_bar, status.session_usd, status.session_stop_at, "session"),
-                                           (self.day_bar, status.day_usd, status.day_stop_at, "day")):
+        for bar, spent, stop_at in ((self.session_bar, status.session_usd, status.session_stop_at),
+                                    (self.day_bar, status.day_usd, status.day_stop_at)):
             if stop_at is None:
                 bar.setValue(0)
                 bar.setFormat(f"{fmt.usd(spent)} · no limit")

@@ -118,6 +118,8 @@ class VadPanel(QWidget):
         grid.setVerticalSpacing(10)
         grid.setColumnStretch(1, 1)
         pad, sil = BY_NAME["vad_prefix_padding_ms"], BY_NAME["vad_silence_duration_ms"]
+        assert pad.minimum is not None and pad.maximum is not None and sil.minimum is not None \
+            and sil.maximum is not None, "the VAD settings declare their bounds"
         self.threshold = _Row(self, grid, 0, "Threshold", "threshold", 0, 100, 1,
                               lambda p: round(p / 100, 2), lambda v: round(v * 100), lambda v: f"{v:.2f}",
                               "Speech probability needed to start a turn; raise it in a noisy room")
