@@ -9,7 +9,7 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QImage, QKeyEvent
 from PySide6.QtWidgets import QApplication
 
-from desktop_app.controller.states import Conn, Mic
+from desktop_app.controller.states import Conn, Mic, Turn
 from desktop_app.settings.profiles import CustomProfile, LocalProfile
 from desktop_app.ui import notices
 from tests.controller.peer import ScriptedPeer
@@ -42,6 +42,7 @@ async def test_a_warning_about_a_turn_goes_when_the_next_turn_reaches_the_assist
                                                  Qt.KeyboardModifier.NoModifier, " "))
         appends = len(peer.all_frames)
         await wait_until(lambda: len(peer.all_frames) >= appends + 10)  # 200 ms spoken
+        await wait_until(lambda: gui.view.turn is Turn.USER_SPEAKING)  # held past a slip of the finger
         QApplication.sendEvent(target, QKeyEvent(QEvent.Type.KeyRelease, Qt.Key.Key_Space,
                                                  Qt.KeyboardModifier.NoModifier, " "))
         await peer.next("input_audio_buffer.commit", skip=("input_audio_buffer.append", "input_audio_buffer.clear"))

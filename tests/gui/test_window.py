@@ -13,7 +13,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 
-from desktop_app.controller.states import Mic
+from desktop_app.controller.states import Mic, Turn
 from desktop_app.controller.view_state import TranscriptEntry
 from desktop_app.settings.store import SettingsStore
 from desktop_app.ui.theme import LIGHT
@@ -40,6 +40,7 @@ async def test_holding_space_talks_unless_the_text_box_has_the_focus(qloop, qtbo
         await peer.next("input_audio_buffer.clear")
         before = appended(peer)
         await wait_until(lambda: appended(peer) >= before + 8)  # ≥ 160 ms spoken while the key is down
+        await wait_until(lambda: gui.view.turn is Turn.USER_SPEAKING)  # held past a slip of the finger
         qtbot.keyRelease(window.transcript, Qt.Key.Key_Space)
         assert gui.view.mic is Mic.PTT_RELEASED
         await peer.next("input_audio_buffer.commit")
