@@ -6,11 +6,15 @@ queued behind it, never heard, at 0 (where the dialect truncates at all). The in
 is *silenced*: its audio still in flight is dropped on arrival. The answer is cancelled first when
 the server would not cancel it itself (push-to-talk, ``interrupt_response: false``, a local onset
 ahead of the server's VAD) — a server truncates only an answer it has stopped making (§3.6 F2).
+Over WebRTC the server plays the answer itself: unless its VAD cut it already, the answer is
+cancelled, then ``output_audio_buffer.clear`` stops the server's buffer (§3.8), then the truncate
+corrects the server's cut (what it sent) to what was heard, exactly as over a WebSocket.
 """
 
 from __future__ import annotations
 
 from desktop_app.controller.audio_port import AudioPort
+from desktop_app.controller.media_voice import MediaVoice
 from desktop_app.log import get_logger
 from desktop_app.realtime.dialect import Dialect
 
@@ -20,8 +24,9 @@ log = get_logger("controller")
 class BargeIn:
     """The interrupted responses of the current connection, and the interruption itself."""
 
-    def __init__(self, audio: AudioPort) -> None:
+    def __init__(self, audio: AudioPort, media: MediaVoice | None = None) -> None:
         self._audio = audio
+        self._media = media
         self._silenced: set[str] = set()
 
     def interrupt(self, core: Dialect | None, *, server_cancels: bool) -> None:
@@ -33,6 +38,8 @@ class BargeIn:
             self._silenced.add(core.active_response_id)
         if not server_cancels and core.traits.responses and core.response_pending:
             core.cancel_response()
+        if not server_cancels and self._media is not None and self._media.needs_clear(core):
+            core.clear_output_audio()
         if flushed is None or not core.traits.truncation:
             return
         item_id, played_ms = flushed

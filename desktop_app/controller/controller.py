@@ -26,6 +26,7 @@ from desktop_app.controller.config import vad_view_from_config
 from desktop_app.controller.composer import Composer
 from desktop_app.controller.echo_judge import EchoJudge
 from desktop_app.controller.link import Link
+from desktop_app.controller.media_voice import MediaVoice
 from desktop_app.controller.microphone import Microphone
 from desktop_app.controller.reconnector import Reconnector, Target
 from desktop_app.controller.record import ConversationRecord
@@ -71,7 +72,8 @@ class Controller:
         self.watch = self._view.watch  # a callback after every view change
         self._turns = TurnKeeper(self._view)
         self._echo = EchoJudge()
-        self._barge = BargeIn(audio)
+        self._media = MediaVoice(audio, lambda: self.connection.core, lambda rid: self._barge.is_silenced(rid))
+        self._barge = BargeIn(audio, self._media)
         self.connection = Reconnector(
             target=target, open_transport=open_transport, make_core=make_core, view=self._view,
             on_events=self._route, on_link=self._link_opened, on_dead=self._link_died,
@@ -91,7 +93,7 @@ class Controller:
         fmt = config.output_format.type
         self._router = EventRouter(
             Parts(audio, self._view, self._turns, self._echo, self._barge, self._editor, self.connection,
-                  self._tools, self._record),
+                  self._tools, self._record, self._media),
             Wiring(hands_free=lambda: self._mic.mode is MicMode.HANDS_FREE, interrupt=self._interrupt,
                    start_ticking=self._schedule_tick, publish=self._publish, flush=self._flush),
             None if fmt == "audio/pcm" else Decoder(fmt))
@@ -165,6 +167,7 @@ class Controller:
 
     def _link_opened(self, link: Link) -> None:
         self._editor.opened(link.core)
+        self._media.attach(link.transport)
         if not self._audio_started:
             self.audio.set_onset_callback(self._router.local_onset)
             self.audio.start(self._mic.frame)

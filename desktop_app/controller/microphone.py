@@ -67,6 +67,7 @@ class Microphone:
         transport = self._transport()
         if transport is not None and transport.carries_audio:
             transport.send_audio(pcm16)
+            core.media_audio(None, len(pcm16))  # counted for the push-to-talk commit guard
             return
         payload = pcm16 if self._encoder is None else self._encoder.encode(pcm16)
         if payload:

@@ -20,6 +20,7 @@ from desktop_app.controller.audio_port import AudioPort
 from desktop_app.controller.barge_in import BargeIn
 from desktop_app.controller.config import interrupt_is_servers_job
 from desktop_app.controller.echo_judge import EchoJudge
+from desktop_app.controller.media_voice import MediaVoice
 from desktop_app.controller.reconnector import Reconnector
 from desktop_app.controller.record import ConversationRecord
 from desktop_app.controller.session_editor import SessionEditor
@@ -34,7 +35,10 @@ from desktop_app.realtime.events import (
     ConnectionClosed, ErrorEvent, InputAudioCommitted, InputAudioTimeoutTriggered, InputTranscriptionCompleted,
     ProtocolErrorEvent, ServerEvent, SessionCreated, SessionUpdated, SpeechStarted, SpeechStopped,
 )
-from desktop_app.realtime.response_events import OutputAudioDelta, OutputAudioDone, ResponseCreated, ResponseDone
+from desktop_app.realtime.response_events import (
+    ContentPartAdded, OutputAudioBufferCleared, OutputAudioBufferStarted, OutputAudioBufferStopped, OutputAudioDelta,
+    OutputAudioDone, ResponseCreated, ResponseDone,
+)
 
 log = get_logger("controller")
 
@@ -55,6 +59,7 @@ class Parts:
     connection: Reconnector
     tools: ToolSlot
     record: ConversationRecord
+    media: MediaVoice  # the assistant's voice when it arrives as media (WebRTC)
 
 
 @dataclass(slots=True)
@@ -84,11 +89,18 @@ class EventRouter:
             OutputAudioDone: self._audio_done, ResponseDone: self._response_done,
             InputTranscriptionCompleted: self._transcription_completed, ErrorEvent: self._error,
             ProtocolErrorEvent: self._protocol_error, ConnectionClosed: self._closed,
+            ContentPartAdded: parts.media.part_added, OutputAudioBufferStarted: parts.media.started,
+            OutputAudioBufferStopped: parts.media.stopped, OutputAudioBufferCleared: parts.media.cleared,
         }
 
     @property
     def core(self) -> Dialect | None:
         return self.p.connection.core
+
+    @property
+    def playing(self) -> bool:
+        """The assistant is audible: audio queued or sounding here, or still on its way (WebRTC)."""
+        return self.p.audio.is_playing or self.p.media.streaming
 
     def route(self, events: list[ServerEvent]) -> None:
         for event in events:
@@ -112,7 +124,7 @@ class EventRouter:
     # --- the user's turn ----------------------------------------------------------------------
     def _speech_started(self, event: SpeechStarted) -> None:
         core, audio = self.core, self.p.audio
-        playing = audio.is_playing
+        playing = self.playing
         # The local check on the echo-cancelled microphone: False means only echo; None, trust the server.
         only_echo = playing and core is not None and audio.near_end_speech() is False
         if self.p.echo.speech_started(event.item_id, playing=playing, mic_only_echo=only_echo):
@@ -213,7 +225,7 @@ class EventRouter:
         """20 times a second while connected: meters, the speaking indicator, the end of a turn,
         a false start, and the planned refresh between turns."""
         audio = self.p.audio
-        playing = audio.is_playing
+        playing = self.playing
         self.p.view.set(mic_level_dbfs=audio.mic_level_dbfs, output_level_dbfs=audio.output_level_dbfs,
                         assistant_speaking=playing)
         if playing:
@@ -226,7 +238,7 @@ class EventRouter:
     def check_finished(self) -> None:
         """End the assistant's turn once nothing is left: no answer, no tool, no audio."""
         core = self.core
-        busy = (core is not None and core.response_pending) or self.p.tools.busy or self.p.audio.is_playing
+        busy = (core is not None and core.response_pending) or self.p.tools.busy or self.playing
         self.p.turns.check_finished(busy=busy, hands_free=self.w.hands_free())
         if not busy:
             self.p.editor.answer_finished()
@@ -295,6 +307,7 @@ class EventRouter:
                 p.connection.keep(p.record.connection_ended(core, p.connection.replayed_ids, p.echo.echo_items))
             p.echo.connection_ended()
             p.barge.connection_ended()
+        p.media.connection_ended()
         p.view.set(assistant_speaking=False)
         p.turns.disconnected()
         p.connection.closed(event)

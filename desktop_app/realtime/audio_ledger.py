@@ -42,6 +42,11 @@ class AudioLedger:
         size, bpm = self._received.get(item_id, (0, bytes_per_ms))
         self._received[item_id] = (size + b64_decoded_len(b64), bpm)
 
+    def add_output_bytes(self, item_id: str, nbytes: int, bytes_per_ms: int) -> None:
+        """Count decoded audio of ``item_id`` that arrived as media (WebRTC), not as deltas."""
+        size, bpm = self._received.get(item_id, (0, bytes_per_ms))
+        self._received[item_id] = (size + nbytes, bpm)
+
     def received_ms(self, item_id: str) -> int:
         """Whole ms of audio received for ``item_id`` (0 if none)."""
         size, bpm = self._received.get(item_id, (0, 1))

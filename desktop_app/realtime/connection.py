@@ -3,11 +3,9 @@
 ::
 
     conn = RealtimeConnection()
-    conn.receive_message(text)            # every TEXT frame from the socket
-    conn.receive_closed(code, reason)     # once, when the socket closed
+    conn.receive_message(text); conn.receive_closed(code, reason)   # every frame; once, at the close
     conn.update_session(config); conn.append_audio(pcm); conn.create_response(); …
-    for frame in conn.frames_to_send(): await socket.send(frame)
-    for event in conn.events_received(): controller.handle(event)
+    for frame in conn.frames_to_send(): await socket.send(frame)   # and events_received() → controller
 
 The receive path never raises: a malformed frame becomes a :class:`ProtocolErrorEvent` in
 ``events_received()`` and the connection keeps going. Client actions raise only
@@ -64,7 +62,6 @@ class RealtimeConnection:
         self._seen_unknown: set[str] = set()
 
     # --- read-only state ----------------------------------------------------------------------
-
     @property
     def session(self) -> SessionConfig | None:
         """The effective config from the last ``session.created/updated``; None before the first."""
@@ -138,7 +135,6 @@ class RealtimeConnection:
         return self._ledger.received_ms(item_id)
 
     # --- output -----------------------------------------------------------------------------
-
     def frames_to_send(self) -> list[str]:
         """JSON text frames to send, in order; hands the list over and starts a new one."""
         frames, self._frames = self._frames, []
@@ -150,7 +146,6 @@ class RealtimeConnection:
         return events
 
     # --- client actions -----------------------------------------------------------------------
-
     def update_session(self, config: SessionConfig) -> str | None:
         """Ask for ``config``; sends the minimal diff. Returns the event id, or None if nothing
         changed or ``session.created`` has not arrived yet (then the update is sent on arrival).
@@ -263,8 +258,15 @@ class RealtimeConnection:
         self._check_open("clear_output_audio")
         return self._send(commands.output_audio_clear(event_id=self._ids()))
 
-    # --- input --------------------------------------------------------------------------------
+    def media_audio(self, item_id: str | None, pcm16_bytes: int) -> None:
+        """PCM16 24 kHz that came as media (WebRTC): the mic's (None; commit guard) or ``item_id``'s."""
+        if item_id is None:
+            self._ledger.add_input(pcm16_bytes, PCM24K.bytes_per_ms)
+        else:
+            self._ledger.add_output_bytes(item_id, pcm16_bytes, PCM24K.bytes_per_ms)
+            self._lock_voice()
 
+    # --- input --------------------------------------------------------------------------------
     def receive_message(self, text: str | bytes) -> None:
         """Take one server frame. Never raises."""
         if self._closed is not None:
@@ -299,7 +301,6 @@ class RealtimeConnection:
         self._events.append(self._closed)
 
     # --- internals ----------------------------------------------------------------------------
-
     def _apply(self, event: ServerEvent) -> None:
         if isinstance(event, UnknownEvent):
             if event.type not in self._seen_unknown:

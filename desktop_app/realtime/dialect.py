@@ -39,11 +39,13 @@ class DialectTraits:
     item_deletion: bool  # conversation.item.delete
     context_replay: bool  # a new session can be seeded with the earlier conversation
     live_fields: frozenset[str]  # session fields that can change mid-session (SessionConfig names)
+    # On a media transport (WebRTC) the server owns playback: output_audio_buffer.clear stops it.
+    output_buffer: bool = False
 
 
 REALTIME_TRAITS = DialectTraits(
     name="realtime", turn_detection=True, input_buffer=True, responses=True, truncation=True,
-    text_messages=True, item_deletion=True, context_replay=True,
+    text_messages=True, item_deletion=True, context_replay=True, output_buffer=True,
     # §2.7: everything but the model; the voice only until the assistant has spoken.
     live_fields=frozenset({"instructions", "voice", "turn_detection", "transcription", "tools", "tool_choice",
                            "output_modalities", "noise_reduction", "speed", "temperature",
@@ -128,3 +130,10 @@ class Dialect(Protocol):
     def create_item(self, item: dict[str, Any], previous_item_id: str | None = None) -> str: ...
 
     def delete_item(self, item_id: str) -> str: ...
+
+    def clear_output_audio(self) -> str:
+        """``output_audio_buffer.clear``: the server stops playing (``output_buffer``, media transports)."""
+
+    def media_audio(self, item_id: str | None, pcm16_bytes: int) -> None:
+        """Audio that travelled as media, not as events (a WebRTC track; any dialect): the microphone's
+        (``item_id`` None, counted for commits) or the assistant's of ``item_id`` (for truncation)."""

@@ -5,7 +5,8 @@ implementation, picked by name):
 
 * ``websocket`` (:class:`~desktop_app.transport.socket.RealtimeSocket`): every event, audio included,
   is a JSON text frame.
-* ``webrtc``: events travel on the ``oai-events`` data channel, while the microphone and the
+* ``webrtc`` (:class:`~desktop_app.transport.webrtc.RealtimeCall`, the ``webrtc`` extra): events
+  travel on the ``oai-events`` data channel, while the microphone and the
   assistant's voice travel as media tracks. Such a transport says so with ``carries_audio``; the
   controller then hands microphone PCM to :meth:`Transport.send_audio` instead of the protocol core,
   and the transport hands remote PCM to the sink set with :meth:`Transport.set_audio_sink`.
@@ -40,9 +41,16 @@ class TransportStats:
     frames_received: int = 0
     audio_ms_sent: float = 0.0
     audio_ms_received: float = 0.0
-    rtt_ms: float | None = None  # last ping round trip (WebSocket) or ICE round trip (WebRTC)
+    rtt_ms: float | None = None  # last ping round trip (WebSocket) or RTCP round trip (WebRTC)
     jitter_ms: float | None = None
     packets_lost: int | None = None
+    # Media transports only (None on a WebSocket): RTP packets each way, the microphone's packets the
+    # peer reports lost, and the bitrate on the wire over the last few seconds.
+    packets_received: int | None = None
+    packets_sent: int | None = None
+    packets_lost_sent: int | None = None
+    bitrate_in_kbps: float | None = None
+    bitrate_out_kbps: float | None = None
 
 
 class Transport(Protocol):
