@@ -14,6 +14,11 @@ as one ``error`` event followed at once by a close (realtime-protocol.md §1.1, 
 * no ``model`` / an unknown one → ``missing_model`` / ``invalid_model`` + 4000
 * too many sessions → ``rate_limit_exceeded`` + 1013
 
+WebRTC (the ``webrtc`` extra): ``POST /v1/realtime/calls`` on the same port starts a call that runs
+the same session over a data channel and audio tracks (:mod:`.webrtc`, :mod:`.http_front`); the
+same credential, origin and capacity checks answer with the service's HTTP errors. Without the extra
+such a POST gets a 501 that says so.
+
 Use it in-process with ``async with LocalServer(port=0) as srv`` on the caller's loop, or
 ``with LocalServer(port=0) as srv`` to run it on its own thread.
 """
@@ -27,6 +32,7 @@ import json
 import logging
 import random
 import threading
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -47,6 +53,7 @@ _ws_log = get_logger("server.websockets")
 _ws_log.addFilter(RedactingFilter())
 
 REALTIME_PATHS = frozenset({"/v1/realtime", "/openai/v1/realtime", "/realtime"})
+CALLS_PATHS = frozenset(path + "/calls" for path in REALTIME_PATHS)
 
 
 def is_loopback(host: str) -> bool:
@@ -106,6 +113,9 @@ class LocalServer:
         self._connections = 0
         self._thread: threading.Thread | None = None
         self._thread_loop: asyncio.AbstractEventLoop | None = None
+        self.calls: Any = None  # webrtc.RealtimeCalls once started with the webrtc extra
+        #: Rewrites each WebRTC answer (tests put a lossy relay in the media path with it).
+        self.answer_filter: Callable[[str], Any] | None = None
 
     # --- addresses -------------------------------------------------------------------------------
 
@@ -124,6 +134,11 @@ class LocalServer:
         """The full Realtime URL, ``ws://host:port/v1/realtime?model=…``."""
         return f"{self.url_base}/realtime?model={self.model}"
 
+    @property
+    def calls_url(self) -> str:
+        """Where WebRTC offers go, ``http://host:port/v1/realtime/calls``."""
+        return f"http://{self._authority}/v1/realtime/calls"
+
     # --- lifecycle -------------------------------------------------------------------------------
 
     async def start(self) -> LocalServer:
@@ -137,6 +152,7 @@ class LocalServer:
             ping_interval=self.options.ping_interval,
             ping_timeout=20,
             logger=_ws_log,
+            create_connection=self._connection_class(),
         )
         self.port = self._server.sockets[0].getsockname()[1]
         self.log.info("= listening on %s", self.url)
@@ -147,6 +163,8 @@ class LocalServer:
         if self._server is None:
             return
         server, self._server = self._server, None
+        if self.calls is not None:
+            await self.calls.close_all()
         server.close(close_connections=True)
         try:
             await asyncio.wait_for(server.wait_closed(), 5.0)
@@ -193,6 +211,64 @@ class LocalServer:
             self._thread_loop.call_soon_threadsafe(self._thread_loop.stop)
             self._thread.join(10.0)
             self._thread = self._thread_loop = None
+
+    # --- WebRTC calls (plain HTTP on the same port) ----------------------------------------------
+
+    def _connection_class(self) -> Any:
+        """websockets' connection, answering ``POST …/calls`` too when h11 (and aiortc) are there."""
+        try:
+            from desktop_app.local_server.http_front import HttpResponse, http_connection
+        except ImportError:  # no h11: WebSocket only, as before the webrtc extra existed
+            return None
+        routes: dict[str, Any] = {}
+        try:
+            from desktop_app.local_server.webrtc import RealtimeCalls
+        except ImportError:
+            async def unavailable(request: Any) -> Any:
+                return HttpResponse.error(501, "WebRTC is not available on this server: it needs the optional "
+                                          "aiortc package (the 'webrtc' extra).", "webrtc_unavailable")
+            route: Any = unavailable
+        else:
+            self.calls = route = RealtimeCalls(self, self._filter_answer)
+        routes.update({path: route for path in CALLS_PATHS})
+        return http_connection(routes, lambda path: HttpResponse.error(
+            404, f"Not found: {path}. WebRTC calls start at /v1/realtime/calls.", "not_found"))
+
+    async def _filter_answer(self, sdp: str) -> str:
+        return await self.answer_filter(sdp) if self.answer_filter is not None else sdp
+
+    def call_problem(self, request: Any) -> Any:
+        """A WebRTC offer's credentials, origin and the session cap: the HTTP refusal, or None."""
+        from desktop_app.local_server.http_front import HttpResponse
+
+        origin = request.headers.get("Origin")
+        if origin is not None and origin not in self.options.allowed_origins:
+            self.log.warning("! refused a call from origin %s (cross-site)", origin)
+            return HttpResponse.error(403, f"Origin {origin} is not allowed to start a call.")
+        auth = self._auth_problem(request.headers)
+        if auth is not None:
+            return HttpResponse.error(401, auth[1], auth[0])
+        if len(self.sessions) >= self.options.max_sessions:
+            return HttpResponse.error(429, f"Too many concurrent sessions: this server allows "
+                                      f"{self.options.max_sessions}. Close one and try again.", "rate_limit_exceeded")
+        return None
+
+    def new_session(self, *, model: str, kind: str, writer: Any, audio_out: Any, log: Any) -> Session:
+        """A session for a WebRTC call, counted among this server's until :meth:`session_ended`."""
+        session = Session(model=model, kind=kind, options=self.options, pool=self.pool, writer=writer,
+                          faults=self.faults.for_session(), log=log, rng=self._rng, pacing_delays=self.pacing_delays,
+                          audio_out=audio_out)
+        self.sessions.add(session)
+        log.info("= session open over WebRTC (%s, %s)", kind, model)
+        return session
+
+    def session_ended(self, session: Session) -> None:
+        self.sessions.discard(session)
+
+    def connection_log(self) -> logging.LoggerAdapter:
+        """The logger of the next connection (numbered like WebSocket connections)."""
+        self._connections += 1
+        return _ConnectionLog(self.log, {"n": self._connections})
 
     # --- handshake -------------------------------------------------------------------------------
 

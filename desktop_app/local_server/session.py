@@ -143,6 +143,17 @@ class Session:
         self.emit({"type": "session.created", "session": self.config})
         self._timers.set("expiry", self.limit_s, self._expire)
 
+    def start(self, initial: dict[str, Any] | None = None) -> Problem | None:
+        """:meth:`open` with a config applied first (a WebRTC offer's ``session`` part, schema-checked),
+        so ``session.created`` shows it. A refused config is returned; the defaults then stand."""
+        result = merge_update(self.config, initial, voice_locked=False, kind=self.kind) if initial else None
+        if result is not None and not isinstance(result, Problem):
+            self.config = result
+            audio_in = result["audio"]["input"]
+            self.input.configure(audio_in["turn_detection"], audio_in["format"]["type"])  # nothing buffered yet
+        self.open()
+        return result if isinstance(result, Problem) else None
+
     def _expire(self) -> None:
         minutes = self.limit_s / 60.0
         self.error(Problem("session_expired", f"Your session hit the maximum duration of {minutes:g} minutes.", None))
