@@ -13,6 +13,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--url", help="Realtime WebSocket URL (default: the configured endpoint)")
     group.add_argument("--input", type=Path, help="WAV to speak (any rate/channels)")
     group.add_argument("--mode", choices=["vad", "ptt"], default="vad", help="turn detection (default vad)")
+    group.add_argument("--transport", choices=["websocket", "webrtc"],
+                       help="how the conversation travels (default: the endpoint profile's, else websocket)")
     group.add_argument("--voice", help="assistant voice")
     group.add_argument("--instructions", help="instructions for the assistant")
     group.add_argument("--output", type=Path, help="assistant audio as played (24 kHz mono WAV)")

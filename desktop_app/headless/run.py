@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
 async def _run(args: argparse.Namespace) -> int:
     local = None
     try:
-        target, config, local = _target_and_config(args)
+        target, config, local, transport = _target_and_config(args)
         if local is not None:  # the configured endpoint is the offline demo: run it here, like the GUI
             await local.start()
             target = _local_target(local)
@@ -69,7 +69,7 @@ async def _run(args: argparse.Namespace) -> int:
         print(f"parley: cannot read {args.input}: {exc}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        return await _converse_with_files(args, target, config, port, wav)
+        return await _converse_with_files(args, target, config, port, wav, args.transport or transport)
     finally:
         if local is not None:
             await local.stop()
@@ -82,9 +82,12 @@ def _local_target(server: LocalServer) -> Target:
 
 
 async def _converse_with_files(args: argparse.Namespace, target: Target, config: SessionConfig, port: FilePort,
-                               wav: WavWriter | None) -> int:
+                               wav: WavWriter | None, transport: str) -> int:
+    from desktop_app.transport.webrtc_support import transport_factory
+
     events = EventLog(args.events) if args.events else None
-    ctl = Controller(target=target, audio=port, config=config, frame_observer=events, max_retries=0)
+    ctl = Controller(target=target, audio=port, config=config, frame_observer=events, max_retries=0,
+                     open_transport=transport_factory(transport))
     code = EXIT_OK
     try:
         code = await asyncio.wait_for(_converse(ctl, port, args.mode), args.timeout)
@@ -155,7 +158,7 @@ async def _first(*aws: Awaitable[object]) -> None:
 
 def _target_and_config(args: argparse.Namespace):
     """Endpoint and session config from the arguments, or from the configured profile and key."""
-    local = None
+    local, transport = None, "websocket"
     if args.url:
         headers = {}
         key = args.api_key or _env_key()
@@ -168,7 +171,7 @@ def _target_and_config(args: argparse.Namespace):
             return url, headers
         model = _model_from_url(url)
     else:
-        target, model, local = _configured_target(args.run_override)
+        target, model, local, transport = _configured_target(args.run_override)
     config = SessionConfig(model=model, transcription=Transcription())
     if args.mode == "ptt":
         config = replace(config, turn_detection=None)
@@ -181,7 +184,7 @@ def _target_and_config(args: argparse.Namespace):
     problems = config.problems()
     if problems:
         raise ConfigError(str(problems[0]))
-    return target, config, local
+    return target, config, local, transport
 
 
 def _configured_target(override: RunOverride | None = None):
@@ -199,8 +202,8 @@ def _configured_target(override: RunOverride | None = None):
     if isinstance(profile, LocalProfile):
         from desktop_app.local_server.server import LocalServer
 
-        return None, settings.model, LocalServer(port=0, model=settings.model)
-    return make_target(profile, KeyStore(), settings.model), settings.model, None
+        return None, settings.model, LocalServer(port=0, model=settings.model), profile.transport
+    return make_target(profile, KeyStore(), settings.model), settings.model, None, profile.transport
 
 
 def _env_key() -> str | None:

@@ -18,6 +18,11 @@ ephemeral  ``wss://api.openai.com/v1/realtime?model=M`` with a            ``Auth
 
 :meth:`Profile.connect_target` turns a profile, a key and a model into a :class:`ConnectTarget`
 (URL + headers) for the transport. Its ``repr`` masks every header value.
+
+Every profile names its transport (``transport``): ``websocket`` (the default) or ``webrtc``, a call
+set up at the same host's ``…/realtime/calls`` (OpenAI's ``/v1/realtime/calls``; Azure's GA path
+``/openai/v1/realtime/calls`` on the resource, with the same ``api-key`` or Entra token), see
+``desktop_app/transport/calls.py``.
 """
 
 from __future__ import annotations
@@ -39,6 +44,8 @@ AZURE_KEY_ENV = "AZURE_OPENAI_API_KEY"
 
 _HOST_LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 _SENSITIVE_HEADERS = ("authorization", "api-key")
+#: How a profile's conversations travel; the first is the default (until WebRTC measures better).
+TRANSPORTS = ("websocket", "webrtc")
 
 
 def mask_key(key: str | None) -> str:
@@ -108,12 +115,16 @@ class Profile:
     #: A profile for this run only (``--url``): its key is held in memory, never stored.
     temporary: ClassVar[bool] = False
     name: str
+    # Stored only once chosen, so a later change of the default reaches those who never chose.
+    transport: str = field(default=TRANSPORTS[0], metadata={"omit_default": True})
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.strip():
             raise ValueError("a profile needs a non-empty name")
         if self.name != self.name.strip() or len(self.name) > 64:
             raise ValueError(f"profile name {self.name!r} must be trimmed and at most 64 characters")
+        if self.transport not in TRANSPORTS:
+            raise ValueError(f"transport must be one of {', '.join(TRANSPORTS)} (got {self.transport!r})")
 
     @property
     def needs_key(self) -> bool:
@@ -139,8 +150,9 @@ class Profile:
         """The persisted form: ``kind`` plus the fields (runtime-only fields left out)."""
         data: dict[str, Any] = {"kind": self.kind}
         for f in dataclasses.fields(self):
-            if not f.metadata.get("runtime"):
-                data[f.name] = getattr(self, f.name)
+            value = getattr(self, f.name)
+            if not f.metadata.get("runtime") and not (f.metadata.get("omit_default") and value == f.default):
+                data[f.name] = value
         return data
 
 

@@ -37,8 +37,9 @@ log = get_logger("transport")
 
 #: The connection monitor's statistics are read this often.
 STATS_PERIOD_S = 2.0
-#: Nothing received for this long (no RTP, RTCP or SCTP; each flows every second or so) = the path is gone.
-STALL_S = 6.0
+#: Nothing received for this long (no RTP, RTCP or SCTP; RTP alone flows 50 times a second) = the path
+#: is gone: a browser calls that "disconnected"; ICE's own consent check would take 30 s to fail.
+STALL_S = 10.0
 #: Setting up (offer, answer, ICE, DTLS, the data channel opening) may take this long.
 OPEN_TIMEOUT_S = 15.0
 #: The close code of a call lost underneath us (as a WebSocket without a close frame).

@@ -160,11 +160,13 @@ class CallStats:
             kind = stats.type
             if kind == "inbound-rtp":
                 values["received"] += stats.packetsReceived
-                values["lost"] += max(0, stats.packetsLost)
-                jitter = stats.jitter / 48.0  # RTP units of the 48 kHz Opus clock → ms
+                values["lost"] += max(0, stats.packetsLost or 0)
+                if stats.jitter is not None:
+                    jitter = stats.jitter / 48.0  # RTP units of the 48 kHz Opus clock → ms
             elif kind == "remote-inbound-rtp":
-                values["lost_sent"] += max(0, stats.packetsLost)
-                rtt = stats.roundTripTime * 1000.0
+                values["lost_sent"] += max(0, stats.packetsLost or 0)
+                if stats.roundTripTime is not None:  # None until the first RTCP report came back
+                    rtt = stats.roundTripTime * 1000.0
             elif kind == "outbound-rtp":
                 values["sent"] += stats.packetsSent
             elif kind == "transport":

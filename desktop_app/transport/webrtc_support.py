@@ -17,9 +17,6 @@ from desktop_app.transport.socket import open_websocket
 
 log = get_logger("transport")
 
-#: The transports a profile may name; the first is the default.
-TRANSPORTS = ("websocket", "webrtc")
-
 _WHY_NOT = ("WebRTC needs the optional aiortc package, which this installation does not include; "
             "install Parley with the 'webrtc' extra to use it.")
 

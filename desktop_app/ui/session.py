@@ -25,6 +25,7 @@ from desktop_app.controller.config import session_config_from_settings, vad_view
 from desktop_app.controller.audio_port import AudioPort
 from desktop_app.controller.controller import Controller
 from desktop_app.controller.endpoint import make_target
+from desktop_app.transport.webrtc_support import transport_factory
 from desktop_app.controller.probe import probe_endpoint
 from desktop_app.controller.states import Conn, MicMode
 from desktop_app.controller.view_state import VadView, ViewState
@@ -140,6 +141,7 @@ class ConversationSession(QObject):
         controller = Controller(
             target=self._target, audio=self.port, config=session_config_from_settings(settings),
             vad=vad_view_from_settings(settings), on_view=self._on_view, endpoint_label=settings.active_profile,
+            open_transport=transport_factory(settings.profile().transport),
         )
         # Starting without a network offers the offline demo, unless that is what is failing.
         controller.connection.offer_demo = not isinstance(settings.profile(), LocalProfile)
