@@ -114,8 +114,8 @@ class LocalServer:
         self._thread: threading.Thread | None = None
         self._thread_loop: asyncio.AbstractEventLoop | None = None
         self.calls: Any = None  # webrtc.RealtimeCalls once started with the webrtc extra
-        #: Rewrites each WebRTC answer (tests put a lossy relay in the media path with it).
-        self.answer_filter: Callable[[str], Any] | None = None
+        #: Rewrites each WebRTC offer and answer (tests put a lossy relay in the media path with it).
+        self.sdp_filter: Callable[[str], Any] | None = None
 
     # --- addresses -------------------------------------------------------------------------------
 
@@ -229,13 +229,13 @@ class LocalServer:
                                           "aiortc package (the 'webrtc' extra).", "webrtc_unavailable")
             route: Any = unavailable
         else:
-            self.calls = route = RealtimeCalls(self, self._filter_answer)
+            self.calls = route = RealtimeCalls(self, self._filter_sdp)
         routes.update({path: route for path in CALLS_PATHS})
         return http_connection(routes, lambda path: HttpResponse.error(
             404, f"Not found: {path}. WebRTC calls start at /v1/realtime/calls.", "not_found"))
 
-    async def _filter_answer(self, sdp: str) -> str:
-        return await self.answer_filter(sdp) if self.answer_filter is not None else sdp
+    async def _filter_sdp(self, sdp: str) -> str:
+        return await self.sdp_filter(sdp) if self.sdp_filter is not None else sdp
 
     def call_problem(self, request: Any) -> Any:
         """A WebRTC offer's credentials, origin and the session cap: the HTTP refusal, or None."""

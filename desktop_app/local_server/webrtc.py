@@ -68,15 +68,16 @@ class CallHost(Protocol):
 
 
 SdpFilter = Callable[[str], Awaitable[str]]
-"""Rewrites an answer before it goes out (the loss/jitter relay of the tests puts itself in the path)."""
+"""Rewrites the offer before the peer sees it and the answer before it goes out (the tests' lossy
+relay puts itself in the media path so)."""
 
 
 class RealtimeCalls:
     """The ``/v1/realtime/calls`` route: one :class:`Call` per accepted offer."""
 
-    def __init__(self, host: CallHost, answer_filter: SdpFilter | None = None) -> None:
+    def __init__(self, host: CallHost, sdp_filter: SdpFilter | None = None) -> None:
         self._host = host
-        self._filter = answer_filter
+        self._filter = sdp_filter
         self.calls: set[Call] = set()
 
     async def __call__(self, request: HttpRequest) -> HttpResponse:
@@ -94,6 +95,8 @@ class RealtimeCalls:
         if kind == "realtime" and not is_known_model(model):
             return HttpResponse.error(400, f"Model \"{model}\" is not supported in realtime mode.", "invalid_model")
         call = Call(self._host, model, kind, session, is_loopback_host(request.peer), self.calls.discard)
+        if self._filter is not None:
+            sdp = await self._filter(sdp)
         try:
             answer = await call.answer(sdp)
         except ValueError as exc:  # aiortc cannot use the offer
