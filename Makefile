@@ -31,11 +31,11 @@ $(BIN)/python: $(STAMPS)/sysdeps-run
 	$(BIN)/python -m pip install -q --upgrade pip
 
 $(STAMPS)/run: $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install -q -e '.[speech,aec]'
+	$(BIN)/python -m pip install -q -e '.[speech,aec,webrtc]'
 	@mkdir -p $(STAMPS) && touch $@
 
 $(STAMPS)/test: $(BIN)/python $(STAMPS)/sysdeps-test pyproject.toml
-	$(BIN)/python -m pip install -q -e '.[speech,aec,dev]'
+	$(BIN)/python -m pip install -q -e '.[speech,aec,webrtc,dev]'
 	@mkdir -p $(STAMPS) && touch $(STAMPS)/run $@
 
 # `make package`: the one-dir bundle dist/Parley (+ a .tar.gz on Linux), then its self-check

@@ -90,3 +90,31 @@ def test_the_audio_panel_offers_the_audio_modes_and_room_tuning(qtbot):
         panel.tune.click()
     panel.set_audio_mode("ducking", aec_available=False)
     assert "could not load" in panel.mode_note.text()
+
+
+def test_each_endpoint_chooses_its_transport_and_the_choice_is_saved(qtbot, tmp_path):
+    store, dialog = make(qtbot, tmp_path)
+    dialog._add()
+    dialog.name.setText("Work Azure")
+    dialog.kind.setCurrentIndex(dialog.kind.findData("azure"))
+    dialog.inputs["resource"].setText("contoso")
+    assert dialog.transport.currentData() == "websocket"  # the default
+    dialog.transport.setCurrentIndex(dialog.transport.findData("webrtc"))
+    local_row = next(i for i, p in enumerate(dialog.profiles) if isinstance(p, LocalProfile))
+    dialog.list.setCurrentRow(local_row)  # keeps the Azure edits
+    assert dialog.transport.isEnabled() and not dialog.name.isEnabled()  # the demo: only its transport
+    dialog.transport.setCurrentIndex(dialog.transport.findData("webrtc"))
+    dialog.save()
+    reloaded = {p.name: p for p in SettingsStore(tmp_path / "settings.ini").settings.profiles}
+    assert reloaded["Work Azure"].transport == "webrtc" and reloaded["Local server"].transport == "webrtc"
+    assert all(p.transport == "websocket" for n, p in reloaded.items() if n not in ("Work Azure", "Local server"))
+
+
+def test_without_the_webrtc_extra_the_choice_is_disabled_and_says_why(qtbot, tmp_path, monkeypatch):
+    from desktop_app.ui.dialogs import endpoint_dialog
+
+    monkeypatch.setattr(endpoint_dialog, "webrtc_unavailable", lambda: "WebRTC needs the optional aiortc package.")
+    store, dialog = make(qtbot, tmp_path)
+    item = dialog.transport.model().item(dialog.transport.findData("webrtc"))
+    assert not item.isEnabled() and "aiortc" in item.toolTip()
+    assert "aiortc" in dialog.transport_note.text() and dialog.transport_note.isVisibleTo(dialog)

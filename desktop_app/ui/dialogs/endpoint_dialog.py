@@ -7,10 +7,16 @@ themselves, and a problem is shown in one sentence under the form before anythin
 It looks like the app's other dialogs (a title, plain buttons, one primary action): edits to the
 selected endpoint are kept when another one is selected (validated first), and Save writes them
 all — there is no separate Apply. Every field shows an example of what it takes.
+
+Every endpoint, the offline demo included, chooses its transport: WebSocket (the default) or WebRTC.
+Without the optional WebRTC support the choice is there but disabled, and the form says why.
 """
 
 from __future__ import annotations
 
+import dataclasses
+
+from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (
     QComboBox, QDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget, QPushButton, QSpinBox,
     QVBoxLayout, QWidget,
@@ -20,6 +26,7 @@ from desktop_app.settings.profiles import (
     OPENAI_REALTIME_URL, AzureProfile, CustomProfile, EphemeralProfile, LocalProfile, OpenAIProfile, Profile,
 )
 from desktop_app.settings.store import SettingsStore
+from desktop_app.transport.webrtc_support import webrtc_unavailable
 
 KINDS = [("openai", "OpenAI"), ("azure", "Azure OpenAI"), ("custom", "Custom server"),
          ("ephemeral", "Ephemeral key (client secret)")]
@@ -63,9 +70,24 @@ class EndpointDialog(QDialog):
             self.kind.addItem(label, kind)
         self.kind.currentIndexChanged.connect(self._kind_changed)
         self.inputs: dict[str, QWidget] = {}
+        self.transport = QComboBox(self)
+        self.transport.setAccessibleName("Transport")
+        self.transport.addItem("WebSocket", "websocket")
+        self.transport.addItem("WebRTC (Opus audio, lower bandwidth)", "webrtc")
+        self.transport_note = QLabel("", self)
+        self.transport_note.setWordWrap(True)
+        why_not = webrtc_unavailable()
+        model = self.transport.model()
+        if why_not is not None and isinstance(model, QStandardItemModel):
+            model.item(1).setEnabled(False)
+            model.item(1).setToolTip(why_not)
+            self.transport_note.setText(why_not)
+        self.transport_note.setVisible(why_not is not None)
         form = QFormLayout()
         form.addRow("Name", self.name)
         form.addRow("Kind", self.kind)
+        form.addRow("Transport", self.transport)
+        form.addRow("", self.transport_note)
         for field, label in LABELS.items():
             if field == "auth":
                 auth = QComboBox(self)
@@ -149,6 +171,7 @@ class EndpointDialog(QDialog):
         self.name.setText(profile.name)
         index = self.kind.findData(profile.kind)
         self.kind.setCurrentIndex(max(index, 0))
+        self.transport.setCurrentIndex(max(self.transport.findData(profile.transport), 0))
         for field, widget in self.inputs.items():
             value = getattr(profile, field, None)
             if isinstance(widget, QLineEdit):
@@ -159,8 +182,9 @@ class EndpointDialog(QDialog):
                 widget.setCurrentIndex(max(widget.findData(value), 0))
         for widget in (self.name, self.kind, *self.inputs.values()):
             widget.setEnabled(editable)
+        self.transport.setEnabled(True)  # the offline demo can be called over WebRTC too
         self.remove_button.setEnabled(editable)
-        self.problem.setText("" if editable else "The offline demo is built in and needs no settings.")
+        self.problem.setText("" if editable else "The offline demo is built in; only its transport can change.")
         self._kind_changed()
 
     def _kind_changed(self) -> None:
@@ -189,24 +213,29 @@ class EndpointDialog(QDialog):
             raise ValueError("Give the endpoint a name.")
         kind = self.kind.currentData()
         text = {f: w.text().strip() for f, w in self.inputs.items() if isinstance(w, QLineEdit)}
+        transport = self.transport.currentData()
         if kind == "openai":
-            return OpenAIProfile(name=name, organization=text["organization"], project=text["project"])
-        if kind == "azure":
+            return OpenAIProfile(name=name, organization=text["organization"], project=text["project"],
+                                 transport=transport)
+        if kind == "azure":  # WebRTC: Azure's GA path /openai/v1/realtime/calls on the resource
             if not text["resource"]:
                 raise ValueError("Azure needs the resource name (or its host name).")
             return AzureProfile(name=name, resource=text["resource"], deployment=text["deployment"],
                                 auth=self._combo("auth").currentData(),
-                                transcription_deployment=text["transcription_deployment"])
+                                transcription_deployment=text["transcription_deployment"], transport=transport)
         if kind == "custom":
-            return CustomProfile(name=name, url=text["url"])
+            return CustomProfile(name=name, url=text["url"], transport=transport)
         return EphemeralProfile(name=name, mint_url=text["mint_url"], ttl_s=self._spin("ttl_s").value(),
-                                realtime_url=text["realtime_url"] or OPENAI_REALTIME_URL)
+                                realtime_url=text["realtime_url"] or OPENAI_REALTIME_URL, transport=transport)
 
     def apply_current(self, row: int | None = None) -> bool:
         """Validate the form into the profile it shows (``row``, default the selected one); False (with
         the reason shown) if invalid."""
         row = self._row if row is None else row
-        if not 0 <= row < len(self.profiles) or isinstance(self.profiles[row], LocalProfile):
+        if not 0 <= row < len(self.profiles):
+            return True
+        if isinstance(self.profiles[row], LocalProfile):  # only its transport can change
+            self.profiles[row] = dataclasses.replace(self.profiles[row], transport=self.transport.currentData())
             return True
         try:
             profile = self.build()
