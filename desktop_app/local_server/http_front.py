@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 import h11
 from websockets.asyncio.server import ServerConnection
@@ -89,10 +88,9 @@ def http_connection(routes: Mapping[str, Route], not_found: Callable[[str], Http
             self._http.receive_data(data)
             self._read_request()
 
-        def eof_received(self) -> bool | None:
-            if self._http is not None:
-                return True  # keep the transport open until the answer is written
-            return super().eof_received()
+        def eof_received(self) -> None:
+            if self._http is None:  # a half-closed HTTP request is still answered (then closed)
+                super().eof_received()
 
         def _read_request(self) -> None:
             assert self._http is not None

@@ -28,7 +28,8 @@ import socket
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
-from typing import Any
+from email.message import Message
+from typing import IO, Any
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 from desktop_app.errors import AuthError, ConfigError, ConnectionLost
@@ -38,7 +39,8 @@ log = get_logger("transport")
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]  # stdlib hook
+    def redirect_request(self, req: urllib.request.Request, fp: IO[bytes], code: int, msg: str,
+                         headers: Message, newurl: str) -> urllib.request.Request | None:
         return None  # urllib then raises HTTPError(3xx), handled like any other refusal
 
 
