@@ -40,6 +40,8 @@ class HttpRequest:
 
 @dataclass(frozen=True, slots=True)
 class HttpResponse:
+    """An answer: status, body and its type, extra headers (``Location``)."""
+
     status: int
     body: bytes = b""
     content_type: str = "application/json"

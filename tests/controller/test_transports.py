@@ -80,7 +80,7 @@ async def test_a_hands_free_turn_streams_the_mic_plays_the_answer_under_its_item
         await asyncio.sleep(0.3) if transport == "webrtc" else None  # let the tail and `stopped` arrive
         assert abs(audio.enqueued[A1] - 400 * 48) <= (2 * FRAME if transport == "webrtc" else 0)
         assert audio.order == [A1]  # all of it under the assistant's item, nothing under another
-        assert ctl.view.turn is Turn.ASSISTANT_SPEAKING
+        await wait_for(lambda: ctl.view.turn is Turn.ASSISTANT_SPEAKING)  # the next tick sees it playing
         audio.finish_playing()
         await asyncio.wait_for(ctl.idle.wait(), 5)
         assert ctl.view.turn is Turn.LISTENING
