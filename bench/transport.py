@@ -42,6 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from desktop_app.controller.controller import Controller  # noqa: E402
 from desktop_app.controller.ports import FilePort  # noqa: E402
 from desktop_app.realtime.session_config import ServerVad, SessionConfig, Transcription  # noqa: E402
+from desktop_app.rtp_audio import TrackPcm  # noqa: E402
 from desktop_app.transport.webrtc_support import transport_factory  # noqa: E402
 from tests.helpers.speech import read_wav, speech_wav  # noqa: E402
 
@@ -100,7 +101,7 @@ def instrument_webrtc() -> None:
         return frame
 
     async def timed_pump(track: Any, deliver: Any) -> None:
-        pcm = webrtc_media.RemotePcm()
+        pcm = TrackPcm()
         while True:
             try:
                 frame = await track.recv()

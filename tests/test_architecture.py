@@ -179,12 +179,13 @@ def test_no_module_over_400_lines():
 LAYERS = {
     # log and logtext are standard-library-only helpers every layer may use (a test checks realtime/).
     "realtime": {"log", "logtext"},
-    # ice: the ICE candidate scope a WebRTC call and the local server share; tasks: the task helper.
-    "transport": {"errors", "log", "logtext", "tasks", "ice", "transport"},
+    # ice, rtp_audio: what both ends of a WebRTC call share (ICE candidate scope, track PCM with lost
+    # packets concealed); tasks: the task helper.
+    "transport": {"errors", "log", "logtext", "tasks", "ice", "rtp_audio", "transport"},
     "audio": {"errors", "log", "audio", "tasks"},
     "settings": {"errors", "log", "settings", "realtime", "paths"},
     "controller": {"errors", "log", "logtext", "tasks", "controller", "realtime", "transport", "audio", "settings"},
-    "local_server": {"errors", "log", "logtext", "realtime", "paths", "audio", "ice"},  # audio: codecs only
+    "local_server": {"errors", "log", "logtext", "realtime", "paths", "audio", "ice", "rtp_audio"},  # audio: codecs only
 }
 
 

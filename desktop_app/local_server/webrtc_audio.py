@@ -24,11 +24,12 @@ from dataclasses import dataclass, field
 
 from aiortc import MediaStreamTrack
 from aiortc.mediastreams import MediaStreamError
-from av import AudioFrame, AudioResampler
+from av import AudioFrame
 from av.frame import Frame
 
 from desktop_app.local_server.audio_out import AudioPart, AudioStream, Heard
 from desktop_app.local_server.outbox import Emit
+from desktop_app.rtp_audio import TrackPcm
 
 RATE = 24_000
 FRAME = 480  # samples per 20 ms frame
@@ -188,7 +189,7 @@ class InputClock:
 
 async def pump_input(track: MediaStreamTrack, feed: Callable[[bytes], None], clock: InputClock) -> None:
     """Decode the caller's track into ``feed`` (pcm16 24 kHz mono) until it ends."""
-    resampler = AudioResampler(format="s16", layout="mono", rate=RATE)
+    pcm = TrackPcm()  # lost packets concealed: the input timeline stays whole
     try:
         while True:
             try:
@@ -197,8 +198,9 @@ async def pump_input(track: MediaStreamTrack, feed: Callable[[bytes], None], clo
                 return
             if not isinstance(frame, AudioFrame):
                 continue
-            for piece in resampler.resample(frame):
-                feed(bytes(piece.planes[0])[: piece.samples * 2])
+            data = pcm.convert(frame)
+            if data:
+                feed(data)
             clock.tick()
     finally:
         clock.end()

@@ -5,7 +5,8 @@ statistics the connection monitor shows.
   engine) to aiortc's Opus encoder. A queued frame leaves at once; when the microphone sends
   nothing (push-to-talk released, muted, suspended) the track sends silence on the 20 ms clock, as a
   browser's track would, so the peer's jitter buffer never holds the last words back.
-* :class:`RemotePcm` turns the decoded remote frames (Opus → 48 kHz stereo) into PCM16 24 kHz mono.
+* :func:`pump_remote` turns the decoded remote frames (Opus → 48 kHz stereo) into PCM16 24 kHz mono,
+  lost packets concealed (:class:`~desktop_app.rtp_audio.TrackPcm`).
 * :class:`CallStats` reads aiortc's ``getStats()`` (inbound/remote-inbound RTP, the transport) into
   round-trip time, jitter, packet loss both ways and bitrate both ways.
 """
@@ -18,13 +19,13 @@ import fractions
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from aiortc import MediaStreamTrack, RTCPeerConnection
 from aiortc.mediastreams import MediaStreamError
-from av import AudioFrame, AudioResampler
+from av import AudioFrame
 from av.frame import Frame
-from av.packet import Packet
+
+from desktop_app.rtp_audio import TrackPcm
 
 RATE = 24_000
 FRAME_SAMPLES = 480  # 20 ms at 24 kHz
@@ -100,29 +101,16 @@ class MicTrack(MediaStreamTrack):
         return frame
 
 
-class RemotePcm:
-    """Decoded remote frames (any rate and layout) → PCM16 24 kHz mono bytes."""
-
-    def __init__(self) -> None:
-        self._resampler = AudioResampler(format="s16", layout="mono", rate=RATE)
-
-    def convert(self, frame: Frame | Packet[Any]) -> bytes:
-        if not isinstance(frame, AudioFrame):
-            return b""  # an audio track yields frames only; anything else is not ours to play
-        out = b""
-        for piece in self._resampler.resample(frame):
-            out += bytes(piece.planes[0])[: piece.samples * 2]
-        return out
-
-
 async def pump_remote(track: MediaStreamTrack, deliver: Callable[[bytes], None]) -> None:
     """Read the remote track until it ends, handing each decoded frame's PCM to ``deliver``."""
-    pcm = RemotePcm()
+    pcm = TrackPcm()
     while True:
         try:
             frame = await track.recv()
         except MediaStreamError:
             return
+        if not isinstance(frame, AudioFrame):
+            continue  # an audio track yields audio frames only
         data = pcm.convert(frame)
         if data:
             deliver(data)

@@ -41,7 +41,8 @@ class LossyRelay:
     down: Counts = field(default_factory=Counts)  # server → client
 
     def __post_init__(self) -> None:
-        self._rng = random.Random(self.seed)
+        # one random stream per direction: each direction's drops do not depend on the other's timing
+        self._rngs = {id(self.up): random.Random(self.seed), id(self.down): random.Random(self.seed + 1)}
         self._transports: list[asyncio.DatagramTransport] = []
 
     async def rewrite(self, sdp: str) -> str:
@@ -70,12 +71,13 @@ class LossyRelay:
     def _pass(self, counts: Counts, send: asyncio.DatagramTransport, packet: bytes, addr: tuple[str, int]) -> None:
         if is_rtp(packet):
             counts.rtp += 1
-            if self._rng.random() < self.loss:
+            rng = self._rngs[id(counts)]
+            if rng.random() < self.loss:
                 counts.dropped += 1
                 return
             if self.jitter_ms > 0:
                 counts.delayed += 1
-                delay = self._rng.uniform(0, self.jitter_ms) / 1000.0
+                delay = rng.uniform(0, self.jitter_ms) / 1000.0
                 asyncio.get_running_loop().call_later(delay, _send, send, packet, addr)
                 return
         _send(send, packet, addr)

@@ -9,7 +9,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[2] / "desktop_app" / "local_server"
 # The core's model list; the codecs (G.711, resampling); logging setup and the one log summariser.
 ALLOWED_OUTSIDE = {"desktop_app.realtime.models", "desktop_app.audio.codecs", "desktop_app.log", "desktop_app.logtext",
-                   "desktop_app.ice"}  # ice: the ICE candidate scope WebRTC calls share with the client
+                   "desktop_app.ice", "desktop_app.rtp_audio"}  # what WebRTC calls share with the client
 
 
 def modules() -> dict[str, ast.Module]:
