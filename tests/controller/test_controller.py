@@ -26,7 +26,7 @@ def merged(base: dict[str, Any], diff: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-async def wait_for(predicate, timeout: float = 5.0) -> None:
+async def wait_for(predicate, timeout: float = 10.0) -> None:
     await wait_until(predicate, timeout)
 
 

@@ -95,7 +95,7 @@ class PeerServer:
         self.exited += 1
 
 
-async def wait_until(predicate, timeout: float = 5.0) -> None:
+async def wait_until(predicate, timeout: float = 10.0) -> None:
     """Wait on the running loop until ``predicate()`` is true (fails the test after ``timeout``)."""
     async def poll() -> None:
         while not predicate():
