@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import sounddevice as sd
 
-from desktop_app.audio.capture_chain import FRAME_BYTES, CaptureChain, Processor
+from desktop_app.audio.capture_chain import FRAME_BYTES, CaptureChain, CaptureTap, Processor
 from desktop_app.audio.device_stream import DeviceStream
 from desktop_app.audio.devices import DeviceInfo
 from desktop_app.audio.levels import FLOOR_DBFS
@@ -49,6 +49,7 @@ class _Controls:
         self.chain = None
         self.processor: Processor | None = None
         self.speech_meter: SpeechMeter | None = None
+        self.tap: CaptureTap | None = None  # bench instrumentation (set before start)
 
     def _new_chain(self, rate: int) -> CaptureChain:
         chain = CaptureChain(rate, self._send, block_ms=self._block_ms, pre_roll_ms=self._pre_roll_ms,
@@ -57,6 +58,7 @@ class _Controls:
         if self.speech_meter is not None:
             self.speech_meter.reset()  # a new stream: nothing from the last one may count
         chain.speech_meter = self.speech_meter
+        chain.tap = self.tap
         return chain
 
     def _send(self, frame: bytes) -> None:
@@ -198,6 +200,8 @@ class Capture(_Controls, DeviceStream):
             self._stamp_adc[slot] = time_info.inputBufferAdcTime + offset + frames / self.samplerate
         else:
             self._stamp_adc[slot] = now
+        if self.tap is not None:
+            self.tap.block(indata, self.samplerate, float(self._stamp_adc[slot]) - frames / self.samplerate)
         self.callbacks += 1
         if not self._drain_pending:
             self._drain_pending = True

@@ -17,6 +17,7 @@ Gating never clicks and never loses a first syllable:
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Protocol
 
 import numpy as np
 
@@ -36,6 +37,19 @@ CAPTURE_QUALITY = "LD"
 # An optional stage right after the resampler (the echo canceller): 24 kHz samples and the monotonic
 # ADC time of the first one (None when unknown) in, the processed samples out (possibly fewer or more).
 Processor = Callable[[np.ndarray, "float | None"], np.ndarray]
+
+
+class CaptureTap(Protocol):
+    """Watches the microphone path stage by stage (``bench/capture_stages.py``). The app runs
+    without one: each stage then costs a single ``is None`` test per block."""
+
+    def block(self, samples: np.ndarray, rate: int, adc_time: float) -> None:
+        """Audio thread: a device block as the input callback got it; ``adc_time`` is the monotonic
+        ADC time of its first sample. Must be quick and must not keep ``samples``."""
+
+    def stage(self, name: str, samples: np.ndarray) -> None:
+        """Loop: 24 kHz samples leaving ``"canceller"`` (resampled, then echo-cancelled if a
+        processor runs) or a 20 ms ``"frame"`` handed on to be sent. Must not keep ``samples``."""
 
 
 def _half_cosine(n: int, rising: bool) -> np.ndarray:
@@ -84,6 +98,7 @@ class CaptureChain:
         self.resampled = 0  # 24 kHz samples out of the resampler so far
         self.frames_sent = 0
         self.last_frame_end = 0  # resampled-stream position of the last sent frame's end
+        self.tap: CaptureTap | None = None
 
     # --- control (loop thread) -----------------------------------------------------------------
 
@@ -142,6 +157,8 @@ class CaptureChain:
                 x = self.processor(x, t)
         if len(x) == 0:
             return 0
+        if self.tap is not None:
+            self.tap.stage("canceller", x)
         self.resampled += len(x)
         self.speech.update(x)
         if self.speech_meter is not None:
@@ -197,9 +214,11 @@ class CaptureChain:
             self.last_frame_end = self.resampled - len(self._fifo)
             self.frames_sent += 1
             sent += 1
+            if self.tap is not None:
+                self.tap.stage("frame", self._frame)
             if self.on_frame is not None:
                 self.on_frame(float_to_pcm16(self._frame).tobytes())
         return sent
 
 
-__all__ = ["FRAME_BYTES", "FRAME_SAMPLES", "CaptureChain", "FLOOR_DBFS"]
+__all__ = ["FRAME_BYTES", "FRAME_SAMPLES", "CaptureChain", "CaptureTap", "FLOOR_DBFS"]

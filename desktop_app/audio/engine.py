@@ -22,6 +22,7 @@ import numpy as np
 from desktop_app.audio import devices
 from desktop_app.audio.aec import EchoControl
 from desktop_app.audio.capture import Capture
+from desktop_app.audio.capture_chain import CaptureTap
 from desktop_app.audio.codecs import PCM_RATE, float_to_pcm16
 from desktop_app.audio.devices import DeviceInfo
 from desktop_app.audio.levels import FLOOR_DBFS
@@ -120,6 +121,7 @@ class AudioEngine:
         self._probe: Capture | None = None
         self.on_near_end_onset: Callable[[], None] | None = None
         self._clip_watchers: list[OutputHook] = []  # play_clip: told of each block handed to the device
+        self.capture_tap: CaptureTap | None = None  # bench instrumentation of the microphone path
         self.echo = EchoControl(audio_mode)
         self._want_speech_meter = speech_meter
         self._speech_meter: SpeechMeter | None = None  # loaded at the first start (~70 ms), kept after
@@ -212,6 +214,7 @@ class AudioEngine:
 
     def _new_capture(self, name: str | None) -> Capture:
         capture = Capture(name, self.capture_block_ms, self._mic_frame, self._loop, on_error=self._on_device_error)
+        capture.tap = self.capture_tap
         capture.mute(self._muted)
         capture.set_gate(self._gate)
         capture.set_processor(self.echo.process)

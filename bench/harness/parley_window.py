@@ -1,0 +1,92 @@
+"""Parley's window as a person runs it, pointed at the bench's server (run in its own process).
+
+The same start-up as ``parley`` (``desktop_app.app.main`` → ``ui.bootstrap.run``): file logging
+(console at INFO, the rotating DEBUG log file), QApplication, qasync, ``build_window`` with the
+real audio engine, ``window.show()`` — plus the settings a person would have chosen in a fresh
+``PARLEY_HOME``: a custom endpoint at ``--url``, the audio mode (speakers = echo cancellation on,
+headset = off) and the turn mode (hands-free or push-to-talk); then it connects, as a click on
+Connect would. It writes ``--status`` (JSON: pid, the push-to-talk button's screen centre) once the
+window shows, and stops cleanly on SIGTERM.
+
+``--stages FILE`` installs :class:`~bench.harness.stages.StageRecorder` on the engine's capture tap
+and the socket, and writes its marks to FILE at exit (``bench/capture_stages.py``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--audio-mode", choices=["speakers", "headset"], default="speakers")
+    parser.add_argument("--turn-mode", choices=["hands_free", "push_to_talk"], default="hands_free")
+    parser.add_argument("--status", type=Path, required=True)
+    parser.add_argument("--stages", type=Path)
+    parser.add_argument("--log-level", default="INFO")
+    args = parser.parse_args()
+    assert os.environ.get("PARLEY_HOME"), "the bench gives the window a fresh PARLEY_HOME"
+
+    from desktop_app.app import setup_file_logging
+
+    setup_file_logging(args.log_level)
+
+    import qasync
+    from PySide6.QtCore import QPoint
+    from PySide6.QtWidgets import QApplication
+
+    from desktop_app.settings.profiles import CustomProfile, LocalProfile
+    from desktop_app.settings.store import SettingsStore
+    from desktop_app.ui import icons
+    from desktop_app.ui.bootstrap import build_engine, build_window
+
+    app = QApplication.instance() or QApplication([])
+    app.setApplicationName("Parley")
+    app.setOrganizationName("Parley")
+    app.setDesktopFileName("parley")
+    app.setWindowIcon(icons.app_icon())
+    store = SettingsStore()
+    store.update(profiles=(CustomProfile(name="Bench server", url=args.url), LocalProfile(name="Local server")),
+                 active_profile="Bench server", audio_mode=args.audio_mode, turn_mode=args.turn_mode)
+    recorder = None
+    if args.stages is not None:
+        from bench.harness.stages import StageRecorder, watch_socket
+
+        recorder = StageRecorder()
+        watch_socket(recorder)
+
+    async def run() -> int:
+        quitting = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        engine = build_engine()
+        if engine is not None and recorder is not None:
+            engine.capture_tap = recorder
+        window = build_window(quitting.set, engine=engine, store=store)
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, quitting.set)
+        window.show()
+        window.run(window.session.connect())
+        await asyncio.sleep(0.5)  # laid out and mapped
+        talk = window.talk.talk
+        centre = talk.mapToGlobal(QPoint(talk.width() // 2, talk.height() // 2))
+        args.status.write_text(json.dumps({"pid": os.getpid(), "ptt": [centre.x(), centre.y()]}))
+        await quitting.wait()
+        await window.shutdown()
+        if recorder is not None:
+            recorder.save(args.stages)
+        return 0
+
+    return int(qasync.run(run()))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
