@@ -18,6 +18,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,7 +50,8 @@ class RunResult:
     load: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     appends: dict[str, Any] = field(default_factory=dict)
-    stages_file: str | None = None
+    utterances: list[analysis.Utterance] = field(default_factory=list)
+    server_marks: list[dict[str, Any]] = field(default_factory=list)
 
     def values(self, name: str, barge: bool | None = None) -> list[float | None]:
         return [getattr(t, name) for t in self.turns if barge is None or t.barge == barge]
@@ -153,7 +155,10 @@ class Bench:
 
     # --- one client ------------------------------------------------------------------------------
 
-    def converse(self, client: Client, silent_s: float | None = None) -> RunResult:
+    def converse(self, client: Client, silent_s: float | None = None,
+                 during_turns: Callable[[int], Callable[[], None]] | None = None) -> RunResult:
+        """Run ``client`` through the script. ``during_turns(pid)`` is called as the turns start
+        and returns what to call when they end (a profiler)."""
         assert self.assets is not None
         silent_s = self.silent_s if silent_s is None else silent_s
         result = RunResult(client.name, load=[loadavg()])
@@ -178,6 +183,7 @@ class Bench:
             client.before_turns()
             self._idle(2.0, meter)
             meter.mark("turns0")
+            finish = during_turns(client.pid) if during_turns is not None else None
             if client.devices:
                 self._speak_turns(client, talker, meter, started)
             else:
@@ -188,6 +194,8 @@ class Bench:
                 self._wait(lambda: answered() >= len(script.QUESTIONS), 300, "the headless run's answers", client, meter)
             self._idle(PAUSE_S, meter)
             meter.mark("turns1")
+            if finish is not None:
+                finish()
             result.cpu_turns = meter.cpu_percent("turns0", "turns1")
             result.rss_mib = meter.marks["turns1"].rss
             result.peak_rss_mib = max(r for t, r in meter.rss_trace if t >= meter.marks["turns0"].wall)
@@ -205,8 +213,9 @@ class Bench:
         if closes:
             result.appends = {"appends": sum(m["appends"] for m in closes), "audio_s": sum(m["append_ms"] for m in closes) / 1000}
         speaker = probes[1].recording() if probes else None
-        utterances = [analysis.Utterance(u.index, u.onset, u.end) for u in talker.said]
-        result.turns = analysis.turn_figures(utterances, script.BARGE_INS, marks, speaker)
+        result.utterances = [analysis.Utterance(u.index, u.onset, u.end) for u in talker.said]
+        result.server_marks = marks
+        result.turns = analysis.turn_figures(result.utterances, script.BARGE_INS, marks, speaker)
         return result
 
     def _connected(self, since: float) -> bool:

@@ -5,8 +5,9 @@ stage runs its own :class:`OnsetDetector` on the audio passing through it, and t
 sample after a quiet spell is an onset, stamped with ``time.monotonic()`` when that stage handled
 it — the input callback also with the ADC time Parley computed for that very sample. The socket
 stage is a wrapper around :meth:`RealtimeSocket.send` (the transport), installed by
-:func:`watch_socket`: the onset is dated when the ``input_audio_buffer.append`` carrying it has
-been handed to the socket. Marks go to a JSON-lines file at exit.
+:func:`watch_socket`: the onset is dated when the ``input_audio_buffer.append`` carrying it is
+handed to the transport's ``send`` (which logs it at DEBUG, frames it and writes it to the socket
+before its first await), and that call's return is noted too. Marks go to a JSON-lines file at exit.
 
 Cost: a few µs per block at each stage while installed; nothing when not (the app never installs it).
 """
@@ -81,9 +82,9 @@ class StageRecorder:
         if detector.feed(samples) is not None:
             self._mark(name, now)
 
-    def sent(self, text: str) -> None:
-        """A frame just handed to the socket: an append carrying an onset is the socket stage."""
-        now = time.monotonic()
+    def sent(self, text: str, called: float, returned: float) -> None:
+        """A frame :meth:`RealtimeSocket.send` was called with at ``called`` and returned from at
+        ``returned``: an append carrying an onset is the socket stage."""
         if '"input_audio_buffer.append"' not in text:
             return
         audio = json.loads(text).get("audio", "")
@@ -92,7 +93,7 @@ class StageRecorder:
         if detector is None:
             detector = self._stages["socket"] = OnsetDetector(24000)
         if detector.feed(x) is not None:
-            self._mark("socket", now)
+            self._mark("send", called, returned=returned)
 
     def save(self, path: Path) -> None:
         with self._lock:
@@ -106,7 +107,8 @@ def watch_socket(recorder: StageRecorder) -> None:
     original = RealtimeSocket.send
 
     async def send(self: RealtimeSocket, text: str) -> None:
+        called = time.monotonic()
         await original(self, text)
-        recorder.sent(text)
+        recorder.sent(text, called, time.monotonic())
 
     RealtimeSocket.send = send  # type: ignore[method-assign]
