@@ -56,6 +56,10 @@ $(STAMPS)/package: $(BIN)/python $(STAMPS)/sysdeps-test pyproject.toml
 bench: $(STAMPS)/test
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
+# One benchmark: `make bench-peers` runs bench/peers.py, `make bench-capture-stages` bench/capture_stages.py.
+bench-%: $(STAMPS)/test
+	$(BIN)/python bench/$(subst -,_,$*).py $(ARGS)
+
 clean:
 	rm -rf $(VENV) build dist *.egg-info
 

@@ -41,10 +41,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import peers_env, report  # noqa: E402
-from bench.harness.clients import AgentsDemo, Client, ParleyWindow, SdkExample  # noqa: E402
-from bench.harness.conversation import Bench, RunResult, loadavg  # noqa: E402
-from bench.harness.stage_figures import SEND_CALL, STAGES, stage_deltas  # noqa: E402
+from bench.harness import peers_env, report
+from bench.harness.clients import AgentsDemo, Client, ParleyWindow, SdkExample
+from bench.harness.conversation import Bench, RunResult, loadavg
+from bench.harness.stage_figures import SEND_CALL, STAGES, stage_deltas
 
 CONFIGS = (("speakers", "hands_free"), ("speakers", "push_to_talk"), ("headset", "hands_free"), ("headset", "push_to_talk"))
 
@@ -66,6 +66,7 @@ def main() -> int:
     parser.add_argument("--no-peers", action="store_true", help="Parley only")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     args = parser.parse_args()
+    peers_env.ensure_tools()
     peers = None if args.no_peers else peers_env.ensure()
     work = Path(tempfile.mkdtemp(prefix="parley-bench-stages-"))
     print(f"machine: {report.machine()}")
@@ -78,9 +79,9 @@ def main() -> int:
             runs: list[tuple[str, Client, Path | None]] = []
             for audio_mode, turn_mode in CONFIGS:
                 for k in range(args.rounds):
-                    stages = work / f"stages-{audio_mode}-{turn_mode}-{k}.jsonl"
+                    marks_file = work / f"stages-{audio_mode}-{turn_mode}-{k}.jsonl"
                     name = "Parley " + label(audio_mode, turn_mode)
-                    runs.append((name, ParleyWindow(audio_mode, turn_mode, stages, label=f"{name} #{k + 1}"), stages))
+                    runs.append((name, ParleyWindow(audio_mode, turn_mode, marks_file, label=f"{name} #{k + 1}"), marks_file))
             if peers is not None:
                 for k in range(args.rounds):
                     for peer in (AgentsDemo(peers), SdkExample(peers)):

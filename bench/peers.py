@@ -34,9 +34,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import peers_env, report, script  # noqa: E402
-from bench.harness.clients import AgentsDemo, Client, ParleyHeadless, ParleyWindow, SdkExample  # noqa: E402
-from bench.harness.conversation import SETTLE_S, Bench, RunResult, loadavg  # noqa: E402
+from bench.harness import peers_env, report, script
+from bench.harness.clients import (
+    AgentsDemo,
+    Client,
+    ParleyHeadless,
+    ParleyWindow,
+    SdkExample,
+)
+from bench.harness.conversation import SETTLE_S, Bench, RunResult, loadavg
 
 CLIENTS = ("sdk", "agents", "aec", "headset", "headless")
 PEERS = ("sdk", "agents")
@@ -67,10 +73,7 @@ def main() -> int:
     unknown = set(keys) - set(CLIENTS)
     if unknown:
         parser.error(f"unknown clients: {', '.join(sorted(unknown))}")
-    for tool in ("Xvfb", "tmux", "xdotool"):
-        if shutil.which(tool) is None:
-            print(f"bench/peers.py needs {tool}: apt-get install xvfb tmux xdotool", file=sys.stderr)
-            return 2
+    peers_env.ensure_tools()
     peers = peers_env.ensure() if set(keys) & set(PEERS) else None
     work = Path(tempfile.mkdtemp(prefix="parley-bench-peers-"))
     print(f"machine: {report.machine()}")

@@ -32,9 +32,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import peers_env, pyspy_raw, report  # noqa: E402
-from bench.harness.clients import ParleyWindow  # noqa: E402
-from bench.harness.conversation import Bench, loadavg  # noqa: E402
+from bench.harness import peers_env, pyspy_raw, report
+from bench.harness.clients import ParleyWindow
+from bench.harness.conversation import Bench, loadavg
 
 RATE = 100
 LOOP_FRAMES = ("_QEventLoop.run_forever", "_QEventLoop.run_until_complete", "Runner.run", "run (", "main (",
@@ -59,7 +59,7 @@ def profile_turns(py_spy: Path, out: Path, stats: dict) -> Callable[[int], Calla
         t0 = time.monotonic()
         proc = subprocess.Popen([str(py_spy), "record", "-p", str(pid), "-f", "raw", "-o", str(out), "--threads",
                                  "--nonblocking", "-r", str(RATE), "-d", "3600"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
         def stop() -> None:
             after = pyspy_raw.thread_cpu(pid)
@@ -70,7 +70,9 @@ def profile_turns(py_spy: Path, out: Path, stats: dict) -> Callable[[int], Calla
             except subprocess.TimeoutExpired:
                 proc.kill()
                 _, err = proc.communicate()
-            stats.update(before=before, after=after, seconds=seconds, pyspy=err.decode(errors="replace").strip())
+            said = [line for line in err.decode(errors="replace").splitlines() if "Samples:" in line]
+            stats.update(before=before, after=after, seconds=seconds,
+                         pyspy=said[-1].split("Samples:")[-1].strip() if said else "")
 
         return stop
 
@@ -104,7 +106,7 @@ def summarise(name: str, cpu_turns: float | None, raw: Path, stats: dict) -> Non
         return
     total = main.samples
     print(f"\nMain thread: {total} py-spy samples while busy ({100 * total / (RATE * seconds):.1f} % of the "
-          f"{RATE} Hz × {seconds:.0f} s; py-spy: {stats.get('pyspy', '').splitlines()[-1:] or ''}). Areas, inclusive:\n")
+          f"{RATE} Hz × {seconds:.0f} s; py-spy, all threads: samples {stats.get('pyspy', '?')}). Areas, inclusive:\n")
     print("| area | share of the main thread's samples |\n|---|---|")
     for label, pattern in AREAS:
         print(f"| {label} | {pct(pyspy_raw.share(main, pattern), total)} |")
@@ -125,13 +127,14 @@ def summarise(name: str, cpu_turns: float | None, raw: Path, stats: dict) -> Non
             break
     for role in ("PortAudio input callback", "PortAudio output callback"):
         group = [t for t in threads.values() if t.role == role]
-        samples = sum(t.samples for t in group)
+        # only samples inside Python count here: PortAudio's own wait shows as busy native samples
+        samples = sum(n for t in group for stack, n in t.stacks.items() if stack)
         if not samples:
             continue
         merged = pyspy_raw.ThreadProfile(0)
         for t in group:
             merged.stacks.update(t.stacks)
-        print(f"\n| {role} ({len(group)} thread(s)), top functions by self samples | share |\n|---|---|")
+        print(f"\n| {role} ({len(group)} thread(s)), top functions by self samples in Python | share |\n|---|---|")
         for f, n in pyspy_raw.self_time(merged).most_common(8):
             print(f"| {f} | {pct(n, samples)} |")
 

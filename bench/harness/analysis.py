@@ -116,5 +116,5 @@ def summary(values: list[float | None]) -> dict[str, float | int | None]:
     known = np.array([v for v in values if v is not None], dtype=np.float64)
     if not len(known):
         return {"n": 0, "p50": None, "p95": None, "min": None, "max": None}
-    return {"n": int(len(known)), "p50": float(np.percentile(known, 50)), "p95": float(np.percentile(known, 95)),
+    return {"n": len(known), "p50": float(np.percentile(known, 50)), "p95": float(np.percentile(known, 95)),
             "min": float(known.min()), "max": float(known.max())}

@@ -209,7 +209,7 @@ class SdkExample(Client):
                     self.log_path.write_text(self.screen())
                 except subprocess.CalledProcessError:
                     pass
-            subprocess.run(["tmux", "-S", str(self.socket), "kill-server"], capture_output=True, timeout=10)
+            subprocess.run(["tmux", "-S", str(self.socket), "kill-server"], capture_output=True, timeout=10, check=False)
 
 
 class AgentsDemo(Client):

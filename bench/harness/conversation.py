@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from bench.harness import analysis, script
 from bench.harness.clients import ROOT, Client
@@ -89,7 +89,7 @@ class ServerLog:
 class Bench:
     """Room + Xvfb + scripted server (context manager); :meth:`converse` runs one client."""
 
-    def __init__(self, work: Path, *, silent_s: float = 60.0, pace: float = 1.0, log=print) -> None:  # noqa: ANN001
+    def __init__(self, work: Path, *, silent_s: float = 60.0, pace: float = 1.0, log=print) -> None:
         self.work = work
         self.silent_s = silent_s
         self.pace = pace
@@ -102,7 +102,7 @@ class Bench:
         self.url = ""
         self.server_log = ServerLog(work / "server.jsonl")
 
-    def __enter__(self) -> Bench:
+    def __enter__(self) -> Self:
         self.work.mkdir(parents=True, exist_ok=True)
         self.assets = script.make(self.work / "assets")
         self.room.start()
@@ -166,15 +166,16 @@ class Bench:
         env = dict(os.environ, **self.room.client_env(), DISPLAY=self.display)
         probes = [Probe("mic", silent_s + 240), Probe("spk", silent_s + 240)] if client.devices else []
         talker = Talker()
-        for stream in (*probes, talker):
+        streams: list[Probe | Talker] = [*probes, talker]
+        for stream in streams:
             stream.start()
         started = time.monotonic()
         meter: Meter | None = None
+        finish: Callable[[], None] | None = None
         try:
             client.start(env, self.url, work)
             meter = Meter(client.pid)
             self._wait(lambda: client.ready() and self._connected(started), 90, "the client to connect", client)
-            conns = self.server_log.conns_since(started)
             self._idle(SETTLE_S, meter)
             meter.mark("silent0")
             self._idle(silent_s, meter)
@@ -194,18 +195,20 @@ class Bench:
                 self._wait(lambda: answered() >= len(script.QUESTIONS), 300, "the headless run's answers", client, meter)
             self._idle(PAUSE_S, meter)
             meter.mark("turns1")
-            if finish is not None:
-                finish()
+            stop_profiler, finish = finish, None
+            if stop_profiler is not None:
+                stop_profiler()
             result.cpu_turns = meter.cpu_percent("turns0", "turns1")
             result.rss_mib = meter.marks["turns1"].rss
             result.peak_rss_mib = max(r for t, r in meter.rss_trace if t >= meter.marks["turns0"].wall)
-            conns = self.server_log.conns_since(started)
-        except Exception as exc:  # one client failing is a line in the table, not the end of the bench
+        except Exception as exc:  # noqa: BLE001 — one client failing is a line in the table, not the end of the bench
             result.notes.append(f"run failed: {exc}")
             self.log(f"  ! {client.name}: {exc} (log: {client.log_path})")
         finally:
+            if finish is not None:  # the run failed during the turns
+                finish()
             client.stop()
-            for stream in (talker, *probes):
+            for stream in streams:
                 stream.stop()
         result.load.append(loadavg())
         marks = [m for m in self.server_log.poll() if m["conn"] in self.server_log.conns_since(started)]
@@ -225,7 +228,7 @@ class Bench:
     def _speak_turns(self, client: Client, talker: Talker, meter: Meter, since: float) -> None:
         assert self.assets is not None
         log = self.server_log
-        time_of = lambda: log.conns_since(since)  # noqa: E731 — reconnects open new conns
+        time_of = lambda: log.conns_since(since)
         previous_onset = 0.0
         for k, question in enumerate(self.assets.questions):
             if k > 0:
@@ -249,7 +252,7 @@ class Bench:
                 self._idle(PTT_LEAD_S, meter)
             said = len(talker.said)
             talker.say(k, question)
-            self._wait(lambda: len(talker.said) > said, 30, "the talker", client, meter)
+            self._wait(lambda said=said: len(talker.said) > said, 30, "the talker", client, meter)  # type: ignore[misc]
             previous_onset = talker.said[-1].onset
             if client.ptt:
                 self._idle(PTT_TAIL_S, meter)
@@ -258,7 +261,7 @@ class Bench:
         if response is not None:
             self._wait_mark(time_of, "response_done", response["t"], meter, client, response_id=response["response_id"])
 
-    def _wait_mark(self, conns, ev: str, after: float, meter: Meter, client: Client,  # noqa: ANN001
+    def _wait_mark(self, conns, ev: str, after: float, meter: Meter, client: Client,
                    **match: Any) -> dict[str, Any] | None:
         deadline = time.monotonic() + TURN_TIMEOUT_S
         while time.monotonic() < deadline and client.alive():
@@ -268,7 +271,7 @@ class Bench:
             self._idle(0.02, meter)
         return None
 
-    def _wait(self, condition, timeout: float, what: str, client: Client, meter: Meter | None = None) -> None:  # noqa: ANN001
+    def _wait(self, condition, timeout: float, what: str, client: Client, meter: Meter | None = None) -> None:
         deadline = time.monotonic() + timeout
         while not condition():
             if not client.alive():

@@ -56,6 +56,24 @@ PATCHES = (
 )
 
 
+TOOLS = ("tmux", "xdotool")  # the SDK example's terminal; push-to-talk held with the mouse
+
+
+def ensure_tools(log=print) -> None:  # noqa: ANN001
+    """The Debian packages the side-by-side benches need beyond ``make test``'s: installed with
+    apt-get when root (as ``packaging/system-deps.sh`` does), else a RuntimeError naming them."""
+    missing = [p for p in TOOLS if shutil.which(p) is None]
+    if not missing:
+        return
+    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+        raise RuntimeError(f"missing {' '.join(missing)}: sudo apt-get install -y {' '.join(missing)}")
+    log(f"installing {' '.join(missing)} (apt-get)")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing], check=True, env=env,
+                   stdout=subprocess.DEVNULL)
+
+
 def cache_dir() -> Path:
     base = os.environ.get("PARLEY_BENCH_CACHE") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "parley-bench")
@@ -80,7 +98,7 @@ class Peers:
         return ", ".join(PINS)
 
 
-def ensure(log=print) -> Peers:  # noqa: ANN001
+def ensure(log=print) -> Peers:
     """The peers' virtualenv and example sources, built once per set of pins."""
     tag = hashlib.sha1("\n".join(PINS + SDISTS).encode()).hexdigest()[:10]
     root = cache_dir() / f"peers-{tag}"

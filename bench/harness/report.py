@@ -25,7 +25,8 @@ def machine() -> str:
             break
     mem_kib = int(Path("/proc/meminfo").read_text().split()[1])
     try:
-        pipewire = subprocess.run(["pipewire", "--version"], capture_output=True, text=True, timeout=5).stdout.split()[-1]
+        pipewire = subprocess.run(["pipewire", "--version"], capture_output=True, text=True, timeout=5,
+                                  check=False).stdout.split()[-1]
     except (OSError, subprocess.SubprocessError, IndexError):
         pipewire = "?"
     try:

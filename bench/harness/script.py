@@ -53,9 +53,9 @@ def make(out_dir: Path) -> Assets:
     out_dir.mkdir(parents=True, exist_ok=True)
     questions = []
     for text in QUESTIONS:
-        pcm, rate = read_wav(speech_wav(text, VOICE_USER, 48000, lead_ms=200, tail_ms=200))
+        pcm, _ = read_wav(speech_wav(text, VOICE_USER, 48000, lead_ms=200, tail_ms=200))
         questions.append(pcm.astype(np.float32) / 32768.0)
-    pcm, rate = read_wav(speech_wav(ANSWER_TEXT, VOICE_ASSISTANT, 24000, lead_ms=0, tail_ms=0))
+    pcm, _ = read_wav(speech_wav(ANSWER_TEXT, VOICE_ASSISTANT, 24000, lead_ms=0, tail_ms=0))
     answer = _trim(pcm)
     n = int(ANSWER_S * 24000)
     if len(answer) < n:

@@ -9,7 +9,7 @@ import json
 import numpy as np
 import pytest
 
-from bench.harness.scripted_server import RATE, Answer, ScriptedSession
+from bench.harness.scripted_session import RATE, Answer, ScriptedSession
 from tests.realtime.oracle import validate_server_event
 
 QUESTIONS = ["What is two plus two?", "And three plus three?"]
