@@ -66,11 +66,11 @@ def profile_turns(py_spy: Path, out: Path, stats: dict) -> Callable[[int], Calla
             seconds = time.monotonic() - t0
             proc.send_signal(signal.SIGINT)
             try:
-                _, err = proc.communicate(timeout=60)
+                out, _ = proc.communicate(timeout=60)
             except subprocess.TimeoutExpired:
                 proc.kill()
-                _, err = proc.communicate()
-            said = [line for line in err.decode(errors="replace").splitlines() if "Samples:" in line]
+                out, _ = proc.communicate()
+            said = [line for line in out.decode(errors="replace").splitlines() if "Samples:" in line]
             stats.update(before=before, after=after, seconds=seconds,
                          pyspy=said[-1].split("Samples:")[-1].strip() if said else "")
 

@@ -58,6 +58,10 @@ class Client:
         """Started far enough for the bench to drive it (the server sees the connection anyway)."""
         return True
 
+    def display_pid(self) -> int | None:
+        """The process that draws what this client shows (outside its tree), if any."""
+        return None
+
     def before_turns(self) -> None:
         """What a person does before speaking (the SDK example's ``k``)."""
 
@@ -112,6 +116,7 @@ class ParleyWindow(Client):
         self.status: Path | None = None
         self._display = ""
         self._ptt_at: tuple[int, int] | None = None
+        self.xvfb_pid: int | None = None  # set by the bench
 
     def launch(self, env: dict[str, str], url: str, work: Path) -> None:
         env = _parley_env(env, work)
@@ -129,6 +134,9 @@ class ParleyWindow(Client):
             return False
         self._ptt_at = tuple(json.loads(self.status.read_text())["ptt"])  # type: ignore[assignment]
         return True
+
+    def display_pid(self) -> int | None:
+        return self.xvfb_pid
 
     def _xdotool(self, *args: str) -> None:
         subprocess.run(["xdotool", *args], env={**os.environ, "DISPLAY": self._display}, check=True, timeout=10)
@@ -192,6 +200,9 @@ class SdkExample(Client):
 
     def before_turns(self) -> None:
         self._tmux("send-keys", "-t", "sdk", "k")
+
+    def display_pid(self) -> int | None:
+        return int(self._tmux("display-message", "-p", "#{pid}", capture=True).strip())
 
     def screen(self) -> str:
         return self._tmux("capture-pane", "-p", "-t", "sdk", capture=True)

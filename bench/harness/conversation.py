@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Self
 
 from bench.harness import analysis, script
-from bench.harness.clients import ROOT, Client
+from bench.harness.clients import ROOT, Client, ParleyWindow
 from bench.harness.procstat import Meter
 from bench.harness.room import Probe, Room, Talker
 
@@ -44,6 +44,8 @@ class RunResult:
     client: str
     cpu_silent: float | None = None
     cpu_turns: float | None = None
+    display_cpu_silent: float | None = None  # the X server or terminal it draws on (outside its tree)
+    display_cpu_turns: float | None = None
     rss_mib: float | None = None
     peak_rss_mib: float | None = None
     turns: list[analysis.TurnFigures] = field(default_factory=list)
@@ -172,18 +174,30 @@ class Bench:
         started = time.monotonic()
         meter: Meter | None = None
         finish: Callable[[], None] | None = None
+        display: Meter | None = None
+        if isinstance(client, ParleyWindow):
+            client.xvfb_pid = self._xvfb.pid if self._xvfb is not None else None
         try:
             client.start(env, self.url, work)
             meter = Meter(client.pid)
             self._wait(lambda: client.ready() and self._connected(started), 90, "the client to connect", client)
+            shown_by = client.display_pid()
+            display = Meter(shown_by) if shown_by is not None else None
             self._idle(SETTLE_S, meter)
             meter.mark("silent0")
+            if display is not None:
+                display.mark("silent0")
             self._idle(silent_s, meter)
             meter.mark("silent1")
             result.cpu_silent = meter.cpu_percent("silent0", "silent1")
+            if display is not None:
+                display.mark("silent1")
+                result.display_cpu_silent = display.cpu_percent("silent0", "silent1")
             client.before_turns()
             self._idle(2.0, meter)
             meter.mark("turns0")
+            if display is not None:
+                display.mark("turns0")
             finish = during_turns(client.pid) if during_turns is not None else None
             if client.devices:
                 self._speak_turns(client, talker, meter, started)
@@ -195,6 +209,9 @@ class Bench:
                 self._wait(lambda: answered() >= len(script.QUESTIONS), 300, "the headless run's answers", client, meter)
             self._idle(PAUSE_S, meter)
             meter.mark("turns1")
+            if display is not None:
+                display.mark("turns1")
+                result.display_cpu_turns = display.cpu_percent("turns0", "turns1")
             stop_profiler, finish = finish, None
             if stop_profiler is not None:
                 stop_profiler()

@@ -59,7 +59,7 @@ PATCHES = (
 TOOLS = ("tmux", "xdotool")  # the SDK example's terminal; push-to-talk held with the mouse
 
 
-def ensure_tools(log=print) -> None:  # noqa: ANN001
+def ensure_tools(log=print) -> None:
     """The Debian packages the side-by-side benches need beyond ``make test``'s: installed with
     apt-get when root (as ``packaging/system-deps.sh`` does), else a RuntimeError naming them."""
     missing = [p for p in TOOLS if shutil.which(p) is None]

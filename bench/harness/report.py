@@ -62,6 +62,9 @@ def rows(results: list[RunResult]) -> list[tuple[str, list[str]]]:
     return [
         ("CPU connected, silent (% of one core)", [pct(r.cpu_silent) for r in results]),
         ("CPU during turns (mean)", [pct(r.cpu_turns) for r in results]),
+        ("its display server, outside the tree (Xvfb for the window, tmux for the TUI): silent / turns",
+         [f"{pct(r.display_cpu_silent)} / {pct(r.display_cpu_turns)}" if r.display_cpu_turns is not None else "–"
+          for r in results]),
         ("RSS after the turns", [mib(r.rss_mib) for r in results]),
         ("RSS peak during the turns", [mib(r.peak_rss_mib) for r in results]),
         ("sound at the mic → server onset (speech_started), 5 normal turns: ms p50 (min–max)",

@@ -3,7 +3,9 @@
 Speech is synthesized offline by the project's speech helpers (``tests/helpers/speech.py``: Piper's
 natural voice when installed, else eSpeak NG). Questions 6 and 7 are spoken over the answer before
 them (barge-in). Every answer is the same 5.0 s of speech, trimmed so its first sample is loud: the
-first answer sample at the speaker is then exactly its onset.
+first answer sample at the speaker is then exactly its onset — and with its pauses cut to 10 ms, so
+the moment the speaker falls silent after a barge-in is when playback stopped, not a pause between
+two words that happened to follow the onset.
 """
 
 from __future__ import annotations
@@ -47,6 +49,21 @@ def _trim(pcm: np.ndarray) -> np.ndarray:
     return x[loud[0] : loud[-1] + 1]
 
 
+def without_pauses(x: np.ndarray, rate: int = 24000, keep_ms: int = 10) -> np.ndarray:
+    """``x`` with every quiet stretch (5 ms pieces whose peak is below the threshold) cut to
+    ``keep_ms``: speech that is loud at least every ``keep_ms``."""
+    piece = rate // 200
+    n = len(x) // piece
+    pieces = x[: n * piece].reshape(n, piece)
+    quiet = np.abs(pieces).max(axis=1) < THRESHOLD
+    keep = np.ones(n, bool)
+    run = 0
+    for i in range(n):
+        run = run + 1 if quiet[i] else 0
+        keep[i] = run <= keep_ms // 5
+    return pieces[keep].reshape(-1)
+
+
 def make(out_dir: Path) -> Assets:
     from tests.helpers.speech import read_wav, speech_wav
 
@@ -56,7 +73,7 @@ def make(out_dir: Path) -> Assets:
         pcm, _ = read_wav(speech_wav(text, VOICE_USER, 48000, lead_ms=200, tail_ms=200))
         questions.append(pcm.astype(np.float32) / 32768.0)
     pcm, _ = read_wav(speech_wav(ANSWER_TEXT, VOICE_ASSISTANT, 24000, lead_ms=0, tail_ms=0))
-    answer = _trim(pcm)
+    answer = without_pauses(_trim(pcm))
     n = int(ANSWER_S * 24000)
     if len(answer) < n:
         raise RuntimeError(f"the synthesized answer is {len(answer) / 24000:.1f} s, shorter than {ANSWER_S} s")

@@ -114,3 +114,14 @@ def test_py_spy_raw_lines_become_threads_with_roles_and_per_function_counts():
     assert inclusive(main)["Link._write (link.py)"] == 4  # line numbers merged into the function
     assert self_time(main)["RealtimeSocket.send (socket.py)"] == 3
     assert share(main, r"^Link\._write ") == 4 and share(main, r"\.paintEvent ") == 2
+
+
+def test_the_answer_loses_its_pauses_but_keeps_its_sound():
+    from bench.harness.script import without_pauses
+
+    x = np.zeros(24000, np.float32)
+    x[:2400] = 0.5  # 100 ms of sound, 400 ms of silence, 100 ms of sound
+    x[12000:14400] = -0.5
+    y = without_pauses(x)
+    assert np.count_nonzero(y) == 4800  # every loud sample kept, in order
+    assert len(y) == 4800 + 240 + 240  # each quiet stretch cut to 10 ms (the tail too)
