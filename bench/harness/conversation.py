@@ -182,7 +182,7 @@ class Bench:
             meter = Meter(client.pid)
             self._wait(lambda: client.ready() and self._connected(started), 90, "the client to connect", client)
             shown_by = client.display_pid()
-            display = Meter(shown_by) if shown_by is not None else None
+            display = Meter(shown_by, tree=False) if shown_by is not None else None
             self._idle(SETTLE_S, meter)
             meter.mark("silent0")
             if display is not None:

@@ -81,13 +81,18 @@ class Sample:
 class Meter:
     """Samples a process tree; :meth:`cpu_percent` between two marks."""
 
-    def __init__(self, pid: int) -> None:
+    def __init__(self, pid: int, tree: bool = True) -> None:
         self.pid = pid
+        self.tree = tree  # False: the process alone (a tmux server, whose children are the client)
         self.marks: dict[str, Sample] = {}
         self.rss_trace: list[tuple[float, float]] = []
 
     def sample(self) -> Sample:
-        s = Sample(time.monotonic(), cpu_seconds(self.pid), rss_mib(self.pid))
+        if self.tree:
+            s = Sample(time.monotonic(), cpu_seconds(self.pid), rss_mib(self.pid))
+        else:
+            s = Sample(time.monotonic(), parse_stat(Path(f"/proc/{self.pid}/stat").read_text()),
+                       _status_kib(self.pid, "VmRSS") / 1024.0)
         self.rss_trace.append((s.wall, s.rss))
         return s
 
