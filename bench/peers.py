@@ -99,8 +99,8 @@ def main() -> int:
     print()
     print("load average (1, 5, 15 min) before → after each run: "
           + "; ".join(f"{r.client} {r.load[0]} → {r.load[-1]}" for r in results))
-    ours = [r for r, k in zip(results, keys) if k not in PEERS]
-    theirs = [r for r, k in zip(results, keys) if k in PEERS]
+    ours = [r for r, k in zip(results, keys, strict=True) if k not in PEERS]
+    theirs = [r for r, k in zip(results, keys, strict=True) if k in PEERS]
     if ours and theirs:
         print()
         print(report.ratios(results, ours, theirs))

@@ -132,7 +132,8 @@ class ParleyWindow(Client):
     def ready(self) -> bool:
         if self.status is None or not self.status.exists():
             return False
-        self._ptt_at = tuple(json.loads(self.status.read_text())["ptt"])  # type: ignore[assignment]
+        x, y = json.loads(self.status.read_text())["ptt"]
+        self._ptt_at = (int(x), int(y))
         return True
 
     def display_pid(self) -> int | None:

@@ -91,7 +91,8 @@ class ServerLog:
 class Bench:
     """Room + Xvfb + scripted server (context manager); :meth:`converse` runs one client."""
 
-    def __init__(self, work: Path, *, silent_s: float = 60.0, pace: float = 1.0, log=print) -> None:
+    def __init__(self, work: Path, *, silent_s: float = 60.0, pace: float = 1.0,
+                 log: Callable[[str], None] = print) -> None:
         self.work = work
         self.silent_s = silent_s
         self.pace = pace
@@ -278,7 +279,7 @@ class Bench:
         if response is not None:
             self._wait_mark(time_of, "response_done", response["t"], meter, client, response_id=response["response_id"])
 
-    def _wait_mark(self, conns, ev: str, after: float, meter: Meter, client: Client,
+    def _wait_mark(self, conns: Callable[[], set[int]], ev: str, after: float, meter: Meter, client: Client,
                    **match: Any) -> dict[str, Any] | None:
         deadline = time.monotonic() + TURN_TIMEOUT_S
         while time.monotonic() < deadline and client.alive():
@@ -288,7 +289,7 @@ class Bench:
             self._idle(0.02, meter)
         return None
 
-    def _wait(self, condition, timeout: float, what: str, client: Client, meter: Meter | None = None) -> None:
+    def _wait(self, condition: Callable[[], bool], timeout: float, what: str, client: Client, meter: Meter | None = None) -> None:
         deadline = time.monotonic() + timeout
         while not condition():
             if not client.alive():

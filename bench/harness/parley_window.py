@@ -47,6 +47,7 @@ def main() -> int:
 
     from desktop_app.settings.profiles import CustomProfile, LocalProfile
     from desktop_app.settings.store import SettingsStore
+    from desktop_app.tasks import install_loop_handler
     from desktop_app.ui import icons
     from desktop_app.ui.bootstrap import build_engine, build_window
 
@@ -72,10 +73,12 @@ def main() -> int:
         if engine is not None and recorder is not None:
             engine.capture_tap = recorder
         window = build_window(quitting.set, engine=engine, store=store)
+        # as bootstrap.run: an exception in a loop callback reaches the log and the banner
+        install_loop_handler(loop, lambda sentence: window.session.notify(sentence, "warning"))
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, quitting.set)
         window.show()
-        window.run(window.session.connect())
+        window.run(window.session.open_conversation())  # what a click on Connect does
         await asyncio.sleep(0.5)  # laid out and mapped
         talk = window.talk.talk
         centre = talk.mapToGlobal(QPoint(talk.width() // 2, talk.height() // 2))

@@ -20,6 +20,7 @@ import shutil
 import subprocess
 import sys
 import tarfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,7 +60,7 @@ PATCHES = (
 TOOLS = ("tmux", "xdotool")  # the SDK example's terminal; push-to-talk held with the mouse
 
 
-def ensure_tools(log=print) -> None:
+def ensure_tools(log: Callable[[str], None] = print) -> None:
     """The Debian packages the side-by-side benches need beyond ``make test``'s: installed with
     apt-get when root (as ``packaging/system-deps.sh`` does), else a RuntimeError naming them."""
     missing = [p for p in TOOLS if shutil.which(p) is None]
@@ -98,7 +99,7 @@ class Peers:
         return ", ".join(PINS)
 
 
-def ensure(log=print) -> Peers:
+def ensure(log: Callable[[str], None] = print) -> Peers:
     """The peers' virtualenv and example sources, built once per set of pins."""
     tag = hashlib.sha1("\n".join(PINS + SDISTS).encode()).hexdigest()[:10]
     root = cache_dir() / f"peers-{tag}"

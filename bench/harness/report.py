@@ -88,7 +88,8 @@ def table(results: list[RunResult]) -> str:
 
 
 def _p50(values: list[float | None]) -> float | None:
-    return summary(values)["p50"]  # type: ignore[return-value]
+    p50 = summary(values)["p50"]
+    return None if p50 is None else float(p50)
 
 
 RATIO_ROWS: tuple[tuple[str, Any], ...] = (

@@ -23,7 +23,9 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import sounddevice as sd
@@ -42,7 +44,7 @@ def _portaudio_clock_offset(now: float, current: float, offset: float) -> float:
     return min(offset, now - current) if current else offset
 
 
-def _open(kind: str, props: str, callback, channels: int = 1) -> sd._StreamBase:
+def _open(kind: str, props: str, callback: Callable[..., None], channels: int = 1) -> sd._StreamBase:
     """A 10 ms, low-latency float32 stream on PipeWire's ALSA device, aimed by ``props``."""
     index = next(i for i, d in enumerate(sd.query_devices()) if d["name"] == "pipewire")
     saved = os.environ.get("PIPEWIRE_PROPS")
@@ -79,7 +81,7 @@ class Probe:
         self._stream = _open("input", f"{{ stream.capture.sink=true target.object={self.sink} "
                                       f"node.name=bench-probe-{self.sink} }}", self._callback)
 
-    def _callback(self, indata: np.ndarray, frames: int, t, status: sd.CallbackFlags) -> None:
+    def _callback(self, indata: np.ndarray, frames: int, t: Any, status: sd.CallbackFlags) -> None:
         self._offset = _portaudio_clock_offset(time.monotonic(), t.currentTime, self._offset)
         if status.input_overflow:
             self.overflows += 1
@@ -141,7 +143,7 @@ class Talker:
         with self._lock:
             return self._playing is not None or bool(self._queue)
 
-    def _callback(self, outdata: np.ndarray, frames: int, t, status: sd.CallbackFlags) -> None:
+    def _callback(self, outdata: np.ndarray, frames: int, t: Any, status: sd.CallbackFlags) -> None:
         self._offset = _portaudio_clock_offset(time.monotonic(), t.currentTime, self._offset)
         dac = t.outputBufferDacTime + self._offset
         outdata.fill(0)

@@ -67,7 +67,7 @@ async def serve(answer: Answer, questions: list[str], log_path: Path, port_file:
     from websockets.asyncio.server import serve as ws_serve
     from websockets.exceptions import ConnectionClosed
 
-    log = open(log_path, "a", buffering=1)  # noqa: SIM115, ASYNC230 — opened once, one line per mark
+    log = open(log_path, "a", buffering=1)  # noqa: SIM115 — opened once, one line per mark
     connections = 0
 
     def write(marks: list[Mark]) -> None:

@@ -43,7 +43,7 @@ def stage_deltas(utterances: list[Utterance], stage_marks: list[dict[str, Any]],
             continue
         assert callback and canceller and frame and socket and onset
         chain = [u.onset, callback["adc"], callback["t"], canceller["t"], frame["t"], socket["t"], onset["t"]]
-        for stage, a, b in zip(STAGES, chain, chain[1:]):
+        for stage, a, b in zip(STAGES, chain, chain[1:], strict=False):
             out[stage].append(b - a)
         out["total"].append(onset["t"] - u.onset)
         out[SEND_CALL].append(socket["returned"] - socket["t"])

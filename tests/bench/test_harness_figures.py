@@ -13,7 +13,7 @@ from bench.harness.stage_figures import SEND_CALL, stage_deltas
 from bench.harness.stages import OnsetDetector
 
 
-def test_an_onset_is_the_first_loud_sample_after_enough_quiet_even_across_blocks():
+def test_an_onset_is_the_first_loud_sample_after_enough_quiet_even_across_blocks() -> None:
     d = OnsetDetector(1000, threshold=0.1, quiet_ms=50)  # 50 samples of quiet needed
     x = np.zeros(100)
     x[90] = 0.5
@@ -36,7 +36,7 @@ def speaker(segments: list[tuple[float, float]], t0: float = 100.0, seconds: flo
     return Timeline(x, t0, 0.001)
 
 
-def test_turn_figures_measure_each_path_from_the_talker_the_server_and_the_speaker():
+def test_turn_figures_measure_each_path_from_the_talker_the_server_and_the_speaker() -> None:
     utterances = [Utterance(0, 101.0, 102.0), Utterance(1, 106.0, 107.5)]
     marks = [
         {"t": 101.030, "ev": "onset"}, {"t": 102.5, "ev": "response", "response_id": "r1"},
@@ -56,7 +56,7 @@ def test_turn_figures_measure_each_path_from_the_talker_the_server_and_the_speak
     assert second.end_to_answer == pytest.approx(0.590, abs=0.002)
 
 
-def test_a_barge_in_over_a_silent_speaker_is_reported_not_measured():
+def test_a_barge_in_over_a_silent_speaker_is_reported_not_measured() -> None:
     utterances = [Utterance(0, 101.0, 102.0)]
     (f,) = turn_figures(utterances, frozenset({0}), [{"t": 101.02, "ev": "onset"}], speaker([]))
     assert f.barge_to_silent is None and f.end_to_answer is None
@@ -64,7 +64,7 @@ def test_a_barge_in_over_a_silent_speaker_is_reported_not_measured():
     assert "no answer started" in f.notes
 
 
-def test_stage_deltas_chain_the_marks_of_each_question_and_skip_a_question_a_stage_missed():
+def test_stage_deltas_chain_the_marks_of_each_question_and_skip_a_question_a_stage_missed() -> None:
     utterances = [Utterance(0, 10.0, 11.0), Utterance(1, 20.0, 21.0)]
     stages = [
         {"stage": "callback", "t": 10.030, "adc": 10.0005}, {"stage": "canceller", "t": 10.052},
@@ -83,13 +83,13 @@ def test_stage_deltas_chain_the_marks_of_each_question_and_skip_a_question_a_sta
     assert d[SEND_CALL] == pytest.approx([0.0004])
 
 
-def test_summary_ignores_unknown_values():
+def test_summary_ignores_unknown_values() -> None:
     s = summary([0.01, None, 0.03, 0.02])
     assert s["n"] == 3 and s["p50"] == pytest.approx(0.02) and s["max"] == pytest.approx(0.03)
     assert summary([None])["p50"] is None
 
 
-def test_proc_stat_cpu_counts_fields_after_the_command_name_even_with_spaces_and_parentheses():
+def test_proc_stat_cpu_counts_fields_after_the_command_name_even_with_spaces_and_parentheses() -> None:
     text = "4242 (odd (name) x) S 1 2 3 4 5 6 7 8 9 10 250 150 0 0 20 0 9 0 100 0 0"
     import os
 
@@ -105,7 +105,7 @@ thread (303) 7
 """
 
 
-def test_py_spy_raw_lines_become_threads_with_roles_and_per_function_counts():
+def test_py_spy_raw_lines_become_threads_with_roles_and_per_function_counts() -> None:
     threads = parse(RAW)
     main, mic, native = threads[101], threads[202], threads[303]
     assert (main.name, main.samples, main.role) == ("MainThread", 6, "main (Qt + asyncio loop)")
@@ -116,7 +116,7 @@ def test_py_spy_raw_lines_become_threads_with_roles_and_per_function_counts():
     assert share(main, r"^Link\._write ") == 4 and share(main, r"\.paintEvent ") == 2
 
 
-def test_the_answer_loses_its_pauses_but_keeps_its_sound():
+def test_the_answer_loses_its_pauses_but_keeps_its_sound() -> None:
     from bench.harness.script import without_pauses
 
     x = np.zeros(24000, np.float32)

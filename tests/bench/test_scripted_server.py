@@ -51,7 +51,7 @@ def play_out(s: ScriptedSession) -> list[dict]:
     return out
 
 
-def test_a_hands_free_turn_is_valid_ga_and_the_onset_is_the_first_loud_sample(session):
+def test_a_hands_free_turn_is_valid_ga_and_the_onset_is_the_first_loud_sample(session: ScriptedSession) -> None:
     s = session
     events = s.opened(99.0)
     events += s.receive(json.dumps({"type": "session.update", "session": {
@@ -79,7 +79,7 @@ def test_a_hands_free_turn_is_valid_ga_and_the_onset_is_the_first_loud_sample(se
     assert next(e for e in events if e["type"] == "response.done")["response"]["status"] == "completed"
 
 
-def test_speech_over_the_answer_cancels_it_the_way_the_service_does(session):
+def test_speech_over_the_answer_cancels_it_the_way_the_service_does(session: ScriptedSession) -> None:
     s = session
     s.opened(0.0)
     feed(s, [loud(20)] * 5 + [ms(20)] * 30)
@@ -97,7 +97,7 @@ def test_speech_over_the_answer_cancels_it_the_way_the_service_does(session):
     assert [m["ev"] for m in s.marks if m["ev"] in ("onset", "cancel")] == ["onset", "onset", "cancel"]
 
 
-def test_push_to_talk_logs_onsets_without_vad_events_and_answers_commit_and_create(session):
+def test_push_to_talk_logs_onsets_without_vad_events_and_answers_commit_and_create(session: ScriptedSession) -> None:
     s = session
     s.opened(0.0)
     s.receive(json.dumps({"type": "session.update", "session": {
