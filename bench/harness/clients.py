@@ -99,6 +99,9 @@ def _parley_env(env: dict[str, str], work: Path) -> dict[str, str]:
     home.mkdir(exist_ok=True)
     out["PARLEY_HOME"] = str(home)
     out["PYTHONPATH"] = str(ROOT) + (os.pathsep + out["PYTHONPATH"] if out.get("PYTHONPATH") else "")
+    # No Secret Service in the room: with one that cannot be unlocked, connecting to the bench's
+    # keyless endpoint fails ("Prompt dismissed"). The null backend is a machine with no key stored.
+    out["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
     return out
 
 
