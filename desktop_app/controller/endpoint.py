@@ -11,10 +11,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from desktop_app.errors import CredentialError
-from desktop_app.log import register_secret
+from desktop_app.log import get_logger, register_secret
+
 from desktop_app.settings.ephemeral import EphemeralKeyProvider
 from desktop_app.settings.profiles import EphemeralProfile, LocalProfile, Profile
 from desktop_app.settings.secrets import KeyStore
+
+log = get_logger("controller")
 
 Target = Callable[[], Awaitable[tuple[str, dict[str, str]]]]
 
@@ -40,8 +43,17 @@ def make_target(
 
     async def target() -> tuple[str, dict[str, str]]:
         nonlocal provider
-        # Every profile that can carry a key sends the one it has (a custom endpoint's is optional).
-        key = keys.get_key(profile) if profile.sends_key else None
+        # Every profile that can carry a key sends the one it has (a custom endpoint's is optional:
+        # a keyring that cannot be read then costs the key, not the connection).
+        key = None
+        if profile.sends_key:
+            try:
+                key = keys.get_key(profile)
+            except CredentialError as exc:
+                if profile.needs_key:
+                    raise
+                log.warning("! the keyring could not be read for %r (%s); connecting without a key",
+                            profile.name, exc.detail or exc.user_message)
         if key:
             register_secret(key)
         if profile.needs_key and not key:
