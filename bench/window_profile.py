@@ -1,9 +1,9 @@
 """Where Parley's window spends its CPU during the spoken turns (#23): per thread from ``/proc``,
 and per function on the main thread and the audio callbacks from ``py-spy``.
 
-Same room, server and script as ``bench/peers.py`` (10 s silent, then the seven turns). While
-the turns run, ``py-spy record --threads --nonblocking --format raw`` (from the peers' throwaway
-virtualenv) samples the window's process at 100 Hz, and every thread's CPU time is read from
+Same room, server and script as ``bench/peers.py`` (30 s connected and silent, then the seven
+turns). While each phase runs (``--phases silent,turns``), ``py-spy record --threads --nonblocking
+--format raw`` (from the peers' throwaway virtualenv) samples the window's process at 100 Hz, and every thread's CPU time is read from
 ``/proc`` before and after. Printed, per audio mode (speakers = echo cancellation on, headset):
 
 * each thread's CPU (% of one core) and what it is (main loop, PortAudio input/output callback,
@@ -15,7 +15,7 @@ virtualenv) samples the window's process at 100 Hz, and every thread's CPU time 
   functions by self samples.
 
 Run: ``make bench-window-profile`` or ``.venv/bin/python bench/window_profile.py [--modes speakers,headset]``
-(about 100 s per mode). Needs ptrace (root, or ``kernel.yama.ptrace_scope`` 0).
+(about 2 minutes per mode). Needs ptrace (root, or ``kernel.yama.ptrace_scope`` 0).
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ LOOP_FRAMES = ("_QEventLoop.run_forever", "_QEventLoop.run_until_complete", "Run
 AREAS = (
     ("capture path (Capture._drain: resample, canceller, meters, 20 ms frames)", r"^Capture\._drain "),
     ("  … of which the echo canceller (EchoControl.process)", r"^EchoControl\.process "),
+    ("  … of which the speech-probability meter (SpeechMeter.update)", r"^SpeechMeter\.update "),
     ("sending frames (Link._write → RealtimeSocket.send → websockets → socket write)", r"^Link\._write "),
     ("  … of which the socket write (_SelectorSocketTransport.write)", r"^_SelectorSocketTransport\.write "),
     ("logging (any logging call: records, filters, handlers, the file)", r"\(logging/"),
@@ -50,6 +51,7 @@ AREAS = (
     ("receiving events (Link._read: parse, core, controller)", r"^Link\._read "),
     ("rendering the view (MainWindow.render and the widgets' show_view)", r"^MainWindow\.render |\.show_view "),
     ("controller timers (Controller._tick)", r"^Controller\._tick "),
+    ("the talk key's application-wide event filter (PushToTalkKey.eventFilter)", r"^PushToTalkKey\.eventFilter "),
 )
 
 
@@ -83,11 +85,11 @@ def pct(samples: int, total: int) -> str:
     return f"{100 * samples / total:.1f} %" if total else "–"
 
 
-def summarise(name: str, cpu_turns: float | None, raw: Path, stats: dict) -> None:
+def summarise(name: str, cpu_turns: float | None, raw: Path, stats: dict, phase: str = "turns") -> None:
     seconds = stats["seconds"]
     threads = pyspy_raw.parse(raw.read_text()) if raw.exists() else {}
-    print(f"\n### {name}: {seconds:.0f} s of turns, process CPU {report.pct(cpu_turns)} of one core "
-          f"(load {loadavg()})\n")
+    print(f"\n### {name}: {seconds:.0f} s {'of turns' if phase == 'turns' else 'connected and silent'}, "
+          f"process CPU {report.pct(cpu_turns)} of one core (load {loadavg()})\n")
     print("| thread (from /proc) | what it is | CPU, % of one core |\n|---|---|---|")
     before, after = stats["before"], stats["after"]
     counted = 0.0
@@ -98,7 +100,7 @@ def summarise(name: str, cpu_turns: float | None, raw: Path, stats: dict) -> Non
         if used / seconds >= 0.001:
             print(f"| {comm} ({tid}) | {role} | {100 * used / seconds:.1f} % |")
     if cpu_turns is not None:
-        print(f"| threads that ended during the turns (streams paused and resumed) | | "
+        print(f"| threads that ended during the {phase} (streams paused and resumed) | | "
               f"{max(0.0, cpu_turns - 100 * counted / seconds):.1f} % |")
     main = next((t for t in threads.values() if t.name == "MainThread"), None)
     if main is None:
@@ -142,6 +144,8 @@ def summarise(name: str, cpu_turns: float | None, raw: Path, stats: dict) -> Non
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--modes", default="speakers,headset")
+    parser.add_argument("--phases", default="silent,turns", help="profile the connected-and-silent phase, the turns, or both")
+    parser.add_argument("--silent", type=float, default=30.0, help="seconds connected and silent (default 30)")
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
     peers = peers_env.ensure()
@@ -149,16 +153,21 @@ def main() -> int:
     print(f"machine: {report.machine()}")
     print(f"load average at the start: {loadavg()}")
     try:
-        with Bench(work, silent_s=10.0) as bench:
+        phases = args.phases.split(",")
+        with Bench(work, silent_s=args.silent) as bench:
             for mode in args.modes.split(","):
                 client = ParleyWindow(mode)
-                raw, stats = work / f"profile-{mode}.txt", {}  # type: ignore[var-annotated]
+                raws = {phase: work / f"profile-{mode}-{phase}.txt" for phase in phases}
+                stats: dict[str, dict] = {phase: {} for phase in phases}
                 print(f"== {client.name} (load {loadavg()})", flush=True)
-                result = bench.converse(client, during_turns=profile_turns(peers.py_spy, raw, stats))
+                hooks = {f"during_{phase}": profile_turns(peers.py_spy, raws[phase], stats[phase]) for phase in phases}
+                result = bench.converse(client, **hooks)  # type: ignore[arg-type]
                 for note in report.notes([result]):
                     print(f"  note: {note}")
-                if stats:
-                    summarise(client.name, result.cpu_turns, raw, stats)
+                for phase in phases:
+                    if stats[phase]:
+                        cpu = result.cpu_turns if phase == "turns" else result.cpu_silent
+                        summarise(client.name, cpu, raws[phase], stats[phase], phase)
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

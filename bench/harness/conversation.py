@@ -159,9 +159,11 @@ class Bench:
     # --- one client ------------------------------------------------------------------------------
 
     def converse(self, client: Client, silent_s: float | None = None,
-                 during_turns: Callable[[int], Callable[[], None]] | None = None) -> RunResult:
+                 during_turns: Callable[[int], Callable[[], None]] | None = None,
+                 during_silent: Callable[[int], Callable[[], None]] | None = None) -> RunResult:
         """Run ``client`` through the script. ``during_turns(pid)`` is called as the turns start
-        and returns what to call when they end (a profiler)."""
+        and returns what to call when they end (a profiler); ``during_silent(pid)`` the same for
+        the connected-and-silent phase."""
         assert self.assets is not None
         silent_s = self.silent_s if silent_s is None else silent_s
         result = RunResult(client.name, load=[loadavg()])
@@ -188,8 +190,12 @@ class Bench:
             meter.mark("silent0")
             if display is not None:
                 display.mark("silent0")
+            finish = during_silent(client.pid) if during_silent is not None else None
             self._idle(silent_s, meter)
             meter.mark("silent1")
+            stop_profiler, finish = finish, None
+            if stop_profiler is not None:
+                stop_profiler()
             result.cpu_silent = meter.cpu_percent("silent0", "silent1")
             if display is not None:
                 display.mark("silent1")
