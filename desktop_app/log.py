@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import os
 import re
 from pathlib import Path
 
@@ -28,6 +29,10 @@ _SECRET_PATTERNS = [
 ]
 
 REDACTED = "[REDACTED]"
+#: ``PARLEY_LOG_FRAMES=1`` logs every audio frame and websockets' own frame records (see :func:`log_frames`).
+FRAMES_ENV = "PARLEY_LOG_FRAMES"
+#: The loggers that write a record per frame: the transport's audio frames, websockets' frame records.
+FRAME_LOGGERS = ("parley.transport.audio", "parley.transport.websockets")
 
 _extra_secrets: set[str] = set()
 
@@ -102,3 +107,12 @@ def setup_logging(level: int | str = logging.INFO, log_file: Path | None = None)
         root.addHandler(handler)
     # websockets logs every frame at DEBUG; our transport logs the frames it cares about itself.
     logging.getLogger("websockets").setLevel(logging.INFO)
+    log_frames(os.environ.get(FRAMES_ENV, "") not in ("", "0"))
+
+
+def log_frames(on: bool) -> None:
+    """A DEBUG record for every audio frame and every websockets frame (``PARLEY_LOG_FRAMES=1``), or
+    none: 50 a second each way, they cost more than everything else in the log file together (the
+    transport logs each connection's frame counts at its close instead)."""
+    for name in FRAME_LOGGERS:
+        logging.getLogger(name).setLevel(logging.DEBUG if on else logging.INFO)

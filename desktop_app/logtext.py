@@ -9,7 +9,8 @@ so importing it costs no layer anything (``tests/realtime/test_stdlib_only.py`` 
 
 * :func:`summarize` — a JSON value (an event dict) as one compact line;
 * :func:`summarize_frame` — a frame's raw text: parsed and summarized when it is JSON, otherwise
-  every long base64-looking run elided.
+  every long base64-looking run elided;
+* :func:`is_audio_frame` — whether a frame is audio (an append or a delta), without parsing it.
 
 Both replace base64 audio by its size (``<6400 b64 chars>``): the ``audio`` field anywhere, and
 ``delta`` in the audio-delta events (a transcript ``delta`` is text and stays).
@@ -27,10 +28,21 @@ from desktop_app.log import redact
 _AUDIO_KEYS = frozenset({"audio"})
 #: Event types whose ``delta`` is base64 audio rather than text (GA, beta, GPT-Live).
 AUDIO_DELTA_TYPES = frozenset({"response.output_audio.delta", "response.audio.delta", "session.output_audio.delta"})
+#: Event types that carry audio either way (GA, beta, GPT-Live): 50 a second while someone speaks,
+#: so logs count them instead of writing one record each.
+AUDIO_FRAME_TYPES = AUDIO_DELTA_TYPES | {"input_audio_buffer.append", "session.input_audio.append"}
+_AUDIO_MARKS = tuple(f'"{kind}"' for kind in sorted(AUDIO_FRAME_TYPES))
 #: The default length of one summary.
 MAX_LINE = 400
 
 _B64_RUN = re.compile(r"[A-Za-z0-9+/]{64,}={0,2}")
+
+
+def is_audio_frame(text: str) -> bool:
+    """True when a frame's text is an audio append or delta, judged from its first 100 characters,
+    where ``type`` is (a frame that puts it later is merely treated like any other frame)."""
+    head = text[:100]
+    return any(mark in head for mark in _AUDIO_MARKS)
 
 
 def elide_b64(value: str) -> str:

@@ -55,3 +55,35 @@ def test_secrets_are_redacted_and_lines_capped():
         assert KEY not in line
     assert len(summarize_frame(frame, 240)) == 240 and summarize_frame(frame, 240).endswith("…")
     assert len(summarize_frame(frame)) == logtext.MAX_LINE
+
+
+def test_audio_frames_are_recognised_without_parsing_in_every_dialect():
+    for kind in ("input_audio_buffer.append", "response.output_audio.delta", "session.input_audio.append",
+                 "session.output_audio.delta", "response.audio.delta"):
+        assert logtext.is_audio_frame(json.dumps({"type": kind, "audio": "QUFB" * 600}))
+        assert logtext.is_audio_frame(json.dumps({"event_id": "event_0123456789abcdefghij", "type": kind}))
+    for kind in ("response.output_audio_transcript.delta", "input_audio_buffer.commit", "session.update"):
+        assert not logtext.is_audio_frame(json.dumps({"type": kind, "delta": "words"}))
+
+
+def test_the_app_logs_no_record_per_frame_unless_asked(monkeypatch, tmp_path):
+    import logging
+
+    from desktop_app.log import FRAME_LOGGERS, FRAMES_ENV, setup_logging
+
+    root = logging.getLogger()
+    before = list(root.handlers), root.level
+    try:
+        for asked, level in (("", logging.INFO), ("1", logging.DEBUG)):
+            monkeypatch.setenv(FRAMES_ENV, asked)
+            setup_logging("INFO", log_file=tmp_path / "parley.log")
+            assert [logging.getLogger(name).level for name in FRAME_LOGGERS] == [level, level]
+            assert logging.getLogger("parley.transport").isEnabledFor(logging.DEBUG)  # the rest: the file has it
+    finally:
+        for handler in list(root.handlers):
+            if handler not in before[0]:
+                root.removeHandler(handler)
+                handler.close()
+        root.setLevel(before[1])
+        for name in FRAME_LOGGERS:
+            logging.getLogger(name).setLevel(logging.NOTSET)

@@ -278,7 +278,7 @@ class RealtimeConnection:
             self._log.warning("! %s | %s", exc, exc.snippet)
             self._events.append(ProtocolErrorEvent(error=exc, snippet=exc.snippet))
             return
-        if self._debug:
+        if self._debug and not isinstance(event, OutputAudioDelta):  # 20 a second: the ledger counts them
             self._log.debug("< %s", event)
         try:
             self._apply(event)
