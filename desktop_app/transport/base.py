@@ -71,6 +71,10 @@ class Transport(Protocol):
     async def send(self, text: str) -> None:
         """Send one JSON event. Raises ``ConnectionLost`` when the connection is gone."""
 
+    def send_nowait(self, text: str) -> bool:
+        """Send one JSON event at once if that needs no waiting and cannot overtake a frame
+        :meth:`send` is still writing; False (nothing done) means: use :meth:`send`."""
+
     async def recv(self) -> str | None:
         """The next JSON event, or ``None`` once closed (``close_code``/``close_reason`` say why)."""
 

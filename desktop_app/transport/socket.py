@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import socket
 import ssl
 from collections.abc import Mapping
@@ -22,10 +23,11 @@ from urllib.parse import urlsplit
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
+from websockets.protocol import State
 
 from desktop_app.errors import AuthError, ConfigError, ConnectionLost
 from desktop_app.log import RedactingFilter, get_logger, redact
-from desktop_app.logtext import summarize_frame  # the one frame summariser (re-exported by the package)
+from desktop_app.logtext import is_audio_frame, summarize_frame  # the one frame summariser (re-exported by the package)
 from desktop_app.transport.base import AudioSink, Endpoint, FrameObserver, TransportStats
 
 log = get_logger("transport")
@@ -35,6 +37,9 @@ log = get_logger("transport")
 # ever sees a key.
 _ws_log = get_logger("transport.websockets")
 _ws_log.addFilter(RedactingFilter())
+# Audio frames (50 a second each way) get their own logger, which the app turns off unless asked for
+# (``desktop_app.log.setup_logging``): one record per frame cost more than everything else logged.
+_audio_log = get_logger("transport.audio")
 
 #: Incoming frames can be large (``conversation.item.retrieved`` carries a whole item's audio).
 MAX_FRAME_BYTES = 32 * 1024 * 1024
@@ -125,12 +130,7 @@ class RealtimeSocket:
 
     async def send(self, text: str) -> None:
         """Send one text frame. Raises ConnectionLost if the connection is gone."""
-        if log.isEnabledFor(10):
-            log.debug("> %s", summarize_frame(text))
-        if self._observer is not None:
-            self._observer("sent", text)
-        self._sent[0] += 1
-        self._sent[1] += len(text)
+        self._sending(text)
         try:
             await self._conn.send(text)
         except ConnectionClosed as exc:
@@ -140,6 +140,33 @@ class RealtimeSocket:
                 detail=f"send failed: close {self.close_code} {self.close_reason!r}",
             ) from None
 
+    def send_nowait(self, text: str) -> bool:
+        """Hand one text frame to the socket now when that needs no waiting: the connection is open
+        and nothing is waiting in its write buffer (so no flow control applies and the frame cannot
+        overtake an earlier one). Returns False, having done nothing, otherwise: use :meth:`send`.
+
+        It is what ``send`` does when it does not wait — websockets' sans-I/O protocol frames the
+        text and the connection writes it — without a coroutine and a task switch per frame (the
+        microphone's 50 appends a second). ``tests/transport/test_socket.py`` holds it to that."""
+        conn = self._conn
+        if (self.close_code is not None or conn.protocol.state is not State.OPEN or conn.send_in_progress is not None
+                or conn.transport.is_closing() or conn.transport.get_write_buffer_size()):
+            return False
+        self._sending(text)
+        conn.protocol.send_text(text.encode())
+        conn.send_data()
+        return True
+
+    def _sending(self, text: str) -> None:
+        """Log (audio frames apart), observe and count one frame on its way out."""
+        logger = _audio_log if is_audio_frame(text) else log
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("> %s", summarize_frame(text))
+        if self._observer is not None:
+            self._observer("sent", text)
+        self._sent[0] += 1
+        self._sent[1] += len(text)
+
     async def recv(self) -> str | None:
         """The next text frame, or ``None`` once the connection has closed (see ``close_code``)."""
         while True:
@@ -147,14 +174,16 @@ class RealtimeSocket:
                 message = await self._conn.recv()
             except ConnectionClosed as exc:
                 self._record_close(exc)
-                log.info("= closed %s %s", self.close_code, self.close_reason)
+                log.info("= closed %s %s; frames sent %d (%d bytes), received %d (%d bytes)", self.close_code,
+                         self.close_reason, *self._sent, *self._received)
                 return None
             if isinstance(message, bytes):
                 # The Realtime protocol only uses text frames; a binary one is a server bug. Say so, go on.
                 log.warning("! ignoring a %d-byte binary frame", len(message))
                 continue
-            if log.isEnabledFor(10):
-                log.debug("< %s", summarize_frame(message))
+            logger = _audio_log if is_audio_frame(message) else log
+            if logger.isEnabledFor(logging.DEBUG):
+                logger.debug("< %s", summarize_frame(message))
             if self._observer is not None:
                 self._observer("received", message)
             self._received[0] += 1

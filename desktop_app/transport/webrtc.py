@@ -115,9 +115,14 @@ class RealtimeCall:
     # --- events ---------------------------------------------------------------------------------
     async def send(self, text: str) -> None:
         """Send one event on the data channel. Raises ConnectionLost once the call is gone."""
-        if not self.is_open:
+        if not self.send_nowait(text):
             raise ConnectionLost("The connection to the server was lost.", close_code=self.close_code,
                                  detail=f"send after close {self.close_code} {self.close_reason!r}")
+
+    def send_nowait(self, text: str) -> bool:
+        """The data channel takes a message without waiting: sent, or False once the call is gone."""
+        if not self.is_open:
+            return False
         if log.isEnabledFor(10):
             log.debug("> %s", summarize_frame(text))
         if self._observer is not None:
@@ -125,6 +130,7 @@ class RealtimeCall:
         self._sent[0] += 1
         self._sent[1] += len(text)
         self._channel.send(text)
+        return True
 
     async def recv(self) -> str | None:
         """The next event, or None once the call has ended (``close_code`` says how)."""

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import logging
+import os
 import socket
 
 import pytest
@@ -13,6 +15,7 @@ from websockets.http11 import Response
 from websockets.datastructures import Headers
 
 from desktop_app.errors import AuthError, ConfigError, ConnectionLost
+from desktop_app.log import FRAME_LOGGERS, log_frames
 from desktop_app.transport import RealtimeSocket, backoff, summarize_frame
 
 KEY = "sk-test-abcdefghijklmnopqrstuvwxyz0123"
@@ -135,3 +138,70 @@ def test_backoff_doubles_from_half_a_second_caps_at_eight_and_stops_after_five()
     assert list(backoff(tries=7, rng=lambda: 0.5))[-2:] == [8.0, 8.0]
     jittered = list(backoff(rng=lambda: 1.0))
     assert jittered[0] == pytest.approx(0.6) and max(jittered) <= 8.0
+
+
+# --- the microphone's frames without a task switch each (issue #23) ---------------------------------
+
+
+async def test_send_nowait_delivers_in_order_and_declines_while_the_write_buffer_holds_data():
+    """``send_nowait`` writes only when nothing waits in the write buffer; once the peer stops reading
+    and the buffer fills it declines (sending nothing), so ``send`` keeps the order and the flow control."""
+    reading = asyncio.Event()
+    got: list[str] = []
+
+    async def script(ws):
+        await reading.wait()  # the client fills the socket meanwhile
+        async for message in ws:
+            got.append(message)
+
+    async with Peer(script) as peer:
+        sock = await RealtimeSocket.open(peer.url)
+        sent, declined = 0, None
+        noise = base64.b64encode(os.urandom(49152)).decode()  # 64 KB that deflate cannot shrink
+        while declined is None and sent < 4000:  # the kernel's buffers fill within a few MB
+            frame = json.dumps({"type": "input_audio_buffer.append", "n": sent, "audio": noise})
+            if sock.send_nowait(frame):
+                sent += 1
+            else:
+                declined = frame
+        assert declined is not None, "the write buffer never filled"
+        reading.set()
+        await sock.send(declined)  # waits for the peer to read, then goes out after the others
+        await sock.send('{"type":"response.create"}')
+        await sock.close()
+        await asyncio.wait_for(_until(lambda: len(got) == sent + 2), 10)
+    assert [json.loads(m).get("n") for m in got] == [*range(sent + 1), None]
+    assert sock.stats().frames_sent == sent + 2
+    assert not sock.send_nowait('{"type":"response.create"}')  # closed: nothing sent, nothing raised
+
+
+async def test_audio_frames_are_logged_apart_and_counted_at_the_close(caplog):
+    async def script(ws):
+        await ws.send(json.dumps({"type": "response.output_audio.delta", "delta": "AAAA" * 100}))
+        await ws.send(json.dumps({"type": "response.done"}))
+        await ws.recv()
+        await ws.recv()
+
+    log_frames(False)  # as the app's setup_logging does unless PARLEY_LOG_FRAMES=1
+    try:
+        with caplog.at_level(logging.DEBUG, logger="parley.transport"):
+            async with Peer(script) as peer:
+                sock = await RealtimeSocket.open(peer.url)
+                await sock.recv()
+                await sock.recv()
+                assert sock.send_nowait(json.dumps({"type": "input_audio_buffer.append", "audio": "AAAA"}))
+                await sock.send('{"type":"response.create"}')
+                assert await sock.recv() is None
+    finally:
+        for name in FRAME_LOGGERS:
+            logging.getLogger(name).setLevel(logging.NOTSET)
+    lines = [r.getMessage() for r in caplog.records]
+    assert any(line.startswith("< ") and "response.done" in line for line in lines)
+    assert any(line.startswith("> ") and "response.create" in line for line in lines)
+    assert not any("input_audio_buffer.append" in line or "output_audio.delta" in line for line in lines)
+    assert any(line.startswith("= closed") and "frames sent 2" in line and "received 2" in line for line in lines)
+
+
+async def _until(predicate) -> None:
+    while not predicate():
+        await asyncio.sleep(0.01)
