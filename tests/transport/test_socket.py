@@ -11,6 +11,7 @@ import socket
 
 import pytest
 from websockets.asyncio.server import serve
+from websockets.extensions.permessage_deflate import PerMessageDeflate, ServerPerMessageDeflateFactory
 from websockets.http11 import Response
 from websockets.datastructures import Headers
 
@@ -205,3 +206,49 @@ async def test_audio_frames_are_logged_apart_and_counted_at_the_close(caplog):
 async def _until(predicate) -> None:
     while not predicate():
         await asyncio.sleep(0.01)
+
+
+class _RecordingDeflate(PerMessageDeflate):
+    """The server's permessage-deflate, noting whether each incoming frame came compressed (RSV1)."""
+
+    compressed: list[bool] = []
+
+    def decode(self, frame, *, max_size=None):
+        _RecordingDeflate.compressed.append(frame.rsv1)
+        return super().decode(frame, max_size=max_size)
+
+
+class _RecordingFactory(ServerPerMessageDeflateFactory):
+    def process_request_params(self, params, accepted_extensions):
+        response, ext = super().process_request_params(params, accepted_extensions)
+        return response, _RecordingDeflate(ext.remote_no_context_takeover, ext.local_no_context_takeover,
+                                           ext.remote_max_window_bits, ext.local_max_window_bits, ext.compress_settings)
+
+
+async def test_deflate_is_negotiated_for_what_arrives_but_nothing_sent_is_compressed():
+    """The service offers permessage-deflate: its frames may come compressed and are read; Parley's
+    own frames (the microphone's appends) go out uncompressed, which saves deflating each one."""
+    _RecordingDeflate.compressed = []
+    answer = json.dumps({"type": "response.output_audio.delta", "delta": "QUFB" * 5000})
+    received: list[str] = []
+
+    async def handler(ws):
+        await ws.send(answer)
+        received.append(await ws.recv())
+        received.append(await ws.recv())
+
+    server = await serve(handler, "127.0.0.1", 0, compression=None, extensions=[_RecordingFactory()])
+    try:
+        port = server.sockets[0].getsockname()[1]
+        sock = await RealtimeSocket.open(f"ws://127.0.0.1:{port}/v1/realtime")
+        assert await sock.recv() == answer  # came compressed (the server deflates), read as it was sent
+        append = json.dumps({"type": "input_audio_buffer.append", "audio": "QUFB" * 5000})
+        assert sock.send_nowait(append)
+        await sock.send('{"type":"response.create"}')
+        await sock.close()
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert received == [append, '{"type":"response.create"}']
+    # negotiated (the server's extension saw every frame: both messages and the close), none compressed
+    assert len(_RecordingDeflate.compressed) >= 2 and not any(_RecordingDeflate.compressed)
