@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -33,6 +32,7 @@ from desktop_app.controller.record import ConversationRecord
 from desktop_app.controller.routing import EventRouter, Parts, Wiring
 from desktop_app.controller.session_editor import SessionEditor
 from desktop_app.controller.states import MicMachine, MicMode, Turn
+from desktop_app.controller.ticker import Ticker
 from desktop_app.controller.tool_slot import ToolRunner, ToolSlot
 from desktop_app.controller.turns import TurnKeeper
 from desktop_app.controller.view import ViewModel
@@ -47,9 +47,6 @@ from desktop_app.transport.base import FrameObserver, TransportFactory
 from desktop_app.transport.socket import open_websocket
 
 log = get_logger("controller")
-
-#: Meters and speaking indicators refresh at this rate while connected.
-TICK_S = 0.05
 
 __all__ = ["Controller", "Target", "ToolRunner"]
 
@@ -71,6 +68,7 @@ class Controller:
         self.wait_for = self._view.wait_for  # until a predicate on the view holds (no polling)
         self.watch = self._view.watch  # a callback after every view change
         self._turns = TurnKeeper(self._view)
+        self.ticker = Ticker(self._tick)  # 20 Hz while something is going on, 1 Hz once settled
         self._echo = EchoJudge()
         self._media = MediaVoice(audio, lambda: self.connection.core, lambda rid: self._barge.is_silenced(rid))
         self._barge = BargeIn(audio, self._media)
@@ -95,10 +93,9 @@ class Controller:
             Parts(audio, self._view, self._turns, self._echo, self._barge, self._editor, self.connection,
                   self._tools, self._record, self._media),
             Wiring(hands_free=lambda: self._mic.mode is MicMode.HANDS_FREE, interrupt=self._interrupt,
-                   start_ticking=self._schedule_tick, publish=self._publish, flush=self._flush),
+                   start_ticking=self.ticker.start, publish=self._publish, flush=self._flush),
             None if fmt == "audio/pcm" else Decoder(fmt))
         self._audio_started = False
-        self._tick_handle: asyncio.TimerHandle | None = None
 
     # --- what the UI and headless mode read ---------------------------------------------------
     @property
@@ -155,9 +152,7 @@ class Controller:
         self._editor.cancel()
         self._tools.cancel()
         await self.connection.close()
-        if self._tick_handle is not None:
-            self._tick_handle.cancel()
-            self._tick_handle = None
+        self.ticker.stop()
         self.audio.stop()
         self._audio_started = False
 
@@ -279,24 +274,15 @@ class Controller:
     def dismiss_notice(self) -> None:
         self._view.dismiss()
 
-    # --- ticking: meters, speaking indicators, end of turn ------------------------------------
-    def _schedule_tick(self) -> None:
-        if self._tick_handle is None:
-            self._tick_handle = asyncio.get_running_loop().call_later(TICK_S, self._tick)
-
-    def _tick(self) -> None:
-        self._tick_handle = None
+    # --- ticking (ticker.py): speaking indicator, end of turn; slow once settled ----------------
+    def _tick(self) -> bool | None:
         core = self.connection.core
-        if core is None:
-            return
-        try:
-            self._router.tick(core)
-        finally:
-            self._schedule_tick()
+        return None if core is None else self._router.tick(core)
 
     def _publish(self, text_changed: bool = True) -> None:
         """Publish the derived parts of the view; ``text_changed=False`` skips rebuilding the
         transcript (audio-only event batches, ~20 a second, change no text)."""
+        self.ticker.wake()
         usage = self.usage()
         self._view.set(transcript=self.transcript() if text_changed else self.view.transcript,
                        mic=self._mic.machine.state, total_tokens=usage.total_tokens,

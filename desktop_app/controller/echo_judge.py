@@ -101,6 +101,11 @@ class EchoJudge:
     def local_onset(self, now: float) -> None:
         self._onset_at = now
 
+    @property
+    def onset_pending(self) -> bool:
+        """A local onset awaits the server's verdict (speech, or a false start after 1.5 s)."""
+        return self._onset_at is not None
+
     def false_start(self, now: float) -> float | None:
         """Seconds since an unconfirmed local onset once it is a false start (then forgotten)."""
         onset = self._onset_at

@@ -221,19 +221,22 @@ class EventRouter:
         self.p.turns.step(TurnEvent.TOOL_DONE)
         self.w.publish(True)
 
-    def tick(self, core: Dialect) -> None:
-        """20 times a second while connected: meters, the speaking indicator, the end of a turn,
-        a false start, and the planned refresh between turns."""
-        audio = self.p.audio
+    def tick(self, core: Dialect) -> bool:
+        """The controller's tick (``ticker.py``): the speaking indicator, the end of a turn, a false
+        start, and the planned refresh between turns. True once settled — listening, nothing playing,
+        no answer, tool or local onset pending — when only the refresh is left to look for. (The
+        meters are the window's: it reads the port's levels while it is on screen.)"""
         playing = self.playing
-        self.p.view.set(mic_level_dbfs=audio.mic_level_dbfs, output_level_dbfs=audio.output_level_dbfs,
-                        assistant_speaking=playing)
+        self.p.view.set(assistant_speaking=playing)
         if playing:
             self.p.turns.step(TurnEvent.AUDIO_STARTED)
         self.false_start()
         self.check_finished()
-        between = self.p.view.state.turn in (Turn.LISTENING, Turn.IDLE) and not playing and not core.response_pending
+        view = self.p.view.state
+        between = view.turn in (Turn.LISTENING, Turn.IDLE) and not playing and not core.response_pending
         self.p.connection.maybe_recycle(between_turns=between)
+        return (between and not view.user_speaking and not self.p.turns.awaiting_response
+                and not self.p.tools.busy and not self.p.echo.onset_pending)
 
     def check_finished(self) -> None:
         """End the assistant's turn once nothing is left: no answer, no tool, no audio."""
