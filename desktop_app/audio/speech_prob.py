@@ -8,7 +8,9 @@ resampling and echo cancellation — so the curve and the line are the same quan
 crosses the line, a server VAD at that threshold hears speech.
 
 It only informs the plot; nothing is decided on it. It runs on the loop thread inside the capture
-chain's ``process`` (the native call releases the GIL): about 0.2 ms per 32 ms window. Without the
+chain's ``process`` (the native call releases the GIL): about 0.2 ms per 32 ms window — 15 % of the
+loop's time while connected and silent (issue #23) — so it runs only while the plot is on screen:
+the window sets :attr:`SpeechMeter.active` (a meter that was off starts afresh). Without the
 package (or its native library, e.g. a trimmed bundle) :func:`make_speech_meter` returns None, says
 why once in the log, and the plot shows the microphone level and says so.
 """
@@ -44,7 +46,8 @@ class VadModel(Protocol):
 
 
 class SpeechMeter:
-    """Feed 24 kHz float32 blocks with :meth:`update`; read :attr:`probability` (0–1)."""
+    """Feed 24 kHz float32 blocks with :meth:`update`; read :attr:`probability` (0–1). While not
+    :attr:`active` it ignores what it is fed and reads 0."""
 
     def __init__(self, model: VadModel) -> None:
         self._model = model
@@ -53,12 +56,23 @@ class SpeechMeter:
         self._fifo = FrameFifo(len(self._window), capacity=len(self._window) * 16)
         self._recent: deque[float] = deque(maxlen=RECENT_WINDOWS)
         self.windows = 0
+        self.active = True
+
+    def set_active(self, active: bool) -> None:
+        """Run (something shows the probability) or rest; waking, it forgets what came before."""
+        if active and not self.active:
+            self.reset()
+        self.active = active
+        if not active:
+            self._recent.clear()
 
     @property
     def probability(self) -> float:
         return max(self._recent, default=0.0)
 
     def update(self, x24: np.ndarray) -> None:
+        if not self.active:
+            return
         y = self._resampler.process(x24)
         if len(y):
             self._fifo.push(y)

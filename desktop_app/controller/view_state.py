@@ -73,8 +73,6 @@ class ViewState:
     endpoint_label: str = ""
     turn: Turn = Turn.IDLE
     mic: Mic = Mic.HANDS_FREE
-    mic_level_dbfs: float = -120.0
-    output_level_dbfs: float = -120.0
     user_speaking: bool = False
     assistant_speaking: bool = False
     transcript: tuple[TranscriptEntry, ...] = ()

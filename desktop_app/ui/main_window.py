@@ -4,8 +4,10 @@ side panel (turn detection, session, audio).
 Attributes flow down — every widget renders the session's one :class:`ViewState` — and intents
 flow up as signals connected here to the :class:`~desktop_app.ui.session.ConversationSession`.
 Rendering never runs inside the controller's event handling: a change of state (turn, connection,
-notice …) renders on the next turn of the loop, once for a whole batch of server events, and
-level-only changes (meters, 20 a second) at most every :data:`RENDER_INTERVAL_MS`.
+notice …) renders on the next turn of the loop, once for a whole batch of server events, and other
+changes (usage, the speaking flag's followers) at most every :data:`RENDER_INTERVAL_MS`. The meters and
+the turn-detection plot are not in the view: :class:`~desktop_app.ui.meter_clock.MeterClock` reads
+them while the window is on screen.
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ import asyncio
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
-from PySide6.QtCore import QByteArray, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QGuiApplication, QResizeEvent
+from PySide6.QtCore import QByteArray, QEvent, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QApplication, QFrame, QHBoxLayout, QMainWindow, QStackedWidget, QTabWidget, QToolButton, QVBoxLayout,
     QWidget,
@@ -31,6 +33,7 @@ from desktop_app.ui.banner import Banner
 from desktop_app.ui.dialog_actions import DialogActions
 from desktop_app.ui.first_run import FirstRunPanel
 from desktop_app.ui.keyboard import PushToTalkKey
+from desktop_app.ui.meter_clock import MeterClock
 from desktop_app.ui.notices import AUDIO, NoticeKeeper
 from desktop_app.tasks import spawn
 from desktop_app.ui.session import ConversationSession
@@ -79,6 +82,7 @@ class MainWindow(QMainWindow):
         self._build()
         self.fit = SidePanelFit(self, self.bar, self.side, self.tabs, self._body, self._left)
         self._wire()
+        self.meters = MeterClock(self)  # levels and the plot, only while the window is on screen
         self.setMinimumSize(self.fit.widths()[0], MIN_HEIGHT)
         settings = session.store.settings
         if not settings.window_geometry or not self.restoreGeometry(QByteArray(settings.window_geometry)):
@@ -251,6 +255,8 @@ class MainWindow(QMainWindow):
     def _on_view(self, view: ViewState) -> None:
         self.notices.observe(view)  # every view, not only rendered ones: a turn can pass between renders
         self._pending = view
+        if not self.isVisible() or self.isMinimized():
+            return  # nobody sees it: the newest view renders when the window is back (showEvent, changeEvent)
         last = self._rendered
         if last is None or (view.connection, view.turn, view.mic, view.notice, view.user_speaking,
                             view.assistant_speaking, view.vad, view.voice_locked, view.transcript) != (
@@ -288,7 +294,7 @@ class MainWindow(QMainWindow):
         self.talk.set_hands_free_allowed(view.vad.type != "off", "Turn detection is off: choose Server VAD or "
                                          "Semantic under Turn detection to talk hands-free" if view.vad.type == "off"
                                          else "")
-        self.vad_panel.show_view(view, self._speech_probability(view))
+        self.vad_panel.show_view(view)
         self.session_panel.show_view(view)
         self.session_panel.set_preview_available(self.session.can_preview_voices and self.audio.engine is not None)
         if view.connection is Conn.CONNECTED and self.stack.currentWidget() is self.first_run:
@@ -296,14 +302,6 @@ class MainWindow(QMainWindow):
         if view.connection is not Conn.CONNECTED and self.ptt_key.held:
             self.ptt_key.release()
         self.view_rendered.emit(view)
-
-    def _speech_probability(self, view: ViewState) -> float | None:
-        """The microphone's speech probability from the audio engine while the conversation captures
-        through it (None otherwise: the plot then shows the level)."""
-        engine, port = self.audio.engine, self.session.port
-        if engine is None or port is None or not port.working or view.connection is not Conn.CONNECTED:
-            return None
-        return engine.speech_probability
 
     def show_first_run(self, first_run: bool) -> None:
         self.stack.setCurrentWidget(self.first_run if first_run else self.conversation)
@@ -358,6 +356,15 @@ class MainWindow(QMainWindow):
 
     def copy_conversation(self) -> None:
         QGuiApplication.clipboard().setText(self.transcript.copy_text())
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt naming)
+        super().showEvent(event)
+        self._render_pending()  # back from the tray: what changed while hidden
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.WindowStateChange and not self.isMinimized():
+            self._render_pending()  # back from minimised
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt naming)
         super().resizeEvent(event)

@@ -48,3 +48,21 @@ def test_a_restarted_stream_forgets_the_last_one():
     assert meter.probability == 0.0
     meter.update(np.zeros(RATE // 2, np.float32))  # the new stream's silence owes nothing to the old speech
     assert meter.probability < 0.1
+
+
+def test_a_resting_meter_runs_nothing_and_wakes_afresh():
+    """The window rests the meter while the plot is off screen (issue #23): it then runs no model
+    and reads 0, and when it runs again nothing from before its rest counts."""
+    meter = make_speech_meter()
+    assert meter is not None
+    pcm, _ = read_wav(speech_wav("What is two plus three?", tail_ms=0))
+    speech = pcm.astype(np.float32) / 32768
+    meter.update(speech[: int(RATE * 1.2)])
+    assert meter.probability > 0.5
+    meter.set_active(False)
+    windows = meter.windows
+    meter.update(speech[: int(RATE * 1.2)])
+    assert meter.windows == windows and meter.probability == 0.0  # no window ran, nothing is shown
+    meter.set_active(True)
+    meter.update(np.zeros(RATE // 2, np.float32))
+    assert meter.windows > windows and meter.probability < 0.1  # running again, owing nothing to before

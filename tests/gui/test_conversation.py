@@ -61,7 +61,7 @@ async def push_to_talk_turn(gui: Gui, qtbot) -> None:  # noqa: ANN001
         assert window.indicators.phase == "Hold to talk"
         assert window.talk.talk.isEnabled()
         levels = []
-        window.view_rendered.connect(lambda v: levels.append(window.indicators.mic_meter.level_dbfs))
+        window.meters.levels_shown.connect(lambda mic, out: levels.append(window.indicators.mic_meter.level_dbfs))
         qtbot.mousePress(window.talk.talk, Qt.MouseButton.LeftButton)
         await peer.next("input_audio_buffer.clear")
         await gui.rendered()

@@ -4,7 +4,8 @@
 * Mute, then unmute: the microphone comes back — the talker's frames reach the controller and the
   offline demo's server transcribes the words (issue #16 item 3).
 * The turn-detection plot draws the speech probability the threshold judges: speech crosses a 0.92
-  line that the microphone level never reached (item 9).
+  line that the microphone level never reached (item 9); its speech meter runs only while the plot
+  is on screen (issue #23).
 """
 
 from __future__ import annotations
@@ -77,9 +78,38 @@ async def test_the_vad_plot_shows_the_speech_probability_that_the_threshold_judg
         assert plot.threshold == 0.92
         await wait_until(lambda: engine.capture is not None and engine.capture.callbacks > 25, 3)
         assert max(list(plot.levels)[-10:]) < 0.5  # the quiet room is not speech
-        views_before = len(gui.views)
+        levels: list[float] = []  # the microphone level the window's meter clock read meanwhile
+        gui.window.meters.levels_shown.connect(lambda mic, out: levels.append(level_fraction(mic)))
         talker = pipewire_session.inject_wav(question)
         await wait_until(lambda: max(plot.levels) > 0.92, 10)  # speech crosses the line it is judged by
         assert await asyncio.to_thread(talker.wait, 10) == 0
-        levels = [level_fraction(v.mic_level_dbfs) for v in gui.views[views_before:]]
+        assert max(levels) > 0.3  # the voice was heard
         assert max(levels) < 0.92  # the level the plot used to draw never got there
+
+
+async def test_the_speech_meter_runs_only_while_the_plot_is_on_screen(qloop, qtbot, tmp_path, pipewire_session):
+    """Silero VAD on every window of the microphone was 15 % of the loop's time in a silent minute
+    (issue #23): it runs while the plot can be seen, and rests behind another tab or a hidden window."""
+    engine = AudioEngine(asyncio.get_running_loop())
+    async with ScriptedPeer() as peer, Gui(tmp_path, peer, engine=engine, settings={"turn_mode": "hands_free"}) as gui:
+        await gui.connect()
+        window = gui.window
+        await wait_until(lambda: engine.capture is not None and engine.capture.speech_meter is not None, 5)
+        capture = engine.capture
+        meter = capture.speech_meter
+        await wait_until(lambda: meter.active and meter.windows > 10, 5)  # the plot is on screen: it runs
+
+        async def rests() -> None:
+            await wait_until(lambda: not meter.active, 5)
+            windows, callbacks = meter.windows, capture.callbacks
+            await wait_until(lambda: capture.callbacks > callbacks + 25, 5)  # half a second of microphone…
+            assert meter.windows == windows  # …and not one window through the model
+
+        window.tabs.setCurrentWidget(window.session_panel)  # another tab hides the plot
+        await rests()
+        window.tabs.setCurrentWidget(window.vad_panel)
+        await wait_until(lambda: meter.active and window.meters.running, 5)
+        window.hide()  # to the tray
+        await rests()
+        window.show()
+        await wait_until(lambda: meter.active, 5)

@@ -18,6 +18,8 @@ from desktop_app.ui.widgets.level_meter import LevelMeter, SpeakingPill
 
 #: A microphone louder than this (dBFS) counts as probably speech until the server decides.
 LOCAL_SPEECH_DBFS = -38.0
+#: The level shown for a muted or not yet measured microphone.
+SILENT_DBFS = -120.0
 
 
 def turn_text(view: ViewState, audio_ok: bool = True) -> str:
@@ -43,12 +45,12 @@ def turn_text(view: ViewState, audio_ok: bool = True) -> str:
     return "Hold to talk" if view.mic in (Mic.PTT_RELEASED, Mic.PTT_HELD) else "Ready"
 
 
-def user_pill(view: ViewState) -> tuple[bool, str]:
-    """``(lit, words)`` for the user's pill."""
+def user_pill(view: ViewState, mic_dbfs: float = SILENT_DBFS) -> tuple[bool, str]:
+    """``(lit, words)`` for the user's pill (``mic_dbfs``: the microphone's level now)."""
     if view.user_speaking or view.turn is Turn.USER_SPEAKING or view.mic is Mic.PTT_HELD:
         return True, "Speaking"
     hot_mic = view.connection is Conn.CONNECTED and view.mic in (Mic.HANDS_FREE, Mic.PTT_HELD)
-    if hot_mic and view.mic_level_dbfs > LOCAL_SPEECH_DBFS:
+    if hot_mic and mic_dbfs > LOCAL_SPEECH_DBFS:
         return True, "Hearing you…"
     return False, "Muted" if view.mic is Mic.MUTED else "Quiet"
 
@@ -60,6 +62,8 @@ class SpeakingIndicators(QFrame):
         super().__init__(parent)
         self._theme = theme
         self.phase = ""
+        self._view = ViewState()
+        self._mic_dbfs = SILENT_DBFS
         grid = QGridLayout(self)
         grid.setContentsMargins(4, 0, 4, 0)
         grid.setHorizontalSpacing(10)
@@ -91,11 +95,16 @@ class SpeakingIndicators(QFrame):
         grid.setAlignment(self.turn, Qt.AlignmentFlag.AlignCenter)
         grid.setAlignment(them, Qt.AlignmentFlag.AlignRight)
 
+    def show_levels(self, mic_dbfs: float, out_dbfs: float) -> None:
+        """The meters (the window's meter clock, 20 a second while it is on screen and connected)."""
+        self._mic_dbfs = mic_dbfs if self._view.mic is not Mic.MUTED else SILENT_DBFS
+        self.mic_meter.set_level(self._mic_dbfs)
+        self.out_meter.set_level(out_dbfs)
+        self.user_pill.set_active(*user_pill(self._view, self._mic_dbfs))
+
     def show_view(self, view: ViewState, audio_ok: bool = True) -> None:
-        self.mic_meter.set_level(view.mic_level_dbfs if view.mic is not Mic.MUTED else -120.0)
-        self.out_meter.set_level(view.output_level_dbfs)
-        lit, words = user_pill(view)
-        self.user_pill.set_active(lit, words)
+        self._view = view
+        self.user_pill.set_active(*user_pill(view, self._mic_dbfs if view.mic is not Mic.MUTED else SILENT_DBFS))
         self.assistant_pill.set_active(view.assistant_speaking, "Speaking" if view.assistant_speaking else "Quiet")
         phase = turn_text(view, audio_ok)
         if phase != self.phase:

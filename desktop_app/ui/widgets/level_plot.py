@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 from desktop_app.ui.theme import Theme
 from desktop_app.ui.widgets.level_meter import level_fraction
 
-HISTORY = 150  # points: ~7.5 s at the controller's 20 Hz tick
+HISTORY = 150  # points: 7.5 s at the meter clock's 20 Hz (ui/meter_clock.py)
 SPEECH, LEVEL = "speech probability", "microphone level"
 CAPTIONS = {SPEECH: "Speech probability, estimated here; the server VAD compares its own estimate with "
                     "the threshold line.",
@@ -39,6 +39,7 @@ class LevelPlot(QWidget):
         super().__init__(parent)
         self._theme = theme
         self.levels: deque[float] = deque([0.0] * HISTORY, maxlen=HISTORY)
+        self._same = HISTORY  # the newest points that are all equal: the whole curve equal = no new picture
         self.threshold = 0.5
         self.threshold_visible = True
         self.quantity = LEVEL
@@ -55,11 +56,15 @@ class LevelPlot(QWidget):
         if quantity != self.quantity:  # never one curve made of two quantities
             self.quantity = quantity
             self.levels.extend([0.0] * HISTORY)
+            self._same = 0
             self.setAccessibleName(f"{quantity.capitalize()} history"
                                    + (" with the threshold line" if quantity == SPEECH else ""))
             self.setToolTip(SPEECH_TIP if quantity == SPEECH else LEVEL_TIP)
-        self.levels.append(level_fraction(dbfs) if probability is None else max(0.0, min(1.0, probability)))
-        if self.isVisible():
+        value = level_fraction(dbfs) if probability is None else max(0.0, min(1.0, probability))
+        self._same = self._same + 1 if value == self.levels[-1] else 1
+        self.levels.append(value)
+        # A flat curve (a silent room) scrolls into the same picture: repaint only what changes.
+        if self._same <= HISTORY and self.isVisible():
             self.update()
 
     @property

@@ -169,15 +169,18 @@ class VadPanel(QWidget):
             return
         self.vad_changed.emit(changes)
 
-    def show_view(self, view: ViewState, speech_probability: float | None = None) -> None:
-        """``speech_probability``: the local estimate (0–1) when there is one; the plot then shows it
+    def show_view(self, view: ViewState) -> None:
+        if view.vad != self._vad:
+            self._show_vad(view.vad)
+
+    def show_levels(self, mic_dbfs: float, speech_probability: float | None = None) -> None:
+        """One point of the plot (the window's meter clock, 20 a second while it is on screen):
+        ``speech_probability`` is the local estimate (0–1) when there is one; the plot then shows it
         against the threshold, otherwise the microphone level (and says so)."""
-        self.plot.push(view.mic_level_dbfs, speech_probability)
+        self.plot.push(mic_dbfs, speech_probability)
         caption = CAPTIONS[self.plot.quantity]
         if self.plot_caption.text() != caption:  # the plot says what it shows
             self.plot_caption.setText(caption)
-        if view.vad != self._vad:
-            self._show_vad(view.vad)
 
     def _show_vad(self, vad: VadView, force: bool = False) -> None:
         self._vad = vad
