@@ -127,20 +127,31 @@ class KeyStore:
         environ: Mapping[str, str] | None = None,
         allow_insecure: bool = False,
     ) -> None:
-        requested = backend if backend is not None else keyring.get_keyring()
-        self._status = keyring_status(requested, allow_insecure=allow_insecure)
-        chosen, _ = resolve_backend(requested)
-        self._backend = chosen if chosen is not None else requested
+        self._requested = backend
+        self._allow_insecure = allow_insecure
+        self._chosen: tuple[BackendStatus, keyring.backend.KeyringBackend] | None = None
         self._environ = os.environ if environ is None else environ
         self._session: dict[str, str] = {}
 
     def __repr__(self) -> str:
         session = {name: mask_key(key) for name, key in self._session.items()}
-        return f"KeyStore(backend={self._status.name!r}, session_keys={session!r})"
+        backend = self._chosen[0].name if self._chosen is not None else "not chosen yet"
+        return f"KeyStore(backend={backend!r}, session_keys={session!r})"
+
+    def _keyring(self) -> tuple[BackendStatus, keyring.backend.KeyringBackend]:
+        """The backend, chosen at its first use: choosing imports every backend keyring knows (the
+        Secret Service's loads ``cryptography``, ~11 MiB), which a session whose key comes from the
+        environment or this session — or the offline demo, which needs none — never pays for."""
+        if self._chosen is None:
+            requested = self._requested if self._requested is not None else keyring.get_keyring()
+            chosen, _ = resolve_backend(requested)
+            status = keyring_status(requested, allow_insecure=self._allow_insecure)
+            self._chosen = (status, chosen if chosen is not None else requested)
+        return self._chosen
 
     def backend_status(self) -> BackendStatus:
         """``(usable, name, sentence)`` for the settings dialog and the start-up log."""
-        return self._status
+        return self._keyring()[0]
 
     def source(self, profile: Profile) -> str | None:
         """Where :meth:`get_key` would find this profile's key: session, environment, keyring, or None."""
@@ -170,7 +181,7 @@ class KeyStore:
         if not status.usable:
             log.warning("! settings: key for %r not saved: %s", profile.name, status.name)
             raise CredentialError(status.sentence, detail=f"unsafe keyring backend {status.name}")
-        self._backend_call("saved to", profile, lambda: self._backend.set_password(SERVICE, profile.name, key))
+        self._backend_call("saved to", profile, lambda: self._keyring()[1].set_password(SERVICE, profile.name, key))
         self._session.pop(profile.name, None)  # the stored key is now the one to use
         log.info("= settings: key for profile %r stored in %s (%s)", profile.name, status.name, mask_key(key))
 
@@ -192,7 +203,7 @@ class KeyStore:
 
         def delete() -> None:
             try:
-                self._backend.delete_password(SERVICE, profile.name)
+                self._keyring()[1].delete_password(SERVICE, profile.name)
             except keyring.errors.PasswordDeleteError:
                 pass  # nothing stored: already the wanted state
 
@@ -200,7 +211,7 @@ class KeyStore:
         log.info("= settings: key for profile %r deleted", profile.name)
 
     def _read_keyring(self, profile: Profile) -> str | None:
-        key = self._backend_call("read from", profile, lambda: self._backend.get_password(SERVICE, profile.name))
+        key = self._backend_call("read from", profile, lambda: self._keyring()[1].get_password(SERVICE, profile.name))
         register_secret(key)
         return key or None
 

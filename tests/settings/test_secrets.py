@@ -175,3 +175,27 @@ def test_a_chainer_of_only_plaintext_members_is_not_usable(file_keyring):
     usable, _, sentence = keyring_status(chainer(file_keyring))
     assert not usable and "plain file" in sentence
     assert not keyring_status(chainer()).usable
+
+
+def test_the_keyring_backend_is_chosen_only_when_a_stored_key_is_needed(monkeypatch):
+    """Choosing the backend imports every backend keyring knows (the Secret Service's loads
+    ``cryptography``, ~11 MiB of the window's memory): a key from the environment or from this
+    session never pays for it (issue #23)."""
+    import keyring as keyring_module
+
+    chosen: list[int] = []
+    backend = fail.Keyring()
+
+    def get_keyring():
+        chosen.append(1)
+        return backend
+
+    monkeypatch.setattr(keyring_module, "get_keyring", get_keyring)
+    keys = KeyStore(environ={"OPENAI_API_KEY": "sk-from-the-environment-0123456789"})
+    assert keys.get_key(OPENAI) == "sk-from-the-environment-0123456789"
+    keys.set_session_key(AZURE, "azure-session-key-0123456789abcdef")
+    assert keys.get_key(AZURE) == "azure-session-key-0123456789abcdef" and keys.source(AZURE) == "session"
+    assert chosen == [] and "not chosen yet" in repr(keys)
+    assert not keys.backend_status().usable  # the first question about the keyring itself chooses it, once
+    assert keys.get_key(CustomProfile(name="Lab", url="ws://127.0.0.1:9/v1/realtime")) is None
+    assert chosen == [1]
