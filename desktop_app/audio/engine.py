@@ -124,7 +124,7 @@ class AudioEngine:
         self.capture_tap: CaptureTap | None = None  # bench instrumentation of the microphone path
         self.echo = EchoControl(audio_mode)
         self._want_speech_meter = speech_meter
-        self._speech_meter: SpeechMeter | None = None  # loaded at the first start (~70 ms), kept after
+        self._speech_meter: SpeechMeter | None = None  # made at the first start; its model loads once shown
         self.echo.on_near_end_onset = self._near_end_onset
         self.echo.on_hold = self._hold
 

