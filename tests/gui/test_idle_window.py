@@ -10,6 +10,8 @@ from PySide6.QtWidgets import QApplication, QWidget
 import pytest
 
 from desktop_app.controller.states import Turn
+from desktop_app.ui.theme import LIGHT
+from desktop_app.ui.widgets.level_plot import HISTORY, LevelPlot
 from tests.controller.peer import ScriptedPeer
 from tests.gui.harness import Gui, wait_until
 from tests.realtime import frames as F
@@ -94,3 +96,23 @@ async def test_a_silent_room_does_not_repaint_the_plot(qloop, qtbot, tmp_path):
         with PaintCounter(window) as counter:
             await wait_until(lambda: len(readings) >= 20)  # a second of the meter clock
         assert counter.by_class.get("LevelPlot", 0) == 0 and counter.by_class.get("LevelMeter", 0) == 0
+
+
+def test_a_silent_rooms_speech_probability_is_a_flat_line_that_is_not_repainted(qtbot):
+    """Silero reads 0.002–0.004 in a silent room: at the plot's resolution that is the flat line it
+    looks like, so the 20 Hz meter clock repaints nothing (it repainted every point: issue #23)."""
+    plot = LevelPlot(LIGHT)
+    qtbot.addWidget(plot)
+    plot.show()
+    qtbot.waitExposed(plot)
+    for _ in range(HISTORY):
+        plot.push(-100.0, 0.0)
+    QApplication.processEvents()
+    with PaintCounter(plot) as silent:
+        for k in range(40):  # two seconds of the clock
+            plot.push(-100.0, 0.0023 + 0.0001 * (k % 13))
+            QApplication.processEvents()
+    with PaintCounter(plot) as speech:
+        plot.push(-100.0, 0.8)
+        QApplication.processEvents()
+    assert silent.paints == 0 and speech.paints == 1

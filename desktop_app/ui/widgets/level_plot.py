@@ -60,7 +60,9 @@ class LevelPlot(QWidget):
             self.setAccessibleName(f"{quantity.capitalize()} history"
                                    + (" with the threshold line" if quantity == SPEECH else ""))
             self.setToolTip(SPEECH_TIP if quantity == SPEECH else LEVEL_TIP)
-        value = level_fraction(dbfs) if probability is None else max(0.0, min(1.0, probability))
+        # At the plot's resolution (about a pixel of its height): a silent room's probability, which
+        # wanders between 0.002 and 0.004, is then the flat line it looks like, and is not repainted.
+        value = round(64 * (level_fraction(dbfs) if probability is None else max(0.0, min(1.0, probability)))) / 64
         self._same = self._same + 1 if value == self.levels[-1] else 1
         self.levels.append(value)
         # A flat curve (a silent room) scrolls into the same picture: repaint only what changes.
