@@ -34,6 +34,12 @@ MODEL_RATE = 16000
 #: The probability shown is the highest of the last few windows (~100 ms), so a plot drawn at
 #: 20–30 Hz never misses a window that crossed the threshold between two of its points.
 RECENT_WINDOWS = 3
+#: A window whose every sample is below this (−80 dBFS, a few 16-bit steps) holds nothing to judge:
+#: any microphone's own noise is louder (a quiet room reads −70 to −55 dBFS), so only digital silence
+#: — a muted or idle device, a null sink, the canceller's fully suppressed echo — is this quiet. It
+#: reads 0 without running the model (which reads 0.002–0.004 there), and the model starts afresh
+#: when sound comes back, as on a new stream.
+SILENT_PEAK = 1e-4
 
 
 class VadModel(Protocol):
@@ -62,7 +68,8 @@ class SpeechMeter:
         self._resampler = StreamResampler(PCM_RATE, MODEL_RATE, 1, "LQ")
         self._fifo = FrameFifo(1)
         self._recent: deque[float] = deque(maxlen=RECENT_WINDOWS)
-        self.windows = 0
+        self.windows = 0  # windows the model ran on
+        self._silent = False
         self.active = False
 
     @property
@@ -103,6 +110,13 @@ class SpeechMeter:
         if len(y):
             self._fifo.push(y)
         while self._fifo.pop_into(self._window):
+            if float(np.max(np.abs(self._window))) < SILENT_PEAK:
+                self._recent.append(0.0)
+                self._silent = True
+                continue
+            if self._silent:
+                model.reset()
+                self._silent = False
             self._recent.append(float(model.process(memoryview(self._window.data))))
             self.windows += 1
 
@@ -113,6 +127,7 @@ class SpeechMeter:
         self._resampler.reset()
         self._fifo.clear()
         self._recent.clear()
+        self._silent = False
 
 
 def make_speech_meter() -> SpeechMeter | None:

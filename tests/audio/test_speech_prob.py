@@ -70,8 +70,25 @@ def test_a_resting_meter_runs_nothing_and_wakes_afresh():
     meter.update(speech[: int(RATE * 1.2)])
     assert meter.windows == windows and meter.probability == 0.0  # no window ran, nothing is shown
     meter.set_active(True)
-    meter.update(np.zeros(RATE // 2, np.float32))
+    room = (np.random.default_rng(5).standard_normal(RATE // 2) * 0.001).astype(np.float32)  # -60 dBFS
+    meter.update(room)
     assert meter.windows > windows and meter.probability < 0.1  # running again, owing nothing to before
+
+
+def test_digital_silence_runs_no_model_and_speech_after_it_is_judged_afresh():
+    """A muted device, a null sink or the canceller's suppressed echo is digital silence: it reads 0
+    without a model run (issue #23: the model was 20 % of the loop's time in a silent minute)."""
+    meter = make_speech_meter()
+    assert meter is not None
+    meter.set_active(True)
+    meter.update(np.zeros(RATE * 2, np.float32))
+    assert meter.windows == 0 and meter.probability == 0.0
+    pcm, _ = read_wav(speech_wav("What is two plus three?"))
+    readings = []
+    for i in range(0, len(pcm) - 480, 480):
+        meter.update(pcm[i : i + 480].astype(np.float32) / 32768)
+        readings.append(meter.probability)
+    assert meter.windows > 0 and max(readings) > 0.9
 
 
 def test_a_model_that_cannot_load_leaves_the_meter_unavailable_and_the_plot_on_the_level():

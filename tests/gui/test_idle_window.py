@@ -11,7 +11,7 @@ import pytest
 
 from desktop_app.controller.states import Turn
 from desktop_app.ui.theme import LIGHT
-from desktop_app.ui.widgets.level_plot import HISTORY, LevelPlot
+from desktop_app.ui.widgets.level_plot import HISTORY, POINTS_PER_PAINT, LevelPlot
 from tests.controller.peer import ScriptedPeer
 from tests.gui.harness import Gui, wait_until
 from tests.realtime import frames as F
@@ -113,6 +113,7 @@ def test_a_silent_rooms_speech_probability_is_a_flat_line_that_is_not_repainted(
             plot.push(-100.0, 0.0023 + 0.0001 * (k % 13))
             QApplication.processEvents()
     with PaintCounter(plot) as speech:
-        plot.push(-100.0, 0.8)
-        QApplication.processEvents()
-    assert silent.paints == 0 and speech.paints == 1
+        for k in range(10):  # half a second of speech: the moving curve, 10 pictures a second
+            plot.push(-100.0, 0.5 + 0.04 * k)
+            QApplication.processEvents()
+    assert silent.paints == 0 and speech.paints == 10 // POINTS_PER_PAINT
