@@ -1,21 +1,15 @@
 """The conversation controller: wiring only. It owns the parts and routes between them.
 
-* Intents (the UI's and headless mode's calls) become commands on the protocol core and the audio
-  port; server events go through the :class:`~.routing.EventRouter` to the parts that own each
-  decision; every change ends in one immutable :class:`ViewState`, published by the view model.
-* The parts, each with its own state and table tests: :class:`~.turns.TurnKeeper` (whose turn),
-  :class:`~.echo_judge.EchoJudge` (echo and local onsets), :class:`~.barge_in.BargeIn`
-  (interruptions), :class:`~.session_editor.SessionEditor` (live session changes),
-  :class:`~.reconnector.Reconnector` (the connection's life and the conversation's carry-over) and
-  :class:`~.tool_slot.ToolSlot` (function calls).
-* The seams: a :class:`~desktop_app.transport.base.Transport` (WebSocket today) opened by a factory,
-  and a :class:`~desktop_app.realtime.dialect.Dialect` core (Realtime GA today) made by another; what
-  differs between dialects is read from the core's declared traits.
+Intents (the UI's and headless mode's calls) become commands on the protocol core and the audio
+port; server events go through the :class:`~.routing.EventRouter` to the parts that own each
+decision (docs/architecture.md §3); every change ends in one immutable :class:`ViewState`. The
+seams: a :class:`~desktop_app.transport.base.Transport` opened by a factory, a
+:class:`~desktop_app.realtime.dialect.Dialect` core (its declared traits say what differs), and a
+:class:`~.metrics.Metrics` that hears the moments of each turn.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -27,12 +21,15 @@ from desktop_app.controller.composer import Composer
 from desktop_app.controller.echo_judge import EchoJudge
 from desktop_app.controller.link import Link
 from desktop_app.controller.media_voice import MediaVoice
+from desktop_app.controller.metrics import Metrics, MetricsTap, NoMetrics
 from desktop_app.controller.microphone import Microphone
 from desktop_app.controller.reconnector import Reconnector, Target
-from desktop_app.controller.record import ConversationRecord
+from desktop_app.controller.record import NOTHING_EARLIER, ConversationRecord, Earlier
 from desktop_app.controller.routing import EventRouter, Parts, Wiring
 from desktop_app.controller.session_editor import SessionEditor
+from desktop_app.controller.spend_hold import SpendHold
 from desktop_app.controller.states import MicMachine, MicMode, Turn
+from desktop_app.controller.ticker import Ticker
 from desktop_app.controller.tool_slot import ToolRunner, ToolSlot
 from desktop_app.controller.turns import TurnKeeper
 from desktop_app.controller.view import ViewModel
@@ -43,15 +40,12 @@ from desktop_app.realtime.dialect import Dialect
 from desktop_app.realtime.session_config import SessionConfig
 from desktop_app.realtime.usage import Usage
 from desktop_app.tasks import INTERNAL_ERROR
-from desktop_app.transport.base import FrameObserver, TransportFactory
+from desktop_app.transport.base import FrameObserver, Transport, TransportFactory
 from desktop_app.transport.socket import open_websocket
 
 log = get_logger("controller")
 
-#: Meters and speaking indicators refresh at this rate while connected.
-TICK_S = 0.05
-
-__all__ = ["Controller", "Target", "ToolRunner"]
+__all__ = ["Controller", "Earlier", "Target", "ToolRunner"]
 
 
 class Controller:
@@ -61,7 +55,8 @@ class Controller:
                  on_view: Callable[[ViewState], None] = lambda view: None, frame_observer: FrameObserver | None = None,
                  tools: ToolRunner | None = None, max_retries: int = 5, endpoint_label: str = "",
                  open_transport: TransportFactory = open_websocket,
-                 make_core: Callable[[], Dialect] = RealtimeConnection) -> None:
+                 make_core: Callable[[], Dialect] = RealtimeConnection, metrics: Metrics | None = None,
+                 replay: Earlier = NOTHING_EARLIER) -> None:
         self.audio = audio
         mode = MicMode.PUSH_TO_TALK if config.push_to_talk else MicMode.HANDS_FREE
         self._view = ViewModel(ViewState(
@@ -78,27 +73,35 @@ class Controller:
             target=target, open_transport=open_transport, make_core=make_core, view=self._view,
             on_events=self._route, on_link=self._link_opened, on_dead=self._link_died,
             observer=frame_observer, max_retries=max_retries)
-        self._editor = SessionEditor(config, self._view, lambda: self.connection.core, self._flush,
-                                     answering=lambda: not self.settled)
+
+        def core() -> Dialect | None:
+            return self.connection.core
+
+        def transport() -> Transport | None:
+            return self.connection.link.transport if self.connection.link is not None else None
+
+        self._editor = SessionEditor(config, self._view, core, self._flush, answering=lambda: not self.settled)
         self._mic = Microphone(
-            audio=audio, view=self._view, turns=self._turns, mode=mode, core=lambda: self.connection.core,
-            transport=lambda: self.connection.link.transport if self.connection.link is not None else None,
+            audio=audio, view=self._view, turns=self._turns, mode=mode, core=core, transport=transport,
             flush=self._flush, interrupt=self._interrupt,
             encoder=None if config.input_format.type == "audio/pcm" else Encoder(config.input_format.type))
-        self._tools = self.tools = ToolSlot(tools, lambda: self.connection.core, self._flush,
-                                            lambda exc: self._router.tools_crashed(exc))
-        self._record = ConversationRecord()
-        self._composer = Composer(core=lambda: self.connection.core, view=self._view, turns=self._turns,
-                                  interrupt=self._interrupt, flush=self._flush)
-        fmt = config.output_format.type
-        self._router = EventRouter(
+        self._tools = self.tools = ToolSlot(tools, core, self._flush, lambda exc: self._router.tools_crashed(exc))
+        self._record = ConversationRecord(replay.entries)  # a continued conversation shows its saved lines
+        self._composer = Composer(core=core, view=self._view, turns=self._turns, interrupt=self._interrupt,
+                                  flush=self._flush)
+        self._ticker = Ticker(core, lambda connected: self._router.tick(connected))  # meters, end of turn
+        self._router: EventRouter = EventRouter(
             Parts(audio, self._view, self._turns, self._echo, self._barge, self._editor, self.connection,
                   self._tools, self._record, self._media),
             Wiring(hands_free=lambda: self._mic.mode is MicMode.HANDS_FREE, interrupt=self._interrupt,
-                   start_ticking=self._schedule_tick, publish=self._publish, flush=self._flush),
-            None if fmt == "audio/pcm" else Decoder(fmt))
+                   start_ticking=self._ticker.start, publish=self._publish, flush=self._flush),
+            None if config.output_format.type == "audio/pcm" else Decoder(config.output_format.type))
+        self._metrics = MetricsTap(metrics or NoMetrics(), audio=audio, view=self._view,
+                                   silenced=self._barge.is_silenced, transport=transport)
+        self.spending = self._spend = SpendHold(self._mic, self._view, core, self._flush, self._barge.silence)
         self._audio_started = False
-        self._tick_handle: asyncio.TimerHandle | None = None
+        self.connection.keep(list(replay.items))  # replayed into the first session, as after a reconnect
+        self._publish()
 
     # --- what the UI and headless mode read ---------------------------------------------------
     @property
@@ -155,9 +158,8 @@ class Controller:
         self._editor.cancel()
         self._tools.cancel()
         await self.connection.close()
-        if self._tick_handle is not None:
-            self._tick_handle.cancel()
-            self._tick_handle = None
+        self._ticker.stop()
+        self._metrics.stop()
         self.audio.stop()
         self._audio_started = False
 
@@ -182,6 +184,8 @@ class Controller:
             self._route(core.events_received())  # the 1011 close the link gave the core
 
     def _route(self, events: list[Any]) -> None:
+        self._metrics.events(events)
+        self._spend.events(events)  # an answer started while spending is stopped is cancelled first
         self._router.route(events)
 
     def _flush(self) -> None:
@@ -189,10 +193,6 @@ class Controller:
             self.connection.link.flush()
 
     # --- intents: talking ---------------------------------------------------------------------
-    def on_mic_frame(self, pcm16: bytes) -> None:
-        """20 ms of microphone audio (the audio port calls this on the loop)."""
-        self._mic.frame(pcm16)
-
     def press_talk(self) -> None:
         """Push-to-talk pressed: the assistant falls silent; held long enough, it is the user's turn."""
         self._mic.press()
@@ -210,17 +210,19 @@ class Controller:
 
     def send_text(self, text: str) -> None:
         """A typed message instead of speech; the assistant answers as usual."""
-        self._composer.send_text(text)
+        if text.strip() and not self._spend.refuses():
+            self._composer.send_text(text)
         self._publish()
 
     def send_image(self, data: bytes, mime: str, text: str = "") -> str | None:
         """An image into the conversation (answered now when ``text`` says something about it)."""
-        item_id = self._composer.send_image(data, mime, text)
+        item_id = None if self._spend.refuses() else self._composer.send_image(data, mime, text)
         self._publish()
         return item_id
 
     def set_muted(self, muted: bool) -> None:
-        self._mic.set_muted(muted)
+        if muted or not self._spend.refuses():  # the spending limit keeps it off until the user agrees
+            self._mic.set_muted(muted)
         self._publish()
 
     def suspend(self, reason: str, on: bool = True) -> None:
@@ -230,6 +232,7 @@ class Controller:
 
     def _interrupt(self, server_cancels: bool) -> None:
         """Barge in: silence, truncate what was heard, cancel (unless the server does), stop tools."""
+        self._metrics.interrupting()
         self._tools.cancel()
         self._barge.interrupt(self.connection.core, server_cancels=server_cancels)
         self._flush()
@@ -278,21 +281,6 @@ class Controller:
 
     def dismiss_notice(self) -> None:
         self._view.dismiss()
-
-    # --- ticking: meters, speaking indicators, end of turn ------------------------------------
-    def _schedule_tick(self) -> None:
-        if self._tick_handle is None:
-            self._tick_handle = asyncio.get_running_loop().call_later(TICK_S, self._tick)
-
-    def _tick(self) -> None:
-        self._tick_handle = None
-        core = self.connection.core
-        if core is None:
-            return
-        try:
-            self._router.tick(core)
-        finally:
-            self._schedule_tick()
 
     def _publish(self, text_changed: bool = True) -> None:
         """Publish the derived parts of the view; ``text_changed=False`` skips rebuilding the

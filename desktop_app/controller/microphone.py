@@ -183,10 +183,11 @@ class Microphone:
         if bool(self._pauses) != before:
             self._audio.pause_playback(bool(self._pauses))
 
-    def suspend(self, reason: str, on: bool) -> None:
+    def suspend(self, reason: str, on: bool, *, pause_playback: bool = True) -> None:
         """Suspend the conversation for ``reason``: nothing is sent and the assistant's audio waits
-        (it plays on afterwards). A half-spoken turn is dropped at both ends, so nothing said during
-        the suspension reaches the assistant."""
+        (it plays on afterwards; ``pause_playback=False`` lets it play, as for the spending limit,
+        whose answer is already paid for). A half-spoken turn is dropped at both ends, so nothing
+        said during the suspension reaches the assistant."""
         if on == (reason in self._suspended):
             return
         if on:
@@ -194,7 +195,8 @@ class Microphone:
         else:
             self._suspended.discard(reason)
         log.info("= conversation %s (%s)", "suspended" if on else "resumed", reason)
-        self.pause("suspend:" + reason, on)
+        if pause_playback:
+            self.pause("suspend:" + reason, on)
         core = self._open_core()
         if core is not None and core.traits.input_buffer:
             core.clear_audio()

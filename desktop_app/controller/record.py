@@ -9,6 +9,7 @@ the user heard of an interrupted answer, and never an echo.
 from __future__ import annotations
 
 from collections.abc import Set
+from dataclasses import dataclass
 from typing import Any
 
 from desktop_app.controller.transcript import entries_from_items
@@ -17,11 +18,24 @@ from desktop_app.realtime.dialect import Dialect
 from desktop_app.realtime.usage import Usage
 
 
+@dataclass(frozen=True, slots=True)
+class Earlier:
+    """A saved conversation carried into a new one ("continue" in the history): ``items`` are replayed
+    into the first session by the reconnect rules (text; of an interrupted answer only what was
+    heard; never an echo) and ``entries`` are shown above the new lines."""
+
+    items: tuple[dict[str, Any], ...] = ()
+    entries: tuple[TranscriptEntry, ...] = ()
+
+
+NOTHING_EARLIER = Earlier()
+
+
 class ConversationRecord:
     """Transcript entries and usage of the connections that already ended."""
 
-    def __init__(self) -> None:
-        self.history: tuple[TranscriptEntry, ...] = ()
+    def __init__(self, earlier: tuple[TranscriptEntry, ...] = ()) -> None:
+        self.history = earlier  # a continued conversation starts with the saved lines
         self.past_usage = Usage()
         self._cleared: set[str] = set()  # items of the live session that belong to a cleared conversation
         self.clearing = False  # a cleared conversation's session is closing: carry nothing over

@@ -1,9 +1,10 @@
 """Everything the app observes about a conversation, behind one frame observer.
 
-Build one :class:`Observatory` per app session in the composition root, hand
-:meth:`Observatory.frame_observer` to the controller (``Controller(frame_observer=...)``, which passes
-it to every socket), and call the few methods only the controller can know the moments of
-(:attr:`Observatory.turns`, :meth:`ConnectionMonitor.state_changed`, :meth:`ErrorTracker.record`).
+Build one :class:`Observatory` per app session in the composition root and hand it to each
+controller twice: :meth:`Observatory.frame_observer` (``Controller(frame_observer=...)``, passed to
+every socket) and the observatory itself as the controller's metrics port
+(``Controller(metrics=...)``, :class:`desktop_app.controller.metrics.Metrics`): the moments only the
+controller sees go to :attr:`Observatory.turns` and :attr:`Observatory.monitor`.
 
 From the frames alone it keeps: the event log; bytes and audio seconds each way; the usage and cost
 of every ``response.done`` and input transcription (priced with the models ``session.created`` /
@@ -78,6 +79,7 @@ class Observatory:
         self.spend = SpendGovernor(limits or SpendLimits(), ledger=ledger, day_spent=day_spent,
                                    on_change=self._spend_changed)
         self._observer_failed = False
+        self.billed = True  # False: costs are shown but not counted against the limits (the offline demo)
 
     # --- the transport's frame observer --------------------------------------------------------
 
@@ -106,12 +108,12 @@ class Observatory:
 
     def _on_response_done(self, event: dict[str, Any]) -> None:
         cost = self.usage.add_response(event.get("response")).cost_usd
-        if cost:
+        if cost and self.billed:
             self.spend.add(cost)
 
     def _on_transcription(self, event: dict[str, Any]) -> None:
         cost = self.usage.add_transcription(event.get("usage"))
-        if cost:
+        if cost and self.billed:
             self.spend.add(cost)
 
     def _on_rate_limits(self, event: dict[str, Any]) -> None:
@@ -124,6 +126,35 @@ class Observatory:
         callback = self.on_spend
         if callback is not None:
             self._schedule(lambda: callback(status))
+
+    # --- the controller's metrics port (desktop_app.controller.metrics.Metrics) ----------------
+
+    def speech_stopped(self, at: float | None = None) -> None:
+        self.turns.speech_stopped(at)
+
+    def first_audio_delta(self, at: float | None = None) -> None:
+        self.turns.first_audio_delta(at)
+
+    def first_sample_played(self, at: float | None = None) -> None:
+        self.turns.first_sample_played(at)
+
+    def response_done(self, at: float | None = None) -> None:
+        self.turns.response_done(at)
+
+    def barge_in(self, at: float | None = None) -> None:
+        self.turns.barge_in(at)
+
+    def silence(self, at: float | None = None) -> None:
+        self.turns.silence(at)
+
+    def connection_state(self, state: str, detail: str = "") -> None:
+        self.monitor.state_changed(state, detail)
+
+    def session_expiry(self, expires_at: float | None) -> None:
+        self.monitor.set_session_expiry(expires_at)
+
+    def ping(self, rtt_s: float | None) -> None:
+        self.monitor.ping(rtt_s)
 
     # --- the controller's side -----------------------------------------------------------------
 
