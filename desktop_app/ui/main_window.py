@@ -32,6 +32,7 @@ from desktop_app.ui.dialog_actions import DialogActions
 from desktop_app.ui.first_run import FirstRunPanel
 from desktop_app.ui.keyboard import PushToTalkKey
 from desktop_app.ui.notices import AUDIO, NoticeKeeper
+from desktop_app.ui.observe_docks import ObserveDocks
 from desktop_app.tasks import spawn
 from desktop_app.ui.session import ConversationSession
 from desktop_app.ui.session_tab import SessionTab
@@ -58,7 +59,7 @@ class MainWindow(QMainWindow):
     awaits :meth:`shutdown`. ``view_rendered(view)`` follows each render (tests, benchmarks).
 
     Its parts: ``dialogs`` (endpoint choice, dialogs), ``fit`` (the side panel in a narrow window),
-    ``banner_actions`` (notices), ``notices`` (their lifetimes)."""
+    ``banner_actions`` (notices), ``notices`` (their lifetimes), ``observe`` (event log, monitor, history)."""
 
     view_rendered = Signal(object)
 
@@ -77,6 +78,7 @@ class MainWindow(QMainWindow):
         self.dialogs = DialogActions(self)
         self.banner_actions = BannerActions(self)
         self._build()
+        self.observe = ObserveDocks(self, session.conversations) if session.conversations is not None else None
         self.fit = SidePanelFit(self, self.bar, self.side, self.tabs, self._body, self._left)
         self._wire()
         self.setMinimumSize(self.fit.widths()[0], MIN_HEIGHT)
@@ -129,7 +131,7 @@ class MainWindow(QMainWindow):
         header.addWidget(text_label("CONVERSATION", conversation, "section"))
         header.addStretch(1)
         self.copy_button = self._flat_button("copy", "Copy the conversation (Ctrl+Shift+C)", conversation)
-        self.clear_button = self._flat_button("trash", "Clear the window (the assistant still remembers)",
+        self.clear_button = self._flat_button("trash", "New conversation (this one stays in the history)",
                                               conversation)
         header.addWidget(self.copy_button)
         header.addWidget(self.clear_button)
@@ -222,6 +224,7 @@ class MainWindow(QMainWindow):
             "interrupt": s.interrupt, "mute": self.talk.mute.toggle, "type": self.talk.text.setFocus,
             "copy": self.copy_conversation, "panel": self.fit.toggle,
             "help": self.dialogs.open_shortcuts, "quit": self.close,
+            **(self.observe.shortcut_actions() if self.observe is not None else {}),
         })
 
     def show_settings(self) -> None:

@@ -8,7 +8,8 @@ persists what the person chose (mode, VAD values, voice, devices) and keeps the 
 * a controller is built per conversation; a new one is made at the next connect when the profile,
   model, transcription or audio format changed (those cannot change inside a session);
 * the local server, when the demo profile is used, runs on this same loop and stops at shutdown;
-* audio devices that are missing or fail never stop the conversation (:mod:`.audio_guard`).
+* audio devices that are missing or fail never stop the conversation (:mod:`.audio_guard`);
+* every conversation is observed and saved (:mod:`.conversation_log`), and a saved one can be continued.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from desktop_app.controller.config import session_config_from_settings, vad_view_from_settings
 from desktop_app.controller.audio_port import AudioPort
-from desktop_app.controller.controller import Controller
+from desktop_app.controller.controller import Controller, Earlier
 from desktop_app.controller.endpoint import make_target
 from desktop_app.transport.webrtc_support import transport_factory
 from desktop_app.controller.probe import probe_endpoint
@@ -39,6 +40,7 @@ from desktop_app.settings.store import SettingsStore
 from desktop_app.tasks import spawn
 from desktop_app.transport import Endpoint
 from desktop_app.ui.audio_guard import GuardedPort
+from desktop_app.ui.conversation_log import ConversationLog
 
 log = get_logger("ui")
 
@@ -96,8 +98,9 @@ class ConversationSession(QObject):
 
     def __init__(self, store: SettingsStore, keys: KeyStore, make_audio: AudioFactory, *,
                  local_server: ServerFactory = _default_server, override: RunOverride | None = None,
-                 parent: QObject | None = None) -> None:
+                 parent: QObject | None = None, conversations: ConversationLog) -> None:
         super().__init__(parent)
+        self.conversations = conversations
         self.store = store
         self.override = override  # ``--url``/``--model``: this run only, never saved
         self.keys = keys
@@ -134,7 +137,7 @@ class ConversationSession(QObject):
                 settings.transcription_languages, settings.transcription_keywords, settings.transcription_delay,
                 settings.input_audio_format)
 
-    def _build_controller(self) -> Controller:
+    def _build_controller(self, earlier: Earlier | None = None, continued_from: str | None = None) -> Controller:
         settings = self.settings
         self._built_for = self._key_of(settings)
         self.port = GuardedPort(self._make_audio(settings), lambda s: self.notify(s, "warning", "audio"))
@@ -142,9 +145,11 @@ class ConversationSession(QObject):
             target=self._target, audio=self.port, config=session_config_from_settings(settings),
             vad=vad_view_from_settings(settings), on_view=self._on_view, endpoint_label=settings.active_profile,
             open_transport=transport_factory(settings.profile().transport),
+            **self.conversations.controller_options(earlier),
         )
         # Starting without a network offers the offline demo, unless that is what is failing.
         controller.connection.offer_demo = not isinstance(settings.profile(), LocalProfile)
+        self.conversations.started(controller, settings, earlier=earlier, continued_from=continued_from)
         return controller
 
     @property
@@ -208,12 +213,13 @@ class ConversationSession(QObject):
     def live(self) -> bool:
         return self.view.connection in LIVE
 
-    async def open_conversation(self) -> None:
-        """Connect with the current settings; failures end up in the banner, never raised."""
+    async def open_conversation(self, earlier: Earlier | None = None, continued_from: str | None = None) -> None:
+        """Connect with the current settings (``earlier``: a saved conversation, continued in a new one
+        with it as context); failures end up in the banner, never raised."""
         if self.live:
             return
-        if self._key_of(self.settings) != self._built_for:
-            self.controller = self._build_controller()
+        if earlier is not None or self._key_of(self.settings) != self._built_for:
+            self.controller = self._build_controller(earlier, continued_from)
             self._on_view(self.controller.view)
         try:
             await self.controller.connect()
@@ -316,8 +322,10 @@ class ConversationSession(QObject):
         self.controller.suspend(reason, on)
 
     def clear_conversation(self) -> None:
-        """Start a new conversation: nothing said so far is shown or sent to the model again."""
+        """Start a new conversation: nothing said so far is shown or sent again (the history keeps it)."""
+        self.conversations.ended()
         self.controller.clear_conversation()
+        self.conversations.started(self.controller, self.settings)
 
     def reset_vad(self) -> None:
         self.update_vad(**asdict(vad_view_from_settings(Settings())))
@@ -374,6 +382,7 @@ class ConversationSession(QObject):
             self.controller.abort()
         if self.port is not None:
             self.port.stop()
+        await self.conversations.close()  # the last transcript is saved, the history closed
         if self._warm_up is not None:
             try:  # a model load cannot be interrupted; the process would wait for it at exit anyway
                 await asyncio.wait_for(asyncio.shield(self._warm_up), CLOSE_TIMEOUT_S * 2)

@@ -31,9 +31,9 @@ from PySide6.QtWidgets import (
 
 from desktop_app.history.records import ConversationSummary, SearchHit
 from desktop_app.history.service import History
+from desktop_app.tasks import Runner, runner
 from desktop_app.ui.observe import format as fmt
 from desktop_app.ui.observe.conversation_viewer import ConversationViewer
-from desktop_app.ui.observe.tasks import Runner, run_logged
 from desktop_app.ui.theme import Theme
 from desktop_app.ui.widgets.parts import text_label
 
@@ -69,11 +69,11 @@ class HistorySidebar(QWidget):
     loaded = Signal()  # the list (or search results) finished loading — for tests and screenshots
 
     def __init__(self, history: History, theme: Theme, parent: QWidget | None = None, *,
-                 run: Runner = run_logged) -> None:
+                 run: Runner | None = None) -> None:
         super().__init__(parent)
         self.history = history
         self._theme = theme
-        self._run = run
+        self._run = run or runner("history")
         self._dirty = True
         self.viewers: list[ConversationViewer] = []
         self._search_timer = QTimer(self)
