@@ -87,7 +87,8 @@ class ObserveDocks:
             item = view.addAction(f"{text}\t{shortcuts.key_text(keys[action])}")
             item.setCheckable(True)
             dock = self.docks[action]
-            item.triggered.connect(dock.setVisible)  # the user's choice only: tabbing a dock away is no "hide"
+            # The user's choice only (``triggered``): a dock tabbed behind another is not hidden.
+            item.triggered.connect(lambda _checked=False, item=item, dock=dock: dock.setVisible(item.isChecked()))
             dock.visibilityChanged.connect(lambda _shown, item=item, dock=dock: item.setChecked(not dock.isHidden()))
         view.addSeparator()
         view.addAction(f"Keyboard shortcuts\t{shortcuts.key_text(keys['help'])}", self.window.dialogs.open_shortcuts)

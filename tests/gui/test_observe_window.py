@@ -1,0 +1,173 @@
+"""Issue #19 through the real window (``ui/bootstrap`` composition) against the scripted peer: the
+event log dock, the spending stop, the turn timings and pings in the monitor, and the history
+(clearing keeps the old conversation; continue replays it)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+
+from desktop_app.controller.states import Conn, Mic
+from desktop_app.history.service import History
+from desktop_app.settings.profiles import CustomProfile
+from tests.controller.peer import ScriptedPeer
+from tests.gui.harness import Gui, wait_until
+from tests.realtime import frames as F
+
+pytestmark = pytest.mark.gui
+
+KEY = "sk-observe-window-test-0123456789abcdef"
+
+
+def usage(audio_out_tokens: int) -> dict:
+    """A response's usage: ``audio_out_tokens`` of audio out (gpt-realtime: $64 per 1M)."""
+    return {"total_tokens": audio_out_tokens, "input_tokens": 0, "output_tokens": audio_out_tokens,
+            "input_token_details": {"text_tokens": 0, "audio_tokens": 0, "image_tokens": 0, "cached_tokens": 0,
+                                    "cached_tokens_details": {"text_tokens": 0, "audio_tokens": 0, "image_tokens": 0}},
+            "output_token_details": {"text_tokens": 0, "audio_tokens": audio_out_tokens}}
+
+
+def use_peer_profile(gui: Gui, peer: ScriptedPeer) -> None:
+    """A paid endpoint (not the free offline demo) that is the scripted peer."""
+    profile = CustomProfile(name="Peer", url=peer.url)
+    gui.store.update(profiles=(*gui.store.settings.profiles, profile), active_profile="Peer")
+    gui.keys.set_key(profile, KEY)
+    gui.window.show_settings()
+
+
+def appends_after(peer: ScriptedPeer, index: int) -> int:
+    return sum(f["type"] == "input_audio_buffer.append" for f in peer.all_frames[index:])
+
+
+async def test_the_event_log_dock_is_hidden_costs_nothing_and_opens_from_the_menu_and_shortcut(qloop, qtbot, tmp_path):
+    async with ScriptedPeer() as peer, Gui(tmp_path, peer) as gui:
+        observe = gui.window.observe
+        dock, view = observe.event_log, observe.event_log.view
+        assert not dock.isVisible() and not observe.monitor_dock.isVisible() and not observe.history_dock.isVisible()
+        await gui.connect()
+        await peer.send(F.rate_limits())
+        await wait_until(lambda: observe.conversations.observatory.events.last_seq >= 3)
+        assert not view.polling and view.model.rows == []  # nothing was done for the widget per event
+
+        gui.window.activateWindow()  # shortcuts belong to the active window
+        await wait_until(gui.window.isActiveWindow)
+        QTest.keyClick(gui.window, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+        await wait_until(lambda: dock.isVisible())
+        assert view.polling
+        types = [r.type for r in view.model.rows]
+        assert types[0] == "session.created"
+        assert {"session.update", "session.updated", "rate_limits.updated"} <= set(types)
+        menu = next(a.menu() for a in gui.window.menuBar().actions() if a.text() == "&View")
+        entry = next(a for a in menu.actions() if a.text().startswith("Event log"))
+        assert entry.isChecked() and "Ctrl+Shift+E" in entry.text()
+        entry.trigger()  # the menu entry hides it again
+        await wait_until(lambda: not dock.isVisible())
+        assert not view.polling and not entry.isChecked()
+        entry.trigger()
+        await wait_until(lambda: dock.isVisible())
+
+
+async def test_the_spending_limit_stops_the_microphone_until_the_user_agrees(qloop, qtbot, tmp_path):
+    async with ScriptedPeer() as peer, Gui(tmp_path, peer, settings={"turn_mode": "hands_free",
+                                                                      "spend_limit_session_usd": 1.0}) as gui:
+        use_peer_profile(gui, peer)
+        await gui.connect()
+        await peer.next("input_audio_buffer.append", skip=())  # hands-free: the microphone streams
+        # $0.832 of $1.00: a warning, nothing stops.
+        await peer.send(F.response_created("resp_1"), F.response_done("resp_1", usage=usage(13_000)))
+        await wait_until(lambda: gui.view.notice is not None and gui.view.notice.cause == "spend")
+        assert "limit of $1.00 is close" in gui.view.notice.sentence and gui.view.mic is Mic.HANDS_FREE
+        await peer.next("input_audio_buffer.append", skip=())
+        # $1.664: the microphone stops at once and the window asks.
+        await peer.send(F.response_created("resp_2"), F.response_done("resp_2", usage=usage(13_000)))
+        await wait_until(lambda: gui.window.observe.spend_dialog is not None)
+        stopped_at = len(peer.all_frames)
+        dialog = gui.window.observe.spend_dialog
+        assert gui.view.mic is Mic.MUTED and dialog.isVisible() and gui.view.notice.action == "spend"
+        await gui.rendered()
+        assert "reached" in gui.window.banner.sentence.text()
+        gui.window.talk.mute.click()  # unmuting does not get around the stop
+        await gui.rendered()
+        assert gui.view.mic is Mic.MUTED
+        # A hands-free session left alone spends nothing: an answer the server starts is cancelled.
+        await peer.send(F.response_created("resp_3"))
+        await peer.next("response.cancel", skip=("input_audio_buffer.append", "input_audio_buffer.clear"))
+        await asyncio.sleep(0.5)  # 25 microphone frames' time: none of them may be sent
+        assert appends_after(peer, stopped_at) == 0
+        dialog.continue_button.click()  # the user's OK: another 25 % of the limit
+        await wait_until(lambda: gui.view.mic is Mic.HANDS_FREE)
+        await peer.next("input_audio_buffer.append", skip=("input_audio_buffer.clear", "response.cancel"))
+        assert appends_after(peer, stopped_at) >= 1
+        status = gui.window.observe.conversations.observatory.spend.status
+        assert status.level.value == "warning" and status.session_stop_at == pytest.approx(1.664 + 0.25)
+
+
+async def test_a_turn_through_the_window_shows_its_timings_and_the_connection_in_the_monitor(qloop, qtbot, tmp_path):
+    async with ScriptedPeer() as peer, Gui(tmp_path, peer, settings={"turn_mode": "hands_free"}) as gui:
+        await gui.connect()
+        obs = gui.window.observe.conversations.observatory
+        await peer.send(F.speech_started("item_U1"), F.speech_stopped("item_U1"), F.committed("item_U1"))
+        answer = F.assistant_item("item_A1")
+        await peer.send(F.response_created("resp_1"), F.output_item_added("resp_1", answer), F.item_added(answer),
+                        F.part_added("resp_1", "item_A1"), F.audio_delta("resp_1", "item_A1", 300))
+        await wait_until(lambda: obs.turns.current is not None
+                         and obs.turns.current.first_byte_to_playback_ms is not None)
+        await peer.send(F.audio_done("resp_1", "item_A1"), F.response_done("resp_1"))
+        await wait_until(lambda: obs.turns.current.total_ms is not None)
+        turn = obs.turns.current
+        assert turn.speech_to_first_byte_ms is not None and 0 <= turn.speech_to_first_byte_ms < 2000
+        assert 0 <= turn.first_byte_to_playback_ms < 1000
+        history = [c.state for c in obs.monitor.snapshot().history]
+        assert history[:2] == ["connecting", "connected"]
+        assert obs.monitor.snapshot().time_left_s is not None
+
+        gui.window.observe.toggle(gui.window.observe.monitor_dock)
+        panel = gui.window.observe.monitor
+        await wait_until(lambda: panel.isVisible() and panel.values["first_byte"].text() != "—")
+        assert panel.state.text().lower().startswith("connected")
+
+
+async def test_clearing_keeps_the_old_conversation_and_continue_replays_it(qloop, qtbot, tmp_path):
+    async with ScriptedPeer() as peer, Gui(tmp_path, peer) as gui:
+        await gui.connect()
+        gui.window.talk.text.setText("Remember the word fig.")
+        gui.window.talk.send.click()
+        await peer.next("conversation.item.create")
+        await peer.next("response.create")
+        user = F.user_text_item("item_U1", "Remember the word fig.")
+        answer = F.assistant_item("item_A1", "completed", transcript="Fig, noted.")
+        await peer.send(F.item_added(user), F.item_done(user), F.response_created("resp_1"),
+                        F.item_added(answer), F.item_done(answer), F.response_done("resp_1", output=[answer]))
+        await wait_until(lambda: len(gui.view.transcript) == 2)
+        box = gui.window.dialogs.ask_new_conversation()
+        box.button(box.StandardButton.Yes).click()
+        await wait_until(lambda: gui.view.transcript == ())
+        await peer.connected(2)
+        await peer.send(F.session_created())
+        await gui.accept_update()
+        history: History = gui.window.observe.conversations.history
+        await history.flush()
+        (saved,) = await history.conversations()
+        loaded = await history.load(saved.id)
+        assert [(e.role, e.text) for e in loaded.entries] == [("user", "Remember the word fig."),
+                                                              ("assistant", "Fig, noted.")]
+        assert saved.title == "Remember the word fig." and saved.ended_at is not None
+
+        sidebar = gui.window.observe.history
+        gui.window.observe.toggle(gui.window.observe.history_dock)
+        sidebar.search.setText("fig")
+        await wait_until(lambda: sidebar.tree.topLevelItemCount() == 1)
+        assert sidebar.select(saved.id)
+        sidebar.continue_button.click()
+        await peer.connected(3)  # the cleared conversation's session closes; a new one starts
+        await peer.send(F.session_created())
+        await gui.accept_update()
+        replayed = [await peer.next("conversation.item.create") for _ in range(2)]
+        assert [r["item"]["content"][0]["text"] for r in replayed] == ["Remember the word fig.", "Fig, noted."]
+        await wait_until(lambda: gui.view.connection is Conn.CONNECTED)
+        await gui.rendered()
+        assert "Remember the word fig." in gui.window.transcript.copy_text()
+        assert gui.view.transcript[0].item_id == "item_U1"  # the saved line, shown again
