@@ -171,3 +171,84 @@ async def test_clearing_keeps_the_old_conversation_and_continue_replays_it(qloop
         await gui.rendered()
         assert "Remember the word fig." in gui.window.transcript.copy_text()
         assert gui.view.transcript[0].item_id == "item_U1"  # the saved line, shown again
+
+
+async def test_every_export_from_the_window_is_redacted(qloop, qtbot, tmp_path, monkeypatch):
+    """The key (a shape no pattern knows: only the key store's registration can redact it) is pasted
+    into the conversation by mistake; no export the window offers may contain it."""
+    import json
+    import zipfile
+
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QFileDialog
+
+    key = "zz" + "7" * 40
+    async with ScriptedPeer() as peer, Gui(tmp_path, peer) as gui:
+        profile = CustomProfile(name="Peer", url=peer.url)
+        gui.store.update(profiles=(*gui.store.settings.profiles, profile), active_profile="Peer")
+        gui.keys.set_key(profile, key)
+        await gui.connect()
+        gui.window.talk.text.setText(f"my key is {key}")
+        gui.window.talk.send.click()
+        sent = await peer.next("conversation.item.create")
+        await peer.next("response.create")
+        user = F.user_text_item("item_U1", sent["item"]["content"][0]["text"])
+        answer = F.assistant_item("item_A1", "completed", transcript=f"Please do not share {key}.")
+        await peer.send(F.item_added(user), F.item_done(user), F.response_created("resp_1"),
+                        F.item_added(answer), F.item_done(answer), F.response_done("resp_1", output=[answer]),
+                        F.error("invalid_request_error", f"Something about {key}"))
+        await wait_until(lambda: len(gui.view.transcript) == 2)
+        observe = gui.window.observe
+        out = {name: tmp_path / name for name in ("events.jsonl", "diagnostics.zip", "talk.md", "talk.json")}
+
+        monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out["events.jsonl"]), ""))
+        observe.toggle(observe.event_log)
+        observe.event_log.view.export.click()
+        await wait_until(lambda: out["events.jsonl"].exists() and "Exported" in observe.event_log.view.status.text())
+        monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out["diagnostics.zip"]), ""))
+        observe.toggle(observe.monitor_dock)
+        observe.monitor.copy_button.click()
+        copied = QGuiApplication.clipboard().text()
+        observe.monitor.save_button.click()
+        await wait_until(lambda: out["diagnostics.zip"].exists())
+        history = observe.conversations.history
+        await history.flush()
+        (saved,) = await history.conversations()
+        await observe.history.export(saved.id, out["talk.md"])
+        await observe.history.export(saved.id, out["talk.json"])
+        await wait_until(lambda: out["talk.json"].exists())
+
+        events = out["events.jsonl"].read_text()
+        with zipfile.ZipFile(out["diagnostics.zip"]) as bundle:
+            zipped = {name: bundle.read(name).decode() for name in bundle.namelist()}
+        texts = {"events": events, "clipboard": copied, "markdown": out["talk.md"].read_text(),
+                 "json": out["talk.json"].read_text(), **zipped}
+        assert len(texts) >= 6 and "events.jsonl" in zipped
+        for name, text in texts.items():
+            assert key not in text, name
+        assert "[REDACTED]" in events and "[REDACTED]" in texts["markdown"] and "[REDACTED]" in copied
+        assert any(json.loads(line)["event"]["type"] == "conversation.item.create" for line in events.splitlines())
+
+
+async def test_with_recording_on_the_history_keeps_what_was_said_and_heard(qloop, qtbot, tmp_path):
+    async with ScriptedPeer() as peer, Gui(tmp_path, peer, settings={"turn_mode": "hands_free",
+                                                                      "history_record_audio": True}) as gui:
+        await gui.connect()
+        start = len(peer.all_frames)
+        await wait_until(lambda: appends_after(peer, start) >= 60)  # 1.2 s of the microphone
+        await peer.send(F.speech_started("item_U1", ms=100), F.speech_stopped("item_U1", ms=1100),
+                        F.committed("item_U1"), F.transcription_completed("item_U1", "Hello there."))
+        answer = F.assistant_item("item_A1", "completed", transcript="Hi.")
+        await peer.send(F.response_created("resp_1"), F.item_added(answer), F.audio_delta("resp_1", "item_A1", 300),
+                        F.audio_done("resp_1", "item_A1"), F.item_done(answer), F.response_done("resp_1", output=[answer]))
+        await wait_until(lambda: len([e for e in gui.view.transcript if e.final]) == 2)
+    # Closing the app saves the answer's audio too (no later turn made it final before).
+    reopened = History(tmp_path / "history.sqlite3")
+    await reopened.open()
+    try:
+        (saved,) = await reopened.conversations()
+        pieces = {(item, role): (rate, len(pcm)) for item, role, rate, pcm in await reopened.audio(saved.id)}
+        assert pieces == {("item_U1", "user"): (24000, 1000 * 48), ("item_A1", "assistant"): (24000, 300 * 48)}
+        assert saved.audio_bytes == (1000 + 300) * 48
+    finally:
+        await reopened.close()
