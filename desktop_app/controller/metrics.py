@@ -13,8 +13,9 @@ end of the user's speech            the turn leaves "user speaking" for an answe
 first audio delta                   an ``OutputAudioDelta`` of an answer that is not silenced (over a
                                     media transport: ``output_audio_buffer.started``, the answer's audio
                                     item named by its ``response.content_part.added``)
-first sample played                 the port's played position of that item moves (``at`` = now minus
-                                    what played, so the moment is exact whatever the polling step)
+first sample played                 the port's played position of that item moves (polled every
+                                    :data:`WATCH_S`: a device takes a whole block at once, so the moment
+                                    seen is when the block was taken, not "now minus what played")
 response done                       ``ResponseDone``
 barge-in starts / silence after it  the controller interrupts while audio plays / the port stops playing
 connection state, session expiry    the view's ``connection`` (+ detail) and ``session_expires_at``
@@ -204,9 +205,8 @@ class MetricsTap:
         self._watch = None
         now = self._clock()
         if self._play_item is not None:
-            played = self._audio.played_ms(self._play_item)
-            if played > 0:
-                self.metrics.first_sample_played(now - played / 1000.0)
+            if self._audio.played_ms(self._play_item) > 0:
+                self.metrics.first_sample_played(now)
                 self._play_item, self._played_seen = None, True
         if self._barge_at is not None and not self._audio.is_playing:
             self.metrics.silence(now)

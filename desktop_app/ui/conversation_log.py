@@ -132,7 +132,7 @@ class ConversationLog:
         if recorder is not None:
             transcript = controller.transcript()
             self._save_tools(transcript)
-            recorder.usage(self.observatory.usage.snapshot())
+            recorder.usage(self.observatory.usage.snapshot(), billed=self.observatory.billed)
             recorder.finish(self._own(transcript))
         self._recorder = self._audio.sink = None
 
@@ -152,7 +152,7 @@ class ConversationLog:
             self._save_tools(view.transcript)
         if view.total_tokens != self._tokens:
             self._tokens = view.total_tokens
-            recorder.usage(self.observatory.usage.snapshot())
+            recorder.usage(self.observatory.usage.snapshot(), billed=self.observatory.billed)
 
     def _save_tools(self, entries: tuple[TranscriptEntry, ...]) -> None:
         """A tool call's arguments and result (the transcript line holds them as text / heard)."""

@@ -53,7 +53,7 @@ class ObserveDocks:
         self.monitor = MonitorPanel(obs.monitor, obs.errors, theme,
                                     lambda: obs.diagnostic_text(self.session.store.settings),
                                     lambda: obs.diagnostic_zip(self.session.store.settings))
-        self.usage = UsagePanel(obs.usage, obs.spend, theme)
+        self.usage = UsagePanel(obs.usage, obs.spend, theme, free=lambda: not obs.billed)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.monitor, "Connection")

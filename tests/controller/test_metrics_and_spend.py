@@ -83,11 +83,11 @@ async def test_the_moments_of_a_hands_free_turn_reach_the_metrics_port():
         await assistant_answer(peer, "Hello there", 400)
         await wait_until(lambda: "first_audio_delta" in metrics.names())
         assert "first_sample_played" not in metrics.names()  # nothing played yet
-        s.audio.played[A1] = 120  # the device has taken 120 ms of it
+        taken = time.monotonic()
+        s.audio.played[A1] = 20  # the device takes its first block
         await wait_until(lambda: "first_sample_played" in metrics.names())
         ((played_at,),) = metrics.args("first_sample_played")
-        reported = next(c[2] for c in metrics.calls if c[0] == "first_sample_played")
-        assert 0.115 <= reported - played_at <= 0.2  # now minus what already played
+        assert taken <= played_at < taken + 0.1  # seen within the polling step
 
         await peer.send(F.response_done(R1))
         await wait_until(lambda: "response_done" in metrics.names())

@@ -3,7 +3,8 @@ cost from the model table (and the transcription model's own price, or "price un
 the server's rate limits with their reset times; and the spend limits with how close each is.
 
 Refreshes once a second while shown. Editing a limit emits ``limits_changed`` with the new
-:class:`SpendLimits` — the window saves it to the settings and gives it to the governor.
+:class:`SpendLimits` — the window saves it to the settings and gives it to the governor. While
+``free()`` says so (the offline demo), tokens are counted but no cost is shown: nothing is spent.
 :class:`SpendStopDialog` is the question the window asks when the governor says stop.
 """
 
@@ -66,9 +67,10 @@ class UsagePanel(QWidget):
     limits_changed = Signal(object)  # SpendLimits
 
     def __init__(self, meter: UsageMeter, governor: SpendGovernor, theme: Theme, parent: QWidget | None = None,
-                 *, clock: Callable[[], float] = time.time) -> None:
+                 *, clock: Callable[[], float] = time.time, free: Callable[[], bool] = lambda: False) -> None:
         super().__init__(parent)
         self.meter = meter
+        self._free = free
         self.governor = governor
         self._theme = theme
         self._clock = clock
@@ -119,7 +121,7 @@ class UsagePanel(QWidget):
         self.answers.setAccessibleName("Tokens and cost of each answer")
         self.answers.setMinimumHeight(110)
         column.addWidget(self.answers, 1)
-        self._answers_shown: tuple[str, int] = ("", -1)
+        self._answers_shown: tuple[str, int, bool] = ("", -1, False)
 
         column.addWidget(text_label("RATE LIMITS", self, "section"))
         self.rate_limits = text_label("None reported yet.", self, "muted", wrap=True)
@@ -171,9 +173,10 @@ class UsagePanel(QWidget):
             self._set((name, "session"), fmt.count(pick(snap.session)))
         self._set(("Transcription", "last"), "")
         self._set(("Transcription", "session"), _transcription(snap.session))
-        self._set(("Cost", "last"), fmt.usd(last.cost_usd) if last else "—")
+        free = self._free()
+        self._set(("Cost", "last"), "free" if free and last else fmt.usd(last.cost_usd) if last else "—")
         unknown = " + price unknown" if not snap.price_known else ""
-        self._set(("Cost", "session"), fmt.usd(snap.total_usd) + unknown)
+        self._set(("Cost", "session"), "free (offline demo)" if free else fmt.usd(snap.total_usd) + unknown)
         asr = snap.transcription_model or "off"
         self._text(self.model_line, f"{snap.model} · transcription {asr} · {snap.session.responses} answers")
         self._show_answers(snap.responses)
@@ -181,7 +184,8 @@ class UsagePanel(QWidget):
         self._show_spending(self.governor.status)
 
     def _show_answers(self, responses: tuple[ResponseCost, ...]) -> None:
-        key = (responses[-1].response_id if responses else "", len(responses))
+        free = self._free()
+        key = (responses[-1].response_id if responses else "", len(responses), free)
         if key == self._answers_shown:
             return
         self._answers_shown = key
@@ -191,7 +195,7 @@ class UsagePanel(QWidget):
             u = answer.usage
             cells = (fmt.clock(answer.at), answer.status or "—",
                      f"{u.input_text - u.cached_text} / {u.input_audio - u.cached_audio} / {u.cached_tokens}",
-                     f"{u.output_text} / {u.output_audio}", fmt.usd(answer.cost_usd))
+                     f"{u.output_text} / {u.output_audio}", "free" if free else fmt.usd(answer.cost_usd))
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if col >= 2:
@@ -207,7 +211,8 @@ class UsagePanel(QWidget):
         self._text(self.rate_limits, "\n".join(lines) if lines else "None reported yet.")
 
     def _show_spending(self, status: SpendStatus) -> None:
-        self._text(self.total, f"{fmt.usd(status.session_usd)} this conversation · {fmt.usd(status.day_usd)} today")
+        here = "Free (offline demo)" if self._free() else f"{fmt.usd(status.session_usd)} this conversation"
+        self._text(self.total, f"{here} · {fmt.usd(status.day_usd)} today")
         for bar, spent, stop_at in ((self.session_bar, status.session_usd, status.session_stop_at),
                                     (self.day_bar, status.day_usd, status.day_stop_at)):
             if stop_at is None:
