@@ -252,3 +252,21 @@ async def test_with_recording_on_the_history_keeps_what_was_said_and_heard(qloop
         assert saved.audio_bytes == (1000 + 300) * 48
     finally:
         await reopened.close()
+
+
+async def test_raising_the_limit_lifts_the_stop_and_ending_disconnects(qloop, qtbot, tmp_path):
+    async with ScriptedPeer() as peer, Gui(tmp_path, peer, settings={"turn_mode": "hands_free",
+                                                                      "spend_limit_session_usd": 0.5}) as gui:
+        use_peer_profile(gui, peer)
+        await gui.connect()
+        await peer.send(F.response_created("resp_1"), F.response_done("resp_1", usage=usage(13_000)))
+        await wait_until(lambda: gui.window.observe.spend_dialog is not None)
+        assert gui.view.mic is Mic.MUTED
+        gui.window.observe.usage.session_limit.setValue(5.0)  # the user raises the limit instead
+        await wait_until(lambda: gui.view.mic is Mic.HANDS_FREE and gui.window.observe.spend_dialog is None)
+        assert gui.store.settings.spend_limit_session_usd == 5.0 and gui.view.notice is None
+        await peer.send(F.response_created("resp_2"), F.response_done("resp_2", usage=usage(80_000)))
+        await wait_until(lambda: gui.window.observe.spend_dialog is not None)
+        gui.window.observe.spend_dialog.end_button.click()  # "End conversation"
+        await wait_until(lambda: gui.view.connection is Conn.CLOSED)
+        assert gui.view.mic is Mic.MUTED  # still stopped: a new connect asks again
