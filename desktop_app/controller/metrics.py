@@ -204,10 +204,9 @@ class MetricsTap:
     def _check(self) -> None:
         self._watch = None
         now = self._clock()
-        if self._play_item is not None:
-            if self._audio.played_ms(self._play_item) > 0:
-                self.metrics.first_sample_played(now)
-                self._play_item, self._played_seen = None, True
+        if self._play_item is not None and self._audio.played_ms(self._play_item) > 0:
+            self.metrics.first_sample_played(now)
+            self._play_item, self._played_seen = None, True
         if self._barge_at is not None and not self._audio.is_playing:
             self.metrics.silence(now)
             self._barge_at = None

@@ -41,7 +41,8 @@ def _decode(payload: str, fmt: str) -> bytes:
     raw = base64.b64decode(payload)
     if fmt == "audio/pcm":
         return raw
-    from desktop_app.audio.codecs import alaw_decode, ulaw_decode  # G.711 only: numpy stays unloaded otherwise
+    # G.711 only: numpy is not loaded for PCM.
+    from desktop_app.audio.codecs import alaw_decode, ulaw_decode
 
     return (ulaw_decode(raw) if fmt == "audio/pcmu" else alaw_decode(raw)).astype("<i2").tobytes()
 
@@ -129,7 +130,7 @@ class AudioTap:
 
     def _offset(self, ms: float) -> int:
         """Byte offset in ``_pending`` of the input timeline position ``ms``."""
-        samples = int(round((ms - self._pending_start_ms) * self._rate("input") / 1000))
+        samples = round((ms - self._pending_start_ms) * self._rate("input") / 1000)
         return max(0, min(len(self._pending), samples * 2))
 
     def _drop_pending_until(self, ms: float) -> None:
