@@ -89,7 +89,6 @@ def main() -> int:
 
     from desktop_app.history.service import History
     from desktop_app.observe.observatory import Observatory
-    from desktop_app.settings.schema import Settings
     from desktop_app.ui.conversation_log import ConversationLog
 
     pool = frame_pool()
@@ -97,7 +96,7 @@ def main() -> int:
     sim = [1_700_000_000.0]
     history = History(spill / "history.sqlite3")
     obs = Observatory(model="gpt-realtime-2.1", spill_dir=spill, ledger=history)
-    observe = ConversationLog(obs, history, Settings).frame_observer
+    observe = ConversationLog(obs, history).frame_observer
     obs.events._clock = lambda: sim[0]  # simulated time for the log's timestamps and batching
     total = sum(1 for _ in session(args.minutes, pool))
     costs = array.array("q", bytes(8 * total))  # allocated before the baseline: not the log's memory

@@ -110,7 +110,7 @@ async def shoot(out: Path) -> None:
 
     try:
         # 1. A first conversation, then "new conversation": it stays in the history.
-        await session.connect()
+        await session.open_conversation()
         await until(lambda: session.view.connection is Conn.CONNECTED)
         await until(lambda: ports[-1].input_done.done(), 90)
         await settle(window)

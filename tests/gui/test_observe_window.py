@@ -84,7 +84,10 @@ async def test_the_spending_limit_stops_the_microphone_until_the_user_agrees(qlo
         # $1.664: the microphone stops at once and the window asks.
         await peer.send(F.response_created("resp_2"), F.response_done("resp_2", usage=usage(13_000)))
         await wait_until(lambda: gui.window.observe.spend_dialog is not None)
-        stopped_at = len(peer.all_frames)
+        # The stop clears the input buffer; frames are sent in order, so whatever the microphone sent
+        # before the stop arrives before this clear, and nothing may follow it.
+        clear = await peer.next("input_audio_buffer.clear")
+        stopped_at = next(i for i, f in enumerate(peer.all_frames) if f is clear) + 1
         dialog = gui.window.observe.spend_dialog
         assert gui.view.mic is Mic.MUTED and dialog.isVisible() and gui.view.notice.action == "spend"
         await gui.rendered()

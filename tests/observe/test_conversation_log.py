@@ -23,12 +23,12 @@ from tests.realtime import frames as F
 PAID = CustomProfile(name="Paid", url="wss://example.invalid/v1/realtime")
 
 
-async def connected(peer: ScriptedPeer, log: ConversationLog) -> Controller:
+async def connected(peer: ScriptedPeer, log: ConversationLog, settings: Settings) -> Controller:
     async def target():  # noqa: ANN202
         return peer.url, {}
 
     ctl = Controller(target=target, audio=FakeAudio(), config=SessionConfig(), **log.controller_options())
-    log.started(ctl)
+    log.started(ctl, settings)
     count = peer.connections + 1
     await ctl.connect()
     await peer.connected(count)
@@ -40,10 +40,10 @@ async def connected(peer: ScriptedPeer, log: ConversationLog) -> Controller:
 
 async def test_a_tool_call_its_turn_and_the_usage_are_saved(tmp_path):
     history = History(tmp_path / "history.sqlite3")
-    log = ConversationLog(Observatory(model="gpt-realtime"), history, lambda: Settings())
+    log = ConversationLog(Observatory(model="gpt-realtime"), history)
     await log.open()
     async with ScriptedPeer() as peer:
-        ctl = await connected(peer, log)
+        ctl = await connected(peer, log, Settings())
 
         async def add(name: str, arguments: str) -> str:
             return '{"result": 5}'
@@ -76,29 +76,29 @@ async def test_a_tool_call_its_turn_and_the_usage_are_saved(tmp_path):
 
 async def test_the_offline_demo_is_free_and_a_paid_stop_carries_into_the_next_conversation(tmp_path):
     history = History(tmp_path / "history.sqlite3")
-    settings = Settings(active_profile="Local server")  # the offline demo
+    demo = Settings(active_profile="Local server")
     obs = Observatory(model="gpt-realtime", limits=SpendLimits(session_usd=None, day_usd=0.01), ledger=history)
-    log = ConversationLog(obs, history, lambda: settings)
+    log = ConversationLog(obs, history)
     await log.open()
     async with ScriptedPeer() as peer:
-        ctl = await connected(peer, log)
+        ctl = await connected(peer, log, demo)
         await peer.send(F.response_created("resp_1"), F.response_done("resp_1"))
         await wait_until(lambda: obs.usage.snapshot().session.responses == 1)
         assert obs.spend.status.day_usd == 0 and not ctl.spending.active  # priced, but nothing spent
         await ctl.close()
 
-        settings = dataclasses.replace(Settings(), profiles=(*Settings().profiles, PAID), active_profile="Paid")
-        ctl = await connected(peer, log)
+        paid = dataclasses.replace(Settings(), profiles=(*Settings().profiles, PAID), active_profile="Paid")
+        ctl = await connected(peer, log, paid)
         await peer.send(F.response_created("resp_2"), F.response_done("resp_2"))
         await wait_until(lambda: obs.spend.stopped)
         assert obs.spend.status.reason == "day"
         await ctl.close()
-        ctl = await connected(peer, log)  # a new conversation the same day: still stopped
+        ctl = await connected(peer, log, paid)  # a new conversation the same day: still stopped
         assert ctl.spending.active and ctl.view.mic is Mic.MUTED
         await ctl.close()
     await log.close()
     reopened = History(tmp_path / "history.sqlite3")  # the day's spending survives a restart
     fresh = Observatory(model="gpt-realtime", limits=SpendLimits(session_usd=None, day_usd=0.01), ledger=reopened)
-    await ConversationLog(fresh, reopened, lambda: settings).open()
+    await ConversationLog(fresh, reopened).open()
     assert fresh.spend.stopped and fresh.spend.status.day_usd == pytest.approx(obs.spend.status.day_usd)
     await reopened.close()

@@ -9,6 +9,7 @@ with ``await history.replay_items(id)`` replayed as context.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from pathlib import Path
 from typing import Any, Literal
@@ -137,7 +138,13 @@ class HistorySidebar(QWidget):
             self._search_timer.start()  # coalesces a burst of saves into one reload
 
     def reload(self) -> Any:
-        """Reload the list (or the search results); returns the task."""
+        """Reload the list (or the search results); returns the task (None once the app's loop has
+        stopped: a change noticed while shutting down waits for the next showing)."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            self._dirty = True
+            return None
         self._dirty = False
         query = self.search.text().strip()
         return self._run(self._search(query) if query else self._list())
