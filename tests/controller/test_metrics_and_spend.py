@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import time
 
+import pytest
+
 from desktop_app.controller import metrics as metrics_module
 from desktop_app.controller.controller import Controller, Earlier
 from desktop_app.controller.states import Conn, Mic, Turn
@@ -210,3 +212,24 @@ def test_every_metrics_implementation_provides_the_whole_port_with_its_signature
     assert methods(metrics_module.NoMetrics) == declared
     observatory = methods(Observatory)
     assert {n: observatory[n] for n in declared} == declared
+
+
+@pytest.mark.parametrize("transport", ["websocket", "webrtc"])
+async def test_the_answer_s_first_audio_and_first_sample_over_both_transports(transport: str) -> None:
+    """Over WebRTC the voice is a media track: its first audio is ``output_audio_buffer.started``."""
+    from tests.controller.test_transports import make_peer
+    from tests.controller.test_transports import start as start_over
+
+    metrics = Recorded()
+    async with make_peer(transport) as peer:
+        s = await start_over(peer, transport, metrics=metrics)
+        await peer.send(F.speech_started(U1), F.speech_stopped(U1), F.committed(U1))
+        await wait_until(lambda: "speech_stopped" in metrics.names())
+        await assistant_answer(peer, "Five.", 400)
+        await wait_until(lambda: "first_audio_delta" in metrics.names(), 10)
+        await wait_until(lambda: s.audio.enqueued.get(A1, 0) > 0, 10)
+        s.audio.played[A1] = 20
+        await wait_until(lambda: "first_sample_played" in metrics.names())
+        names = metrics.names()
+        assert names.index("speech_stopped") < names.index("first_audio_delta") < names.index("first_sample_played")
+        await s.ctl.close()
