@@ -129,7 +129,7 @@ async def shoot(out: Path) -> None:
         view.poll()
         done_rows = [i for i, r in enumerate(view.model.rows) if r.type == "response.done"]
         view.table.selectRow(done_rows[-1])
-        view.table.scrollTo(view.model.index(max(0, done_rows[-1] - 9), 0), view.table.ScrollHint.PositionAtTop)
+        view.table.scrollTo(view.model.index(done_rows[-1], 0), view.table.ScrollHint.PositionAtCenter)
         event = view.detail.topLevelItem(2)
         response = next(event.child(i) for i in range(event.childCount()) if event.child(i).text(0) == "response")
         for i in range(response.childCount()):
