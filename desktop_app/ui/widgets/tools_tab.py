@@ -43,7 +43,7 @@ class ToolsTab(QScrollArea):
     tools_changed = Signal()
 
     def __init__(self, theme: Theme, registry: ToolRegistry, store: SettingsStore | None = None, *,
-                 tools_file: Path, secrets: SecretStore | None = None,
+                 tools_file: Path, secrets: SecretStore | None = None, user_tools: UserTools | None = None,
                  open_file: Callable[[Path], bool] = desktop_open_file, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.theme = theme
@@ -52,7 +52,7 @@ class ToolsTab(QScrollArea):
         self.tools_file = tools_file
         self.secrets = secrets
         self._open_file = open_file
-        self.user_tools = UserTools(tools_file)
+        self.user_tools = user_tools if user_tools is not None else UserTools(tools_file)  # as loaded at start
         self.permission_boxes: dict[str, QComboBox] = {}
         self.enabled_boxes: dict[str, QCheckBox] = {}
         self.setWidgetResizable(True)
