@@ -79,7 +79,8 @@ class WindowTools:
     def _prompted(self, dialog: ToolPermissionDialog) -> None:
         """A prompt is open: the window comes to the front so the user sees it."""
         self.window.raise_()
-        self.window.activateWindow()
+        dialog.raise_()  # above the window it belongs to
+        dialog.activateWindow()
         log.info("= ui: asking permission for %s", dialog.request.tool)
 
     def _prefs_changed(self) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QWidget
 
 from desktop_app.controller.states import Conn, Mic, Turn
@@ -74,6 +74,10 @@ class SpeakingIndicators(QFrame):
         super().__init__(parent)
         self._theme = theme
         self.phase = ""
+        self._view: ViewState | None = None
+        self._clock = QTimer(self)  # the elapsed time of a running tool ticks between renders
+        self._clock.setInterval(1000)
+        self._clock.timeout.connect(self._show_elapsed)
         grid = QGridLayout(self)
         grid.setContentsMargins(4, 0, 4, 0)
         grid.setHorizontalSpacing(10)
@@ -112,12 +116,22 @@ class SpeakingIndicators(QFrame):
         self.user_pill.set_active(lit, words)
         self.assistant_pill.set_active(view.assistant_speaking, "Speaking" if view.assistant_speaking else "Quiet")
         phase = turn_text(view, audio_ok)
+        self._view = view
         shown = phase + tool_elapsed(view)
         if shown != self.turn.text():
             self.turn.setText(shown)
+        if view.turn is Turn.RUNNING_TOOL and view.tools:
+            if not self._clock.isActive():
+                self._clock.start()
+        else:
+            self._clock.stop()
         if phase != self.phase:
             self.phase = phase
             mood = {"Thinking…": "thinking", "You are speaking": "user", "Assistant is speaking": "assistant",
                     "Listening": "listening"}.get(phase, "thinking" if phase.endswith("…") and (
                         phase.startswith("Running") or phase.startswith("Waiting")) else "idle")
             restyle(self.turn, turn=mood)
+
+    def _show_elapsed(self) -> None:
+        if self._view is not None:
+            self.turn.setText(self.phase + tool_elapsed(self._view))
