@@ -230,7 +230,8 @@ def speak_output(name: str, output: str) -> str | None:
         result = value["result"]
         said = number_words(result) if isinstance(result, (int, float)) and not isinstance(result, bool) else result
         spoken = re.sub(r"\s*([*/+-])\s*", lambda m: f" {_SAID_OPS[m.group(1)]} ", str(value["expression"]))
-        return f"{spoken.strip()} is {said}."
+        spoken = re.sub(r"\d+(?:\.\d+)?", lambda m: number_words(float(m.group())), spoken).strip()
+        return f"{spoken[:1].upper()}{spoken[1:]} is {said}."
     if "opened" in value:
         return f"I opened {value['opened']} in your browser."
     if value.get("saved") is True:

@@ -61,7 +61,7 @@ async def test_two_requests_in_one_question_become_two_calls_then_one_answer_fro
         await client.send(TEXT)
         _, answer = await client.response()
         assert answer["output"][0]["content"][0]["text"] == (
-            "It is 14:05 in Tokyo. 17 times 23 is three hundred and ninety one.")
+            "It is 14:05 in Tokyo. Seventeen times twenty three is three hundred and ninety one.")
 
 
 async def test_the_built_in_tools_are_called_with_valid_arguments(server, tmp_path):
