@@ -184,16 +184,11 @@ LAYERS = {
     "transport": {"errors", "log", "logtext", "tasks", "ice", "rtp_audio", "transport"},
     "audio": {"errors", "log", "audio", "tasks"},
     "settings": {"errors", "log", "settings", "realtime", "paths"},
-<<<<<<< HEAD
-    "controller": {"errors", "log", "logtext", "tasks", "controller", "realtime", "transport", "audio", "settings"},
-    "local_server": {"errors", "log", "logtext", "realtime", "paths", "audio", "ice", "rtp_audio"},  # audio: codecs only
-=======
     # tools: the ToolBox runs the model's calls (no Qt; the prompt and the desktop are injected).
     "controller": {"errors", "log", "logtext", "tasks", "controller", "realtime", "transport", "audio", "settings",
                    "tools"},
     "tools": {"errors", "log", "logtext", "realtime", "paths", "settings"},
-    "local_server": {"errors", "log", "logtext", "realtime", "paths", "audio"},  # audio: codecs only
->>>>>>> 0b8f1c5 (controller: the ToolBox answers the model's calls (concurrent, one output per call in call order, follow-up after the answer in progress, barge-in cancels), MCP approval requests by policy or prompt, MCP listings; tool runs in the view and tool/MCP entries in the transcript. tools: ToolBox.decide_mcp/subscribe/approver, assembly (toolkit, session tools, headless policies). The layer rules let the controller use tools/)
+    "local_server": {"errors", "log", "logtext", "realtime", "paths", "audio", "ice", "rtp_audio"},  # audio: codecs only
 }
 
 

@@ -37,10 +37,9 @@ from desktop_app.settings.schema import Settings
 from desktop_app.settings.secrets import KeyStore
 from desktop_app.settings.store import SettingsStore
 from desktop_app.tasks import spawn
-from desktop_app.tools.assembly import with_tools
 from desktop_app.transport import Endpoint
 from desktop_app.ui.audio_guard import GuardedPort
-from desktop_app.ui.tools_part import PrefsRelay, window_toolkit
+from desktop_app.ui.tools_part import SessionTools
 
 log = get_logger("ui")
 
@@ -114,8 +113,7 @@ class ConversationSession(QObject):
         self.port: GuardedPort | None = None
         self.view = ViewState()
         self._persist_timer = QTimer(self)
-        self.tool_prefs = PrefsRelay(self)  # the assistant's tools: registry, ToolBox, their secrets
-        self.tools, self.tool_secrets = window_toolkit(store, keys, self.tool_prefs)
+        self.tools = SessionTools(store, keys, self)  # the assistant's tools: registry, ToolBox, secrets
         self.controller = self._build_controller()
         self.view = self.controller.view
         self._persist_timer.setSingleShot(True)
@@ -142,13 +140,13 @@ class ConversationSession(QObject):
         settings = self.settings
         self._built_for = self._key_of(settings)
         self.port = GuardedPort(self._make_audio(settings), lambda s: self.notify(s, "warning", "audio"))
-        config, tool_problems = with_tools(session_config_from_settings(settings), self.tools.registry)
+        config, left_out = self.tools.offer(session_config_from_settings(settings))
         controller = Controller(
             target=self._target, audio=self.port, config=config, tools=self.tools.box,
             vad=vad_view_from_settings(settings), on_view=self._on_view, endpoint_label=settings.active_profile,
             open_transport=transport_factory(settings.profile().transport),
         )
-        for sentence in tool_problems:  # an MCP server whose token is missing is left out, and said so
+        for sentence in left_out:  # an MCP server whose token is missing is left out, and said so
             controller.notify(sentence, "warning")
         # Starting without a network offers the offline demo, unless that is what is failing.
         controller.connection.offer_demo = not isinstance(settings.profile(), LocalProfile)
@@ -346,10 +344,7 @@ class ConversationSession(QObject):
 
     def tools_changed(self) -> None:
         """The Tools tab changed what the assistant may use: the session gets it at once."""
-        config, problems = with_tools(self.controller.config, self.tools.registry)
-        self.controller.set_tools(config)
-        for sentence in problems:
-            self.notify(sentence, "warning")
+        self.controller.set_tools(self.tools.offer(self.controller.config, tell=self.notify)[0])
 
     def set_next_session(self, **changes: Any) -> None:
         """Model, transcription, audio format: saved now, used from the next connection on."""

@@ -1,24 +1,27 @@
 """The window's tools: the Tools tab, the permission prompt as the ToolBox's approver, and the strip
 that shows what runs (elapsed time, Cancel).
 
-:func:`window_toolkit` builds the tools the GUI offers (the clipboard and the browser through Qt, the
-user's tools file, secrets in the same keyring as the API keys; choices stored in the settings).
+:class:`SessionTools` holds the tools the GUI offers (the clipboard and the browser through Qt, the
+user's tools file, secrets in the same keyring as the API keys; choices stored in the settings) for the
+conversation session, which offers them in every session config (:meth:`SessionTools.offer`).
 :class:`WindowTools` is a part the window owns (``window.tools``): it is given the window and uses its
 public members (session, theme, ``raise_``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
 from desktop_app import paths
 from desktop_app.log import get_logger
+from desktop_app.realtime.session_config import SessionConfig
 from desktop_app.settings.secrets import KeyStore
 from desktop_app.settings.store import SettingsStore
 from desktop_app.settings.tools import ToolPrefs
-from desktop_app.tools.assembly import ToolKit, build_toolkit
+from desktop_app.tools.assembly import build_toolkit, with_tools
 from desktop_app.tools.builtins import BuiltinProviders
 from desktop_app.tools.secrets import ToolSecrets
 from desktop_app.tools.user_tools import FILE_NAME
@@ -41,18 +44,31 @@ class PrefsRelay(QObject):
     changed = Signal()
 
 
-def window_toolkit(store: SettingsStore, keys: KeyStore, relay: PrefsRelay) -> tuple[ToolKit, ToolSecrets]:
-    """The GUI's registry and ToolBox (its approver is set by the window), and the tools' secret store."""
-    secrets = ToolSecrets(keys.backend)
+class SessionTools:
+    """The GUI's registry and ToolBox (its approver is set by the window), the tools' secret store, and
+    ``prefs.changed`` when a prompt stored a choice."""
 
-    def stored(prefs: ToolPrefs) -> None:
-        store.update(**prefs.settings_changes())
-        relay.changed.emit()
+    def __init__(self, store: SettingsStore, keys: KeyStore, parent: QObject | None = None) -> None:
+        self.store = store
+        self.secrets = ToolSecrets(keys.backend)
+        self.prefs = PrefsRelay(parent)
+        providers = BuiltinProviders(clipboard=QtClipboard(), opener=QtUrlOpener())
+        self.kit = build_toolkit(store.settings, providers=providers, secrets=self.secrets,
+                                 tools_file=paths.tools_dir() / FILE_NAME, on_prefs_changed=self._stored)
+        self.registry, self.box = self.kit.registry, self.kit.box
 
-    providers = BuiltinProviders(clipboard=QtClipboard(), opener=QtUrlOpener())
-    kit = build_toolkit(store.settings, providers=providers, secrets=secrets,
-                        tools_file=paths.tools_dir() / FILE_NAME, on_prefs_changed=stored)
-    return kit, secrets
+    def _stored(self, prefs: ToolPrefs) -> None:
+        self.store.update(**prefs.settings_changes())
+        self.prefs.changed.emit()
+
+    def offer(self, config: SessionConfig, tell: Callable[[str, str], object] | None = None
+              ) -> tuple[SessionConfig, list[str]]:
+        """``config`` offering the tools, and one sentence per thing left out (told, when ``tell``)."""
+        config, problems = with_tools(config, self.registry)
+        for sentence in problems:
+            if tell is not None:
+                tell(sentence, "warning")
+        return config, problems
 
 
 class WindowTools:
@@ -61,17 +77,17 @@ class WindowTools:
     def __init__(self, window: MainWindow) -> None:
         self.window = window
         session = window.session
-        kit = session.tools
+        kit = session.tools.kit
         self.box = kit.box
         self.strip = ToolActivityStrip(self._cancel, window)
         self.strip.setAccessibleName("Tools running")
         self.tab = ToolsTab(window.theme, kit.registry, session.store, tools_file=kit.user_tools.path,
-                            secrets=session.tool_secrets, user_tools=kit.user_tools)
+                            secrets=session.tools.secrets, user_tools=kit.user_tools)
         self.approver = DialogApprover(window.theme, window, on_prompt=self._prompted)
         self.box.approver = self.approver
         self.box.subscribe(self.strip.on_activity)
         self.tab.tools_changed.connect(session.tools_changed)
-        session.tool_prefs.changed.connect(self._prefs_changed)
+        session.tools.prefs.changed.connect(self._prefs_changed)
 
     def _cancel(self, call_id: str) -> None:
         self.box.cancel(call_id, reason=CANCELLED_BY_USER)
