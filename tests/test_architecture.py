@@ -184,7 +184,10 @@ LAYERS = {
     "transport": {"errors", "log", "logtext", "tasks", "ice", "rtp_audio", "transport"},
     "audio": {"errors", "log", "audio", "tasks"},
     "settings": {"errors", "log", "settings", "realtime", "paths"},
-    "controller": {"errors", "log", "logtext", "tasks", "controller", "realtime", "transport", "audio", "settings"},
+    # tools: the ToolBox runs the model's calls (no Qt; the prompt and the desktop are injected).
+    "controller": {"errors", "log", "logtext", "tasks", "controller", "realtime", "transport", "audio", "settings",
+                   "tools"},
+    "tools": {"errors", "log", "logtext", "realtime", "paths", "settings"},
     "local_server": {"errors", "log", "logtext", "realtime", "paths", "audio", "ice", "rtp_audio"},  # audio: codecs only
 }
 

@@ -30,7 +30,7 @@ from desktop_app.controller.session_editor import SessionEditor
 from desktop_app.controller.spend_hold import SpendHold
 from desktop_app.controller.states import MicMachine, MicMode, Turn
 from desktop_app.controller.ticker import Ticker
-from desktop_app.controller.tool_slot import ToolRunner, ToolSlot
+from desktop_app.controller.tool_slot import ToolSlot
 from desktop_app.controller.turns import TurnKeeper
 from desktop_app.controller.view import ViewModel
 from desktop_app.controller.view_state import TranscriptEntry, VadView, ViewState
@@ -40,12 +40,13 @@ from desktop_app.realtime.dialect import Dialect
 from desktop_app.realtime.session_config import SessionConfig
 from desktop_app.realtime.usage import Usage
 from desktop_app.tasks import INTERNAL_ERROR
+from desktop_app.tools import ToolBox
 from desktop_app.transport.base import FrameObserver, Transport, TransportFactory
 from desktop_app.transport.socket import open_websocket
 
 log = get_logger("controller")
 
-__all__ = ["Controller", "Earlier", "Target", "ToolRunner"]
+__all__ = ["Controller", "Earlier", "Target"]
 
 
 class Controller:
@@ -53,7 +54,7 @@ class Controller:
 
     def __init__(self, *, target: Target, audio: AudioPort, config: SessionConfig, vad: VadView | None = None,
                  on_view: Callable[[ViewState], None] = lambda view: None, frame_observer: FrameObserver | None = None,
-                 tools: ToolRunner | None = None, max_retries: int = 5, endpoint_label: str = "",
+                 tools: ToolBox | None = None, max_retries: int = 5, endpoint_label: str = "",
                  open_transport: TransportFactory = open_websocket,
                  make_core: Callable[[], Dialect] = RealtimeConnection, metrics: Metrics | None = None,
                  replay: Earlier = NOTHING_EARLIER) -> None:
@@ -85,7 +86,8 @@ class Controller:
             audio=audio, view=self._view, turns=self._turns, mode=mode, core=core, transport=transport,
             flush=self._flush, interrupt=self._interrupt,
             encoder=None if config.input_format.type == "audio/pcm" else Encoder(config.input_format.type))
-        self._tools = self.tools = ToolSlot(tools, core, self._flush, lambda exc: self._router.tools_crashed(exc))
+        self._tools = self.tools = ToolSlot(tools, core, self._flush, self._view,
+                                            lambda exc: self._router.tools_crashed(exc), self._publish)
         self._record = ConversationRecord(replay.entries)  # a continued conversation shows its saved lines
         self._composer = Composer(core=core, view=self._view, turns=self._turns, interrupt=self._interrupt,
                                   flush=self._flush)
@@ -136,7 +138,8 @@ class Controller:
 
     def transcript(self) -> tuple[TranscriptEntry, ...]:
         """Every entry of this conversation, earlier connections included."""
-        return self._record.transcript(self.connection.core, self.connection.replayed_ids, self._echo.echo_items)
+        return self._tools.annotate(self._record.transcript(self.connection.core, self.connection.replayed_ids,
+                                                            self._echo.echo_items))
 
     def usage(self) -> Usage:
         """Tokens of the whole conversation, earlier connections included."""
@@ -156,7 +159,7 @@ class Controller:
     async def close(self) -> None:
         """End the session politely and stop the audio. The transcript stays in the view."""
         self._editor.cancel()
-        self._tools.cancel()
+        self._tools.stop()
         await self.connection.close()
         self._ticker.stop()
         self._metrics.stop()
@@ -259,6 +262,10 @@ class Controller:
     def set_session_options(self, **changes: Any) -> None:
         """``reasoning_effort``, ``noise_reduction``, ``speed`` (the speed waits for the answer to end)."""
         self._editor.set_options(**changes)
+
+    def set_tools(self, config: SessionConfig) -> None:
+        """``config``'s tools, tool choice and parallel calls (the Tools tab changed), sent live."""
+        self._editor.set_tools(config)
 
     def clear_conversation(self) -> None:
         """Start a new conversation: the transcript empties and nothing said so far reaches the

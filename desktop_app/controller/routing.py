@@ -32,12 +32,13 @@ from desktop_app.log import get_logger
 from desktop_app.realtime.classify import Severity, classify_error
 from desktop_app.realtime.dialect import Dialect
 from desktop_app.realtime.events import (
-    ConnectionClosed, ErrorEvent, InputAudioCommitted, InputAudioTimeoutTriggered, InputTranscriptionCompleted,
-    ProtocolErrorEvent, ServerEvent, SessionCreated, SessionUpdated, SpeechStarted, SpeechStopped,
+    ConnectionClosed, ConversationItemAdded, ConversationItemDone, ErrorEvent, InputAudioCommitted,
+    InputAudioTimeoutTriggered, InputTranscriptionCompleted, ProtocolErrorEvent, ServerEvent, SessionCreated,
+    SessionUpdated, SpeechStarted, SpeechStopped,
 )
 from desktop_app.realtime.response_events import (
-    ContentPartAdded, OutputAudioBufferCleared, OutputAudioBufferStarted, OutputAudioBufferStopped, OutputAudioDelta,
-    OutputAudioDone, ResponseCreated, ResponseDone,
+    ContentPartAdded, McpListToolsCompleted, McpListToolsFailed, McpListToolsInProgress, OutputAudioBufferCleared,
+    OutputAudioBufferStarted, OutputAudioBufferStopped, OutputAudioDelta, OutputAudioDone, ResponseCreated, ResponseDone,
 )
 
 log = get_logger("controller")
@@ -91,6 +92,11 @@ class EventRouter:
             ProtocolErrorEvent: self._protocol_error, ConnectionClosed: self._closed,
             ContentPartAdded: parts.media.part_added, OutputAudioBufferStarted: parts.media.started,
             OutputAudioBufferStopped: parts.media.stopped, OutputAudioBufferCleared: parts.media.cleared,
+            ConversationItemAdded: lambda e: self.p.tools.item_seen(e.item),
+            ConversationItemDone: lambda e: self.p.tools.item_seen(e.item),
+            McpListToolsInProgress: lambda e: self.p.tools.listing_event(e.type, e.item_id),
+            McpListToolsCompleted: lambda e: self.p.tools.listing_event(e.type, e.item_id),
+            McpListToolsFailed: lambda e: self.p.tools.listing_event(e.type, e.item_id),
         }
 
     @property
@@ -131,7 +137,7 @@ class EventRouter:
             return
         self.p.turns.speaking(True)
         answering = (core is not None and core.response_pending
-                     and not self.p.barge.is_silenced(core.active_response_id))
+                     and not self.p.barge.is_silenced(core.active_response_id)) or self.p.tools.busy
         if core is not None and (playing or answering):
             self.w.interrupt(interrupt_is_servers_job(core.session))
         self.p.turns.step(TurnEvent.SPEECH_STARTED)
@@ -192,6 +198,7 @@ class EventRouter:
         status = response.get("status")
         rid = event.response_id or ""
         by_us = self.p.barge.finished(rid)
+        self.p.media.response_done(rid, status if isinstance(status, str) else None)
         core = self.core
         on_turn = status == "cancelled" and event.status_reason == "turn_detected"
         if self.p.echo.resume_after(rid, cancelled_on_turn=on_turn, by_us=by_us) and core is not None:
@@ -203,11 +210,8 @@ class EventRouter:
             verdict = classify_error(error.get("code"), error.get("type"))
             log.warning("! response failed: %s", error)
             self.p.view.notify(verdict.user_message, "error" if verdict.fatal else "warning", cause="response")
-        calls = [item for item in response.get("output") or ()
-                 if isinstance(item, dict) and item.get("type") == "function_call"]
-        if calls and status == "completed":
+        if status == "completed" and self.p.tools.take(response, self._tools_answered):
             self.p.turns.step(TurnEvent.TOOL_CALLED)
-            self.p.tools.start(calls, self._tools_answered)
 
     def _tools_answered(self) -> None:
         """Every call has its output and the follow-up answer was asked for."""

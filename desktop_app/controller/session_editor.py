@@ -107,6 +107,11 @@ class SessionEditor:
             self._held = False
             self._send()
 
+    def set_tools(self, config: SessionConfig) -> None:
+        """What the model may use: function and MCP tools, the tool choice, parallel calls."""
+        self.request(replace(self.config, tools=config.tools, tool_choice=config.tool_choice,
+                             parallel_tool_calls=config.parallel_tool_calls))
+
     def cancel(self) -> None:
         if self._handle is not None:
             self._handle.cancel()

@@ -26,8 +26,18 @@ class TranscriptEntry:
     truncated: bool = False
     heard: str | None = None
     tool_name: str | None = None
-    tool_status: str | None = None  # "running" | "done" | "error"
+    tool_status: str | None = None  # "running" | "approval" | "done" | "error" | "cancelled" | "denied"
     echo: bool = False  # flagged as the assistant's own words picked up by the mic
+
+
+@dataclass(frozen=True, slots=True)
+class ToolRun:
+    """A tool call waiting for the user's permission or running; ``started_at`` is ``time.monotonic()``."""
+
+    call_id: str
+    label: str
+    phase: str  # "approval" | "running"
+    started_at: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,3 +97,4 @@ class ViewState:
     session_expires_at: float | None = None
     total_tokens: int = 0
     cost_usd: float | None = 0.0  # None: the model's price is unknown
+    tools: tuple[ToolRun, ...] = ()  # calls awaiting permission or running, for "running a tool · 3 s"

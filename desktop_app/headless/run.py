@@ -23,6 +23,7 @@ from desktop_app.controller.states import Conn
 from desktop_app.errors import AuthError, ConfigError, CredentialError, ParleyError
 from desktop_app.headless.options import add_arguments  # noqa: F401  (re-exported)
 from desktop_app.headless.outputs import EventLog, WavWriter, write_transcript
+from desktop_app.headless.tools import headless_tools, tool_calls
 from desktop_app.log import get_logger, register_secret
 from desktop_app.realtime.session_config import ServerVad, SessionConfig, Transcription
 from desktop_app.settings.launch import RunOverride
@@ -86,8 +87,11 @@ async def _converse_with_files(args: argparse.Namespace, target: Target, config:
     from desktop_app.transport.webrtc_support import transport_factory
 
     events = EventLog(args.events) if args.events else None
+    box, config, left_out = headless_tools(args.tools, config)
+    for sentence in left_out:
+        print(f"parley: warning: {sentence}", file=sys.stderr)
     ctl = Controller(target=target, audio=port, config=config, frame_observer=events, max_retries=0,
-                     open_transport=transport_factory(transport))
+                     open_transport=transport_factory(transport), tools=box)
     code = EXIT_OK
     try:
         code = await asyncio.wait_for(_converse(ctl, port, args.mode), args.timeout)
@@ -105,7 +109,7 @@ async def _converse_with_files(args: argparse.Namespace, target: Target, config:
         await ctl.close()
         port.stop()
         if args.transcript:
-            write_transcript(args.transcript, _turns(ctl), _usage(ctl))
+            write_transcript(args.transcript, _turns(ctl), _usage(ctl), tool_calls(ctl) if box else None)
         if wav is not None:
             wav.close()
         if events is not None:

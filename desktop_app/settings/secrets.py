@@ -138,6 +138,11 @@ class KeyStore:
         session = {name: mask_key(key) for name, key in self._session.items()}
         return f"KeyStore(backend={self._status.name!r}, session_keys={session!r})"
 
+    @property
+    def backend(self) -> keyring.backend.KeyringBackend:
+        """The keyring in use (tool secrets live in the same one, under their own service name)."""
+        return self._backend
+
     def backend_status(self) -> BackendStatus:
         """``(usable, name, sentence)`` for the settings dialog and the start-up log."""
         return self._status

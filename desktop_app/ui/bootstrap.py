@@ -28,7 +28,7 @@ if TYPE_CHECKING:  # Qt and the audio engine load only when the window is built
     from desktop_app.settings.store import SettingsStore
     from desktop_app.ui.conversation_log import ConversationLog
     from desktop_app.ui.main_window import MainWindow
-    from desktop_app.ui.session import DemoServer
+    from desktop_app.ui.demo_server import DemoServer
 
 log = get_logger("ui")
 

@@ -37,6 +37,7 @@ from desktop_app.tasks import spawn
 from desktop_app.ui.session import ConversationSession
 from desktop_app.ui.session_tab import SessionTab
 from desktop_app.ui.theme import Theme
+from desktop_app.ui.tools_part import WindowTools
 from desktop_app.ui.widgets.connection_bar import ConnectionBar
 from desktop_app.ui.widgets.devices_panel import DevicesPanel
 from desktop_app.ui.widgets.indicators import SpeakingIndicators
@@ -79,6 +80,9 @@ class MainWindow(QMainWindow):
         self.banner_actions = BannerActions(self)
         self._build()
         self.observe = ObserveDocks(self, session.conversations) if session.conversations is not None else None
+        self.tools = WindowTools(self)  # the Tools tab, the permission prompt, what runs now
+        self._left.insertWidget(self._left.indexOf(self.talk), self.tools.strip)
+        self.tabs.addTab(self.tools.tab, "Tools")
         self.fit = SidePanelFit(self, self.bar, self.side, self.tabs, self._body, self._left)
         self._wire()
         self.setMinimumSize(self.fit.widths()[0], MIN_HEIGHT)

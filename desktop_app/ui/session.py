@@ -18,7 +18,7 @@ import asyncio
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import asdict
-from typing import Any, Protocol
+from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -41,6 +41,8 @@ from desktop_app.tasks import spawn
 from desktop_app.transport import Endpoint
 from desktop_app.ui.audio_guard import GuardedPort
 from desktop_app.ui.conversation_log import ConversationLog
+from desktop_app.ui.demo_server import DemoServer, default_server
+from desktop_app.ui.tools_part import SessionTools
 
 log = get_logger("ui")
 
@@ -51,24 +53,6 @@ LIVE = (Conn.CONNECTING, Conn.CONNECTED, Conn.RECONNECTING)
 
 #: Errors after which the key itself is the thing to fix (the banner's action opens the key dialog).
 KEY_ERRORS = frozenset({"invalid_api_key", "missing_api_key", "insufficient_quota"})
-
-
-class Voices(Protocol):
-    """The demo server's synthesizer, as the session uses it (warm-up, voice previews)."""
-
-    def warm_up(self) -> None: ...
-
-    async def synthesize(self, text: str, voice: str) -> tuple[Any, Any]: ...
-
-
-class DemoServer(Protocol):
-    """The embedded offline server as the session uses it: its URL and, when it speaks, its voices."""
-
-    @property
-    def url(self) -> str: ...
-
-    @property
-    def pool(self) -> Voices | None: ...
 
 
 AudioFactory = Callable[[Settings], AudioPort]
@@ -82,22 +66,13 @@ def _vad_settings(vad: VadView) -> dict[str, Any]:
             "vad_interrupt_response": vad.interrupt_response}
 
 
-def _default_server() -> AbstractAsyncContextManager[DemoServer]:
-    try:
-        from desktop_app.local_server import LocalServer
-    except ImportError:
-        raise ConfigError("The offline demo is not part of this build of Parley.",
-                          detail="desktop_app.local_server.LocalServer missing") from None
-    return LocalServer(port=0)
-
-
 class ConversationSession(QObject):
     """Intents in, ``view_changed(ViewState)`` out. Build it in the composition root."""
 
     view_changed = Signal(object)
 
     def __init__(self, store: SettingsStore, keys: KeyStore, make_audio: AudioFactory, *,
-                 local_server: ServerFactory = _default_server, override: RunOverride | None = None,
+                 local_server: ServerFactory = default_server, override: RunOverride | None = None,
                  parent: QObject | None = None, conversations: ConversationLog) -> None:
         super().__init__(parent)
         self.conversations = conversations
@@ -115,6 +90,7 @@ class ConversationSession(QObject):
         self.port: GuardedPort | None = None
         self.view = ViewState()
         self._persist_timer = QTimer(self)
+        self.tools = SessionTools(store, keys, self)  # the assistant's tools: registry, ToolBox, secrets
         self.controller = self._build_controller()
         self.view = self.controller.view
         self._persist_timer.setSingleShot(True)
@@ -141,12 +117,15 @@ class ConversationSession(QObject):
         settings = self.settings
         self._built_for = self._key_of(settings)
         self.port = GuardedPort(self._make_audio(settings), lambda s: self.notify(s, "warning", "audio"))
+        config, left_out = self.tools.offer(session_config_from_settings(settings))
         controller = Controller(
-            target=self._target, audio=self.port, config=session_config_from_settings(settings),
+            target=self._target, audio=self.port, config=config, tools=self.tools.box,
             vad=vad_view_from_settings(settings), on_view=self._on_view, endpoint_label=settings.active_profile,
             open_transport=transport_factory(settings.profile().transport),
             **self.conversations.controller_options(earlier),
         )
+        for sentence in left_out:  # an MCP server whose token is missing is left out, and said so
+            controller.notify(sentence, "warning")
         # Starting without a network offers the offline demo, unless that is what is failing.
         controller.connection.offer_demo = not isinstance(settings.profile(), LocalProfile)
         self.conversations.started(controller, settings, earlier=earlier, continued_from=continued_from)
@@ -344,6 +323,10 @@ class ConversationSession(QObject):
     def send_image(self, data: bytes, mime: str, text: str = "") -> str | None:
         """A picture into the conversation (see :meth:`Controller.send_image`)."""
         return self.controller.send_image(data, mime, text)
+
+    def tools_changed(self) -> None:
+        """The Tools tab changed what the assistant may use: the session gets it at once."""
+        self.controller.set_tools(self.tools.offer(self.controller.config, tell=self.notify)[0])
 
     def set_next_session(self, **changes: Any) -> None:
         """Model, transcription, audio format: saved now, used from the next connection on."""
