@@ -199,6 +199,20 @@ def test_canceller_removes_speech_echo_by_more_than_35_db_after_convergence() ->
     assert sim.control.canceller is not None and sim.control.canceller.far_late == 0
 
 
+def test_echo_from_the_cancellers_first_frames_is_cancelled_as_deeply_as_echo_that_comes_later() -> None:
+    """AEC3 settles for good in its first ~150 ms: echo arriving then used to leave it at ~35 dB
+    (the loopback room's first answer after the engine started: 36 or 72 dB by timing luck)."""
+    def erle(lead_s: float) -> float:
+        sim = simulate(assistant_story(), gain=0.7, delay_ms=30.0, lead_s=lead_s)
+        steady = slice(int((lead_s + 2.0) * R), len(sim.out) - R)
+        return db(sim.mic[steady]) - db(sim.out[steady])
+
+    late = erle(1.5)
+    for lead_s in (0.0, 0.1):
+        early = erle(lead_s)
+        assert early >= 50.0 and abs(early - late) < 6.0, (lead_s, early, late)
+
+
 @pytest.mark.parametrize("delay_ms", [0.0, 40.0, 150.0])
 @pytest.mark.parametrize("reverb", [False, True])
 def test_assistant_speech_alone_is_never_judged_near_end_speech(delay_ms: float, reverb: bool) -> None:
@@ -252,18 +266,24 @@ def test_user_talking_over_the_assistant_is_detected_within_100_ms_and_passes_th
     # the onset fires while the block ending at onsets[0] + 20 ms is processed: ≤ 100 ms of audio
     # after the user rose above the echo (15 ms of it is the module's own delay, 40 ms the evidence)
     assert sim.onsets and voiced < sim.onsets[0] + 0.02 <= voiced + 0.1, (voiced, sim.onsets)
-    # a step earlier, playback is paused: at the first frame of evidence, ≤ 60 ms after the user rose
+    # a step earlier, playback is paused: at the first frame of evidence, ≤ 80 ms after the user rose
     # above the echo (the module's 15 ms, the 10 ms frame, the rest of the 20 ms block it arrives in,
-    # and a word's first few ms, which stand above the echo at the microphone but not above the
-    # threshold the residual must clear)
+    # a word's first few ms, which stand above the echo at the microphone but not above the
+    # threshold the residual must clear, and ~20 ms for AEC3's suppressor to open from the −90 dBFS
+    # it holds a settled canceller's echo to — it held it to −60 when it had settled on echo, and
+    # let the voice in 20 ms sooner)
     pauses = [t for t, pause in sim.holds if pause]
-    assert pauses and pauses[0] < sim.onsets[0] and voiced < pauses[0] + 0.02 <= voiced + 0.06, (voiced, sim.holds)
+    assert pauses and pauses[0] < sim.onsets[0] and voiced < pauses[0] + 0.02 <= voiced + 0.08, (voiced, sim.holds)
     # while a pause waits for its verdict the guard does not call it echo: a server speech_started
     # arriving then is trusted, not ignored
     assert sim.verdicts[0] is None
     assert not [t for t in sim.speaking if t < start]
     during = slice(int(start * R), int(start * R) + len(user))
-    assert db(sim.out[during]) > db(0.5 * user) - 4.0  # the user's words reach the server
+    # the user's words reach the server — here with the assistant talking over all 3.6 s of them as
+    # loud as it is played (nothing pauses it in this simulation; the engine would at the first
+    # evidence): a settled AEC3 suppresses double talk harder, measured −5.2 dB at gain 1.0 (−2.9
+    # unsettled), −2.5 at 0.3
+    assert db(sim.out[during]) > db(0.5 * user) - 6.0
 
 
 def test_warm_up_mutes_echo_in_the_first_300_ms_after_silence_but_not_the_user() -> None:
