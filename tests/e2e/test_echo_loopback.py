@@ -9,6 +9,8 @@ device port and the audio engine in ``speakers`` mode (echo cancellation on).
 The scripted conversation runs two minutes of assistant speech through the room in real time
 (question, whole story, question, story… — about 150 s of the suite), with the "no self-interruption"
 assertions over all of it; ``PARLEY_ECHO_CONVERSATION_S`` shortens it while working on this file.
+A failure carries the :class:`~tests.helpers.audio_probe.AudioProbe` timeline (collections, underflows,
+the guard's decisions, the server's speech starts); ``PARLEY_AUDIO_PROBE=report`` prints it for a pass.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from desktop_app.realtime.session_config import SessionConfig, Transcription
 from desktop_app.ui.theme import LIGHT
 from desktop_app.ui.widgets.transcript_view import entry_caption, entry_html
 from tests.audio.test_aec_loopback import EchoRoom
+from tests.helpers.audio_probe import AudioProbe
 from tests.helpers.speech import read_wav, speech_wav
 from tests.helpers.wait import wait_until
 
@@ -40,13 +43,16 @@ ECHO_S = float(os.environ.get("PARLEY_ECHO_CONVERSATION_S", "120"))
 
 
 class Wire:
-    """Every frame on the socket, parsed, with the time it passed."""
+    """Every frame on the socket, parsed, with the time it passed (and told to the probe)."""
 
-    def __init__(self) -> None:
+    def __init__(self, probe: AudioProbe) -> None:
         self.frames: list[tuple[float, str, dict]] = []
+        self.probe = probe
 
     def __call__(self, direction: str, text: str) -> None:
-        self.frames.append((time.monotonic(), direction, json.loads(text)))
+        event = json.loads(text)
+        self.frames.append((time.monotonic(), direction, event))
+        self.probe.wire(direction, event)
 
     def sent(self, kind: str) -> list[dict]:
         return [e for _, d, e in self.frames if d == "sent" and e.get("type") == kind]
@@ -55,8 +61,12 @@ class Wire:
         return [e for _, d, e in self.frames if d == "received" and e.get("type") == kind]
 
 
-def say(room: EchoRoom, text: str) -> None:
+LINES = ("Please tell me a story.", "What is two plus three?", "Wait, what is the capital of France?")
+
+
+def say(room: EchoRoom, probe: AudioProbe, text: str) -> None:
     pcm, rate = read_wav(speech_wav(text, voice="shimmer"))
+    probe.user_speaks(text, len(pcm) / rate)
     room.talk(pcm.astype("float32") / 32768.0, rate)
 
 
@@ -107,10 +117,13 @@ def assert_heard_like_the_server(entry: TranscriptEntry, stored: StoredItem) -> 
 async def test_assistant_speaking_through_the_speakers_never_interrupts_itself_but_the_user_does(pipewire_session):
     async with LocalServer(port=0, asr="whisper", tts="auto", seed=3) as srv:
         await asyncio.to_thread(srv.pool.warm_up)
+        for line in LINES:  # synthesized now, not on the loop mid-conversation (~0.2 s each)
+            await asyncio.to_thread(speech_wav, line, voice="shimmer")
         with EchoRoom(pipewire_session, delay_ms=30.0, gain=0.7) as room:
             engine = AudioEngine(asyncio.get_running_loop(), audio_mode="speakers")
             assert engine.audio_mode == "speakers" and engine.aec_available
-            wire = Wire()
+            probe = AudioProbe(engine)
+            wire = Wire(probe)
 
             async def target():
                 return srv.url, {}
@@ -130,6 +143,7 @@ async def test_assistant_speaking_through_the_speakers_never_interrupts_itself_b
                 controller_onset()
 
             engine.on_near_end_onset = onset
+            probe.start()
             try:
                 await wait_until(lambda: ctl.view.connection is Conn.CONNECTED, 10, "the session")
                 # --- the scripted conversation: only the assistant talks once asked ---------------
@@ -138,7 +152,7 @@ async def test_assistant_speaking_through_the_speakers_never_interrupts_itself_b
                 while True:
                     turn += 1
                     before, previous = len(wire.received("response.done")), answer_item(ctl)
-                    say(room, "Please tell me a story." if turn % 2 else "What is two plus three?")
+                    say(room, probe, "Please tell me a story." if turn % 2 else "What is two plus three?")
                     await wait_until(lambda: engine.queue.is_playing and answer_item(ctl) != previous, 30,
                                      f"answer {turn} to start playing")
                     item = answer_item(ctl)
@@ -167,12 +181,12 @@ async def test_assistant_speaking_through_the_speakers_never_interrupts_itself_b
                 assert engine.echo.canceller is not None and engine.echo.canceller.far_late <= max(10, heard)
                 # --- the user interrupts mid-answer -------------------------------------------------
                 if not engine.queue.is_playing:
-                    say(room, "Please tell me a story.")
+                    say(room, probe, "Please tell me a story.")
                     await wait_until(lambda: engine.queue.is_playing, 30, "the story to start")
                 item = answer_item(ctl)
                 assert item is not None
                 await wait_until(lambda: engine.queue.report(item).played_ms > 3000, 15, "3 s of the story")
-                say(room, "Wait, what is the capital of France?")
+                say(room, probe, "Wait, what is the capital of France?")
                 await wait_until(lambda: bool(wire.sent("conversation.item.truncate")), 5, "the barge-in")
                 await wait_until(lambda: not engine.queue.is_playing, 1, "playback to stop")
                 truncate = wire.sent("conversation.item.truncate")[0]
@@ -197,6 +211,12 @@ async def test_assistant_speaking_through_the_speakers_never_interrupts_itself_b
                 await wait_until(lambda: len(wire.received("response.done")) > answered and not engine.queue.is_playing,
                                  30, "the answer to the question")
                 assert interrupted_entry(ctl, item) == entry  # the next turn leaves the struck-through answer as it was
+            except AssertionError as failure:  # every failed check and timed-out wait, with the timeline
+                raise AssertionError(f"{failure}\n{probe.report()}") from None
             finally:
+                probe.stop()
+                print(f"\naudio probe: {probe.summary()}")
+                if os.environ.get("PARLEY_AUDIO_PROBE") == "report":  # the whole timeline of a passing run
+                    print(probe.report())
                 await ctl.close()
                 engine.stop()
