@@ -88,8 +88,7 @@ class EchoRoom:
         log.close()
         try:
             _wait_sync(self._linked, 10, "the echo path's links")
-            s.pactl("set-default-source", f"{self.MIC}.monitor")
-            _wait_sync(lambda: s.pactl("get-default-source").strip() == f"{self.MIC}.monitor", 10, "the mic source")
+            s.set_default("source", f"{self.MIC}.monitor")
         except Exception:
             self.__exit__(None, None, None)
             raise
@@ -106,7 +105,7 @@ class EchoRoom:
             if talker.poll() is None:
                 talker.terminate()
                 talker.wait(timeout=5)
-        s.pactl("set-default-source", f"{SINK}.monitor")
+        s.set_default("source", f"{SINK}.monitor")
         if self._chain is not None and self._chain.poll() is None:
             self._chain.terminate()
             self._chain.wait(timeout=5)
