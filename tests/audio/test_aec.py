@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 import soxr
 
-from desktop_app.audio.aec import FRAME, EchoCanceller, EchoControl, FarEnd, load_processor
+from desktop_app.audio.aec import FRAME, EchoCanceller, FarEnd, load_processor
+from desktop_app.audio.echo_control import EchoControl
 from desktop_app.audio.capture_chain import CaptureChain
 from desktop_app.audio.codecs import pcm16_to_float
 from desktop_app.audio.echo_guard import EchoGuard
