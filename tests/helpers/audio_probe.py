@@ -142,9 +142,10 @@ class AudioProbe:
         elif direction == "sent" and kind in _CLIENT_KINDS:
             self.events.append((now, f"client {kind} {event.get('item_id', '')} {event.get('audio_end_ms', '')}".rstrip()))
 
-    def unexpected_speech(self, after_s: float = 1.5) -> list[float]:
+    def unexpected_speech(self, after_s: float = 0.3) -> list[float]:
         """Times (monotonic) the server heard speech start where no user was talking: audio sent
-        outside every utterance, ``after_s`` of slack after each for the room and the chain."""
+        outside every utterance (its silence around included), ``after_s`` of slack after each for
+        the player's start-up and the chain."""
         return [at for _, at in self.speech_started
                 if not any(start <= at <= start + seconds + after_s for start, seconds, _ in self.user)]
 
