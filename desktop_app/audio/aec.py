@@ -40,9 +40,12 @@ log = get_logger("audio")
 
 FRAME = PCM_RATE // 100  # 240 samples: the module's only accepted frame (10 ms at 24 kHz)
 LEAD_MS = 20.0
-# Re-pair when the timestamps disagree with the running pairing by more than 5 ms (they jitter by a
-# few ms on a loaded machine; a real discontinuity — the microphone restarting — is far larger).
-_SLIP = 120
+# Re-pair when the microphone's timestamps leave the running pairing by more than 0.5 ms — seen by
+# two blocks in a row, or at once beyond 5 ms. They come from PortAudio's clock (±0.2 ms measured), so
+# more is samples lost on the way in (10.7 and 2.7 ms seen on PipeWire, no overflow reported): left
+# unpaired, AEC3 sees an echo-path jump and leaks for up to 1.5 s (0.5 ms: 19 dB; 1 ms: 13 dB).
+_SLIP = 12
+_SLIP_AT_ONCE = 120
 _HOLD = FRAME * 5  # near-end audio held back at most while its reference is on the way
 _LIGHT_AFTER = 100  # frames (1 s) of silent reference before the light path takes over
 # AEC3 settles for good by its first ~150 ms: echo reaching it within 14 frames of its creation leaves
@@ -141,6 +144,8 @@ class EchoCanceller:
         self._head_time: float | None = None  # ADC time of the FIFO's first sample
         self._index = 0  # near-end 24 kHz samples consumed
         self._pair: int | None = None  # far slot = near index + pair
+        self._blocks = 0  # microphone blocks timed (process() calls with a time)
+        self._slipped: tuple[int, int] | None = None  # (pairing the timestamps want, block first seen)
         self.far_late = 0  # frames processed before their reference arrived, after a 50 ms wait (stays 0)
         self.repairs = 0  # pairing corrections (each one is a jump in the module's view of the delay)
         self._runs = far.runs
@@ -168,6 +173,7 @@ class EchoCanceller:
         waiting = len(self._fifo)
         if t0 is not None:
             self._head_time = t0 - waiting / PCM_RATE
+            self._blocks += 1
         elif self._head_time is None:
             self._head_time = time.monotonic() - (waiting + len(x)) / PCM_RATE
         self._fifo.push(x)
@@ -196,11 +202,19 @@ class EchoCanceller:
         """The far slot paired with the FIFO's first frame (re-pairing if the clocks moved apart)."""
         assert self._head_time is not None
         wanted = self.far.slot(self._head_time + LEAD_MS / 1000) - self._index
-        if self._pair is None or abs(wanted - self._pair) > _SLIP:
-            if self._pair is not None:
-                self.repairs += 1
-                self._jumped()
+        if self._pair is None:
             self._pair = wanted
+        elif abs(wanted - self._pair) <= _SLIP:
+            self._slipped = None
+        else:
+            seen = self._slipped
+            if abs(wanted - self._pair) > _SLIP_AT_ONCE or (
+                    seen is not None and seen[1] < self._blocks and abs(wanted - seen[0]) <= _SLIP):
+                self.repairs += 1
+                self._pair, self._slipped = wanted, None
+                self._jumped()
+            elif seen is None or abs(wanted - seen[0]) > _SLIP:
+                self._slipped = (wanted, self._blocks)
         return self._index + self._pair
 
     def _jumped(self) -> None:

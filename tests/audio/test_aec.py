@@ -85,10 +85,13 @@ class Sim:
 
 def simulate(far24: np.ndarray, near: list[tuple[float, np.ndarray]] = (), *, gain: float = 0.5,
              delay_ms: float = 12.0, reverb: bool = False, noise_dbfs: float = -70.0, mode: str = "speakers",
-             lead_s: float = 0.0, ahead_blocks: int = 2, stall_at: float | None = None) -> Sim:
+             lead_s: float = 0.0, ahead_blocks: int = 2, stall_at: float | None = None,
+             mic_loss: tuple[float, int] | None = None) -> Sim:
     """Run ``far24`` (assistant, 24 kHz) through the room; ``near`` lists (start seconds, 24 kHz speech).
     ``stall_at``: the speaker stalls for one block there (an underflow): a block of silence is played
-    and everything handed after it leaves the DAC one block later, as its DAC times say."""
+    and everything handed after it leaves the DAC one block later, as its DAC times say.
+    ``mic_loss`` (seconds, samples at 48 kHz): the microphone's stream loses that many samples there,
+    as PipeWire's did with no overflow reported; the blocks after it carry their true ADC times."""
     far24 = np.concatenate((np.zeros(int(lead_s * R), np.float32), far24, np.zeros(R // 2, np.float32)))
     far = soxr.resample(far24, R, DEV).astype(np.float32)
     block = DEV // 50
@@ -124,12 +127,14 @@ def simulate(far24: np.ndarray, near: list[tuple[float, np.ndarray]] = (), *, ga
             sim.verdicts.append(control.near_end_speech())
 
     control.on_hold = hold
-    for i in range(0, n - block + 1, block):
+    lost_at, lost = (int(mic_loss[0] * DEV) // block * block, mic_loss[1]) if mic_loss else (n, 0)
+    for i in range(0, n - block - lost + 1, block):
         j = i + ahead_blocks * block  # the output callback fills blocks ahead of their DAC time
         late = block if stall_at is not None and j >= int(stall_at * DEV) // block * block else 0
         control.output_hook(np.pad(handed[j : j + block], (0, max(0, j + block - n))), T0 + (j + late) / DEV)
         clock["t"] = i / DEV
-        chain.process(mic[i : i + block], T0 + i / DEV)
+        src = i + lost if i >= lost_at else i  # the microphone's sample (and ADC time) this block starts at
+        chain.process(mic[src : src + block], T0 + src / DEV)
         if control.guard is not None and control.guard.speaking:
             sim.speaking.append(i / DEV)
     sim.out = pcm16_to_float(b"".join(frames))
