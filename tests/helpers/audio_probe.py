@@ -275,12 +275,14 @@ class AudioProbe:
             users |= (trace[:, 0] >= start) & (trace[:, 0] <= start + seconds + 1.5)  # pw-cat starts late
         echo = trace[(trace[:, 1] > -60) & ~users]  # the assistant audible, the user silent
         c = self._counters
+        late = [float(what.rsplit("stamped ", 1)[1].split(" ms")[0]) for _, what in self._resumes()]
         loads = [lo[0] for _, lo, _ in self.loads]
         busy = [b for _, _, b in self.loads if not np.isnan(b)]
         return (f"{time.monotonic() - self.t0:.0f} s; load {min(loads, default=0):.2f}–{max(loads, default=0):.2f}, "
                 f"cores busy ≤ {100 * max(busy, default=0):.0f} %; GC {len(self.gcs)} runs, longest "
                 f"{max((g[1] for g in self.gcs), default=0.0):.1f} ms; output underflows {c.get('OUTPUT UNDERFLOWS')}, "
-                f"input overflows {c.get('INPUT OVERFLOWS')}, output timeline breaks {len(self._output_events())}; "
+                f"input overflows {c.get('INPUT OVERFLOWS')}, output timeline breaks {len(self._output_events())}, "
+                f"resumes stamped late by ≤ {max(late, default=0.0):.1f} ms; "
                 f"re-warm-ups {c.get('guard re-warm-ups')}, re-pairings {c.get('canceller re-pairings')}, "
                 f"frames without reference {c.get('canceller frames without reference')}; echo frames "
                 f"{len(echo)}, their excess max {np.nanmax(echo[:, 4]) if len(echo) else float('nan'):.1f} dB, "
@@ -325,9 +327,21 @@ class AudioProbe:
         return events
 
     def _resumes(self) -> list[tuple[float, str]]:
+        """Each resume after idle, with how late its first block's DAC time was stamped: the reference
+        timeline of the answer that follows is anchored there (a later block, on time, shows it)."""
         out = self._out[: self._outs]
         gaps = np.diff(out[:, 0]) if len(out) > 1 else np.zeros(0)
-        return [(out[k + 1, 0], f"output stream resumed after {gaps[k]:.1f} s idle") for k in np.flatnonzero(gaps > 0.3)]
+        rate = self.engine.echo.far.rate or 48000
+        events = []
+        for k in np.flatnonzero(gaps > 0.3) + 1:
+            run = out[k : k + 100]
+            breaks = np.flatnonzero(np.diff(run[:, 0]) > 0.3)
+            run = run[: breaks[0] + 1] if len(breaks) else run
+            anchors = run[:, 1] - np.concatenate(([0.0], np.cumsum(run[:-1, 2]))) / rate
+            late_ms = 1000 * (anchors[0] - anchors.min())
+            events.append((out[k, 0], f"output stream resumed after {gaps[k - 1]:.1f} s idle; "
+                                      + f"its first DAC time stamped {late_ms:.1f} ms late"))
+        return events
 
     def _trace_lines(self, a: float, b: float) -> list[str]:
         trace = self._trace[: self._traced]
