@@ -78,6 +78,7 @@ class AudioProbe:
         self._guard: EchoGuard | None = None
         self._chained: Callable[[np.ndarray, float], None] | None = None
         self._counters: dict[str, int] = {}
+        self._mic: tuple[object, int, float] | None = None  # (capture, callbacks read, its timeline's origin)
         self._cpu: tuple[float, float] | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -231,6 +232,7 @@ class AudioProbe:
                 self.events.append((now, f"loop late by {1000 * (now - expected):.0f} ms"))
             expected = now + self.poll_s
             self._wrap_guard()
+            self._read_mic_timeline(now)
             counters = self._read_counters()
             for name, value in counters.items():
                 old = self._counters.get(name)
@@ -243,6 +245,24 @@ class AudioProbe:
             if now - last_load >= 5.0:
                 last_load = now
                 self._sample_load()
+
+    def _read_mic_timeline(self, now: float) -> None:
+        """The microphone's callbacks since the last poll: a block whose ADC time does not follow on
+        from the samples before it means samples were lost (or added) on the way in."""
+        capture = self.engine.capture
+        if capture is None or capture.samplerate == 0:
+            return
+        seen = self._mic
+        start = seen[1] if seen is not None and seen[0] is capture else max(0, capture.callbacks - 1)
+        origin = seen[2] if seen is not None and seen[0] is capture else float("nan")
+        newest = capture.callbacks
+        for k in range(max(start, newest - 120), newest):  # the capture keeps the last 128 stamps
+            slot = k % len(capture._stamp_adc)
+            implied = float(capture._stamp_adc[slot]) - int(capture._stamp_pos[slot]) / capture.samplerate
+            if abs(implied - origin) > 0.0003:
+                self.events.append((now, f"microphone timeline jumped {1000 * (implied - origin):+.2f} ms"))
+            origin = implied
+        self._mic = (capture, newest, origin)
 
     def _sample_load(self) -> None:
         busy = float("nan")
@@ -282,7 +302,7 @@ class AudioProbe:
                 f"cores busy ≤ {100 * max(busy, default=0):.0f} %; GC {len(self.gcs)} runs, longest "
                 f"{max((g[1] for g in self.gcs), default=0.0):.1f} ms; output underflows {c.get('OUTPUT UNDERFLOWS')}, "
                 f"input overflows {c.get('INPUT OVERFLOWS')}, output timeline breaks {len(self._output_events())}, "
-                f"resumes stamped late by ≤ {max(late, default=0.0):.1f} ms; "
+                f"resumes stamped late by {min(late, default=0.0):+.1f}…{max(late, default=0.0):+.1f} ms; "
                 f"re-warm-ups {c.get('guard re-warm-ups')}, re-pairings {c.get('canceller re-pairings')}, "
                 f"frames without reference {c.get('canceller frames without reference')}; echo frames "
                 f"{len(echo)}, their excess max {np.nanmax(echo[:, 4]) if len(echo) else float('nan'):.1f} dB, "
@@ -327,8 +347,8 @@ class AudioProbe:
         return events
 
     def _resumes(self) -> list[tuple[float, str]]:
-        """Each resume after idle, with how late its first block's DAC time was stamped: the reference
-        timeline of the answer that follows is anchored there (a later block, on time, shows it)."""
+        """Each resume after idle, with how late its first block's DAC time was stamped against the
+        run's later blocks: the reference timeline of the answer that follows is anchored there."""
         out = self._out[: self._outs]
         gaps = np.diff(out[:, 0]) if len(out) > 1 else np.zeros(0)
         rate = self.engine.echo.far.rate or 48000
@@ -338,9 +358,9 @@ class AudioProbe:
             breaks = np.flatnonzero(np.diff(run[:, 0]) > 0.3)
             run = run[: breaks[0] + 1] if len(breaks) else run
             anchors = run[:, 1] - np.concatenate(([0.0], np.cumsum(run[:-1, 2]))) / rate
-            late_ms = 1000 * (anchors[0] - anchors.min())
+            late_ms = 1000 * (anchors[0] - float(np.median(anchors[1:]))) if len(anchors) > 1 else 0.0
             events.append((out[k, 0], f"output stream resumed after {gaps[k - 1]:.1f} s idle; "
-                                      + f"its first DAC time stamped {late_ms:.1f} ms late"))
+                                      + f"its first DAC time stamped {late_ms:+.1f} ms late"))
         return events
 
     def _trace_lines(self, a: float, b: float) -> list[str]:
