@@ -15,7 +15,8 @@ It also holds the policy built on that verdict: two gains on the outgoing audio 
   as speech; meanwhile the evidence must clear the echo as if the canceller removed 10 dB less than it
   has shown (nothing at all before the first answer). :meth:`rewarm` does the same after the echo
   path jumped mid-answer (a re-paired reference), trusting no cancellation at all until the
-  canceller shows on 200 ms of echo that it cancels again (at least 0.3 s, at most 3 s);
+  canceller shows on 200 ms of echo that it cancels again (at least 0.3 s, at most 3 s, of the
+  assistant speaking: a jump at the end of an answer is still distrusted at the next one);
 * **ducking** (no canceller): while the assistant is audible the microphone is gated unless the raw
   level rises ``duck_margin_db`` above the echo it could be — a higher threshold that still lets a
   real interruption through;
@@ -153,7 +154,7 @@ class EchoGuard:
         lets through while it reconverges is neither sent as speech nor taken for the user (a real
         interruption must then stand 10 dB above the echo itself) — for at least ``min_ms``, and
         then until :data:`RECONVERGED_FRAMES` of the assistant alone show it cancelling again, or
-        ``max_ms`` have passed."""
+        ``max_ms`` have passed; only time the assistant is speaking counts."""
         if self._distrust_left == 0:
             self._erle_before = self.erle_db
         self._distrust_left = max(self._distrust_left, round(max_ms / 10.0))
@@ -221,10 +222,14 @@ class EchoGuard:
 
     def _reconverging(self, far_db: float, res_db: float, echo_db: float, floor: float) -> None:
         """One frame of a re-warm-up: count the assistant-alone frames the canceller cleaned; end it
-        (from the next frame on) when enough in a row were clean and the minimum has passed."""
+        (from the next frame on) when enough in a row were clean and the minimum has passed. Only
+        frames of the assistant speaking count, so a jump near the end of an answer is still
+        distrusted when the next one starts (the canceller learns nothing in between)."""
+        if far_db <= FAR_ACTIVE_DBFS:
+            return
         self._distrust_left -= 1
         self._distrust_min = max(0, self._distrust_min - 1)
-        if far_db > FAR_ACTIVE_DBFS and self._score == 0.0:  # the assistant alone, audible now
+        if self._score == 0.0:  # the assistant alone
             depth = min(max(self._erle_before - 10.0, 0.0), 40.0)
             clean = res_db <= max(echo_db - depth, floor + 6.0)
             self._clean = self._clean + 1 if clean else 0
@@ -309,7 +314,7 @@ class EchoGuard:
             self._echo_res += res_p
 
     def _gain(self, audible: bool, distrusted: bool) -> float:
-        if self._warm_left > 0 or distrusted:
+        if self._warm_left > 0 or (distrusted and audible):  # (while the assistant is silent nothing can leak)
             self._warm_left = max(0, self._warm_left - 1)
             if not self._speaking:
                 self.gated_frames += 1

@@ -61,3 +61,14 @@ def test_a_re_warm_up_ends_after_three_seconds_even_if_the_canceller_never_recov
     guard.rewarm()
     gains = frames(guard, 320, 0.3, 2.0)
     assert gains.index(1.0) == 300 and guard.evidence_frames == 0
+
+
+def test_a_jump_at_the_end_of_an_answer_is_still_distrusted_when_the_next_answer_starts() -> None:
+    guard = learned()
+    frames(guard, 10, 0.3, 2.0)
+    guard.rewarm()
+    frames(guard, 20, 0.3, 2.1)  # the answer ends 0.2 s after the jump, the canceller still leaking
+    between = frames(guard, 300, 0.0, 2.3, ref_level=0.0)  # 3 s of silence: nothing to show it recovered
+    assert between[-250:] == [1.0] * 250  # the user is not muted while nothing can echo
+    leaking = frames(guard, 100, 0.3, 5.3)  # the next answer: the canceller had no echo to relearn on
+    assert leaking == [0.0] * 100 and guard.evidence_frames == 0
