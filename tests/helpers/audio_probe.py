@@ -325,6 +325,7 @@ class AudioProbe:
         events += self._output_events() + self._resumes()
         events += [(f, "<<< FOCUS") for f in focus]
         lines += [f"{t - t0:8.3f}  {what}" for t, what in sorted(events)]
+        lines += self._answer_lines()
         for f in focus:
             lines += self._trace_lines(f + window[0], f + window[1])
         return "\n".join(lines)
@@ -362,6 +363,27 @@ class AudioProbe:
             events.append((out[k, 0], f"output stream resumed after {gaps[k - 1]:.1f} s idle; "
                                       + f"its first DAC time stamped {late_ms:+.1f} ms late"))
         return events
+
+    def _answer_lines(self) -> list[str]:
+        """Per answer (the assistant playing): how deeply the echo was cancelled, its worst 100 ms,
+        how many frames were muted and how close the residual came to being taken for speech."""
+        playing = [t for t, what in self.events if what == "assistant playing"]
+        silent = [t for t, what in self.events if what == "assistant silent"]
+        trace = self._trace[: self._traced]
+        lines = ["answers (cancellation = microphone − residual on the assistant's frames alone):"]
+        for start in playing:
+            end = min([t for t in silent if t > start], default=time.monotonic())
+            rows = trace[(trace[:, 0] >= start) & (trace[:, 0] <= end + 0.1)]
+            echo = rows[(rows[:, 1] > -60) & (rows[:, 5] == 0)]
+            if not len(echo):
+                continue
+            depth = echo[:, 2] - echo[:, 3]
+            worst = min((float(np.median(depth[k : k + 10])) for k in range(0, max(1, len(depth) - 9), 5)),
+                        default=float("nan"))
+            lines.append(f"  {start - self.t0:7.2f}–{end - self.t0:7.2f} s: median {np.median(depth):5.1f} dB, worst "
+                         f"100 ms {worst:5.1f} dB, {int((rows[:, 9] == 0).sum())} frames muted, max excess "
+                         f"{np.nanmax(rows[:, 4]):5.1f} dB, residual max {np.nanmax(echo[:, 3]):6.1f} dBFS")
+        return lines
 
     def _trace_lines(self, a: float, b: float) -> list[str]:
         trace = self._trace[: self._traced]
