@@ -359,7 +359,8 @@ class AudioProbe:
             breaks = np.flatnonzero(np.diff(run[:, 0]) > 0.3)
             run = run[: breaks[0] + 1] if len(breaks) else run
             anchors = run[:, 1] - np.concatenate(([0.0], np.cumsum(run[:-1, 2]))) / rate
-            late_ms = 1000 * (anchors[0] - float(np.median(anchors[1:]))) if len(anchors) > 1 else 0.0
+            later = anchors[1:6]  # the next blocks only: an underflow soon after would move the median
+            late_ms = 1000 * (anchors[0] - float(np.median(later))) if len(later) else 0.0
             events.append((out[k, 0], f"output stream resumed after {gaps[k - 1]:.1f} s idle; "
                                       + f"its first DAC time stamped {late_ms:+.1f} ms late"))
         return events
