@@ -296,6 +296,9 @@ class AudioProbe:
         echo = trace[(trace[:, 1] > -60) & ~users]  # the assistant audible, the user silent
         c = self._counters
         late = [float(what.rsplit("stamped ", 1)[1].split(" ms")[0]) for _, what in self._resumes()]
+        sent, muted = echo[echo[:, 9] > 0], echo[echo[:, 9] == 0]  # what reached the server, what did not
+        sent_max = float(np.nanmax(sent[:, 3])) if len(sent) else float("nan")
+        muted_max = float(np.nanmax(muted[:, 3])) if len(muted) else float("nan")
         loads = [lo[0] for _, lo, _ in self.loads]
         busy = [b for _, _, b in self.loads if not np.isnan(b)]
         return (f"{time.monotonic() - self.t0:.0f} s; load {min(loads, default=0):.2f}–{max(loads, default=0):.2f}, "
@@ -306,7 +309,7 @@ class AudioProbe:
                 f"re-warm-ups {c.get('guard re-warm-ups')}, re-pairings {c.get('canceller re-pairings')}, "
                 f"frames without reference {c.get('canceller frames without reference')}; echo frames "
                 f"{len(echo)}, their excess max {np.nanmax(echo[:, 4]) if len(echo) else float('nan'):.1f} dB, "
-                f"residual max {np.nanmax(echo[:, 3]) if len(echo) else float('nan'):.1f} dBFS; "
+                f"residual sent max {sent_max:.1f} dBFS (muted: {muted_max:.1f}); "
                 f"server speech starts {len(self.speech_started)}, unexpected {len(self.unexpected_speech())}")
 
     def report(self, focus: list[float] | None = None, window: tuple[float, float] = (-1.5, 0.4)) -> str:
@@ -379,11 +382,12 @@ class AudioProbe:
             if not len(echo):
                 continue
             depth = echo[:, 2] - echo[:, 3]
+            sent = float(np.nanmax(echo[echo[:, 9] > 0, 3])) if (echo[:, 9] > 0).any() else float("nan")
             worst = min((float(np.median(depth[k : k + 10])) for k in range(0, max(1, len(depth) - 9), 5)),
                         default=float("nan"))
             lines.append(f"  {start - self.t0:7.2f}–{end - self.t0:7.2f} s: median {np.median(depth):5.1f} dB, worst "
                          f"100 ms {worst:5.1f} dB, {int((rows[:, 9] == 0).sum())} frames muted, max excess "
-                         f"{np.nanmax(rows[:, 4]):5.1f} dB, residual max {np.nanmax(echo[:, 3]):6.1f} dBFS")
+                         f"{np.nanmax(rows[:, 4]):5.1f} dB, residual sent max {sent:6.1f} dBFS")
         return lines
 
     def _trace_lines(self, a: float, b: float) -> list[str]:
