@@ -25,7 +25,8 @@ sys.path.insert(0, str(PACKAGING))
 def spec_rules() -> dict:
     """The spec's module-level constants and ``unwanted()``, executed without PyInstaller."""
     tree = ast.parse(SPEC.read_text(encoding="utf-8"))
-    wanted = {"VOICES", "SPEECH", "EXCLUDES", "DROP_PLUGINS", "DROP_QT_LIBS", "FROM_SYSTEM", "unwanted"}
+    wanted = {"VOICES", "WEBRTC", "SPEECH", "WEBRTC_PACKAGES", "EXCLUDES", "DROP_PLUGINS", "DROP_QT_LIBS", "FROM_SYSTEM",
+              "unwanted"}
     body = [node for node in tree.body
             if (isinstance(node, ast.Assign) and {t.id for t in node.targets if isinstance(t, ast.Name)} & wanted)
             or (isinstance(node, ast.FunctionDef) and node.name in wanted)]
