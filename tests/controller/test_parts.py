@@ -4,6 +4,7 @@ differences, view model notices, microphone suspension."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
@@ -236,7 +237,7 @@ class MediaTransport:
 
     carries_audio = True
 
-X
+    def set_audio_sink(self, sink: Callable[[bytes], None] | None) -> None:
         self.sink = sink
 
 
