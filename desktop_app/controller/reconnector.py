@@ -267,10 +267,13 @@ class Reconnector:
         return True
 
     def recycle_now(self) -> bool:
-        """A new session right away (clearing the conversation); False when none is open."""
+        """A new session right away (clearing the conversation); False when none is open. True also
+        when the session is already being replaced (a planned refresh, an expiry, an earlier clear):
+        its close is the one the caller waits for."""
         link = self.link
-        if link is None or self.recycle_pending:
+        if link is None:
             return False
-        self.recycle_pending = True
-        spawn(link.close(1000), name="recycle")
+        if not self.recycle_pending:
+            self.recycle_pending = True
+            spawn(link.close(1000), name="recycle")
         return True
