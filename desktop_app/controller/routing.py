@@ -210,7 +210,9 @@ class EventRouter:
             verdict = classify_error(error.get("code"), error.get("type"))
             log.warning("! response failed: %s", error)
             self.p.view.notify(verdict.user_message, "error" if verdict.fatal else "warning", cause="response")
-        if status == "completed" and self.p.tools.take(response, self._tools_answered):
+        # An answer we interrupted (or silenced) may still complete: its cancel crossed its done. Its
+        # calls are answered "cancelled", never run — the user has moved on.
+        if status == "completed" and self.p.tools.take(response, self._tools_answered, cancelled=by_us) and not by_us:
             self.p.turns.step(TurnEvent.TOOL_CALLED)
 
     def _tools_answered(self) -> None:

@@ -74,10 +74,12 @@ class ToolSlot:
         return self._task is not None and not self._task.done()
 
     # --- a batch ------------------------------------------------------------------------------
-    def take(self, response: Mapping[str, Any], on_answered: Callable[[], None]) -> bool:
+    def take(self, response: Mapping[str, Any], on_answered: Callable[[], None], *, cancelled: bool = False) -> bool:
         """Start answering the calls and approval requests of a completed response; False when it
         holds none not already taken. ``on_answered`` runs once the answers and the follow-up
-        ``response.create`` are sent (not after a barge-in)."""
+        ``response.create`` are sent (not after a barge-in). ``cancelled``: the user interrupted
+        this answer before its ``response.done`` arrived, so nothing runs — each call is answered
+        ``cancelled`` and each request denied, with no follow-up, as after a barge-in."""
         calls: list[ToolCall] = []
         requests: list[dict[str, Any]] = []
         for item in response.get("output") or ():
@@ -95,7 +97,7 @@ class ToolSlot:
                     self._taken.add(item["id"])
         if not calls and not requests:
             return False
-        batch = _Batch(calls, requests)
+        batch = _Batch(calls, requests, cancelled)
         previous = self._task if self.busy else None
         self._batches.append(batch)
         log.info("= tools: %d call(s), %d MCP approval request(s) to answer", len(calls), len(requests))

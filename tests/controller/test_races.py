@@ -58,3 +58,41 @@ async def test_clearing_while_an_expired_session_is_being_replaced_replays_nothi
         assert items_created_after(peer, mark) == []
         assert s.ctl.view.transcript == ()
         await s.ctl.close()
+
+
+async def test_calls_of_an_answer_the_user_interrupted_are_answered_cancelled_when_its_done_crosses_the_cancel():
+    """The Interrupt button (or a push-to-talk press, a local onset) cancels an answer whose
+    response.done — completed, with a function call — is already on its way: the call must not
+    run (nor ask for permission), and no second answer may follow the user's turn."""
+    from desktop_app.tools import ToolBox, ToolRegistry
+    from tests.controller.test_tools_flow import Gate, exactly_one_output_per_call, outputs
+
+    tool = Gate("lookup", "found")
+    tool.release.set()
+    async with ScriptedPeer() as peer:
+        s = await start(peer, tools=ToolBox(ToolRegistry([tool.spec])))
+        preamble = F.assistant_item("item_A1")
+        await peer.send(F.response_created("resp_1"), F.output_item_added("resp_1", preamble), F.item_added(preamble),
+                        F.part_added("resp_1", "item_A1"), F.transcript_delta("resp_1", "item_A1", "Let me check."),
+                        F.audio_delta("resp_1", "item_A1", 800))
+        await wait_for(lambda: s.audio.is_playing)
+        s.ctl.interrupt()
+        cancel = await peer.next("response.cancel")
+        assert cancel["response_id"] == "resp_1"
+        # The server had finished the answer before the cancel reached it.
+        said_ = F.assistant_item("item_A1", "completed", transcript="Let me check.")
+        call = F.function_call_item("item_F1", "call_1", "lookup", '{"q":"x"}', status="completed")
+        await peer.send(F.audio_done("resp_1", "item_A1"), F.item_done(said_), F.output_item_done("resp_1", said_),
+                        F.output_item_added("resp_1", call, 1), F.item_added(call), F.item_done(call),
+                        F.output_item_done("resp_1", call, 1), F.response_done("resp_1", output=[said_, call]),
+                        F.error("response_cancel_not_active", "Cancellation failed: no active response found",
+                                caused_by=cancel["event_id"]))
+        created = await peer.next("conversation.item.create", skip=("input_audio_buffer.append",
+                                                                    "conversation.item.truncate"))
+        assert '"cancelled"' in created["item"]["output"]
+        await asyncio.sleep(0.3)
+        assert not tool.started.is_set()  # the interrupted answer's tool never ran
+        assert "response.create" not in peer.sent_types()  # the user's turn is what gets answered
+        exactly_one_output_per_call(peer, ["call_1"])
+        assert len(outputs(peer)) == 1
+        await s.ctl.close()
