@@ -87,7 +87,8 @@ class Controller:
             flush=self._flush, interrupt=self._interrupt,
             encoder=None if config.input_format.type == "audio/pcm" else Encoder(config.input_format.type))
         self._tools = self.tools = ToolSlot(tools, core, self._flush, self._view,
-                                            lambda exc: self._router.tools_crashed(exc), self._publish)
+                                            lambda exc: self._router.tools_crashed(exc), self._publish,
+                                            session_open=self.connection.connected, carry=self.connection.carry)
         self._record = ConversationRecord(replay.entries)  # a continued conversation shows its saved lines
         self._composer = Composer(core=core, view=self._view, turns=self._turns, interrupt=self._interrupt,
                                   flush=self._flush)

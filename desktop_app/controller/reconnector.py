@@ -161,17 +161,27 @@ class Reconnector:
         core = self.core
         if core is None or not self._replay:
             return
-        if core.traits.context_replay:
-            for item in self._replay:
-                item_id = f"item_rp{secrets.token_hex(8)}"
-                self.replayed_ids.add(item_id)
-                core.create_item(dict(item, id=item_id))
-            log.info("= replayed %d earlier items into the new session", len(self._replay))
+        self._replay_into(core, self._replay)
+        log.info("= replayed %d earlier items into the new session", len(self._replay))
         self._replay = []
+
+    def _replay_into(self, core: Dialect, items: list[dict[str, Any]]) -> None:
+        """Create ``items`` in ``core`` under fresh ids, hidden from the transcript (already shown)."""
+        if not core.traits.context_replay:
+            return
+        for item in items:
+            item_id = f"item_rp{secrets.token_hex(8)}"
+            self.replayed_ids.add(item_id)
+            core.create_item(dict(item, id=item_id))
 
     def keep(self, items: list[dict[str, Any]]) -> None:
         """Items of the connection that just ended, to replay into the next session."""
         self._replay = self._replay + items
+
+    def carry(self, core: Dialect, items: list[dict[str, Any]]) -> None:
+        """Items of an earlier session that belong in ``core``'s (a tool's call that outlived the
+        session it was made in): created now, hidden from the transcript like a replay."""
+        self._replay_into(core, items)
 
     def forget_conversation(self) -> None:
         """A new conversation: nothing earlier is replayed."""

@@ -14,6 +14,12 @@ denied, and no follow-up is asked for (the user's new turn will be answered). Cl
 ends the task; whatever can still be sent is a cancelled result. Without a ToolBox every call is
 answered with an error the model can explain.
 
+A batch belongs to the session whose response made the calls. If that session ends before the results
+are ready (a dropped connection), they wait for the next session, which does not know the calls: each
+call goes in again (hidden, like a replay) ahead of its output, then the follow-up is asked for, so the
+answer is not lost and nothing is run twice. A cancelled batch (a barge-in, a cleared conversation)
+sends nothing into another session.
+
 What runs shows in the view (``ViewState.tools``: label, phase, start time, for "running a tool · 3 s")
 and in the transcript (:meth:`annotate` marks a call waiting for the user). MCP tool listings
 (``mcp_list_tools`` items and events) are kept on the ToolBox for the Tools tab; a failed one is told.
@@ -26,6 +32,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from desktop_app.controller.transcript import output_status
 from desktop_app.controller.view import ViewModel
 from desktop_app.controller.view_state import ToolRun, TranscriptEntry
 from desktop_app.log import get_logger
@@ -46,7 +53,8 @@ class _Batch:
 
     calls: list[ToolCall]
     requests: list[dict[str, Any]]
-    cancelled: bool = False
+    cancelled: bool
+    core: Dialect | None  # the session the calls were made in
 
 
 class ToolSlot:
@@ -54,8 +62,11 @@ class ToolSlot:
 
     def __init__(self, box: ToolBox | None, core: Callable[[], Dialect | None],
                  flush: Callable[[], None], view: ViewModel, on_crash: CrashHandler,
-                 on_change: Callable[[], None]) -> None:
+                 on_change: Callable[[], None], *, session_open: asyncio.Event,
+                 carry: Callable[[Dialect, list[dict[str, Any]]], None]) -> None:
         self.box = box
+        self._session_open = session_open  # set while a session is open (Reconnector.connected)
+        self._carry = carry  # items of an ended session into the open one, hidden (Reconnector.carry)
         self._core = core
         self._flush = flush
         self._view = view
@@ -66,6 +77,7 @@ class ToolSlot:
         self._taken: set[str] = set()  # call ids and request ids already answered or being answered
         self._items: dict[str, str] = {}  # call id → its item id (the transcript entry)
         self._waiting: set[str] = set()  # item ids of calls waiting for the user's permission
+        self._carried: dict[str, str] = {}  # item id → output of a call answered in a later session
         if box is not None:
             box.subscribe(self._activity)
 
@@ -97,7 +109,7 @@ class ToolSlot:
                     self._taken.add(item["id"])
         if not calls and not requests:
             return False
-        batch = _Batch(calls, requests, cancelled)
+        batch = _Batch(calls, requests, cancelled, self._core())
         previous = self._task if self.busy else None
         self._batches.append(batch)
         log.info("= tools: %d call(s), %d MCP approval request(s) to answer", len(calls), len(requests))
@@ -124,6 +136,8 @@ class ToolSlot:
             if previous is not None:
                 await asyncio.wait({previous})
             results, responses = await asyncio.gather(self._call_all(batch), self._decide_all(batch))
+            if _ended(batch.core) and not batch.cancelled:
+                await self._session_open.wait()  # the session that asked is gone: answer in the next one
         except asyncio.CancelledError:
             self._answer_cancelled(batch)  # exactly one output per call, even when cut off
             raise
@@ -132,6 +146,14 @@ class ToolSlot:
         core = self._core()
         if core is None or core.closed:
             return
+        if core is not batch.core:
+            if batch.cancelled:  # the user moved on (or cleared the conversation): nothing to tell
+                log.info("= tools: %d result(s) of an ended session dropped", len(results))
+                return
+            log.info("= tools: %d result(s) outlived their session: the calls go into the new one", len(results))
+            self._carry(core, [_call_item(call) for call in batch.calls])
+            self._carried.update({self._items.get(r.call_id, r.call_id): r.output for r in results})
+            responses = []  # an MCP approval request lives in the session that made it
         for result in results:
             core.send_function_output(result.call_id, result.output, respond=False)
         for item in responses:
@@ -167,7 +189,7 @@ class ToolSlot:
         return ToolResult(call.call_id, call.name, error_output("unknown_tool", message), Status.UNKNOWN)
 
     def _answer_cancelled(self, batch: _Batch) -> None:
-        core = self._core()
+        core = batch.core
         if core is None or core.closed:
             return
         for call in batch.calls:
@@ -187,11 +209,21 @@ class ToolSlot:
         self._on_change()
 
     def annotate(self, entries: Sequence[TranscriptEntry]) -> tuple[TranscriptEntry, ...]:
-        """The transcript with the calls waiting for the user's permission marked as such."""
-        if not self._waiting:
+        """The transcript with the calls waiting for the user's permission marked as such, and the
+        calls answered in a later session (their output is not beside them) with their result."""
+        if not self._waiting and not self._carried:
             return tuple(entries)
-        return tuple(replace(e, tool_status="approval") if e.role == "tool" and e.item_id in self._waiting
-                     and e.tool_status in ("running", None) else e for e in entries)
+        return tuple(self._annotated(e) if e.role == "tool" and e.tool_status in ("running", None) else e
+                     for e in entries)
+
+    def _annotated(self, entry: TranscriptEntry) -> TranscriptEntry:
+        if entry.item_id in self._waiting:
+            return replace(entry, tool_status="approval")
+        output = self._carried.get(entry.item_id)
+        if output is None:
+            return entry
+        status, shown = output_status(output)
+        return replace(entry, final=True, tool_status=status, heard=shown)
 
     # --- MCP listings -------------------------------------------------------------------------
     def item_seen(self, item: Mapping[str, Any]) -> None:
@@ -206,3 +238,12 @@ class ToolSlot:
             server = f"“{label}”" if label else "an MCP server"
             self._view.notify(f"The MCP server {server} could not list its tools, so they are not available.",
                               "warning", cause="tools")
+
+
+def _ended(core: Dialect | None) -> bool:
+    return core is None or core.closed
+
+
+def _call_item(call: ToolCall) -> dict[str, Any]:
+    """The ``function_call`` item of ``call``, for a session that never saw it."""
+    return {"type": "function_call", "call_id": call.call_id, "name": call.name, "arguments": call.arguments}

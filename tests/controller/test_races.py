@@ -96,3 +96,102 @@ async def test_calls_of_an_answer_the_user_interrupted_are_answered_cancelled_wh
         exactly_one_output_per_call(peer, ["call_1"])
         assert len(outputs(peer)) == 1
         await s.ctl.close()
+
+
+async def reconnect(peer: ScriptedPeer, s, count: int) -> int:
+    """The next session opens; returns the index of its first frame in ``peer.all_frames``."""
+    await peer.connected(count)
+    mark = len(peer.all_frames)
+    await peer.send(F.session_created())
+    await s.accept_update()
+    await wait_for(lambda: s.ctl.view.connection is Conn.CONNECTED)
+    return mark
+
+
+async def question_with_a_call(peer: ScriptedPeer, tool_name: str) -> None:
+    user = F.user_text_item("item_T1", "Look it up, please.")
+    call = F.function_call_item("item_F1", "call_1", tool_name, '{"q":"x"}', status="completed")
+    await peer.send(F.item_added(user), F.item_done(user), F.response_created("resp_1"),
+                    F.output_item_added("resp_1", call), F.item_added(call), F.item_done(call),
+                    F.output_item_done("resp_1", call), F.response_done("resp_1", output=[call]))
+
+
+def carried_call_then_output_then_answer(peer: ScriptedPeer, mark: int) -> None:
+    """The new session gets the call (it does not know it), its output, and one follow-up."""
+    frames = [f for f in peer.all_frames[mark:] if f["type"] in ("conversation.item.create", "response.create")]
+    kinds = [f["item"]["type"] if f["type"] == "conversation.item.create" else f["type"] for f in frames]
+    assert kinds == ["message", "function_call", "function_call_output", "response.create"], kinds
+    call, output = frames[1]["item"], frames[2]["item"]
+    assert (call["call_id"], call["name"], call["arguments"]) == ("call_1", "lookup", '{"q":"x"}')
+    assert output["call_id"] == "call_1" and output["output"] == '{"result": "found"}'
+
+
+async def test_a_tool_that_finishes_after_a_reconnect_answers_in_the_new_session_with_its_call():
+    from desktop_app.tools import ToolBox, ToolRegistry
+    from tests.controller.test_tools_flow import Gate
+
+    tool = Gate("lookup", "found")
+    async with ScriptedPeer() as peer:
+        s = await start(peer, tools=ToolBox(ToolRegistry([tool.spec])))
+        await question_with_a_call(peer, "lookup")
+        await asyncio.wait_for(tool.started.wait(), 5)
+        await peer.drop()  # the network blips while the tool runs
+        mark = await reconnect(peer, s, 2)
+        await peer.next("conversation.item.create")  # the replayed question
+        tool.release.set()
+        await peer.next("response.create", skip=("input_audio_buffer.append", "conversation.item.create"))
+        carried_call_then_output_then_answer(peer, mark)
+        tools = [e for e in s.ctl.view.transcript if e.role == "tool"]
+        assert [(e.tool_name, e.tool_status) for e in tools] == [("lookup", "done")]  # shown once, finished
+        await s.ctl.close()
+
+
+async def test_a_tool_that_finishes_while_reconnecting_answers_once_the_new_session_opens():
+    from desktop_app.tools import ToolBox, ToolRegistry
+    from tests.controller.test_tools_flow import Gate
+
+    tool = Gate("lookup", "found")
+    async with ScriptedPeer() as peer:
+        s = await start(peer, tools=ToolBox(ToolRegistry([tool.spec])))
+        await question_with_a_call(peer, "lookup")
+        await asyncio.wait_for(tool.started.wait(), 5)
+        await peer.drop()
+        await wait_for(lambda: s.ctl.view.connection is Conn.RECONNECTING)
+        tool.release.set()  # done before the next session exists: nothing may be lost
+        await wait_for(lambda: not s.ctl.view.tools)
+        mark = await reconnect(peer, s, 2)
+        await peer.next("response.create", skip=("input_audio_buffer.append", "conversation.item.create"))
+        carried_call_then_output_then_answer(peer, mark)
+        await s.ctl.close()
+
+
+async def test_a_tool_of_a_cleared_conversation_sends_nothing_into_the_new_one():
+    """A tool that takes its time to stop after a clear must not answer into the fresh session."""
+    from desktop_app.tools import ToolBox, ToolRegistry, ToolSpec
+
+    stopping = asyncio.Event()
+    finish = asyncio.Event()
+
+    async def stubborn(args, ctx):
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            stopping.set()
+            await finish.wait()  # cleaning up (a subprocess being killed, say)
+            raise
+
+    spec = ToolSpec(name="stubborn", description="slow to stop", run=stubborn,
+                    parameters={"type": "object", "properties": {"q": {"type": "string"}}})
+    async with ScriptedPeer() as peer:
+        s = await start(peer, tools=ToolBox(ToolRegistry([spec])))
+        await question_with_a_call(peer, "stubborn")
+        await wait_for(lambda: bool(s.ctl.view.tools))
+        s.ctl.clear_conversation()
+        await asyncio.wait_for(stopping.wait(), 5)
+        mark = await reconnect(peer, s, 2)
+        finish.set()
+        await wait_for(lambda: not s.ctl.tools.busy)
+        await asyncio.sleep(0.2)
+        assert [f["type"] for f in peer.all_frames[mark:]
+                if f["type"] in ("conversation.item.create", "response.create")] == []
+        await s.ctl.close()
