@@ -236,6 +236,8 @@ class EventRouter:
                         assistant_speaking=playing)
         if playing:
             self.p.turns.step(TurnEvent.AUDIO_STARTED)
+        elif self.p.tools.busy and not core.response_pending:
+            self.p.turns.step(TurnEvent.TOOL_CALLED)  # a spoken "let me check" ended: the tool's turn again
         self.false_start()
         self.check_finished()
         between = self.p.view.state.turn in (Turn.LISTENING, Turn.IDLE) and not playing and not core.response_pending

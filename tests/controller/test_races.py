@@ -195,3 +195,32 @@ async def test_a_tool_of_a_cleared_conversation_sends_nothing_into_the_new_one()
         assert [f["type"] for f in peer.all_frames[mark:]
                 if f["type"] in ("conversation.item.create", "response.create")] == []
         await s.ctl.close()
+
+
+async def test_after_a_spoken_preamble_the_turn_shows_the_tool_running_until_it_is_done():
+    """"Let me check" plays while its response completes with a call: once it has played, the turn
+    is the tool's (the window says "Running …" / "Waiting for your permission…"), not the assistant's."""
+    from desktop_app.controller.states import Turn
+    from desktop_app.tools import ToolBox, ToolRegistry
+    from tests.controller.test_tools_flow import Gate
+
+    tool = Gate("lookup", "found")
+    async with ScriptedPeer() as peer:
+        s = await start(peer, tools=ToolBox(ToolRegistry([tool.spec])))
+        said_ = F.assistant_item("item_A1", "completed", transcript="Let me check.")
+        call = F.function_call_item("item_F1", "call_1", "lookup", '{"q":"x"}', status="completed")
+        await peer.send(F.response_created("resp_1"), F.output_item_added("resp_1", F.assistant_item("item_A1")),
+                        F.part_added("resp_1", "item_A1"), F.audio_delta("resp_1", "item_A1", 800),
+                        F.audio_done("resp_1", "item_A1"), F.output_item_done("resp_1", said_),
+                        F.output_item_added("resp_1", call, 1), F.output_item_done("resp_1", call, 1),
+                        F.response_done("resp_1", output=[said_, call]))
+        await asyncio.wait_for(tool.started.wait(), 5)
+        await wait_for(lambda: s.ctl.view.turn is Turn.ASSISTANT_SPEAKING)  # the preamble still plays
+        s.audio.finish_playing()
+        await wait_for(lambda: s.ctl.view.turn is Turn.RUNNING_TOOL)
+        await asyncio.sleep(0.2)  # a few ticks: it stays the tool's turn
+        assert s.ctl.view.turn is Turn.RUNNING_TOOL
+        tool.release.set()
+        await peer.next("response.create", skip=("input_audio_buffer.append", "conversation.item.create"))
+        await wait_for(lambda: s.ctl.view.turn is Turn.WAITING)
+        await s.ctl.close()
