@@ -31,6 +31,7 @@ from desktop_app.controller.view import ViewModel
 from desktop_app.log import get_logger
 from desktop_app.realtime.classify import Severity, classify_error
 from desktop_app.realtime.dialect import Dialect
+from desktop_app.realtime.errors import ProtocolError
 from desktop_app.realtime.events import (
     ConnectionClosed, ConversationItemAdded, ConversationItemDone, ErrorEvent, InputAudioCommitted,
     InputAudioTimeoutTriggered, InputTranscriptionCompleted, ProtocolErrorEvent, ServerEvent, SessionCreated,
@@ -188,7 +189,14 @@ class EventRouter:
     def _audio_delta(self, event: OutputAudioDelta) -> None:
         if self.p.barge.is_silenced(event.response_id):
             return  # audio of an interrupted answer still in flight: the user must not hear it
-        self.p.audio.enqueue(event.item_id, self._decode(event.delta))
+        try:
+            pcm = self._decode(event.delta)
+        except ValueError as exc:  # binascii.Error too: the server's fault, not a reason to drop the link
+            log.warning("! unreadable audio delta for %s skipped: %s", event.item_id, exc)
+            self._protocol_error(ProtocolErrorEvent(error=ProtocolError(f"unreadable audio: {exc}",
+                                                                        event_type=event.type)))
+            return
+        self.p.audio.enqueue(event.item_id, pcm)
 
     def _audio_done(self, event: OutputAudioDone) -> None:
         self.p.audio.finish(event.item_id)
@@ -326,5 +334,10 @@ class EventRouter:
             self.p.view.notify(event.classification.user_message, "warning", cause="protocol")
 
     def _decode(self, b64: str) -> bytes:
-        raw = base64.b64decode(b64)
-        return raw if self._decoder is None else self._decoder.decode(raw)
+        """The delta as PCM16; ValueError when it is not base64 audio in the session's format."""
+        raw = base64.b64decode(b64, validate=True)
+        if self._decoder is not None:
+            return self._decoder.decode(raw)
+        if len(raw) % 2:
+            raise ValueError(f"{len(raw)} bytes is not whole PCM16 samples")
+        return raw

@@ -224,3 +224,19 @@ async def test_after_a_spoken_preamble_the_turn_shows_the_tool_running_until_it_
         await peer.next("response.create", skip=("input_audio_buffer.append", "conversation.item.create"))
         await wait_for(lambda: s.ctl.view.turn is Turn.WAITING)
         await s.ctl.close()
+
+
+async def test_unreadable_audio_from_the_server_is_skipped_and_the_conversation_goes_on():
+    """A delta that is not base64 PCM16 (a third-party server's bug) is the server's fault: one
+    sentence, the delta skipped, the rest of the answer played — not a dead link and a reconnect."""
+    async with ScriptedPeer() as peer:
+        s = await start(peer)
+        bad = [dict(F.audio_delta("resp_1", "item_A1", 100), delta="this is not audio!"),
+               dict(F.audio_delta("resp_1", "item_A1", 100), delta="AAAA")]  # 3 bytes: half a sample
+        await peer.send(F.response_created("resp_1"), F.output_item_added("resp_1", F.assistant_item("item_A1")),
+                        F.part_added("resp_1", "item_A1"), *bad, F.audio_delta("resp_1", "item_A1", 100))
+        await wait_for(lambda: s.audio.enqueued.get("item_A1") == 100 * 48)
+        await asyncio.sleep(0.2)
+        assert s.ctl.view.connection is Conn.CONNECTED and peer.connections == 1
+        assert s.ctl.view.notice is not None and "could not read" in s.ctl.view.notice.sentence
+        await s.ctl.close()
