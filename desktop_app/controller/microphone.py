@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 from desktop_app.audio.codecs import Encoder
 from desktop_app.controller.audio_port import AudioPort
-from desktop_app.controller.states import MicMachine, MicMode, TurnEvent
+from desktop_app.controller.states import MicMachine, MicMode, Turn, TurnEvent
 from desktop_app.controller.turns import TurnKeeper
 from desktop_app.controller.view import ViewModel
 from desktop_app.log import get_logger
@@ -151,8 +151,16 @@ class Microphone:
             self._press.cancel()
             self._press = None
         self.pause("press", False)
-        if self.machine.held:
-            self._turns.speaking(False)
+        if not self.machine.held:
+            return
+        self._turns.speaking(False)
+        core = self._open_core()
+        if core is not None and core.traits.input_buffer:
+            core.clear_audio()  # what was said while held is dropped (a VAD switched on must not commit it)
+            self._flush()
+        if self._confirmed and self._turns.turn is Turn.USER_SPEAKING:  # the press's turn ends, nothing to answer
+            self._turns.step(TurnEvent.SPEECH_STOPPED)
+            self._turns.step(TurnEvent.RESPONSE_FINISHED_PTT)
 
     def set_muted(self, muted: bool) -> None:
         if muted:

@@ -240,3 +240,32 @@ async def test_unreadable_audio_from_the_server_is_skipped_and_the_conversation_
         assert s.ctl.view.connection is Conn.CONNECTED and peer.connections == 1
         assert s.ctl.view.notice is not None and "could not read" in s.ctl.view.notice.sentence
         await s.ctl.close()
+
+
+async def test_muting_or_switching_mode_mid_press_leaves_no_speaking_turn_behind():
+    """A held talk button ended by mute (the user, or the spending stop) or by a switch to hands-free
+    is no turn: the indicator must not say "You are speaking" with the microphone off, and what
+    was appended never reaches the model."""
+    from desktop_app.controller.states import Turn
+    from desktop_app.realtime.session_config import SessionConfig
+
+    async with ScriptedPeer() as peer:
+        s = await start(peer, SessionConfig(turn_detection=None))
+        s.ctl.press_talk()
+        await peer.next("input_audio_buffer.clear")
+        await wait_for(lambda: s.ctl.view.turn is Turn.USER_SPEAKING)
+        s.audio.speak(300)
+        s.ctl.set_muted(True)
+        await peer.next("input_audio_buffer.clear")  # the half-spoken turn is dropped
+        assert s.ctl.view.turn is Turn.IDLE and not s.ctl.view.user_speaking
+        s.ctl.set_muted(False)
+        s.ctl.press_talk()
+        await peer.next("input_audio_buffer.clear")
+        await wait_for(lambda: s.ctl.view.turn is Turn.USER_SPEAKING)
+        s.audio.speak(300)
+        s.ctl.set_mode("hands_free")
+        await peer.next("input_audio_buffer.clear")
+        assert s.ctl.view.turn is Turn.LISTENING and not s.ctl.view.user_speaking
+        await asyncio.sleep(0.1)
+        assert "input_audio_buffer.commit" not in peer.sent_types()
+        await s.ctl.close()
