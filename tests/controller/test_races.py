@@ -269,3 +269,61 @@ async def test_muting_or_switching_mode_mid_press_leaves_no_speaking_turn_behind
         await asyncio.sleep(0.1)
         assert "input_audio_buffer.commit" not in peer.sent_types()
         await s.ctl.close()
+
+
+async def test_a_continued_conversation_barged_into_then_reconnected_keeps_both_parts_once():
+    """Continue a saved conversation, talk over the first answer, lose the connection: the next
+    session gets the saved lines, the new question and only what was heard of the answer, and the
+    window shows each line once."""
+    from desktop_app.controller.controller import Controller, Earlier
+    from desktop_app.controller.view_state import TranscriptEntry
+    from desktop_app.realtime import commands
+    from desktop_app.realtime.session_config import SessionConfig
+    from tests.controller.peer import EchoAwareAudio
+
+    earlier = Earlier(
+        items=(commands.user_text_item("My cat is called Miso."), commands.assistant_text_item("Noted: Miso.")),
+        entries=(TranscriptEntry("item_old_u", "user", "My cat is called Miso.", final=True),
+                 TranscriptEntry("item_old_a", "assistant", "Noted: Miso.", final=True)))
+    audio = EchoAwareAudio()
+    async with ScriptedPeer() as peer:
+        async def target():
+            return peer.url, {}
+
+        ctl = Controller(target=target, audio=audio, config=SessionConfig(), replay=earlier)
+        await ctl.connect()
+        await peer.connected()
+        await peer.send(F.session_created())
+        await peer.next("session.update")
+        for _ in range(2):
+            frame = await peer.next("conversation.item.create")
+            await peer.send(F.item_added(frame["item"]), F.item_done(frame["item"]))
+        await wait_for(lambda: ctl.view.connection is Conn.CONNECTED)
+        question = F.user_text_item("item_U9", "Tell me a long story about Miso.")
+        await peer.send(F.item_added(question), F.item_done(question))
+        words = "Once upon a time Miso climbed the tallest tree in the garden"
+        await peer.send(F.response_created("resp_1"), F.output_item_added("resp_1", F.assistant_item("item_A9")),
+                        F.item_added(F.assistant_item("item_A9")), F.part_added("resp_1", "item_A9"),
+                        F.transcript_delta("resp_1", "item_A9", words), F.audio_delta("resp_1", "item_A9", 4000))
+        await wait_for(lambda: audio.is_playing)
+        audio.played["item_A9"] = 1000
+        audio.near_end = True
+        audio.onset()  # the user talks over it
+        await peer.next("response.cancel")  # ahead of the server's VAD: the answer is cancelled first
+        truncate = await peer.next("conversation.item.truncate")
+        assert truncate["item_id"] == "item_A9" and truncate["audio_end_ms"] == 1000
+        await peer.send(F.ev("conversation.item.truncated", item_id="item_A9", content_index=0, audio_end_ms=1000))
+        await wait_for(lambda: any(e.item_id == "item_A9" and e.heard for e in ctl.view.transcript))
+        heard = next(e.heard for e in ctl.view.transcript if e.item_id == "item_A9")
+        await peer.drop()
+        await peer.connected(2)
+        await peer.send(F.session_created())
+        await peer.next("session.update")
+        replayed = [await peer.next("conversation.item.create", skip=("input_audio_buffer.append",
+                                                                     "response.cancel")) for _ in range(4)]
+        texts = [(f["item"]["role"], f["item"]["content"][0]["text"]) for f in replayed]
+        assert texts == [("user", "My cat is called Miso."), ("assistant", "Noted: Miso."),
+                         ("user", "Tell me a long story about Miso."), ("assistant", heard)]
+        await wait_for(lambda: ctl.view.connection is Conn.CONNECTED)
+        assert [e.item_id for e in ctl.view.transcript] == ["item_old_u", "item_old_a", "item_U9", "item_A9"]
+        await ctl.close()
