@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from desktop_app.controller.states import Conn
 from tests.controller.peer import ScriptedPeer
 from tests.controller.test_controller import start, wait_for
@@ -327,3 +329,38 @@ async def test_a_continued_conversation_barged_into_then_reconnected_keeps_both_
         await wait_for(lambda: ctl.view.connection is Conn.CONNECTED)
         assert [e.item_id for e in ctl.view.transcript] == ["item_old_u", "item_old_a", "item_U9", "item_A9"]
         await ctl.close()
+
+
+@pytest.mark.parametrize("transport", ["websocket", "webrtc"])
+async def test_interrupting_while_a_tool_runs_behind_its_spoken_preamble(transport: str) -> None:
+    """"Let me check" still sounds (over WebRTC: from the server's buffer) while the tool runs; the
+    Interrupt button stops both: the call is answered cancelled, the server's playback is cleared
+    where it owns it, and nothing more is asked for."""
+    from desktop_app.tools import ToolBox, ToolRegistry
+    from tests.controller.test_tools_flow import Gate, exactly_one_output_per_call
+    from tests.controller.test_transports import make_peer
+    from tests.controller.test_transports import start as start_over
+
+    tool = Gate("lookup", "found")
+    async with make_peer(transport) as peer:
+        s = await start_over(peer, transport, tools=ToolBox(ToolRegistry([tool.spec])))
+        said_ = F.assistant_item("item_A1", "completed", transcript="Let me check.")
+        call = F.function_call_item("item_F1", "call_1", "lookup", '{"q":"x"}', status="completed")
+        await peer.send(F.response_created("resp_1"), F.output_item_added("resp_1", F.assistant_item("item_A1")),
+                        F.part_added("resp_1", "item_A1"), F.transcript_delta("resp_1", "item_A1", "Let me check."),
+                        F.audio_delta("resp_1", "item_A1", 2000), F.audio_done("resp_1", "item_A1"),
+                        F.output_item_done("resp_1", said_), F.output_item_added("resp_1", call, 1),
+                        F.output_item_done("resp_1", call, 1), F.response_done("resp_1", output=[said_, call]))
+        await asyncio.wait_for(tool.started.wait(), 5)
+        await wait_for(lambda: s.audio.enqueued.get("item_A1", 0) >= 300 * 48, 10)  # it sounds
+        s.ctl.interrupt()
+        skip = ("input_audio_buffer.append", "conversation.item.truncate", "output_audio_buffer.clear")
+        created = await peer.next("conversation.item.create", skip=skip)
+        assert '"cancelled"' in created["item"]["output"] and tool.cancelled
+        await asyncio.sleep(0.3)
+        sent = peer.sent_types()
+        assert "response.create" not in sent and "response.cancel" not in sent  # nothing was running
+        assert ("output_audio_buffer.clear" in sent) == (transport == "webrtc")  # the server plays it there
+        exactly_one_output_per_call(peer, ["call_1"])
+        assert not s.ctl.view.tools and s.audio.flushes == 1
+        await s.ctl.close()
