@@ -28,6 +28,7 @@ class BargeIn:
         self._audio = audio
         self._media = media
         self._silenced: set[str] = set()
+        self._in_flight = False  # interrupted while our response.create was on its way
 
     def interrupt(self, core: Dialect | None, *, server_cancels: bool) -> None:
         """Silence playback, truncate what was heard, cancel unless the server does it itself."""
@@ -36,6 +37,10 @@ class BargeIn:
             return
         if core.active_response_id is not None:
             self._silenced.add(core.active_response_id)
+        elif core.traits.responses and core.response_pending:
+            # The answer asked for has not started yet: the one that starts next is that answer, and
+            # the user has already talked over it (a best-effort cancel without an id may miss it).
+            self._in_flight = True
         if not server_cancels and core.traits.responses and core.response_pending:
             core.cancel_response()
         if not server_cancels and self._media is not None and self._media.needs_clear(core):
@@ -47,6 +52,19 @@ class BargeIn:
         log.info("= barge-in: %s played %d ms, truncated at %s", item_id, played_ms, end)
         for unheard in self._audio.unheard():  # queued behind it, never sounded: nothing was heard
             core.truncate(unheard, 0)
+
+    def started(self, response_id: str) -> bool:
+        """``response.created``: True when it is an answer the user interrupted before it started
+        (it is silenced; the caller cancels it)."""
+        if not self._in_flight:
+            return False
+        self._in_flight = False
+        self._silenced.add(response_id)
+        return True
+
+    def create_refused(self) -> None:
+        """Our create was refused: no answer is on its way after all."""
+        self._in_flight = False
 
     def silence(self, response_id: str) -> None:
         """Never play more of ``response_id`` (an answer to the assistant's own echo)."""
@@ -63,3 +81,4 @@ class BargeIn:
 
     def connection_ended(self) -> None:
         self._silenced.clear()
+        self._in_flight = False

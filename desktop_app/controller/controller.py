@@ -21,6 +21,7 @@ from desktop_app.controller.composer import Composer
 from desktop_app.controller.echo_judge import EchoJudge
 from desktop_app.controller.link import Link
 from desktop_app.controller.media_voice import MediaVoice
+from desktop_app.controller.metrics_guard import GuardedMetrics
 from desktop_app.controller.metrics import Metrics, MetricsTap, NoMetrics
 from desktop_app.controller.microphone import Microphone
 from desktop_app.controller.reconnector import Reconnector, Target
@@ -99,7 +100,7 @@ class Controller:
             Wiring(hands_free=lambda: self._mic.mode is MicMode.HANDS_FREE, interrupt=self._interrupt,
                    start_ticking=self._ticker.start, publish=self._publish, flush=self._flush),
             None if config.output_format.type == "audio/pcm" else Decoder(config.output_format.type))
-        self._metrics = MetricsTap(metrics or NoMetrics(), audio=audio, view=self._view,
+        self._metrics = MetricsTap(GuardedMetrics(metrics or NoMetrics()), audio=audio, view=self._view,
                                    silenced=self._barge.is_silenced, transport=transport)
         self.spending = self._spend = SpendHold(self._mic, self._view, core, self._flush, self._barge.silence)
         self._audio_started = False

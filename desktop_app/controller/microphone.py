@@ -125,7 +125,7 @@ class Microphone:
             return
         self._turns.speaking(False)
         if core is None or not core.traits.input_buffer:
-            self._turns.step(TurnEvent.RESPONSE_FINISHED_PTT)
+            self._turns.step(TurnEvent.NOTHING_SENT)
         elif core.can_commit:
             core.commit_audio()
             core.create_response()
@@ -140,8 +140,7 @@ class Microphone:
             self._view.notify("That was too short to send; hold the talk button while you speak.", "warning",
                               cause="push_to_talk")
             log.info("= push-to-talk press of %.0f ms dropped (< 100 ms)", heard)
-            self._turns.step(TurnEvent.SPEECH_STOPPED)
-            self._turns.step(TurnEvent.RESPONSE_FINISHED_PTT)
+            self._turns.step(TurnEvent.NOTHING_SENT)
         self._view.set(mic=self.machine.state)
 
     # --- mute, mode -----------------------------------------------------------------------------
@@ -159,8 +158,7 @@ class Microphone:
             core.clear_audio()  # what was said while held is dropped (a VAD switched on must not commit it)
             self._flush()
         if self._confirmed and self._turns.turn is Turn.USER_SPEAKING:  # the press's turn ends, nothing to answer
-            self._turns.step(TurnEvent.SPEECH_STOPPED)
-            self._turns.step(TurnEvent.RESPONSE_FINISHED_PTT)
+            self._turns.step(TurnEvent.NOTHING_SENT)
 
     def set_muted(self, muted: bool) -> None:
         if muted:

@@ -83,6 +83,7 @@ class Reconnector:
         self.recycle_pending = False
         self.replayed_ids: set[str] = set()
         self._replay: list[dict[str, Any]] = []
+        self._unanswered = False  # the last connection ended before the answer to the user's words
         self._task: asyncio.Task[None] | None = None
         self._session_started = 0.0
 
@@ -164,6 +165,10 @@ class Reconnector:
         self._replay_into(core, self._replay)
         log.info("= replayed %d earlier items into the new session", len(self._replay))
         self._replay = []
+        if self._unanswered and core.traits.responses and core.traits.context_replay:
+            log.info("= the question before the drop had no answer yet: asking for it")
+            core.create_response()
+        self._unanswered = False
 
     def _replay_into(self, core: Dialect, items: list[dict[str, Any]]) -> None:
         """Create ``items`` in ``core`` under fresh ids, hidden from the transcript (already shown)."""
@@ -174,9 +179,11 @@ class Reconnector:
             self.replayed_ids.add(item_id)
             core.create_item(dict(item, id=item_id))
 
-    def keep(self, items: list[dict[str, Any]]) -> None:
-        """Items of the connection that just ended, to replay into the next session."""
+    def keep(self, items: list[dict[str, Any]], *, unanswered: bool = False) -> None:
+        """Items of the connection that just ended, to replay into the next session; ``unanswered``:
+        it ended between the user's words and the answer, which the next session then gives."""
         self._replay = self._replay + items
+        self._unanswered = unanswered
 
     def carry(self, core: Dialect, items: list[dict[str, Any]]) -> None:
         """Items of an earlier session that belong in ``core``'s (a tool's call that outlived the
@@ -186,6 +193,7 @@ class Reconnector:
     def forget_conversation(self) -> None:
         """A new conversation: nothing earlier is replayed."""
         self._replay = []
+        self._unanswered = False
         self.replayed_ids = set()
 
     # --- closing ------------------------------------------------------------------------------

@@ -179,8 +179,14 @@ class EventRouter:
 
     # --- the assistant's turn -----------------------------------------------------------------
     def _response_created(self, event: ResponseCreated) -> None:
-        self.p.turns.answered()
         core = self.core
+        if event.response_id is not None and self.p.barge.started(event.response_id):
+            log.info("= %s was interrupted before it started: cancelled, never played", event.response_id)
+            self.p.turns.answered()  # nothing awaited any more (a newer create is pending in the core)
+            if core is not None:
+                core.cancel_response()
+            return
+        self.p.turns.answered()
         if core is not None and event.response_id is not None:  # what it answers: the newest user item
             users = [i.id for i in core.conversation.items if i.role == "user"]
             self.p.echo.response_created(event.response_id, users[-1] if users else None)
@@ -298,6 +304,7 @@ class EventRouter:
             # answer plays, a tool result): that answer ends the turn; nothing for the user to do.
             log.warning("! %s (%s): the answer in progress goes on", error.code, error.message)
             self.p.turns.answered()
+            self.p.barge.create_refused()
             return
         if error.code == "input_audio_buffer_commit_empty":
             self.p.turns.answered()
@@ -320,7 +327,13 @@ class EventRouter:
             if p.record.clearing:
                 p.record.clearing = False
             else:
-                p.connection.keep(p.record.connection_ended(core, p.connection.replayed_ids, p.echo.echo_items))
+                items = p.record.connection_ended(core, p.connection.replayed_ids, p.echo.echo_items)
+                # The user spoke (or typed) last and the answer never came: the next session gives it
+                # (a tool call in flight is carried over by the tool slot instead).
+                last = core.conversation.items[-1] if core.conversation.items else None
+                unanswered = (last is not None and last.type == "message" and last.role == "user"
+                              and bool(items) and event.classification.severity is not Severity.NORMAL)
+                p.connection.keep(items, unanswered=unanswered)
             p.echo.connection_ended()
             p.barge.connection_ended()
         p.media.connection_ended()

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from desktop_app.controller.controller import Controller
 from desktop_app.controller.ports import FilePort
-from desktop_app.controller.states import Conn
+from desktop_app.controller.states import Conn, Turn
 from desktop_app.errors import AuthError, ConfigError, CredentialError, ParleyError
 from desktop_app.headless.options import add_arguments  # noqa: F401  (re-exported)
 from desktop_app.headless.outputs import EventLog, WavWriter, write_transcript
@@ -127,7 +127,13 @@ async def _converse(ctl: Controller, port: FilePort, mode: str) -> int:
     await asyncio.wait([port.input_done, asyncio.ensure_future(ctl.closed_event.wait())],
                        return_when=asyncio.FIRST_COMPLETED)
     if mode == "ptt" and not ctl.closed_event.is_set():
+        # The button is no finger: held until the press counts (a slip under 150 ms sends nothing).
+        await _first(ctl.wait_for(lambda: ctl.view.turn is Turn.USER_SPEAKING), ctl.closed_event.wait())
         ctl.release_talk()
+        notice = ctl.view.notice
+        if notice is not None and notice.cause == "push_to_talk":  # too little audio to send
+            print(f"parley: the recording is too short to send: {notice.sentence}", file=sys.stderr)
+            return EXIT_USAGE
     # Done when an answer has finished and nothing more is on its way.
     while not ctl.closed_event.is_set():
         ctl.idle.clear()

@@ -364,3 +364,74 @@ async def test_interrupting_while_a_tool_runs_behind_its_spoken_preamble(transpo
         exactly_one_output_per_call(peer, ["call_1"])
         assert not s.ctl.view.tools and s.audio.flushes == 1
         await s.ctl.close()
+
+
+async def test_an_answer_interrupted_before_it_started_is_cancelled_on_arrival_and_never_played():
+    """Interrupt during "Thinking…", while our response.create is still on its way."""
+    from desktop_app.controller.states import Turn
+    from desktop_app.realtime.session_config import SessionConfig
+    from tests.controller.test_controller import assistant_answer
+
+    async with ScriptedPeer() as peer:
+        s = await start(peer, SessionConfig(turn_detection=None))
+        ctl, audio = s.ctl, s.audio
+        ctl.send_text("Tell me a long story.")
+        await peer.next("conversation.item.create")
+        await peer.next("response.create")
+        ctl.interrupt()  # nothing has started yet
+        await peer.next("response.cancel")  # the best-effort cancel, without an id
+        await assistant_answer(peer, "Once upon a time", 1500)  # the server started it anyway
+        cancel = await peer.next("response.cancel")
+        assert cancel.get("response_id") == "resp_001"
+        await asyncio.sleep(0.2)
+        assert audio.enqueued == {}  # not one sample of it was queued
+        await peer.send(F.response_done("resp_001", "cancelled"))
+        await wait_for(lambda: ctl.view.turn is Turn.IDLE)  # not stuck on "Thinking…"
+        await ctl.close()
+
+
+async def test_a_question_left_without_an_answer_by_a_drop_is_answered_in_the_next_session():
+    async with ScriptedPeer() as peer:
+        s = await start(peer)
+        ctl = s.ctl
+        ctl.connection.backoff = lambda tries: iter([0.01] * tries)
+        await said(peer, ctl, "item_U1", "What is the capital of France?")
+        await peer.drop()  # before any answer
+        await peer.connected(2)
+        await peer.send(F.session_created())
+        await s.accept_update()
+        replayed = await peer.next("conversation.item.create")
+        assert replayed["item"]["content"][0]["text"] == "What is the capital of France?"
+        await peer.next("response.create")  # the answer the drop took is asked for
+        await ctl.close()
+
+
+async def test_a_push_to_talk_press_that_sent_nothing_is_not_a_finished_answer():
+    from desktop_app.realtime.session_config import SessionConfig
+
+    async with ScriptedPeer() as peer:
+        s = await start(peer, SessionConfig(turn_detection=None))
+        ctl, audio = s.ctl, s.audio
+        ctl.press_talk()
+        await wait_for(lambda: ctl.view.user_speaking)  # held past a slip
+        audio.speak(40)  # less than the server's 100 ms
+        ctl.release_talk()
+        await wait_for(lambda: ctl.view.notice is not None)
+        assert ctl.responses_finished == 0 and not ctl.idle.is_set()
+        await ctl.close()
+
+
+async def test_a_view_listener_that_raises_does_not_end_the_conversation():
+    async with ScriptedPeer() as peer:
+        s = await start(peer)
+        ctl = s.ctl
+        failures = []
+
+        def broken() -> None:
+            failures.append(1)
+            raise RuntimeError("a widget fell over")
+
+        ctl.watch(broken)
+        await said(peer, ctl, "item_T1", "Still there?")
+        assert failures and ctl.view.connection is Conn.CONNECTED and peer.connections == 1
+        await ctl.close()
