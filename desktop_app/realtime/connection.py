@@ -96,11 +96,6 @@ class RealtimeConnection:
         """Tokens over all responses (and input transcription) of this connection."""
         return self._responses.usage
 
-    @property
-    def last_usage(self) -> Usage:
-        """Tokens of the most recent ``response.done``."""
-        return self._responses.last_usage
-
     def cost(self) -> float | None:
         """Dollars spent on this connection's model tokens so far (None for an unpriced model)."""
         session = self._session or self.requested_session
@@ -265,6 +260,10 @@ class RealtimeConnection:
         else:
             self._ledger.add_output_bytes(item_id, pcm16_bytes, PCM24K.bytes_per_ms)
             self._lock_voice()
+
+    def close_session(self) -> bool:
+        """Nothing to ask: a Realtime session ends when the caller closes the socket."""
+        return False
 
     # --- input --------------------------------------------------------------------------------
     def receive_message(self, text: str | bytes) -> None:
