@@ -293,7 +293,7 @@ class LiveConnection:
         except ProtocolError as exc:
             self._log.warning("! %s", exc)
             self._events.append(ProtocolErrorEvent(error=exc, snippet=str(event)[:200]))
-        except Exception as exc:  # a bug in our state code must not kill the session; report it
+        except Exception as exc:  # noqa: BLE001 — a bug in our state code must not kill the session; report it
             self._log.exception("! internal error while handling %s", event.type)
             error = ProtocolError(f"internal error: {exc!r}", event_type=event.type)
             self._events.append(ProtocolErrorEvent(error=error, snippet=str(event)[:200]))

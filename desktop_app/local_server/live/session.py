@@ -26,15 +26,15 @@ from typing import Any
 
 import numpy as np
 
-from desktop_app.local_server import brain
 from desktop_app.local_server.conversation import Ids
 from desktop_app.local_server.faults import SessionFaults
 from desktop_app.local_server.input_audio import Committed, InputBuffer, SpeechStarted
 from desktop_app.local_server.intake import Handler, Intake
-from desktop_app.local_server.live.backend import Backend, Continued, result_history
+from desktop_app.local_server.live.assistant import Assistant
+from desktop_app.local_server.live.backend import Backend
 from desktop_app.local_server.live.context import Appends, Pending
 from desktop_app.local_server.live.schema import IMMUTABLE, LIVE_CLIENT_EVENTS
-from desktop_app.local_server.live.track import OutputTrack, Speaker
+from desktop_app.local_server.live.track import OutputTrack
 from desktop_app.local_server.live.wire import WireAudio, silence_like
 from desktop_app.local_server.options import Options
 from desktop_app.local_server.outbox import Log, Outbox, Timers, Writer
@@ -45,8 +45,7 @@ from desktop_app.local_server.usage import text_tokens
 from desktop_app.realtime.models import LIVE_MODELS, is_live_model
 
 #: The fixed turn detection the model "listens" with: a pause of half a second ends the user's turn.
-TURN_DETECTION = {"type": "server_vad", "threshold": 0.5, "prefix_padding_ms": 300, "silence_duration_ms": 500}
-ACKNOWLEDGEMENT = "One moment."
+TURN_DETECTION = {"type": "server_vad", "threshold": 0.5, "prefix_padding_ms": 0, "silence_duration_ms": 500}
 _TYPED = re.compile(r"user typed.*?:\s*(?P<text>.+)$", re.IGNORECASE | re.DOTALL)
 
 
@@ -68,17 +67,15 @@ class LiveSession:
         self._track = OutputTrack()
         self._wire: WireAudio | None = None
         self._input = InputBuffer("audio/pcm", TURN_DETECTION, self.ids.item)
-        self._speaker: Speaker | None = None
-        self._backend: Backend | None = None
+        self._assistant = Assistant(emit=self.emit, pool=pool, track=self._track, chunk_ms=options.chunk_ms, log=log,
+                                    on_speech_error=self._speech_failed)
         self._appends = Appends(self.emit, self._placed)
-        self._history: list[tuple[str, str]] = []
-        self._extra_instructions: list[str] = []
         self._client_delegations: set[str] = set()
-        self._turn = asyncio.Lock()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._muted = False
         self._closing = False
         self._barge_at: float | None = None
+        self._speech_from = 0.0  # where the turn being heard started on the timeline
         self._usage_at = options.live_usage_s * 1000.0
         self._pending_out = bytearray()
         handlers: dict[str, Handler] = {
@@ -128,8 +125,7 @@ class LiveSession:
         self.closed = True
         self._out.close()
         self._timers.stop()
-        if self._speaker is not None:
-            self._speaker.cancel()
+        self._assistant.stop()
         for task in list(self._tasks):
             task.cancel()
 
@@ -138,12 +134,11 @@ class LiveSession:
         if self.closed or self.config is None:
             return
         self._closing = True
-        if self._speaker is not None:
-            self._speaker.cancel()
+        self._assistant.stop()
         for pending in self._appends.close():
             self.error(Problem("context_injection_incomplete", f"The appended {pending.kind} never reached the "
                                "session timeline before it closed.", None), pending.client_event_id)
-        if self._backend is not None and self._backend.abandon():
+        if self._assistant.backend is not None and self._assistant.backend.abandon():
             self.log.info("= a delegated response waiting for tool output was abandoned")
         self.emit({"type": "session.closed", "reason": reason, "usage": self._usage(), "session": self.config})
         self.log.info("= session.closed (%s, %.1f s)", reason, self._track.position_ms / 1000)
@@ -176,10 +171,12 @@ class LiveSession:
                 self.config[key] = session[key]
         self._wire = WireAudio(fmt)
         if delegation["type"] == "responses":
-            self._backend = Backend(self.emit, self.ids, delegation["responses"])
-        for item in session.get("input") or ():
-            text = item["content"][0]["text"]
-            self._history.append(("user" if item["role"] == "user" else "assistant", text))
+            self._assistant.backend = Backend(self.emit, self.ids, delegation["responses"])
+        self._assistant.seed(session.get("input") or [])
+        voice = self.config["audio"]["output"]["voice"]
+        self._assistant.voice = voice if isinstance(voice, str) else "marin"
+        if session.get("instructions"):
+            self._assistant.instructions.append(session["instructions"])
         self.emit({"type": "session.started", "session": self.config, **_answering(event)})
         self._timers.set("expiry", self.options.session_limit_s, lambda: self._end("expired"))
         self._timers.set("no_audio", self.options.live_no_audio_s, lambda: self._end("expired"))
@@ -205,8 +202,8 @@ class LiveSession:
                 merged = {**old, **{k: v for k, v in new.items() if k != "responses"},
                           "responses": {**old["responses"], **(new.get("responses") or {})}}
                 self.config["delegation"] = merged
-                assert self._backend is not None
-                self._backend.config = merged["responses"]
+                assert self._assistant.backend is not None
+                self._assistant.backend.config = merged["responses"]
             else:
                 self.config["delegation"] = {**old, **new}
         if "triggers" in session:
@@ -237,7 +234,9 @@ class LiveSession:
         pcm = self._wire.decode(payload)
         ms = len(payload) / self._wire.bytes_per_ms
         for what in self._input.append_pcm(silence_like(pcm) if self._muted else pcm):
-            if isinstance(what, SpeechStarted) and self._speaking:
+            if isinstance(what, SpeechStarted):
+                self._speech_from = what.audio_start_ms
+            if isinstance(what, SpeechStarted) and self._assistant.speaking:
                 self._barge_at = self._track.position_ms + self.options.live_barge_ms
                 self.log.info("= talked over at %.0f ms: the assistant stops in %d ms", self._track.position_ms,
                               self.options.live_barge_ms)
@@ -245,10 +244,6 @@ class LiveSession:
                 self._heard(what)
         self._play(ms)
         return None
-
-    @property
-    def _speaking(self) -> bool:
-        return self._track.sounding or (self._speaker is not None and self._speaker.running)
 
     def _play(self, ms: float) -> None:
         """Send ``ms`` of output track (in chunks of ``chunk_ms``) with the words that start in it."""
@@ -266,8 +261,8 @@ class LiveSession:
             self.emit({"type": "session.output_audio.delta", "delta": delta}, stamped=False)
         if self._barge_at is not None and now >= self._barge_at:
             self._barge_at = None
-            if self._speaker is not None and self._speaking:
-                self._speaker.cancel()
+            if self._assistant.speaking:
+                self._assistant.stop()
                 self.log.info("= stopped speaking (talked over) after %r", " ".join(self._track.spoken)[-60:])
         self._appends.advance(now)
         if now >= self._usage_at:
@@ -278,56 +273,11 @@ class LiveSession:
     def _heard(self, committed: Committed) -> None:
         """A turn the detector ended: recognize it now, answer it in order."""
         end = self._input.input_ms
-        start = end - len(committed.pcm) / 48.0
-        text = start_task(self.pool.transcribe(np.frombuffer(committed.pcm, dtype=np.int16)),
+        start = max(self._speech_from, end - len(committed.pcm) / 48.0)
+        pcm = committed.pcm[-int((end - start + 100) * 48) & ~1:]  # the turn (from 100 ms before its onset)
+        text = start_task(self.pool.transcribe(np.frombuffer(pcm, dtype=np.int16)),
                           name=f"live recognize {committed.item_id}")
-        self._start(self._answer_turn(text, start, end), "live turn")
-
-    async def _answer_turn(self, text_future: asyncio.Task[str], start_ms: float, end_ms: float) -> None:
-        async with self._turn:
-            try:
-                text = (await text_future).strip()
-            except Exception as exc:  # recognition failed: nothing was understood, nothing to answer
-                self.log.warning("! recognition failed: %s", exc)
-                return
-            if not text:
-                return
-            words = text.split()
-            span = max(1.0, (end_ms - start_ms) / len(words))
-            for n, word in enumerate(words):
-                self.emit({"type": "session.input_transcript.delta", "delta": " " + word,
-                           "start_ms": int(start_ms + n * span), "end_ms": int(start_ms + (n + 1) * span)})
-            self.log.info("= heard %r", text)
-            self._history.append(("user", text))
-            await self._reply()
-
-    async def _reply(self) -> None:
-        """Decide and speak (the caller holds the turn lock)."""
-        assert self.config is not None
-        backend = self._backend
-        instructions = " ".join([self.config.get("instructions") or "", *self._extra_instructions])
-        decision = brain.think(self._history, instructions=instructions, tools=backend.tools if backend else None,
-                               tool_choice=backend.tool_choice if backend else "auto")
-        if isinstance(decision, brain.Call) and backend is not None:
-            self._history.append((f"function_call:{decision.name}", decision.arguments))
-            backend.call(decision.name, decision.arguments, int(self._track.position_ms),
-                         sum(text_tokens(t) for _, t in self._history))
-            await self._say(ACKNOWLEDGEMENT, remember=False)
-            return
-        if isinstance(decision, brain.Say):
-            await self._say(decision.text)
-
-    async def _say(self, text: str, *, remember: bool = True) -> None:
-        """Speak ``text`` into the track; wait until all of it is queued (or it was stopped)."""
-        if self._speaker is not None and self._speaker.running:
-            await self._speaker.finished()
-        assert self.config is not None
-        voice = self.config["audio"]["output"].get("voice", "marin")
-        speaker = self._speaker = Speaker(self._track, self.pool, text, voice if isinstance(voice, str) else "marin",
-                                          self.options.chunk_ms, self._speech_failed)
-        await speaker.finished()
-        if remember:
-            self._history.append(("assistant", " ".join(w.strip() for w in self._track.spoken) or text))
+        self._start(self._assistant.heard(text, start, end), "live turn")
 
     def _speech_failed(self, exc: BaseException) -> None:
         self.log.warning("! synthesis failed: %s", exc)
@@ -355,48 +305,30 @@ class LiveSession:
         if pending.kind == "instructions":
             typed = _TYPED.search(pending.content)
             if typed is None:
-                self._extra_instructions.append(pending.content)
+                self._assistant.instructions.append(pending.content)
                 return
-            self._start(self._typed(typed.group("text").strip()), "live typed")
+            self._start(self._assistant.typed(typed.group("text").strip()), "live typed")
         elif pending.kind == "commentary":
-            self._start(self._comment(pending.content), "live commentary")
-
-    async def _typed(self, text: str) -> None:
-        async with self._turn:
-            self._history.append(("user", text))
-            await self._reply()
-
-    async def _comment(self, text: str) -> None:
-        async with self._turn:
-            await self._say(text)
+            self._start(self._assistant.comment(pending.content), "live commentary")
 
     def on_item(self, event: dict[str, Any]) -> Problem | None:
         if (problem := self._not_started() or self._needs_backend()) is not None:
             return problem
-        assert self._backend is not None
-        return self._backend.item(event["item"])
+        assert self._assistant.backend is not None
+        return self._assistant.backend.item(event["item"])
 
     def on_response_create(self, event: dict[str, Any]) -> Problem | None:
         if (problem := self._not_started() or self._needs_backend()) is not None:
             return problem
-        assert self._backend is not None
-        continued = self._backend.create()
+        assert self._assistant.backend is not None
+        continued = self._assistant.backend.create()
         if isinstance(continued, Problem):
             return continued
-        self._start(self._continue(continued), "live backend")
+        self._start(self._assistant.continued(continued), "live backend")
         return None
 
-    async def _continue(self, continued: Continued) -> None:
-        async with self._turn:
-            self._history.extend(result_history(continued))
-            decision = brain.think(self._history)
-            text = decision.text if isinstance(decision, brain.Say) else "Done."
-            assert self._backend is not None
-            self._backend.answer(continued.delegation_id, text, sum(text_tokens(t) for _, t in self._history))
-            await self._say(text)
-
     def _needs_backend(self) -> Problem | None:
-        if self._backend is None:
+        if self._assistant.backend is None:
             return Problem("invalid_request_error", "response.* commands need Responses delegation "
                            "(session.delegation.type 'responses').", "type")
         return None

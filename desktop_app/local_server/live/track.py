@@ -97,6 +97,11 @@ class Speaker:
     def running(self) -> bool:
         return not self._task.done()
 
+    @property
+    def complete(self) -> bool:
+        """All of the reply was queued (it was not stopped)."""
+        return self._task.done() and not self._task.cancelled()
+
     def cancel(self) -> None:
         self._task.cancel()
         self._track.stop()
@@ -112,5 +117,5 @@ class Speaker:
                     offset += len(chunk.pcm) / PCM_BYTES_PER_MS
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # a synthesis failure: the reply is cut short, the session goes on
+        except Exception as exc:  # noqa: BLE001 — a synthesis failure cuts the reply short; the session goes on
             on_error(exc)

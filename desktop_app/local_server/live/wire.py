@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import soxr
 
-from desktop_app.audio.codecs import Decoder, Encoder, float_to_pcm16, pcm16_to_float
-from desktop_app.audio.resample import StreamResampler
+from desktop_app.audio.codecs import Decoder, Encoder
 
 
 class WireAudio:
@@ -21,8 +21,8 @@ class WireAudio:
         self.kind = str(fmt.get("type", "audio/pcm"))
         self.rate = int(fmt.get("rate", 24000))
         self._pcm16k = self.kind == "audio/pcm" and self.rate == 16000
-        self._up = StreamResampler(16000, 24000, quality="LQ") if self._pcm16k else None
-        self._down = StreamResampler(24000, 16000, quality="LQ") if self._pcm16k else None
+        self._up = soxr.ResampleStream(16000, 24000, 1, dtype="int16", quality="LQ") if self._pcm16k else None
+        self._down = soxr.ResampleStream(24000, 16000, 1, dtype="int16", quality="LQ") if self._pcm16k else None
         g711 = self.kind != "audio/pcm"
         self._decoder = Decoder(self.kind) if g711 else None
         self._encoder = Encoder(self.kind) if g711 else None
@@ -41,14 +41,14 @@ class WireAudio:
         if self._decoder is not None:
             return self._decoder.decode(payload)
         if self._up is not None:
-            return float_to_pcm16(self._up.process(pcm16_to_float(payload))).tobytes()
+            return bytes(self._up.resample_chunk(np.frombuffer(payload, np.int16)).tobytes())
         return payload
 
     def encode(self, pcm24: bytes) -> bytes:
         if self._encoder is not None:
             return self._encoder.encode(pcm24)
         if self._down is not None:
-            return float_to_pcm16(self._down.process(pcm16_to_float(pcm24))).tobytes()
+            return bytes(self._down.resample_chunk(np.frombuffer(pcm24, np.int16)).tobytes())
         return pcm24
 
 
