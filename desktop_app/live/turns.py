@@ -120,6 +120,7 @@ class Turns:
         elif user.stopped:
             user.stopped = False
             out.append(SpeechStarted(audio_start_ms=start_ms, item_id=user.id))
+        delta = delta if user.text else delta.lstrip()  # fragments keep their own space: not the first
         user.text += delta
         user.end_ms = max(user.end_ms, end_ms)
         user.heard_at = self.now_ms
@@ -131,6 +132,7 @@ class Turns:
         out = self._open_reply()
         reply = self._reply
         assert reply is not None
+        delta = delta if reply.text else delta.lstrip()
         reply.text += delta
         reply.output_at = self.now_ms
         out.append(OutputAudioTranscriptDelta(response_id=reply.response_id, item_id=reply.item_id,

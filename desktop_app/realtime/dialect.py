@@ -57,6 +57,16 @@ REALTIME_TRAITS = DialectTraits(
 """Realtime GA (:class:`~.connection.RealtimeConnection`): every command exists."""
 
 
+class DialectFactory(Protocol):
+    """Makes a fresh core per connection (``RealtimeConnection``, ``LiveConnection``: the classes themselves);
+    its ``traits`` are known before any connection exists, so the window can say what differs."""
+
+    @property
+    def traits(self) -> DialectTraits: ...
+
+    def __call__(self) -> Dialect: ...
+
+
 class Dialect(Protocol):
     """A sans-I/O protocol core as the controller uses it. Not thread-safe: the event loop only."""
 

@@ -100,6 +100,8 @@ LIVE_MODELS: tuple[LiveModelInfo, ...] = (
     LiveModelInfo("gpt-live-1", "GPT-Live 1", 0.05),
 )
 LIVE_MODEL_PREFIX = "gpt-live-"
+DEFAULT_LIVE_MODEL: str = "gpt-live-1"
+"""The GPT-Live model a ``…/live/sessions`` URL without a model gets (the one generally available, §0)."""
 DEFAULT_DELEGATION_MODEL: str = "gpt-5.4-mini"
 """The Responses model a GPT-Live session delegates tool work to (an SDK ``ChatModel``; Parley's choice)."""
 

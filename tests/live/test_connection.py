@@ -122,7 +122,7 @@ def test_a_spoken_turn_becomes_a_user_item_then_a_reply_item_with_audio_and_tran
     assert shared(events) == ["InputTranscriptionCompleted", "ResponseCreated", "OutputItemAdded",
                               "ConversationItemAdded", "ContentPartAdded", "OutputAudioDelta",
                               "OutputAudioTranscriptDelta"]
-    assert isinstance(events[0], InputTranscriptionCompleted) and events[0].transcript == " What's the time?"
+    assert isinstance(events[0], InputTranscriptionCompleted) and events[0].transcript == "What's the time?"
     reply = next(e for e in events if isinstance(e, ResponseCreated)).response_id
     assert conn.active_response_id == reply and conn.response_pending
     # A short pause inside the reply is heard as it was; a long one is not queued; the reply ends after a second.
@@ -136,7 +136,7 @@ def test_a_spoken_turn_becomes_a_user_item_then_a_reply_item_with_audio_and_tran
     assert isinstance(done, ResponseDone) and done.response_id == reply and done.status == "completed"
     assert not conn.response_pending and conn.active_response_id is None
     items = conn.conversation.items
-    assert [(i.role, i.display_text) for i in items] == [("user", " What's the time?"), ("assistant", " It is noon.")]
+    assert [(i.role, i.display_text) for i in items] == [("user", "What's the time?"), ("assistant", "It is noon.")]
     assert items[0].id == user_id and items[0].transcript_final and items[1].done
     assert conn.received_ms(items[1].id) == 100 + 300 + 100 + 400  # voice, pause, voice, kept tail
 
@@ -150,7 +150,7 @@ def test_more_words_after_a_pause_reopen_the_same_user_turn():
     events = conn.events_received()
     assert shared(events) == ["SpeechStarted", "InputTranscriptionDelta"]
     assert events[0].item_id == first.item_id
-    assert [i.display_text for i in conn.conversation.items] == [" Wait a moment"]
+    assert [i.display_text for i in conn.conversation.items] == ["Wait a moment"]
 
 
 def test_a_turn_nobody_answers_is_committed_after_the_give_up_time():
