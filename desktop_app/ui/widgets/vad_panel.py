@@ -88,8 +88,9 @@ class VadPanel(QWidget):
         self._theme = theme
         self._vad = VadView()
         column = panel_column(self)
-        column.addWidget(text_label("How the server decides your turn has ended. Changes apply live.", self, "hint",
-                                    wrap=True))
+        self.intro = text_label("How the server decides your turn has ended. Changes apply live.", self, "hint",
+                                wrap=True)
+        column.addWidget(self.intro)
         self.dialect_note = text_label("", self, "hint", wrap=True)  # a protocol without these settings says so
         self.dialect_note.setVisible(False)
         column.addWidget(self.dialect_note)
@@ -189,6 +190,7 @@ class VadPanel(QWidget):
         if self.dialect_note.text() != (note or "") or self.dialect_note.isHidden() != (note is None):
             self.dialect_note.setText(note or "")
             self.dialect_note.setVisible(note is not None)
+            self.intro.setVisible(note is None)
             for widget in self._controls:
                 widget.setEnabled(note is None)
 
