@@ -96,6 +96,11 @@ class RealtimeConnection:
         """Tokens over all responses (and input transcription) of this connection."""
         return self._responses.usage
 
+    @property
+    def last_usage(self) -> Usage:
+        """Tokens of the most recent ``response.done``."""
+        return self._responses.last_usage
+
     def cost(self) -> float | None:
         """Dollars spent on this connection's model tokens so far (None for an unpriced model)."""
         session = self._session or self.requested_session
@@ -144,10 +149,8 @@ class RealtimeConnection:
     def update_session(self, config: SessionConfig) -> str | None:
         """Ask for ``config``; sends the minimal diff. Returns the event id, or None if nothing
         changed or ``session.created`` has not arrived yet (then the update is sent on arrival).
-
         Raises :class:`ConfigValidationError` for an invalid config and :class:`LockedFieldError`
-        for a voice change after assistant audio or a model change.
-        """
+        for a voice change after assistant audio or a model change."""
         self._check_open("update_session")
         config.validate()
         base = self._desired or self._session
@@ -284,8 +287,7 @@ class RealtimeConnection:
         except Exception as exc:  # noqa: BLE001 — a bug in our state code must not kill the session; report it
             self._log.exception("! internal error while handling %s", event.type)
             error = ProtocolError(f"internal error: {exc!r}", event_type=event.type)
-            self._events.append(event)
-            self._events.append(ProtocolErrorEvent(error=error, snippet=str(event)[:200]))
+            self._events += [event, ProtocolErrorEvent(error=error, snippet=str(event)[:200])]
             return
         self._events.append(event)
 
@@ -295,8 +297,7 @@ class RealtimeConnection:
             return
         self._closed = ConnectionClosed(code=code, reason=reason)
         self._responses.on_closed()
-        verdict = self._closed.classification
-        self._log.info("= closed %s %r: %s", code, reason, verdict.severity.value)
+        self._log.info("= closed %s %r: %s", code, reason, self._closed.classification.severity.value)
         self._events.append(self._closed)
 
     # --- internals ----------------------------------------------------------------------------

@@ -1,13 +1,15 @@
 """End to end over GPT-Live: ``parley --headless --url ws://…/v1/live/sessions --model gpt-live-1`` as a
 real subprocess against the embedded server (real speech both ways), and a delegated tool call through
-the controller, the tool runner and the server's Responses backend. Every frame sent and received is
+the controller, the ToolBox and the server's Responses backend. Every frame sent and received is
 validated against the ``openai`` SDK's ``openai.types.live`` unions."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,6 +18,8 @@ from desktop_app.controller.dialects import dialect_for
 from desktop_app.controller.ports import FilePort
 from desktop_app.local_server.server import LocalServer
 from desktop_app.realtime.session_config import SessionConfig
+from desktop_app.tools import ToolBox, ToolRegistry, ToolSpec
+from desktop_app.tools.spec import CallContext
 from tests.e2e.test_headless import KEY, headless, seconds
 from tests.helpers.speech import speech_wav
 from tests.helpers.wait import wait_until
@@ -57,12 +61,15 @@ async def test_headless_over_gpt_live_answers_with_both_transcripts_and_bills_se
 
 
 async def test_a_delegated_tool_call_over_gpt_live_is_run_by_the_tool_runner_and_spoken():
-    calls: list[tuple[str, str]] = []
+    calls: list[dict] = []
     frames: list[tuple[str, dict]] = []
 
-    async def runner(name: str, arguments: str) -> str:
-        calls.append((name, arguments))
-        return json.dumps({"time": "twelve o'clock"})
+    async def run(args: Mapping[str, Any], ctx: CallContext) -> dict[str, Any]:
+        calls.append(dict(args))
+        return {"time": "twelve o'clock"}
+
+    box = ToolBox(ToolRegistry([ToolSpec(name="get_time", description=TIME_TOOL["description"],
+                                         parameters=TIME_TOOL["parameters"], run=run)]))
 
     def observe(direction: str, text: str) -> None:
         frames.append((direction, json.loads(text)))
@@ -74,13 +81,13 @@ async def test_a_delegated_tool_call_over_gpt_live_is_run_by_the_tool_runner_and
             return srv.live_url, {}
 
         config = replace(SessionConfig(model="gpt-live-1"), tools=(TIME_TOOL,))
-        ctl = Controller(target=target, audio=port, config=config, tools=runner, frame_observer=observe,
+        ctl = Controller(target=target, audio=port, config=config, tools=box, frame_observer=observe,
                          max_retries=0, make_core=dialect_for(config.model))
         await ctl.connect()
         await wait_until(lambda: any(e.role == "assistant" and "twelve" in e.text for e in ctl.transcript()), 60,
                          "the voice to speak the tool's result")
         await ctl.close()
-    assert calls == [("get_time", "{}")]
+    assert calls == [{}]
     tool = next(e for e in ctl.transcript() if e.role == "tool")
     assert tool.tool_name == "get_time" and tool.tool_status == "done"
     for direction, frame in frames:

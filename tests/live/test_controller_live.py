@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -15,6 +16,8 @@ from desktop_app.controller.dialects import dialect_for
 from desktop_app.controller.states import Conn, Turn
 from desktop_app.live.connection import LIVE_TRAITS
 from desktop_app.realtime.session_config import ServerVad, SessionConfig
+from desktop_app.tools import ToolBox, ToolRegistry, ToolSpec
+from desktop_app.tools.spec import CallContext
 from tests.controller.peer import EchoAwareAudio, FakeAudio
 from tests.live import frames as F
 from tests.live.peer import LivePeer
@@ -103,15 +106,20 @@ async def test_barge_in_stops_local_playback_and_sends_no_truncate_or_cancel():
         await ctl.close()
 
 
-async def test_a_delegated_call_runs_through_the_tool_runner_and_the_backend_continues():
-    calls: list[tuple[str, str]] = []
+def time_box(calls: list[dict[str, Any]]) -> ToolBox:
+    """A ToolBox with one read-only tool (no permission asked) that records its calls."""
+    async def run(args: Mapping[str, Any], ctx: CallContext) -> dict[str, Any]:
+        calls.append(dict(args))
+        return {"time": "12:00"}
 
-    async def runner(name: str, arguments: str) -> str:
-        calls.append((name, arguments))
-        return '{"time": "12:00"}'
+    return ToolBox(ToolRegistry([ToolSpec(name="get_time", description=TOOL["description"],
+                                          parameters=TOOL["parameters"], run=run)]))
 
+
+async def test_a_delegated_call_runs_through_the_toolbox_and_the_backend_continues():
+    calls: list[dict[str, Any]] = []
     async with LivePeer() as peer:
-        ctl = await start(peer, FakeAudio(), replace(CONFIG, tools=(TOOL,)), tools=runner)
+        ctl = await start(peer, FakeAudio(), replace(CONFIG, tools=(TOOL,)), tools=time_box(calls))
         delegation = {"id": "item_d1", "type": "delegation", "target": "responses", "response_id": "resp_b1"}
         await peer.send(F.ev("session.delegation.created", offset_ms=900, delegation=delegation),
                         F.nested("item_d1", {"type": "response.created", "sequence_number": 0,
@@ -122,9 +130,9 @@ async def test_a_delegated_call_runs_through_the_tool_runner_and_the_backend_con
                         F.nested("item_d1", {"type": "response.completed", "sequence_number": 2,
                                              "response": F.backend_response("resp_b1", "completed", F.USAGE)}))
         output = await peer.next("response.item.create")
-        assert output["item"] == {"type": "function_call_output", "call_id": "call_1", "output": '{"time": "12:00"}'}
+        assert output["item"]["call_id"] == "call_1" and json.loads(output["item"]["output"]) == {"time": "12:00"}
         await peer.next("response.create")
-        assert calls == [("get_time", "{}")]
+        assert calls == [{}]
         await wait_for(lambda: any(e.role == "tool" and e.tool_status == "done" for e in ctl.view.transcript))
         await ctl.close()
 
