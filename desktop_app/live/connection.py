@@ -115,7 +115,8 @@ class LiveConnection:
 
     @property
     def closed(self) -> bool:
-        return self._closed is not None
+        """The socket closed, or ``session.close`` was sent (no command is accepted from then on)."""
+        return self._closed is not None or self._close_sent
 
     @property
     def close_info(self) -> ConnectionClosed | None:

@@ -73,7 +73,6 @@ class Turns:
         self.now_ms = 0.0
         self._user: _User | None = None
         self._reply: _Reply | None = None
-        self._last_item: str | None = None
         self._audio_ms: dict[str, int] = {}
 
     # --- state ----------------------------------------------------------------------------------
@@ -115,8 +114,7 @@ class Turns:
             item = {"id": user.id, "object": "realtime.item", "type": "message", "role": "user",
                     "content": [{"type": "input_audio", "transcript": None}]}
             out.append(SpeechStarted(audio_start_ms=start_ms, item_id=user.id))
-            out.append(ConversationItemAdded(item=item, previous_item_id=self._last_item))
-            self._last_item = user.id
+            out.append(ConversationItemAdded(item=item))  # in arrival order, after any tool call item
         elif user.stopped:
             user.stopped = False
             out.append(SpeechStarted(audio_start_ms=start_ms, item_id=user.id))
@@ -176,10 +174,9 @@ class Turns:
         out.append(ResponseCreated(response={"id": reply.response_id, "object": "realtime.response",
                                              "status": "in_progress", "output": []}))
         out.append(OutputItemAdded(response_id=reply.response_id, output_index=0, item=item))
-        out.append(ConversationItemAdded(item=item, previous_item_id=self._last_item))
+        out.append(ConversationItemAdded(item=item))
         out.append(ContentPartAdded(response_id=reply.response_id, item_id=reply.item_id, output_index=0,
                                     content_index=0, part={"type": "audio", "transcript": ""}))
-        self._last_item = reply.item_id
         return out
 
     def _end_reply(self) -> list[ServerEvent]:

@@ -1,8 +1,8 @@
 """Regenerate ``docs/screenshots/live-conversation.png``: a GPT-Live conversation in the real window.
 
 The offline demo speaks GPT-Live too (``/v1/live/sessions``); the window is built by the app's own
-composition root with the model set to ``gpt-live-1`` and a recording as the microphone: a question,
-its spoken answer, a long answer talked over (it stops), and the next answer. The side panel shows the
+composition root with the model set to ``gpt-live-1`` and a recording as the microphone: a sum the
+backend hands to the calculator tool, a long answer talked over (it stops), and the next answer. The side panel shows the
 turn-detection page, which says it has no Live meaning; the header shows the seconds billed.
 
     xvfb-run -a -s "-screen 0 1280x860x24" .venv/bin/python docs/screenshots/make_live_screenshot.py
@@ -28,7 +28,7 @@ async def until(predicate, timeout: float) -> None:  # noqa: ANN001
         if predicate():
             return
         await asyncio.sleep(0.05)
-    raise TimeoutError("the conversation did not get there")
+    raise TimeoutError("the conversation did not get there")  # pragma: no cover
 
 
 async def shoot(out: Path) -> None:
@@ -60,7 +60,12 @@ async def shoot(out: Path) -> None:
         port.say(read_wav(speech_wav("Tell me a long story."))[0].tobytes())
         await until(lambda: assistant_said("lighthouse keeper"), 60)
         port.say(read_wav(speech_wav("What time is it?"))[0].tobytes())
-        await until(lambda: assistant_said("on this computer"), 60)
+
+        def answered_last() -> bool:  # the tool's result is spoken after it ran
+            entries = window.session.view.transcript
+            ran = [i for i, e in enumerate(entries) if e.role == "tool" and e.tool_status == "done"]
+            return len(ran) >= 2 and any(e.role == "assistant" and e.final for e in entries[ran[-1] + 1:])
+        await until(answered_last, 60)
         await until(lambda: window.session.view.usage_seconds > 0, 30)
         await asyncio.sleep(0.5)
         window.grab().save(str(out))

@@ -364,3 +364,14 @@ def test_every_event_a_turn_produces_is_shared_vocabulary_or_a_live_event_passed
     modules = {type(event).__module__ for event in conn.events_received()}
     assert modules == {"desktop_app.realtime.events", "desktop_app.realtime.response_events",
                        "desktop_app.live.events"}
+
+
+def test_turns_after_a_delegated_call_come_after_it_in_the_conversation():
+    conn = started(replace_tools(CONFIG, TOOL))
+    F.feed(conn, F.said(" What time is it?", 0, 500), F.audio(F.voice_b64(100)), F.says(" One moment.", 500, 700))
+    delegated_call(conn, ("call_1", "get_time"))
+    conn.send_function_output("call_1", "{}", respond=True)
+    F.feed(conn, F.said(" Thanks", 900, 1100))
+    kinds = [(i.type, i.role) for i in conn.conversation.items]
+    assert kinds == [("message", "user"), ("message", "assistant"), ("function_call", None),
+                     ("function_call_output", None), ("message", "user")]
