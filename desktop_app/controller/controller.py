@@ -37,7 +37,7 @@ from desktop_app.controller.view import ViewModel
 from desktop_app.controller.view_state import TranscriptEntry, VadView, ViewState
 from desktop_app.log import get_logger
 from desktop_app.realtime.connection import RealtimeConnection
-from desktop_app.realtime.dialect import Dialect
+from desktop_app.realtime.dialect import Dialect, DialectFactory
 from desktop_app.realtime.session_config import SessionConfig
 from desktop_app.realtime.usage import Usage
 from desktop_app.tasks import INTERNAL_ERROR
@@ -57,14 +57,14 @@ class Controller:
                  on_view: Callable[[ViewState], None] = lambda view: None, frame_observer: FrameObserver | None = None,
                  tools: ToolBox | None = None, max_retries: int = 5, endpoint_label: str = "",
                  open_transport: TransportFactory = open_websocket,
-                 make_core: Callable[[], Dialect] = RealtimeConnection, metrics: Metrics | None = None,
+                 make_core: DialectFactory = RealtimeConnection, metrics: Metrics | None = None,
                  replay: Earlier = NOTHING_EARLIER) -> None:
         self.audio = audio
         mode = MicMode.PUSH_TO_TALK if config.push_to_talk else MicMode.HANDS_FREE
         self._view = ViewModel(ViewState(
             mic=MicMachine(mode=mode).state, model=config.model, voice=config.voice, instructions=config.instructions or "",
             vad=vad or vad_view_from_config(config, VadView()), endpoint_label=endpoint_label,
-            reconnect_limit=max_retries), on_view)
+            reconnect_limit=max_retries, traits=make_core.traits), on_view)
         self.wait_for = self._view.wait_for  # until a predicate on the view holds (no polling)
         self.watch = self._view.watch  # a callback after every view change
         self._turns = TurnKeeper(self._view)
@@ -97,8 +97,8 @@ class Controller:
         self._router: EventRouter = EventRouter(
             Parts(audio, self._view, self._turns, self._echo, self._barge, self._editor, self.connection,
                   self._tools, self._record, self._media),
-            Wiring(hands_free=lambda: self._mic.mode is MicMode.HANDS_FREE, interrupt=self._interrupt,
-                   start_ticking=self._ticker.start, publish=self._publish, flush=self._flush),
+            Wiring(hands_free=lambda: self._mic.mode is MicMode.HANDS_FREE, interrupt=self._interrupt, flush=self._flush,
+                   start_ticking=self._ticker.start, publish=self._publish, keep_clock=self._mic.keep_clock),
             None if config.output_format.type == "audio/pcm" else Decoder(config.output_format.type))
         self._metrics = MetricsTap(GuardedMetrics(metrics or NoMetrics()), audio=audio, view=self._view,
                                    silenced=self._barge.is_silenced, transport=transport)
@@ -238,7 +238,7 @@ class Controller:
     def _interrupt(self, server_cancels: bool) -> None:
         """Barge in: silence, truncate what was heard, cancel (unless the server does), stop tools."""
         self._metrics.interrupting()
-        self._tools.cancel()
+        self._tools.barge_in()
         self._barge.interrupt(self.connection.core, server_cancels=server_cancels)
         self._flush()
         self._view.set(assistant_speaking=False)
@@ -296,5 +296,5 @@ class Controller:
         transcript (audio-only event batches, ~20 a second, change no text)."""
         usage = self.usage()
         self._view.set(transcript=self.transcript() if text_changed else self.view.transcript,
-                       mic=self._mic.machine.state, total_tokens=usage.total_tokens,
+                       mic=self._mic.machine.state, total_tokens=usage.total_tokens, usage_seconds=usage.live_seconds,
                        cost_usd=usage.cost(self.config.model), voice_locked=self.voice_locked)

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 
 from desktop_app.audio.codecs import Encoder
@@ -28,6 +29,10 @@ log = get_logger("controller")
 
 #: A push-to-talk press shorter than this is a slip of the finger: the answer goes on, no turn.
 PRESS_CONFIRM_S = 0.15
+#: Microphone frames are 20 ms; silence fills a gap of three or more (a continuous-input dialect).
+FRAME_S = 0.02
+KEEP_CLOCK_FRAMES = 3
+SILENT_FRAME = bytes(960)  # 20 ms of pcm16 24 kHz
 
 
 class Microphone:
@@ -49,6 +54,7 @@ class Microphone:
         self._confirmed = False
         self._pauses: set[str] = set()
         self._suspended: set[str] = set()
+        self._sent_at: float | None = None  # loop time the last frame went out (continuous-input dialects)
 
     @property
     def mode(self) -> MicMode:
@@ -64,6 +70,10 @@ class Microphone:
         core = self._open_core()
         if core is None or not self.machine.sending or self._suspended:
             return
+        self._send(core, pcm16)
+
+    def _send(self, core: Dialect, pcm16: bytes) -> None:
+        self._sent_at = time.monotonic()
         transport = self._transport()
         if transport is not None and transport.carries_audio:
             transport.send_audio(pcm16)
@@ -73,6 +83,23 @@ class Microphone:
         if payload:
             core.append_audio(payload)
             self._flush()
+
+    def keep_clock(self) -> None:
+        """A dialect whose session clock runs on input audio (GPT-Live) hears silence while nothing else
+        is sent — muted, push-to-talk released, suspended, no microphone — so its time, its answers
+        and its output never stall. Called by the controller's tick."""
+        core = self._open_core()
+        if core is None or not core.traits.continuous_input:
+            return
+        now = time.monotonic()
+        if self._sent_at is None or now - self._sent_at > 1.0:
+            self._sent_at = now - FRAME_S  # a first tick, or the loop stalled: one frame, not a burst
+        since = self._sent_at
+        frames = int((now - since) / FRAME_S)
+        if frames >= KEEP_CLOCK_FRAMES:
+            for _ in range(frames):
+                self._send(core, SILENT_FRAME)
+            self._sent_at = since + frames * FRAME_S  # the remainder counts towards the next frame
 
     # --- push-to-talk ---------------------------------------------------------------------------
     def press(self) -> None:

@@ -73,6 +73,7 @@ class Wiring:
     start_ticking: Callable[[], None]
     publish: Callable[[bool], None]  # publish the view; the argument says whether text changed
     flush: Callable[[], None]  # hand the core's frames to the link
+    keep_clock: Callable[[], None]  # a dialect whose clock runs on input audio gets silence while the mic is off
 
 
 class EventRouter:
@@ -168,6 +169,8 @@ class EventRouter:
                                     core.active_response_id)
         if verdict is None:
             return
+        if not core.traits.item_deletion:  # GPT-Live: nothing to delete; the transcript flags the echo
+            return
         core.delete_item(verdict.item_id)
         if verdict.cancel_response is not None:
             # The model is answering its own echo: nobody should hear that.
@@ -254,6 +257,7 @@ class EventRouter:
             self.p.turns.step(TurnEvent.TOOL_CALLED)  # a spoken "let me check" ended: the tool's turn again
         self.false_start()
         self.check_finished()
+        self.w.keep_clock()
         between = self.p.view.state.turn in (Turn.LISTENING, Turn.IDLE) and not playing and not core.response_pending
         self.p.connection.maybe_recycle(between_turns=between)
 

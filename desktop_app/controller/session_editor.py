@@ -118,10 +118,12 @@ class SessionEditor:
             self._handle = None
 
     def opened(self, core: Dialect) -> None:
-        """A new connection: it starts with the whole session asked for (held until it starts)."""
+        """A new connection: it starts with the whole session asked for (held until it starts; a dialect
+        that starts its session itself, GPT-Live, sends it now)."""
         self._ids.clear()
         self._in_flight = 0
         core.update_session(self.config)
+        self._flush()
 
     def _send(self) -> None:
         self._handle = None

@@ -125,6 +125,13 @@ class ToolSlot:
         if self.box is not None:
             self.box.cancel(reason=reason)
 
+    def barge_in(self) -> None:
+        """The user talked over the assistant: a Realtime answer's calls are cancelled with it; GPT-Live's
+        delegated work goes on (its backend is not cancelled by speech, live-protocol.md §4.4b)."""
+        core = self._core()
+        if core is None or core.traits.responses:
+            self.cancel()
+
     def stop(self) -> None:
         """The conversation is closing: end the task now."""
         if self._task is not None and not self._task.done():
@@ -158,9 +165,9 @@ class ToolSlot:
             core.send_function_output(result.call_id, result.output, respond=False)
         for item in responses:
             core.create_item(item)
-        if batch.cancelled:  # the user talked over it: their turn gets the answer
+        if batch.cancelled and core.traits.responses:  # the user talked over it: their turn gets the answer
             self._flush()
-            return
+            return  # (a delegated GPT-Live response is continued even so: its backend waits for it)
         core.create_response()
         on_answered()
 

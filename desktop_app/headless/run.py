@@ -18,6 +18,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from desktop_app.controller.controller import Controller
+from desktop_app.controller.dialects import dialect_for
 from desktop_app.controller.ports import FilePort
 from desktop_app.controller.states import Conn, Turn
 from desktop_app.errors import AuthError, ConfigError, CredentialError, ParleyError
@@ -25,8 +26,10 @@ from desktop_app.headless.options import add_arguments  # noqa: F401  (re-export
 from desktop_app.headless.outputs import EventLog, WavWriter, write_transcript
 from desktop_app.headless.tools import headless_tools, tool_calls
 from desktop_app.log import get_logger, register_secret
+from desktop_app.realtime.models import is_live_model
 from desktop_app.realtime.session_config import ServerVad, SessionConfig, Transcription
 from desktop_app.settings.launch import RunOverride
+from desktop_app.settings.profiles import live_session_url
 
 if TYPE_CHECKING:
     from desktop_app.controller.reconnector import Target
@@ -60,7 +63,7 @@ async def _run(args: argparse.Namespace) -> int:
         target, config, local, transport = _target_and_config(args)
         if local is not None:  # the configured endpoint is the offline demo: run it here, like the GUI
             await local.start()
-            target = _local_target(local)
+            target = _local_target(local, config.model)
         wav = WavWriter(args.output) if args.output else None
         port = FilePort(args.input, realtime=not args.fast, on_played=wav.write if wav else None)
     except (ConfigError, CredentialError) as exc:
@@ -76,9 +79,9 @@ async def _run(args: argparse.Namespace) -> int:
             await local.stop()
 
 
-def _local_target(server: LocalServer) -> Target:
+def _local_target(server: LocalServer, model: str) -> Target:
     async def target() -> tuple[str, dict[str, str]]:
-        return server.url, {}
+        return (server.live_url if is_live_model(model) else server.url), {}
     return target
 
 
@@ -91,7 +94,7 @@ async def _converse_with_files(args: argparse.Namespace, target: Target, config:
     for sentence in left_out:
         print(f"parley: warning: {sentence}", file=sys.stderr)
     ctl = Controller(target=target, audio=port, config=config, frame_observer=events, max_retries=0,
-                     open_transport=transport_factory(transport), tools=box)
+                     open_transport=transport_factory(transport), tools=box, make_core=dialect_for(config.model))
     code = EXIT_OK
     try:
         code = await asyncio.wait_for(_converse(ctl, port, args.mode), args.timeout)
@@ -175,11 +178,11 @@ def _target_and_config(args: argparse.Namespace):
         if key:
             register_secret(key)
             headers["Authorization"] = f"Bearer {key}"
-        url = args.url
+        model = _model_from_url(args.url)
+        url = live_session_url(args.url) if is_live_model(model) else args.url  # Live: the model goes in session.start
 
         async def target():
             return url, headers
-        model = _model_from_url(url)
     else:
         target, model, local, transport = _configured_target(args.run_override)
     config = SessionConfig(model=model, transcription=Transcription())
@@ -227,7 +230,11 @@ def _model_from_url(url: str) -> str:
 
     from desktop_app.realtime.models import DEFAULT_MODEL
 
-    return (parse_qs(urlsplit(url).query).get("model") or [DEFAULT_MODEL])[0]
+    from desktop_app.realtime.models import DEFAULT_LIVE_MODEL
+
+    parts = urlsplit(url)
+    default = DEFAULT_LIVE_MODEL if parts.path.rstrip("/").endswith("/live/sessions") else DEFAULT_MODEL
+    return (parse_qs(parts.query).get("model") or [default])[0]
 
 
 def _turns(ctl: Controller) -> list[dict]:
@@ -238,5 +245,5 @@ def _turns(ctl: Controller) -> list[dict]:
 def _usage(ctl: Controller) -> dict:
     usage = ctl.usage()
     return {"total_tokens": usage.total_tokens, "input_tokens": usage.input_tokens,
-            "output_tokens": usage.output_tokens, "responses": usage.responses,
+            "output_tokens": usage.output_tokens, "responses": usage.responses, "seconds": usage.live_seconds,
             "cost_usd": round(usage.cost(ctl.config.model) or 0.0, 6)}

@@ -149,10 +149,8 @@ class RealtimeConnection:
     def update_session(self, config: SessionConfig) -> str | None:
         """Ask for ``config``; sends the minimal diff. Returns the event id, or None if nothing
         changed or ``session.created`` has not arrived yet (then the update is sent on arrival).
-
         Raises :class:`ConfigValidationError` for an invalid config and :class:`LockedFieldError`
-        for a voice change after assistant audio or a model change.
-        """
+        for a voice change after assistant audio or a model change."""
         self._check_open("update_session")
         config.validate()
         base = self._desired or self._session
@@ -266,6 +264,10 @@ class RealtimeConnection:
             self._ledger.add_output_bytes(item_id, pcm16_bytes, PCM24K.bytes_per_ms)
             self._lock_voice()
 
+    def close_session(self) -> bool:
+        """Nothing to ask: a Realtime session ends when the caller closes the socket."""
+        return False
+
     # --- input --------------------------------------------------------------------------------
     def receive_message(self, text: str | bytes) -> None:
         """Take one server frame. Never raises."""
@@ -285,8 +287,7 @@ class RealtimeConnection:
         except Exception as exc:  # noqa: BLE001 — a bug in our state code must not kill the session; report it
             self._log.exception("! internal error while handling %s", event.type)
             error = ProtocolError(f"internal error: {exc!r}", event_type=event.type)
-            self._events.append(event)
-            self._events.append(ProtocolErrorEvent(error=error, snippet=str(event)[:200]))
+            self._events += [event, ProtocolErrorEvent(error=error, snippet=str(event)[:200])]
             return
         self._events.append(event)
 
@@ -296,8 +297,7 @@ class RealtimeConnection:
             return
         self._closed = ConnectionClosed(code=code, reason=reason)
         self._responses.on_closed()
-        verdict = self._closed.classification
-        self._log.info("= closed %s %r: %s", code, reason, verdict.severity.value)
+        self._log.info("= closed %s %r: %s", code, reason, self._closed.classification.severity.value)
         self._events.append(self._closed)
 
     # --- internals ----------------------------------------------------------------------------

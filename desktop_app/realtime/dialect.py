@@ -41,6 +41,9 @@ class DialectTraits:
     live_fields: frozenset[str]  # session fields that can change mid-session (SessionConfig names)
     # On a media transport (WebRTC) the server owns playback: output_audio_buffer.clear stops it.
     output_buffer: bool = False
+    continuous_input: bool = False  # the session's clock runs on input audio: silence is sent while the mic is off
+    images: bool = True  # an ``input_image`` item can be added (Composer.send_image)
+    billed_per_second: bool = False  # usage is audio seconds (Usage.live_seconds), not tokens
 
 
 REALTIME_TRAITS = DialectTraits(
@@ -52,6 +55,16 @@ REALTIME_TRAITS = DialectTraits(
                            "max_output_tokens", "reasoning", "parallel_tool_calls"}),
 )
 """Realtime GA (:class:`~.connection.RealtimeConnection`): every command exists."""
+
+
+class DialectFactory(Protocol):
+    """Makes a fresh core per connection (``RealtimeConnection``, ``LiveConnection``: the classes themselves);
+    its ``traits`` are known before any connection exists, so the window can say what differs."""
+
+    @property
+    def traits(self) -> DialectTraits: ...
+
+    def __call__(self) -> Dialect: ...
 
 
 class Dialect(Protocol):
@@ -137,3 +150,7 @@ class Dialect(Protocol):
     def media_audio(self, item_id: str | None, pcm16_bytes: int) -> None:
         """Audio that travelled as media, not as events (a WebRTC track; any dialect): the microphone's
         (``item_id`` None, counted for commits) or the assistant's of ``item_id`` (for truncation)."""
+
+    def close_session(self) -> bool:
+        """Ask the server to end the session. True when it will answer and close the connection itself
+        (GPT-Live: ``session.close`` → ``session.closed``), so the caller waits for that before closing."""

@@ -24,7 +24,7 @@ from typing import Any
 from desktop_app.realtime.models import (
     DEFAULT_MODEL,
     DEFAULT_TRANSCRIPTION_MODEL,
-    KNOWN_MODELS,
+    VOICE_MODEL_IDS,
     KNOWN_TRANSCRIPTION_MODELS,
     is_valid_model_id,
 )
@@ -386,4 +386,4 @@ def _declarations() -> tuple[Setting, ...]:
 SCHEMA: tuple[Setting, ...] = _declarations()
 BY_NAME: dict[str, Setting] = {s.name: s for s in SCHEMA}
 BY_KEY: dict[str, Setting] = {s.key: s for s in SCHEMA}
-MODEL_CHOICES: tuple[str, ...] = tuple(m.id for m in KNOWN_MODELS)
+MODEL_CHOICES: tuple[str, ...] = VOICE_MODEL_IDS  # Realtime, then GPT-Live

@@ -25,6 +25,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from desktop_app.controller.config import session_config_from_settings, vad_view_from_settings
 from desktop_app.controller.audio_port import AudioPort
 from desktop_app.controller.controller import Controller, Earlier
+from desktop_app.controller.dialects import dialect_for
 from desktop_app.controller.endpoint import make_target
 from desktop_app.transport.webrtc_support import transport_factory
 from desktop_app.controller.probe import probe_endpoint
@@ -123,6 +124,7 @@ class ConversationSession(QObject):
             vad=vad_view_from_settings(settings), on_view=self._on_view, endpoint_label=settings.active_profile,
             open_transport=transport_factory(settings.profile().transport),
             **self.conversations.controller_options(earlier),
+            make_core=dialect_for(settings.model),
         )
         for sentence in left_out:  # an MCP server whose token is missing is left out, and said so
             controller.notify(sentence, "warning")
@@ -235,7 +237,8 @@ class ConversationSession(QObject):
             target = profile.connect_target(key, settings.model)
         except ParleyError as exc:
             return exc.user_message
-        return await probe_endpoint(Endpoint(target.url, dict(target.headers)))
+        return await probe_endpoint(Endpoint(target.url, dict(target.headers)), make_core=dialect_for(settings.model),
+                                    config=session_config_from_settings(settings))
 
     @property
     def key_problem(self) -> bool:
