@@ -24,7 +24,7 @@ from typing import Protocol
 
 import sounddevice as sd
 
-from desktop_app.audio import devices
+from desktop_app.audio import devices, sound_server
 from desktop_app.audio.devices import DeviceInfo, Kind
 from desktop_app.errors import AudioDeviceError
 from desktop_app.log import get_logger
@@ -178,7 +178,8 @@ class DeviceStream:
             channels = 2  # some hardware only opens in stereo; capture downmixes, playback duplicates
             rate = self._pick_rate(device, channels)
         try:
-            stream = make_stream(device, rate, channels)
+            with sound_server.routed(self.kind, device.server_name):  # a sink/source chosen by name
+                stream = make_stream(device, rate, channels)
         except (sd.PortAudioError, ValueError) as exc:
             raise AudioDeviceError(self._unavailable(device), detail=f"{type(exc).__name__}: {exc}") from exc
         devices.stream_opened()
