@@ -35,6 +35,7 @@ ALLOWED_GETATTR = {
     ("ui/bootstrap.py", "quit_after"): "an argparse namespace built by a caller that may not define it",
     ("selfcheck.py", "log_level"): "an argparse namespace built by a caller that may not define it",
     ("local_server/speech/__init__.py", "frozen"): "sys.frozen exists only inside a bundle",
+    ("audio/device_watch.py", "frozen"): "sys.frozen exists only inside a bundle",
     ("local_server/speech/__init__.py", "_broken"): "concurrent.futures marks a dead pool only in a private field",
 }
 #: Attribute names the UI and headless mode must not use on the controller (or its session).

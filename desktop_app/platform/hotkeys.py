@@ -174,8 +174,10 @@ WAYLAND_NO_PORTAL = ("This Wayland desktop does not let apps use global shortcut
                      "push-to-talk works while Parley's window has the focus.")
 
 
-def make_hotkeys(platform_name: str, router: HotkeyRouter) -> GlobalHotkeys:
-    """The implementation for Qt's platform ``platform_name`` (``QGuiApplication.platformName()``)."""
+def make_hotkeys(platform_name: str, router: HotkeyRouter, changed: Callable[[], None] = lambda: None
+                 ) -> GlobalHotkeys:
+    """The implementation for Qt's platform ``platform_name`` (``QGuiApplication.platformName()``);
+    ``changed()`` is called when its :meth:`~GlobalHotkeys.status` changes later (the portal answers)."""
     try:
         if platform_name == "xcb":
             from desktop_app.platform.x11_hotkeys import X11Hotkeys
@@ -192,7 +194,7 @@ def make_hotkeys(platform_name: str, router: HotkeyRouter) -> GlobalHotkeys:
         if platform_name.startswith("wayland"):
             from desktop_app.platform.wayland_portal import PortalHotkeys
 
-            return PortalHotkeys(router)
+            return PortalHotkeys(router, changed)
     except OSError as exc:  # a system library the module needs is missing
         log.warning("! global hotkeys unavailable on %s: %s", platform_name, exc)
         return NoHotkeys("Global hotkeys are unavailable here: a system library is missing (see the log).")

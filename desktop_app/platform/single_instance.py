@@ -49,8 +49,7 @@ class SingleInstance:
         self.folder.mkdir(parents=True, exist_ok=True)
         if self._lock.tryLock(0):
             return True
-        _ok, pid, _host, _app = self._lock.getLockInfo()
-        log.info("= another Parley holds the instance lock (pid %s)", pid)
+        log.info("= another Parley holds the instance lock (%s)", self._lock.getLockInfo())
         return False
 
     async def serve(self, on_raise: Callable[[], None]) -> None:

@@ -60,8 +60,9 @@ class AudioControl(QObject):
         self.inputs: list[tuple[str, str]] = []
         self.outputs: list[tuple[str, str]] = []
 
-    def refresh(self, rescan: bool = True) -> None:
-        """Re-read the device list (``rescan`` re-initialises PortAudio for hot-plugged devices)."""
+    def refresh(self, rescan: bool = True) -> list:
+        """Re-read the device list (``rescan`` re-initialises PortAudio for hot-plugged devices);
+        returns the devices found."""
         if self.engine is None:
             found = []
         else:
@@ -79,6 +80,7 @@ class AudioControl(QObject):
                 found = []
         self.inputs, self.outputs = device_choices(found, "input"), device_choices(found, "output")
         self.devices_changed.emit(self.inputs, self.outputs)
+        return found
 
     def switch(self, *, input_name: str | None = None, output_name: str | None = None) -> bool:
         """Move a running conversation to another device; False (and a notice) when it failed."""

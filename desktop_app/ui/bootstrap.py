@@ -116,7 +116,11 @@ def build_window(on_quit: Callable[[], None], *, engine: AudioEngine | None = No
     if engine is not None:  # a device that fails mid-stream (unplugged headset) says so in the banner
         engine.on_error = lambda error: session.notify(error.user_message, "warning", "audio")
     log.info("= initializing window")
-    return MainWindow(session, theme, audio, on_quit)
+    window = MainWindow(session, theme, audio, on_quit)
+    from desktop_app.ui.desktop import DesktopShell
+
+    DesktopShell(window)  # tray, mini window, hotkeys, devices that come and go (it follows engine errors too)
+    return window
 
 
 def run(args: argparse.Namespace) -> int:
@@ -133,12 +137,25 @@ def run(args: argparse.Namespace) -> int:
     app.setDesktopFileName("parley")
     app.setWindowIcon(icons.app_icon())
 
+    from desktop_app import paths
+    from desktop_app.platform.single_instance import SingleInstance
+
+    instance = SingleInstance(paths.config_dir())
+    if not instance.acquire():  # a second launch: show the running one's window instead
+        if instance.raise_running():
+            log.info("= Parley is already running: its window was raised")
+            return 0
+        log.error("! Parley is already running but did not answer; end it or try again")
+        return 1
+
     async def main() -> int:
         from desktop_app.tasks import install_loop_handler
+        from desktop_app.ui.desktop import raise_window
 
         quitting = asyncio.Event()
         loop = asyncio.get_running_loop()
         window = build_window(quitting.set, engine=build_engine(), override=args.run_override)
+        await instance.serve(lambda: raise_window(window))
         # An exception in a loop callback reaches the log and the banner, never only stderr.
         install_loop_handler(loop, lambda sentence: window.session.notify(sentence, "warning"))
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -154,6 +171,7 @@ def run(args: argparse.Namespace) -> int:
             loop.call_later(args.quit_after, quitting.set)
         await quitting.wait()
         await window.shutdown()
+        await instance.close()
         log.info("= shut down cleanly")
         return 0
 

@@ -63,6 +63,7 @@ class MainWindow(QMainWindow):
     ``banner_actions`` (notices), ``notices`` (their lifetimes), ``observe`` (event log, monitor, history)."""
 
     view_rendered = Signal(object)
+    stopping = Signal()  # shutdown() began: composed parts (ui/desktop.py) stop their watchers
 
     def __init__(self, session: ConversationSession, theme: Theme, audio: AudioControl,
                  on_quit: Callable[[], None]) -> None:
@@ -384,6 +385,7 @@ class MainWindow(QMainWindow):
     async def shutdown(self) -> None:
         """Release everything the window holds (session, streams, settings) before the loop stops."""
         self._save_geometry()  # SIGINT and Ctrl+Q arrive here without a close event
+        self.stopping.emit()
         QApplication.instance().removeEventFilter(self.ptt_key)  # type: ignore[union-attr]  # the app exists
         self.ptt_key.release()
         self.audio.stop()
