@@ -10,7 +10,7 @@ It talks to the window only through the window's own widgets' signals and the se
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject
-from PySide6.QtGui import QCloseEvent, QGuiApplication
+from PySide6.QtGui import QGuiApplication
 
 from desktop_app.controller.states import Conn
 from desktop_app.controller.view_state import ViewState
@@ -49,6 +49,7 @@ class DesktopShell(QObject):
         self.hotkeys = hotkeys if hotkeys is not None else make_hotkeys(
             QGuiApplication.platformName(), self.router, self._show_hotkeys)
         self._talk_held = False
+        self._stopped = False
         self.hotkey_problems: dict[str, str] = {}
         self.devices = DeviceSync(window.audio, window.devices_panel, lambda: self.session.store.settings,
                                   lambda sentence, level: self.session.notify(sentence, level, "audio"), self)
@@ -173,24 +174,35 @@ class DesktopShell(QObject):
             self.session.save_settings(window_geometry=bytes(self.window.saveGeometry().data()))
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt naming)
-        """A close from the window manager hides to the tray when that is chosen and possible; a close
-        asked by the app (Ctrl+Q, the tray's Quit) is not spontaneous and quits."""
+        """A close from the window manager (spontaneous) hides to the tray when that is chosen and
+        possible; a close asked by the app itself (Ctrl+Q, the tray's Quit) quits."""
         if watched is self.window and event.type() == QEvent.Type.Close and event.spontaneous():
-            settings = self.session.store.settings
-            if settings.close_to_tray and self.tray.available():
-                assert isinstance(event, QCloseEvent)
+            if self.hide_to_tray():
                 event.ignore()
-                self._save_main_geometry()
-                self.window.hide()
-                if not settings.close_to_tray_told:
-                    self.tray.tell("Parley is still running", TRAY_NOTICE)
-                    self.session.save_settings(close_to_tray_told=True)
-                log.info("= window closed to the tray")
                 return True
         return False
 
+    def hide_to_tray(self) -> bool:
+        """Hide the window into the tray if the settings and the desktop allow it (True), telling
+        the person the first time; False: the close goes on and Parley quits."""
+        settings = self.session.store.settings
+        if not (settings.close_to_tray and self.tray.available()):
+            return False
+        self._save_main_geometry()
+        self.window.hide()
+        if not settings.close_to_tray_told:
+            self.tray.tell("Parley is still running", TRAY_NOTICE)
+            self.session.save_settings(close_to_tray_told=True)
+        log.info("= window closed to the tray")
+        return True
+
     def stop(self) -> None:
         """The window shuts down: release the keys, stop watching devices, hide the icon."""
+        if self._stopped:
+            return
+        self._stopped = True
+        self.session.view_changed.disconnect(self._on_view)
+        self.window.removeEventFilter(self)
         self.hotkeys.close()
         self.devices.stop()
         self.pack.cancel()

@@ -60,10 +60,10 @@ class Tray(QObject):
     mute_toggled = Signal(bool)
 
     def __init__(self, theme: Theme, parent: QWidget | None = None,
-                 tray_available: Callable[[], bool] = QSystemTrayIcon.isSystemTrayAvailable) -> None:
+                 tray_available: Callable[[], bool] | None = None) -> None:
         super().__init__(parent)
         self.theme = theme
-        self._tray_available = tray_available
+        self._tray_available = tray_available or QSystemTrayIcon.isSystemTrayAvailable
         self._icons = {state: state_icon(theme, state) for state in BADGES}
         self.state = OFFLINE
         self.menu = QMenu(parent)
@@ -89,6 +89,7 @@ class Tray(QObject):
         self.icon.setContextMenu(self.menu)
         self.icon.activated.connect(self._activated)
         self._connected = False
+        self.told: list[str] = []  # balloons shown, oldest first
 
     def _mode_action(self, text: str, mode: str, group: QActionGroup) -> QAction:
         action = self.menu.addAction(text)
@@ -132,5 +133,6 @@ class Tray(QObject):
 
     def tell(self, title: str, sentence: str) -> None:
         """A balloon from the tray (the close-to-tray notice)."""
+        self.told.append(sentence)
         if self.available():
             self.icon.showMessage(title, sentence, self._icons[self.state], 8000)
