@@ -319,8 +319,8 @@ class Settings:
                                description="Global key that mutes or unmutes the microphone, or empty for none.")
     close_to_tray: bool = setting(key="desktop/close_to_tray", type=bool, default=True,
                                   description="Closing the window keeps Parley in the tray (Quit ends it).")
-    close_to_tray_told: bool = setting(key="desktop/close_to_tray_told", type=bool, default=False, user_editable=False,
-                                       description="The first-time tray notice was shown.")
+    close_to_tray_told: bool = setting(key="desktop/close_to_tray_told", type=bool, default=False,
+                                       description="The first-time tray notice was shown (the app sets it).")
     mini_geometry: bytes = setting(key="desktop/mini_geometry", type=bytes, default=b"", description="Its place.")
     voicepack_url: str = setting(key="desktop/voicepack_url", type=str, default="",
                                  description="Where the offline voice pack's manifest is (empty: the release's).")
