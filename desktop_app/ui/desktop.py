@@ -9,8 +9,9 @@ It talks to the window only through the window's own widgets' signals and the se
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject
+from PySide6.QtCore import QEvent, QObject, QPoint, Qt
 from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QWidget
 
 from desktop_app.controller.states import Conn
 from desktop_app.controller.view_state import ViewState
@@ -175,7 +176,10 @@ class DesktopShell(QObject):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt naming)
         """A close from the window manager (spontaneous) hides to the tray when that is chosen and
-        possible; a close asked by the app itself (Ctrl+Q, the tray's Quit) quits."""
+        possible; a close asked by the app itself (Ctrl+Q, the tray's Quit) quits. Each show puts the
+        Tab order in reading order."""
+        if watched is self.window and event.type() == QEvent.Type.Show:
+            reading_order(self.window)
         if watched is self.window and event.type() == QEvent.Type.Close and event.spontaneous():
             if self.hide_to_tray():
                 event.ignore()
@@ -211,6 +215,27 @@ class DesktopShell(QObject):
         self.mini.hide()
         self.mini.deleteLater()
         self.tray.hide()
+
+
+def reading_order(window: MainWindow) -> None:
+    """Tab walks the window as it is read: the header left to right, the conversation, the talking
+    row, then the side panel (each part keeps its own order; the header's is by position)."""
+    areas = (window.bar, window.stack, window.talk, window.side)
+    chain: list[QWidget] = []
+    widget = window.nextInFocusChain()
+    while widget is not window and len(chain) < 5000:
+        if widget.focusPolicy() & Qt.FocusPolicy.TabFocus and window.isAncestorOf(widget):
+            chain.append(widget)
+        widget = widget.nextInFocusChain()
+
+    def place(item: tuple[int, QWidget]) -> tuple[int, int, int]:
+        index, w = item
+        area = next((i for i, part in enumerate(areas) if part is w or part.isAncestorOf(w)), len(areas))
+        return area, w.mapTo(window, QPoint(0, 0)).x() if area == 0 else 0, index
+
+    ordered = [w for _i, w in sorted(enumerate(chain), key=place)]
+    for first, second in zip(ordered, ordered[1:]):
+        QWidget.setTabOrder(first, second)
 
 
 def raise_window(window: MainWindow) -> None:
