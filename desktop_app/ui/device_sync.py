@@ -23,6 +23,7 @@ from desktop_app.audio.device_watch import DeviceWatch
 from desktop_app.audio.devices import DeviceInfo, Kind, find_device
 from desktop_app.errors import AudioDeviceError
 from desktop_app.log import get_logger
+from desktop_app.tasks import spawn
 from desktop_app.ui.audio_control import AudioControl
 from desktop_app.ui.widgets.devices_panel import DevicesPanel
 
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
 log = get_logger("ui")
 
 Notify = Callable[[str, str], None]
+#: After moving a stream on the sound server: when to look again that it stayed there.
+ROUTING_CHECKS_S = (0.2, 0.3, 0.5, 1.0, 2.0)
 
 
 class DeviceSync(QObject):
@@ -108,8 +111,22 @@ class DeviceSync(QObject):
             ok = self.audio.switch(input_name=target) if kind == "input" else self.audio.switch(output_name=target)
         elif move.server_name:
             sound_server.move_own_streams(kind, move.server_name)
+            # The server's own policy may be linking the same stream as the device reappears and can
+            # win the race (seen on PipeWire: the stream ended on the default); check, move again.
+            spawn(self._keep_routed(kind, move.server_name), name="device routing check", logger=log)
         if ok and move.sentence:
             self._notify(move.sentence, move.level)
+
+    async def _keep_routed(self, kind: Kind, server_name: str) -> None:
+        for delay in ROUTING_CHECKS_S:
+            await asyncio.sleep(delay)
+            if self._watch is None:
+                return
+            streams = sound_server.own_streams(kind)
+            if all(name == server_name for _index, name in streams):
+                return
+            log.info("= devices: our %s stream is not on %s yet; moving it again", kind, server_name)
+            sound_server.move_own_streams(kind, server_name)
 
     def _check_bluetooth(self, found: list[DeviceInfo], chosen: str) -> None:
         mic = find_device(chosen, "input", found) if chosen else None
