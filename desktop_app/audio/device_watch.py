@@ -26,7 +26,7 @@ from desktop_app.tasks import spawn
 
 log = get_logger("audio")
 
-POLL_S = 3.0
+POLL_S = 5.0
 LIST_FLAG = "--list-audio-devices"
 
 
