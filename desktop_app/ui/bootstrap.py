@@ -116,11 +116,26 @@ def build_window(on_quit: Callable[[], None], *, engine: AudioEngine | None = No
     if engine is not None:  # a device that fails mid-stream (unplugged headset) says so in the banner
         engine.on_error = lambda error: session.notify(error.user_message, "warning", "audio")
     log.info("= initializing window")
-    window = MainWindow(session, theme, audio, on_quit)
     from desktop_app.ui.desktop import DesktopShell
+    from desktop_app.ui.theme_follow import ThemeFollower
 
-    DesktopShell(window)  # tray, mini window, hotkeys, devices that come and go (it follows engine errors too)
+    def make_window(theme: themes.Theme) -> MainWindow:
+        window = MainWindow(session, theme, audio, on_quit)
+        DesktopShell(window)  # tray, mini window, hotkeys, devices that come and go (it follows engine errors too)
+        return window
+
+    window = make_window(theme)
+    if dark is None:  # follow the system's light/dark switch live (session.findChild(ThemeFollower).window)
+        ThemeFollower(app, make_window, window, parent=session)
     return window
+
+
+def current_window(window):  # noqa: ANN001, ANN201
+    """The window on screen now: ``window``, or the one that replaced it in new colours."""
+    from desktop_app.ui.theme_follow import ThemeFollower
+
+    follower = window.session.findChild(ThemeFollower)
+    return follower.window if follower is not None else window
 
 
 def run(args: argparse.Namespace) -> int:
@@ -155,7 +170,7 @@ def run(args: argparse.Namespace) -> int:
         quitting = asyncio.Event()
         loop = asyncio.get_running_loop()
         window = build_window(quitting.set, engine=build_engine(), override=args.run_override)
-        await instance.serve(lambda: raise_window(window))
+        await instance.serve(lambda: raise_window(current_window(window)))
         # An exception in a loop callback reaches the log and the banner, never only stderr.
         install_loop_handler(loop, lambda sentence: window.session.notify(sentence, "warning"))
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -170,7 +185,7 @@ def run(args: argparse.Namespace) -> int:
         if getattr(args, "quit_after", None) is not None:
             loop.call_later(args.quit_after, quitting.set)
         await quitting.wait()
-        await window.shutdown()
+        await current_window(window).shutdown()
         await instance.close()
         log.info("= shut down cleanly")
         return 0

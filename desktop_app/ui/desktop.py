@@ -222,8 +222,8 @@ def reading_order(window: MainWindow) -> None:
     row, then the side panel (each part keeps its own order; the header's is by position)."""
     areas = (window.bar, window.stack, window.talk, window.side)
     chain: list[QWidget] = []
-    widget = window.nextInFocusChain()
-    while widget is not window and len(chain) < 5000:
+    widget: QWidget | None = window.nextInFocusChain()
+    while widget is not None and widget is not window and len(chain) < 5000:
         if widget.focusPolicy() & Qt.FocusPolicy.TabFocus and window.isAncestorOf(widget):
             chain.append(widget)
         widget = widget.nextInFocusChain()

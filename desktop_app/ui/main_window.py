@@ -382,15 +382,18 @@ class MainWindow(QMainWindow):
         if self.isVisible():
             self.session.save_settings(window_geometry=bytes(self.saveGeometry().data()))
 
-    async def shutdown(self) -> None:
-        """Release everything the window holds (session, streams, settings) before the loop stops."""
+    def retire(self) -> None:
+        """Let go of the app-wide hooks, save the geometry and hide (shutdown, or a rebuild in new colours)."""
         self._save_geometry()  # SIGINT and Ctrl+Q arrive here without a close event
         self.stopping.emit()
         QApplication.instance().removeEventFilter(self.ptt_key)  # type: ignore[union-attr]  # the app exists
         self.ptt_key.release()
+        self.hide()
+
+    async def shutdown(self) -> None:
+        """Release everything the window holds (session, streams, settings) before the loop stops."""
+        self.retire()
         self.audio.stop()
         for task in list(self._tasks):
             task.cancel()
         await self.session.shutdown()
-        if self.isVisible():
-            self.hide()
