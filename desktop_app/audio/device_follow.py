@@ -88,10 +88,10 @@ class DeviceFollower:
                         failed: bool) -> Move | None:
         if default is None or in_use is None:
             return None
-        if failed or (not changed and in_use.stable_id != default.stable_id and not in_use.hostapi == "PulseAudio"):
+        if failed or (not changed and in_use.stable_id != default.stable_id and not in_use.follows_default):
             return Move(None, True, f"Following the system default: now “{default.name}”.")
         if changed:
-            # A server stream opened without a target is moved by the server itself; a PortAudio
-            # stream on the old default is reopened on the new one.
-            return Move(None, in_use.hostapi != "PulseAudio", f"Following the system default: now “{default.name}”.")
+            # A stream opened without a target on a sound server is moved by the server itself; a
+            # PortAudio stream on the old default device is reopened on the new one.
+            return Move(None, not in_use.follows_default, f"Following the system default: now “{default.name}”.")
         return None

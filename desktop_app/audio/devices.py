@@ -55,6 +55,11 @@ class DeviceInfo:
     form_factor: str = ""  # "internal", "headset" …
     monitor: bool = False  # a sink's monitor (what plays), not a microphone
 
+    @property
+    def follows_default(self) -> bool:
+        """Opened without a target on a sound server, which moves it when the default changes."""
+        return not self.server_name and (self.hostapi == "PulseAudio" or self.name in ("default", "pipewire", "pulse"))
+
     def has(self, kind: Kind) -> bool:
         return (self.max_input_channels if kind == "input" else self.max_output_channels) > 0
 
@@ -185,8 +190,12 @@ def resolve_device(
         if found is not None:
             return found, None
     fallback = default_device(kind, devices)
-    if fallback.server_name:  # follow the server's default (it moves the stream when the default changes)
-        fallback = dataclasses.replace(fallback, server_name="")
+    if fallback.server_name:
+        # The default is opened as before, through PortAudio's own default device: the sound server
+        # moves it when the default changes, and (PipeWire's ALSA device) with the lowest latency —
+        # PortAudio's "pulse" device, which routes by name, buffers ~40 ms more.
+        own = [d for d in devices if not d.server_name and d.index == _default_index(kind) and d.has(kind)]
+        fallback = own[0] if own else dataclasses.replace(fallback, server_name="")
     if not name:
         return fallback, None
     notice = f"The {_label(kind)} “{stable_name(name.split(':', 1)[-1])}” is not available; using “{fallback.name}” instead."

@@ -110,6 +110,14 @@ def routed(kind: str, server_name: str) -> Iterator[None]:
                 os.environ[key] = before
 
 
+def _is_ours(pulse: Any) -> Callable[[Any], bool]:
+    """Whether a stream belongs to this process: by its own properties (PulseAudio clients, PortAudio's
+    ``pulse`` device) or its client's (native PipeWire streams, e.g. PortAudio's ``pipewire``/``default``)."""
+    pid = str(os.getpid())
+    clients = {int(c.index) for c in pulse.client_list() if c.proplist.get("application.process.id") == pid}
+    return lambda stream: stream.proplist.get("application.process.id") == pid or int(stream.client) in clients
+
+
 def own_streams(kind: str) -> list[tuple[int, str]]:
     """``(stream index, sink or source name)`` for this process's playback (``output``) or
     recording (``input``) streams on the server."""
@@ -117,15 +125,13 @@ def own_streams(kind: str) -> list[tuple[int, str]]:
     if pulse is None:
         return []
     try:
-        pid = str(os.getpid())
+        ours = _is_ours(pulse)
         if kind == "output":
             names = {int(s.index): s.name for s in pulse.sink_list()}
-            streams = [(int(i.index), names.get(int(i.sink), "")) for i in pulse.sink_input_list()
-                       if i.proplist.get("application.process.id") == pid]
+            streams = [(int(i.index), names.get(int(i.sink), "")) for i in pulse.sink_input_list() if ours(i)]
         else:
             names = {int(s.index): s.name for s in pulse.source_list()}
-            streams = [(int(o.index), names.get(int(o.source), "")) for o in pulse.source_output_list()
-                       if o.proplist.get("application.process.id") == pid]
+            streams = [(int(o.index), names.get(int(o.source), "")) for o in pulse.source_output_list() if ours(o)]
         return streams
     except Exception as exc:
         log.info("= sound server: could not list our streams: %r", exc)
@@ -141,17 +147,17 @@ def move_own_streams(kind: str, server_name: str) -> int:
         return 0
     moved = 0
     try:
-        pid = str(os.getpid())
+        ours = _is_ours(pulse)
         if kind == "output":
             target = pulse.get_sink_by_name(server_name)
             for stream in pulse.sink_input_list():
-                if stream.proplist.get("application.process.id") == pid and int(stream.sink) != int(target.index):
+                if ours(stream) and int(stream.sink) != int(target.index):
                     pulse.sink_input_move(stream.index, target.index)
                     moved += 1
         else:
             target = pulse.get_source_by_name(server_name)
             for stream in pulse.source_output_list():
-                if stream.proplist.get("application.process.id") == pid and int(stream.source) != int(target.index):
+                if ours(stream) and int(stream.source) != int(target.index):
                     pulse.source_output_move(stream.index, target.index)
                     moved += 1
     except Exception as exc:
