@@ -18,6 +18,9 @@ from desktop_app.log import get_logger
 log = get_logger("voicepack")
 
 CURRENT = "current.json"
+#: The module each speech engine of a pack imports (what "found" means for an engine).
+ENGINE_MODULES = {"sphinx": "pocketsphinx", "espeak": "espeakng_loader", "whisper": "faster_whisper",
+                  "piper": "piper"}
 
 
 def pack_root() -> Path:
@@ -54,6 +57,20 @@ def installed(root: Path | None = None) -> Installed | None:
     except (OSError, ValueError, KeyError, TypeError) as exc:
         log.warning("! voice pack record unreadable: %r", exc)
         return None
+
+
+def found_engines(pack: Installed) -> dict[str, bool]:
+    """For each engine the pack brings: can this process import it now (source run or bundle)?"""
+    import importlib.util
+
+    found = {}
+    for engine in sorted(set(pack.engines.values())):
+        module = ENGINE_MODULES.get(engine)
+        try:
+            found[engine] = module is not None and importlib.util.find_spec(module) is not None
+        except (ImportError, ValueError):
+            found[engine] = False
+    return found
 
 
 def activate(root: Path | None = None) -> Installed | None:
