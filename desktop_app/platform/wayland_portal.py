@@ -59,6 +59,7 @@ class PortalHotkeys:
         self._status = "Asking the desktop for global shortcuts…"
         self._task: asyncio.Task[None] | None = None
         self._ok = False
+        self.listening = False  # the shortcuts are bound and their signals are being read
 
     def available(self) -> bool:
         return self._ok
@@ -137,6 +138,7 @@ class PortalHotkeys:
             activated = MatchRule(type="signal", interface=SHORTCUTS, path=PORTAL_PATH)
             await router.send_and_get_reply(message_bus.AddMatch(activated))
             with router.filter(activated, bufsize=64) as signals:
+                self.listening = True
                 while True:
                     message = await signals.get()
                     member = message.header.fields.get(3)  # HeaderFields.member
@@ -152,6 +154,7 @@ class PortalHotkeys:
             log.info("= portal failed: %r", exc)
             self._set_status(WAYLAND_NO_PORTAL, False)
         finally:
+            self.listening = False
             await router_cm.__aexit__(None, None, None)
 
     def close(self) -> None:

@@ -132,7 +132,8 @@ class DesktopShell(QObject):
     def _hotkey_down(self, action: str) -> None:
         if action == MUTE:
             self.window.talk.mute.toggle()
-            log.info("= microphone %s by the global hotkey", "muted" if self.window.talk.mute.isChecked() else "unmuted")
+            muted = self.window.talk.mute.isChecked()
+            log.info("= microphone %s by the global hotkey", "muted" if muted else "unmuted")
             return
         view = self.session.view
         if self.window.talk.mode != PUSH_TO_TALK or view is None or view.connection is not Conn.CONNECTED:

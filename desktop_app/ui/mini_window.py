@@ -132,9 +132,10 @@ class MiniWindow(QWidget):
     def _elide(self) -> None:
         metrics = QFontMetrics(self.you.font())
         room = max(60, self.width() - 30)
-        self.you.setText(metrics.elidedText(f"You: {self._you_text}" if self._you_text else "", Qt.TextElideMode.ElideLeft, room))
-        self.assistant.setText(metrics.elidedText(f"Assistant: {self._assistant_text}" if self._assistant_text else "",
-                                                  Qt.TextElideMode.ElideLeft, room))
+        left = Qt.TextElideMode.ElideLeft  # the newest words matter most
+        self.you.setText(metrics.elidedText(f"You: {self._you_text}" if self._you_text else "", left, room))
+        self.assistant.setText(metrics.elidedText(
+            f"Assistant: {self._assistant_text}" if self._assistant_text else "", left, room))
         self.you.setToolTip(self._you_text)
         self.assistant.setToolTip(self._assistant_text)
 

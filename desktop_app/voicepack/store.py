@@ -38,7 +38,8 @@ class Installed:
         return self.folder / "site"
 
     def describe(self) -> str:
-        engines = " and ".join(f"{v} ({'recognition' if k == 'asr' else 'voice'})" for k, v in sorted(self.engines.items()))
+        engines = " and ".join(f"{v} ({'recognition' if k == 'asr' else 'voice'})"
+                               for k, v in sorted(self.engines.items()))
         return f"Installed: version {self.version}" + (f", {engines}." if engines else ".")
 
 

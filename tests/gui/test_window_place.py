@@ -40,6 +40,7 @@ def test_the_window_comes_back_on_its_screen_with_its_size(tmp_path):
 def test_a_screen_that_is_gone_puts_the_window_on_one_that_is_there(tmp_path):
     run(tmp_path, "place", TWO)
     shown = run(tmp_path, "show", TWO[:1])
-    name, x, y, width, height = shown["window"][0], *map(int, shown["window"][1:])
+    name = shown["window"][0]
+    x, y, width, _height = map(int, shown["window"][1:])
     assert name == "left" and 0 <= x and x + width <= 1280 and 0 <= y < 800  # its title bar can be grabbed
     assert shown["mini"][0] == "left" and int(shown["mini"][1]) < 1280

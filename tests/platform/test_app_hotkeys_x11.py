@@ -4,7 +4,6 @@ speaks to the assistant, and the mute key mutes — Parley's own window never ha
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
