@@ -88,6 +88,7 @@ class DesktopShell(QObject):
         p.close_to_tray_toggled.connect(lambda on: s.save_settings(close_to_tray=on))
         p.mini_requested.connect(self.show_mini)
         w.devices_panel.alternative_chosen.connect(w.devices_panel.input_chosen)  # the window's own choose path
+        w.devices_panel.input_chosen.connect(lambda _id: self.devices.check_bluetooth())  # after the window saved it
         if w.audio.engine is not None:  # an unplugged device: follow the choice, or say the engine's sentence
             w.audio.engine.on_error = self.device_failed
 

@@ -128,6 +128,11 @@ class DeviceSync(QObject):
             log.info("= devices: our %s stream is not on %s yet; moving it again", kind, server_name)
             sound_server.move_own_streams(kind, server_name)
 
+    def check_bluetooth(self) -> None:
+        """Look again now (the person chose another microphone)."""
+        if self.audio.engine is not None:
+            self._check_bluetooth(self.audio.refresh(rescan=False), self._settings().input_device)
+
     def _check_bluetooth(self, found: list[DeviceInfo], chosen: str) -> None:
         mic = find_device(chosen, "input", found) if chosen else None
         if mic is None:

@@ -101,3 +101,32 @@ async def test_system_default_follows_the_default_when_it_changes(qloop, qtbot, 
         finally:
             pipewire_session.pactl("set-default-sink", "vsink")
             pipewire_session.remove_sink(speakers)
+
+
+async def test_a_bluetooth_microphone_is_flagged_and_the_laptop_one_offered(qloop, qtbot, tmp_path, pipewire_session):
+    """A headset's microphone (a source the server says is on the Bluetooth bus, in its music profile)
+    gets the call-profile warning, and the offered built-in microphone is one click away."""
+    modules = [pipewire_session.pactl("load-module", "module-remap-source", "master=vsink.monitor", f"source_name={name}",
+                                      f"source_properties={props}").strip()
+               for name, props in (("laptopmic", "device.form_factor=internal"), ("btmic", "device.bus=bluetooth"))]
+    engine = AudioEngine(asyncio.get_running_loop())
+    try:
+        async with ScriptedPeer() as peer, Gui(tmp_path, peer, engine=engine,
+                                               settings={"turn_mode": "hands_free", "audio_mode": "headset"}) as gui:
+            await gui.connect()
+            panel = gui.window.devices_panel
+            await wait_until(lambda: panel.inputs.findData("pulse:btmic") >= 0, 5)
+            assert panel.alternative.isHidden()
+            panel.input_chosen.emit("pulse:btmic")
+            await wait_until(lambda: "call profile" in notice(gui), 5)
+            assert "switches the headset to its call profile" in panel.status.text()
+            assert not panel.alternative.isHidden() and panel.alternative.property("device") == "pulse:laptopmic"
+            panel.alternative.click()
+            await wait_until(lambda: gui.store.settings.input_device == "pulse:laptopmic", 5)
+            await wait_until(lambda: engine.capture is not None and engine.capture.device is not None
+                             and engine.capture.device.server_name == "laptopmic", 5)
+            assert panel.alternative.isHidden()
+            await streaming(peer, engine)
+    finally:
+        for module in modules:
+            pipewire_session.pactl("unload-module", module)
