@@ -33,18 +33,25 @@ CLIENT = "parley"
 _ENV = {"output": "PULSE_SINK", "input": "PULSE_SOURCE"}
 _env_lock = threading.Lock()
 
+try:  # ctypes over libpulse: Linux desktops have it; elsewhere every function here answers "nothing"
+    import pulsectl
+
+    #: What the server's client library raises: refused or failed operations, a server gone away.
+    PULSE_ERRORS: tuple[type[Exception], ...] = (pulsectl.PulseError, pulsectl.PulseDisconnected, OSError)
+except (ImportError, OSError):  # not installed, or libpulse missing
+    pulsectl = None
+    PULSE_ERRORS = (OSError,)
+
 
 def _pulse(name: str = CLIENT) -> Any:
     """A connected ``pulsectl.Pulse`` (never autospawning a daemon), or None without a server."""
-    try:
-        import pulsectl  # type: ignore[import-untyped]
-    except (ImportError, OSError):  # not installed, or libpulse missing
+    if pulsectl is None:
         return None
     try:
         pulse = pulsectl.Pulse(name, connect=False)
         pulse.connect(autospawn=False)  # (its timeout= variant always waits the whole timeout)
         return pulse
-    except Exception as exc:  # pulsectl.PulseError and ctypes errors: no server here
+    except PULSE_ERRORS as exc:  # no server here
         log.debug("no sound server: %r", exc)
         return None
 
@@ -83,7 +90,7 @@ def list_server_devices(pulse_index: int) -> list[dict[str, Any]]:
         cards = {int(card.index): card for card in pulse.card_list()}
         sinks = [_info(s, "output", pulse_index, server.default_sink_name, cards) for s in pulse.sink_list()]
         sources = [_info(s, "input", pulse_index, server.default_source_name, cards) for s in pulse.source_list()]
-    except Exception as exc:  # the server went away mid-listing: the next change event lists again
+    except PULSE_ERRORS as exc:  # the server went away mid-listing: the next change event lists again
         log.info("= sound server listing failed: %r", exc)
         return []
     finally:
@@ -134,7 +141,7 @@ def own_streams(kind: str) -> list[tuple[int, str]]:
             names = {int(s.index): s.name for s in pulse.source_list()}
             streams = [(int(o.index), names.get(int(o.source), "")) for o in pulse.source_output_list() if ours(o)]
         return streams
-    except Exception as exc:
+    except PULSE_ERRORS as exc:
         log.info("= sound server: could not list our streams: %r", exc)
         return []
     finally:
@@ -161,7 +168,7 @@ def move_own_streams(kind: str, server_name: str) -> int:
                 if ours(stream) and int(stream.source) != int(target.index):
                     pulse.source_output_move(stream.index, target.index)
                     moved += 1
-    except Exception as exc:
+    except PULSE_ERRORS as exc:
         log.warning("! moving our %s streams to %s failed: %r", kind, server_name, exc)
     finally:
         pulse.close()
@@ -204,7 +211,7 @@ class ServerWatch:
                 self._changed()  # anything that happened while we were not listening
                 while not self._stop.is_set():
                     pulse.event_listen(timeout=0.5)
-            except Exception as exc:  # PulseDisconnected and friends: reconnect
+            except PULSE_ERRORS as exc:  # the server restarted (PulseDisconnected): reconnect
                 log.info("= device watch: %r; reconnecting", exc)
                 self.connected.clear()
             finally:

@@ -104,7 +104,7 @@ class _Filter(QAbstractNativeEventFilter):
         self._owner = owner
 
     def nativeEventFilter(self, event_type: QByteArray | bytes | bytearray | memoryview,  # noqa: N802
-                          message: int) -> tuple[bool, int]:  # noqa: N802
+                          message: int) -> tuple[bool, int]:
         return self._owner.event(int(message)), 0
 
 
@@ -122,7 +122,7 @@ class X11Hotkeys:
         native = app.nativeInterface() if isinstance(app, QGuiApplication) else None
         if not isinstance(app, QGuiApplication) or not isinstance(native, QNativeInterface.QX11Application):
             raise OSError("Qt is not running on X11")
-        self._conn = ctypes.c_void_p(int(native.connection()))  # type: ignore[call-overload]
+        self._conn = ctypes.c_void_p(int(native.connection()))
         if not self._conn.value:
             raise OSError("Qt's X connection is not available")
         setup = self._xcb.xcb_get_setup(self._conn)

@@ -130,7 +130,7 @@ def build_window(on_quit: Callable[[], None], *, engine: AudioEngine | None = No
     return window
 
 
-def current_window(window):  # noqa: ANN001, ANN201
+def current_window(window: MainWindow) -> MainWindow:
     """The window on screen now: ``window``, or the one that replaced it in new colours."""
     from desktop_app.ui.theme_follow import ThemeFollower
 

@@ -72,8 +72,8 @@ class DesktopShell(QObject):
         t.show_requested.connect(self.bring_to_front)
         t.mini_requested.connect(self.show_mini)
         t.quit_requested.connect(w.close)  # not spontaneous: the window's own quit path
-        t.connect_requested.connect(lambda: w.run(s.connect()))
-        t.disconnect_requested.connect(lambda: w.run(s.disconnect()))
+        t.connect_requested.connect(lambda: w.run(s.open_conversation()))
+        t.disconnect_requested.connect(lambda: w.run(s.close_conversation()))
         t.mode_chosen.connect(self._choose_mode)
         t.mute_toggled.connect(w.talk.mute.setChecked)
         m = self.mini
@@ -237,7 +237,7 @@ def reading_order(window: MainWindow) -> None:
         return area, w.mapTo(window, QPoint(0, 0)).x() if area == 0 else 0, index
 
     ordered = [w for _i, w in sorted(enumerate(chain), key=place)]
-    for first, second in zip(ordered, ordered[1:]):
+    for first, second in zip(ordered, ordered[1:], strict=False):
         QWidget.setTabOrder(first, second)
 
 

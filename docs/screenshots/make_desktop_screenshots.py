@@ -73,7 +73,7 @@ async def shoot(room) -> None:  # noqa: ANN001
     window.show()
     try:
         tray_icons_strip(window.theme)
-        await window.session.connect()
+        await window.session.open_conversation()
         await until(lambda: window.session.view.connection is Conn.CONNECTED)
         window.tabs.setCurrentWidget(shell.panel)
         await asyncio.sleep(0.5)
