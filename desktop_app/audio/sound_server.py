@@ -205,8 +205,7 @@ class ServerWatch:
                 continue
             try:
                 pulse.event_mask_set("sink", "source", "card", "server")
-                pulse.event_callback_set(lambda event: self._changed() if event.t in ("new", "remove", "change")
-                                         else None)
+                pulse.event_callback_set(self._event)
                 self.connected.set()
                 self._changed()  # anything that happened while we were not listening
                 while not self._stop.is_set():
@@ -216,6 +215,12 @@ class ServerWatch:
                 self.connected.clear()
             finally:
                 pulse.close()
+
+    def _event(self, event: Any) -> None:
+        """Devices that came or went, a new default (server), a profile switch (card). A sink's or
+        source's own "change" (volume, running/idle as streams start and stop) is not a device change."""
+        if event.t in ("new", "remove") or (event.t == "change" and event.facility in ("server", "card")):
+            self._changed()
 
     def stop(self) -> None:
         self._stop.set()

@@ -76,7 +76,7 @@ class DeviceSync(QObject):
 
     def changed(self, failed: Kind | None = None) -> None:
         """The devices changed (or the ``failed`` side's stream died): re-list and follow."""
-        found: list[DeviceInfo] = self.audio.refresh(rescan=False)
+        found: list[DeviceInfo] = self.audio.refresh(rescan=False, only_changes=True)
         self.lists += 1
         settings = self._settings()
         for kind in ("input", "output"):
@@ -131,7 +131,7 @@ class DeviceSync(QObject):
     def check_bluetooth(self) -> None:
         """Look again now (the person chose another microphone)."""
         if self.audio.engine is not None:
-            self._check_bluetooth(self.audio.refresh(rescan=False), self._settings().input_device)
+            self._check_bluetooth(self.audio.refresh(rescan=False, only_changes=True), self._settings().input_device)
 
     def _check_bluetooth(self, found: list[DeviceInfo], chosen: str) -> None:
         mic = find_device(chosen, "input", found) if chosen else None
