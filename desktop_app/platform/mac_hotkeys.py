@@ -27,7 +27,7 @@ TAP_DISABLED_BY_TIMEOUT = 0xFFFFFFFE
 KEYCODE_FIELD, AUTOREPEAT_FIELD = 9, 8  # kCGKeyboardEventKeycode / Autorepeat
 FLAG_BITS = {"shift": 0x20000, "ctrl": 0x40000, "alt": 0x80000, "meta": 0x100000}
 PERMISSION = ("macOS has not allowed Parley to watch the keyboard: open System Settings → Privacy & Security → "
-              "Input Monitoring, switch Parley on, then restart Parley.")
+              "Input Monitoring (Accessibility on macOS 10.14 and older), switch Parley on, then restart Parley.")
 #: ANSI virtual keycodes (Carbon's kVK_* values).
 KEYCODES = {**dict(zip("ASDFHGZXCV", (0, 1, 2, 3, 4, 5, 6, 7, 8, 9), strict=True)), "B": 11, "Q": 12, "W": 13, "E": 14,
             "R": 15, "Y": 16, "T": 17, "1": 18, "2": 19, "3": 20, "4": 21, "6": 22, "5": 23, "9": 25, "7": 26,

@@ -96,9 +96,15 @@ class WindowsHotkeys:
         self._kernel32 = ctypes.CDLL("kernel32", use_last_error=True)
         self._user32.CallNextHookEx.restype = ctypes.c_ssize_t
         self._user32.CallNextHookEx.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_size_t, ctypes.c_ssize_t]
-        self._user32.SetWindowsHookExW.restype = ctypes.c_void_p
-        self._kernel32.GetModuleHandleW.restype = ctypes.c_void_p
         proc_type = ctypes.CFUNCTYPE(ctypes.c_ssize_t, ctypes.c_int, ctypes.c_size_t, ctypes.c_ssize_t)
+        # Declared in full: an undeclared pointer argument is passed as a 32-bit int on 64-bit Windows.
+        self._user32.SetWindowsHookExW.restype = ctypes.c_void_p
+        self._user32.SetWindowsHookExW.argtypes = [ctypes.c_int, proc_type, ctypes.c_void_p, ctypes.c_uint32]
+        self._user32.UnhookWindowsHookEx.argtypes = [ctypes.c_void_p]
+        self._user32.RegisterHotKey.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_uint, ctypes.c_uint]
+        self._user32.UnregisterHotKey.argtypes = [ctypes.c_void_p, ctypes.c_int]
+        self._kernel32.GetModuleHandleW.restype = ctypes.c_void_p
+        self._kernel32.GetModuleHandleW.argtypes = [ctypes.c_wchar_p]
         self._proc: Callable[..., Any] = proc_type(self._hook)  # kept referenced: Windows calls it
         self._hook_handle: int | None = None
         self._registered: list[int] = []
