@@ -46,6 +46,8 @@ class DesktopShell(QObject):
         self.mini = MiniWindow(theme)
         self.panel = DesktopPanel(theme, window.tabs)
         window.tabs.addTab(self.panel, "Desktop")
+        # Five tabs in the 360 px side panel: tighter sides keep every label whole (no scroll arrows).
+        window.tabs.tabBar().setStyleSheet("QTabBar::tab { padding-left: 6px; padding-right: 6px; }")
         self.router = HotkeyRouter(self._hotkey_down, self._hotkey_up)
         self.hotkeys = hotkeys if hotkeys is not None else make_hotkeys(
             QGuiApplication.platformName(), self.router, self._show_hotkeys)

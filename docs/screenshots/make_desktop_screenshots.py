@@ -49,7 +49,6 @@ def tray_icons_strip(theme) -> None:  # noqa: ANN001
 
 async def shoot(room) -> None:  # noqa: ANN001
     from PySide6.QtCore import QPoint
-    from PySide6.QtWidgets import QApplication
 
     from desktop_app.audio.engine import AudioEngine
     from desktop_app.controller.states import Conn
@@ -95,7 +94,6 @@ async def shoot(room) -> None:  # noqa: ANN001
         await asyncio.sleep(0.4)
         shell.tray.menu.grab().save(str(OUT / "tray-menu.png"))
         shell.tray.menu.hide()
-        QApplication.processEvents()
     finally:
         shell.bring_to_front()
         window.close()
