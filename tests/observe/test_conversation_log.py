@@ -4,10 +4,14 @@ arguments and result, the usage, and the spending stop carried into a new conver
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
+from typing import Any
 
 import pytest
 
 from desktop_app.controller.controller import Controller
+from desktop_app.tools import ToolBox, ToolRegistry
+from desktop_app.tools.spec import CallContext, ToolSpec
 from desktop_app.controller.states import Conn, Mic
 from desktop_app.history.service import History
 from desktop_app.observe.observatory import Observatory
@@ -23,11 +27,13 @@ from tests.realtime import frames as F
 PAID = CustomProfile(name="Paid", url="wss://example.invalid/v1/realtime")
 
 
-async def connected(peer: ScriptedPeer, log: ConversationLog, settings: Settings) -> Controller:
+async def connected(peer: ScriptedPeer, log: ConversationLog, settings: Settings,
+                    tools: ToolBox | None = None) -> Controller:
     async def target():  # noqa: ANN202
         return peer.url, {}
 
-    ctl = Controller(target=target, audio=FakeAudio(), config=SessionConfig(), **log.controller_options())
+    ctl = Controller(target=target, audio=FakeAudio(), config=SessionConfig(), tools=tools,
+                     **log.controller_options())
     log.started(ctl, settings)
     count = peer.connections + 1
     await ctl.connect()
@@ -42,13 +48,13 @@ async def test_a_tool_call_its_turn_and_the_usage_are_saved(tmp_path):
     history = History(tmp_path / "history.sqlite3")
     log = ConversationLog(Observatory(model="gpt-realtime"), history)
     await log.open()
+    async def add(args: Mapping[str, Any], ctx: CallContext) -> Any:
+        return {"result": args["a"] + args["b"]}
+
+    spec = ToolSpec(name="add", description="adds two numbers", run=add,
+                    parameters={"type": "object", "properties": {"a": {"type": "number"}, "b": {"type": "number"}}})
     async with ScriptedPeer() as peer:
-        ctl = await connected(peer, log, Settings())
-
-        async def add(name: str, arguments: str) -> str:
-            return '{"result": 5}'
-
-        ctl.tools.runner = add
+        ctl = await connected(peer, log, Settings(), tools=ToolBox(ToolRegistry([spec])))
         ctl.send_text("What is two plus three?")
         await peer.next("conversation.item.create")
         await peer.next("response.create")
