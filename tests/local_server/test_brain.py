@@ -167,3 +167,11 @@ def test_an_mcp_tool_is_used_by_its_name_asking_first_when_the_server_requires_i
         "weather", "weather_forecast", '{"city": "Paris"}', "mcpr_1")
     deny = {**approve, "approve": False}
     assert "not allowed" in think([*history, ("mcp_approval_response", json.dumps(deny))]).text
+
+
+@pytest.mark.parametrize("heard,place", [("What time is it in Tokevo?", "Tokyo"), ("What time is it in Pariss?", "Paris"),
+                                         ("What time is it in Reykjavik?", "Reykjavik")])
+def test_a_well_known_city_heard_slightly_wrong_is_corrected_and_others_are_kept(heard, place):
+    from desktop_app.local_server.brain_tools import place_in
+
+    assert place_in(heard) == place
