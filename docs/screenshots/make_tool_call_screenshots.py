@@ -72,7 +72,7 @@ async def shoot(out: Path, dark: bool | None) -> None:
     window.move(40, 30)
     window.show()
     window.tabs.setCurrentWidget(window.tools.tab)
-    await window.session.connect()
+    await window.session.open_conversation()
     try:
         await until(lambda: window.tools.approver.current is not None, 120)
         dialog = window.tools.approver.current
