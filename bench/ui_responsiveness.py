@@ -104,7 +104,7 @@ async def measure(url: str, wav: Path, seconds: float) -> dict:
             def frame(pcm: bytes) -> None:
                 counts["mic_frames"] += 1
                 on_frame(pcm)
-            start(frame)
+            return start(frame)
 
         port.start = counting_start
         port_box.append(port)
