@@ -9,6 +9,11 @@ ahead of the server's VAD) — a server truncates only an answer it has stopped 
 Over WebRTC the server plays the answer itself: unless its VAD cut it already, the answer is
 cancelled, then ``output_audio_buffer.clear`` stops the server's buffer (§3.8), then the truncate
 corrects the server's cut (what it sent) to what was heard, exactly as over a WebSocket.
+
+A dialect without truncation (GPT-Live) is told nothing on a barge-in: the model hears the user and
+stops by itself. What was heard is kept here (:attr:`BargeIn.heard_ms`) for the transcript and for the
+next session's context. The Interrupt button (``stop``) asks such a model to stop speaking
+(``stop_instruction``); the reply stays silenced until it ends, so the next one plays.
 """
 
 from __future__ import annotations
@@ -29,9 +34,11 @@ class BargeIn:
         self._media = media
         self._silenced: set[str] = set()
         self._in_flight = False  # interrupted while our response.create was on its way
+        self.heard_ms: dict[str, int] = {}  # no truncation in the dialect: how much of an answer cut here was heard
 
-    def interrupt(self, core: Dialect | None, *, server_cancels: bool) -> None:
-        """Silence playback, truncate what was heard, cancel unless the server does it itself."""
+    def interrupt(self, core: Dialect | None, *, server_cancels: bool, stop: bool = False) -> None:
+        """Silence playback, truncate what was heard, cancel unless the server does it itself; ``stop``:
+        the user's Interrupt button (a dialect with nothing to cancel is asked to stop speaking)."""
         flushed = self._audio.flush()
         if core is None or core.closed:
             return
@@ -45,6 +52,11 @@ class BargeIn:
             core.cancel_response()
         if not server_cancels and self._media is not None and self._media.needs_clear(core):
             core.clear_output_audio()
+        if stop and core.traits.stop_instruction and (flushed is not None or core.active_response_id is not None):
+            core.ask_to_stop()
+        if flushed is not None and not core.traits.truncation:
+            item_id, played_ms = flushed
+            self.heard_ms[item_id] = min(played_ms, self.heard_ms.get(item_id, played_ms))
         if flushed is None or not core.traits.truncation:
             return
         item_id, played_ms = flushed

@@ -90,7 +90,7 @@ class Controller:
         self._tools = self.tools = ToolSlot(tools, core, self._flush, self._view,
                                             lambda exc: self._router.tools_crashed(exc), self._publish,
                                             session_open=self.connection.connected, carry=self.connection.carry)
-        self._record = ConversationRecord(replay.entries)  # a continued conversation shows its saved lines
+        self._record = ConversationRecord(replay.entries, self._barge.heard_ms)  # a continued one shows its saved lines
         self._composer = Composer(core=core, view=self._view, turns=self._turns, interrupt=self._interrupt,
                                   flush=self._flush)
         self._ticker = Ticker(core, lambda connected: self._router.tick(connected))  # meters, end of turn
@@ -209,8 +209,8 @@ class Controller:
         self._publish()
 
     def interrupt(self) -> None:
-        """The Interrupt button: stop the assistant now and cancel its answer."""
-        self._interrupt(False)
+        """The Interrupt button: stop the assistant now and cancel its answer (GPT-Live: ask it to stop)."""
+        self._interrupt(False, stop=True)
         self._publish()
 
     def send_text(self, text: str) -> None:
@@ -235,11 +235,11 @@ class Controller:
         test, the room calibration) lasts; ``suspend(reason, False)`` resumes exactly as before."""
         self._mic.suspend(reason, on)
 
-    def _interrupt(self, server_cancels: bool) -> None:
+    def _interrupt(self, server_cancels: bool, stop: bool = False) -> None:
         """Barge in: silence, truncate what was heard, cancel (unless the server does), stop tools."""
         self._metrics.interrupting()
         self._tools.barge_in()
-        self._barge.interrupt(self.connection.core, server_cancels=server_cancels)
+        self._barge.interrupt(self.connection.core, server_cancels=server_cancels, stop=stop)
         self._flush()
         self._view.set(assistant_speaking=False)
 

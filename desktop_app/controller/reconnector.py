@@ -7,7 +7,9 @@ and carrying the conversation into each new session.
 * A fatal close (bad key 3000, shape 4000, quota) is reported once and never retried.
 * ``session_expired`` and the 60-minute limit recycle the session: shortly before the limit, between
   turns, a new session starts at once. Either way the conversation carries over: the session config
-  is re-applied and the earlier turns are replayed as text items (:meth:`Reconnector.keep`).
+  is re-applied and the earlier turns are replayed as text items (:meth:`Reconnector.keep`) — or, for a
+  dialect that takes them only at the start (``context_seed``, GPT-Live), given to the new core before
+  its session starts. The same rules either way: what the user heard of an interrupted answer, no echo.
 
 The connection state machine (:data:`~.states.CONN_TABLE`) is stepped here and only here.
 """
@@ -83,6 +85,7 @@ class Reconnector:
         self.recycle_pending = False
         self.replayed_ids: set[str] = set()
         self._replay: list[dict[str, Any]] = []
+        self._seeded: list[dict[str, Any]] = []  # what the open session was started with (context_seed)
         self._unanswered = False  # the last connection ended before the answer to the user's words
         self._task: asyncio.Task[None] | None = None
         self._session_started = 0.0
@@ -134,7 +137,11 @@ class Reconnector:
     async def _open_link(self) -> None:
         url, headers = await self._target()
         transport = await self._open_transport(Endpoint(url, headers), self._observer)
-        self.link = Link(transport, self._make_core(), self._on_events, self._on_dead)
+        core = self._make_core()
+        if core.traits.context_seed and self._replay:  # kept (and replaced) until a session starts
+            kept = core.seed_context(self._replay, answer=self._unanswered)
+            log.info("= %d of %d earlier messages go into the new session's start", kept, len(self._replay))
+        self.link = Link(transport, core, self._on_events, self._on_dead)
         self._on_link(self.link)
 
     async def close(self) -> None:
@@ -162,8 +169,11 @@ class Reconnector:
         core = self.core
         if core is None or not self._replay:
             return
-        self._replay_into(core, self._replay)
-        log.info("= replayed %d earlier items into the new session", len(self._replay))
+        if core.traits.context_replay:
+            self._replay_into(core, self._replay)
+            log.info("= replayed %d earlier items into the new session", len(self._replay))
+        else:  # it went into the start; not among the session's items, so carried on from here
+            self._seeded = self._replay
         self._replay = []
         if self._unanswered and core.traits.responses and core.traits.context_replay:
             log.info("= the question before the drop had no answer yet: asking for it")
@@ -182,7 +192,8 @@ class Reconnector:
     def keep(self, items: list[dict[str, Any]], *, unanswered: bool = False) -> None:
         """Items of the connection that just ended, to replay into the next session; ``unanswered``:
         it ended between the user's words and the answer, which the next session then gives."""
-        self._replay = self._replay + items
+        self._replay = self._seeded + self._replay + items
+        self._seeded = []
         self._unanswered = unanswered
 
     def carry(self, core: Dialect, items: list[dict[str, Any]]) -> None:
@@ -193,6 +204,7 @@ class Reconnector:
     def forget_conversation(self) -> None:
         """A new conversation: nothing earlier is replayed."""
         self._replay = []
+        self._seeded = []
         self._unanswered = False
         self.replayed_ids = set()
 

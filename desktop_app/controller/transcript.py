@@ -8,7 +8,7 @@ part was heard; a tool call shows as one entry whose status follows its output i
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
 from desktop_app.controller.view_state import TranscriptEntry
@@ -32,16 +32,20 @@ def heard_part(text: str, audio_end_ms: int | None, received_ms: int) -> str:
 
 
 def entries_from_items(
-    items: Iterable[Item], received_ms: dict[str, int], echo_items: frozenset[str] = frozenset()
+    items: Iterable[Item], received_ms: dict[str, int], echo_items: frozenset[str] = frozenset(),
+    heard_ms: Mapping[str, int] | None = None,
 ) -> list[TranscriptEntry]:
     """One entry per user/assistant message and per tool call, in conversation order. A function
     call's entry takes its output's status and text; an MCP call takes the place of the approval
-    request it answered, so one entry follows the call from "approval" to "done"."""
+    request it answered, so one entry follows the call from "approval" to "done". ``heard_ms``: answers
+    cut by a barge-in the dialect has no truncation for (GPT-Live), with how much of each was heard."""
+    heard_ms = heard_ms or {}
     entries: list[TranscriptEntry] = []
     calls: dict[str, int] = {}  # call_id (or MCP approval request id) → entry index
     for item in items:
         if item.type == "message" and item.role in ("user", "assistant"):
-            entries.append(_message_entry(item, received_ms.get(item.id, 0), item.id in echo_items))
+            entries.append(_message_entry(item, received_ms.get(item.id, 0), item.id in echo_items,
+                                          heard_ms.get(item.id)))
         elif item.type in ("function_call", "mcp_approval_request"):
             calls[item.call_id or item.id] = len(entries)
             approval = item.type == "mcp_approval_request"
@@ -95,7 +99,7 @@ def _mcp_status(item: Item) -> str:
     return "done" if item.output is not None and item.done else "running"
 
 
-def _message_entry(item: Item, received_ms: int, echo: bool) -> TranscriptEntry:
+def _message_entry(item: Item, received_ms: int, echo: bool, heard_ms: int | None = None) -> TranscriptEntry:
     if item.role == "user":
         if item.transcript_error and not item.transcript:
             text, final = "(could not transcribe)", True
@@ -105,8 +109,9 @@ def _message_entry(item: Item, received_ms: int, echo: bool) -> TranscriptEntry:
             text, final = item.text, True
         return TranscriptEntry(item_id=item.id, role="user", text=text, final=final, echo=echo)
     text = item.display_text
-    heard = heard_part(text, item.audio_end_ms, received_ms) if item.truncated else None
+    cut = item.truncated or heard_ms is not None
+    heard = heard_part(text, item.audio_end_ms if item.truncated else heard_ms, received_ms) if cut else None
     return TranscriptEntry(
         item_id=item.id, role="assistant", text=text, final=item.done or item.truncated,
-        truncated=item.truncated, heard=heard,
+        truncated=cut, heard=heard,
     )

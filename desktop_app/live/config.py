@@ -15,11 +15,15 @@ format for both directions and the voice never change. What Parley's settings me
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
 from desktop_app.realtime.models import DEFAULT_DELEGATION_MODEL
 from desktop_app.realtime.session_config import AudioFormat, SessionConfig
+
+from . import commands
 
 #: The backend's own prompt: it works for a voice, so its text is spoken.
 BACKEND_INSTRUCTIONS = ("You are the backend of a voice assistant. Do the task with the tools you have, then "
@@ -60,12 +64,16 @@ def audio_format(fmt: AudioFormat) -> dict[str, Any]:
     return {"type": fmt.type, "rate": 8000}
 
 
-def live_session(config: SessionConfig, backend_model: str = DEFAULT_DELEGATION_MODEL) -> dict[str, Any]:
-    """The ``session`` object of ``session.start`` for ``config``."""
+def live_session(config: SessionConfig, backend_model: str = DEFAULT_DELEGATION_MODEL,
+                 earlier: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The ``session`` object of ``session.start`` for ``config``; ``earlier``: its ``input`` (the
+    conversation so far, already in Live's shape: :func:`.context.input_messages`)."""
     voice: Any = {"id": config.voice} if config.voice.startswith("voice_") else config.voice
     session: dict[str, Any] = {"model": config.model}
     if config.instructions and config.instructions.strip():
         session["instructions"] = config.instructions
+    if earlier:
+        session["input"] = list(earlier)
     session["audio"] = {"format": audio_format(config.input_format), "output": {"voice": voice}}
     chosen = delegation(config, backend_model)
     if chosen is not None:
@@ -96,6 +104,25 @@ def instructions_change(before: SessionConfig, after: SessionConfig) -> str | No
     if not new:
         return "The user cleared your custom instructions: from now on follow only your original ones."
     return f"The user changed your instructions. From now on follow these instead: {new}"
+
+
+def session_changes(before: SessionConfig, after: SessionConfig, ids: Callable[[], str],
+                    log: logging.Logger) -> tuple[list[dict[str, Any]], SessionConfig]:
+    """The frames that carry a mid-session change from ``before`` (what the server has) to ``after``, and
+    what the server has then: changed instructions are appended, changed tools update the backend; tools
+    switched on or off wait for the next connection (the delegation type is fixed)."""
+    frames: list[dict[str, Any]] = []
+    words = instructions_change(before, after)
+    if words is not None:
+        frames.append(commands.append("instructions", commands.clip(words), delegation_id=None, event_id=ids()))
+    update = delegation_update(before, after)
+    if update is not None:
+        frames.append(commands.session_update(update, event_id=ids()))
+    elif delegation_type_changes(before, after):
+        log.info("= tools switched on or off: the backend changes with the next conversation")
+        after = replace(after, tools=before.tools, tool_choice=before.tool_choice,
+                        parallel_tool_calls=before.parallel_tool_calls)
+    return frames, after
 
 
 def effective(snapshot: dict[str, Any], requested: SessionConfig) -> SessionConfig:

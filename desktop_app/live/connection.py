@@ -9,13 +9,13 @@
     for frame in conn.frames_to_send(): await socket.send(frame)
     for event in conn.events_received(): controller.handle(event)
 
-What the controller sees is the shared vocabulary (see :mod:`.turns` and :mod:`.delegation`):
-``session.created`` when ``session.started`` arrives, user and assistant turns as items with
-transcripts, the assistant's voice as ``response.output_audio.delta``, backend work as responses with
-function calls, ``error`` with ``event_id`` = the Live ``client_event_id``, and ``ConnectionClosed``
-carrying the verdict on ``session.closed.reason``. The Live events themselves (usage, close,
-delegation, info) are passed on too, after what they mean. The receive path never raises; commands
-whose trait is off raise :class:`~desktop_app.realtime.errors.UnsupportedCommand`.
+What the controller sees is the shared vocabulary (see :mod:`.turns` and :mod:`.delegation`): ``session.created``
+when ``session.started`` arrives, user and assistant turns as items with transcripts, the assistant's voice as
+``response.output_audio.delta``, backend work as responses with function calls, ``error`` with ``event_id`` = the
+Live ``client_event_id``, and ``ConnectionClosed`` carrying the verdict on ``session.closed.reason``. The Live events
+themselves (usage, close, delegation, info) are passed on too, after what they mean. The receive path never raises;
+commands whose trait is off raise :class:`~desktop_app.realtime.errors.UnsupportedCommand`. A new session starts
+with the conversation so far (:meth:`LiveConnection.seed_context`, :mod:`.context`).
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ import binascii
 import json
 import logging
 import secrets
-from dataclasses import replace
 from typing import Any
 
 from desktop_app.realtime.commands import EventIds
@@ -39,7 +38,7 @@ from desktop_app.realtime.models import DEFAULT_DELEGATION_MODEL
 from desktop_app.realtime.session_config import PCM24K, SessionConfig, check_locked
 from desktop_app.realtime.usage import Usage
 
-from . import commands, config as live_config
+from . import commands, config as live_config, context
 from .closing import close_verdict
 from .delegation import Delegations
 from .energy import voiced
@@ -51,15 +50,13 @@ from .turns import Turns
 LIVE_TRAITS = DialectTraits(
     name="live", turn_detection=False, input_buffer=False, responses=False, truncation=False,
     text_messages=True,  # a typed message goes in as an appended instruction; the model answers by voice
-    item_deletion=False, context_replay=False,
+    item_deletion=False, context_replay=False, context_seed=True, stop_instruction=True, mcp_tools=False,
     live_fields=frozenset({"instructions", "tools", "tool_choice", "parallel_tool_calls"}),
     continuous_input=True, images=False, billed_per_second=True,
 )
-"""GPT-Live: no input buffer, responses, truncation or item edits; continuous input; billed by time."""
-
-#: What Parley answers a client delegation with: it has no way to do tasks outside its tools.
-NO_CLIENT_TASKS = ("Parley cannot carry out this task: no tools are enabled for it. Tell the user so briefly, "
-                   "and offer what you can do by talking.")
+"""GPT-Live: no input buffer, responses, truncation or item edits; continuous input; billed by time; the
+earlier conversation goes into ``session.start``; MCP servers are not sent (live-protocol.md §2 lists
+function tools and web search for the backend; only the SDK's wider list has MCP)."""
 
 log = logging.getLogger("parley.live")
 
@@ -84,6 +81,8 @@ class LiveConnection:
         self._sent: SessionConfig | None = None  # what the server has been told (start + appends/updates)
         self._session: SessionConfig | None = None
         self._start_id: str | None = None
+        self._seed: list[dict[str, Any]] = []  # session.start.session.input
+        self._answer_seed = False  # the seed ends with a question that was never answered
         self._seconds = 0.0
         self._close_sent = False
         self._session_closed: LiveSessionClosed | None = None
@@ -175,7 +174,7 @@ class LiveConnection:
         config.validate()
         if self._start_id is None:
             self._requested = self._sent = config
-            session = live_config.live_session(config, self._backend_model)
+            session = live_config.live_session(config, self._backend_model, self._seed)
             self._start_id = self._send(commands.session_start(session, event_id=self._ids()))
             return self._start_id
         check_locked(self._requested, config, voice_locked=True)
@@ -183,23 +182,11 @@ class LiveConnection:
         return self._apply_changes() if self._session is not None else None
 
     def _apply_changes(self) -> str | None:
-        before, after = self._sent, self._requested
-        if before is None or after is None:
+        if self._sent is None or self._requested is None:
             return None
-        sent: str | None = None
-        words = live_config.instructions_change(before, after)
-        if words is not None:
-            sent = self._send(commands.append("instructions", commands.clip(words), delegation_id=None,
-                                              event_id=self._ids()))
-        update = live_config.delegation_update(before, after)
-        if update is not None:
-            sent = sent or self._send(commands.session_update(update, event_id=self._ids()))
-        elif live_config.delegation_type_changes(before, after):
-            self._log.info("= tools switched on or off: the backend changes with the next conversation")
-            after = replace(after, tools=before.tools, tool_choice=before.tool_choice,
-                            parallel_tool_calls=before.parallel_tool_calls)
-        self._sent = after
-        return sent
+        frames, self._sent = live_config.session_changes(self._sent, self._requested, self._ids, self._log)
+        sent = [self._send(frame) for frame in frames]
+        return sent[0] if sent else None
 
     def append_audio(self, audio: bytes) -> str:
         """Input audio in the session's format, silence included (the session's clock runs on it)."""
@@ -239,6 +226,22 @@ class LiveConnection:
         if not self._delegations.continue_ready():
             raise UnsupportedCommand("live", "response.create without a delegated response to continue")
         return self._send(commands.response_create(event_id=self._ids()))
+
+    def seed_context(self, items: list[dict[str, Any]], *, answer: bool = False) -> int:
+        """The earlier conversation as ``session.start.session.input`` (the newest that fit its limits,
+        :func:`.context.input_messages`); ``answer``: once started, an appended instruction asks for the answer
+        the last session never gave. Call before the first :meth:`update_session`."""
+        if self._start_id is not None:
+            raise LocalUsageError("seed_context after session.start")
+        self._seed = context.input_messages(items)
+        self._answer_seed = answer and bool(self._seed) and self._seed[-1]["role"] == "user"
+        return len(self._seed)
+
+    def ask_to_stop(self) -> str:
+        """``session.instructions.append`` asking the model to stop speaking (the stop button, §4b)."""
+        self._check_open("ask_to_stop")
+        return self._send(commands.append("instructions", context.STOP_SPEAKING, delegation_id=None,
+                                          event_id=self._ids()))
 
     def close_session(self) -> bool:
         """Send ``session.close`` (once); the server answers ``session.closed`` and closes the socket."""
@@ -346,6 +349,8 @@ class LiveConnection:
         requested = self._sent or SessionConfig()
         self._session = live_config.effective(event.session, requested)
         self._log.info("= session started: %s", summarize(event.session, 200))
+        if self._answer_seed:
+            self._send(commands.append("instructions", context.ANSWER_NOW, delegation_id=None, event_id=self._ids()))
         if self._requested is not None and self._requested != self._sent:
             self._apply_changes()  # changed while starting
         return [SessionCreated(session=event.session), event]
@@ -362,7 +367,7 @@ class LiveConnection:
     def _delegated(self, event: DelegationCreated) -> None:
         self._log.info("= delegation %s to %s", event.delegation_id, event.target)
         if event.target == "client" and event.delegation_id:
-            self._send(commands.append("commentary", NO_CLIENT_TASKS, delegation_id=event.delegation_id,
+            self._send(commands.append("commentary", context.NO_CLIENT_TASKS, delegation_id=event.delegation_id,
                                        event_id=self._ids()))
 
     def _error(self, event: LiveError) -> ErrorEvent:

@@ -83,3 +83,7 @@ class LivePeer:
 
     async def close(self) -> None:
         await self._ws.close()
+
+    async def drop(self) -> None:
+        """Kill the TCP connection without a close frame (1006 at the client: a retryable loss)."""
+        self._ws.transport.abort()

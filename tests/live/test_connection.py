@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from desktop_app.live.connection import LIVE_TRAITS, NO_CLIENT_TASKS, LiveConnection
+from desktop_app.live.connection import LIVE_TRAITS, LiveConnection
+from desktop_app.live.context import NO_CLIENT_TASKS
 from desktop_app.live.turns import REPLY_SILENCE_MS, USER_GIVE_UP_MS, USER_PAUSE_MS
 from desktop_app.realtime.classify import Severity
 from desktop_app.realtime.errors import LockedFieldError, UnsupportedCommand

@@ -78,6 +78,11 @@ class Assistant:
             self.history.append(("user", text))
             await self._reply()
 
+    async def answer(self) -> None:
+        """Answer the conversation as it stands (asked to: the seeded history ends with a question)."""
+        async with self._turn:
+            await self._reply()
+
     async def comment(self, text: str) -> None:
         """Commentary the client asked to be spoken."""
         async with self._turn:
@@ -119,7 +124,13 @@ class Assistant:
             self.history.append(("assistant", said or text))
 
     def seed(self, items: list[dict[str, Any]]) -> None:
-        """``session.start.input``: earlier messages (one text part each)."""
+        """``session.start.input``: earlier messages (one text part each); a developer's steers, as
+        instructions do."""
         for item in items:
-            role = item.get("role")
-            self.history.append(("user" if role == "user" else "assistant", item["content"][0]["text"]))
+            role, text = item.get("role"), item["content"][0]["text"]
+            if role == "developer":
+                self.instructions.append(text)
+            else:
+                self.history.append(("user" if role == "user" else "assistant", text))
+        if items:
+            self._log.info("= the session starts with %d earlier messages", len(items))

@@ -55,7 +55,7 @@ def _delegation(responses: Obj, required: tuple[str, ...]) -> Spec:
 
 def _message(part_types: tuple[str, ...]) -> Obj:
     part = Obj({"type": Enum(*part_types), "text": Str()}, required=("text",))
-    return Obj({"type": Enum("message"), "role": Str(), "content": Arr(part, min_items=1), "id": Str(),
+    return Obj({"type": Enum("message"), "role": Str(), "content": Arr(part, min_items=1, max_items=1), "id": Str(),
                 "status": Enum("incomplete", "completed")}, required=("content",))
 
 
@@ -63,8 +63,12 @@ _INPUT = Tagged("role", {"developer": _message(("input_text",)), "user": _messag
                          "assistant": _message(("text", "output_text"))})
 _AUDIO = Obj({"format": _FORMAT, "output": Obj({"voice": _VOICE})})
 
+MAX_INPUT_MESSAGES = 128
+MAX_INPUT_TOKENS = 8192
+"""``session.input``: at most 128 messages and 8,192 tokens (live-protocol.md §1 "Limits")."""
+
 SESSION = Obj({
-    "model": Str(), "instructions": Opt(Str()), "input": Arr(_INPUT), "audio": _AUDIO,
+    "model": Str(), "instructions": Opt(Str()), "input": Arr(_INPUT, max_items=MAX_INPUT_MESSAGES), "audio": _AUDIO,
     "delegation": _delegation(_responses(("model",)), ("responses",)), "store": Bool(), "safety_identifier": Str(),
     "client": Free(), "triggers": Arr(Free()), "wake_policy": Free(), "idle_timeout_s": Num(0, None),
 }, required=("model",))

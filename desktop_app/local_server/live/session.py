@@ -33,7 +33,7 @@ from desktop_app.local_server.intake import Handler, Intake
 from desktop_app.local_server.live.assistant import Assistant
 from desktop_app.local_server.live.backend import Backend
 from desktop_app.local_server.live.context import Appends, Pending
-from desktop_app.local_server.live.schema import IMMUTABLE, LIVE_CLIENT_EVENTS
+from desktop_app.local_server.live.schema import IMMUTABLE, LIVE_CLIENT_EVENTS, MAX_INPUT_TOKENS
 from desktop_app.local_server.live.track import OutputTrack
 from desktop_app.local_server.live.wire import WireAudio, silence_like
 from desktop_app.local_server.options import Options
@@ -47,6 +47,9 @@ from desktop_app.realtime.models import LIVE_MODELS, is_live_model
 #: The fixed turn detection the model "listens" with: a pause of half a second ends the user's turn.
 TURN_DETECTION = {"type": "server_vad", "threshold": 0.5, "prefix_padding_ms": 0, "silence_duration_ms": 500}
 _TYPED = re.compile(r"user typed.*?:\s*(?P<text>.+)$", re.IGNORECASE | re.DOTALL)
+# An appended instruction that asks the model to fall silent (the client's stop button), or to answer now.
+_STOP = re.compile(r"\bstop (speaking|talking)\b", re.IGNORECASE)
+_ANSWER_NOW = re.compile(r"\banswer (it|the user|that) now\b", re.IGNORECASE)
 
 
 class LiveSession:
@@ -158,6 +161,9 @@ class LiveSession:
         if not is_live_model(model) or model not in {m.id for m in LIVE_MODELS}:
             return Problem("invalid_model", f"The model '{model}' is not a GPT-Live model this server offers "
                            f"({', '.join(m.id for m in LIVE_MODELS)}).", "session.model")
+        earlier = session.get("input") or []
+        if sum(text_tokens(message["content"][0]["text"]) for message in earlier) > MAX_INPUT_TOKENS:
+            return Problem("invalid_value", f"'session.input' holds more than {MAX_INPUT_TOKENS} tokens.", "session.input")
         audio = session.get("audio") or {}
         fmt = audio.get("format") or {"type": "audio/pcm", "rate": 24000}
         delegation = session.get("delegation") or {"type": "client"}
@@ -172,7 +178,7 @@ class LiveSession:
         self._wire = WireAudio(fmt)
         if delegation["type"] == "responses":
             self._assistant.backend = Backend(self.emit, self.ids, delegation["responses"])
-        self._assistant.seed(session.get("input") or [])
+        self._assistant.seed(earlier)
         voice = self.config["audio"]["output"]["voice"]
         self._assistant.voice = voice if isinstance(voice, str) else "marin"
         if session.get("instructions"):
@@ -304,10 +310,15 @@ class LiveSession:
         """An append reached the timeline: instructions steer (a typed message is answered), commentary is spoken."""
         if pending.kind == "instructions":
             typed = _TYPED.search(pending.content)
-            if typed is None:
+            if _STOP.search(pending.content) and typed is None:
+                self.log.info("= asked to stop speaking")
+                self._assistant.stop()
+            elif _ANSWER_NOW.search(pending.content) and typed is None:
+                self._start(self._assistant.answer(), "live answer")
+            elif typed is None:
                 self._assistant.instructions.append(pending.content)
-                return
-            self._start(self._assistant.typed(typed.group("text").strip()), "live typed")
+            else:
+                self._start(self._assistant.typed(typed.group("text").strip()), "live typed")
         elif pending.kind == "commentary":
             self._start(self._assistant.comment(pending.content), "live commentary")
 
