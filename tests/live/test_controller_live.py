@@ -15,6 +15,7 @@ from desktop_app.controller.controller import Controller
 from desktop_app.controller.dialects import dialect_for
 from desktop_app.controller.states import Conn, Turn
 from desktop_app.live.connection import LIVE_TRAITS
+from desktop_app.live.context import STOP_SPEAKING
 from desktop_app.realtime.session_config import ServerVad, SessionConfig
 from desktop_app.tools import ToolBox, ToolRegistry, ToolSpec
 from desktop_app.tools.spec import CallContext
@@ -189,3 +190,34 @@ async def test_a_session_ended_by_the_safety_filter_says_so_and_does_not_reconne
         assert peer.connections == 1
         await ctl.close()
         assert json.dumps(peer.sent_types())  # the peer saw only valid frames (checked as they came)
+
+
+async def test_the_interrupt_button_asks_the_model_to_stop_and_a_later_reply_plays():
+    async with LivePeer() as peer:
+        audio = FakeAudio()
+        ctl = await start(peer, audio)
+        ctl.interrupt()  # nothing is being said: nothing to ask
+        await reply(peer, " Once upon a time", 400)
+        await wait_for(lambda: audio.is_playing)
+        item = audio.playing_item
+        ctl.interrupt()
+        assert audio.flushes == 2 and not audio.is_playing  # the queued audio is dropped here at once
+        stop = await peer.next("session.instructions.append")
+        assert stop["content"] == STOP_SPEAKING and stop["delegation_id"] is None
+        heard = audio.enqueued[item]
+        await reply(peer, " there lived a keeper", 300)  # the model has not stopped yet: not played
+        await peer.send(F.ev("session.instructions.appended", start_ms=700, end_ms=900,
+                             client_event_id=stop["event_id"]))
+        await reply(peer, " of the lighthouse", 200)  # the acknowledgement is not a signal to play again
+        await asyncio.sleep(0.1)
+        assert audio.enqueued[item] == heard and audio.order == [item]
+        await silence(peer, 1000)  # it fell silent: that reply ends
+        await reply(peer, " Yes?", 200)  # the next reply is heard in full
+        await wait_for(lambda: len(audio.order) == 2 and audio.is_playing)
+        await silence(peer, 1000)
+        await wait_for(lambda: audio.order[1] in audio.finished)
+        assert audio.enqueued[audio.order[1]] >= 200 * 48
+        assert peer.sent_types() == ["session.start", "session.instructions.append"]
+        entry = next(e for e in ctl.view.transcript if e.item_id == item)
+        assert entry.truncated and entry.heard == ""  # none of it had played when it was stopped
+        await ctl.close()

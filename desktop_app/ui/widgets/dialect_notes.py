@@ -13,7 +13,8 @@ VAD = ("GPT-Live decides by itself when you have finished talking, and stops whe
        "these settings apply to Realtime models.")
 PUSH_TO_TALK = ("GPT-Live: your voice goes to the assistant while you hold the button, and it decides when "
                 "you are done (there is nothing to commit).")
-INTERRUPT = "Stops the assistant's voice here; GPT-Live stops speaking by itself when it hears you."
+INTERRUPT = ("Stops the assistant's voice here and asks GPT-Live to stop speaking (work it handed to its backend goes "
+             "on); when you talk over it, it stops by itself.")
 ANSWER_OPTIONS = "Speaking speed, noise reduction and reasoning effort are Realtime settings; GPT-Live has none."
 TRANSCRIPTION = "GPT-Live always transcribes both sides itself; this choice applies to Realtime models."
 IMAGES = "GPT-Live conversations cannot take pictures; use a Realtime model to show one."
