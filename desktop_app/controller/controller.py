@@ -102,7 +102,8 @@ class Controller:
             None if config.output_format.type == "audio/pcm" else Decoder(config.output_format.type))
         self._metrics = MetricsTap(GuardedMetrics(metrics or NoMetrics()), audio=audio, view=self._view,
                                    silenced=self._barge.is_silenced, transport=transport)
-        self.spending = self._spend = SpendHold(self._mic, self._view, core, self._flush, self._barge.silence)
+        self.spending = self._spend = SpendHold(self._mic, self._view, core, self._flush, self._barge.silence,
+                                                self.connection)
         self._audio_started = False
         self.connection.keep(list(replay.items))  # replayed into the first session, as after a reconnect
         self._publish()
@@ -123,8 +124,7 @@ class Controller:
 
     @property
     def effective_session(self) -> SessionConfig | None:
-        core = self.connection.core
-        return core.session if core is not None else None
+        return self.connection.core.session if self.connection.core is not None else None
 
     @property
     def voice_locked(self) -> bool:

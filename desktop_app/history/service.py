@@ -294,7 +294,7 @@ class ConversationRecorder:
     def usage(self, snapshot: UsageSnapshot, *, billed: bool = True) -> None:
         """The conversation's usage and cost so far (call after each ``response.done`` or at the end);
         ``billed=False`` (the offline demo): tokens are kept, no cost."""
-        if snapshot.session.responses == 0 and not self._created:
+        if snapshot.session.responses == 0 and not snapshot.session.live_seconds and not self._created:
             return
         body = {"model": snapshot.model, "transcription_model": snapshot.transcription_model,
                 "tokens": dataclasses.asdict(snapshot.session), "realtime_usd": snapshot.realtime_usd,

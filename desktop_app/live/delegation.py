@@ -112,7 +112,7 @@ class Delegations:
         if backend.done:
             return []  # usage is counted once per response
         backend.done = True
-        self.usage = self.usage + _backend_usage(response.get("usage"))
+        self.usage = self.usage + Usage.from_responses(response.get("usage"))
         body: dict[str, Any] = {"id": response_id, "object": "realtime.response", "status": status,
                                 "output": [dict(call) for call in backend.calls]}
         details = response.get("error") or response.get("incomplete_details")
@@ -146,18 +146,6 @@ class Delegations:
         """Calls of ``call_id``'s response still without output."""
         backend = self._by_call.get(call_id)
         return backend.unanswered if backend is not None else 0
-
-
-def _backend_usage(usage: Any) -> Usage:
-    """A Responses ``usage`` (input/output tokens, cached subset) as text tokens of one response."""
-    if not isinstance(usage, dict):
-        return Usage(responses=1)
-    def count(obj: Any, key: str) -> int:
-        value = obj.get(key) if isinstance(obj, dict) else None
-        return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
-    cached = count(usage.get("input_tokens_details"), "cached_tokens")
-    return Usage(input_text=count(usage, "input_tokens"), cached_text=cached,
-                 output_text=count(usage, "output_tokens"), responses=1)
 
 
 def _obj(value: Any) -> dict[str, Any]:

@@ -8,7 +8,9 @@ controller sees go to :attr:`Observatory.turns` and :attr:`Observatory.monitor`.
 
 From the frames alone it keeps: the event log; bytes and audio seconds each way; the usage and cost
 of every ``response.done`` and input transcription (priced with the models ``session.created`` /
-``session.updated`` report); ``rate_limits.updated``; the server's ``error`` events. Each priced part
+``session.updated`` report) — over GPT-Live, the billed seconds of ``session.usage.updated`` and
+``session.closed`` priced per second, and the backend's responses nested in ``response.event``;
+``rate_limits.updated``; the server's ``error`` events. Each priced part
 goes to the spend governor, whose level changes reach ``on_spend`` through ``schedule`` (the loop's
 ``call_soon`` in the app), so the controller never runs inside the transport's receive path.
 
@@ -116,6 +118,26 @@ class Observatory:
         if cost and self.billed:
             self.spend.add(cost)
 
+    def _on_live_session(self, event: dict[str, Any]) -> None:
+        """``session.started``: a GPT-Live session (its model; transcription is part of the session's price)."""
+        session = event.get("session")
+        model = session.get("model") if isinstance(session, dict) else None
+        self.usage.set_models(model if isinstance(model, str) else None, transcription_off=True)
+        self.usage.live_session_started()
+
+    def _on_live_usage(self, event: dict[str, Any]) -> None:
+        """``session.usage.updated`` / ``session.closed``: the session's cumulative seconds."""
+        usage = event.get("usage")
+        cost = self.usage.add_live_seconds(usage.get("seconds") if isinstance(usage, dict) else None)
+        if cost and self.billed:
+            self.spend.add(cost)
+
+    def _on_backend_event(self, event: dict[str, Any]) -> None:
+        """``response.event``: a GPT-Live backend response that ended is counted (once)."""
+        nested = event.get("event")
+        if isinstance(nested, dict) and nested.get("type") in _BACKEND_ENDINGS:
+            self.usage.add_backend_response(nested.get("response"))
+
     def _on_rate_limits(self, event: dict[str, Any]) -> None:
         self.usage.update_rate_limits(event.get("rate_limits"))
 
@@ -192,4 +214,9 @@ _RECEIVED: dict[str, Callable[[Observatory, dict[str, Any]], None]] = {
     "conversation.item.input_audio_transcription.completed": Observatory._on_transcription,
     "rate_limits.updated": Observatory._on_rate_limits,
     "error": Observatory._on_error,
+    "session.started": Observatory._on_live_session,
+    "session.usage.updated": Observatory._on_live_usage,
+    "session.closed": Observatory._on_live_usage,
+    "response.event": Observatory._on_backend_event,
 }
+_BACKEND_ENDINGS = frozenset({"response.completed", "response.failed", "response.incomplete", "response.cancelled"})

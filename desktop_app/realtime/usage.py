@@ -85,6 +85,16 @@ class Usage:
         return cls(transcription_input_tokens=_int(usage, "input_tokens"),
                    transcription_output_tokens=_int(usage, "output_tokens"))
 
+    @classmethod
+    def from_responses(cls, usage: Any) -> "Usage":
+        """From a Responses API ``usage`` (a GPT-Live backend's: input/output tokens, a cached subset), as
+        the text tokens of one response."""
+        if not isinstance(usage, dict):
+            return cls(responses=1)
+        cached = _int(_obj(usage.get("input_tokens_details")), "cached_tokens")
+        return cls(input_text=_int(usage, "input_tokens"), cached_text=cached, output_text=_int(usage, "output_tokens"),
+                   responses=1)
+
     def cost(self, model_id: str) -> float | None:
         """US dollars for the realtime model's tokens (a GPT-Live model's session seconds), or None for a
         model without known prices. A GPT-Live backend's tokens are counted, not priced (its model varies)."""

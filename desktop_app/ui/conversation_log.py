@@ -60,7 +60,7 @@ class ConversationLog:
         self._seeded: frozenset[str] = frozenset()
         self._transcript: tuple[TranscriptEntry, ...] = ()
         self._tools: dict[str, tuple[str | None, str, str | None]] = {}
-        self._tokens = 0
+        self._tokens: tuple[int, float] = (0, 0.0)  # tokens and billed seconds as last saved
 
     @property
     def recorder(self) -> ConversationRecorder | None:
@@ -104,7 +104,7 @@ class ConversationLog:
         obs.billed = not isinstance(settings.profile(), LocalProfile)  # the offline demo costs nothing
         self._controller = controller
         self._seeded = frozenset(e.item_id for e in (earlier or NOTHING_EARLIER).entries)
-        self._transcript, self._tools, self._tokens = (), {}, 0
+        self._transcript, self._tools, self._tokens = (), {}, (0, 0.0)
         self._recorder = None
         if settings.history_enabled:
             config = controller.config
@@ -150,8 +150,8 @@ class ConversationLog:
             self._transcript = view.transcript
             recorder.transcript(self._own(view.transcript))
             self._save_tools(view.transcript)
-        if view.total_tokens != self._tokens:
-            self._tokens = view.total_tokens
+        if (view.total_tokens, view.usage_seconds) != self._tokens:  # GPT-Live's seconds grow without tokens
+            self._tokens = (view.total_tokens, view.usage_seconds)
             recorder.usage(self.observatory.usage.snapshot(), billed=self.observatory.billed)
 
     def _save_tools(self, entries: tuple[TranscriptEntry, ...]) -> None:

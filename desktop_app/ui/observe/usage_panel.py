@@ -1,4 +1,5 @@
 """Usage and spending: tokens split text/audio/cached, in/out, per response and per conversation;
+GPT-Live's billed session time (per second; its backend's answers counted, unpriced);
 cost from the model table (and the transcription model's own price, or "price unknown");
 the server's rate limits with their reset times; and the spend limits with how close each is.
 
@@ -35,6 +36,7 @@ from desktop_app.observe.usage_meter import ResponseCost, UsageMeter
 from desktop_app.realtime.usage import Usage
 from desktop_app.ui.observe import format as fmt
 from desktop_app.ui.theme import Theme
+from desktop_app.ui.widgets.dialect_notes import billed_time
 from desktop_app.ui.widgets.parts import settings_form, text_label
 
 POLL_MS = 1000
@@ -96,7 +98,7 @@ class UsagePanel(QWidget):
         grid.setVerticalSpacing(3)
         for col, title in enumerate(("", "Last answer", "Conversation")):
             grid.addWidget(text_label(title, self, "muted"), 0, col)
-        names = [name for name, _ in _TOKEN_ROWS] + ["Transcription", "Cost"]
+        names = [name for name, _ in _TOKEN_ROWS] + ["Transcription", "Session time", "Cost"]
         for row, name in enumerate(names, start=1):
             grid.addWidget(text_label(name, self, "muted"), row, 0)
             for col, which in enumerate(("last", "session"), start=1):
@@ -172,13 +174,17 @@ class UsagePanel(QWidget):
             self._set((name, "last"), fmt.count(pick(last.usage)) if last else "—")
             self._set((name, "session"), fmt.count(pick(snap.session)))
         self._set(("Transcription", "last"), "")
-        self._set(("Transcription", "session"), _transcription(snap.session))
+        self._set(("Transcription", "session"), "included" if snap.per_second else _transcription(snap.session))
+        self._set(("Session time", "last"), "")
+        self._set(("Session time", "session"), billed_time(snap.session.live_seconds) if snap.per_second else "—")
         free = self._free()
         self._set(("Cost", "last"), "free" if free and last else fmt.usd(last.cost_usd) if last else "—")
         unknown = " + price unknown" if not snap.price_known else ""
         self._set(("Cost", "session"), "free (offline demo)" if free else fmt.usd(snap.total_usd) + unknown)
         asr = snap.transcription_model or "off"
-        self._text(self.model_line, f"{snap.model} · transcription {asr} · {snap.session.responses} answers")
+        line = (f"{snap.model} · billed by the second · {snap.session.responses} backend answers" if snap.per_second
+                else f"{snap.model} · transcription {asr} · {snap.session.responses} answers")
+        self._text(self.model_line, line)
         self._show_answers(snap.responses)
         self._show_rate_limits()
         self._show_spending(self.governor.status)
