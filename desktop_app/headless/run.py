@@ -90,7 +90,7 @@ async def _converse_with_files(args: argparse.Namespace, target: Target, config:
     from desktop_app.transport.webrtc_support import transport_factory
 
     events = EventLog(args.events) if args.events else None
-    box, config, left_out = headless_tools(args.tools, config)
+    box, config, left_out = headless_tools(args.tools, config, dialect_for(config.model).traits)
     for sentence in left_out:
         print(f"parley: warning: {sentence}", file=sys.stderr)
     ctl = Controller(target=target, audio=port, config=config, frame_observer=events, max_retries=0,

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from desktop_app.controller.controller import Controller
+from desktop_app.realtime.dialect import REALTIME_TRAITS, DialectTraits
 from desktop_app.realtime.session_config import SessionConfig
 from desktop_app.tools import ToolBox
 from desktop_app.tools.assembly import HEADLESS_POLICIES, build_toolkit, headless_approver, with_tools
@@ -20,9 +21,11 @@ from desktop_app.tools.builtins import BuiltinProviders
 __all__ = ["HEADLESS_POLICIES", "headless_tools", "tool_calls"]
 
 
-def headless_tools(policy: str, config: SessionConfig) -> tuple[ToolBox | None, SessionConfig, list[str]]:
-    """The ToolBox for ``policy`` (None when off), the config offering its tools, and one sentence per
-    thing left out (a broken tools file entry, an MCP server without its token)."""
+def headless_tools(policy: str, config: SessionConfig,
+                   traits: DialectTraits = REALTIME_TRAITS) -> tuple[ToolBox | None, SessionConfig, list[str]]:
+    """The ToolBox for ``policy`` (None when off), the config offering its tools (those ``traits`` take),
+    and one sentence per thing left out (a broken tools file entry, an MCP server without its token, MCP
+    servers with a dialect that takes none)."""
     if policy == "off":
         return None, config, []
     from desktop_app import paths
@@ -33,7 +36,7 @@ def headless_tools(policy: str, config: SessionConfig) -> tuple[ToolBox | None, 
     store = SettingsStore()
     kit = build_toolkit(store.settings, providers=BuiltinProviders(), secrets=ToolSecrets(),
                         tools_file=paths.tools_dir() / FILE_NAME, approver=headless_approver(policy))
-    config, problems = with_tools(config, kit.registry)
+    config, problems = with_tools(config, kit.registry, traits)
     problems += [str(problem) for problem in kit.user_tools.all_problems]
     return kit.box, config, problems
 

@@ -4,7 +4,9 @@
 choices from the settings, the user tools from ``tools.toml``) and the :class:`ToolBox` that runs
 calls against it. :func:`with_tools` writes what the registry offers into a session config:
 ``tools`` (functions, then MCP servers), ``tool_choice`` and, for models that take it,
-``parallel_tool_calls`` (so two calls in one answer run at once).
+``parallel_tool_calls`` (so two calls in one answer run at once). A dialect whose session cannot take
+MCP servers (``DialectTraits.mcp_tools`` off: GPT-Live, whose backend is documented for function tools
+and web search only) gets none, and the user is told why (:data:`MCP_NOT_IN_DIALECT`).
 
 The headless policies (``--tools``) are here too, so both composition roots share one meaning:
 ``allow`` approves every call that would ask, ``ask-deny`` refuses them, ``off`` offers no tools.
@@ -17,6 +19,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from desktop_app.log import get_logger
+from desktop_app.realtime.dialect import REALTIME_TRAITS, DialectTraits
 from desktop_app.realtime.models import takes_reasoning
 from desktop_app.realtime.session_config import SessionConfig
 from desktop_app.settings.tools import ToolPrefs, ToolSettingsSource
@@ -31,6 +34,9 @@ log = get_logger("tools")
 
 #: ``parley --headless --tools …``: what happens to a call that would ask the user.
 HEADLESS_POLICIES: tuple[str, ...] = ("off", "ask-deny", "allow")
+
+MCP_NOT_IN_DIALECT = ("Your MCP servers are not used with GPT-Live: its backend is documented for function tools "
+                      "and web search only, so Parley does not send them. They work with Realtime models.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,12 +63,17 @@ def build_toolkit(settings: ToolSettingsSource, *, providers: BuiltinProviders, 
     return ToolKit(registry, box, user_tools)
 
 
-def with_tools(config: SessionConfig, registry: ToolRegistry | None) -> tuple[SessionConfig, list[str]]:
+def with_tools(config: SessionConfig, registry: ToolRegistry | None,
+               traits: DialectTraits = REALTIME_TRAITS) -> tuple[SessionConfig, list[str]]:
     """``config`` with the registry's tools (none when ``registry`` is None), and one sentence per
-    MCP server left out (a missing token)."""
+    MCP server left out (a missing token; all of them, in one sentence, where ``traits`` take none)."""
     if registry is None:
         return replace(config, tools=(), tool_choice="auto", parallel_tool_calls=None), []
     tools, problems = registry.session_tools()
+    if not traits.mcp_tools:  # none goes in; one sentence instead of one per server (a missing token)
+        offered = [tool for tool in tools if tool.get("type") != "mcp"]
+        problems = [MCP_NOT_IN_DIALECT] if len(offered) < len(tools) or problems else []
+        tools = offered
     # A forced or required tool needs an offered one; without tools only "none" keeps its meaning.
     choice = registry.tool_choice() if tools else ("none" if registry.prefs.tool_choice == "none" else "auto")
     parallel = True if tools and takes_reasoning(config.model) is True else None

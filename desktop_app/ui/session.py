@@ -118,7 +118,8 @@ class ConversationSession(QObject):
         settings = self.settings
         self._built_for = self._key_of(settings)
         self.port = GuardedPort(self._make_audio(settings), lambda s: self.notify(s, "warning", "audio"))
-        config, left_out = self.tools.offer(session_config_from_settings(settings))
+        config, left_out = self.tools.offer(session_config_from_settings(settings),
+                                            traits=dialect_for(settings.model).traits)
         controller = Controller(
             target=self._target, audio=self.port, config=config, tools=self.tools.box,
             vad=vad_view_from_settings(settings), on_view=self._on_view, endpoint_label=settings.active_profile,
@@ -329,7 +330,8 @@ class ConversationSession(QObject):
 
     def tools_changed(self) -> None:
         """The Tools tab changed what the assistant may use: the session gets it at once."""
-        self.controller.set_tools(self.tools.offer(self.controller.config, tell=self.notify)[0])
+        self.controller.set_tools(self.tools.offer(self.controller.config, tell=self.notify,
+                                                   traits=self.controller.view.traits)[0])
 
     def set_next_session(self, **changes: Any) -> None:
         """Model, transcription, audio format: saved now, used from the next connection on."""

@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, Signal
 
 from desktop_app import paths
 from desktop_app.log import get_logger
+from desktop_app.realtime.dialect import REALTIME_TRAITS, DialectTraits
 from desktop_app.realtime.session_config import SessionConfig
 from desktop_app.settings.secrets import KeyStore
 from desktop_app.settings.store import SettingsStore
@@ -26,6 +27,7 @@ from desktop_app.tools.builtins import BuiltinProviders
 from desktop_app.tools.secrets import ToolSecrets
 from desktop_app.tools.user_tools import FILE_NAME
 from desktop_app.ui.dialogs.tool_permission import DialogApprover, ToolPermissionDialog
+from desktop_app.ui.widgets import dialect_notes
 from desktop_app.ui.widgets.tool_activity import ToolActivityStrip
 from desktop_app.ui.widgets.tool_providers import QtClipboard, QtUrlOpener
 from desktop_app.ui.widgets.tools_tab import ToolsTab
@@ -61,10 +63,11 @@ class SessionTools:
         self.store.update(**prefs.settings_changes())
         self.prefs.changed.emit()
 
-    def offer(self, config: SessionConfig, tell: Callable[[str, str], object] | None = None
-              ) -> tuple[SessionConfig, list[str]]:
-        """``config`` offering the tools, and one sentence per thing left out (told, when ``tell``)."""
-        config, problems = with_tools(config, self.registry)
+    def offer(self, config: SessionConfig, tell: Callable[[str, str], object] | None = None,
+              traits: DialectTraits = REALTIME_TRAITS) -> tuple[SessionConfig, list[str]]:
+        """``config`` offering the tools ``traits`` take, and one sentence per thing left out (told, when
+        ``tell``)."""
+        config, problems = with_tools(config, self.registry, traits)
         for sentence in problems:
             if tell is not None:
                 tell(sentence, "warning")
@@ -87,6 +90,7 @@ class WindowTools:
         self.box.approver = self.approver
         self.box.subscribe(self.strip.on_activity)
         self.tab.tools_changed.connect(session.tools_changed)
+        window.view_rendered.connect(lambda view: self.tab.show_dialect_note(dialect_notes.mcp(view.traits)))
         session.tools.prefs.changed.connect(self._prefs_changed)
 
     def _cancel(self, call_id: str) -> None:

@@ -18,6 +18,8 @@ INTERRUPT = ("Stops the assistant's voice here and asks GPT-Live to stop speakin
 ANSWER_OPTIONS = "Speaking speed, noise reduction and reasoning effort are Realtime settings; GPT-Live has none."
 TRANSCRIPTION = "GPT-Live always transcribes both sides itself; this choice applies to Realtime models."
 IMAGES = "GPT-Live conversations cannot take pictures; use a Realtime model to show one."
+MCP = ("GPT-Live does not use these servers: its backend is documented for function tools and web search only "
+       "(only the SDK lists MCP), so Parley does not send them. They work with Realtime models.")
 
 
 def vad(traits: DialectTraits) -> str | None:
@@ -43,6 +45,11 @@ def transcription(traits: DialectTraits) -> str | None:
 
 def images(traits: DialectTraits) -> str | None:
     return None if traits.images else IMAGES
+
+
+def mcp(traits: DialectTraits) -> str | None:
+    """The Tools tab's MCP section note (None: MCP servers go into the session)."""
+    return None if traits.mcp_tools else MCP
 
 
 def billed_time(seconds: float) -> str:

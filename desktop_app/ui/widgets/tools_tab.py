@@ -56,6 +56,7 @@ class ToolsTab(QScrollArea):
         self.user_tools = user_tools if user_tools is not None else UserTools(tools_file)  # as loaded at start
         self.permission_boxes: dict[str, QComboBox] = {}
         self.enabled_boxes: dict[str, QCheckBox] = {}
+        self._mcp_note: str | None = None  # why the conversation's protocol leaves the MCP servers out
         self.setWidgetResizable(True)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # the page fits the panel's width
         self.setFrameShape(QFrame.Shape.NoFrame)
@@ -224,6 +225,9 @@ class ToolsTab(QScrollArea):
         box = QWidget(page)
         column = QVBoxLayout(box)
         column.setContentsMargins(0, 0, 0, 0)
+        self.mcp_dialect_note = text_label(self._mcp_note or "", box, "hint", wrap=True)
+        self.mcp_dialect_note.setVisible(self._mcp_note is not None)
+        column.addWidget(self.mcp_dialect_note)
         self.mcp_list = QListWidget(box)
         self.mcp_list.setAccessibleName("MCP servers")
         self.mcp_list.setFixedHeight(12 + 26 * max(1, min(4, len(self.registry.prefs.mcp_servers))))
@@ -251,6 +255,14 @@ class ToolsTab(QScrollArea):
             column.addWidget(text_label("Remote MCP servers give the assistant more tools; the service calls them "
                                         "and you approve each call unless you trust the tool.", box, "hint", wrap=True))
         return box
+
+    def show_dialect_note(self, note: str | None) -> None:
+        """Say why the MCP servers are not used in this conversation (None: they are)."""
+        if note == self._mcp_note:
+            return
+        self._mcp_note = note
+        self.mcp_dialect_note.setText(note or "")
+        self.mcp_dialect_note.setVisible(note is not None)
 
     # -- changes ---------------------------------------------------------------------------------
 
