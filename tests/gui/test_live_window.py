@@ -12,11 +12,15 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
 from desktop_app.controller.states import Conn
+from desktop_app.live.connection import LIVE_TRAITS
 from desktop_app.local_server import LocalServer
 from desktop_app.local_server.brain import STORY
 from desktop_app.settings.tools import McpServerConfig
+from desktop_app.tools import ToolRegistry
 from desktop_app.tools.assembly import MCP_NOT_IN_DIALECT
+from desktop_app.ui.theme import LIGHT
 from desktop_app.ui.widgets import dialect_notes
+from desktop_app.ui.widgets.tools_tab import ToolsTab
 from tests.gui.harness import Gui, wait_until
 from tests.gui.test_local_server_e2e import warm
 from tests.helpers.speech import read_wav, speech_wav
@@ -47,8 +51,17 @@ async def test_the_window_says_why_mcp_servers_are_not_sent_to_gpt_live(qloop, q
         assert "mcp" not in json.dumps(start["session"]) and "mcp.example.com" not in json.dumps(start)
         await peer.send(L.started(client_event_id=start["event_id"]))
         await wait_until(lambda: gui.view.connection is Conn.CONNECTED)
-        gui.window.tools.tab.rebuild()  # the tab laid out again (a tools change) keeps saying it
-        assert gui.window.tools.tab.mcp_dialect_note.text() == dialect_notes.MCP
+
+
+def test_the_tools_tab_keeps_its_mcp_note_when_laid_out_again(qtbot, tmp_path):
+    tab = ToolsTab(LIGHT, ToolRegistry(), tools_file=tmp_path / "tools.toml")
+    qtbot.addWidget(tab)
+    assert tab.mcp_dialect_note.isHidden()  # Realtime: nothing to say
+    tab.show_dialect_note(dialect_notes.mcp(LIVE_TRAITS))
+    tab.rebuild()  # a tools change lays the tab out again
+    assert tab.mcp_dialect_note.text() == dialect_notes.MCP and not tab.mcp_dialect_note.isHidden()
+    tab.show_dialect_note(None)
+    assert tab.mcp_dialect_note.isHidden()
 
 
 @pytest.mark.slow
