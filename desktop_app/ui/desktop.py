@@ -226,12 +226,10 @@ def reading_order(window: MainWindow) -> None:
     """Tab walks the window as it is read: the header left to right, the conversation, the talking
     row, then the side panel (each part keeps its own order; the header's is by position)."""
     areas = (window.bar, window.stack, window.talk, window.side)
-    chain: list[QWidget] = []
-    widget: QWidget | None = window.nextInFocusChain()
-    while widget is not None and widget is not window and len(chain) < 5000:
-        if widget.focusPolicy() & Qt.FocusPolicy.TabFocus and window.isAncestorOf(widget):
-            chain.append(widget)
-        widget = widget.nextInFocusChain()
+    # The widget tree in order, never ``nextInFocusChain()``: PySide6 (6.11) records the widget it
+    # returns as a Python child of the one asked, and deleting any widget of that chain later (a Tools
+    # tab relayout) invalidated unrelated wrappers such as the tray menu's actions.
+    chain = [w for w in window.findChildren(QWidget) if w.focusPolicy() & Qt.FocusPolicy.TabFocus]
 
     def place(item: tuple[int, QWidget]) -> tuple[int, int, int]:
         index, w = item

@@ -5,6 +5,7 @@ main one, global hotkeys wired to push-to-talk and mute, and screen-reader annou
 from __future__ import annotations
 
 import pytest
+import shiboken6
 from PySide6.QtWidgets import QSystemTrayIcon
 
 from desktop_app.controller.states import Conn, Mic, Turn
@@ -47,6 +48,21 @@ async def test_the_tray_menu_drives_the_conversation_and_the_icon_follows(qloop,
         await wait_until(lambda: gui.view.connection is not Conn.CONNECTED and tray.state == "offline")
         tray.menu.actions()[-1].trigger()  # Quit Parley
         await wait_until(gui.quit_requested.is_set)
+
+
+async def test_the_tray_menu_outlives_a_tools_tab_relayout(qloop, qtbot, tmp_path):
+    """A relayout deletes the Tools tab's old page; the tray's menu (and every wrapper outside that
+    page) must live on. Walking ``nextInFocusChain()`` once tied them together in PySide6."""
+    async with ScriptedPeer() as peer, Gui(tmp_path, peer) as gui:
+        tray = shell_of(gui).tray
+        actions = (tray.status, tray.connection, tray.mute, tray.hands_free)
+        old_page = gui.window.tools.tab.widget()
+        gui.window.tools.tab.rebuild()  # a tools change: the old page goes with deleteLater()
+        await wait_until(lambda: not shiboken6.isValid(old_page))
+        assert all(shiboken6.isValid(a) for a in actions)
+        await gui.connect()
+        await wait_until(lambda: tray.state == "listening" and tray.status.text() == "Listening")
+        assert tray.connection.text() == "Disconnect"
 
 
 def test_each_state_has_its_own_icon(qapp):
