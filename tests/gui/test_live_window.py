@@ -51,6 +51,8 @@ async def test_the_window_says_why_mcp_servers_are_not_sent_to_gpt_live(qloop, q
         assert "mcp" not in json.dumps(start["session"]) and "mcp.example.com" not in json.dumps(start)
         await peer.send(L.started(client_event_id=start["event_id"]))
         await wait_until(lambda: gui.view.connection is Conn.CONNECTED)
+        gui.window.tools.tab.rebuild()  # the tab laid out again (a tools change) keeps saying it
+        assert gui.window.tools.tab.mcp_dialect_note.text() == dialect_notes.MCP
 
 
 def test_the_tools_tab_keeps_its_mcp_note_when_laid_out_again(qtbot, tmp_path):
