@@ -129,16 +129,48 @@ def audio_ms(events: list[dict], item_id: str) -> float:
                and e["event"]["item_id"] == item_id)
 
 
+def timeline(events: list[dict]) -> str:
+    """The event log as a failure message can show it: every frame but audio, with its time from the
+    first, and each item's audio deltas as one line (how much, from when to when)."""
+    if not events:
+        return "(no events)"
+    t0, lines, audio = events[0]["t"], [], {}
+    for line in events:
+        event, at = line["event"], line["t"] - t0
+        kind = event.get("type", "")
+        if kind in ("input_audio_buffer.append", "response.output_audio.delta"):
+            if kind == "response.output_audio.delta":
+                first, _, ms = audio.get(event["item_id"], (at, at, 0.0))
+                audio[event["item_id"]] = (first, at, ms + len(base64.b64decode(event["delta"])) / 48)
+            continue
+        detail = {k: v for k, v in event.items() if k in ("item_id", "audio_start_ms", "audio_end_ms", "transcript")}
+        if kind == "response.done":
+            detail["status"] = event["response"]["status"]
+        lines.append(f"{at:7.2f} {line['dir']:8} {kind} {detail or ''}")
+    lines += [f"audio of {item}: {ms:.0f} ms received {a:.2f}–{b:.2f} s" for item, (a, b, ms) in audio.items()]
+    return "\n".join(lines)
+
+
 async def test_talking_over_the_answer_truncates_it_at_what_was_played(tmp_path):
     """``parley --headless`` with an input whose speech goes on over the assistant's story: the story
     stops, the client truncates it at what was played (the event log: truncate sent, truncated
     confirmed), the transcript keeps the heard part apart, and the interruption gets its answer.
 
-    The interruption starts 8 s after the question: the story (well over 20 s of speech) is playing
-    by then unless its first audio took more than ~6 s to arrive, and is still playing after that."""
-    wav = spoken_over_the_answer(tmp_path, "Tell me a long story.", "What time is it?", after_s=8.0)
+    The input is fixed, so the story must be playing when the interruption comes: it starts 10 s after
+    the question, the server's speech models are loaded before the run (loading them on the first
+    question took ~9 s on a loaded machine), and the story (~45 s of speech) then starts within ~2 s,
+    so it has played for seconds and has most of its length to go."""
+    wav = spoken_over_the_answer(tmp_path, "Tell me a long story.", "What time is it?", after_s=10.0)
     async with LocalServer(port=0) as srv:
+        await asyncio.to_thread(srv.pool.warm_up)
         code, stderr, transcript, events = await headless(tmp_path, srv.url, wav, timeout=90)
+    try:
+        talked_over(code, stderr, transcript, events, tmp_path / "answer.wav")
+    except AssertionError as failure:
+        raise AssertionError(f"{failure}\n{json.dumps(transcript['turns'], indent=1)}\n{timeline(events)}") from None
+
+
+def talked_over(code: int, stderr: str, transcript: dict, events: list[dict], played: Path) -> None:
     assert code == 0, stderr
     check_event_log(events)
     turns = transcript["turns"]
@@ -164,7 +196,11 @@ async def test_talking_over_the_answer_truncates_it_at_what_was_played(tmp_path)
     assert answer["heard"] == answer["text"] and "time" in question["text"].lower() and "computer" in answer["text"]
     # the played audio holds the heard part of the story and the whole answer (a speaker that ran dry
     # between sentences adds silence, never takes any away)
-    assert 1000 * seconds(tmp_path / "answer.wav") >= cut + audio_ms(events, answer["item_id"]) - 40
+    assert 1000 * seconds(played) >= cut + audio_ms(events, answer["item_id"]) - 40
+    stopped = next(e["t"] for e in events if e["event"]["type"] == "input_audio_buffer.speech_stopped")
+    first = next(e["t"] for e in events if e["event"]["type"] == "response.output_audio.delta")
+    print(f"\nheadless barge-in: the story's first audio {first - stopped:.1f} s after the question ended; "
+          f"cut at {cut} ms of {received:.0f} ms received")
 
 
 async def _headless_configured(tmp_path, home, *extra):
