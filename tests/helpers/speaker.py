@@ -6,7 +6,7 @@ as a listener in the room (another PulseAudio client of the private PipeWire ses
     with SpeakerRecording(tmp_path / "speaker.raw") as speaker:   # the default sink of the PipeWire room
         ...                                  # the app plays something
     pcm = speaker.pcm()                      # int16, 24 kHz mono
-    speaker.audible_s()                      # seconds of it above -40 dBFS (20 ms windows)
+    speaker.audible_s(-45.0)                 # seconds of it above -45 dBFS (20 ms windows)
 """
 
 from __future__ import annotations
