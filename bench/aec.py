@@ -30,7 +30,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from desktop_app.audio.aec import FRAME, EchoCanceller, EchoControl, load_processor  # noqa: E402
+from desktop_app.audio.aec import FRAME, EchoCanceller, load_processor  # noqa: E402
+from desktop_app.audio.echo_control import EchoControl  # noqa: E402
 from desktop_app.audio.codecs import pcm16_to_float  # noqa: E402
 from desktop_app.audio.echo_guard import EchoGuard  # noqa: E402
 

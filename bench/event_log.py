@@ -1,7 +1,8 @@
 """Event-log benchmark: memory and per-frame cost over a simulated 60-minute hands-free session.
 
-Feeds the observatory's frame observer (event log + monitor + usage/spend/error dispatch — exactly
-what the transport calls per frame) with a session's worth of frames on a simulated clock: the
+Feeds the app's frame observer — ``ConversationLog.frame_observer``, what the window's controllers
+are given: the observatory (event log + monitor + usage/spend/error dispatch) and the history's
+audio tap (recording off, the default) — with a session's worth of frames on a simulated clock: the
 microphone's 50 appends a second (50 ms of PCM each) for the whole hour, the assistant answering
 half of the time (100 ms audio deltas, transcript deltas) and the per-turn events of a turn every
 15 s. The spill file goes to a temp folder, written by its own thread as in the app.
@@ -17,10 +18,12 @@ from __future__ import annotations
 
 import argparse
 import array
+import asyncio
 import base64
 import gc
 import json
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -84,12 +87,16 @@ def main() -> int:
     parser.add_argument("--minutes", type=float, default=60.0)
     args = parser.parse_args()
 
+    from desktop_app.history.service import History
     from desktop_app.observe.observatory import Observatory
+    from desktop_app.ui.conversation_log import ConversationLog
 
     pool = frame_pool()
     spill = Path(tempfile.mkdtemp(prefix="parley-bench-spill-"))
     sim = [1_700_000_000.0]
-    obs = Observatory(model="gpt-realtime-2.1", spill_dir=spill)
+    history = History(spill / "history.sqlite3")
+    obs = Observatory(model="gpt-realtime-2.1", spill_dir=spill, ledger=history)
+    observe = ConversationLog(obs, history).frame_observer
     obs.events._clock = lambda: sim[0]  # simulated time for the log's timestamps and batching
     total = sum(1 for _ in session(args.minutes, pool))
     costs = array.array("q", bytes(8 * total))  # allocated before the baseline: not the log's memory
@@ -101,7 +108,7 @@ def main() -> int:
     for t, direction, text in session(args.minutes, pool):
         sim[0] = 1_700_000_000.0 + t
         t0 = time.perf_counter_ns()
-        obs.frame_observer(direction, text)
+        observe(direction, text)
         costs[frames] = time.perf_counter_ns() - t0
         frames += 1
         if frames % 20_000 == 0:
@@ -118,8 +125,9 @@ def main() -> int:
     mean_us = statistics.fmean(costs) / 1000
     p50, p99 = (statistics.quantiles(costs, n=100)[i] / 1000 for i in (49, 98))
     obs.close()
+    asyncio.run(history.close())
     export.unlink()
-    spill.rmdir()
+    shutil.rmtree(spill)
     print(f"simulated {args.minutes:g} min hands-free: {frames:,} frames ({per_s:.0f}/s), "
           f"{lines:,} exported lines, ring {len(obs.events):,} records")
     print(f"RSS before {before:.1f} MB, after {after:.1f} MB, peak {peak:.1f} MB: "

@@ -104,7 +104,7 @@ async def measure(url: str, wav: Path, seconds: float) -> dict:
             def frame(pcm: bytes) -> None:
                 counts["mic_frames"] += 1
                 on_frame(pcm)
-            start(frame)
+            return start(frame)
 
         port.start = counting_start
         port_box.append(port)
@@ -137,7 +137,7 @@ async def measure(url: str, wav: Path, seconds: float) -> dict:
         timer.start(TICK_MS)
 
     timer.timeout.connect(tick)
-    await window.session.connect()
+    await window.session.open_conversation()
     while window.session.view.connection is not Conn.CONNECTED:
         await asyncio.sleep(0.05)
     due[0] = loop.time() + TICK_MS / 1000

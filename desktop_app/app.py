@@ -95,6 +95,14 @@ def setup_file_logging(level: str) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``parley`` and ``python -m desktop_app``; returns the process exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["--list-audio-devices"]:  # the device watcher's helper (audio/device_watch.py)
+        from desktop_app.audio.device_watch import list_ids_json
+
+        print(list_ids_json())
+        return EXIT_OK
+    from desktop_app.voicepack.store import activate
+
+    activate()  # the offline voice pack's engines, when one was downloaded (source run and bundle alike)
     if argv and argv[0] == "serve":
         from desktop_app.local_server.cli import main as serve_main
 

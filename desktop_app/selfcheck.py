@@ -194,6 +194,12 @@ def check_paths() -> Section:
         section.lines.extend(f"{name:9} {place}" for name, place in paths.describe().items())
     except OSError as exc:
         section.failure = str(exc)
+        return section
+    from desktop_app.voicepack.store import activate, found_engines
+
+    pack = activate()
+    section.lines.append(f"voicepack {'not installed' if pack is None else pack.describe()}"
+                         + ("" if pack is None else f" engines: {found_engines(pack)}"))
     return section
 
 

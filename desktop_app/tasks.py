@@ -57,6 +57,15 @@ def _finished(task: asyncio.Task[Any], on_crash: CrashHandler | None,
         logger.exception("! the crash handler of task %s failed", task.get_name())
 
 
+Runner = Callable[[Coroutine[Any, Any, Any]], "asyncio.Future[Any]"]
+"""How a widget starts its asynchronous work: the window passes its own (spawn, and a banner on a crash)."""
+
+
+def runner(name: str, on_crash: CrashHandler | None = None) -> Runner:
+    """A :data:`Runner` that starts every coroutine with :func:`spawn` under ``name``."""
+    return lambda coro: spawn(coro, name=name, on_crash=on_crash)
+
+
 def running(prefix: str = "") -> list[asyncio.Task[Any]]:
     """Tasks started by :func:`spawn` that have not ended (``prefix`` filters by name)."""
     return [task for task in _alive if not task.done() and task.get_name().startswith(prefix)]

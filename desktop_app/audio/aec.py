@@ -25,7 +25,6 @@ probability — go to the :class:`~.echo_guard.EchoGuard`, which decides whether
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from functools import lru_cache
 from typing import Protocol
 
@@ -41,11 +40,19 @@ log = get_logger("audio")
 
 FRAME = PCM_RATE // 100  # 240 samples: the module's only accepted frame (10 ms at 24 kHz)
 LEAD_MS = 20.0
-# Re-pair when the timestamps disagree with the running pairing by more than 5 ms (they jitter by a
-# few ms on a loaded machine; a real discontinuity — the microphone restarting — is far larger).
-_SLIP = 120
+# Re-pair when the microphone's timestamps leave the running pairing by more than 0.5 ms — seen by
+# two blocks in a row, or at once beyond 5 ms. They come from PortAudio's clock (±0.2 ms measured), so
+# more is samples lost on the way in (10.7 and 2.7 ms seen on PipeWire, no overflow reported): left
+# unpaired, AEC3 sees an echo-path jump and leaks for up to 1.5 s (0.5 ms: 19 dB; 1 ms: 13 dB).
+_SLIP = 12
+_SLIP_AT_ONCE = 120
 _HOLD = FRAME * 5  # near-end audio held back at most while its reference is on the way
 _LIGHT_AFTER = 100  # frames (1 s) of silent reference before the light path takes over
+# AEC3 settles for good by its first ~150 ms: echo reaching it within 14 frames of its creation leaves
+# it cancelling ~35 dB (26 dB seen on another CPU) for as long as the echo lasts, from 18 frames on
+# ~72 dB (loopback room recordings, any stream delay). 50 silent frames (~5 ms of CPU) also lift a
+# canceller stuck at 35 dB. So the first answer no longer measures 35 or 72 dB by timing luck.
+SETTLE_FRAMES = 50
 
 
 class Processor(Protocol):
@@ -61,7 +68,9 @@ class Processor(Protocol):
 
 def load_processor(stream_delay_ms: int = 0, echo: bool = True) -> tuple[Processor | None, str]:
     """A 24 kHz AEC3 + noise suppression + high-pass processor (``echo=False``: without AEC3, the
-    light path used while the speaker is silent), or None and one sentence why not."""
+    light path used while the speaker is silent), or None and one sentence why not. AEC3 comes
+    settled on :data:`SETTLE_FRAMES` of silence, so how well it cancels never depends on how soon
+    after its creation the first echo arrives."""
     try:
         import pywebrtc_audio
     except (ImportError, OSError) as exc:
@@ -71,7 +80,9 @@ def load_processor(stream_delay_ms: int = 0, echo: bool = True) -> tuple[Process
             PCM_RATE, 1, echo_cancellation=echo, noise_suppression=True, high_pass_filter=True,
             stream_delay_ms=int(stream_delay_ms),
         )
-        apm.process(np.zeros(FRAME, np.float32), np.zeros(FRAME, np.float32) if echo else None)
+        silence = np.zeros(FRAME, np.float32)
+        for _ in range(SETTLE_FRAMES if echo else 1):  # the light path has no AEC3 state to settle
+            apm.process(silence, silence if echo else None)
     except (RuntimeError, ValueError, TypeError) as exc:
         return None, f"Echo cancellation failed to start ({exc}); the microphone is ducked while the assistant speaks."
     return apm, ""
@@ -133,6 +144,8 @@ class EchoCanceller:
         self._head_time: float | None = None  # ADC time of the FIFO's first sample
         self._index = 0  # near-end 24 kHz samples consumed
         self._pair: int | None = None  # far slot = near index + pair
+        self._blocks = 0  # microphone blocks timed (process() calls with a time)
+        self._slipped: tuple[int, int] | None = None  # (pairing the timestamps want, block first seen)
         self.far_late = 0  # frames processed before their reference arrived, after a 50 ms wait (stays 0)
         self.repairs = 0  # pairing corrections (each one is a jump in the module's view of the delay)
         self._runs = far.runs
@@ -160,6 +173,7 @@ class EchoCanceller:
         waiting = len(self._fifo)
         if t0 is not None:
             self._head_time = t0 - waiting / PCM_RATE
+            self._blocks += 1
         elif self._head_time is None:
             self._head_time = time.monotonic() - (waiting + len(x)) / PCM_RATE
         self._fifo.push(x)
@@ -188,11 +202,19 @@ class EchoCanceller:
         """The far slot paired with the FIFO's first frame (re-pairing if the clocks moved apart)."""
         assert self._head_time is not None
         wanted = self.far.slot(self._head_time + LEAD_MS / 1000) - self._index
-        if self._pair is None or abs(wanted - self._pair) > _SLIP:
-            if self._pair is not None:
-                self.repairs += 1
-                self._jumped()
+        if self._pair is None:
             self._pair = wanted
+        elif abs(wanted - self._pair) <= _SLIP:
+            self._slipped = None
+        else:
+            seen = self._slipped
+            if abs(wanted - self._pair) > _SLIP_AT_ONCE or (
+                    seen is not None and seen[1] < self._blocks and abs(wanted - seen[0]) <= _SLIP):
+                self.repairs += 1
+                self._pair, self._slipped = wanted, None
+                self._jumped()
+            elif seen is None or abs(wanted - seen[0]) > _SLIP:
+                self._slipped = (wanted, self._blocks)
         return self._index + self._pair
 
     def _jumped(self) -> None:
@@ -260,131 +282,3 @@ class EchoCanceller:
         self._index += FRAME
         self._head_time += FRAME / PCM_RATE
         self.frames += 1
-
-
-OnsetCallback = Callable[[], None]
-
-
-MODES = ("speakers", "headset", "ducking")
-
-
-class EchoControl:
-    """The audio engine's echo handling in one of three modes.
-
-    * ``speakers`` — the canceller runs and its guard judges the residual (the default setting);
-    * ``headset`` — no echo path to fight: nothing runs, nothing is added to the latency, and
-      :meth:`near_end_speech` answers None (trust the server);
-    * ``ducking`` — no canceller (it failed to load, or by choice): the microphone is gated while the
-      assistant is audible unless the user speaks clearly over it.
-
-    Asking for ``speakers`` when the module cannot load gives ``ducking``, with ``aec_available``
-    False and ``aec_reason`` saying why in one sentence. :meth:`output_hook` belongs in the output
-    callback, :meth:`process` after the microphone's resampler.
-    """
-
-    def __init__(self, mode: str = "headset", *, delay_ms: float = 0.0,
-                 factory: Callable[[int], tuple[Processor | None, str]] = load_processor) -> None:
-        self.far = FarEnd()
-        self.delay_ms = float(delay_ms)
-        self.erl_db: float | None = None  # echo − reference level from the calibration (else learned)
-        self.on_near_end_onset: OnsetCallback | None = None
-        self.on_hold: Callable[[bool], None] | None = None  # pause (True) / resume (False) playback
-        self._factory = factory
-        self._availability: tuple[bool, str] | None = None
-        self.canceller: EchoCanceller | None = None
-        self.requested_mode = "headset"
-        self.mode = "headset"
-        self.set_mode(mode)
-
-    @property
-    def aec_available(self) -> bool:
-        return self._probe()[0]
-
-    @property
-    def aec_reason(self) -> str:
-        """Why the canceller is unavailable ('' when it is available)."""
-        return self._probe()[1]
-
-    def _probe(self) -> tuple[bool, str]:
-        if self._availability is None:
-            processor, reason = self._factory(0)
-            self._availability = (processor is not None, reason)
-        return self._availability
-
-    def set_mode(self, mode: str) -> str:
-        """Switch to ``mode``; returns the mode in effect (``ducking`` when ``speakers`` cannot load)."""
-        if mode not in MODES:
-            raise ValueError(f"unknown audio mode {mode!r}; pick one of {', '.join(MODES)}")
-        self.requested_mode = mode
-        processor: Processor | None = None
-        if mode == "speakers":
-            processor, reason = self._factory(int(round(self.delay_ms + LEAD_MS)))
-            self._availability = (processor is not None, reason)
-            if processor is None:
-                log.warning("! %s", reason)
-                mode = "ducking"
-        if mode == "headset":
-            self.canceller = None
-        else:
-            guard = EchoGuard(mode)
-            if self.erl_db is not None:
-                guard.erl_db = self.erl_db
-            guard.on_onset = self._onset
-            guard.on_hold = self._hold
-            light, lag = None, light_lag() if processor is not None else None
-            if lag is not None:
-                light, _ = load_processor(0, echo=False)
-            self.canceller = EchoCanceller(self.far, guard, processor, self.delay_ms, light, lag or 0)
-        if mode != self.mode:
-            log.info("= audio mode %s%s", mode, f" (asked for {self.requested_mode})" if mode != self.requested_mode else "")
-        self.mode = mode
-        return mode
-
-    def set_delay(self, delay_ms: float) -> None:
-        """The measured output→input delay (calibration), in timestamp terms."""
-        self.delay_ms = float(delay_ms)
-        if self.canceller is not None:
-            self.canceller.set_delay(delay_ms)
-
-    def calibrate(self, delay_ms: float, erl_db: float | None) -> None:
-        """Apply a room calibration: the delay, and the echo return loss (positive dB) as the guard's
-        starting point (it keeps learning on line)."""
-        self.set_delay(delay_ms)
-        self.erl_db = None if erl_db is None else -float(erl_db)
-        if self.guard is not None and self.erl_db is not None:
-            self.guard.erl_db = self.erl_db
-
-    @property
-    def guard(self) -> EchoGuard | None:
-        return self.canceller.guard if self.canceller is not None else None
-
-    # --- the two streams -----------------------------------------------------------------------
-
-    def output_hook(self, block: np.ndarray, dac_time: float) -> None:
-        """Output callback (audio thread): keep the reference. One copy."""
-        self.far.write(block, dac_time)
-
-    def process(self, x: np.ndarray, t0: float | None) -> np.ndarray:
-        """Microphone path (loop): 24 kHz samples in, cleaned (or gated) samples out."""
-        canceller = self.canceller
-        return x if canceller is None else canceller.process(x, t0)
-
-    # --- questions -----------------------------------------------------------------------------
-
-    def near_end_speech(self, window_ms: float = 300.0) -> bool | None:
-        """True: the user spoke within ``window_ms``; False: only echo or noise; None: cannot tell
-        (no guard, or a hold whose verdict is still out)."""
-        guard = self.guard
-        if guard is None or guard.holding:
-            return None
-        return guard.near_end_speech(window_ms)
-
-    def _hold(self, pause: bool) -> None:
-        callback = self.on_hold
-        if callback is not None:
-            callback(pause)
-
-    def _onset(self) -> None:
-        callback = self.on_near_end_onset
-        if callback is not None:
-            callback()

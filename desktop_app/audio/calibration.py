@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import soxr
 
-from desktop_app.audio.aec import EchoControl
+from desktop_app.audio.echo_control import EchoControl
 from desktop_app.audio.capture import Capture
 from desktop_app.audio.codecs import PCM_RATE, float_to_pcm16
 from desktop_app.audio.devices import DeviceInfo

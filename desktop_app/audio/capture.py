@@ -13,14 +13,14 @@ import asyncio
 import time
 import wave
 from collections.abc import Callable
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import sounddevice as sd
 
 from desktop_app.audio.capture_chain import FRAME_BYTES, CaptureChain, CaptureTap, Processor
-from desktop_app.audio.device_stream import DeviceStream
+from desktop_app.audio.device_stream import CallbackClock, DeviceStream, StreamTimes
 from desktop_app.audio.devices import DeviceInfo
 from desktop_app.audio.levels import FLOOR_DBFS
 from desktop_app.audio.ringbuffer import SampleRing
@@ -148,7 +148,7 @@ class Capture(_Controls, DeviceStream):
         self._stamp_pos = np.zeros(_STAMPS, dtype=np.int64)
         self._stamp_time = np.zeros(_STAMPS, dtype=np.float64)
         self._stamp_adc = np.zeros(_STAMPS, dtype=np.float64)  # ADC time just after the block (echo canceller)
-        self._adc_offset = float("inf")
+        self._clock = CallbackClock()  # PortAudio's ADC times on our clock
 
     @property
     def level_dbfs(self) -> float:
@@ -180,7 +180,7 @@ class Capture(_Controls, DeviceStream):
         self.callbacks = 0
         return self._portaudio_stream(sd.InputStream, device, rate, channels, self._callback)
 
-    def _callback(self, indata: np.ndarray, frames: int, time_info: Any, status: sd.CallbackFlags) -> None:
+    def _callback(self, indata: np.ndarray, frames: int, time_info: StreamTimes, status: sd.CallbackFlags) -> None:
         # PortAudio thread: copy, count, wake the loop at most once per pending drain.
         if status.input_overflow:
             self.status_overflows += 1
@@ -193,11 +193,7 @@ class Capture(_Controls, DeviceStream):
         now = self._stamp_time[slot] = time.monotonic()
         current = time_info.currentTime
         if current:
-            # PortAudio's clock → ours. The offset is the smallest seen (a callback that waited for the
-            # GIL reads our clock late, never early), allowed to creep up 1 ms/s for clock drift.
-            offset = min(now - current, self._adc_offset + 0.00002)
-            self._adc_offset = offset
-            self._stamp_adc[slot] = time_info.inputBufferAdcTime + offset + frames / self.samplerate
+            self._stamp_adc[slot] = self._clock(time_info.inputBufferAdcTime, current, now) + frames / self.samplerate
         else:
             self._stamp_adc[slot] = now
         if self.tap is not None:

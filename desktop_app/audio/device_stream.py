@@ -20,10 +20,11 @@ import asyncio
 import threading
 import time
 from collections.abc import Callable
+from typing import Protocol
 
 import sounddevice as sd
 
-from desktop_app.audio import devices
+from desktop_app.audio import devices, sound_server
 from desktop_app.audio.devices import DeviceInfo, Kind
 from desktop_app.errors import AudioDeviceError
 from desktop_app.log import get_logger
@@ -37,6 +38,39 @@ log = get_logger("audio")
 PREFERRED_RATE = 48000
 FALLBACK_RATES = (44100, 32000, 24000, 16000)
 _PA_INVALID_SAMPLE_RATE = -9997
+
+
+class StreamTimes(Protocol):
+    """The part of PortAudio's callback time info used (sounddevice passes a cffi struct)."""
+
+    currentTime: float  # noqa: N815 — PortAudio's field names
+    inputBufferAdcTime: float  # noqa: N815
+    outputBufferDacTime: float  # noqa: N815
+
+
+class CallbackClock:
+    """PortAudio's stream times (a block's ADC or DAC time) on ``time.monotonic()``, exact however late
+    the callback's Python code ran.
+
+    PortAudio stamps ``currentTime`` as it calls back; the callback reads our clock only once it holds
+    the GIL — on a loaded machine, or during a collection, tens of ms later. ``now + (device time −
+    currentTime)`` carries that whole wait (measured: up to 6 ms at load 1.5, 16 ms under load),
+    and the echo canceller's reference then breaks its run and jumps. Instead the offset between
+    the clocks is the smallest ``now − currentTime`` seen — a late read is never early — allowed to
+    creep up 20 µs a callback (1 ms/s at 20 ms blocks) in case the two clocks drift. Measured with
+    ALSA on PipeWire: PortAudio's device times step by exactly the block (±0.02 ms).
+    """
+
+    CREEP_S = 0.00002
+
+    def __init__(self) -> None:
+        self.offset = float("inf")
+
+    def __call__(self, device_time: float, current: float, now: float) -> float:
+        """``device_time`` (PortAudio's clock) on ours; ``now`` is ``time.monotonic()`` read in the callback."""
+        offset = min(now - current, self.offset + self.CREEP_S)
+        self.offset = offset
+        return device_time + offset
 
 
 class DeviceStream:
@@ -144,7 +178,8 @@ class DeviceStream:
             channels = 2  # some hardware only opens in stereo; capture downmixes, playback duplicates
             rate = self._pick_rate(device, channels)
         try:
-            stream = make_stream(device, rate, channels)
+            with sound_server.routed(self.kind, device.server_name):  # a sink/source chosen by name
+                stream = make_stream(device, rate, channels)
         except (sd.PortAudioError, ValueError) as exc:
             raise AudioDeviceError(self._unavailable(device), detail=f"{type(exc).__name__}: {exc}") from exc
         devices.stream_opened()

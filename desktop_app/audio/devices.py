@@ -14,6 +14,7 @@ PortAudio is process-global state; this module's small counter is the one place 
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import threading
 from dataclasses import dataclass
@@ -46,6 +47,18 @@ class DeviceInfo:
     default_samplerate: float
     is_default_input: bool = False
     is_default_output: bool = False
+    # A sound server's sink or source (sound_server.py): opened through PortAudio's ``pulse``
+    # device and routed by name; '' for PortAudio's own devices and for "follow the default".
+    server_name: str = ""
+    transport: str = ""  # "bluetooth", "usb", "pci" … as the server says
+    profile: str = ""  # the card's active profile (a Bluetooth headset: a2dp-sink, headset-head-unit …)
+    form_factor: str = ""  # "internal", "headset" …
+    monitor: bool = False  # a sink's monitor (what plays), not a microphone
+
+    @property
+    def follows_default(self) -> bool:
+        """Opened without a target on a sound server, which moves it when the default changes."""
+        return not self.server_name and (self.hostapi == "PulseAudio" or self.name in ("default", "pipewire", "pulse"))
 
     def has(self, kind: Kind) -> bool:
         return (self.max_input_channels if kind == "input" else self.max_output_channels) > 0
@@ -100,7 +113,8 @@ def list_devices(refresh: bool = True) -> list[DeviceInfo]:
         reinitialize()
     hostapis = [api["name"] for api in sd.query_hostapis()]
     default_in, default_out = _default_index("input"), _default_index("output")
-    devices = []
+    devices = _server_devices()
+    served = bool(devices)
     for raw in sd.query_devices():
         hostapi = hostapis[raw["hostapi"]] if raw["hostapi"] < len(hostapis) else "?"
         devices.append(
@@ -112,11 +126,20 @@ def list_devices(refresh: bool = True) -> list[DeviceInfo]:
                 max_input_channels=raw["max_input_channels"],
                 max_output_channels=raw["max_output_channels"],
                 default_samplerate=float(raw["default_samplerate"]),
-                is_default_input=raw["index"] == default_in,
-                is_default_output=raw["index"] == default_out,
+                # With a sound server, its default is the one (PortAudio's "default" is a pseudo-device).
+                is_default_input=raw["index"] == default_in and not served,
+                is_default_output=raw["index"] == default_out and not served,
             )
         )
     return devices
+
+
+def _server_devices() -> list[DeviceInfo]:
+    """The sound server's sinks and sources (Linux), opened through PortAudio's ``pulse`` device."""
+    from desktop_app.audio import sound_server
+
+    pulse = [d["index"] for d in sd.query_devices() if d["name"] == "pulse"]
+    return [DeviceInfo(**found) for found in sound_server.list_server_devices(pulse[0])] if pulse else []
 
 
 def _label(kind: Kind) -> str:
@@ -167,6 +190,12 @@ def resolve_device(
         if found is not None:
             return found, None
     fallback = default_device(kind, devices)
+    if fallback.server_name:
+        # The default is opened as before, through PortAudio's own default device: the sound server
+        # moves it when the default changes, and (PipeWire's ALSA device) with the lowest latency —
+        # PortAudio's "pulse" device, which routes by name, buffers ~40 ms more.
+        own = [d for d in devices if not d.server_name and d.index == _default_index(kind) and d.has(kind)]
+        fallback = own[0] if own else dataclasses.replace(fallback, server_name="")
     if not name:
         return fallback, None
     notice = f"The {_label(kind)} “{stable_name(name.split(':', 1)[-1])}” is not available; using “{fallback.name}” instead."

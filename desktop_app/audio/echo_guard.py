@@ -13,8 +13,10 @@ It also holds the policy built on that verdict: two gains on the outgoing audio 
 * **warm-up gate** (canceller on): for the first ``warmup_ms`` of assistant audio after a silence,
   frames without near-end evidence are muted, so echo the canceller has not yet learned is never sent
   as speech; meanwhile the evidence must clear the echo as if the canceller removed 10 dB less than it
-  has shown (nothing at all before the first answer). :meth:`rewarm` does the same for a second
-  after the echo path jumped mid-answer (an output underflow), trusting no cancellation at all;
+  has shown (nothing at all before the first answer). :meth:`rewarm` does the same after the echo
+  path jumped mid-answer (a re-paired reference), trusting no cancellation at all until the
+  canceller shows on 200 ms of echo that it cancels again (at least 0.3 s, at most 3 s, of the
+  assistant speaking: a jump at the end of an answer is still distrusted at the next one);
 * **ducking** (no canceller): while the assistant is audible the microphone is gated unless the raw
   level rises ``duck_margin_db`` above the echo it could be — a higher threshold that still lets a
   real interruption through;
@@ -42,6 +44,11 @@ import numpy as np
 FRAME_S = 0.01
 SILENT_DBFS = -70.0  # a reference frame below this is silence
 FAR_ACTIVE_DBFS = -60.0
+# A re-warm-up ends once this many frames in a row of the assistant alone show the residual back
+# down: within 10 dB of the cancellation shown before the jump (at most 40 dB under the echo), or at
+# the noise floor. AEC3 reconverging from a 1-10 ms echo-path jump leaks at 3-27 dB under the echo
+# for 0.75-2 s (the loopback room's recordings, offline) - a fixed second was too short for that.
+RECONVERGED_FRAMES = 20
 
 
 def frame_db(x: np.ndarray) -> float:
@@ -101,6 +108,9 @@ class EchoGuard:
         self._quiet_frames = 10**9  # frames since the reference was last active
         self._warm_left = 0
         self._distrust_left = 0  # frames of a re-warm-up in which the canceller is not trusted at all
+        self._distrust_min = 0  # frames of it still to go before it may end
+        self._clean = 0  # consecutive echo frames the canceller cleaned during a re-warm-up
+        self._erle_before = 0.0  # the cancellation it had shown when the echo path jumped
         self.rewarms = 0
         self.last_speech = -math.inf  # ADC time of the newest frame judged near-end speech
         self.last_far = -math.inf  # ADC time of the newest frame with an active reference
@@ -138,14 +148,18 @@ class EchoGuard:
     def speaking(self) -> bool:
         return self._speaking
 
-    def rewarm(self, ms: float = 1000.0) -> None:
+    def rewarm(self, min_ms: float = 300.0, max_ms: float = 3000.0) -> None:
         """The echo path jumped under the canceller (the speaker's stream glitched, the reference was
-        re-paired): for ``ms`` judge as in the warm-up, trusting no cancellation at all — echo the
-        canceller lets through while it reconverges is neither sent as speech nor taken for the user
-        (a real interruption must then stand 10 dB above the echo itself)."""
-        frames = int(round(ms / 10.0))
-        self._warm_left = max(self._warm_left, frames)
-        self._distrust_left = max(self._distrust_left, frames)
+        re-paired): judge as in the warm-up, trusting no cancellation at all — echo the canceller
+        lets through while it reconverges is neither sent as speech nor taken for the user (a real
+        interruption must then stand 10 dB above the echo itself) — for at least ``min_ms``, and
+        then until :data:`RECONVERGED_FRAMES` of the assistant alone show it cancelling again, or
+        ``max_ms`` have passed; only time the assistant is speaking counts."""
+        if self._distrust_left == 0:
+            self._erle_before = self.erle_db
+        self._distrust_left = max(self._distrust_left, round(max_ms / 10.0))
+        self._distrust_min = max(self._distrust_min, round(min_ms / 10.0))
+        self._clean = 0
         self.rewarms += 1
 
     @property
@@ -185,10 +199,11 @@ class EchoGuard:
         self._track_floor(judged)
         floor = self.floor_db if self.floor_db is not None else -120.0
         echo_db = env + self.erl_db  # the raw echo this frame could hold
+        distrusted = self._distrust_left > 0
         if self.mode == "speakers":
             cancel = min(self.erle_db, self.assumed_erle_db)
-            if self._distrust_left > 0:  # the echo path just jumped: the canceller is reconverging
-                self._distrust_left -= 1
+            if distrusted:  # the echo path just jumped: the canceller is reconverging
+                self._reconverging(far_db, res_db, echo_db, floor)
                 cancel = 0.0
             elif self._warm_left > 0:  # converging: trust only what an earlier answer proved, less 10 dB
                 cancel = max(0.0, cancel - 10.0) if self._learned >= 20 else 0.0
@@ -203,7 +218,23 @@ class EchoGuard:
         self._count(evidence, t)
         if audible and not self._speaking and self._score == 0.0 and far_db > FAR_ACTIVE_DBFS:
             self._learn(near_db, res_db, env)
-        return self._gain(audible)
+        return self._gain(audible, distrusted)
+
+    def _reconverging(self, far_db: float, res_db: float, echo_db: float, floor: float) -> None:
+        """One frame of a re-warm-up: count the assistant-alone frames the canceller cleaned; end it
+        (from the next frame on) when enough in a row were clean and the minimum has passed. Only
+        frames of the assistant speaking count, so a jump near the end of an answer is still
+        distrusted when the next one starts (the canceller learns nothing in between)."""
+        if far_db <= FAR_ACTIVE_DBFS:
+            return
+        self._distrust_left -= 1
+        self._distrust_min = max(0, self._distrust_min - 1)
+        if self._score == 0.0:  # the assistant alone
+            depth = min(max(self._erle_before - 10.0, 0.0), 40.0)
+            clean = res_db <= max(echo_db - depth, floor + 6.0)
+            self._clean = self._clean + 1 if clean else 0
+        if self._distrust_min == 0 and self._clean >= RECONVERGED_FRAMES:
+            self._distrust_left = 0
 
     def _track_floor(self, level: float) -> None:
         floor = self.floor_db
@@ -244,7 +275,7 @@ class EchoGuard:
         if self._held_for == -1:  # not holding
             # not while the canceller is still unproven (the first half second of echo it has ever
             # seen, or a warm-up): there a long echo path can leave a frame or two of evidence
-            proven = self._learned >= 50 and self._warm_left == 0
+            proven = self._learned >= 50 and self._warm_left == 0 and self._distrust_left == 0
             if evidence and proven and not self._speaking and t - self.last_far <= 2.0:
                 self._held_for = 0
                 self.holds += 1
@@ -275,16 +306,16 @@ class EchoGuard:
         self._learned += 1
         if self._learned >= 20:  # 200 ms of echo before trusting the figures
             self.erl_db = min(15.0, 10.0 * math.log10(self._p_near / self._p_env))
-            if self.mode == "speakers":
+            if self.mode == "speakers" and self._distrust_left == 0:  # not from a reconverging canceller
                 self.erle_db = 10.0 * math.log10(self._p_near / max(self._p_res, 1e-12))
         if self.mode == "speakers":
             self.echo_frames += 1
             self._echo_near += near_p
             self._echo_res += res_p
 
-    def _gain(self, audible: bool) -> float:
-        if self._warm_left > 0:
-            self._warm_left -= 1
+    def _gain(self, audible: bool, distrusted: bool) -> float:
+        if self._warm_left > 0 or (distrusted and audible):  # (while the assistant is silent nothing can leak)
+            self._warm_left = max(0, self._warm_left - 1)
             if not self._speaking:
                 self.gated_frames += 1
                 return 0.0

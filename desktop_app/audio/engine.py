@@ -20,7 +20,7 @@ from collections.abc import Callable
 import numpy as np
 
 from desktop_app.audio import devices
-from desktop_app.audio.aec import EchoControl
+from desktop_app.audio.echo_control import EchoControl
 from desktop_app.audio.capture import Capture
 from desktop_app.audio.capture_chain import CaptureTap
 from desktop_app.audio.codecs import PCM_RATE, float_to_pcm16

@@ -12,12 +12,11 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 import sounddevice as sd
 
-from desktop_app.audio.device_stream import DeviceStream
+from desktop_app.audio.device_stream import CallbackClock, DeviceStream, StreamTimes
 from desktop_app.audio.devices import DeviceInfo
 from desktop_app.audio.playback_queue import PlaybackQueue
 from desktop_app.audio.ringbuffer import TimedRing
@@ -60,6 +59,7 @@ class Playback(DeviceStream):
         self.device_underflows = 0  # PortAudio's output_underflow flags (the device starved)
         self.frames_out = 0
         self._latency_s = 0.0
+        self._clock = CallbackClock()  # PortAudio's DAC times on our clock, however late the callback ran
         self.idle_suspend_s = idle_suspend_s
         self._idle_since: float | None = None
 
@@ -108,7 +108,7 @@ class Playback(DeviceStream):
         self.frames_out = 0
         return self._portaudio_stream(sd.OutputStream, device, rate, channels, self._callback)
 
-    def _callback(self, outdata: np.ndarray, frames: int, time_info: Any, status: sd.CallbackFlags) -> None:
+    def _callback(self, outdata: np.ndarray, frames: int, time_info: StreamTimes, status: sd.CallbackFlags) -> None:
         # PortAudio thread: pull, copy, tap. No logging, no allocation beyond numpy views.
         self.callbacks += 1
         if status.output_underflow:
@@ -123,7 +123,8 @@ class Playback(DeviceStream):
             outdata[:] = block[:, None]
         self.frames_out += frames
         current = time_info.currentTime
-        dac = time.monotonic() + (time_info.outputBufferDacTime - current if current else self._latency_s)
+        now = time.monotonic()
+        dac = self._clock(time_info.outputBufferDacTime, current, now) if current else now + self._latency_s
         tap = self.tap
         if tap is not None:
             tap.write(block, dac)

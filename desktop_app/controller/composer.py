@@ -53,6 +53,10 @@ class Composer:
         if core is None:
             self._view.notify("Connect first to show the assistant a picture.", "warning", cause="composer")
             return None
+        if not core.traits.images:
+            self._view.notify("This kind of conversation (GPT-Live) cannot take pictures; use a Realtime model to "
+                              "show one.", "warning", cause="composer")
+            return None
         try:
             url = commands.image_data_url(data, mime)
         except ValueError as exc:

@@ -1,16 +1,11 @@
 """The conversation controller: wiring only. It owns the parts and routes between them.
 
-* Intents (the UI's and headless mode's calls) become commands on the protocol core and the audio
-  port; server events go through the :class:`~.routing.EventRouter` to the parts that own each
-  decision; every change ends in one immutable :class:`ViewState`, published by the view model.
-* The parts, each with its own state and table tests: :class:`~.turns.TurnKeeper` (whose turn),
-  :class:`~.echo_judge.EchoJudge` (echo and local onsets), :class:`~.barge_in.BargeIn`
-  (interruptions), :class:`~.session_editor.SessionEditor` (live session changes),
-  :class:`~.reconnector.Reconnector` (the connection's life and the conversation's carry-over) and
-  :class:`~.tool_slot.ToolSlot` (function calls).
-* The seams: a :class:`~desktop_app.transport.base.Transport` (WebSocket today) opened by a factory,
-  and a :class:`~desktop_app.realtime.dialect.Dialect` core (Realtime GA today) made by another; what
-  differs between dialects is read from the core's declared traits.
+Intents (the UI's and headless mode's calls) become commands on the protocol core and the audio
+port; server events go through the :class:`~.routing.EventRouter` to the parts that own each
+decision (docs/architecture.md §3); every change ends in one immutable :class:`ViewState`. The
+seams: a :class:`~desktop_app.transport.base.Transport` opened by a factory, a
+:class:`~desktop_app.realtime.dialect.Dialect` core (its declared traits say what differs), and a
+:class:`~.metrics.Metrics` that hears the moments of each turn.
 """
 
 from __future__ import annotations
@@ -26,29 +21,33 @@ from desktop_app.controller.composer import Composer
 from desktop_app.controller.echo_judge import EchoJudge
 from desktop_app.controller.link import Link
 from desktop_app.controller.media_voice import MediaVoice
+from desktop_app.controller.metrics_guard import GuardedMetrics
+from desktop_app.controller.metrics import Metrics, MetricsTap, NoMetrics
 from desktop_app.controller.microphone import Microphone
 from desktop_app.controller.reconnector import Reconnector, Target
-from desktop_app.controller.record import ConversationRecord
+from desktop_app.controller.record import NOTHING_EARLIER, ConversationRecord, Earlier
 from desktop_app.controller.routing import EventRouter, Parts, Wiring
 from desktop_app.controller.session_editor import SessionEditor
+from desktop_app.controller.spend_hold import SpendHold
 from desktop_app.controller.states import MicMachine, MicMode, Turn
 from desktop_app.controller.ticker import Ticker
-from desktop_app.controller.tool_slot import ToolRunner, ToolSlot
+from desktop_app.controller.tool_slot import ToolSlot
 from desktop_app.controller.turns import TurnKeeper
 from desktop_app.controller.view import ViewModel
 from desktop_app.controller.view_state import TranscriptEntry, VadView, ViewState
 from desktop_app.log import get_logger
 from desktop_app.realtime.connection import RealtimeConnection
-from desktop_app.realtime.dialect import Dialect
+from desktop_app.realtime.dialect import Dialect, DialectFactory
 from desktop_app.realtime.session_config import SessionConfig
 from desktop_app.realtime.usage import Usage
 from desktop_app.tasks import INTERNAL_ERROR
-from desktop_app.transport.base import FrameObserver, TransportFactory
+from desktop_app.tools import ToolBox
+from desktop_app.transport.base import FrameObserver, Transport, TransportFactory
 from desktop_app.transport.socket import open_websocket
 
 log = get_logger("controller")
 
-__all__ = ["Controller", "Target", "ToolRunner"]
+__all__ = ["Controller", "Earlier", "Target"]
 
 
 class Controller:
@@ -56,19 +55,19 @@ class Controller:
 
     def __init__(self, *, target: Target, audio: AudioPort, config: SessionConfig, vad: VadView | None = None,
                  on_view: Callable[[ViewState], None] = lambda view: None, frame_observer: FrameObserver | None = None,
-                 tools: ToolRunner | None = None, max_retries: int = 5, endpoint_label: str = "",
+                 tools: ToolBox | None = None, max_retries: int = 5, endpoint_label: str = "",
                  open_transport: TransportFactory = open_websocket,
-                 make_core: Callable[[], Dialect] = RealtimeConnection) -> None:
+                 make_core: DialectFactory = RealtimeConnection, metrics: Metrics | None = None,
+                 replay: Earlier = NOTHING_EARLIER) -> None:
         self.audio = audio
         mode = MicMode.PUSH_TO_TALK if config.push_to_talk else MicMode.HANDS_FREE
         self._view = ViewModel(ViewState(
             mic=MicMachine(mode=mode).state, model=config.model, voice=config.voice, instructions=config.instructions or "",
             vad=vad or vad_view_from_config(config, VadView()), endpoint_label=endpoint_label,
-            reconnect_limit=max_retries), on_view)
+            reconnect_limit=max_retries, traits=make_core.traits), on_view)
         self.wait_for = self._view.wait_for  # until a predicate on the view holds (no polling)
         self.watch = self._view.watch  # a callback after every view change
         self._turns = TurnKeeper(self._view)
-        self.ticker = Ticker(self._tick)  # 20 Hz while something is going on, 1 Hz once settled
         self._echo = EchoJudge()
         self._media = MediaVoice(audio, lambda: self.connection.core, lambda rid: self._barge.is_silenced(rid))
         self._barge = BargeIn(audio, self._media)
@@ -76,26 +75,38 @@ class Controller:
             target=target, open_transport=open_transport, make_core=make_core, view=self._view,
             on_events=self._route, on_link=self._link_opened, on_dead=self._link_died,
             observer=frame_observer, max_retries=max_retries)
-        self._editor = SessionEditor(config, self._view, lambda: self.connection.core, self._flush,
-                                     answering=lambda: not self.settled)
+
+        def core() -> Dialect | None:
+            return self.connection.core
+
+        def transport() -> Transport | None:
+            return self.connection.link.transport if self.connection.link is not None else None
+
+        self.ticker = Ticker(lambda: None if (open_core := core()) is None else self._router.tick(open_core))
+        self._editor = SessionEditor(config, self._view, core, self._flush, answering=lambda: not self.settled)
         self._mic = Microphone(
-            audio=audio, view=self._view, turns=self._turns, mode=mode, core=lambda: self.connection.core,
-            transport=lambda: self.connection.link.transport if self.connection.link is not None else None,
+            audio=audio, view=self._view, turns=self._turns, mode=mode, core=core, transport=transport,
             flush=self._flush, interrupt=self._interrupt,
             encoder=None if config.input_format.type == "audio/pcm" else Encoder(config.input_format.type))
-        self._tools = self.tools = ToolSlot(tools, lambda: self.connection.core, self._flush,
-                                            lambda exc: self._router.tools_crashed(exc))
-        self._record = ConversationRecord()
-        self._composer = Composer(core=lambda: self.connection.core, view=self._view, turns=self._turns,
-                                  interrupt=self._interrupt, flush=self._flush)
-        fmt = config.output_format.type
-        self._router = EventRouter(
+        self._tools = self.tools = ToolSlot(tools, core, self._flush, self._view,
+                                            lambda exc: self._router.tools_crashed(exc), self._publish,
+                                            session_open=self.connection.connected, carry=self.connection.carry)
+        self._record = ConversationRecord(replay.entries, self._barge.heard_ms)  # a continued one shows its saved lines
+        self._composer = Composer(core=core, view=self._view, turns=self._turns, interrupt=self._interrupt,
+                                  flush=self._flush)
+        self._router: EventRouter = EventRouter(
             Parts(audio, self._view, self._turns, self._echo, self._barge, self._editor, self.connection,
                   self._tools, self._record, self._media),
-            Wiring(hands_free=lambda: self._mic.mode is MicMode.HANDS_FREE, interrupt=self._interrupt,
-                   start_ticking=self.ticker.start, publish=self._publish, flush=self._flush),
-            None if fmt == "audio/pcm" else Decoder(fmt))
+            Wiring(hands_free=lambda: self._mic.mode is MicMode.HANDS_FREE, interrupt=self._interrupt, flush=self._flush,
+                   start_ticking=self.ticker.start, publish=self._publish, keep_clock=self._mic.keep_clock),
+            None if config.output_format.type == "audio/pcm" else Decoder(config.output_format.type))
+        self._metrics = MetricsTap(GuardedMetrics(metrics or NoMetrics()), audio=audio, view=self._view,
+                                   silenced=self._barge.is_silenced, transport=transport)
+        self.spending = self._spend = SpendHold(self._mic, self._view, core, self._flush, self._barge.silence,
+                                                self.connection)
         self._audio_started = False
+        self.connection.keep(list(replay.items))  # replayed into the first session, as after a reconnect
+        self._publish()
 
     # --- what the UI and headless mode read ---------------------------------------------------
     @property
@@ -113,8 +124,7 @@ class Controller:
 
     @property
     def effective_session(self) -> SessionConfig | None:
-        core = self.connection.core
-        return core.session if core is not None else None
+        return self.connection.core.session if self.connection.core is not None else None
 
     @property
     def voice_locked(self) -> bool:
@@ -130,7 +140,8 @@ class Controller:
 
     def transcript(self) -> tuple[TranscriptEntry, ...]:
         """Every entry of this conversation, earlier connections included."""
-        return self._record.transcript(self.connection.core, self.connection.replayed_ids, self._echo.echo_items)
+        return self._tools.annotate(self._record.transcript(self.connection.core, self.connection.replayed_ids,
+                                                            self._echo.echo_items))
 
     def usage(self) -> Usage:
         """Tokens of the whole conversation, earlier connections included."""
@@ -150,9 +161,10 @@ class Controller:
     async def close(self) -> None:
         """End the session politely and stop the audio. The transcript stays in the view."""
         self._editor.cancel()
-        self._tools.cancel()
+        self._tools.stop()
         await self.connection.close()
         self.ticker.stop()
+        self._metrics.stop()
         self.audio.stop()
         self._audio_started = False
 
@@ -172,11 +184,12 @@ class Controller:
     def _link_died(self, exc: BaseException) -> None:
         """A reader or writer task crashed: tell the user, and treat it as a dropped connection."""
         self._view.notify(f"{INTERNAL_ERROR} Reconnecting…", "warning", cause="internal")
-        core = self.connection.core
-        if core is not None:
+        if (core := self.connection.core) is not None:
             self._route(core.events_received())  # the 1011 close the link gave the core
 
     def _route(self, events: list[Any]) -> None:
+        self._metrics.events(events)
+        self._spend.events(events)  # an answer started while spending is stopped is cancelled first
         self._router.route(events)
 
     def _flush(self) -> None:
@@ -184,10 +197,6 @@ class Controller:
             self.connection.link.flush()
 
     # --- intents: talking ---------------------------------------------------------------------
-    def on_mic_frame(self, pcm16: bytes) -> None:
-        """20 ms of microphone audio (the audio port calls this on the loop)."""
-        self._mic.frame(pcm16)
-
     def press_talk(self) -> None:
         """Push-to-talk pressed: the assistant falls silent; held long enough, it is the user's turn."""
         self._mic.press()
@@ -199,23 +208,25 @@ class Controller:
         self._publish()
 
     def interrupt(self) -> None:
-        """The Interrupt button: stop the assistant now and cancel its answer."""
-        self._interrupt(False)
+        """The Interrupt button: stop the assistant now and cancel its answer (GPT-Live: ask it to stop)."""
+        self._interrupt(False, stop=True)
         self._publish()
 
     def send_text(self, text: str) -> None:
         """A typed message instead of speech; the assistant answers as usual."""
-        self._composer.send_text(text)
+        if text.strip() and not self._spend.refuses():
+            self._composer.send_text(text)
         self._publish()
 
     def send_image(self, data: bytes, mime: str, text: str = "") -> str | None:
         """An image into the conversation (answered now when ``text`` says something about it)."""
-        item_id = self._composer.send_image(data, mime, text)
+        item_id = None if self._spend.refuses() else self._composer.send_image(data, mime, text)
         self._publish()
         return item_id
 
     def set_muted(self, muted: bool) -> None:
-        self._mic.set_muted(muted)
+        if muted or not self._spend.refuses():  # the spending limit keeps it off until the user agrees
+            self._mic.set_muted(muted)
         self._publish()
 
     def suspend(self, reason: str, on: bool = True) -> None:
@@ -223,10 +234,11 @@ class Controller:
         test, the room calibration) lasts; ``suspend(reason, False)`` resumes exactly as before."""
         self._mic.suspend(reason, on)
 
-    def _interrupt(self, server_cancels: bool) -> None:
+    def _interrupt(self, server_cancels: bool, stop: bool = False) -> None:
         """Barge in: silence, truncate what was heard, cancel (unless the server does), stop tools."""
-        self._tools.cancel()
-        self._barge.interrupt(self.connection.core, server_cancels=server_cancels)
+        self._metrics.interrupting()
+        self._tools.barge_in()
+        self._barge.interrupt(self.connection.core, server_cancels=server_cancels, stop=stop)
         self._flush()
         self._view.set(assistant_speaking=False)
 
@@ -252,6 +264,10 @@ class Controller:
         """``reasoning_effort``, ``noise_reduction``, ``speed`` (the speed waits for the answer to end)."""
         self._editor.set_options(**changes)
 
+    def set_tools(self, config: SessionConfig) -> None:
+        """``config``'s tools, tool choice and parallel calls (the Tools tab changed), sent live."""
+        self._editor.set_tools(config)
+
     def clear_conversation(self) -> None:
         """Start a new conversation: the transcript empties and nothing said so far reaches the
         model again (a connected session is replaced by a fresh, empty one)."""
@@ -274,16 +290,11 @@ class Controller:
     def dismiss_notice(self) -> None:
         self._view.dismiss()
 
-    # --- ticking (ticker.py): speaking indicator, end of turn; slow once settled ----------------
-    def _tick(self) -> bool | None:
-        core = self.connection.core
-        return None if core is None else self._router.tick(core)
-
     def _publish(self, text_changed: bool = True) -> None:
         """Publish the derived parts of the view; ``text_changed=False`` skips rebuilding the
         transcript (audio-only event batches, ~20 a second, change no text)."""
         self.ticker.wake()
         usage = self.usage()
         self._view.set(transcript=self.transcript() if text_changed else self.view.transcript,
-                       mic=self._mic.machine.state, total_tokens=usage.total_tokens,
+                       mic=self._mic.machine.state, total_tokens=usage.total_tokens, usage_seconds=usage.live_seconds,
                        cost_usd=usage.cost(self.config.model), voice_locked=self.voice_locked)

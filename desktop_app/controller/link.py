@@ -31,6 +31,9 @@ log = get_logger("controller")
 
 #: The close code a dead reader/writer reports: the client hit an internal error.
 DEAD_LINK_CODE = 1011
+#: How long a polite close waits for the server to end the session (guides wait up to 15 s; a person closing
+#: the window should not).
+SESSION_CLOSE_WAIT_S = 5.0
 
 
 class Link:
@@ -74,7 +77,14 @@ class Link:
         await self._outbox.join()
 
     async def close(self, code: int = 1000) -> None:
-        """Send what is queued, close politely, and wait for both tasks to end."""
+        """Send what is queued, close politely, and wait for both tasks to end. A dialect that ends its
+        session by asking (GPT-Live's ``session.close``) gets the answer and the server's close first."""
+        if not self._writer.done() and not self.finished.is_set() and self.core.close_session():
+            self.flush()
+            try:
+                await asyncio.wait_for(self.finished.wait(), SESSION_CLOSE_WAIT_S)
+            except asyncio.TimeoutError:
+                log.warning("! no session.closed within %.0f s: closing without it", SESSION_CLOSE_WAIT_S)
         if not self._writer.done():
             self._outbox.put_nowait(None)
             try:

@@ -25,6 +25,7 @@ its audio is counted to the newest audio item (the service makes one per answer)
 from __future__ import annotations
 
 import collections
+import time
 from collections.abc import Callable
 
 import numpy as np
@@ -39,6 +40,8 @@ from desktop_app.transport.base import Transport
 
 log = get_logger("controller")
 
+#: A finished answer whose audio has not started playing this long after its response.done never will.
+NEVER_STARTED_S = 3.0
 #: After ``started``, leading silence still in the jitter buffer is skipped for at most this long.
 LEAD_MS = 300
 #: Frames are kept this long before a ``started`` that may be late.
@@ -70,17 +73,36 @@ class MediaVoice:
         self._tail_ms: float | None = None  # after stopped: tail taken so far
         self._preroll: collections.deque[bytes] = collections.deque()
         self._preroll_ms = 0.0
+        self._media = False  # the transport carries audio: answers are heard through the track
+        # Responses with audio whose playing has not started yet: the answer is on its way even when
+        # its response.done comes first (the track is real-time; the events are not). A response
+        # whose audio never starts is let go :data:`NEVER_STARTED_S` after its response.done.
+        self._awaiting: dict[str, float | None] = {}
 
     def attach(self, transport: Transport) -> None:
         """A new connection: a media transport hands its remote audio here."""
         self.connection_ended()
+        self._media = transport.carries_audio
         if transport.carries_audio:
             transport.set_audio_sink(self.pcm)
 
     @property
     def streaming(self) -> bool:
-        """The server is still playing (or its tail is still arriving)."""
-        return self._playing or self._tail_ms is not None
+        """The server is still playing (or its tail is still arriving, or an answer's audio has not
+        started yet)."""
+        if self._playing or self._tail_ms is not None:
+            return True
+        now = time.monotonic()
+        return any(deadline is None or now < deadline for deadline in self._awaiting.values())
+
+    def response_done(self, response_id: str, status: str | None) -> None:
+        """``response.done``: an answer cut short may never play; a finished one has a little while."""
+        if response_id not in self._awaiting:
+            return
+        if status == "completed":
+            self._awaiting[response_id] = time.monotonic() + NEVER_STARTED_S
+        else:
+            del self._awaiting[response_id]
 
     def needs_clear(self, core: Dialect) -> bool:
         """Barge-in: the server's output buffer is playing and must be told to stop."""
@@ -90,8 +112,11 @@ class MediaVoice:
     def part_added(self, event: ContentPartAdded) -> None:
         if event.part.get("type") == "audio":
             self._items[event.response_id] = event.item_id
+            if self._media and event.response_id is not None:
+                self._awaiting.setdefault(event.response_id, None)
 
     def started(self, event: OutputAudioBufferStarted) -> None:
+        self._awaiting.pop(event.response_id or "", None)
         self._finish_tail()
         self._response, self._playing, self._lead_ms = event.response_id, True, 0.0
         preroll, self._preroll = list(self._preroll), collections.deque()
@@ -106,6 +131,7 @@ class MediaVoice:
 
     def cleared(self, event: OutputAudioBufferCleared) -> None:
         """The server dropped what it had not played (our clear, or its VAD): nothing more comes."""
+        self._awaiting.clear()
         self._playing = False
         self._tail_ms = None
         item = self._item()
@@ -114,6 +140,7 @@ class MediaVoice:
         self._response = None
 
     def connection_ended(self) -> None:
+        self._awaiting.clear()
         self._items.clear()
         self._response, self._playing, self._tail_ms = None, False, None
         self._preroll.clear()

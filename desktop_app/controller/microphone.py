@@ -13,11 +13,12 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 
 from desktop_app.audio.codecs import Encoder
 from desktop_app.controller.audio_port import AudioPort
-from desktop_app.controller.states import MicMachine, MicMode, TurnEvent
+from desktop_app.controller.states import MicMachine, MicMode, Turn, TurnEvent
 from desktop_app.controller.turns import TurnKeeper
 from desktop_app.controller.view import ViewModel
 from desktop_app.log import get_logger
@@ -28,6 +29,10 @@ log = get_logger("controller")
 
 #: A push-to-talk press shorter than this is a slip of the finger: the answer goes on, no turn.
 PRESS_CONFIRM_S = 0.15
+#: Microphone frames are 20 ms; silence fills a gap of three or more (a continuous-input dialect).
+FRAME_S = 0.02
+KEEP_CLOCK_FRAMES = 3
+SILENT_FRAME = bytes(960)  # 20 ms of pcm16 24 kHz
 
 
 class Microphone:
@@ -49,6 +54,7 @@ class Microphone:
         self._confirmed = False
         self._pauses: set[str] = set()
         self._suspended: set[str] = set()
+        self._sent_at: float | None = None  # loop time the last frame went out (continuous-input dialects)
 
     @property
     def mode(self) -> MicMode:
@@ -64,6 +70,10 @@ class Microphone:
         core = self._open_core()
         if core is None or not self.machine.sending or self._suspended:
             return
+        self._send(core, pcm16)
+
+    def _send(self, core: Dialect, pcm16: bytes) -> None:
+        self._sent_at = time.monotonic()
         transport = self._transport()
         if transport is not None and transport.carries_audio:
             transport.send_audio(pcm16)
@@ -73,6 +83,23 @@ class Microphone:
         if payload:
             core.append_audio(payload)
             self._flush()
+
+    def keep_clock(self) -> None:
+        """A dialect whose session clock runs on input audio (GPT-Live) hears silence while nothing else
+        is sent — muted, push-to-talk released, suspended, no microphone — so its time, its answers
+        and its output never stall. Called by the controller's tick."""
+        core = self._open_core()
+        if core is None or not core.traits.continuous_input:
+            return
+        now = time.monotonic()
+        if self._sent_at is None or now - self._sent_at > 1.0:
+            self._sent_at = now - FRAME_S  # a first tick, or the loop stalled: one frame, not a burst
+        since = self._sent_at
+        frames = int((now - since) / FRAME_S)
+        if frames >= KEEP_CLOCK_FRAMES:
+            for _ in range(frames):
+                self._send(core, SILENT_FRAME)
+            self._sent_at = since + frames * FRAME_S  # the remainder counts towards the next frame
 
     # --- push-to-talk ---------------------------------------------------------------------------
     def press(self) -> None:
@@ -125,7 +152,7 @@ class Microphone:
             return
         self._turns.speaking(False)
         if core is None or not core.traits.input_buffer:
-            self._turns.step(TurnEvent.RESPONSE_FINISHED_PTT)
+            self._turns.step(TurnEvent.NOTHING_SENT)
         elif core.can_commit:
             core.commit_audio()
             core.create_response()
@@ -140,8 +167,7 @@ class Microphone:
             self._view.notify("That was too short to send; hold the talk button while you speak.", "warning",
                               cause="push_to_talk")
             log.info("= push-to-talk press of %.0f ms dropped (< 100 ms)", heard)
-            self._turns.step(TurnEvent.SPEECH_STOPPED)
-            self._turns.step(TurnEvent.RESPONSE_FINISHED_PTT)
+            self._turns.step(TurnEvent.NOTHING_SENT)
         self._view.set(mic=self.machine.state)
 
     # --- mute, mode -----------------------------------------------------------------------------
@@ -151,8 +177,15 @@ class Microphone:
             self._press.cancel()
             self._press = None
         self.pause("press", False)
-        if self.machine.held:
-            self._turns.speaking(False)
+        if not self.machine.held:
+            return
+        self._turns.speaking(False)
+        core = self._open_core()
+        if core is not None and core.traits.input_buffer:
+            core.clear_audio()  # what was said while held is dropped (a VAD switched on must not commit it)
+            self._flush()
+        if self._confirmed and self._turns.turn is Turn.USER_SPEAKING:  # the press's turn ends, nothing to answer
+            self._turns.step(TurnEvent.NOTHING_SENT)
 
     def set_muted(self, muted: bool) -> None:
         if muted:
@@ -183,10 +216,11 @@ class Microphone:
         if bool(self._pauses) != before:
             self._audio.pause_playback(bool(self._pauses))
 
-    def suspend(self, reason: str, on: bool) -> None:
+    def suspend(self, reason: str, on: bool, *, pause_playback: bool = True) -> None:
         """Suspend the conversation for ``reason``: nothing is sent and the assistant's audio waits
-        (it plays on afterwards). A half-spoken turn is dropped at both ends, so nothing said during
-        the suspension reaches the assistant."""
+        (it plays on afterwards; ``pause_playback=False`` lets it play, as for the spending limit,
+        whose answer is already paid for). A half-spoken turn is dropped at both ends, so nothing
+        said during the suspension reaches the assistant."""
         if on == (reason in self._suspended):
             return
         if on:
@@ -194,7 +228,8 @@ class Microphone:
         else:
             self._suspended.discard(reason)
         log.info("= conversation %s (%s)", "suspended" if on else "resumed", reason)
-        self.pause("suspend:" + reason, on)
+        if pause_playback:
+            self.pause("suspend:" + reason, on)
         core = self._open_core()
         if core is not None and core.traits.input_buffer:
             core.clear_audio()

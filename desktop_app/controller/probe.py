@@ -15,6 +15,7 @@ from desktop_app.log import get_logger
 from desktop_app.realtime.connection import RealtimeConnection
 from desktop_app.realtime.dialect import Dialect
 from desktop_app.realtime.events import ConnectionClosed, ErrorEvent, ProtocolErrorEvent, SessionCreated
+from desktop_app.realtime.session_config import SessionConfig
 from desktop_app.transport.base import Endpoint, TransportFactory
 from desktop_app.transport.socket import open_websocket
 
@@ -25,10 +26,11 @@ NO_SESSION = "The server did not start a session; check the endpoint and try aga
 
 
 async def probe_endpoint(endpoint: Endpoint, *, open_transport: TransportFactory = open_websocket,
-                         make_core: Callable[[], Dialect] = RealtimeConnection,
+                         make_core: Callable[[], Dialect] = RealtimeConnection, config: SessionConfig | None = None,
                          timeout: float = PROBE_TIMEOUT_S) -> str | None:
     """Open a session at ``endpoint`` and close it again: None when it started, else one sentence
-    saying what went wrong (the log has the detail)."""
+    saying what went wrong (the log has the detail). ``config`` is sent the way the dialect starts a
+    session (GPT-Live: ``session.start`` first; Realtime: nothing until the server's session exists)."""
     try:
         transport = await asyncio.wait_for(open_transport(endpoint, None), timeout)
     except ParleyError as exc:
@@ -37,6 +39,10 @@ async def probe_endpoint(endpoint: Endpoint, *, open_transport: TransportFactory
         return "The server did not answer in time. Check your network connection."
     core = make_core()
     try:
+        if config is not None:
+            core.update_session(config)
+        for frame in core.frames_to_send():
+            await transport.send(frame)
         async with asyncio.timeout(timeout):
             while True:
                 text = await transport.recv()
@@ -46,6 +52,9 @@ async def probe_endpoint(endpoint: Endpoint, *, open_transport: TransportFactory
                     core.receive_message(text)
                 for event in core.events_received():
                     if isinstance(event, SessionCreated):
+                        if core.close_session():  # GPT-Live: end the session politely, not by dropping it
+                            for frame in core.frames_to_send():
+                                await transport.send(frame)
                         return None
                     if isinstance(event, ErrorEvent | ConnectionClosed):
                         log.info("= probe of %s refused: %s", endpoint.url.split("?")[0], event)

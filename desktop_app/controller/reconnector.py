@@ -7,7 +7,9 @@ and carrying the conversation into each new session.
 * A fatal close (bad key 3000, shape 4000, quota) is reported once and never retried.
 * ``session_expired`` and the 60-minute limit recycle the session: shortly before the limit, between
   turns, a new session starts at once. Either way the conversation carries over: the session config
-  is re-applied and the earlier turns are replayed as text items (:meth:`Reconnector.keep`).
+  is re-applied and the earlier turns are replayed as text items (:meth:`Reconnector.keep`) — or, for a
+  dialect that takes them only at the start (``context_seed``, GPT-Live), given to the new core before
+  its session starts. The same rules either way: what the user heard of an interrupted answer, no echo.
 
 The connection state machine (:data:`~.states.CONN_TABLE`) is stepped here and only here.
 """
@@ -83,6 +85,8 @@ class Reconnector:
         self.recycle_pending = False
         self.replayed_ids: set[str] = set()
         self._replay: list[dict[str, Any]] = []
+        self._seeded: list[dict[str, Any]] = []  # what the open session was started with (context_seed)
+        self._unanswered = False  # the last connection ended before the answer to the user's words
         self._task: asyncio.Task[None] | None = None
         self._session_started = 0.0
 
@@ -133,7 +137,11 @@ class Reconnector:
     async def _open_link(self) -> None:
         url, headers = await self._target()
         transport = await self._open_transport(Endpoint(url, headers), self._observer)
-        self.link = Link(transport, self._make_core(), self._on_events, self._on_dead)
+        core = self._make_core()
+        if core.traits.context_seed and self._replay:  # kept (and replaced) until a session starts
+            kept = core.seed_context(self._replay, answer=self._unanswered)
+            log.info("= %d of %d earlier messages go into the new session's start", kept, len(self._replay))
+        self.link = Link(transport, core, self._on_events, self._on_dead)
         self._on_link(self.link)
 
     async def close(self) -> None:
@@ -162,20 +170,42 @@ class Reconnector:
         if core is None or not self._replay:
             return
         if core.traits.context_replay:
-            for item in self._replay:
-                item_id = f"item_rp{secrets.token_hex(8)}"
-                self.replayed_ids.add(item_id)
-                core.create_item(dict(item, id=item_id))
+            self._replay_into(core, self._replay)
             log.info("= replayed %d earlier items into the new session", len(self._replay))
+        else:  # it went into the start; not among the session's items, so carried on from here
+            self._seeded = self._replay
         self._replay = []
+        if self._unanswered and core.traits.responses and core.traits.context_replay:
+            log.info("= the question before the drop had no answer yet: asking for it")
+            core.create_response()
+        self._unanswered = False
 
-    def keep(self, items: list[dict[str, Any]]) -> None:
-        """Items of the connection that just ended, to replay into the next session."""
-        self._replay = self._replay + items
+    def _replay_into(self, core: Dialect, items: list[dict[str, Any]]) -> None:
+        """Create ``items`` in ``core`` under fresh ids, hidden from the transcript (already shown)."""
+        if not core.traits.context_replay:
+            return
+        for item in items:
+            item_id = f"item_rp{secrets.token_hex(8)}"
+            self.replayed_ids.add(item_id)
+            core.create_item(dict(item, id=item_id))
+
+    def keep(self, items: list[dict[str, Any]], *, unanswered: bool = False) -> None:
+        """Items of the connection that just ended, to replay into the next session; ``unanswered``:
+        it ended between the user's words and the answer, which the next session then gives."""
+        self._replay = self._seeded + self._replay + items
+        self._seeded = []
+        self._unanswered = unanswered
+
+    def carry(self, core: Dialect, items: list[dict[str, Any]]) -> None:
+        """Items of an earlier session that belong in ``core``'s (a tool's call that outlived the
+        session it was made in): created now, hidden from the transcript like a replay."""
+        self._replay_into(core, items)
 
     def forget_conversation(self) -> None:
         """A new conversation: nothing earlier is replayed."""
         self._replay = []
+        self._seeded = []
+        self._unanswered = False
         self.replayed_ids = set()
 
     # --- closing ------------------------------------------------------------------------------
@@ -267,10 +297,13 @@ class Reconnector:
         return True
 
     def recycle_now(self) -> bool:
-        """A new session right away (clearing the conversation); False when none is open."""
+        """A new session right away (clearing the conversation); False when none is open. True also
+        when the session is already being replaced (a planned refresh, an expiry, an earlier clear):
+        its close is the one the caller waits for."""
         link = self.link
-        if link is None or self.recycle_pending:
+        if link is None:
             return False
-        self.recycle_pending = True
-        spawn(link.close(1000), name="recycle")
+        if not self.recycle_pending:
+            self.recycle_pending = True
+            spawn(link.close(1000), name="recycle")
         return True

@@ -31,13 +31,15 @@ from desktop_app.controller.view import ViewModel
 from desktop_app.log import get_logger
 from desktop_app.realtime.classify import Severity, classify_error
 from desktop_app.realtime.dialect import Dialect
+from desktop_app.realtime.errors import ProtocolError
 from desktop_app.realtime.events import (
-    ConnectionClosed, ErrorEvent, InputAudioCommitted, InputAudioTimeoutTriggered, InputTranscriptionCompleted,
-    ProtocolErrorEvent, ServerEvent, SessionCreated, SessionUpdated, SpeechStarted, SpeechStopped,
+    ConnectionClosed, ConversationItemAdded, ConversationItemDone, ErrorEvent, InputAudioCommitted,
+    InputAudioTimeoutTriggered, InputTranscriptionCompleted, ProtocolErrorEvent, ServerEvent, SessionCreated,
+    SessionUpdated, SpeechStarted, SpeechStopped,
 )
 from desktop_app.realtime.response_events import (
-    ContentPartAdded, OutputAudioBufferCleared, OutputAudioBufferStarted, OutputAudioBufferStopped, OutputAudioDelta,
-    OutputAudioDone, ResponseCreated, ResponseDone,
+    ContentPartAdded, McpListToolsCompleted, McpListToolsFailed, McpListToolsInProgress, OutputAudioBufferCleared,
+    OutputAudioBufferStarted, OutputAudioBufferStopped, OutputAudioDelta, OutputAudioDone, ResponseCreated, ResponseDone,
 )
 
 log = get_logger("controller")
@@ -71,6 +73,7 @@ class Wiring:
     start_ticking: Callable[[], None]
     publish: Callable[[bool], None]  # publish the view; the argument says whether text changed
     flush: Callable[[], None]  # hand the core's frames to the link
+    keep_clock: Callable[[], None]  # a dialect whose clock runs on input audio gets silence while the mic is off
 
 
 class EventRouter:
@@ -91,6 +94,11 @@ class EventRouter:
             ProtocolErrorEvent: self._protocol_error, ConnectionClosed: self._closed,
             ContentPartAdded: parts.media.part_added, OutputAudioBufferStarted: parts.media.started,
             OutputAudioBufferStopped: parts.media.stopped, OutputAudioBufferCleared: parts.media.cleared,
+            ConversationItemAdded: lambda e: self.p.tools.item_seen(e.item),
+            ConversationItemDone: lambda e: self.p.tools.item_seen(e.item),
+            McpListToolsInProgress: lambda e: self.p.tools.listing_event(e.type, e.item_id),
+            McpListToolsCompleted: lambda e: self.p.tools.listing_event(e.type, e.item_id),
+            McpListToolsFailed: lambda e: self.p.tools.listing_event(e.type, e.item_id),
         }
 
     @property
@@ -131,7 +139,7 @@ class EventRouter:
             return
         self.p.turns.speaking(True)
         answering = (core is not None and core.response_pending
-                     and not self.p.barge.is_silenced(core.active_response_id))
+                     and not self.p.barge.is_silenced(core.active_response_id)) or self.p.tools.busy
         if core is not None and (playing or answering):
             self.w.interrupt(interrupt_is_servers_job(core.session))
         self.p.turns.step(TurnEvent.SPEECH_STARTED)
@@ -161,6 +169,8 @@ class EventRouter:
                                     core.active_response_id)
         if verdict is None:
             return
+        if not core.traits.item_deletion:  # GPT-Live: nothing to delete; the transcript flags the echo
+            return
         core.delete_item(verdict.item_id)
         if verdict.cancel_response is not None:
             # The model is answering its own echo: nobody should hear that.
@@ -172,8 +182,14 @@ class EventRouter:
 
     # --- the assistant's turn -----------------------------------------------------------------
     def _response_created(self, event: ResponseCreated) -> None:
-        self.p.turns.answered()
         core = self.core
+        if event.response_id is not None and self.p.barge.started(event.response_id):
+            log.info("= %s was interrupted before it started: cancelled, never played", event.response_id)
+            self.p.turns.answered()  # nothing awaited any more (a newer create is pending in the core)
+            if core is not None:
+                core.cancel_response()
+            return
+        self.p.turns.answered()
         if core is not None and event.response_id is not None:  # what it answers: the newest user item
             users = [i.id for i in core.conversation.items if i.role == "user"]
             self.p.echo.response_created(event.response_id, users[-1] if users else None)
@@ -182,7 +198,14 @@ class EventRouter:
     def _audio_delta(self, event: OutputAudioDelta) -> None:
         if self.p.barge.is_silenced(event.response_id):
             return  # audio of an interrupted answer still in flight: the user must not hear it
-        self.p.audio.enqueue(event.item_id, self._decode(event.delta))
+        try:
+            pcm = self._decode(event.delta)
+        except ValueError as exc:  # binascii.Error too: the server's fault, not a reason to drop the link
+            log.warning("! unreadable audio delta for %s skipped: %s", event.item_id, exc)
+            self._protocol_error(ProtocolErrorEvent(error=ProtocolError(f"unreadable audio: {exc}",
+                                                                        event_type=event.type)))
+            return
+        self.p.audio.enqueue(event.item_id, pcm)
 
     def _audio_done(self, event: OutputAudioDone) -> None:
         self.p.audio.finish(event.item_id)
@@ -192,6 +215,7 @@ class EventRouter:
         status = response.get("status")
         rid = event.response_id or ""
         by_us = self.p.barge.finished(rid)
+        self.p.media.response_done(rid, status if isinstance(status, str) else None)
         core = self.core
         on_turn = status == "cancelled" and event.status_reason == "turn_detected"
         if self.p.echo.resume_after(rid, cancelled_on_turn=on_turn, by_us=by_us) and core is not None:
@@ -203,11 +227,10 @@ class EventRouter:
             verdict = classify_error(error.get("code"), error.get("type"))
             log.warning("! response failed: %s", error)
             self.p.view.notify(verdict.user_message, "error" if verdict.fatal else "warning", cause="response")
-        calls = [item for item in response.get("output") or ()
-                 if isinstance(item, dict) and item.get("type") == "function_call"]
-        if calls and status == "completed":
+        # An answer we interrupted (or silenced) may still complete: its cancel crossed its done. Its
+        # calls are answered "cancelled", never run — the user has moved on.
+        if status == "completed" and self.p.tools.take(response, self._tools_answered, cancelled=by_us) and not by_us:
             self.p.turns.step(TurnEvent.TOOL_CALLED)
-            self.p.tools.start(calls, self._tools_answered)
 
     def _tools_answered(self) -> None:
         """Every call has its output and the follow-up answer was asked for."""
@@ -230,13 +253,18 @@ class EventRouter:
         self.p.view.set(assistant_speaking=playing)
         if playing:
             self.p.turns.step(TurnEvent.AUDIO_STARTED)
+        elif self.p.tools.busy and not core.response_pending:
+            self.p.turns.step(TurnEvent.TOOL_CALLED)  # a spoken "let me check" ended: the tool's turn again
         self.false_start()
         self.check_finished()
+        self.w.keep_clock()
         view = self.p.view.state
         between = view.turn in (Turn.LISTENING, Turn.IDLE) and not playing and not core.response_pending
         self.p.connection.maybe_recycle(between_turns=between)
+        # A dialect whose clock runs on input audio (GPT-Live) never settles: keep_clock fills the
+        # microphone's gaps with silence on this tick.
         return (between and not view.user_speaking and not self.p.turns.awaiting_response
-                and not self.p.tools.busy and not self.p.echo.onset_pending)
+                and not self.p.tools.busy and not self.p.echo.onset_pending and not core.traits.continuous_input)
 
     def check_finished(self) -> None:
         """End the assistant's turn once nothing is left: no answer, no tool, no audio."""
@@ -285,6 +313,7 @@ class EventRouter:
             # answer plays, a tool result): that answer ends the turn; nothing for the user to do.
             log.warning("! %s (%s): the answer in progress goes on", error.code, error.message)
             self.p.turns.answered()
+            self.p.barge.create_refused()
             return
         if error.code == "input_audio_buffer_commit_empty":
             self.p.turns.answered()
@@ -307,7 +336,13 @@ class EventRouter:
             if p.record.clearing:
                 p.record.clearing = False
             else:
-                p.connection.keep(p.record.connection_ended(core, p.connection.replayed_ids, p.echo.echo_items))
+                items = p.record.connection_ended(core, p.connection.replayed_ids, p.echo.echo_items)
+                # The user spoke (or typed) last and the answer never came: the next session gives it
+                # (a tool call in flight is carried over by the tool slot instead).
+                last = core.conversation.items[-1] if core.conversation.items else None
+                unanswered = (last is not None and last.type == "message" and last.role == "user"
+                              and bool(items) and event.classification.severity is not Severity.NORMAL)
+                p.connection.keep(items, unanswered=unanswered)
             p.echo.connection_ended()
             p.barge.connection_ended()
         p.media.connection_ended()
@@ -321,5 +356,10 @@ class EventRouter:
             self.p.view.notify(event.classification.user_message, "warning", cause="protocol")
 
     def _decode(self, b64: str) -> bytes:
-        raw = base64.b64decode(b64)
-        return raw if self._decoder is None else self._decoder.decode(raw)
+        """The delta as PCM16; ValueError when it is not base64 audio in the session's format."""
+        raw = base64.b64decode(b64, validate=True)
+        if self._decoder is not None:
+            return self._decoder.decode(raw)
+        if len(raw) % 2:
+            raise ValueError(f"{len(raw)} bytes is not whole PCM16 samples")
+        return raw

@@ -107,16 +107,23 @@ class SessionEditor:
             self._held = False
             self._send()
 
+    def set_tools(self, config: SessionConfig) -> None:
+        """What the model may use: function and MCP tools, the tool choice, parallel calls."""
+        self.request(replace(self.config, tools=config.tools, tool_choice=config.tool_choice,
+                             parallel_tool_calls=config.parallel_tool_calls))
+
     def cancel(self) -> None:
         if self._handle is not None:
             self._handle.cancel()
             self._handle = None
 
     def opened(self, core: Dialect) -> None:
-        """A new connection: it starts with the whole session asked for (held until it starts)."""
+        """A new connection: it starts with the whole session asked for (held until it starts; a dialect
+        that starts its session itself, GPT-Live, sends it now)."""
         self._ids.clear()
         self._in_flight = 0
         core.update_session(self.config)
+        self._flush()
 
     def _send(self) -> None:
         self._handle = None

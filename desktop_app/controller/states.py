@@ -81,6 +81,7 @@ class TurnEvent(str, Enum):
     RESPONSE_FINISHED_HF = "response_finished_hands_free"  # response done and playback drained
     RESPONSE_FINISHED_PTT = "response_finished_ptt"
     FALSE_START = "false_start"            # a local onset the server's VAD never confirmed
+    NOTHING_SENT = "nothing_sent"          # a push-to-talk press that sent nothing (too short, offline)
     DISCONNECTED = "disconnected"
 
 
@@ -118,6 +119,8 @@ TURN_TABLE.update({
     (_T.COMMITTING, _E.RESPONSE_FINISHED_HF): _T.LISTENING,   # commit rejected / nothing to answer
     (_T.COMMITTING, _E.RESPONSE_FINISHED_PTT): _T.IDLE,
     (_T.USER_SPEAKING, _E.FALSE_START): _T.LISTENING,
+    (_T.USER_SPEAKING, _E.NOTHING_SENT): _T.IDLE,
+    (_T.COMMITTING, _E.NOTHING_SENT): _T.IDLE,
 })
 
 

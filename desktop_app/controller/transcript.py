@@ -7,7 +7,9 @@ part was heard; a tool call shows as one entry whose status follows its output i
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
 
 from desktop_app.controller.view_state import TranscriptEntry
 from desktop_app.realtime.conversation import Item
@@ -30,32 +32,74 @@ def heard_part(text: str, audio_end_ms: int | None, received_ms: int) -> str:
 
 
 def entries_from_items(
-    items: Iterable[Item], received_ms: dict[str, int], echo_items: frozenset[str] = frozenset()
+    items: Iterable[Item], received_ms: dict[str, int], echo_items: frozenset[str] = frozenset(),
+    heard_ms: Mapping[str, int] | None = None,
 ) -> list[TranscriptEntry]:
-    """One entry per user/assistant message and per tool call, in conversation order."""
+    """One entry per user/assistant message and per tool call, in conversation order. A function
+    call's entry takes its output's status and text; an MCP call takes the place of the approval
+    request it answered, so one entry follows the call from "approval" to "done". ``heard_ms``: answers
+    cut by a barge-in the dialect has no truncation for (GPT-Live), with how much of each was heard."""
+    heard_ms = heard_ms or {}
     entries: list[TranscriptEntry] = []
-    calls: dict[str, int] = {}
+    calls: dict[str, int] = {}  # call_id (or MCP approval request id) → entry index
     for item in items:
         if item.type == "message" and item.role in ("user", "assistant"):
-            entries.append(_message_entry(item, received_ms.get(item.id, 0), item.id in echo_items))
-        elif item.type == "function_call":
+            entries.append(_message_entry(item, received_ms.get(item.id, 0), item.id in echo_items,
+                                          heard_ms.get(item.id)))
+        elif item.type in ("function_call", "mcp_approval_request"):
             calls[item.call_id or item.id] = len(entries)
+            approval = item.type == "mcp_approval_request"
             entries.append(TranscriptEntry(
-                item_id=item.id, role="tool", text=item.arguments, final=item.done,
-                tool_name=item.name, tool_status="running",
+                item_id=item.id, role="tool", text=item.arguments, final=item.done or approval,
+                tool_name=_tool_name(item), tool_status="approval" if approval else "running",
             ))
         elif item.type == "function_call_output" and item.call_id in calls:
             index = calls[item.call_id]
-            call = entries[index]
-            failed = (item.output or "").lstrip().startswith('{"error"')
-            entries[index] = TranscriptEntry(
-                item_id=call.item_id, role="tool", text=call.text, final=True, tool_name=call.tool_name,
-                tool_status="error" if failed else "done", heard=item.output,
-            )
+            status, shown = output_status(item.output or "")
+            entries[index] = replace(entries[index], final=True, tool_status=status, heard=shown)
+        elif item.type == "mcp_approval_response" and item.approval_request_id in calls:
+            index = calls[item.approval_request_id]
+            entries[index] = replace(entries[index], tool_status="running" if item.approve else "denied")
+        elif item.type == "mcp_call":
+            entry = TranscriptEntry(item_id=item.id, role="tool", text=item.arguments, final=item.done,
+                                    tool_name=_tool_name(item), tool_status=_mcp_status(item),
+                                    heard=item.error or item.output)
+            if item.approval_request_id in calls:
+                index = calls[item.approval_request_id]
+                entries[index] = replace(entry, item_id=entries[index].item_id)
+            else:
+                entries.append(entry)
     return entries
 
 
-def _message_entry(item: Item, received_ms: int, echo: bool) -> TranscriptEntry:
+def output_status(output: str) -> tuple[str, str]:
+    """A function call's status from its output (``done``, ``error``, ``cancelled``, ``denied``) and
+    the text to show: the result, or the error's message."""
+    try:
+        value = json.loads(output)
+    except ValueError:
+        return "done", output
+    error = value.get("error") if isinstance(value, dict) else None
+    if error is None:
+        return "done", output
+    if not isinstance(error, dict):
+        return "error", str(error)
+    kind = str(error.get("type") or "")
+    status = kind if kind in ("cancelled", "denied") else "error"
+    return status, str(error.get("message") or kind or "failed")
+
+
+def _tool_name(item: Item) -> str | None:
+    return f"{item.server_label} · {item.name}" if item.server_label else item.name
+
+
+def _mcp_status(item: Item) -> str:
+    if item.error or item.status in ("failed", "incomplete"):
+        return "error"
+    return "done" if item.output is not None and item.done else "running"
+
+
+def _message_entry(item: Item, received_ms: int, echo: bool, heard_ms: int | None = None) -> TranscriptEntry:
     if item.role == "user":
         if item.transcript_error and not item.transcript:
             text, final = "(could not transcribe)", True
@@ -65,8 +109,9 @@ def _message_entry(item: Item, received_ms: int, echo: bool) -> TranscriptEntry:
             text, final = item.text, True
         return TranscriptEntry(item_id=item.id, role="user", text=text, final=final, echo=echo)
     text = item.display_text
-    heard = heard_part(text, item.audio_end_ms, received_ms) if item.truncated else None
+    cut = item.truncated or heard_ms is not None
+    heard = heard_part(text, item.audio_end_ms if item.truncated else heard_ms, received_ms) if cut else None
     return TranscriptEntry(
         item_id=item.id, role="assistant", text=text, final=item.done or item.truncated,
-        truncated=item.truncated, heard=heard,
+        truncated=cut, heard=heard,
     )

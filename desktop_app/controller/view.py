@@ -33,9 +33,13 @@ class ViewModel:
         new = replace(self.state, **changes)
         if new != self.state:
             self.state = new
-            self.listener(new)
-            for wake in tuple(self._watchers):
-                wake()
+            # Publishing runs inside event handling: a broken listener or watcher (a window widget,
+            # a monitor) is logged, never allowed to end the conversation's link.
+            for tell in (lambda: self.listener(new), *tuple(self._watchers)):
+                try:
+                    tell()
+                except Exception:  # see above
+                    log.exception("! a view listener failed; the conversation goes on")
 
     async def wait_for(self, predicate: Callable[[], bool], timeout: float | None = None) -> bool:
         """Wait until ``predicate()`` holds, checked after every published change (no polling);

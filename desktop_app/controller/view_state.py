@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from desktop_app.controller.states import Conn, Mic, Turn
+from desktop_app.realtime.dialect import REALTIME_TRAITS, DialectTraits
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,8 +27,18 @@ class TranscriptEntry:
     truncated: bool = False
     heard: str | None = None
     tool_name: str | None = None
-    tool_status: str | None = None  # "running" | "done" | "error"
+    tool_status: str | None = None  # "running" | "approval" | "done" | "error" | "cancelled" | "denied"
     echo: bool = False  # flagged as the assistant's own words picked up by the mic
+
+
+@dataclass(frozen=True, slots=True)
+class ToolRun:
+    """A tool call waiting for the user's permission or running; ``started_at`` is ``time.monotonic()``."""
+
+    call_id: str
+    label: str
+    phase: str  # "approval" | "running"
+    started_at: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,4 +95,7 @@ class ViewState:
     vad: VadView = field(default_factory=VadView)
     session_expires_at: float | None = None
     total_tokens: int = 0
+    usage_seconds: float = 0.0  # billed session seconds (a dialect billed per second: GPT-Live)
+    traits: DialectTraits = REALTIME_TRAITS  # what the conversation's protocol can do (the UI says what differs)
     cost_usd: float | None = 0.0  # None: the model's price is unknown
+    tools: tuple[ToolRun, ...] = ()  # calls awaiting permission or running, for "running a tool · 3 s"

@@ -22,4 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--events", type=Path, help="every frame sent and received (JSONL)")
     group.add_argument("--timeout", type=float, default=60.0, help="give up after this many seconds (default 60)")
     group.add_argument("--fast", action="store_true", help="stream the input faster than real time")
+    group.add_argument("--tools", choices=["off", "ask-deny", "allow"], default="off",
+                       help="offer the assistant your tools (settings, tools.toml, MCP servers); a call that "
+                            "would ask is refused (ask-deny) or allowed (allow); default off")
     group.add_argument("--api-key", help=argparse.SUPPRESS)  # tests; users use the keyring or env

@@ -3,7 +3,9 @@
 * ``--events``: one JSON object per line, ``{"t": <unix seconds>, "dir": "sent"|"received",
   "event": {...}}`` — every frame, audio payloads kept (a reviewer replays them), secrets redacted.
   Lines are flushed as they are written, so a crash or a dropped connection keeps everything so far.
-* ``--transcript``: ``{"turns": [{"role", "item_id", "text", "truncated"}], "usage": {...}}``.
+* ``--transcript``: ``{"turns": [{"role", "item_id", "text", "truncated", "heard"}], "usage": {...}}``
+  (``heard``: the part of an interrupted answer that was played, the rest never was; otherwise the
+  whole text); with ``--tools`` also ``"tools": [{"item_id", "name", "arguments", "status", "output"}]``.
 * ``--output``: the assistant audio as played, 24 kHz mono 16-bit WAV.
 """
 
@@ -42,9 +44,11 @@ class EventLog:
         self._file.close()
 
 
-def write_transcript(path: Path, turns: Iterable[dict], usage: dict) -> None:
+def write_transcript(path: Path, turns: Iterable[dict], usage: dict, tools: Iterable[dict] | None = None) -> None:
     """Write the transcript JSON atomically (a crash never leaves half a file)."""
-    document = {"turns": list(turns), "usage": usage}
+    document: dict[str, Any] = {"turns": list(turns), "usage": usage}
+    if tools is not None:
+        document["tools"] = list(tools)
     _atomic_write(path, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
 
 

@@ -18,14 +18,18 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from desktop_app.controller.controller import Controller
+from desktop_app.controller.dialects import dialect_for
 from desktop_app.controller.ports import FilePort
-from desktop_app.controller.states import Conn
+from desktop_app.controller.states import Conn, Turn
 from desktop_app.errors import AuthError, ConfigError, CredentialError, ParleyError
 from desktop_app.headless.options import add_arguments  # noqa: F401  (re-exported)
 from desktop_app.headless.outputs import EventLog, WavWriter, write_transcript
+from desktop_app.headless.tools import headless_tools, tool_calls
 from desktop_app.log import get_logger, register_secret
+from desktop_app.realtime.models import is_live_model
 from desktop_app.realtime.session_config import ServerVad, SessionConfig, Transcription
 from desktop_app.settings.launch import RunOverride
+from desktop_app.settings.profiles import live_session_url
 
 if TYPE_CHECKING:
     from desktop_app.controller.reconnector import Target
@@ -59,7 +63,7 @@ async def _run(args: argparse.Namespace) -> int:
         target, config, local, transport = _target_and_config(args)
         if local is not None:  # the configured endpoint is the offline demo: run it here, like the GUI
             await local.start()
-            target = _local_target(local)
+            target = _local_target(local, config.model)
         wav = WavWriter(args.output) if args.output else None
         port = FilePort(args.input, realtime=not args.fast, on_played=wav.write if wav else None)
     except (ConfigError, CredentialError) as exc:
@@ -75,9 +79,9 @@ async def _run(args: argparse.Namespace) -> int:
             await local.stop()
 
 
-def _local_target(server: LocalServer) -> Target:
+def _local_target(server: LocalServer, model: str) -> Target:
     async def target() -> tuple[str, dict[str, str]]:
-        return server.url, {}
+        return (server.live_url if is_live_model(model) else server.url), {}
     return target
 
 
@@ -86,8 +90,11 @@ async def _converse_with_files(args: argparse.Namespace, target: Target, config:
     from desktop_app.transport.webrtc_support import transport_factory
 
     events = EventLog(args.events) if args.events else None
+    box, config, left_out = headless_tools(args.tools, config, dialect_for(config.model).traits)
+    for sentence in left_out:
+        print(f"parley: warning: {sentence}", file=sys.stderr)
     ctl = Controller(target=target, audio=port, config=config, frame_observer=events, max_retries=0,
-                     open_transport=transport_factory(transport))
+                     open_transport=transport_factory(transport), tools=box, make_core=dialect_for(config.model))
     code = EXIT_OK
     try:
         code = await asyncio.wait_for(_converse(ctl, port, args.mode), args.timeout)
@@ -105,7 +112,7 @@ async def _converse_with_files(args: argparse.Namespace, target: Target, config:
         await ctl.close()
         port.stop()
         if args.transcript:
-            write_transcript(args.transcript, _turns(ctl), _usage(ctl))
+            write_transcript(args.transcript, _turns(ctl), _usage(ctl), tool_calls(ctl) if box else None)
         if wav is not None:
             wav.close()
         if events is not None:
@@ -123,7 +130,13 @@ async def _converse(ctl: Controller, port: FilePort, mode: str) -> int:
     await asyncio.wait([port.input_done, asyncio.ensure_future(ctl.closed_event.wait())],
                        return_when=asyncio.FIRST_COMPLETED)
     if mode == "ptt" and not ctl.closed_event.is_set():
+        # The button is no finger: held until the press counts (a slip under 150 ms sends nothing).
+        await _first(ctl.wait_for(lambda: ctl.view.turn is Turn.USER_SPEAKING), ctl.closed_event.wait())
         ctl.release_talk()
+        notice = ctl.view.notice
+        if notice is not None and notice.cause == "push_to_talk":  # too little audio to send
+            print(f"parley: the recording is too short to send: {notice.sentence}", file=sys.stderr)
+            return EXIT_USAGE
     # Done when an answer has finished and nothing more is on its way.
     while not ctl.closed_event.is_set():
         ctl.idle.clear()
@@ -165,11 +178,11 @@ def _target_and_config(args: argparse.Namespace):
         if key:
             register_secret(key)
             headers["Authorization"] = f"Bearer {key}"
-        url = args.url
+        model = _model_from_url(args.url)
+        url = live_session_url(args.url) if is_live_model(model) else args.url  # Live: the model goes in session.start
 
         async def target():
             return url, headers
-        model = _model_from_url(url)
     else:
         target, model, local, transport = _configured_target(args.run_override)
     config = SessionConfig(model=model, transcription=Transcription())
@@ -217,16 +230,22 @@ def _model_from_url(url: str) -> str:
 
     from desktop_app.realtime.models import DEFAULT_MODEL
 
-    return (parse_qs(urlsplit(url).query).get("model") or [DEFAULT_MODEL])[0]
+    from desktop_app.realtime.models import DEFAULT_LIVE_MODEL
+
+    parts = urlsplit(url)
+    default = DEFAULT_LIVE_MODEL if parts.path.rstrip("/").endswith("/live/sessions") else DEFAULT_MODEL
+    return (parse_qs(parts.query).get("model") or [default])[0]
 
 
 def _turns(ctl: Controller) -> list[dict]:
-    return [{"role": e.role, "item_id": e.item_id, "text": e.text, "truncated": e.truncated}
+    # "heard": what was played of an interrupted answer (as the history's export says it), else all of it
+    return [{"role": e.role, "item_id": e.item_id, "text": e.text, "truncated": e.truncated,
+             "heard": e.heard if e.truncated and e.heard is not None else e.text}
             for e in ctl.transcript() if e.role in ("user", "assistant")]
 
 
 def _usage(ctl: Controller) -> dict:
     usage = ctl.usage()
     return {"total_tokens": usage.total_tokens, "input_tokens": usage.input_tokens,
-            "output_tokens": usage.output_tokens, "responses": usage.responses,
+            "output_tokens": usage.output_tokens, "responses": usage.responses, "seconds": usage.live_seconds,
             "cost_usd": round(usage.cost(ctl.config.model) or 0.0, 6)}

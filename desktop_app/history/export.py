@@ -47,6 +47,10 @@ def replay_items(conversation: SavedConversation) -> list[dict[str, Any]]:
     return items
 
 
+def _number(value: Any) -> float:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
+
+
 def _markdown_entry(entry: SavedEntry) -> list[str]:
     if entry.role == "tool":
         status = f" ({entry.tool_status})" if entry.tool_status else ""
@@ -80,6 +84,9 @@ def to_markdown(conversation: SavedConversation) -> str:
     facts += [x for x in (s.model, f"voice {s.voice}" if s.voice else "") if x]
     if s.cost_usd is not None:
         facts.append(f"${s.cost_usd:.2f}")
+    seconds = _number((conversation.usage.get("tokens") or {}).get("live_seconds"))
+    if seconds:
+        facts.append(f"{seconds:.0f} s billed by the second")
     lines = [f"# {title_of(conversation)}", "", "*" + " · ".join(facts) + "*", ""]
     for entry in conversation.entries:
         lines += _markdown_entry(entry)

@@ -291,15 +291,18 @@ class ConversationRecorder:
         self._ensure_row()
         self._history._write(partial(db.save_turn, conversation_id=self.id, turn=saved), "saving turn timings")
 
-    def usage(self, snapshot: UsageSnapshot) -> None:
-        """The conversation's usage and cost so far (call after each ``response.done`` or at the end)."""
-        if snapshot.session.responses == 0 and not self._created:
+    def usage(self, snapshot: UsageSnapshot, *, billed: bool = True) -> None:
+        """The conversation's usage and cost so far (call after each ``response.done`` or at the end);
+        ``billed=False`` (the offline demo): tokens are kept, no cost."""
+        if snapshot.session.responses == 0 and not snapshot.session.live_seconds and not self._created:
             return
         body = {"model": snapshot.model, "transcription_model": snapshot.transcription_model,
                 "tokens": dataclasses.asdict(snapshot.session), "realtime_usd": snapshot.realtime_usd,
-                "transcription_usd": snapshot.transcription_usd, "price_known": snapshot.price_known}
+                "transcription_usd": snapshot.transcription_usd, "price_known": snapshot.price_known,
+                "billed": billed}
         self._ensure_row()
-        self._history._write(partial(db.save_usage, conversation_id=self.id, usage=body, cost=snapshot.total_usd),
+        cost = snapshot.total_usd if billed else None
+        self._history._write(partial(db.save_usage, conversation_id=self.id, usage=body, cost=cost),
                              "saving usage")
 
     def audio(self, item_id: str, role: str, pcm16: bytes, rate: int = 24000) -> None:

@@ -3,8 +3,10 @@
 It understands a handful of intents — greeting, what it is, the time, arithmetic, "repeat what I
 said", a long story (long enough to interrupt) — and otherwise reflects the question back. It obeys
 the instructions it can ("answer in one sentence", "be brief"). When the response may use tools and
-one fits (a time tool, a sum/calculator tool), it asks for a function call instead of answering, and
-when the conversation ends with that call's output, it speaks the result.
+some fit (:mod:`.brain_tools`: the time somewhere, a sum, open a web page, a note, the clipboard — two
+at once when asked for two things), it calls them instead of answering, and when the conversation
+ends with their outputs, it speaks an answer built from them. An MCP tool the session listed is used
+the same way: first an approval request when the server's entry requires one, then the call itself.
 """
 
 from __future__ import annotations
@@ -12,19 +14,15 @@ from __future__ import annotations
 import json
 import re
 import time
-from dataclasses import dataclass
 from typing import Any
 
-_UNITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
-          "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
-_TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
-_NUMBER_WORDS = {w: i for i, w in enumerate(_UNITS)} | {w: 10 * i for i, w in enumerate(_TENS) if w}
-_OPS = {
-    "plus": "+", "add": "+", "and": "+", "+": "+",
-    "minus": "-", "subtract": "-", "-": "-",
-    "times": "*", "multiplied": "*", "x": "*", "*": "*",
-    "divided": "/", "over": "/", "/": "/",
-}
+from desktop_app.local_server.brain_tools import function_calls, mcp_choice, speak_output
+from desktop_app.local_server.numbers import OP_WORDS, compute, number_words, parse_arithmetic
+from desktop_app.local_server.plans import AskMcp, Call, Calls, Plan, Say, UseMcp
+
+__all__ = ["GREETING", "IDENTITY", "IDLE_PROMPT", "STORY", "AskMcp", "Call", "Calls", "Plan", "Say", "UseMcp",
+           "number_words", "parse_arithmetic", "think"]
+
 STORY = (
     "Once upon a time, in a small town by the sea, there lived a lighthouse keeper named Ada. "
     "Every evening she climbed the one hundred and twelve steps of her tower and lit the great lamp. "
@@ -45,114 +43,6 @@ IDENTITY = (
 IDLE_PROMPT = "Are you still there? Ask me anything when you are ready."
 
 
-@dataclass(frozen=True, slots=True)
-class Say:
-    """Answer with this text."""
-
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class Call:
-    """Ask the client to run a tool."""
-
-    name: str
-    arguments: str
-
-
-def number_words(n: float) -> str:
-    """A number as words ("forty two", "minus three", "two point five"); digits above a million."""
-    if n < 0:
-        return "minus " + number_words(-n)
-    if n != int(n):
-        whole, _, frac = f"{n:.2f}".rstrip("0").partition(".")
-        return number_words(int(whole)) + " point " + " ".join(_UNITS[int(d)] for d in frac)
-    n = int(n)
-    if n < 20:
-        return _UNITS[n]
-    if n < 100:
-        return _TENS[n // 10] + ("" if n % 10 == 0 else " " + _UNITS[n % 10])
-    if n < 1000:
-        rest = n % 100
-        return _UNITS[n // 100] + " hundred" + ("" if rest == 0 else " and " + number_words(rest))
-    if n < 1_000_000:
-        rest = n % 1000
-        return number_words(n // 1000) + " thousand" + ("" if rest == 0 else " " + number_words(rest))
-    return str(n)
-
-
-def _tokens(text: str) -> list[str]:
-    return re.findall(r"\d+(?:\.\d+)?|[a-z]+|[+\-*/]", text.lower().replace("×", "*"))
-
-
-def _number(tokens: list[str], i: int) -> tuple[float | None, int]:
-    """The number starting at ``tokens[i]`` (digits or words like "twenty three") and the next index."""
-    if i >= len(tokens):
-        return None, i
-    tok = tokens[i]
-    if re.fullmatch(r"\d+(?:\.\d+)?", tok):
-        return float(tok), i + 1
-    if tok in _NUMBER_WORDS:
-        value = _NUMBER_WORDS[tok]
-        if value >= 20 and i + 1 < len(tokens) and tokens[i + 1] in _NUMBER_WORDS and _NUMBER_WORDS[tokens[i + 1]] < 10:
-            return float(value + _NUMBER_WORDS[tokens[i + 1]]), i + 2
-        return float(value), i + 1
-    return None, i
-
-
-def parse_arithmetic(text: str) -> tuple[float, str, float] | None:
-    """``(a, op, b)`` from "what is two plus three", "7 times 6", "10 divided by 4"; else None."""
-    tokens = _tokens(text)
-    for i in range(len(tokens)):
-        a, j = _number(tokens, i)
-        if a is None or j >= len(tokens) or tokens[j] not in _OPS:
-            continue
-        op = _OPS[tokens[j]]
-        k = j + 1
-        while k < len(tokens) and tokens[k] in ("by", "to"):
-            k += 1
-        b, _ = _number(tokens, k)
-        if b is not None:
-            return a, op, b
-    return None
-
-
-def compute(a: float, op: str, b: float) -> float | None:
-    if op == "+":
-        return a + b
-    if op == "-":
-        return a - b
-    if op == "*":
-        return a * b
-    return None if b == 0 else a / b
-
-
-_OP_WORDS = {"+": "plus", "-": "minus", "*": "times", "/": "divided by"}
-
-
-def _find_tool(tools: list[dict[str, Any]], *needles: str) -> dict[str, Any] | None:
-    for tool in tools:
-        if tool.get("type", "function") != "function":
-            continue
-        name = str(tool.get("name", "")).lower()
-        if any(n in name for n in needles):
-            return tool
-    return None
-
-
-def _sum_arguments(tool: dict[str, Any], a: float, op: str, b: float) -> str:
-    """Fill the tool's own parameter names: two numbers, or one expression string."""
-    props = list(((tool.get("parameters") or {}).get("properties") or {}).items())
-    tidy = [int(x) if float(x).is_integer() else x for x in (a, b)]
-    numeric = [k for k, v in props if (v or {}).get("type") in ("number", "integer")]
-    if len(numeric) >= 2:
-        return json.dumps({numeric[0]: tidy[0], numeric[1]: tidy[1]})
-    strings = [k for k, v in props if (v or {}).get("type") == "string"]
-    if strings:
-        return json.dumps({strings[0]: f"{tidy[0]} {op} {tidy[1]}"})
-    return json.dumps({"a": tidy[0], "b": tidy[1]})
-
-
 def _apply_instructions(text: str, instructions: str) -> str:
     lowered = (instructions or "").lower()
     if re.search(r"one sentence|single sentence|be brief|briefly|short answer|concise", lowered):
@@ -162,6 +52,9 @@ def _apply_instructions(text: str, instructions: str) -> str:
 
 
 def _speak_result(output: str, name: str) -> str:
+    known = speak_output(name, output)
+    if known is not None:
+        return known
     try:
         value = json.loads(output)
     except ValueError:
@@ -203,6 +96,31 @@ def _repeat(question: str, earlier: list[str]) -> str | None:
     return previous[-1] if previous else "nothing yet"
 
 
+def _outputs_spoken(history: list[tuple[str, str]]) -> str | None:
+    """The answer from the function outputs that end the conversation (all of one batch), if any."""
+    outputs = []
+    for kind, text in reversed(history):
+        if not kind.startswith("function_call_output:"):
+            break
+        outputs.append(_speak_result(text, kind.split(":", 1)[1]))
+    return " ".join(reversed(outputs)) if outputs else None
+
+
+def _after_approval(history: list[tuple[str, str]]) -> Say | UseMcp | None:
+    """The conversation ends with the answer to an MCP approval request: use the tool, or say why not."""
+    if not history or history[-1][0] != "mcp_approval_response":
+        return None
+    answer = json.loads(history[-1][1])
+    requests = [json.loads(text) for kind, text in history if kind == "mcp_approval_request"]
+    request = next((r for r in requests if r.get("id") == answer.get("approval_request_id")), None)
+    if request is None:
+        return None
+    if not answer.get("approve"):
+        return Say(f"I did not use the {request['name'].replace('_', ' ')} tool on {request['server_label']}, "
+                   "because it was not allowed.")
+    return UseMcp(request["server_label"], request["name"], request["arguments"], request["id"])
+
+
 def think(
     history: list[tuple[str, str]],
     *,
@@ -211,38 +129,50 @@ def think(
     tool_choice: Any = "auto",
     idle: bool = False,
     now: float | None = None,
-) -> Say | Call:
+    mcp_tools: list[dict[str, Any]] | None = None,
+) -> Plan:
     """Decide the reply. ``history`` is ``(kind, text)`` per item, oldest first, where kind is
-    ``user``, ``assistant``, ``function_call:<name>`` or ``function_call_output:<name>``."""
+    ``user``, ``assistant``, ``function_call:<name>``, ``function_call_output:<name>``, or
+    ``mcp_approval_request`` / ``mcp_approval_response`` (text: the item as JSON). ``mcp_tools`` are
+    the tools the session's MCP servers listed (``server_label``, ``name``, ``input_schema``, and
+    ``approval``: whether a call needs the user's approval first)."""
     tools = [] if tool_choice == "none" else list(tools or [])
+    mcp_tools = [] if tool_choice == "none" else list(mcp_tools or [])
     if idle:
         return Say(_apply_instructions(IDLE_PROMPT, instructions))
-    if history and history[-1][0].startswith("function_call_output:"):
-        name = history[-1][0].split(":", 1)[1]
-        return Say(_apply_instructions(_speak_result(history[-1][1], name), instructions))
+    spoken = _outputs_spoken(history)
+    if spoken is not None:
+        return Say(_apply_instructions(spoken, instructions))
+    approved = _after_approval(history)
+    if approved is not None:
+        return approved
     users = [text for kind, text in history if kind == "user"]
     question = users[-1] if users else ""
     lowered = question.lower()
     said = _repeat(question, users[:-1])
     if said is not None:  # before the other intents: "repeat after me: two plus two" is not a sum
         return Say(_apply_instructions(f"You said: {said}", instructions))
+    calls = function_calls(question, tools) if question else []
+    if len(calls) == 1:
+        return calls[0]
+    if calls:
+        return Calls(tuple(calls))
+    chosen = mcp_choice(question, mcp_tools) if question else None
+    if chosen is not None:
+        tool, arguments = chosen
+        plan = AskMcp if tool.get("approval", True) else UseMcp
+        return plan(str(tool["server_label"]), str(tool["name"]), arguments)
     arithmetic = parse_arithmetic(question)
     if arithmetic is not None:
-        tool = _find_tool(tools, "sum", "add", "calc", "math", "arith")
-        if tool is not None:
-            return Call(tool["name"], _sum_arguments(tool, *arithmetic))
         a, op, b = arithmetic
         result = compute(a, op, b)
-        said = f"{number_words(a)} {_OP_WORDS[op]} {number_words(b)}"
+        said = f"{number_words(a)} {OP_WORDS[op]} {number_words(b)}"
         answer = (f"{said.capitalize()} is {number_words(result)}." if result is not None
                   else "Dividing by zero has no answer, I am afraid.")
         return Say(_apply_instructions(answer, instructions))
     if re.search(r"\bstory\b|\btale\b", lowered):
         return Say(_apply_instructions(STORY, instructions))
     if re.search(r"\btime\b|\bclock\b", lowered):
-        tool = _find_tool(tools, "time", "clock")
-        if tool is not None:
-            return Call(tool["name"], "{}")
         stamp = time.strftime("%H:%M", time.localtime(now))
         return Say(_apply_instructions(f"It is {stamp} on this computer.", instructions))
     if re.search(r"what are you|who are you|your name|what is parley|what can you do", lowered):

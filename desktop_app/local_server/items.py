@@ -48,6 +48,11 @@ def create_item(conversation: Conversation, event: dict[str, Any], *, new_id: Ca
     if previous is not None and previous != "root" and previous not in conversation:
         return Problem("invalid_value", f"Invalid 'previous_item_id': the item with id '{previous}' does not exist.",
                        "previous_item_id")
+    if item.get("type") == "mcp_approval_response":
+        request = conversation.get(str(item.get("approval_request_id")))
+        if request is None or request.public.get("type") != "mcp_approval_request":
+            return Problem("invalid_value", "Invalid 'item.approval_request_id': no MCP approval request with id "
+                           f"'{item.get('approval_request_id')}' exists.", "item.approval_request_id")
     item_id = item.get("id") or new_id()
     if item_id in conversation:
         return Problem("invalid_value", f"Invalid 'item.id': an item with id '{item_id}' already exists.", "item.id")
@@ -56,6 +61,8 @@ def create_item(conversation: Conversation, event: dict[str, Any], *, new_id: Ca
         return problem
     public = {"id": item_id, "object": "realtime.item", **{k: v for k, v in item.items() if k != "id"},
               "status": "completed"}
+    if str(item.get("type", "")).startswith("mcp_"):  # the SDK's MCP items carry neither field
+        public = {"id": item_id, **{k: v for k, v in item.items() if k != "id"}}
     stored = StoredItem(public=public, audio=bytearray(audio))
     before = conversation.insert(stored, previous)
     events: Events = [{"type": "conversation.item.added", "previous_item_id": before, "item": public},

@@ -38,6 +38,9 @@ class Options:
     speech_processes: bool = False  # worker processes instead of threads (parley serve; not when frozen)
     seed: int | None = None
     audio_budget_s: float | None = 900.0  # the newest 15 minutes of audio per session (~43 MB)
+    live_barge_ms: int = 250  # GPT-Live: talked over, the assistant stops after this much session time
+    live_usage_s: float = 15.0  # GPT-Live: session.usage.updated every this many seconds of session time
+    live_no_audio_s: float = 31.0  # GPT-Live: a session that receives no audio this long ends "expired"
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -41,12 +41,13 @@ class Outbox:
         self._debug = log.isEnabledFor(logging.DEBUG)
         self.closed = False
 
-    def emit(self, event: dict[str, Any]) -> None:
-        """Send one server event (``type`` first, then a fresh ``event_id``)."""
+    def emit(self, event: dict[str, Any], *, stamped: bool = True) -> None:
+        """Send one server event (``type`` first, then a fresh ``event_id``; ``stamped=False``: none,
+        as GPT-Live's output audio deltas carry none)."""
         if self.closed:
             return
         rest = {k: v for k, v in event.items() if k != "type"}
-        event = {"type": event["type"], "event_id": self._ids.event(), **rest}
+        event = {"type": event["type"], "event_id": self._ids.event(), **rest} if stamped else {"type": event["type"], **rest}
         for action in self._faults.outgoing(event, self._ids.event):
             if self._debug and action[0] == "text":
                 self._log.debug("> %s", summarize_frame(action[1], LOG_LINE))

@@ -8,7 +8,9 @@ recognition runs in the worker pool), asks the brain for a reply, and streams it
   chunks on a real-time clock (``pace`` > 1 is faster, 0 is unpaced), each preceded by the
   transcript deltas of the words that start inside it;
 * text mode — one ``response.output_text.delta`` per word;
-* a tool call — the function-call ladder (E), then ``response.done`` and a wait for the client.
+* tool calls — the function-call ladder (E) once per call (two requests, two calls), then
+  ``response.done`` and a wait for the client; an MCP tool (:mod:`.tool_calls`) — an approval request
+  item, or the ``mcp_call`` run on the server and then the spoken answer.
 
 Cancelling (``response.cancel``, barge-in, ``output_audio_buffer.clear``) closes every open part —
 ``*.done`` events, the item ``incomplete`` — then ``response.done`` ``cancelled`` with the usage so
@@ -22,19 +24,23 @@ declared in one place, and any session class (another transport, another dialect
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable
 from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
 
 from desktop_app.local_server.audio_out import AudioOut, AudioPart
-from desktop_app.local_server.brain import Call, think
+from desktop_app.local_server.brain import AskMcp, Call, Calls, UseMcp, think
+from desktop_app.local_server.brain_tools import speak_mcp
 from desktop_app.local_server.conversation import Conversation, Ids, StoredItem
+from desktop_app.local_server.mcp_hub import McpHub
 from desktop_app.local_server.outbox import Emit, Log
 from desktop_app.local_server.speaking import spoken_chunks
 from desktop_app.local_server.speech import SpeechPool
 from desktop_app.local_server.speech.tts import WordTiming
 from desktop_app.local_server.tasks import start_task
+from desktop_app.local_server.tool_calls import approval_request, mcp_call
 from desktop_app.local_server.usage import (
     Usage,
     audio_in_tokens,
@@ -58,6 +64,7 @@ class RunContext:
     lock_voice: Callable[[], None]  # the conversation now holds assistant audio (§2.7)
     limit_audio: Callable[[], None]  # the conversation gained audio: hold it to the budget
     finished: Callable[[ResponseRun], None]  # called right after the run's ``response.done``
+    mcp: McpHub | None = None  # the session's MCP servers (None: MCP tools are not served)
 
 
 class ResponseRun:
@@ -77,6 +84,7 @@ class ResponseRun:
         self._open_index = 0
         self._streamed_text = ""
         self._limited = False
+        self.open_calls: list[Callable[[], None]] = []  # MCP calls waiting for their server: closed on cancel
         self.audio_end_at = 0.0  # loop time when the client will have played everything sent
 
     # --- lifecycle -------------------------------------------------------------------------------
@@ -114,6 +122,8 @@ class ResponseRun:
         self.cancel_reason = reason
         self.task.cancel()
         self._close_open_parts()
+        for close in self.open_calls:
+            close()
         self._finish("cancelled", {"type": "cancelled", "reason": reason})
 
     def abandon(self) -> None:
@@ -136,13 +146,20 @@ class ResponseRun:
                 tools=self.settings["tools"],
                 tool_choice=self.settings["tool_choice"],
                 idle=self.idle,
+                mcp_tools=self.ctx.mcp.tools_for(self.settings["tools"]) if self.ctx.mcp is not None else None,
             )
-            if isinstance(plan, Call):
-                self._function_call(plan)
-            elif "audio" in self.settings["output_modalities"]:
-                await self._audio_message(plan.text)
+            if isinstance(plan, (Call, Calls)):
+                for call in plan.calls if isinstance(plan, Calls) else (plan,):
+                    self._function_call(call)
+            elif isinstance(plan, AskMcp):
+                approval_request(self, plan)
             else:
-                await self._text_message(plan.text)
+                text = plan.text if not isinstance(plan, UseMcp) else speak_mcp(
+                    plan.server_label, plan.name, *await mcp_call(self, plan))
+                if "audio" in self.settings["output_modalities"]:
+                    await self._audio_message(text)
+                else:
+                    await self._text_message(text)
         except asyncio.CancelledError:
             if self.cancel_reason is None:  # cancelled from outside (loop shutdown): not ours to report
                 raise
@@ -204,6 +221,8 @@ class ResponseRun:
                 call = self.ctx.conversation.find_call(public.get("call_id", ""))
                 name = call.public.get("name", "") if call is not None else ""
                 history.append((f"function_call_output:{name}", public.get("output", "")))
+            elif kind in ("mcp_approval_request", "mcp_approval_response", "mcp_call"):
+                history.append((kind, json.dumps(public)))
         return history
 
     @staticmethod

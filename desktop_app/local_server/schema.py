@@ -174,10 +174,10 @@ class Either(Spec):
 
 
 class Arr(Spec):
-    """A JSON array of ``item`` (optionally non-empty)."""
+    """A JSON array of ``item`` (optionally with a least and a most number of items)."""
 
-    def __init__(self, item: Spec, *, min_items: int = 0) -> None:
-        self.item, self.min_items = item, min_items
+    def __init__(self, item: Spec, *, min_items: int = 0, max_items: int | None = None) -> None:
+        self.item, self.min_items, self.max_items = item, min_items, max_items
         self.expected = f"an array of {'objects' if isinstance(item, (Obj, Tagged)) else 'values'}"
 
     def check(self, value: Any, path: str) -> Problem | None:
@@ -186,6 +186,9 @@ class Arr(Spec):
         if len(value) < self.min_items:
             return Problem("array_below_min_length", f"Invalid '{path}': empty array. Expected an array with "
                            f"minimum length {self.min_items}, but got an empty array instead.", path)
+        if self.max_items is not None and len(value) > self.max_items:
+            return Problem("array_above_max_length", f"Invalid '{path}': array too long. Expected an array with "
+                           f"maximum length {self.max_items}, but got an array with length {len(value)} instead.", path)
         for i, element in enumerate(value):
             problem = self.item.check(element, f"{path}[{i}]")
             if problem:

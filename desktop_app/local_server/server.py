@@ -42,6 +42,7 @@ from websockets.http11 import Request, Response
 
 from desktop_app.local_server.conversation import Ids
 from desktop_app.local_server.faults import FaultPlan, parse_faults
+from desktop_app.local_server.live.session import LiveSession
 from desktop_app.local_server.options import MIB, Options
 from desktop_app.local_server.session import Session
 from desktop_app.local_server.speech import SpeechPool
@@ -54,6 +55,7 @@ _ws_log.addFilter(RedactingFilter())
 
 REALTIME_PATHS = frozenset({"/v1/realtime", "/openai/v1/realtime", "/realtime"})
 CALLS_PATHS = frozenset(path + "/calls" for path in REALTIME_PATHS)
+LIVE_PATHS = frozenset({"/v1/live/sessions", "/openai/v1/live/sessions"})  # GPT-Live (live-protocol.md §1)
 
 
 def is_loopback(host: str) -> bool:
@@ -107,7 +109,7 @@ class LocalServer:
         self.pool = SpeechPool(self.options.speech_workers, self.options.asr, self.options.tts,
                                self.options.speech_processes)
         self.pacing_delays: list[float] | None = [] if collect_pacing else None
-        self.sessions: set[Session] = set()
+        self.sessions: set[Session | LiveSession] = set()
         self._rng = random.Random(self.options.seed) if self.options.seed is not None else None
         self._server: Server | None = None
         self._connections = 0
@@ -138,6 +140,11 @@ class LocalServer:
     def calls_url(self) -> str:
         """Where WebRTC offers go, ``http://host:port/v1/realtime/calls``."""
         return f"http://{self._authority}/v1/realtime/calls"
+
+    @property
+    def live_url(self) -> str:
+        """The GPT-Live URL, ``ws://host:port/v1/live/sessions`` (the model goes in ``session.start``)."""
+        return f"{self.url_base}/live/sessions"
 
     # --- lifecycle -------------------------------------------------------------------------------
 
@@ -274,8 +281,8 @@ class LocalServer:
 
     def _check_request(self, connection: ServerConnection, request: Request) -> Response | None:
         path = urlsplit(request.path).path
-        if path not in REALTIME_PATHS:
-            return connection.respond(404, f"Not found: {path}. The Realtime endpoint is /v1/realtime.\n")
+        if path not in REALTIME_PATHS | LIVE_PATHS:
+            return connection.respond(404, f"Not found: {path}. The endpoints are /v1/realtime and /v1/live/sessions.\n")
         origin = request.headers.get("Origin")
         if origin is not None and origin not in self.options.allowed_origins:
             self.log.warning("! refused a handshake from origin %s (cross-site WebSocket)", origin)
@@ -324,7 +331,7 @@ class LocalServer:
         model = (query.get("model") or [""])[0]
         if intent and intent not in ("realtime", "transcription"):
             return "invalid_value", f"Invalid value: '{intent}'. Supported values are: 'realtime' and 'transcription'.", 4000
-        if intent != "transcription":
+        if intent != "transcription" and urlsplit(request.path).path not in LIVE_PATHS:  # Live: model in session.start
             if not model:
                 return "missing_model", "You must provide a model parameter.", 4000
             if not is_known_model(model):
@@ -348,10 +355,12 @@ class LocalServer:
         kind = "transcription" if (query.get("intent") or [""])[0] == "transcription" else "realtime"
         model = (query.get("model") or [self.model])[0]
         queue: asyncio.Queue[tuple] = asyncio.Queue()
-        session = Session(model=model, kind=kind, options=self.options, pool=self.pool, writer=queue.put_nowait,
-                          faults=self.faults.for_session(), log=log, rng=self._rng, pacing_delays=self.pacing_delays)
+        live = urlsplit(ws.request.path).path in LIVE_PATHS  # GPT-Live (its model comes in session.start)
+        session = (LiveSession if live else Session)(
+            model=model, kind="live" if live else kind, options=self.options, pool=self.pool, writer=queue.put_nowait,
+            faults=self.faults.for_session(), log=log, rng=self._rng, pacing_delays=self.pacing_delays)
         self.sessions.add(session)
-        log.info("= session open (%s, %s)", kind, model)
+        log.info("= session open (%s, %s)", session.kind, "model in session.start" if live else model)
         writer = asyncio.get_running_loop().create_task(self._write(ws, queue, log))
         try:
             session.open()

@@ -28,6 +28,7 @@ from desktop_app.local_server.conversation import Conversation, Ids
 from desktop_app.local_server.faults import SessionFaults
 from desktop_app.local_server.input_audio import BufferEvent, Committed, InputBuffer, SpeechStarted
 from desktop_app.local_server.intake import Handler, Intake
+from desktop_app.local_server.mcp_hub import McpHub
 from desktop_app.local_server.items import create_item, delete_item, retrieve_item, truncate, truncate_item
 from desktop_app.local_server.options import Options
 from desktop_app.local_server.outbox import Emit, Log, Outbox, Timers, Writer
@@ -82,11 +83,13 @@ class Session:
         self.input = InputBuffer(audio_in["format"]["type"], audio_in["turn_detection"], self.ids.item)
         self.audio_out: AudioOut = (audio_out or self._event_audio_out)(self.emit)
         self._transcriptions = Transcriptions()
+        self.mcp = McpHub(self.emit, self.conversation, self.ids, log)  # the session's MCP servers
         self._run_context = RunContext(
             emit=self.emit, conversation=self.conversation, ids=self.ids, speech=pool, audio_out=self.audio_out,
             log=log, chunk_bytes=options.chunk_ms * 48,
             text_word_s=options.text_word_ms / 1000.0 / options.pace if options.pace > 0 else 0.0,
-            lock_voice=self._lock_voice, limit_audio=self.limit_audio, finished=self._response_finished)
+            lock_voice=self._lock_voice, limit_audio=self.limit_audio, finished=self._response_finished,
+            mcp=self.mcp)
         self.runs = Runs(self._run_context)
         handlers: dict[str, Handler] = {
             "session.update": self.on_session_update,
@@ -168,6 +171,7 @@ class Session:
         self._out.close()
         self._timers.stop()
         self.runs.abandon_all()
+        self.mcp.close()
         self._transcriptions.cancel_all()
         for item in self.conversation:
             if item.transcript is not None and not item.transcript.done():
@@ -200,6 +204,7 @@ class Session:
             self._timers.cancel("idle")
         self._buffer_events(self.input.configure(audio_in["turn_detection"], audio_in["format"]["type"]))
         self.emit({"type": "session.updated", "session": self.config})
+        self.mcp.configure(self.config["tools"])
         self.log.info("= session updated")
         return None
 

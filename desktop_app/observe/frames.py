@@ -20,10 +20,15 @@ AUDIO_FIELDS: dict[str, tuple[str, bool]] = {
     "input_audio_buffer.append": ("audio", True),
     "response.output_audio.delta": ("delta", False),
     "response.audio.delta": ("delta", False),  # the retired beta name, should a server still send it
+    "session.input_audio.append": ("audio", True),  # GPT-Live
+    "session.output_audio.delta": ("delta", False),
 }
 
 #: Bytes per millisecond of each wire format (§5 of the protocol notes: PCM16 24 kHz, G.711 8 kHz).
 BYTES_PER_MS = {"audio/pcm": 48.0, "audio/pcmu": 8.0, "audio/pcma": 8.0}
+
+_SESSION_FRAMES = frozenset({"session.update", "session.created", "session.updated", "session.start",
+                             "session.started"})
 
 #: Frames longer than this are searched for other embedded audio (``conversation.item.retrieved``).
 _LARGE_FRAME = 16_384
@@ -52,11 +57,18 @@ class AudioFormats:
         self.output_bytes_per_ms = BYTES_PER_MS["audio/pcm"]
 
     def learn(self, event: dict[str, Any]) -> None:
-        """Update from a ``session.update`` (sent) or ``session.created``/``updated`` (received)."""
+        """Update from a ``session.update`` (sent) or ``session.created``/``updated`` (received); GPT-Live's
+        ``session.start`` / ``session.started`` have one ``audio.format`` for both ways (PCM 16 or 24 kHz)."""
         session = event.get("session")
         audio = session.get("audio") if isinstance(session, dict) else None
         if not isinstance(audio, dict):
             return
+        both = audio.get("format")
+        kind = both.get("type") if isinstance(both, dict) else None
+        if isinstance(both, dict) and isinstance(kind, str) and kind in BYTES_PER_MS:
+            rate = both.get("rate")
+            per_ms = rate / 500.0 if kind == "audio/pcm" and isinstance(rate, int) and rate > 0 else BYTES_PER_MS[kind]
+            self.input_bytes_per_ms = self.output_bytes_per_ms = per_ms
         for side, attr in (("input", "input_bytes_per_ms"), ("output", "output_bytes_per_ms")):
             part = audio.get(side)
             fmt = part.get("format") if isinstance(part, dict) else None
@@ -103,7 +115,7 @@ def summarize(text: str, formats: AudioFormats) -> FrameSummary:
             parsed[field] = audio_marker(nbytes, ms)
     elif len(text) > _LARGE_FRAME:
         _elide_blobs(parsed)
-    if kind in ("session.update", "session.created", "session.updated"):
+    if kind in _SESSION_FRAMES:
         formats.learn(parsed)
     return FrameSummary(kind, parsed, redact(json.dumps(parsed)), item_id, nbytes, ms)
 

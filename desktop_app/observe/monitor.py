@@ -26,6 +26,8 @@ from desktop_app.observe.turns import TurnRecord, TurnTimings
 #: The controller's reconnecting state; entering it counts one reconnect.
 RECONNECTING = "reconnecting"
 CONNECTED = "connected"
+#: The detail of a planned new session (the time limit, a cleared conversation): not a reconnect.
+REFRESHING = "refreshing session"
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +113,7 @@ class ConnectionMonitor:
         previous = self._history[-1].state if self._history else None
         if state == previous and not detail:
             return
-        if state == RECONNECTING and previous != RECONNECTING:
+        if state == RECONNECTING and previous != RECONNECTING and detail != REFRESHING:
             self._reconnects += 1
         if self._connected_since is not None and state != CONNECTED:
             self._connected_total += now - self._connected_since

@@ -1,13 +1,16 @@
 """Everything the app observes about a conversation, behind one frame observer.
 
-Build one :class:`Observatory` per app session in the composition root, hand
-:meth:`Observatory.frame_observer` to the controller (``Controller(frame_observer=...)``, which passes
-it to every socket), and call the few methods only the controller can know the moments of
-(:attr:`Observatory.turns`, :meth:`ConnectionMonitor.state_changed`, :meth:`ErrorTracker.record`).
+Build one :class:`Observatory` per app session in the composition root and hand it to each
+controller twice: :meth:`Observatory.frame_observer` (``Controller(frame_observer=...)``, passed to
+every socket) and the observatory itself as the controller's metrics port
+(``Controller(metrics=...)``, :class:`desktop_app.controller.metrics.Metrics`): the moments only the
+controller sees go to :attr:`Observatory.turns` and :attr:`Observatory.monitor`.
 
 From the frames alone it keeps: the event log; bytes and audio seconds each way; the usage and cost
 of every ``response.done`` and input transcription (priced with the models ``session.created`` /
-``session.updated`` report); ``rate_limits.updated``; the server's ``error`` events. Each priced part
+``session.updated`` report) — over GPT-Live, the billed seconds of ``session.usage.updated`` and
+``session.closed`` priced per second, and the backend's responses nested in ``response.event``;
+``rate_limits.updated``; the server's ``error`` events. Each priced part
 goes to the spend governor, whose level changes reach ``on_spend`` through ``schedule`` (the loop's
 ``call_soon`` in the app), so the controller never runs inside the transport's receive path.
 
@@ -78,6 +81,7 @@ class Observatory:
         self.spend = SpendGovernor(limits or SpendLimits(), ledger=ledger, day_spent=day_spent,
                                    on_change=self._spend_changed)
         self._observer_failed = False
+        self.billed = True  # False: costs are shown but not counted against the limits (the offline demo)
 
     # --- the transport's frame observer --------------------------------------------------------
 
@@ -106,13 +110,33 @@ class Observatory:
 
     def _on_response_done(self, event: dict[str, Any]) -> None:
         cost = self.usage.add_response(event.get("response")).cost_usd
-        if cost:
+        if cost and self.billed:
             self.spend.add(cost)
 
     def _on_transcription(self, event: dict[str, Any]) -> None:
         cost = self.usage.add_transcription(event.get("usage"))
-        if cost:
+        if cost and self.billed:
             self.spend.add(cost)
+
+    def _on_live_session(self, event: dict[str, Any]) -> None:
+        """``session.started``: a GPT-Live session (its model; transcription is part of the session's price)."""
+        session = event.get("session")
+        model = session.get("model") if isinstance(session, dict) else None
+        self.usage.set_models(model if isinstance(model, str) else None, transcription_off=True)
+        self.usage.live_session_started()
+
+    def _on_live_usage(self, event: dict[str, Any]) -> None:
+        """``session.usage.updated`` / ``session.closed``: the session's cumulative seconds."""
+        usage = event.get("usage")
+        cost = self.usage.add_live_seconds(usage.get("seconds") if isinstance(usage, dict) else None)
+        if cost and self.billed:
+            self.spend.add(cost)
+
+    def _on_backend_event(self, event: dict[str, Any]) -> None:
+        """``response.event``: a GPT-Live backend response that ended is counted (once)."""
+        nested = event.get("event")
+        if isinstance(nested, dict) and nested.get("type") in _BACKEND_ENDINGS:
+            self.usage.add_backend_response(nested.get("response"))
 
     def _on_rate_limits(self, event: dict[str, Any]) -> None:
         self.usage.update_rate_limits(event.get("rate_limits"))
@@ -124,6 +148,35 @@ class Observatory:
         callback = self.on_spend
         if callback is not None:
             self._schedule(lambda: callback(status))
+
+    # --- the controller's metrics port (desktop_app.controller.metrics.Metrics) ----------------
+
+    def speech_stopped(self, at: float | None = None) -> None:
+        self.turns.speech_stopped(at)
+
+    def first_audio_delta(self, at: float | None = None) -> None:
+        self.turns.first_audio_delta(at)
+
+    def first_sample_played(self, at: float | None = None) -> None:
+        self.turns.first_sample_played(at)
+
+    def response_done(self, at: float | None = None) -> None:
+        self.turns.response_done(at)
+
+    def barge_in(self, at: float | None = None) -> None:
+        self.turns.barge_in(at)
+
+    def silence(self, at: float | None = None) -> None:
+        self.turns.silence(at)
+
+    def connection_state(self, state: str, detail: str = "") -> None:
+        self.monitor.state_changed(state, detail)
+
+    def session_expiry(self, expires_at: float | None) -> None:
+        self.monitor.set_session_expiry(expires_at)
+
+    def ping(self, rtt_s: float | None) -> None:
+        self.monitor.ping(rtt_s)
 
     # --- the controller's side -----------------------------------------------------------------
 
@@ -161,4 +214,9 @@ _RECEIVED: dict[str, Callable[[Observatory, dict[str, Any]], None]] = {
     "conversation.item.input_audio_transcription.completed": Observatory._on_transcription,
     "rate_limits.updated": Observatory._on_rate_limits,
     "error": Observatory._on_error,
+    "session.started": Observatory._on_live_session,
+    "session.usage.updated": Observatory._on_live_usage,
+    "session.closed": Observatory._on_live_usage,
+    "response.event": Observatory._on_backend_event,
 }
+_BACKEND_ENDINGS = frozenset({"response.completed", "response.failed", "response.incomplete", "response.cancelled"})

@@ -119,6 +119,14 @@ class SpendGovernor:
                 self._ledger.add_spend(self._day, usd)
         return self._update()
 
+    def restore_day(self, day: str, usd: float) -> SpendStatus:
+        """Add what the ledger holds for ``day`` from earlier runs (read once the history is open,
+        before anything is spent in this run); ignored when ``day`` is no longer today."""
+        self._roll_day()
+        if day == self._day and usd > 0:
+            self._day_usd += usd
+        return self._update()
+
     def acknowledge(self) -> SpendStatus:
         """The user's OK after a stop: allow another ``grant`` of each limit that is reached."""
         status = self._status

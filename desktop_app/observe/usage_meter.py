@@ -5,6 +5,13 @@ mid-conversation prices each part at its own rate), each finished input transcri
 model's own price (:func:`~desktop_app.realtime.models.transcription_price`). A part whose price is
 not known is counted in tokens and flagged, never guessed: the display says "price unknown".
 Cached input tokens are a subset of the input tokens and cost the cached rate (:meth:`Usage.cost`).
+
+GPT-Live bills seconds of session instead (live-protocol.md §0, §4): each session reports its own
+cumulative ``usage.seconds`` (``session.usage.updated``, ``session.closed``), so the meter adds what a
+report has beyond the session's last one — never the report itself — and prices it per second with the
+Live model's rate (:func:`~desktop_app.realtime.models.live_price_per_second`); a new session starts its
+count again (:meth:`UsageMeter.live_session_started`). The backend Responses model a Live session hands
+tool work to is billed apart at token rates Parley does not know: its responses are counted, unpriced.
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from desktop_app.realtime.models import transcription_price
+from desktop_app.realtime.models import live_price_per_second, transcription_price
 from desktop_app.realtime.usage import Usage
 
 
@@ -65,6 +72,8 @@ class UsageSnapshot:
     realtime_unpriced: bool
     transcription_unpriced: bool
     rate_limits: tuple[RateLimit, ...]
+    per_second: bool = False  # a GPT-Live conversation: ``session.live_seconds`` are what is billed
+    backend_unpriced: bool = False  # a GPT-Live backend's tokens were counted; their price is not known
 
     @property
     def total_usd(self) -> float:
@@ -72,7 +81,7 @@ class UsageSnapshot:
 
     @property
     def price_known(self) -> bool:
-        return not (self.realtime_unpriced or self.transcription_unpriced)
+        return not (self.realtime_unpriced or self.transcription_unpriced or self.backend_unpriced)
 
 
 def transcription_cost(usage: Usage, model: str | None) -> float | None:
@@ -116,6 +125,10 @@ class UsageMeter:
         self._transcription_usd = 0.0
         self._realtime_unpriced = False
         self._transcription_unpriced = False
+        self._per_second = False
+        self._backend_unpriced = False
+        self._live_reported = 0.0  # the open Live session's cumulative seconds as last reported
+        self._backend_seen: set[str] = set()
 
     def set_models(self, model: str | None = None, transcription_model: str | None = None, *,
                    transcription_off: bool = False) -> None:
@@ -155,6 +168,43 @@ class UsageMeter:
         self._session = self._session + part
         return cost
 
+    def live_session_started(self) -> None:
+        """A GPT-Live session started: the conversation is billed by the second, and this session's
+        cumulative count starts from zero."""
+        self._per_second = True
+        self._live_reported = 0.0
+
+    def add_live_seconds(self, seconds: Any) -> float | None:
+        """A Live session's cumulative ``usage.seconds``: the seconds beyond its last report are counted and
+        priced; returns their cost (0.0 when nothing is new, None when the model's price is not known)."""
+        if not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds <= self._live_reported:
+            return 0.0
+        more, self._live_reported = seconds - self._live_reported, float(seconds)
+        self._session = self._session + Usage(live_seconds=more)
+        rate = live_price_per_second(self.model)
+        if rate is None:
+            self._realtime_unpriced = True
+            return None
+        self._realtime_usd += more * rate
+        return more * rate
+
+    def add_backend_response(self, response: Any) -> ResponseCost | None:
+        """A GPT-Live backend response that ended (nested in ``response.event``): its tokens, counted once
+        per response id, unpriced (the backend's model and rates are not Parley's to know)."""
+        body = response if isinstance(response, dict) else {}
+        rid = str(body.get("id") or "")
+        if rid in self._backend_seen:
+            return None
+        self._backend_seen.add(rid)
+        usage = Usage.from_responses(body.get("usage"))
+        self._backend_unpriced = self._backend_unpriced or usage.total_tokens > 0
+        self._session = self._session + usage
+        model, status = body.get("model"), body.get("status")
+        record = ResponseCost(rid, self._clock(), status if isinstance(status, str) else "",
+                              model if isinstance(model, str) else "backend", usage, None if usage.total_tokens else 0.0)
+        self._responses.append(record)
+        return record
+
     def update_rate_limits(self, limits: Any) -> tuple[RateLimit, ...]:
         """Take ``rate_limits.updated``'s list (entries with bad values are skipped)."""
         now = self._clock()
@@ -180,4 +230,6 @@ class UsageMeter:
             realtime_unpriced=self._realtime_unpriced,
             transcription_unpriced=self._transcription_unpriced,
             rate_limits=tuple(self._limits.values()),
+            per_second=self._per_second,
+            backend_unpriced=self._backend_unpriced,
         )

@@ -7,10 +7,9 @@
     conn.update_session(config); conn.append_audio(pcm); conn.create_response(); …
     for frame in conn.frames_to_send(): await socket.send(frame)   # and events_received() → controller
 
-The receive path never raises: a malformed frame becomes a :class:`ProtocolErrorEvent` in
-``events_received()`` and the connection keeps going. Client actions raise only
-:class:`LocalUsageError` subclasses (invalid or locked settings, use after close), before anything
-is queued. All I/O, timers and retries are the caller's.
+The receive path never raises: a malformed frame becomes a :class:`ProtocolErrorEvent` in ``events_received()``
+and the connection keeps going. Client actions raise only :class:`LocalUsageError` subclasses (invalid or locked
+settings, use after close), before anything is queued. All I/O, timers and retries are the caller's.
 """
 
 from __future__ import annotations
@@ -24,7 +23,7 @@ from .audio_ledger import MIN_COMMIT_MS, AudioLedger, truncation_end_ms
 from .commands import ClientEvent, EventIds
 from .conversation import Conversation
 from .dialect import REALTIME_TRAITS
-from .errors import ConnectionClosedError, ProtocolError
+from .errors import ConnectionClosedError, ProtocolError, UnsupportedCommand
 from .events import (ConnectionClosed, ConversationItemDeleted, ErrorEvent, InputAudioCommitted,
                      InputAudioTimeoutTriggered, InputTranscriptionCompleted, ProtocolErrorEvent, ServerEvent,
                      SessionCreated, SessionUpdated, UnknownEvent)
@@ -35,8 +34,7 @@ from .responses import ResponseTracker
 from .session_config import PCM24K, AudioFormat, SessionConfig, check_locked, session_diff
 from .usage import Usage
 
-# Fields every GA server may add as padding; not worth a log line.
-_QUIET_EXTRA = frozenset({"obfuscation"})
+_QUIET_EXTRA = frozenset({"obfuscation"})  # padding any GA server may add: not worth a log line
 
 class RealtimeConnection:
     """One Realtime session's protocol state (the ``realtime`` :class:`~.dialect.Dialect`).
@@ -147,12 +145,10 @@ class RealtimeConnection:
 
     # --- client actions -----------------------------------------------------------------------
     def update_session(self, config: SessionConfig) -> str | None:
-        """Ask for ``config``; sends the minimal diff. Returns the event id, or None if nothing
-        changed or ``session.created`` has not arrived yet (then the update is sent on arrival).
-
-        Raises :class:`ConfigValidationError` for an invalid config and :class:`LockedFieldError`
-        for a voice change after assistant audio or a model change.
-        """
+        """Ask for ``config``; sends the minimal diff. Returns the event id, or None if nothing changed or
+        ``session.created`` has not arrived yet (then the update is sent on arrival). Raises
+        :class:`ConfigValidationError` (invalid) or :class:`LockedFieldError` (a voice change after assistant
+        audio, a model change)."""
         self._check_open("update_session")
         config.validate()
         base = self._desired or self._session
@@ -203,9 +199,7 @@ class RealtimeConnection:
 
     def create_response(self, response: dict[str, Any] | None = None, **params: Any) -> str:
         """Ask for a response (overrides via ``response`` or :func:`commands.response_params` keywords).
-
-        Queued if a default-conversation response is active; released when it is done.
-        """
+        Queued if a default-conversation response is active; released when it is done."""
         self._check_open("create_response")
         body = dict(response or {}) | commands.response_params(**params)
         frame = commands.response_create(body or None, event_id=self._ids())
@@ -228,9 +222,9 @@ class RealtimeConnection:
         return dropped > 0
 
     def truncate(self, item_id: str, played_ms: int, content_index: int = 0) -> int | None:
-        """Cut ``item_id`` at ``min(played_ms, received_ms)``; returns ``audio_end_ms`` or None when
-        there is nothing to cut: no audio received, or all of the item's audio arrived and was
-        played. (While audio is still arriving, the server holds more than we played: cut.)"""
+        """Cut ``item_id`` at ``min(played_ms, received_ms)``; returns ``audio_end_ms`` or None when there is
+        nothing to cut: no audio received, or all of it arrived and was played (while audio is still arriving,
+        the server holds more than we played: cut)."""
         self._check_open("truncate")
         received = self._ledger.received_ms(item_id)
         if received <= 0 or (played_ms >= received and self._ledger.is_complete(item_id)):
@@ -266,6 +260,16 @@ class RealtimeConnection:
             self._ledger.add_output_bytes(item_id, pcm16_bytes, PCM24K.bytes_per_ms)
             self._lock_voice()
 
+    def close_session(self) -> bool:
+        """Nothing to ask: a Realtime session ends when the caller closes the socket."""
+        return False
+
+    def seed_context(self, items: list[dict[str, Any]], *, answer: bool = False) -> int:
+        raise UnsupportedCommand("realtime", "a seeded start (earlier turns are replayed as items)")
+
+    def ask_to_stop(self) -> str:
+        raise UnsupportedCommand("realtime", "a stop instruction (the answer is cancelled)")
+
     # --- input --------------------------------------------------------------------------------
     def receive_message(self, text: str | bytes) -> None:
         """Take one server frame. Never raises."""
@@ -285,8 +289,7 @@ class RealtimeConnection:
         except Exception as exc:  # noqa: BLE001 — a bug in our state code must not kill the session; report it
             self._log.exception("! internal error while handling %s", event.type)
             error = ProtocolError(f"internal error: {exc!r}", event_type=event.type)
-            self._events.append(event)
-            self._events.append(ProtocolErrorEvent(error=error, snippet=str(event)[:200]))
+            self._events += [event, ProtocolErrorEvent(error=error, snippet=str(event)[:200])]
             return
         self._events.append(event)
 
@@ -296,8 +299,7 @@ class RealtimeConnection:
             return
         self._closed = ConnectionClosed(code=code, reason=reason)
         self._responses.on_closed()
-        verdict = self._closed.classification
-        self._log.info("= closed %s %r: %s", code, reason, verdict.severity.value)
+        self._log.info("= closed %s %r: %s", code, reason, self._closed.classification.severity.value)
         self._events.append(self._closed)
 
     # --- internals ----------------------------------------------------------------------------
@@ -342,8 +344,7 @@ class RealtimeConnection:
             if not self._pending_updates:
                 self._desired = None
         elif isinstance(event, (InputAudioCommitted, InputAudioTimeoutTriggered)):
-            # With VAD the server commits on its own; in push-to-talk our commit already reset
-            # the count, and audio appended since then belongs to the next commit.
+            # With VAD the server commits; in push-to-talk our commit reset the count (what came since is the next's).
             if self._session is not None and not self._session.push_to_talk:
                 self._ledger.reset_input()
         elif isinstance(event, ConversationItemDeleted):
@@ -388,8 +389,7 @@ class RealtimeConnection:
                 self._log.debug("< unknown field %r in %s kept in extra (logged once)", key, event.type)
 
     def _input_format(self) -> AudioFormat:
-        session = self.requested_session
-        return session.input_format if session else PCM24K
+        return self.requested_session.input_format if self.requested_session else PCM24K
 
     def _output_format(self) -> AudioFormat:
         return self._session.output_format if self._session else PCM24K

@@ -38,6 +38,11 @@ from .response_events import (
     ContentPartAdded,
     FunctionCallArgumentsDelta,
     FunctionCallArgumentsDone,
+    McpCallArgumentsDelta,
+    McpCallArgumentsDone,
+    McpCallCompleted,
+    McpCallFailed,
+    McpCallInProgress,
     OutputAudioTranscriptDelta,
     OutputAudioTranscriptDone,
     OutputItemAdded,
@@ -78,6 +83,11 @@ class Item:
     truncated: bool = False
     audio_end_ms: int | None = None
     done: bool = False
+    # MCP items (server-side tools): which server, the approval they answer, how a call failed.
+    server_label: str | None = None
+    approval_request_id: str | None = None
+    approve: bool | None = None
+    error: str | None = None
 
     @property
     def display_text(self) -> str:
@@ -251,6 +261,17 @@ class Conversation:
     def _on_args_done(self, event: FunctionCallArgumentsDone) -> bool:
         return self._update(event.item_id, arguments=event.arguments, call_id=event.call_id, name=event.name)
 
+    def _on_mcp_args_delta(self, event: McpCallArgumentsDelta) -> bool:
+        item = self.get(event.item_id)
+        return item is not None and self._update(event.item_id, arguments=item.arguments + event.delta)
+
+    def _on_mcp_args_done(self, event: McpCallArgumentsDone) -> bool:
+        return self._update(event.item_id, arguments=event.arguments)
+
+    def _on_mcp_call(self, event: McpCallInProgress | McpCallCompleted | McpCallFailed) -> bool:
+        status = {"response.mcp_call.in_progress": "in_progress", "response.mcp_call.completed": "completed"}
+        return self._update(event.item_id, status=status.get(event.type, "failed"))
+
 
 _HANDLERS: dict[type, Any] = {
     ConversationItemAdded: Conversation._on_item,
@@ -272,6 +293,11 @@ _HANDLERS: dict[type, Any] = {
     OutputAudioTranscriptDone: Conversation._on_transcript_done,
     FunctionCallArgumentsDelta: Conversation._on_args_delta,
     FunctionCallArgumentsDone: Conversation._on_args_done,
+    McpCallArgumentsDelta: Conversation._on_mcp_args_delta,
+    McpCallArgumentsDone: Conversation._on_mcp_args_done,
+    McpCallInProgress: Conversation._on_mcp_call,
+    McpCallCompleted: Conversation._on_mcp_call,
+    McpCallFailed: Conversation._on_mcp_call,
 }
 
 
@@ -279,7 +305,7 @@ def _fields_from_item(item: dict[str, Any], current: Item) -> dict[str, Any]:
     """Item fields from a server item dict. Empty values never erase what deltas built up: an
     ``added`` item has empty content, and a user ``input_audio`` part has ``transcript: null``."""
     changes: dict[str, Any] = {}
-    for key in ("type", "role", "status", "call_id", "name"):
+    for key in ("type", "role", "status", "call_id", "name", "server_label", "approval_request_id"):
         value = item.get(key)
         if isinstance(value, str) and value:
             changes[key] = value
@@ -287,6 +313,11 @@ def _fields_from_item(item: dict[str, Any], current: Item) -> dict[str, Any]:
         changes["arguments"] = item["arguments"]
     if isinstance(item.get("output"), str):
         changes["output"] = item["output"]
+    if isinstance(item.get("approve"), bool):
+        changes["approve"] = item["approve"]
+    error = item.get("error")
+    if isinstance(error, dict):  # an MCP call's protocol, execution or HTTP error
+        changes["error"] = str(error.get("message") or error.get("type") or "failed")
     texts, transcripts = [], []
     for part in item.get("content") or ():
         if not isinstance(part, dict):

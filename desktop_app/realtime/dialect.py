@@ -37,10 +37,19 @@ class DialectTraits:
     truncation: bool  # conversation.item.truncate cuts an answer where the user stopped hearing it
     text_messages: bool  # a typed user message can be added
     item_deletion: bool  # conversation.item.delete
-    context_replay: bool  # a new session can be seeded with the earlier conversation
+    context_replay: bool  # the earlier conversation is replayed into a new session as items once it started
     live_fields: frozenset[str]  # session fields that can change mid-session (SessionConfig names)
     # On a media transport (WebRTC) the server owns playback: output_audio_buffer.clear stops it.
     output_buffer: bool = False
+    continuous_input: bool = False  # the session's clock runs on input audio: silence is sent while the mic is off
+    images: bool = True  # an ``input_image`` item can be added (Composer.send_image)
+    billed_per_second: bool = False  # usage is audio seconds (Usage.live_seconds), not tokens
+    # The earlier conversation goes into the new session's start (GPT-Live ``session.start.session.input``,
+    # :meth:`Dialect.seed_context`) instead of being replayed as items once it started (``context_replay``).
+    context_seed: bool = False
+    # Nothing to cancel: the Interrupt button asks the model to stop speaking (:meth:`Dialect.ask_to_stop`).
+    stop_instruction: bool = False
+    mcp_tools: bool = True  # MCP server entries may go into the session's tools
 
 
 REALTIME_TRAITS = DialectTraits(
@@ -52,6 +61,16 @@ REALTIME_TRAITS = DialectTraits(
                            "max_output_tokens", "reasoning", "parallel_tool_calls"}),
 )
 """Realtime GA (:class:`~.connection.RealtimeConnection`): every command exists."""
+
+
+class DialectFactory(Protocol):
+    """Makes a fresh core per connection (``RealtimeConnection``, ``LiveConnection``: the classes themselves);
+    its ``traits`` are known before any connection exists, so the window can say what differs."""
+
+    @property
+    def traits(self) -> DialectTraits: ...
+
+    def __call__(self) -> Dialect: ...
 
 
 class Dialect(Protocol):
@@ -137,3 +156,17 @@ class Dialect(Protocol):
     def media_audio(self, item_id: str | None, pcm16_bytes: int) -> None:
         """Audio that travelled as media, not as events (a WebRTC track; any dialect): the microphone's
         (``item_id`` None, counted for commits) or the assistant's of ``item_id`` (for truncation)."""
+
+    def seed_context(self, items: list[dict[str, Any]], *, answer: bool = False) -> int:
+        """Start the session with the earlier conversation (``context_seed``; before the first
+        :meth:`update_session`): ``items`` are text messages as the reconnector keeps them (user
+        ``input_text``, assistant ``output_text``), oldest first; the newest that fit the dialect's limits
+        go in. ``answer``: the last user message was never answered; the session answers it once it starts.
+        Returns how many messages went in."""
+
+    def ask_to_stop(self) -> str:
+        """The user pressed Interrupt (``stop_instruction``): ask the model to stop speaking now."""
+
+    def close_session(self) -> bool:
+        """Ask the server to end the session. True when it will answer and close the connection itself
+        (GPT-Live: ``session.close`` → ``session.closed``), so the caller waits for that before closing."""

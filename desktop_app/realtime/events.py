@@ -142,11 +142,12 @@ class ConnectionClosed(ServerEvent):
     type: ClassVar[str] = "parley.connection_closed"
     code: int
     reason: str = ""
+    verdict: ErrorClass | None = None  # a dialect that knows why the session ended (GPT-Live's session.closed)
 
     @property
     def classification(self) -> ErrorClass:
-        """Fatal / retryable / recycle / normal, from the close code and reason (§4.3)."""
-        return classify_close(self.code, self.reason)
+        """Fatal / retryable / recycle / normal: the dialect's verdict, else from the close code and reason (§4.3)."""
+        return self.verdict if self.verdict is not None else classify_close(self.code, self.reason)
 
 
 # --- session and conversation ------------------------------------------------------------------

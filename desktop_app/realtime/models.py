@@ -82,6 +82,53 @@ def model_info(model_id: str) -> ModelInfo | None:
     return None
 
 
+# --- GPT-Live (/v1/live/sessions, live-protocol.md §0) --------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LiveModelInfo:
+    """One known GPT-Live model: billed per second of session at ``per_minute`` US dollars a minute
+    (active time, silence included; the backend Responses model is billed apart at its token rates)."""
+
+    id: str
+    label: str
+    per_minute: float
+
+
+LIVE_MODELS: tuple[LiveModelInfo, ...] = (
+    LiveModelInfo("gpt-live-1.1", "GPT-Live 1.1", 0.05),
+    LiveModelInfo("gpt-live-1", "GPT-Live 1", 0.05),
+)
+LIVE_MODEL_PREFIX = "gpt-live-"
+DEFAULT_LIVE_MODEL: str = "gpt-live-1"
+"""The GPT-Live model a ``…/live/sessions`` URL without a model gets (the one generally available, §0)."""
+DEFAULT_DELEGATION_MODEL: str = "gpt-5.4-mini"
+"""The Responses model a GPT-Live session delegates tool work to (an SDK ``ChatModel``; Parley's choice)."""
+
+_LIVE_BY_ID = {m.id: m for m in LIVE_MODELS}
+
+
+def is_live_model(model_id: str) -> bool:
+    """True for a GPT-Live voice model (a known one, or any ``gpt-live-*`` id that is not an ASR model):
+    it speaks the Live protocol at ``/v1/live/sessions``, not Realtime."""
+    return model_id in _LIVE_BY_ID or (model_id.startswith(LIVE_MODEL_PREFIX) and "transcribe" not in model_id)
+
+
+def live_model_info(model_id: str) -> LiveModelInfo | None:
+    """The known GPT-Live model with this id, or None."""
+    return _LIVE_BY_ID.get(model_id)
+
+
+def live_price_per_second(model_id: str) -> float | None:
+    """US dollars per second of a GPT-Live session, or None for an unknown model."""
+    info = live_model_info(model_id)
+    return None if info is None else info.per_minute / 60.0
+
+
+VOICE_MODEL_IDS: tuple[str, ...] = tuple(m.id for m in KNOWN_MODELS) + tuple(m.id for m in LIVE_MODELS)
+"""Every voice model a picker offers: Realtime first, then GPT-Live."""
+
+
 def is_known_model(model_id: str) -> bool:
     """True for a model id in the list above (or a dated snapshot of one): the local server serves these."""
     return model_info(model_id) is not None
@@ -89,12 +136,17 @@ def is_known_model(model_id: str) -> bool:
 
 def takes_reasoning(model_id: str) -> bool | None:
     """Whether the model takes ``reasoning.effort`` / ``parallel_tool_calls``; None when Parley does not know it."""
+    if is_live_model(model_id):
+        return False  # GPT-Live's session has no reasoning (its backend's is set apart)
     info = model_info(model_id)
     return None if info is None else info.reasoning
 
 
 def model_label(model_id: str) -> str:
     """What a picker shows: the known label, or the id itself with "price unknown"."""
+    live = live_model_info(model_id)
+    if live is not None:
+        return f"{live.label} (GPT-Live)"
     info = model_info(model_id)
     if info is None:
         return f"{model_id} (price unknown)"
@@ -103,6 +155,9 @@ def model_label(model_id: str) -> str:
 
 def price_summary(model_id: str) -> str:
     """One line for a tooltip or picker: audio and text prices per 1M tokens, or "price unknown"."""
+    live = live_model_info(model_id)
+    if live is not None:
+        return f"${live.per_minute:g} per minute of conversation, billed by the second"
     info = model_info(model_id)
     if info is None:
         return "price unknown"

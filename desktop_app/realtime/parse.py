@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import types
+from collections.abc import Mapping
 from dataclasses import MISSING, fields
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
@@ -90,8 +91,11 @@ def _load(data: str | bytes | dict[str, Any]) -> dict[str, Any]:
     return obj
 
 
-def parse_server_event(data: str | bytes | dict[str, Any]) -> ServerEvent:
-    """Parse one server frame (JSON text or an already-decoded dict) into its typed event."""
+def parse_server_event(data: str | bytes | dict[str, Any],
+                       types: Mapping[str, type[ServerEvent]] | None = None) -> ServerEvent:
+    """Parse one server frame (JSON text or an already-decoded dict) into its typed event.
+
+    ``types`` is the dialect's table of event classes (default: the GA events; GPT-Live passes its own)."""
     obj = _load(data)
     type_name = obj.get("type")
     if not isinstance(type_name, str) or not type_name:
@@ -100,7 +104,7 @@ def parse_server_event(data: str | bytes | dict[str, Any]) -> ServerEvent:
     if event_id is not None and not isinstance(event_id, str):
         raise ProtocolError("expected a string", event_type=type_name, field="event_id",
                             snippet=summarize(obj, _SNIPPET))
-    cls = EVENT_TYPES.get(type_name)
+    cls = (EVENT_TYPES if types is None else types).get(type_name)
     if cls is None:
         return UnknownEvent(type=type_name, data=obj, event_id=event_id or "")
     kwargs: dict[str, Any] = {}

@@ -1,16 +1,17 @@
 """Token usage summed over responses, and what it cost (prices from :mod:`.models`, §4.6/§4.7).
 
 Input tokens split into text/audio/image; ``cached_tokens`` are a *subset* of the input tokens and
-are billed at the cached rate instead of the full one. Input transcription is billed by the ASR
+are billed at the cached rate instead of the full one. GPT-Live bills seconds of session instead
+(``live_seconds``). Input transcription is billed by the ASR
 model separately; its tokens/seconds are counted here but not priced (no ASR prices are known).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, TypeGuard
 
-from .models import model_info
+from .models import is_live_model, live_price_per_second, model_info
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +30,7 @@ class Usage:
     transcription_input_tokens: int = 0
     transcription_output_tokens: int = 0
     transcription_seconds: float = 0.0
+    live_seconds: float = 0.0  # GPT-Live: billed session seconds (the service's cumulative count)
 
     @property
     def input_tokens(self) -> int:
@@ -83,8 +85,22 @@ class Usage:
         return cls(transcription_input_tokens=_int(usage, "input_tokens"),
                    transcription_output_tokens=_int(usage, "output_tokens"))
 
+    @classmethod
+    def from_responses(cls, usage: Any) -> "Usage":
+        """From a Responses API ``usage`` (a GPT-Live backend's: input/output tokens, a cached subset), as
+        the text tokens of one response."""
+        if not isinstance(usage, dict):
+            return cls(responses=1)
+        cached = _int(_obj(usage.get("input_tokens_details")), "cached_tokens")
+        return cls(input_text=_int(usage, "input_tokens"), cached_text=cached, output_text=_int(usage, "output_tokens"),
+                   responses=1)
+
     def cost(self, model_id: str) -> float | None:
-        """US dollars for the realtime model's tokens, or None for a model without known prices."""
+        """US dollars for the realtime model's tokens (a GPT-Live model's session seconds), or None for a
+        model without known prices. A GPT-Live backend's tokens are counted, not priced (its model varies)."""
+        if is_live_model(model_id):
+            rate = live_price_per_second(model_id)
+            return None if rate is None else self.live_seconds * rate
         info = model_info(model_id)
         if info is None:
             return None
@@ -105,7 +121,7 @@ def _obj(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _is_num(value: Any) -> bool:
+def _is_num(value: Any) -> TypeGuard[float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 

@@ -29,7 +29,7 @@ from urllib.parse import urlsplit, urlunsplit
 from desktop_app import __version__, paths
 from desktop_app.errors import AuthError, ConnectionLost, CredentialError, RemoteError
 from desktop_app.log import get_logger, redact, register_secret
-from desktop_app.realtime.models import KNOWN_MODELS, KNOWN_TRANSCRIPTION_MODELS, is_valid_model_id
+from desktop_app.realtime.models import KNOWN_TRANSCRIPTION_MODELS, VOICE_MODEL_IDS, is_valid_model_id
 from desktop_app.settings.ephemeral import _network_reason
 from desktop_app.settings.profiles import CustomProfile, EphemeralProfile, OpenAIProfile, Profile
 from desktop_app.settings.secrets import KeyStore
@@ -59,7 +59,7 @@ class ModelList:
 
     def realtime_choices(self) -> tuple[str, ...]:
         """The picker's list: known models first (in their order), then new ids alphabetically."""
-        return _merge(tuple(m.id for m in KNOWN_MODELS), self.realtime)
+        return _merge(VOICE_MODEL_IDS, self.realtime)
 
     def transcription_choices(self) -> tuple[str, ...]:
         return _merge(KNOWN_TRANSCRIPTION_MODELS, self.transcription)

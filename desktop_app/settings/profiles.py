@@ -23,6 +23,11 @@ Every profile names its transport (``transport``): ``websocket`` (the default) o
 set up at the same host's ``…/realtime/calls`` (OpenAI's ``/v1/realtime/calls``; Azure's GA path
 ``/openai/v1/realtime/calls`` on the resource, with the same ``api-key`` or Entra token), see
 ``desktop_app/transport/calls.py``.
+
+A GPT-Live model (``gpt-live-*``) connects to the same server's ``…/live/sessions`` with no query
+(:func:`live_session_url`; OpenAI ``wss://api.openai.com/v1/live/sessions``, Azure
+``wss://<resource>.openai.azure.com/openai/v1/live/sessions``); an ephemeral profile cannot (Live has
+no client secrets).
 """
 
 from __future__ import annotations
@@ -36,8 +41,10 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from desktop_app.errors import ConfigError, CredentialError
 from desktop_app.log import register_secret
+from desktop_app.realtime.models import is_live_model
 
 OPENAI_REALTIME_URL = "wss://api.openai.com/v1/realtime"
+OPENAI_LIVE_URL = "wss://api.openai.com/v1/live/sessions"
 OPENAI_CLIENT_SECRETS_URL = "https://api.openai.com/v1/realtime/client_secrets"
 OPENAI_KEY_ENV = "OPENAI_API_KEY"
 AZURE_KEY_ENV = "AZURE_OPENAI_API_KEY"
@@ -89,6 +96,17 @@ def _with_query(url: str, **params: str) -> str:
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in params]
     query += list(params.items())
     return urlunsplit(parts._replace(query=urlencode(query, quote_via=quote)))
+
+
+def live_session_url(url: str) -> str:
+    """GPT-Live's endpoint on the server of ``url``: ``…/realtime`` becomes ``…/live/sessions`` (OpenAI, Azure,
+    the local server all serve both there), and no ``model`` query (Live takes it in ``session.start``)."""
+    parts = urlsplit(url)
+    path = parts.path.rstrip("/")
+    if path.endswith("/realtime"):
+        path = path[: -len("/realtime")] + "/live/sessions"
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "model"]
+    return urlunsplit(parts._replace(path=path, query=urlencode(query, quote_via=quote)))
 
 
 def _require_key(key: str | None, profile: Profile) -> str:
@@ -174,6 +192,8 @@ class OpenAIProfile(Profile):
             headers["OpenAI-Organization"] = self.organization
         if self.project:
             headers["OpenAI-Project"] = self.project
+        if is_live_model(model):
+            return ConnectTarget(OPENAI_LIVE_URL, headers)
         return ConnectTarget(_with_query(OPENAI_REALTIME_URL, model=model), headers)
 
 
@@ -212,7 +232,7 @@ class AzureProfile(Profile):
         key = _require_key(key, self)
         headers = {"api-key": key} if self.auth == "api_key" else {"Authorization": f"Bearer {key}"}
         url = _with_query(f"wss://{self.host}/openai/v1/realtime", model=self.deployment or model)
-        return ConnectTarget(url, headers)
+        return ConnectTarget(live_session_url(url) if is_live_model(model) else url, headers)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -236,7 +256,7 @@ class CustomProfile(Profile):
             register_secret(key)
             headers["Authorization"] = f"Bearer {key}"
         url = self.url if "model=" in urlsplit(self.url).query else _with_query(self.url, model=model)
-        return ConnectTarget(url, headers)
+        return ConnectTarget(live_session_url(url) if is_live_model(model) else url, headers)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -265,7 +285,8 @@ class LocalProfile(Profile):
                 "The local server is not running yet; start it before connecting.",
                 detail=f"LocalProfile {self.name!r} has no runtime URL",
             )
-        return ConnectTarget(_with_query(self.url, model=model), {})
+        url = _with_query(self.url, model=model)
+        return ConnectTarget(live_session_url(url) if is_live_model(model) else url, {})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -304,6 +325,9 @@ class EphemeralProfile(Profile):
 
     def connect_target(self, key: str | None, model: str) -> ConnectTarget:
         """``key`` is the minted client secret here, not the long-lived key."""
+        if is_live_model(model):
+            raise ConfigError("GPT-Live has no short-lived client secrets; connect with the OpenAI profile and your "
+                              "API key to use it.", detail=f"ephemeral profile {self.name!r} with {model}")
         secret = _require_key(key, self)
         return ConnectTarget(
             _with_query(self.realtime_url, model=model), {"Authorization": f"Bearer {secret}"}

@@ -24,7 +24,7 @@ from typing import Any
 from desktop_app.realtime.models import (
     DEFAULT_MODEL,
     DEFAULT_TRANSCRIPTION_MODEL,
-    KNOWN_MODELS,
+    VOICE_MODEL_IDS,
     KNOWN_TRANSCRIPTION_MODELS,
     is_valid_model_id,
 )
@@ -313,6 +313,17 @@ class Settings:
     window_geometry: bytes = setting(
         key="window/geometry", type=bytes, default=b"",
         description="Main window geometry as saved by Qt (restoreGeometry).")
+    hotkey_talk: str = setting(key="desktop/hotkey_talk", type=str, default="",
+                               description="Global push-to-talk key (held, any window focused), or empty for none.")
+    hotkey_mute: str = setting(key="desktop/hotkey_mute", type=str, default="",
+                               description="Global key that mutes or unmutes the microphone, or empty for none.")
+    close_to_tray: bool = setting(key="desktop/close_to_tray", type=bool, default=True,
+                                  description="Closing the window keeps Parley in the tray (Quit ends it).")
+    close_to_tray_told: bool = setting(key="desktop/close_to_tray_told", type=bool, default=False,
+                                       description="The first-time tray notice was shown (the app sets it).")
+    mini_geometry: bytes = setting(key="desktop/mini_geometry", type=bytes, default=b"", description="Its place.")
+    voicepack_url: str = setting(key="desktop/voicepack_url", type=str, default="",
+                                 description="Where the offline voice pack's manifest is (empty: the release's).")
     profiles: tuple = setting(
         key="connection/profiles", type=tuple, default=DEFAULT_PROFILES, item=_profile_item,
         check=_check_profiles, description="Endpoint profiles (no keys: those live in the keyring).")
@@ -386,4 +397,4 @@ def _declarations() -> tuple[Setting, ...]:
 SCHEMA: tuple[Setting, ...] = _declarations()
 BY_NAME: dict[str, Setting] = {s.name: s for s in SCHEMA}
 BY_KEY: dict[str, Setting] = {s.key: s for s in SCHEMA}
-MODEL_CHOICES: tuple[str, ...] = tuple(m.id for m in KNOWN_MODELS)
+MODEL_CHOICES: tuple[str, ...] = VOICE_MODEL_IDS  # Realtime, then GPT-Live

@@ -149,6 +149,12 @@ class KeyStore:
             self._chosen = (status, chosen if chosen is not None else requested)
         return self._chosen
 
+    @property
+    def backend(self) -> keyring.backend.KeyringBackend:
+        """The keyring in use (tool secrets live in the same one, under their own service name);
+        asking chooses it."""
+        return self._keyring()[1]
+
     def backend_status(self) -> BackendStatus:
         """``(usable, name, sentence)`` for the settings dialog and the start-up log."""
         return self._keyring()[0]

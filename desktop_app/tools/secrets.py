@@ -9,6 +9,7 @@ Every value read is registered with the log redactor, so it never reaches a log 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 import keyring
@@ -17,7 +18,7 @@ import keyring.errors
 
 from desktop_app.errors import CredentialError
 from desktop_app.log import get_logger, register_secret
-from desktop_app.settings.secrets import keyring_status, resolve_backend
+from desktop_app.settings.secrets import BackendStatus, keyring_status, resolve_backend
 from desktop_app.settings.tools import SECRET_NAME
 
 log = get_logger("tools")
@@ -36,11 +37,31 @@ class SecretSource(Protocol):
 class ToolSecrets:
     """Tool secrets in the keyring. ``set``/``delete`` raise :class:`CredentialError` with one sentence."""
 
-    def __init__(self, backend: keyring.backend.KeyringBackend | None = None, *, allow_insecure: bool = False) -> None:
-        requested = backend if backend is not None else keyring.get_keyring()
-        self.status = keyring_status(requested, allow_insecure=allow_insecure)
-        chosen, _ = resolve_backend(requested)
-        self._backend = chosen if chosen is not None else requested
+    def __init__(self, backend: keyring.backend.KeyringBackend | None = None, *, allow_insecure: bool = False,
+                 chosen_by: Callable[[], keyring.backend.KeyringBackend] | None = None) -> None:
+        """``chosen_by`` gives the backend at the first use instead (the window: the API keys' store,
+        which chooses lazily — choosing imports every backend, ~11 MiB, issue #23)."""
+        self._requested = backend
+        self._chosen_by = chosen_by
+        self._allow_insecure = allow_insecure
+        self._chosen: tuple[BackendStatus, keyring.backend.KeyringBackend] | None = None
+
+    def _keyring(self) -> tuple[BackendStatus, keyring.backend.KeyringBackend]:
+        if self._chosen is None:
+            requested = (self._requested if self._requested is not None else
+                         self._chosen_by() if self._chosen_by is not None else keyring.get_keyring())
+            chosen, _ = resolve_backend(requested)
+            self._chosen = (keyring_status(requested, allow_insecure=self._allow_insecure),
+                            chosen if chosen is not None else requested)
+        return self._chosen
+
+    @property
+    def status(self) -> BackendStatus:
+        return self._keyring()[0]
+
+    @property
+    def _backend(self) -> keyring.backend.KeyringBackend:
+        return self._keyring()[1]
 
     def get(self, name: str) -> str | None:
         if not self.status.usable or not SECRET_NAME.match(name):

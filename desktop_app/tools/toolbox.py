@@ -11,6 +11,11 @@ The controller collects the calls of a finished response (:func:`calls_from_resp
    time, in call order; a timeout or a broken prompt denies; "Always" is remembered);
 5. the tool runs under its timeout; its output is capped with a note to the model.
 
+The server's MCP approval requests go through :meth:`ToolBox.decide_mcp`: the same prompt queue (one
+prompt at a time, function calls and MCP requests alike), the same activity reports, and the same
+:meth:`ToolBox.cancel` (a cancelled request is denied). :attr:`ToolBox.mcp` keeps what each MCP server
+listed.
+
 The calls of one response run concurrently; results come back in call order. :meth:`ToolBox.cancel`
 (barge-in, or the UI's cancel button) ends running calls with a ``cancelled`` result, and
 ``run_calls`` still returns one result per call. If the task awaiting ``run_calls`` is itself
@@ -29,6 +34,7 @@ from typing import Any
 from desktop_app.log import get_logger, redact
 from desktop_app.settings.tools import ToolPrefs
 from desktop_app.tools.approval import DEFAULT_APPROVAL_TIMEOUT_S, ApprovalRequest, Approver, Decision, ask, display_arguments
+from desktop_app.tools.mcp import McpDecision, McpListings, approval_response_item, decide_approval
 from desktop_app.tools.ratelimit import RateLimiter
 from desktop_app.tools.registry import ToolRegistry
 from desktop_app.tools.spec import (
@@ -72,6 +78,7 @@ class ToolBox:
         self,
         registry: ToolRegistry,
         *,
+        approver: Approver | None = None,
         approval_timeout_s: float = DEFAULT_APPROVAL_TIMEOUT_S,
         overall_per_minute: int = 60,
         on_activity: Callable[[ToolActivity], None] | None = None,
@@ -79,15 +86,18 @@ class ToolBox:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.registry = registry
+        self.approver = approver  # who is asked when a call needs permission (the window's prompt, a policy)
         self.approval_timeout_s = approval_timeout_s
         self._on_activity = on_activity
         self._on_prefs_changed = on_prefs_changed
         self._clock = clock
         self._limits = RateLimiter(overall_per_minute, clock)
         self._approval_lock = asyncio.Lock()
-        self._running: dict[str, asyncio.Task[ToolResult]] = {}
+        self._running: dict[str, asyncio.Task[Any]] = {}
         self._cancel_reasons: dict[str, str] = {}
         self._activity: dict[str, ToolActivity] = {}
+        self._listeners: list[Callable[[ToolActivity], None]] = []
+        self.mcp = McpListings()
 
     # -- the controller's API --------------------------------------------------------------------
 
@@ -132,6 +142,47 @@ class ToolBox:
     def activity(self) -> tuple[ToolActivity, ...]:
         """Calls awaiting approval or running now."""
         return tuple(self._activity.values())
+
+    def subscribe(self, listener: Callable[[ToolActivity], None]) -> Callable[[], None]:
+        """Also tell ``listener`` every step of every call (the controller's view, beside the
+        ``on_activity`` strip); returns the function that stops it."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    async def decide_mcp(self, item: Mapping[str, Any], approver: Approver | None) -> McpDecision:
+        """Answer one ``mcp_approval_request`` item: by the user's settings, else by asking (in the
+        prompt queue). :meth:`cancel` denies it; cancelling the caller cancels it too."""
+        request_id = str(item.get("id") or "")
+        label = f"{item.get('server_label', '')} · {item.get('name', '')}"
+        started = self._clock()
+        task = asyncio.ensure_future(self._decide_mcp(item, approver, label, started))
+        self._running[request_id] = task
+        try:
+            return await task
+        except asyncio.CancelledError:
+            reason = self._cancel_reasons.get(request_id)
+            if reason is None:  # the caller itself was cancelled: let it go
+                raise
+            log.info("= tools: MCP request %s withdrawn: %s", request_id, reason)
+            return McpDecision(False, reason, approval_response_item(request_id, False, reason))
+        finally:
+            self._running.pop(request_id, None)
+            self._cancel_reasons.pop(request_id, None)
+            self._activity.pop(request_id, None)
+            self._emit(ToolActivity(request_id, str(item.get("name", "")), label, "finished", started))
+
+    async def _decide_mcp(self, item: Mapping[str, Any], approver: Approver | None, label: str,
+                          started: float) -> McpDecision:
+        request_id = str(item.get("id") or "")
+        self._emit_phase(ToolCall(request_id, str(item.get("name", "")), ""), label, "approval", started)
+        async with self._approval_lock:  # one prompt at a time, function calls and MCP requests alike
+            return await decide_approval(item, self.registry.prefs.mcp_servers, approver,
+                                         timeout_s=self.approval_timeout_s, on_trust=self._trust)
+
+    def _trust(self, label: str, tool: str) -> None:
+        prefs = self.registry.with_mcp_trust(label, tool)
+        if self._on_prefs_changed is not None:
+            self._on_prefs_changed(prefs)
 
     # -- one call --------------------------------------------------------------------------------
 
@@ -244,9 +295,9 @@ class ToolBox:
         self._emit(activity)
 
     def _emit(self, activity: ToolActivity) -> None:
-        if self._on_activity is None:
-            return
-        try:
-            self._on_activity(activity)
-        except Exception as exc:  # the indicator must not break the call
-            log.error("! tools: activity callback failed: %r", exc, exc_info=exc)
+        listeners = [*([self._on_activity] if self._on_activity is not None else []), *self._listeners]
+        for listener in listeners:
+            try:
+                listener(activity)
+            except Exception as exc:  # the indicator must not break the call
+                log.error("! tools: activity callback failed: %r", exc, exc_info=exc)

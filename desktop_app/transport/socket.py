@@ -46,6 +46,9 @@ _audio_log = get_logger("transport.audio")
 
 #: Incoming frames can be large (``conversation.item.retrieved`` carries a whole item's audio).
 MAX_FRAME_BYTES = 32 * 1024 * 1024
+#: Keepalive pings every few seconds: their round trip is what the connection monitor samples
+#: (``stats().rtt_ms``), and a dead link is noticed sooner. A ping frame costs a few bytes.
+PING_INTERVAL_S = 5.0
 
 
 class _InflateOnly(PerMessageDeflate):
@@ -105,7 +108,7 @@ class RealtimeSocket:
         headers: Mapping[str, str] | None = None,
         *,
         open_timeout: float = 10.0,
-        ping_interval: float | None = 20.0,
+        ping_interval: float | None = PING_INTERVAL_S,
         ping_timeout: float | None = 20.0,
         observer: FrameObserver | None = None,
     ) -> RealtimeSocket:

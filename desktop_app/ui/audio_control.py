@@ -60,8 +60,10 @@ class AudioControl(QObject):
         self.inputs: list[tuple[str, str]] = []
         self.outputs: list[tuple[str, str]] = []
 
-    def refresh(self, rescan: bool = True) -> None:
-        """Re-read the device list (``rescan`` re-initialises PortAudio for hot-plugged devices)."""
+    def refresh(self, rescan: bool = True, only_changes: bool = False) -> list:
+        """Re-read the device list (``rescan`` re-initialises PortAudio for hot-plugged devices);
+        returns the devices found. ``only_changes``: tell ``devices_changed`` only if the lists differ
+        (the device watcher: an open picker is not rebuilt for nothing)."""
         if self.engine is None:
             found = []
         else:
@@ -77,8 +79,11 @@ class AudioControl(QObject):
                 self._notify(exc.user_message if isinstance(exc, AudioDeviceError)
                              else "The audio devices could not be listed.")
                 found = []
-        self.inputs, self.outputs = device_choices(found, "input"), device_choices(found, "output")
-        self.devices_changed.emit(self.inputs, self.outputs)
+        inputs, outputs = device_choices(found, "input"), device_choices(found, "output")
+        if not only_changes or (inputs, outputs) != (self.inputs, self.outputs):
+            self.inputs, self.outputs = inputs, outputs
+            self.devices_changed.emit(self.inputs, self.outputs)
+        return found
 
     def switch(self, *, input_name: str | None = None, output_name: str | None = None) -> bool:
         """Move a running conversation to another device; False (and a notice) when it failed."""

@@ -16,7 +16,7 @@ from desktop_app.ui.theme import Theme
 from desktop_app.ui.widgets.parts import tool_button
 
 ACTION_LABELS = {"retry": "Retry", "settings": "Session settings", "audio": "Audio settings",
-                 "demo": "Try the offline demo", "key": "Enter key"}
+                 "demo": "Try the offline demo", "key": "Enter key", "spend": "Continue…"}
 
 
 class Banner(QFrame):

@@ -5,9 +5,7 @@ Attributes flow down — every widget renders the session's one :class:`ViewStat
 flow up as signals connected here to the :class:`~desktop_app.ui.session.ConversationSession`.
 Rendering never runs inside the controller's event handling: a change of state (turn, connection,
 notice …) renders on the next turn of the loop, once for a whole batch of server events, and other
-changes (usage, the speaking flag's followers) at most every :data:`RENDER_INTERVAL_MS`. The meters and
-the turn-detection plot are not in the view: :class:`~desktop_app.ui.meter_clock.MeterClock` reads
-them while the window is on screen.
+changes at most every :data:`RENDER_INTERVAL_MS`; meters and plot: :class:`~.meter_clock.MeterClock`.
 """
 
 from __future__ import annotations
@@ -35,10 +33,12 @@ from desktop_app.ui.first_run import FirstRunPanel
 from desktop_app.ui.keyboard import PushToTalkKey
 from desktop_app.ui.meter_clock import MeterClock
 from desktop_app.ui.notices import AUDIO, NoticeKeeper
+from desktop_app.ui.observe_docks import ObserveDocks
 from desktop_app.tasks import spawn
 from desktop_app.ui.session import ConversationSession
 from desktop_app.ui.session_tab import SessionTab
 from desktop_app.ui.theme import Theme
+from desktop_app.ui.tools_part import WindowTools
 from desktop_app.ui.widgets.connection_bar import ConnectionBar
 from desktop_app.ui.widgets.devices_panel import DevicesPanel
 from desktop_app.ui.widgets.indicators import SpeakingIndicators
@@ -61,9 +61,10 @@ class MainWindow(QMainWindow):
     awaits :meth:`shutdown`. ``view_rendered(view)`` follows each render (tests, benchmarks).
 
     Its parts: ``dialogs`` (endpoint choice, dialogs), ``fit`` (the side panel in a narrow window),
-    ``banner_actions`` (notices), ``notices`` (their lifetimes)."""
+    ``banner_actions`` (notices), ``notices`` (their lifetimes), ``observe`` (event log, monitor, history)."""
 
     view_rendered = Signal(object)
+    stopping = Signal()  # shutdown() began: composed parts (ui/desktop.py) stop their watchers
 
     def __init__(self, session: ConversationSession, theme: Theme, audio: AudioControl,
                  on_quit: Callable[[], None]) -> None:
@@ -80,6 +81,10 @@ class MainWindow(QMainWindow):
         self.dialogs = DialogActions(self)
         self.banner_actions = BannerActions(self)
         self._build()
+        self.observe = ObserveDocks(self, session.conversations) if session.conversations is not None else None
+        self.tools = WindowTools(self)  # the Tools tab, the permission prompt, what runs now
+        self._left.insertWidget(self._left.indexOf(self.talk), self.tools.strip)
+        self.tabs.addTab(self.tools.tab, "Tools")
         self.fit = SidePanelFit(self, self.bar, self.side, self.tabs, self._body, self._left)
         self._wire()
         self.meters = MeterClock(self)  # levels and the plot, only while the window is on screen
@@ -133,7 +138,7 @@ class MainWindow(QMainWindow):
         header.addWidget(text_label("CONVERSATION", conversation, "section"))
         header.addStretch(1)
         self.copy_button = self._flat_button("copy", "Copy the conversation (Ctrl+Shift+C)", conversation)
-        self.clear_button = self._flat_button("trash", "Clear the window (the assistant still remembers)",
+        self.clear_button = self._flat_button("trash", "New conversation (this one stays in the history)",
                                               conversation)
         header.addWidget(self.copy_button)
         header.addWidget(self.clear_button)
@@ -226,6 +231,7 @@ class MainWindow(QMainWindow):
             "interrupt": s.interrupt, "mute": self.talk.mute.toggle, "type": self.talk.text.setFocus,
             "copy": self.copy_conversation, "panel": self.fit.toggle,
             "help": self.dialogs.open_shortcuts, "quit": self.close,
+            **(self.observe.shortcut_actions() if self.observe is not None else {}),
         })
 
     def show_settings(self) -> None:
@@ -381,14 +387,18 @@ class MainWindow(QMainWindow):
         if self.isVisible():
             self.session.save_settings(window_geometry=bytes(self.saveGeometry().data()))
 
-    async def shutdown(self) -> None:
-        """Release everything the window holds (session, streams, settings) before the loop stops."""
+    def retire(self) -> None:
+        """Let go of the app-wide hooks, save the geometry and hide (shutdown, or a rebuild in new colours)."""
         self._save_geometry()  # SIGINT and Ctrl+Q arrive here without a close event
+        self.stopping.emit()
         QApplication.instance().removeEventFilter(self.ptt_key)  # type: ignore[union-attr]  # the app exists
         self.ptt_key.release()
+        self.hide()
+
+    async def shutdown(self) -> None:
+        """Release everything the window holds (session, streams, settings) before the loop stops."""
+        self.retire()
         self.audio.stop()
         for task in list(self._tasks):
             task.cancel()
         await self.session.shutdown()
-        if self.isVisible():
-            self.hide()

@@ -8,7 +8,8 @@ persists what the person chose (mode, VAD values, voice, devices) and keeps the 
 * a controller is built per conversation; a new one is made at the next connect when the profile,
   model, transcription or audio format changed (those cannot change inside a session);
 * the local server, when the demo profile is used, runs on this same loop and stops at shutdown;
-* audio devices that are missing or fail never stop the conversation (:mod:`.audio_guard`).
+* audio devices that are missing or fail never stop the conversation (:mod:`.audio_guard`);
+* every conversation is observed and saved (:mod:`.conversation_log`), and a saved one can be continued.
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ import asyncio
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import asdict
-from typing import Any, Protocol
+from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from desktop_app.controller.config import session_config_from_settings, vad_view_from_settings
 from desktop_app.controller.audio_port import AudioPort
-from desktop_app.controller.controller import Controller
+from desktop_app.controller.controller import Controller, Earlier
+from desktop_app.controller.dialects import dialect_for
 from desktop_app.controller.endpoint import make_target
 from desktop_app.transport.webrtc_support import transport_factory
 from desktop_app.controller.probe import probe_endpoint
@@ -39,6 +41,9 @@ from desktop_app.settings.store import SettingsStore
 from desktop_app.tasks import spawn
 from desktop_app.transport import Endpoint
 from desktop_app.ui.audio_guard import GuardedPort
+from desktop_app.ui.conversation_log import ConversationLog
+from desktop_app.ui.demo_server import DemoServer, default_server
+from desktop_app.ui.tools_part import SessionTools
 
 log = get_logger("ui")
 
@@ -49,24 +54,6 @@ LIVE = (Conn.CONNECTING, Conn.CONNECTED, Conn.RECONNECTING)
 
 #: Errors after which the key itself is the thing to fix (the banner's action opens the key dialog).
 KEY_ERRORS = frozenset({"invalid_api_key", "missing_api_key", "insufficient_quota"})
-
-
-class Voices(Protocol):
-    """The demo server's synthesizer, as the session uses it (warm-up, voice previews)."""
-
-    def warm_up(self) -> None: ...
-
-    async def synthesize(self, text: str, voice: str) -> tuple[Any, Any]: ...
-
-
-class DemoServer(Protocol):
-    """The embedded offline server as the session uses it: its URL and, when it speaks, its voices."""
-
-    @property
-    def url(self) -> str: ...
-
-    @property
-    def pool(self) -> Voices | None: ...
 
 
 AudioFactory = Callable[[Settings], AudioPort]
@@ -80,24 +67,16 @@ def _vad_settings(vad: VadView) -> dict[str, Any]:
             "vad_interrupt_response": vad.interrupt_response}
 
 
-def _default_server() -> AbstractAsyncContextManager[DemoServer]:
-    try:
-        from desktop_app.local_server import LocalServer
-    except ImportError:
-        raise ConfigError("The offline demo is not part of this build of Parley.",
-                          detail="desktop_app.local_server.LocalServer missing") from None
-    return LocalServer(port=0)
-
-
 class ConversationSession(QObject):
     """Intents in, ``view_changed(ViewState)`` out. Build it in the composition root."""
 
     view_changed = Signal(object)
 
     def __init__(self, store: SettingsStore, keys: KeyStore, make_audio: AudioFactory, *,
-                 local_server: ServerFactory = _default_server, override: RunOverride | None = None,
-                 parent: QObject | None = None) -> None:
+                 local_server: ServerFactory = default_server, override: RunOverride | None = None,
+                 parent: QObject | None = None, conversations: ConversationLog) -> None:
         super().__init__(parent)
+        self.conversations = conversations
         self.store = store
         self.override = override  # ``--url``/``--model``: this run only, never saved
         self.keys = keys
@@ -112,6 +91,7 @@ class ConversationSession(QObject):
         self.port: GuardedPort | None = None
         self.view = ViewState()
         self._persist_timer = QTimer(self)
+        self.tools = SessionTools(store, keys, self)  # the assistant's tools: registry, ToolBox, secrets
         self.controller = self._build_controller()
         self.view = self.controller.view
         self._persist_timer.setSingleShot(True)
@@ -134,17 +114,24 @@ class ConversationSession(QObject):
                 settings.transcription_languages, settings.transcription_keywords, settings.transcription_delay,
                 settings.input_audio_format)
 
-    def _build_controller(self) -> Controller:
+    def _build_controller(self, earlier: Earlier | None = None, continued_from: str | None = None) -> Controller:
         settings = self.settings
         self._built_for = self._key_of(settings)
         self.port = GuardedPort(self._make_audio(settings), lambda s: self.notify(s, "warning", "audio"))
+        config, left_out = self.tools.offer(session_config_from_settings(settings),
+                                            traits=dialect_for(settings.model).traits)
         controller = Controller(
-            target=self._target, audio=self.port, config=session_config_from_settings(settings),
+            target=self._target, audio=self.port, config=config, tools=self.tools.box,
             vad=vad_view_from_settings(settings), on_view=self._on_view, endpoint_label=settings.active_profile,
             open_transport=transport_factory(settings.profile().transport),
+            **self.conversations.controller_options(earlier),
+            make_core=dialect_for(settings.model),
         )
+        for sentence in left_out:  # an MCP server whose token is missing is left out, and said so
+            controller.notify(sentence, "warning")
         # Starting without a network offers the offline demo, unless that is what is failing.
         controller.connection.offer_demo = not isinstance(settings.profile(), LocalProfile)
+        self.conversations.started(controller, settings, earlier=earlier, continued_from=continued_from)
         return controller
 
     @property
@@ -208,12 +195,13 @@ class ConversationSession(QObject):
     def live(self) -> bool:
         return self.view.connection in LIVE
 
-    async def open_conversation(self) -> None:
-        """Connect with the current settings; failures end up in the banner, never raised."""
+    async def open_conversation(self, earlier: Earlier | None = None, continued_from: str | None = None) -> None:
+        """Connect with the current settings (``earlier``: a saved conversation, continued in a new one
+        with it as context); failures end up in the banner, never raised."""
         if self.live:
             return
-        if self._key_of(self.settings) != self._built_for:
-            self.controller = self._build_controller()
+        if earlier is not None or self._key_of(self.settings) != self._built_for:
+            self.controller = self._build_controller(earlier, continued_from)
             self._on_view(self.controller.view)
         try:
             await self.controller.connect()
@@ -250,7 +238,8 @@ class ConversationSession(QObject):
             target = profile.connect_target(key, settings.model)
         except ParleyError as exc:
             return exc.user_message
-        return await probe_endpoint(Endpoint(target.url, dict(target.headers)))
+        return await probe_endpoint(Endpoint(target.url, dict(target.headers)), make_core=dialect_for(settings.model),
+                                    config=session_config_from_settings(settings))
 
     @property
     def key_problem(self) -> bool:
@@ -316,8 +305,10 @@ class ConversationSession(QObject):
         self.controller.suspend(reason, on)
 
     def clear_conversation(self) -> None:
-        """Start a new conversation: nothing said so far is shown or sent to the model again."""
+        """Start a new conversation: nothing said so far is shown or sent again (the history keeps it)."""
+        self.conversations.ended()
         self.controller.clear_conversation()
+        self.conversations.started(self.controller, self.settings)
 
     def reset_vad(self) -> None:
         self.update_vad(**asdict(vad_view_from_settings(Settings())))
@@ -336,6 +327,11 @@ class ConversationSession(QObject):
     def send_image(self, data: bytes, mime: str, text: str = "") -> str | None:
         """A picture into the conversation (see :meth:`Controller.send_image`)."""
         return self.controller.send_image(data, mime, text)
+
+    def tools_changed(self) -> None:
+        """The Tools tab changed what the assistant may use: the session gets it at once."""
+        self.controller.set_tools(self.tools.offer(self.controller.config, tell=self.notify,
+                                                   traits=self.controller.view.traits)[0])
 
     def set_next_session(self, **changes: Any) -> None:
         """Model, transcription, audio format: saved now, used from the next connection on."""
@@ -374,6 +370,7 @@ class ConversationSession(QObject):
             self.controller.abort()
         if self.port is not None:
             self.port.stop()
+        await self.conversations.close()  # the last transcript is saved, the history closed
         if self._warm_up is not None:
             try:  # a model load cannot be interrupted; the process would wait for it at exit anyway
                 await asyncio.wait_for(asyncio.shield(self._warm_up), CLOSE_TIMEOUT_S * 2)

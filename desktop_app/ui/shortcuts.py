@@ -30,6 +30,9 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut(("Ctrl+L",), "Type a message (Enter sends it)", "type"),
     Shortcut(("Ctrl+Shift+C",), "Copy the conversation", "copy"),
     Shortcut(("F9",), "Show or hide the side panel", "panel"),
+    Shortcut(("Ctrl+Shift+E",), "Show or hide the event log", "event_log"),
+    Shortcut(("Ctrl+Shift+I",), "Show or hide connection and usage", "monitor"),
+    Shortcut(("Ctrl+Shift+H",), "Show or hide saved conversations", "history"),
     Shortcut(("F1", "?"), "Show these shortcuts", "help"),
     Shortcut(("Ctrl+Q",), "Quit Parley", "quit"),  # Ctrl is ⌘ on macOS
 )
@@ -49,9 +52,12 @@ def rows(talk_key: str) -> list[tuple[str, str]]:
 
 
 def install(window: QWidget, actions: Mapping[str, Callable[[], object]]) -> list[QShortcut]:
-    """One QShortcut per key of :data:`SHORTCUTS`, calling ``actions[shortcut.action]``."""
+    """One QShortcut per key of :data:`SHORTCUTS`, calling ``actions[shortcut.action]`` (an action the
+    window does not offer — no history without a data folder — gets none)."""
     made = []
     for shortcut in SHORTCUTS:
+        if shortcut.action not in actions:
+            continue
         for keys in shortcut.keys:
             made_one = QShortcut(QKeySequence(keys), window)
             made_one.setContext(Qt.ShortcutContext.WindowShortcut)

@@ -117,6 +117,8 @@ QPushButton[role="segment"][pos="first"] {{ border-top-left-radius: 8px; border-
 QPushButton[role="segment"][pos="last"] {{ border-top-right-radius: 8px; border-bottom-right-radius: 8px;
     border-left: none; }}
 QPushButton[role="segment"]:checked {{ background: {t.accent}; color: {t.accent_text}; border-color: {t.accent}; }}
+QPushButton[role="segment"]:checked:disabled {{ background: {t.tint(t.accent, 0.35)}; border-color: {t.border}; }}
+QCheckBox:disabled {{ color: {t.muted}; }}
 QToolButton[role="flat"] {{ border: none; background: transparent; }}
 QToolButton[role="flat"]:hover {{ background: {t.surface_alt}; }}
 QLineEdit, QPlainTextEdit, QSpinBox, QKeySequenceEdit QLineEdit {{

@@ -36,6 +36,8 @@ class BannerActions:
             window.start_demo()
         elif action == "audio":
             window.fit.open_side_panel(window.devices_panel)
+        elif action == "spend" and window.observe is not None:
+            window.observe.ask_to_continue()
         elif action == "settings":
             if self.session.key_problem:
                 window.dialogs.open_key_dialog()

@@ -1,13 +1,15 @@
-"""Regenerate ``docs/screenshots/event-log.png``, ``monitor.png`` and ``history.png``.
+"""Regenerate ``docs/screenshots/event-log.png``, ``monitor.png``, ``usage.png``, ``history.png`` and
+``history-search.png`` from the real window.
 
-Real conversations, not staged data: the embedded local server answers spoken questions (its own
-synthesizer is the microphone, hands-free), the controller talks to it with an
-:class:`~desktop_app.observe.observatory.Observatory` as its frame observer, and a history database
-in a temp folder records each conversation. One fault is injected (``error=…@response.created``)
-so the error table shows what a server error looks like. The turn moments and pings are fed here
-the way the controller and the transport will feed them once they are wired in.
+The window is composed as ``make run`` composes it (``ui/bootstrap.build_window``: settings, the
+observatory and the history, the session, the offline demo's embedded server), except that the
+microphone is a WAV of synthesized questions (a ``FilePort``), so no sound device is needed. Two
+real conversations, hands-free: the first is cleared (it stays in the history), the second talks over
+the story on purpose (a barge-in, an answer cut where it was heard). One fault is injected
+(``error=…@response.created``) so the error table shows what a server error looks like. Everything
+on screen — pings, turn timings, usage, the saved conversations — comes from the running app.
 
-    xvfb-run -a -s "-screen 0 1400x900x24" .venv/bin/python docs/screenshots/make_observe_screenshots.py [OUT_DIR]
+    xvfb-run -a -s "-screen 0 1600x1100x24" .venv/bin/python docs/screenshots/make_observe_screenshots.py [OUT_DIR]
 """
 
 from __future__ import annotations
@@ -26,190 +28,153 @@ os.environ["PARLEY_HOME"] = tempfile.mkdtemp(prefix="parley-screenshot-")  # nev
 
 import numpy as np  # noqa: E402
 
-# The second conversation talks over the story on purpose: a barge-in, and an answer cut where heard.
-CONVERSATIONS = (
-    (("Hello! What can you do?", 9.0), ("What time is it?", 6.0)),
-    (("What is two plus three?", 7.0), ("Tell me a long story.", 7.0), ("What is seven times six?", 7.0),
-     ("Thank you, that was all.", 6.0)),
-)
+FIRST = (("Hello! What can you do?", 9.0), ("What time is it?", 6.0))
+SECOND = (("What is two plus three?", 7.0), ("Tell me a long story.", 7.0), ("What is seven times six?", 7.0),
+          ("Thank you, that was all.", 6.0))
 
 
-def microphone(questions) -> tuple[np.ndarray, int]:
+def speech(questions) -> np.ndarray:  # noqa: ANN001
     from desktop_app.local_server.speech.tts import RATE, synthesize
 
+    assert RATE == 24000
     parts = [np.zeros(RATE * 3 // 10, np.int16)]
     for text, pause_s in questions:
         pcm, _ = synthesize(text, "verse", "auto")
         parts += [pcm.astype(np.int16), np.zeros(int(RATE * pause_s), np.int16)]
-    return np.concatenate(parts), RATE
+    return np.concatenate(parts)
 
 
-async def converse(server, obs, history, questions, before_close=None) -> None:
-    """One hands-free conversation through the real controller, observed and recorded."""
-    from desktop_app.controller.controller import Controller
-    from desktop_app.controller.ports import FilePort
-    from desktop_app.controller.states import Conn, Turn
-    from desktop_app.realtime.models import DEFAULT_MODEL
-    from desktop_app.realtime.session_config import ServerVad, SessionConfig, Transcription
+def first_bytes(records) -> list[float]:  # noqa: ANN001
+    """speech_stopped → the next audio delta, from the event log's own receive times (a cross-check)."""
+    found, stopped = [], None
+    for record in records:
+        if record.type == "input_audio_buffer.speech_stopped":
+            stopped = record.t
+        elif record.type == "response.output_audio.delta" and stopped is not None:
+            found.append(round((record.t - stopped) * 1000))
+            stopped = None
+    return found
 
-    obs.new_conversation()
-    config = SessionConfig(model=DEFAULT_MODEL, transcription=Transcription(),
-                           turn_detection=ServerVad(silence_duration_ms=500))
-    recorder = history.begin(model=DEFAULT_MODEL, voice=config.voice, endpoint="Local server")
-    obs.turns.on_turn = recorder.turn
-    awaiting_play = [False]
-    barging = [False]
 
-    def tap(direction: str, text: str) -> None:  # the controller's moments, read off the frames here
-        obs.frame_observer(direction, text)
-        kind = obs.events.last(1)[0].type
-        if barging[0] and not ctl.audio.is_playing:
-            barging[0] = False
-            obs.turns.silence()
-        if kind == "input_audio_buffer.speech_started" and ctl.audio.is_playing:
-            barging[0] = True
-            obs.turns.barge_in()
-        elif kind == "input_audio_buffer.speech_stopped":
-            obs.turns.speech_stopped()
-        elif kind == "response.output_audio.delta":
-            if obs.turns.current is None or obs.turns.current.speech_to_first_byte_ms is None:
-                awaiting_play[0] = True
-            obs.turns.first_audio_delta()
-        elif kind == "response.done":
-            obs.turns.response_done()
-            recorder.usage(obs.usage.snapshot())
+async def until(condition, timeout: float = 60.0) -> None:  # noqa: ANN001
+    async def poll() -> None:
+        while not condition():
+            await asyncio.sleep(0.05)
+    await asyncio.wait_for(poll(), timeout)
 
-    def played(_pcm: bytes) -> None:
-        if awaiting_play[0]:
-            awaiting_play[0] = False
-            obs.turns.first_sample_played()
 
-    def on_view(view) -> None:
-        obs.monitor.state_changed(view.connection.value, view.connection_detail)
-        obs.monitor.set_session_expiry(view.session_expires_at)
-        recorder.transcript(view.transcript)
-
-    async def target():
-        return server.url, {}
-
-    port = FilePort(microphone(questions), realtime=True, on_played=played)
-    ctl = Controller(target=target, audio=port, config=config, frame_observer=tap, on_view=on_view,
-                     endpoint_label="Local server")
-
-    async def pings() -> None:  # what the transport's keepalive will report
-        while True:
-            await asyncio.sleep(1.0)
-            link = ctl.link
-            if link is not None and link.sock.is_open:
-                waiter = await link.sock._conn.ping()
-                obs.monitor.ping(await asyncio.wait_for(waiter, 5))
-
-    pinger = asyncio.ensure_future(pings())
-    await ctl.connect()
-    await port.input_done
-    while not (ctl.view.turn in (Turn.LISTENING, Turn.IDLE) and not ctl.audio.is_playing
-               and ctl.link is not None and not ctl.link.conn.response_pending):
-        await asyncio.sleep(0.1)
+async def settle(window) -> None:  # noqa: ANN001
+    """Wait until the conversation is between turns with nothing playing, then a little longer."""
+    session = window.session
+    await until(lambda: session.controller.settled, 90)
     await asyncio.sleep(1.5)  # late transcriptions
-    if before_close is not None:
-        await before_close()
-    pinger.cancel()
-    obs.turns.finish()
-    recorder.usage(obs.usage.snapshot())
-    recorder.finish(ctl.transcript())
-    await ctl.close()
-    port.stop()
-    obs.monitor.state_changed(Conn.CLOSED.value)
+    await until(lambda: session.controller.settled, 30)
 
 
 async def shoot(out: Path) -> None:
     from PySide6.QtCore import Qt
-    from PySide6.QtWidgets import QApplication, QHBoxLayout, QSplitter, QWidget
+    from PySide6.QtWidgets import QApplication, QMessageBox
 
-    from desktop_app.history.service import History
+    from desktop_app.controller.ports import FilePort
+    from desktop_app.controller.states import Conn
     from desktop_app.local_server import LocalServer
-    from desktop_app.observe.observatory import Observatory
-    from desktop_app.realtime.models import DEFAULT_MODEL
-    from desktop_app.ui import theme as themes
-    from desktop_app.ui.observe.conversation_viewer import ConversationViewer
-    from desktop_app.ui.observe.event_log_view import EventLogView
-    from desktop_app.ui.observe.history_sidebar import HistorySidebar
-    from desktop_app.ui.observe.monitor_panel import MonitorPanel
-    from desktop_app.ui.observe.usage_panel import UsagePanel
+    from desktop_app.settings.secrets import KeyStore
+    from desktop_app.settings.store import SettingsStore
+    from desktop_app.ui.bootstrap import build_window
 
     out.mkdir(parents=True, exist_ok=True)
-    app = QApplication.instance()
-    theme = themes.apply(app, dark=False)
-    home = Path(os.environ["PARLEY_HOME"])
-    history = History(home / "history.sqlite3")
-    await history.open()
-    obs = Observatory(model=DEFAULT_MODEL, spill_dir=home / "spill", ledger=history,
-                      schedule=asyncio.get_running_loop().call_soon)
     server = LocalServer(port=0, seed=7, faults="error=invalid_value@response.created")
     await asyncio.to_thread(server.pool.warm_up)
-    await server.start()
+    store = SettingsStore()
+    store.update(active_profile="Local server", turn_mode="hands_free", vad_silence_duration_ms=500)
+    ports: list[FilePort] = []
 
-    async def save(widget: QWidget, name: str) -> None:
-        widget.show()
-        for _ in range(3):  # let the loop lay out and paint (processEvents here would re-enter the loop)
+    def make_audio(_settings):  # noqa: ANN001, ANN202
+        ports.append(FilePort((speech(FIRST), 24000)))
+        return ports[-1]
+
+    done = asyncio.Event()
+    window = build_window(done.set, store=store, keys=KeyStore(environ={}), make_audio=make_audio,
+                          local_server=lambda: server, dark=False)
+    window.resize(1460, 1000)
+    window.show()
+    observe = window.observe
+    session = window.session
+
+    async def save(name: str) -> None:
+        for _ in range(4):  # let the loop lay out and paint (processEvents here would re-enter the loop)
             await asyncio.sleep(0.05)
-        if not widget.grab().save(str(out / name)):
+        if not window.grab().save(str(out / name)):
             raise OSError(f"could not write {out / name}")
-        print(f"saved {out / name} ({widget.width()}x{widget.height()})")
+        print(f"saved {out / name} ({window.width()}x{window.height()})")
 
-    async def live_shots() -> None:  # while the last conversation is still connected
-        log_view = EventLogView(obs.events, theme)
-        log_view.resize(1180, 760)
-        log_view.show()
-        log_view.poll()
-        done = [i for i, r in enumerate(log_view.model.rows) if r.type == "response.done"]
-        log_view.table.selectRow(done[-1])
-        log_view.table.scrollTo(log_view.model.index(max(0, done[-1] - 12), 0),
-                                log_view.table.ScrollHint.PositionAtTop)
-        event = log_view.detail.topLevelItem(2)
+    try:
+        # 1. A first conversation, then "new conversation": it stays in the history.
+        await session.open_conversation()
+        await until(lambda: session.view.connection is Conn.CONNECTED)
+        await until(lambda: ports[-1].input_done.done(), 90)
+        await settle(window)
+        box = window.dialogs.ask_new_conversation()
+        box.button(QMessageBox.StandardButton.Yes).click()
+        await until(lambda: session.view.transcript == () and session.view.connection is Conn.CONNECTED, 30)
+        # 2. The second conversation, spoken into the same microphone; the story is interrupted.
+        ports[-1].say(speech(SECOND).tobytes())
+        await until(lambda: len([e for e in session.view.transcript if e.role == "user" and e.final]) >= 4, 120)
+        await settle(window)
+
+        # The event log, a response.done selected with its usage unfolded.
+        observe.toggle(observe.event_log)
+        window.resizeDocks([observe.event_log], [540], Qt.Orientation.Vertical)
+        view = observe.event_log.view
+        view.poll()
+        done_rows = [i for i, r in enumerate(view.model.rows) if r.type == "response.done"]
+        view.table.selectRow(done_rows[-1])
+        view.table.scrollTo(view.model.index(done_rows[-1], 0), view.table.ScrollHint.PositionAtCenter)
+        event = view.detail.topLevelItem(2)
         response = next(event.child(i) for i in range(event.childCount()) if event.child(i).text(0) == "response")
         for i in range(response.childCount()):
             response.child(i).setExpanded(response.child(i).text(0) == "usage")
-        await save(log_view, "event-log.png")
-        panels = QWidget()
-        row = QHBoxLayout(panels)
-        row.setContentsMargins(0, 0, 0, 0)
-        monitor = MonitorPanel(obs.monitor, obs.errors, theme, obs.diagnostic_text, obs.diagnostic_zip)
-        usage = UsagePanel(obs.usage, obs.spend, theme)
-        row.addWidget(monitor, 3)
-        row.addWidget(usage, 2)
-        panels.resize(1180, 820)
-        await save(panels, "monitor.png")
-        log_view.hide()
-        panels.hide()
+        await save("event-log.png")
+        observe.toggle(observe.event_log)
 
-    try:
-        for n, questions in enumerate(CONVERSATIONS):
-            last = n == len(CONVERSATIONS) - 1
-            await converse(server, obs, history, questions, live_shots if last else None)
+        # The connection monitor, then the usage, in their dock.
+        observe.toggle(observe.monitor_dock)
+        window.resizeDocks([observe.monitor_dock], [560], Qt.Orientation.Horizontal)
+        observe.tabs.setCurrentWidget(observe.monitor)
+        await until(lambda: observe.monitor.values["first_byte"].text() != "—", 10)
+        await save("monitor.png")
+        observe.tabs.setCurrentWidget(observe.usage)
+        await save("usage.png")
+        observe.toggle(observe.monitor_dock)
+
+        # The history: both conversations, the first one open read-only beside the window.
+        await observe.conversations.history.flush()
+        observe.toggle(observe.history_dock)
+        window.resizeDocks([observe.history_dock], [340], Qt.Orientation.Horizontal)
+        sidebar = observe.history
+        await sidebar.reload()
+        conversations = await observe.conversations.history.conversations()
+        sidebar.select(conversations[-1].id)
+        await save("history.png")
+        sidebar.search.setText("seven")
+        await sidebar.reload()
+        await save("history-search.png")
+        obs = observe.conversations.observatory
+        print(json.dumps({"events": obs.events.last_seq, "conversations": len(conversations),
+                          "pings_ms": [p.rtt_ms for p in obs.monitor.snapshot().pings],
+                          "turns": [(t.speech_to_first_byte_ms, t.first_byte_to_playback_ms, t.barge_in_to_silence_ms)
+                                    for t in obs.turns.turns],
+                          "log_first_byte_ms": first_bytes(obs.events.records()),
+                          "errors": [g.code for g in obs.errors.groups()]}, default=round))
     finally:
-        await server.stop()
-    await history.flush()
-
-    split = QSplitter()
-    sidebar = HistorySidebar(history, theme, split)
-    await sidebar.reload()
-    conversations = await history.conversations()
-    sidebar.select(conversations[0].id)
-    viewer = ConversationViewer(await history.load(conversations[0].id), theme)
-    viewer.setWindowFlags(Qt.WindowType.Widget)
-    split.addWidget(viewer)
-    split.setSizes([340, 820])
-    split.resize(1160, 720)
-    await save(split, "history.png")
-    print(json.dumps({"events": obs.events.last_seq, "conversations": len(conversations),
-                      "errors": [g.code for g in obs.errors.groups()]}))
-    obs.close()
-    await history.close()
+        window.close()
+        await asyncio.wait_for(done.wait(), 5)
+        await window.shutdown()
+        QApplication.instance().processEvents()
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description="Screenshots of the event log, monitor and history.")
+    parser = argparse.ArgumentParser(description="Screenshots of the event log, monitor, usage and history.")
     parser.add_argument("out", nargs="?", default=str(ROOT / "docs" / "screenshots"))
     args = parser.parse_args()
     import qasync

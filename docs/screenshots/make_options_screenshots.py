@@ -90,7 +90,7 @@ async def shoot(out_dir: Path) -> None:
     window.resize(WIDTH, HEIGHT)
     window.show()
     try:
-        await window.session.connect()
+        await window.session.open_conversation()
         window.open_side_panel(window.session_panel)
         await asyncio.sleep(0.3)
         window.grab().save(str(out_dir / "session-options.png"))

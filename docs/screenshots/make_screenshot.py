@@ -61,7 +61,7 @@ async def shoot(out: Path, dark: bool | None) -> None:
                           local_server=lambda: server, dark=dark)
     window.resize(WIDTH, HEIGHT)
     window.show()
-    await window.session.connect()
+    await window.session.open_conversation()
 
     def story_under_way() -> bool:
         view = window.session.view

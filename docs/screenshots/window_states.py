@@ -58,7 +58,7 @@ async def shoot(room) -> None:  # noqa: ANN001
     window.show()
     window.activateWindow()
     try:
-        await window.session.connect()
+        await window.session.open_conversation()
         await until(lambda: window.session.view.connection is Conn.CONNECTED)
         plot = window.vad_panel.plot
         await until(lambda: plot.quantity == SPEECH)

@@ -272,21 +272,25 @@ async def test_a_dropped_connection_reconnects_and_replays_the_conversation():
 
 
 async def test_a_function_call_runs_the_tool_and_asks_for_the_spoken_result():
+    from desktop_app.tools import ToolBox, ToolRegistry, ToolSpec
+
     calls = []
 
-    async def tools(name: str, arguments: str) -> str:
-        calls.append((name, json.loads(arguments)))
-        return json.dumps({"sum": 5})
+    async def add(args, ctx):
+        calls.append(dict(args))
+        return {"sum": args["a"] + args["b"]}
 
+    spec = ToolSpec(name="add", description="Add two integers", run=add, parameters={
+        "type": "object", "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}}, "required": ["a", "b"]})
     async with ScriptedPeer() as peer:
-        s = await start(peer, tools=tools)
+        s = await start(peer, tools=ToolBox(ToolRegistry([spec])))
         call = F.function_call_item("item_F1", "call_1", "add", '{"a":2,"b":3}', status="completed")
         await peer.send(F.response_created(R1), F.output_item_added(R1, call), F.item_added(call),
                         F.item_done(call), F.output_item_done(R1, call), F.response_done(R1, output=[call]))
         created = await peer.next("conversation.item.create")
         assert created["item"] == {"type": "function_call_output", "call_id": "call_1", "output": '{"sum": 5}'}
         await peer.next("response.create")
-        assert calls == [("add", {"a": 2, "b": 3})]
+        assert calls == [{"a": 2, "b": 3}]
         await s.ctl.close()
 
 

@@ -4,6 +4,7 @@ differences, view model notices, microphone suspension."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
@@ -227,3 +228,44 @@ def test_unmuting_hands_free_reopens_the_microphone_gate():
     assert not audio.muted and audio.gate
     mic.frame(b"\x01\x00" * 480)
     assert len(core.appended) == 1
+
+
+# --- media voice (WebRTC): an answer whose audio has not started yet is still on its way ---------
+
+class MediaTransport:
+    """Just enough of a media transport: it carries audio and takes a sink."""
+
+    carries_audio = True
+
+    def set_audio_sink(self, sink: Callable[[bytes], None] | None) -> None:
+        self.sink = sink
+
+
+def test_a_finished_answer_is_streaming_until_its_audio_starts_and_stops(monkeypatch):
+    from desktop_app.controller import media_voice
+    from desktop_app.controller.media_voice import MediaVoice
+    from desktop_app.realtime.response_events import (
+        ContentPartAdded, OutputAudioBufferStarted, OutputAudioBufferStopped,
+    )
+
+    clock = {"t": 100.0}
+    monkeypatch.setattr(media_voice.time, "monotonic", lambda: clock["t"])
+    media = MediaVoice(FakeAudio(), lambda: None, lambda rid: False)
+    media.attach(MediaTransport())  # type: ignore[arg-type]
+    media.part_added(ContentPartAdded(response_id="resp_1", item_id="item_A1", output_index=0, content_index=0,
+                                      part={"type": "audio"}))
+    media.response_done("resp_1", "completed")  # the events outran the track
+    assert media.streaming
+    media.started(OutputAudioBufferStarted(response_id="resp_1"))
+    media.stopped(OutputAudioBufferStopped(response_id="resp_1"))
+    assert media.streaming  # the tail is still arriving
+    media.part_added(ContentPartAdded(response_id="resp_2", item_id="item_A2", output_index=0, content_index=0,
+                                      part={"type": "audio"}))
+    media.response_done("resp_2", "cancelled")  # cut short: it may never play
+    media.connection_ended()
+    media.attach(MediaTransport())  # type: ignore[arg-type]
+    media.part_added(ContentPartAdded(response_id="resp_3", item_id="item_A3", output_index=0, content_index=0,
+                                      part={"type": "audio"}))
+    media.response_done("resp_3", "completed")
+    clock["t"] += media_voice.NEVER_STARTED_S + 0.1
+    assert not media.streaming  # its audio never started: the turn may end

@@ -113,7 +113,9 @@ class Gui:
                  override=None) -> None:  # noqa: ANN001
         """``peer`` scripts the server; or ``server`` is a real embedded LocalServer (``peer=None``).
         ``engine``: a real :class:`~desktop_app.audio.engine.AudioEngine` (the devices of the PipeWire
-        room), composed exactly as ``make run`` does (a DevicePort over it), instead of a WAV."""
+        room), composed exactly as ``make run`` does (a DevicePort over it), instead of a WAV.
+        Settings and the conversation history live in ``tmp``: a second ``Gui`` on the same folder is
+        the app opened again."""
         self.peer = peer
         self.server = server if server is not None else PeerServer(peer)
         self.store = SettingsStore(tmp / "settings.ini")
@@ -130,7 +132,8 @@ class Gui:
         self.engine = engine
         self.window = build_window(self.quit_requested.set, store=self.store, keys=self.keys, engine=engine,
                                    make_audio=None if engine is not None else make_audio,
-                                   local_server=lambda: self.server, dark=False, override=override)
+                                   local_server=lambda: self.server, dark=False, override=override,
+                                   history_path=tmp / "history.sqlite3")
         self.session = self.window.session
         self.phases: list[str] = []
         self.views: list = []

@@ -124,10 +124,10 @@ async def test_a_tool_call_shows_inline_with_its_status(qloop, qtbot, tmp_path):
         call = F.function_call_item("item_F1", "call_1", "get_weather", '{"city":"Lisbon"}', status="completed")
         await peer.send(F.response_created("resp_1"), F.output_item_added("resp_1", call), F.item_added(call),
                         F.item_done(call), F.output_item_done("resp_1", call), F.response_done("resp_1", output=[call]))
-        output = await peer.next("conversation.item.create")  # no tools are configured: the model is told so
+        output = await peer.next("conversation.item.create")  # Parley has no such tool: the model is told so
         await peer.send(F.item_added(F.function_output_item("item_O1", "call_1", output["item"]["output"]),
                                      prev="item_F1"))
         await wait_until(lambda: gui.window.transcript.bubble("item_F1") is not None
-                         and "error" in gui.window.transcript.bubble("item_F1").label.text())
+                         and "failed" in gui.window.transcript.bubble("item_F1").label.text())
         shown = gui.window.transcript.bubble("item_F1").label.text()
         assert "get_weather" in shown and "Lisbon" in shown and "no tool named" in shown

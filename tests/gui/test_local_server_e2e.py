@@ -18,6 +18,8 @@ from tests.helpers.speech import speech_wav
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
 
 ANSWER = "Two plus three is five."
+#: The speech path alone: the calculator tool would add a turn of its own (tests/gui/test_tools_e2e.py).
+NO_CALCULATOR = {"tools_disabled": ("calculate",)}
 
 
 def local_server() -> LocalServer:
@@ -47,7 +49,7 @@ def question_heard(gui: Gui) -> bool:
 async def test_push_to_talk_against_the_local_server_transcribes_and_answers(qloop, qtbot, tmp_path):
     server = local_server()
     wav = speech_wav("What is two plus three?")
-    async with Gui(tmp_path, None, server=server, wav=wav, settings={"turn_mode": "push_to_talk"}) as gui:
+    async with Gui(tmp_path, None, server=server, wav=wav, settings={"turn_mode": "push_to_talk", **NO_CALCULATOR}) as gui:
         await warm(server)  # before connecting: the microphone WAV starts with the session
         gui.window.bar.connect_button.click()
         await wait_until(lambda: gui.view.connection is Conn.CONNECTED, 10)
@@ -67,7 +69,7 @@ async def test_push_to_talk_against_the_local_server_transcribes_and_answers(qlo
 async def test_hands_free_against_the_local_server_follows_its_vad(qloop, qtbot, tmp_path):
     server = local_server()
     wav = speech_wav("What is two plus three?")
-    async with Gui(tmp_path, None, server=server, wav=wav, settings={"turn_mode": "hands_free"}) as gui:
+    async with Gui(tmp_path, None, server=server, wav=wav, settings={"turn_mode": "hands_free", **NO_CALCULATOR}) as gui:
         await warm(server)
         gui.window.bar.connect_button.click()
         await wait_until(lambda: ("assistant", ANSWER) in said(gui) and question_heard(gui), 30)

@@ -70,10 +70,12 @@ def test_a_known_model_shows_its_label_and_price_an_unknown_one_says_price_unkno
 
 
 def test_a_refreshed_list_keeps_known_models_first_and_adds_new_ids(panel):
-    panel.set_model_choices(("gpt-realtime-2.1", "gpt-live-1"), ("gpt-live-transcribe", "gpt-transcribe-2"))
+    panel.set_model_choices(("gpt-realtime-2.1", "gpt-live-1", "gpt-realtime-3"),
+                            ("gpt-live-transcribe", "gpt-transcribe-2"))
     items = [panel.model.itemText(i) for i in range(panel.model.count())]
-    assert items == ["gpt-realtime-2.1", "gpt-live-1"]
-    assert "price unknown" in panel.model.itemData(1, Qt.ItemDataRole.ToolTipRole)
+    assert items == ["gpt-realtime-2.1", "gpt-live-1", "gpt-realtime-3"]
+    assert "per minute" in panel.model.itemData(1, Qt.ItemDataRole.ToolTipRole)  # GPT-Live: billed by time
+    assert "price unknown" in panel.model.itemData(2, Qt.ItemDataRole.ToolTipRole)
     transcription = [panel.transcription.itemData(i) for i in range(panel.transcription.count())]
     assert transcription == ["off", "gpt-live-transcribe", "gpt-transcribe-2"]
 

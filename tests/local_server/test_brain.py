@@ -101,3 +101,77 @@ def test_number_words_and_arithmetic_parsing():
     assert parse_arithmetic("What is 2 plus 3?") == (2.0, "+", 3.0)
     assert parse_arithmetic("nine times eight") == (9.0, "*", 8.0)
     assert parse_arithmetic("hello there") is None
+
+
+BUILT_IN = {  # what a person says → the built-in tool and its arguments (valid for its strict schema)
+    "What time is it in Tokyo?": ("current_time", {"timezone": "Tokyo"}),
+    "what's the time in new york": ("current_time", {"timezone": "New York"}),
+    "What is 17 times 23?": ("calculate", {"expression": "17 * 23"}),
+    "open example dot com": ("open_url", {"url": "https://example.com"}),
+    "Open www.example.org slash news.": ("open_url", {"url": "https://www.example.org/news"}),
+    "Note that I need milk.": ("append_note", {"text": "I need milk"}),
+    "Make a note: call the plumber at 5": ("append_note", {"text": "call the plumber at 5"}),
+    "What's on my clipboard?": ("read_clipboard", {}),
+    "Read my notes": ("read_notes", {}),
+}
+
+
+@pytest.mark.parametrize("question", BUILT_IN)
+def test_parleys_own_tools_are_called_with_schema_valid_arguments(question, tmp_path):
+    from desktop_app.tools import ToolRegistry
+    from desktop_app.tools.builtins import BuiltinProviders, builtin_tools
+
+    class Desk:
+        def read_text(self):
+            return ""
+
+        def open_url(self, url):
+            return True
+
+    registry = ToolRegistry(builtin_tools(BuiltinProviders(clipboard=Desk(), opener=Desk(), notes_dir=tmp_path)))
+    plan = think([("user", question)], tools=registry.function_tools())
+    name, arguments = BUILT_IN[question]
+    assert plan == Call(name, json.dumps(arguments))
+    registry.runnable(name)[1].parse(plan.arguments)
+
+
+def test_two_requests_make_two_calls_and_their_outputs_one_answer():
+    from desktop_app.local_server.brain import Calls
+
+    clock = {"type": "function", "name": "current_time", "parameters": {"properties": {"timezone": {"type": "string"}}}}
+    calc = {"type": "function", "name": "calculate", "parameters": {"properties": {"expression": {"type": "string"}}}}
+    plan = think([("user", "what time is it in Tokyo and what is 17 times 23")], tools=[clock, calc])
+    assert plan == Calls((Call("current_time", '{"timezone": "Tokyo"}'), Call("calculate", '{"expression": "17 * 23"}')))
+    history = [("user", "…"), ("function_call:current_time", "{}"), ("function_call:calculate", "{}"),
+               ("function_call_output:current_time", json.dumps({"timezone": "Asia/Tokyo", "time": "09:30"})),
+               ("function_call_output:calculate", json.dumps({"error": {"type": "cancelled", "message": "x"}}))]
+    assert think(history) == Say("It is 09:30 in Tokyo. All right, I stopped the calculate tool.")
+    assert isinstance(think([("user", "note that I need milk and eggs")], tools=[clock, calc]), Say)
+
+
+def test_an_mcp_tool_is_used_by_its_name_asking_first_when_the_server_requires_it():
+    from desktop_app.local_server.brain import AskMcp, UseMcp
+
+    forecast = {"server_label": "weather", "name": "weather_forecast", "approval": True,
+                "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}
+    question = [("user", "What's the weather in Paris?")]
+    assert think(question, mcp_tools=[forecast]) == AskMcp("weather", "weather_forecast", '{"city": "Paris"}')
+    assert think(question, mcp_tools=[{**forecast, "approval": False}]) == UseMcp(
+        "weather", "weather_forecast", '{"city": "Paris"}')
+    assert isinstance(think([("user", "What's the weather?")], mcp_tools=[forecast]), Say)  # no city: no call
+    request = {"type": "mcp_approval_request", "id": "mcpr_1", "server_label": "weather", "name": "weather_forecast",
+               "arguments": '{"city": "Paris"}'}
+    history = [*question, ("mcp_approval_request", json.dumps(request))]
+    approve = {"type": "mcp_approval_response", "approval_request_id": "mcpr_1", "approve": True}
+    assert think([*history, ("mcp_approval_response", json.dumps(approve))]) == UseMcp(
+        "weather", "weather_forecast", '{"city": "Paris"}', "mcpr_1")
+    deny = {**approve, "approve": False}
+    assert "not allowed" in think([*history, ("mcp_approval_response", json.dumps(deny))]).text
+
+
+@pytest.mark.parametrize("heard,place", [("What time is it in Tokevo?", "Tokyo"), ("What time is it in Pariss?", "Paris"),
+                                         ("What time is it in Reykjavik?", "Reykjavik")])
+def test_a_well_known_city_heard_slightly_wrong_is_corrected_and_others_are_kept(heard, place):
+    from desktop_app.local_server.brain_tools import place_in
+
+    assert place_in(heard) == place

@@ -158,3 +158,13 @@ def test_turn_stats_are_medians_over_the_turns_that_have_each_figure():
     assert (stats.count, stats.speech_to_first_byte_ms, stats.first_byte_to_playback_ms, stats.total_ms,
             stats.barge_in_to_silence_ms) == (3, 500, 70, 2500, 140)
     assert turn_stats([]).speech_to_first_byte_ms is None
+
+
+def test_a_planned_new_session_is_not_counted_as_a_reconnect(clock):
+    monitor = ConnectionMonitor(clock=clock)
+    for state, detail in (("connecting", ""), ("connected", ""), ("reconnecting", "refreshing session"),
+                          ("connected", ""), ("reconnecting", "1006 connection lost"), ("connected", "")):
+        monitor.state_changed(state, detail)
+        clock.t += 1
+    snap = monitor.snapshot()
+    assert snap.reconnects == 1 and len(snap.history) == 6

@@ -81,6 +81,29 @@ def test_bundle_self_check_passes_without_a_display(bundle, tmp_path):
     assert f"({bundle['bundle'] / '_internal' / 'libportaudio.so.2'})" in out.stdout
 
 
+def test_the_bundle_finds_a_downloaded_voice_pack(bundle, tmp_path):
+    """The offline voice pack goes to the data folder; the bundle (which leaves the engines out) finds
+    it there and can import its engine (issue #22)."""
+    out = tmp_path / "published"
+    subprocess.run([sys.executable, str(ROOT / "packaging" / "voicepack.py"), "--out", str(out), "--dists",
+                    "espeakng-loader", "--version", "9"], check=True, capture_output=True, timeout=300)
+    import asyncio
+    import json
+
+    from desktop_app.voicepack.download import PackDownload
+    from tests.voicepack.packserver import PackServer
+
+    manifest = next(out.glob("voicepack-*.json"))
+    archive = out / json.loads(manifest.read_text())["files"][0]["path"]
+    server = PackServer({manifest.name: manifest.read_bytes(), archive.name: archive.read_bytes()})
+    try:
+        asyncio.run(PackDownload(server.url(manifest.name), tmp_path / "data" / "voicepack").run())
+    finally:
+        server.close()
+    checked = run_bundle(bundle, "--self-check", tmp_path=tmp_path)
+    assert "voicepack Installed: version 9" in checked.stdout and "'espeak': True" in checked.stdout, checked.stdout
+
+
 def test_bundle_writes_its_log_where_paths_says(bundle, tmp_path):
     out = run_bundle(bundle, "--self-check", tmp_path=tmp_path)
     assert (tmp_path / "logs" / "parley.log").is_file(), out.stdout + out.stderr

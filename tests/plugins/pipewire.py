@@ -136,9 +136,8 @@ class PipeWireSession:
             "channel_map=mono", f"rate={SINK_RATE}", "sink_properties=device.description=ParleyTestSink",
         )
         _wait_sync(lambda: SINK in self.sink_names(), 10, f"sink {SINK}")
-        self.pactl("set-default-sink", SINK)
-        self.pactl("set-default-source", f"{SINK}.monitor")
-        _wait_sync(lambda: self.pactl("get-default-source").strip() == f"{SINK}.monitor", 10, "the default source")
+        self.set_default("sink", SINK)
+        self.set_default("source", f"{SINK}.monitor")
         for key in ENV_KEYS:
             self._saved_env[key] = os.environ.get(key)
         os.environ.pop("PIPEWIRE_PROPS", None)
@@ -186,8 +185,24 @@ class PipeWireSession:
     # --- helpers -------------------------------------------------------------------------------
 
     def pactl(self, *args: str) -> str:
-        return subprocess.run(["pactl", *args], env=self._full_env, capture_output=True, text=True, check=True,
-                              timeout=10).stdout
+        out = subprocess.run(["pactl", *args], env=self._full_env, capture_output=True, text=True, check=False,
+                             timeout=10)
+        if out.returncode != 0:
+            raise subprocess.CalledProcessError(out.returncode, out.args, out.stdout,
+                                                f"pactl {' '.join(args)}: {out.stderr.strip() or out.stdout.strip()}")
+        return out.stdout
+
+    def set_default(self, kind: str, name: str) -> None:
+        """Make ``name`` the default ``kind`` ("sink" or "source") and wait until it is.
+
+        Asked for too early it fails: pipewire-pulse creates a null sink by itself, but the default
+        is WirePlumber's metadata, which a loaded machine may not have set up yet (seen once at load
+        2.3: ``set-default-sink`` exited 1 right after the sink was listed). So: ask until it holds.
+        """
+        def done() -> bool:
+            return self._pactl_ok(f"set-default-{kind}", name) and self.pactl(f"get-default-{kind}").strip() == name
+
+        _wait_sync(done, 10, f"{name} to become the default {kind}", interval=0.1)
 
     def _pactl_ok(self, *args: str) -> bool:
         try:
@@ -272,7 +287,8 @@ def pipewire_session():
     except Exception as exc:
         logs = session.logs()
         session.stop()
-        pytest.fail(f"could not start the private PipeWire session: {exc}\n{logs}", pytrace=False)
+        said = f" ({exc.stderr})" if isinstance(exc, subprocess.CalledProcessError) else ""
+        pytest.fail(f"could not start the private PipeWire session: {exc}{said}\n{logs}", pytrace=False)
     yield session
     session.stop()
     try:

@@ -124,10 +124,9 @@ async def test_refresh_sends_the_key_filters_and_caches(server, profile, tmp_pat
     assert models.source == f"http://127.0.0.1:{server.port}/v1/models" and models.fetched_at > 0
     assert load_cache(cache) == models
     choices = models.realtime_choices()
-    assert choices[:6] == ("gpt-realtime-2.1", "gpt-realtime-2.1-mini", "gpt-realtime-2", "gpt-realtime-1.5",
-                           "gpt-realtime", "gpt-realtime-mini")  # known first, in their order
-    assert choices[6:] == ("gpt-audio-1.5", "gpt-live-1", "gpt-live-1.1", "gpt-realtime-3",
-                           "gpt-realtime-3-mini-2027-02-01")
+    assert choices[:8] == ("gpt-realtime-2.1", "gpt-realtime-2.1-mini", "gpt-realtime-2", "gpt-realtime-1.5",
+                           "gpt-realtime", "gpt-realtime-mini", "gpt-live-1.1", "gpt-live-1")  # known first, in order
+    assert choices[8:] == ("gpt-audio-1.5", "gpt-realtime-3", "gpt-realtime-3-mini-2027-02-01")
     assert models.transcription_choices()[-1] == "gpt-transcribe-2"
 
 

@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from desktop_app.realtime.models import DEFAULT_MODEL, KNOWN_MODELS, KNOWN_TRANSCRIPTION_MODELS
+from desktop_app.realtime.models import DEFAULT_MODEL, KNOWN_MODELS, KNOWN_TRANSCRIPTION_MODELS, LIVE_MODELS
 from desktop_app.settings.profiles import CustomProfile, OpenAIProfile
 from desktop_app.settings.schema import (
     BY_KEY, BY_NAME, MODEL_CHOICES, SCHEMA, TRANSCRIPTION_CHOICES, VOICES, Settings,
@@ -27,7 +27,7 @@ def test_every_setting_is_declared_once_with_key_type_and_description():
 
 
 def test_model_choices_come_from_the_one_model_list():
-    assert MODEL_CHOICES == tuple(m.id for m in KNOWN_MODELS)
+    assert MODEL_CHOICES == tuple(m.id for m in KNOWN_MODELS) + tuple(m.id for m in LIVE_MODELS)
     assert TRANSCRIPTION_CHOICES == ("off", *KNOWN_TRANSCRIPTION_MODELS)
     assert Settings().model == DEFAULT_MODEL
     assert BY_NAME["model"].validate("gpt-realtime-2025-08-28") == "gpt-realtime-2025-08-28"

@@ -29,6 +29,7 @@ from desktop_app.audio.calibration import Measurement, Proposal, RoomProbe, anal
 from desktop_app.audio.engine import AudioEngine
 from desktop_app.errors import AudioDeviceError
 from desktop_app.log import get_logger
+from desktop_app.tasks import spawn
 
 log = get_logger("ui")
 
@@ -84,7 +85,7 @@ class CalibrationWizard(QDialog):
         self.engine = engine
         self.input_name, self.output_name = input_name or None, output_name or None
         self._probe_factory = probe_factory or (lambda i, o: RoomProbe(i, o))
-        self._task: asyncio.Future | None = None
+        self._task: asyncio.Task[None] | None = None
         self.measurement: Measurement | None = None
         self.proposal: Proposal | None = None
         self.setWindowTitle("Tune for this room")
@@ -182,7 +183,12 @@ class CalibrationWizard(QDialog):
         self._show(1)
         self.prompt.setText("")
         self.error.setText("")
-        self._task = asyncio.ensure_future(self._measure())
+        self._task = spawn(self._measure(), name="room calibration", on_crash=self._crashed)
+
+    def _crashed(self, exc: BaseException) -> None:
+        """The measurement failed unexpectedly (already logged): say so, and offer to start again."""
+        self.error.setText("The measurement stopped unexpectedly; the details are in the log. Try again.")
+        self._show(0)
 
     async def _measure(self) -> None:
         was_muted = self.engine.muted

@@ -22,6 +22,7 @@ from desktop_app.errors import CredentialError
 from desktop_app.log import get_logger
 from desktop_app.settings.profiles import Profile, mask_key
 from desktop_app.settings.secrets import KeyStore
+from desktop_app.tasks import spawn
 from desktop_app.ui import icons
 from desktop_app.ui.theme import Theme
 
@@ -49,7 +50,7 @@ class KeyDialog(QDialog):
         self._keys = keys
         self._profile = profile
         self._tester = tester
-        self._task: asyncio.Future | None = None
+        self._task: asyncio.Task[None] | None = None
         self.setWindowTitle(f"API key — {profile.name}")
         self.setMinimumWidth(500)
         column = QVBoxLayout(self)
@@ -129,6 +130,11 @@ class KeyDialog(QDialog):
         self.save_button.setEnabled(typed)
         self.test_button.setEnabled(typed and (self._task is None or self._task.done()))
 
+    def _crashed(self, exc: BaseException) -> None:
+        """The test failed unexpectedly (already logged): say so; the buttons work again."""
+        self._say("The test could not finish; the details are in the log.", "error")
+        self._update_buttons()
+
     def _say(self, sentence: str, level: str) -> None:
         self.outcome.setText(sentence)
         self.outcome.setStyleSheet(f"color: {self._theme.state_color(level)};")
@@ -163,7 +169,7 @@ class KeyDialog(QDialog):
         if self._tester is None:
             return
         self._say("Connecting…", "idle")
-        self._task = asyncio.ensure_future(self._test(self.key.text().strip()))
+        self._task = spawn(self._test(self.key.text().strip()), name="key test", on_crash=self._crashed)
         self._update_buttons()
 
     async def _test(self, key: str) -> None:

@@ -34,8 +34,8 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.observe.event_log import EventFilter, EventLog, EventRecord
+from desktop_app.tasks import Runner, runner
 from desktop_app.ui.observe.json_tree import show_json
-from desktop_app.ui.observe.tasks import Runner, run_logged
 from desktop_app.ui.theme import Theme
 
 POLL_MS = 150
@@ -147,10 +147,10 @@ class EventLogView(QWidget):
     exported = Signal(str)  # a sentence: where and how many
 
     def __init__(self, log: EventLog, theme: Theme, parent: QWidget | None = None, *,
-                 run: Runner = run_logged) -> None:
+                 run: Runner | None = None) -> None:
         super().__init__(parent)
         self.log = log
-        self._run = run
+        self._run = run or runner("event log")
         self._filter = EventFilter()
         self._seen_seq = 0
         self._types_known: set[str] = set()
@@ -363,7 +363,7 @@ class EventLogDock(QDockWidget):
     """The event log as a dock the window shows from a menu or shortcut (hidden by default)."""
 
     def __init__(self, log: EventLog, theme: Theme, parent: QWidget | None = None, *,
-                 run: Runner = run_logged) -> None:
+                 run: Runner | None = None) -> None:
         super().__init__("Event log", parent)
         self.setObjectName("eventLogDock")
         self.view = EventLogView(log, theme, self, run=run)

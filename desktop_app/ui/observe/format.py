@@ -6,9 +6,11 @@ import datetime as dt
 
 
 def ms(value: float | None) -> str:
-    """``"420 ms"``, ``"1.25 s"`` from 1 s up, ``"—"`` for no value."""
+    """``"0.3 ms"`` below 10 ms (a loopback ping), ``"420 ms"``, ``"1.25 s"`` from 1 s up, ``"—"`` for no value."""
     if value is None:
         return "—"
+    if value < 10:
+        return f"{value:.1f} ms"
     return f"{value:.0f} ms" if value < 1000 else f"{value / 1000:.2f} s"
 
 

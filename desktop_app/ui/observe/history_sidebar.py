@@ -9,6 +9,7 @@ with ``await history.replay_items(id)`` replayed as context.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from pathlib import Path
 from typing import Any, Literal
@@ -31,9 +32,9 @@ from PySide6.QtWidgets import (
 
 from desktop_app.history.records import ConversationSummary, SearchHit
 from desktop_app.history.service import History
+from desktop_app.tasks import Runner, runner
 from desktop_app.ui.observe import format as fmt
 from desktop_app.ui.observe.conversation_viewer import ConversationViewer
-from desktop_app.ui.observe.tasks import Runner, run_logged
 from desktop_app.ui.theme import Theme
 from desktop_app.ui.widgets.parts import text_label
 
@@ -69,11 +70,11 @@ class HistorySidebar(QWidget):
     loaded = Signal()  # the list (or search results) finished loading — for tests and screenshots
 
     def __init__(self, history: History, theme: Theme, parent: QWidget | None = None, *,
-                 run: Runner = run_logged) -> None:
+                 run: Runner | None = None) -> None:
         super().__init__(parent)
         self.history = history
         self._theme = theme
-        self._run = run
+        self._run = run or runner("history")
         self._dirty = True
         self.viewers: list[ConversationViewer] = []
         self._search_timer = QTimer(self)
@@ -137,7 +138,13 @@ class HistorySidebar(QWidget):
             self._search_timer.start()  # coalesces a burst of saves into one reload
 
     def reload(self) -> Any:
-        """Reload the list (or the search results); returns the task."""
+        """Reload the list (or the search results); returns the task (None once the app's loop has
+        stopped: a change noticed while shutting down waits for the next showing)."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            self._dirty = True
+            return None
         self._dirty = False
         query = self.search.text().strip()
         return self._run(self._search(query) if query else self._list())

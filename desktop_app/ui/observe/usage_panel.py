@@ -1,9 +1,11 @@
 """Usage and spending: tokens split text/audio/cached, in/out, per response and per conversation;
+GPT-Live's billed session time (per second; its backend's answers counted, unpriced);
 cost from the model table (and the transcription model's own price, or "price unknown");
 the server's rate limits with their reset times; and the spend limits with how close each is.
 
 Refreshes once a second while shown. Editing a limit emits ``limits_changed`` with the new
-:class:`SpendLimits` — the window saves it to the settings and gives it to the governor.
+:class:`SpendLimits` — the window saves it to the settings and gives it to the governor. While
+``free()`` says so (the offline demo), tokens are counted but no cost is shown: nothing is spent.
 :class:`SpendStopDialog` is the question the window asks when the governor says stop.
 """
 
@@ -34,6 +36,7 @@ from desktop_app.observe.usage_meter import ResponseCost, UsageMeter
 from desktop_app.realtime.usage import Usage
 from desktop_app.ui.observe import format as fmt
 from desktop_app.ui.theme import Theme
+from desktop_app.ui.widgets.dialect_notes import billed_time
 from desktop_app.ui.widgets.parts import settings_form, text_label
 
 POLL_MS = 1000
@@ -66,9 +69,10 @@ class UsagePanel(QWidget):
     limits_changed = Signal(object)  # SpendLimits
 
     def __init__(self, meter: UsageMeter, governor: SpendGovernor, theme: Theme, parent: QWidget | None = None,
-                 *, clock: Callable[[], float] = time.time) -> None:
+                 *, clock: Callable[[], float] = time.time, free: Callable[[], bool] = lambda: False) -> None:
         super().__init__(parent)
         self.meter = meter
+        self._free = free
         self.governor = governor
         self._theme = theme
         self._clock = clock
@@ -94,7 +98,7 @@ class UsagePanel(QWidget):
         grid.setVerticalSpacing(3)
         for col, title in enumerate(("", "Last answer", "Conversation")):
             grid.addWidget(text_label(title, self, "muted"), 0, col)
-        names = [name for name, _ in _TOKEN_ROWS] + ["Transcription", "Cost"]
+        names = [name for name, _ in _TOKEN_ROWS] + ["Transcription", "Session time", "Cost"]
         for row, name in enumerate(names, start=1):
             grid.addWidget(text_label(name, self, "muted"), row, 0)
             for col, which in enumerate(("last", "session"), start=1):
@@ -119,7 +123,7 @@ class UsagePanel(QWidget):
         self.answers.setAccessibleName("Tokens and cost of each answer")
         self.answers.setMinimumHeight(110)
         column.addWidget(self.answers, 1)
-        self._answers_shown: tuple[str, int] = ("", -1)
+        self._answers_shown: tuple[str, int, bool] = ("", -1, False)
 
         column.addWidget(text_label("RATE LIMITS", self, "section"))
         self.rate_limits = text_label("None reported yet.", self, "muted", wrap=True)
@@ -170,18 +174,24 @@ class UsagePanel(QWidget):
             self._set((name, "last"), fmt.count(pick(last.usage)) if last else "—")
             self._set((name, "session"), fmt.count(pick(snap.session)))
         self._set(("Transcription", "last"), "")
-        self._set(("Transcription", "session"), _transcription(snap.session))
-        self._set(("Cost", "last"), fmt.usd(last.cost_usd) if last else "—")
+        self._set(("Transcription", "session"), "included" if snap.per_second else _transcription(snap.session))
+        self._set(("Session time", "last"), "")
+        self._set(("Session time", "session"), billed_time(snap.session.live_seconds) if snap.per_second else "—")
+        free = self._free()
+        self._set(("Cost", "last"), "free" if free and last else fmt.usd(last.cost_usd) if last else "—")
         unknown = " + price unknown" if not snap.price_known else ""
-        self._set(("Cost", "session"), fmt.usd(snap.total_usd) + unknown)
+        self._set(("Cost", "session"), "free (offline demo)" if free else fmt.usd(snap.total_usd) + unknown)
         asr = snap.transcription_model or "off"
-        self._text(self.model_line, f"{snap.model} · transcription {asr} · {snap.session.responses} answers")
+        line = (f"{snap.model} · billed by the second · {snap.session.responses} backend answers" if snap.per_second
+                else f"{snap.model} · transcription {asr} · {snap.session.responses} answers")
+        self._text(self.model_line, line)
         self._show_answers(snap.responses)
         self._show_rate_limits()
         self._show_spending(self.governor.status)
 
     def _show_answers(self, responses: tuple[ResponseCost, ...]) -> None:
-        key = (responses[-1].response_id if responses else "", len(responses))
+        free = self._free()
+        key = (responses[-1].response_id if responses else "", len(responses), free)
         if key == self._answers_shown:
             return
         self._answers_shown = key
@@ -191,7 +201,7 @@ class UsagePanel(QWidget):
             u = answer.usage
             cells = (fmt.clock(answer.at), answer.status or "—",
                      f"{u.input_text - u.cached_text} / {u.input_audio - u.cached_audio} / {u.cached_tokens}",
-                     f"{u.output_text} / {u.output_audio}", fmt.usd(answer.cost_usd))
+                     f"{u.output_text} / {u.output_audio}", "free" if free else fmt.usd(answer.cost_usd))
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if col >= 2:
@@ -207,7 +217,8 @@ class UsagePanel(QWidget):
         self._text(self.rate_limits, "\n".join(lines) if lines else "None reported yet.")
 
     def _show_spending(self, status: SpendStatus) -> None:
-        self._text(self.total, f"{fmt.usd(status.session_usd)} this conversation · {fmt.usd(status.day_usd)} today")
+        here = "Free (offline demo)" if self._free() else f"{fmt.usd(status.session_usd)} this conversation"
+        self._text(self.total, f"{here} · {fmt.usd(status.day_usd)} today")
         for bar, spent, stop_at in ((self.session_bar, status.session_usd, status.session_stop_at),
                                     (self.day_bar, status.day_usd, status.day_stop_at)):
             if stop_at is None:

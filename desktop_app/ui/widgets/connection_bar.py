@@ -13,6 +13,7 @@ from desktop_app.controller.view_state import ViewState
 from desktop_app.realtime.models import cost_text
 from desktop_app.ui import icons
 from desktop_app.ui.theme import Theme, restyle
+from desktop_app.ui.widgets import dialect_notes
 from desktop_app.ui.widgets.parts import ElidedLabel, text_label, tool_button
 
 #: Below this many seconds left the session clock turns amber.
@@ -195,9 +196,9 @@ class ConnectionBar(QFrame):
     def show_view(self, view: ViewState) -> None:
         previous, self._view = self._view, view
         if previous is not None and (previous.connection, previous.connection_detail, previous.reconnect_attempt,
-                                     previous.session_expires_at, previous.total_tokens) == (
+                                     previous.session_expires_at, previous.total_tokens, previous.usage_seconds) == (
                 view.connection, view.connection_detail, view.reconnect_attempt, view.session_expires_at,
-                view.total_tokens):
+                view.total_tokens, view.usage_seconds):
             return
         words, mood = connection_text(view, self._active_profile)
         self.state.setText(words)
@@ -221,7 +222,13 @@ class ConnectionBar(QFrame):
         self._update_clock()
 
     def _show_usage(self, view: ViewState) -> None:
-        if not view.total_tokens:
+        if view.traits.billed_per_second:  # GPT-Live: billed by the second of session
+            used = dialect_notes.billed_time(view.usage_seconds) if view.usage_seconds else ""
+            self.usage.setText(f"{used} · free" if used and self._free else
+                               f"{used} · {cost_text(view.cost_usd)}" if used else "")
+            self.usage.setToolTip("Session time billed so far (GPT-Live charges by the second, silence included) "
+                                  "and its cost; a delegated task's tokens are billed apart")
+        elif not view.total_tokens:
             self.usage.setText("")
         elif self._free:
             self.usage.setText(f"{view.total_tokens:,} tokens · free")

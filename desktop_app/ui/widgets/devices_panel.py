@@ -32,6 +32,7 @@ class DevicesPanel(QWidget):
     tone_requested = Signal()
     mode_chosen = Signal(str)
     tune_requested = Signal()
+    alternative_chosen = Signal(str)  # the better microphone offered by offer_alternative()
 
     def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -56,6 +57,10 @@ class DevicesPanel(QWidget):
         self.refresh.clicked.connect(self.refresh_requested)
         refresh_row.addWidget(self.refresh)
         column.addLayout(refresh_row)
+        self.alternative = QPushButton("", self)  # "Use the laptop microphone instead" (a Bluetooth headset)
+        self.alternative.hide()
+        self.alternative.clicked.connect(lambda: self.alternative_chosen.emit(self.alternative.property("device")))
+        column.addWidget(self.alternative)
 
         column.addWidget(text_label("TEST", self, "section"))
         mic_row = QHBoxLayout()
@@ -125,3 +130,11 @@ class DevicesPanel(QWidget):
 
     def set_status(self, sentence: str) -> None:
         self.status.setText(sentence)
+
+    def offer_alternative(self, sentence: str, label: str = "", device_id: str = "") -> None:
+        """Say ``sentence`` under the pickers and offer ``label`` as the microphone ('' hides both)."""
+        self.status.setText(sentence)
+        self.alternative.setVisible(bool(label))
+        self.alternative.setText(f"Use “{label}” instead")
+        self.alternative.setAccessibleName(f"Use {label} as the microphone")
+        self.alternative.setProperty("device", device_id)

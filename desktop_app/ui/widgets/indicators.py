@@ -8,7 +8,9 @@ that the microphone works. Between the end of speech and the first audio the tur
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+import time
+
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QWidget
 
 from desktop_app.controller.states import Conn, Mic, Turn
@@ -35,7 +37,11 @@ def turn_text(view: ViewState, audio_ok: bool = True) -> str:
     if turn is Turn.ASSISTANT_SPEAKING:
         return "Assistant is speaking"
     if turn is Turn.RUNNING_TOOL:
-        return "Running a tool…"
+        if any(run.phase == "approval" for run in view.tools):
+            return "Waiting for your permission…"
+        if len(view.tools) == 1:
+            return f"Running {view.tools[0].label}…"
+        return f"Running {len(view.tools)} tools…" if view.tools else "Running a tool…"
     if view.mic is Mic.MUTED:
         return "Microphone muted"
     if not audio_ok:
@@ -43,6 +49,14 @@ def turn_text(view: ViewState, audio_ok: bool = True) -> str:
     if turn is Turn.LISTENING:
         return "Listening"
     return "Hold to talk" if view.mic in (Mic.PTT_RELEASED, Mic.PTT_HELD) else "Ready"
+
+
+def tool_elapsed(view: ViewState, now: float | None = None) -> str:
+    """" · 3 s" while a tool has run for a second or more in the tool turn, else ""."""
+    if view.turn is not Turn.RUNNING_TOOL or not view.tools:
+        return ""
+    seconds = int((time.monotonic() if now is None else now) - min(run.started_at for run in view.tools))
+    return f" · {seconds} s" if seconds >= 1 else ""
 
 
 def user_pill(view: ViewState, mic_dbfs: float = SILENT_DBFS) -> tuple[bool, str]:
@@ -64,6 +78,9 @@ class SpeakingIndicators(QFrame):
         self.phase = ""
         self._view = ViewState()
         self._mic_dbfs = SILENT_DBFS
+        self._clock = QTimer(self)  # the elapsed time of a running tool ticks between renders
+        self._clock.setInterval(1000)
+        self._clock.timeout.connect(self._show_elapsed)
         grid = QGridLayout(self)
         grid.setContentsMargins(4, 0, 4, 0)
         grid.setHorizontalSpacing(10)
@@ -107,9 +124,20 @@ class SpeakingIndicators(QFrame):
         self.user_pill.set_active(*user_pill(view, self._mic_dbfs if view.mic is not Mic.MUTED else SILENT_DBFS))
         self.assistant_pill.set_active(view.assistant_speaking, "Speaking" if view.assistant_speaking else "Quiet")
         phase = turn_text(view, audio_ok)
+        shown = phase + tool_elapsed(view)
+        if shown != self.turn.text():
+            self.turn.setText(shown)
+        if view.turn is Turn.RUNNING_TOOL and view.tools:
+            if not self._clock.isActive():
+                self._clock.start()
+        else:
+            self._clock.stop()
         if phase != self.phase:
             self.phase = phase
-            self.turn.setText(phase)
             mood = {"Thinking…": "thinking", "You are speaking": "user", "Assistant is speaking": "assistant",
-                    "Running a tool…": "thinking", "Listening": "listening"}.get(phase, "idle")
+                    "Listening": "listening"}.get(phase, "thinking" if phase.endswith("…") and (
+                        phase.startswith("Running") or phase.startswith("Waiting")) else "idle")
             restyle(self.turn, turn=mood)
+
+    def _show_elapsed(self) -> None:
+        self.turn.setText(self.phase + tool_elapsed(self._view))

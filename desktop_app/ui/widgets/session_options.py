@@ -41,6 +41,8 @@ SPEED_SETTLE_MS = 250
 SPEED_HELD = "The new speed applies from the next answer."
 
 
+TRANSCRIPTION_TIP = "The model that writes down what you say (off: no user transcript)"
+
 def _words(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
 
@@ -123,7 +125,7 @@ class TranscriptionPicker(QWidget):
         form.setContentsMargins(0, 0, 0, 0)
         self.combo = QComboBox(self)
         self.combo.setAccessibleName("Transcription model")
-        self.combo.setToolTip("The model that writes down what you say (off: no user transcript)")
+        self.combo.setToolTip(TRANSCRIPTION_TIP)
         self.combo.activated.connect(lambda _i: self._model_chosen())
         form.addRow("Transcription", self.combo)
         self.retiring = text_label("", self, "hint", wrap=True)
@@ -245,6 +247,9 @@ class AnswerOptions(QWidget):
         form.addRow("Speed", speed_row)
         self.note = text_label("", self, "hint", wrap=True)
         form.addRow("", self.note)
+        self.dialect_note = text_label("", self, "hint", wrap=True)  # a protocol without these options says so
+        self.dialect_note.setVisible(False)
+        form.addRow("", self.dialect_note)
         self.form = form
         self._settle = QTimer(self)
         self._settle.setSingleShot(True)
@@ -273,6 +278,17 @@ class AnswerOptions(QWidget):
             f"{model_id} does not reason: it has no effort to set" if takes is False
             else "How hard the model thinks before answering (more: better answers, later and dearer)"
             if takes else f"Parley does not know whether {model_id} takes a reasoning effort; the server will say")
+
+    def set_dialect_note(self, note: str | None) -> None:
+        """``note``: these options have no meaning in the conversation's protocol (disabled, saying why)."""
+        if self.dialect_note.text() == (note or ""):
+            return
+        self.dialect_note.setText(note or "")
+        self.dialect_note.setVisible(note is not None)
+        for widget in (self.noise, self.speed):
+            widget.setEnabled(note is None)
+        if note is not None:
+            self.reasoning.setEnabled(False)
 
     def set_answering(self, answering: bool) -> None:
         """While an answer plays, a speed change waits for the next one (§2.7): say so when it happens."""

@@ -27,7 +27,8 @@ from desktop_app.controller.view_state import ViewState
 from desktop_app.realtime.session_config import FORMAT_TYPES, VOICES
 from desktop_app.ui.theme import Theme
 from desktop_app.ui.widgets.parts import panel_column, settings_form, text_label, tool_button
-from desktop_app.ui.widgets.session_options import AnswerOptions, ModelPicker, TranscriptionPicker
+from desktop_app.ui.widgets import dialect_notes
+from desktop_app.ui.widgets.session_options import TRANSCRIPTION_TIP, AnswerOptions, ModelPicker, TranscriptionPicker
 
 FORMAT_LABELS = {"audio/pcm": "PCM 16-bit, 24 kHz", "audio/pcmu": "G.711 µ-law", "audio/pcma": "G.711 A-law"}
 DEMO_INSTRUCTIONS = ("The offline demo follows only simple instructions such as “be brief” or “answer in one "
@@ -144,6 +145,9 @@ class SessionPanel(QWidget):
         for button in (self.paste_image, self.file_image, self.screenshot):
             image_row.addWidget(button)
         column.addLayout(image_row)
+        self.images_note = text_label("", page, "hint", wrap=True)  # a protocol that takes no pictures says so
+        self.images_note.setVisible(False)
+        column.addWidget(self.images_note)
         self.image_note = text_label(IMAGE_HINT, page, "hint", wrap=True)
         column.addWidget(self.image_note)
 
@@ -212,7 +216,12 @@ class SessionPanel(QWidget):
         if view.model and self.model.currentText() != view.model and connected:
             self.model_picker.set_model(view.model)
         self.next_note.setVisible(connected)
-        self.set_images_available(connected)
+        self.set_images_available(connected and view.traits.images)
+        pictures = dialect_notes.images(view.traits)
+        self.images_note.setText(pictures or "")
+        self.images_note.setVisible(pictures is not None)
+        self.answers.set_dialect_note(dialect_notes.answer_options(view.traits))
+        self.transcription.setToolTip(dialect_notes.transcription(view.traits) or TRANSCRIPTION_TIP)
         self.answers.set_answering(view.turn is Turn.ASSISTANT_SPEAKING or view.assistant_speaking)
         if view.instructions != self._instructions and not self.instructions.hasFocus():
             self._set_instructions(view.instructions)

@@ -20,6 +20,7 @@ from desktop_app.controller.view_state import ViewState
 from desktop_app.ui import icons
 from desktop_app.ui.keyboard import TAP_MS
 from desktop_app.ui.theme import Theme, restyle
+from desktop_app.ui.widgets import dialect_notes
 from desktop_app.ui.widgets.parts import tool_button
 
 HANDS_FREE, PUSH_TO_TALK = "hands_free", "push_to_talk"
@@ -141,6 +142,7 @@ class TalkControls(QFrame):
         self.talk.press_lost.connect(self.cancel_press)
         self.mouse_held = False
         self._pressed_at = 0.0
+        self._ptt_note: str | None = None  # what push-to-talk means in this protocol, when it differs
         self._hint_timer = QTimer(self)
         self._hint_timer.setSingleShot(True)
         self._hint_timer.setInterval(TAP_HINT_MS)
@@ -301,6 +303,8 @@ class TalkControls(QFrame):
         self._update_talk_enabled(muted)
         busy = view.assistant_speaking or view.turn in (Turn.WAITING, Turn.ASSISTANT_SPEAKING, Turn.RUNNING_TOOL)
         self.interrupt.setEnabled(self._connected and busy)
+        self._ptt_note = dialect_notes.push_to_talk(view.traits)
+        self.interrupt.setToolTip(dialect_notes.interrupt(view.traits) or "Interrupt the assistant (Esc)")
         self.text.setEnabled(self._connected)
         self.send.setEnabled(self._connected)
         self.text.setPlaceholderText("Type a message instead of speaking…" if self._connected
@@ -328,9 +332,9 @@ class TalkControls(QFrame):
         else:
             text = f"Hold to talk  ({self.key_name})"
         self.talk.setText(text)
-        self.talk.setToolTip(f"Hold while you speak (or hold {self.key_name}); let go to send" if ptt
-                             else "Hands-free: the server hears when you start and stop. "
-                                  "Switch to Push to talk to hold a key instead.")
+        self.talk.setToolTip((self._ptt_note or f"Hold while you speak (or hold {self.key_name}); let go to send")
+                             if ptt else "Hands-free: the server hears when you start and stop. "
+                                         "Switch to Push to talk to hold a key instead.")
 
     def _style_talk(self, held: bool) -> None:
         if self.talk.property("held") == held and self.talk.property("talk") is not None:

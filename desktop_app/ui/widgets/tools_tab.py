@@ -9,6 +9,7 @@ broken entry is listed with its file, line, field and reason, and the others loa
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -43,7 +44,7 @@ class ToolsTab(QScrollArea):
     tools_changed = Signal()
 
     def __init__(self, theme: Theme, registry: ToolRegistry, store: SettingsStore | None = None, *,
-                 tools_file: Path, secrets: SecretStore | None = None,
+                 tools_file: Path, secrets: SecretStore | None = None, user_tools: UserTools | None = None,
                  open_file: Callable[[Path], bool] = desktop_open_file, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.theme = theme
@@ -52,10 +53,12 @@ class ToolsTab(QScrollArea):
         self.tools_file = tools_file
         self.secrets = secrets
         self._open_file = open_file
-        self.user_tools = UserTools(tools_file)
+        self.user_tools = user_tools if user_tools is not None else UserTools(tools_file)  # as loaded at start
         self.permission_boxes: dict[str, QComboBox] = {}
         self.enabled_boxes: dict[str, QCheckBox] = {}
+        self._mcp_note: str | None = None  # why the conversation's protocol leaves the MCP servers out
         self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # the page fits the panel's width
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setAccessibleName("Tools")
         self.rebuild()
@@ -68,7 +71,7 @@ class ToolsTab(QScrollArea):
         self.enabled_boxes.clear()
         page = QWidget(self)
         column = QVBoxLayout(page)
-        column.setContentsMargins(16, 14, 16, 14)
+        column.setContentsMargins(12, 14, 12, 14)
         column.setSpacing(10)
         column.addWidget(text_label("The assistant can use these tools. Tools that change something ask you first; "
                                     "you always see the exact arguments.", page, "hint", wrap=True))
@@ -110,6 +113,8 @@ class ToolsTab(QScrollArea):
         row.addWidget(QLabel("Tool use", page))
         self.choice = QComboBox(page)
         self.choice.setAccessibleName("Tool use")
+        self.choice.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.choice.setMinimumContentsLength(12)
         for value, text in CHOICES:
             self.choice.addItem(text, value)
         for spec in self.registry.offered():
@@ -135,21 +140,23 @@ class ToolsTab(QScrollArea):
             check.setAccessibleName(f"Use {info.label}")
             check.toggled.connect(lambda on, name=info.name: self._set_enabled(name, on))
             combo = QComboBox(box)
-            combo.setFixedWidth(150)  # the same column in every section
+            combo.setFixedWidth(160)  # the same column in every section
             combo.setAccessibleName(f"Permission for {info.label}")
             for permission, text in PERMISSION_TEXT:
                 combo.addItem(text + (" (default)" if permission is info.default_permission else ""), permission.value)
             combo.setCurrentIndex(combo.findData(info.permission.value))
             combo.currentIndexChanged.connect(lambda _i, name=info.name, c=combo: self._set_permission(name, c))
-            grid.addWidget(check, row, 0)
-            grid.addWidget(combo, row, 1)
+            # The name has a row of its own; the description wraps beside the permission, so the
+            # tab fits the side panel whatever the names' lengths.
+            grid.addWidget(check, row, 0, 1, 2)
+            grid.addWidget(combo, row + 1, 1, Qt.AlignmentFlag.AlignTop)
             note = info.description if info.source == "built-in" else f"{info.description} (from {info.source})"
             if info.unavailable:
                 note = f"Not available: {info.unavailable}."
             if info.problems:
                 note = f"Misconfigured: {info.problems[0]}"
             detail = text_label(note, box, "hint", wrap=True)
-            grid.addWidget(detail, row + 1, 0, 1, 2)
+            grid.addWidget(detail, row + 1, 0)
             if info.unavailable:
                 check.setEnabled(False)
                 combo.setEnabled(False)
@@ -160,8 +167,9 @@ class ToolsTab(QScrollArea):
 
     def _file_row(self, page: QWidget) -> QHBoxLayout:
         row = QHBoxLayout()
-        path = text_label(str(self.tools_file), page, "value")
-        path.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # A long path has no spaces to wrap at: break after each separator so the side panel stays narrow.
+        path = text_label(str(self.tools_file).replace(os.sep, os.sep + "\u200b"), page, "value")
+        path.setToolTip(str(self.tools_file))
         path.setWordWrap(True)
         self.edit_button = QPushButton("Edit…", page)
         self.edit_button.setToolTip("Open tools.toml in your editor (created with examples if it does not exist)")
@@ -217,6 +225,9 @@ class ToolsTab(QScrollArea):
         box = QWidget(page)
         column = QVBoxLayout(box)
         column.setContentsMargins(0, 0, 0, 0)
+        self.mcp_dialect_note = text_label(self._mcp_note or "", box, "hint", wrap=True)
+        self.mcp_dialect_note.setVisible(self._mcp_note is not None)
+        column.addWidget(self.mcp_dialect_note)
         self.mcp_list = QListWidget(box)
         self.mcp_list.setAccessibleName("MCP servers")
         self.mcp_list.setFixedHeight(12 + 26 * max(1, min(4, len(self.registry.prefs.mcp_servers))))
@@ -244,6 +255,14 @@ class ToolsTab(QScrollArea):
             column.addWidget(text_label("Remote MCP servers give the assistant more tools; the service calls them "
                                         "and you approve each call unless you trust the tool.", box, "hint", wrap=True))
         return box
+
+    def show_dialect_note(self, note: str | None) -> None:
+        """Say why the MCP servers are not used in this conversation (None: they are)."""
+        if note == self._mcp_note:
+            return
+        self._mcp_note = note
+        self.mcp_dialect_note.setText(note or "")
+        self.mcp_dialect_note.setVisible(note is not None)
 
     # -- changes ---------------------------------------------------------------------------------
 

@@ -36,6 +36,11 @@ BUBBLE_WIDTH_FRACTION = 0.78
 THUMBNAIL = QSize(240, 180)
 
 
+#: A tool entry's status in words.
+TOOL_STATUS = {"running": "running", "approval": "waiting for your permission", "done": "done", "error": "failed",
+               "cancelled": "cancelled", "denied": "not allowed"}
+
+
 def entry_caption(entry: TranscriptEntry) -> str:
     """The small line above a bubble: who, and what state the words are in."""
     if entry.role == "tool":
@@ -55,11 +60,12 @@ def entry_html(entry: TranscriptEntry, theme: Theme) -> str:
     text = entry.text or ""
     if entry.role == "tool":
         status = entry.tool_status or "running"
-        color = {"done": theme.success, "error": theme.danger}.get(status, theme.warning)
-        call = f"<b>{html.escape(entry.tool_name or 'tool')}</b>({html.escape(_short(text, 80))})"
-        out = f"<br><span style='color:{theme.muted}'>→ {html.escape(_short(entry.heard or '', 120))}</span>" \
+        color = {"done": theme.success, "error": theme.danger, "denied": theme.danger,
+                 "cancelled": theme.muted}.get(status, theme.warning)
+        call = f"<b>{html.escape(entry.tool_name or 'tool')}</b>({html.escape(_short(text, 200))})"
+        out = f"<br><span style='color:{theme.muted}'>→ {html.escape(_short(entry.heard or '', 200))}</span>" \
             if entry.heard else ""
-        return f"{call} &nbsp;<span style='color:{color}'>● {status}</span>{out}"
+        return f"{call} &nbsp;<span style='color:{color}'>● {TOOL_STATUS.get(status, status)}</span>{out}"
     if not text and not entry.final:
         return "<i>…</i>"
     if entry.truncated and entry.heard is not None and len(entry.heard) < len(text):

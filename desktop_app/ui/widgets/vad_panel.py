@@ -21,6 +21,7 @@ from desktop_app.controller.view_state import VadView, ViewState
 from desktop_app.realtime.session_config import EAGERNESS
 from desktop_app.settings.schema import BY_NAME
 from desktop_app.ui.theme import Theme
+from desktop_app.ui.widgets import dialect_notes
 from desktop_app.ui.widgets.level_plot import CAPTIONS, LevelPlot
 from desktop_app.ui.widgets.parts import panel_column, text_label
 
@@ -87,8 +88,12 @@ class VadPanel(QWidget):
         self._theme = theme
         self._vad = VadView()
         column = panel_column(self)
-        column.addWidget(text_label("How the server decides your turn has ended. Changes apply live.", self, "hint",
-                                    wrap=True))
+        self.intro = text_label("How the server decides your turn has ended. Changes apply live.", self, "hint",
+                                wrap=True)
+        column.addWidget(self.intro)
+        self.dialect_note = text_label("", self, "hint", wrap=True)  # a protocol without these settings says so
+        self.dialect_note.setVisible(False)
+        column.addWidget(self.dialect_note)
 
         types = QHBoxLayout()
         types.setSpacing(0)
@@ -155,6 +160,9 @@ class VadPanel(QWidget):
         column.addLayout(reset_row)
         column.addStretch(1)
         self._rows = (self.threshold, self.prefix, self.silence, self.idle)
+        self._controls: tuple[QWidget, ...] = (*self.type_buttons.values(), self.eagerness, self.create_response,
+                                               self.interrupt_response, self.reset,
+                                               *(w for r in self._rows for w in (r.label, r.slider, r.value)))
         self._show_vad(self._vad, force=True)
 
     def _moved(self, row: _Row, position: int) -> None:
@@ -172,6 +180,13 @@ class VadPanel(QWidget):
     def show_view(self, view: ViewState) -> None:
         if view.vad != self._vad:
             self._show_vad(view.vad)
+        note = dialect_notes.vad(view.traits)
+        if self.dialect_note.text() != (note or "") or self.dialect_note.isHidden() != (note is None):
+            self.dialect_note.setText(note or "")
+            self.dialect_note.setVisible(note is not None)
+            self.intro.setVisible(note is None)
+            for widget in self._controls:
+                widget.setEnabled(note is None)
 
     def show_levels(self, mic_dbfs: float, speech_probability: float | None = None) -> None:
         """One point of the plot (the window's meter clock, 20 a second while it is on screen):
@@ -199,6 +214,7 @@ class VadPanel(QWidget):
             row.set_visible(server)
         self.eagerness_label.setVisible(semantic)
         self.eagerness.setVisible(semantic)
-        self.create_response.setEnabled(vad.type != "off")
-        self.interrupt_response.setEnabled(vad.type != "off")
+        live = not self.dialect_note.text()  # no note: the protocol has these settings
+        self.create_response.setEnabled(vad.type != "off" and live)
+        self.interrupt_response.setEnabled(vad.type != "off" and live)
         self.plot.set_threshold(vad.threshold, server)

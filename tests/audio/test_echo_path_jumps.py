@@ -1,0 +1,74 @@
+"""When the echo path jumps under the canceller mid-answer: samples lost on the microphone's way in
+are re-paired at once, and the guard distrusts the canceller until it shows it cancels again."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from desktop_app.audio.echo_guard import RECONVERGED_FRAMES, EchoGuard
+from tests.audio.test_aec import FRAME, R, assistant_story, db, simulate
+
+LOST_AT = 6.0
+
+
+@pytest.mark.parametrize("lost", [36, 130, 512])  # 0.75, 2.7 and 10.7 ms at 48 kHz (the last two seen on PipeWire)
+def test_samples_the_microphone_loses_are_re_paired_at_once_and_the_echo_stays_cancelled(lost: int) -> None:
+    sim = simulate(assistant_story(), gain=0.7, delay_ms=30.0, lead_s=1.5, mic_loss=(LOST_AT, lost))
+    canceller = sim.control.canceller
+    assert canceller is not None and canceller.repairs == 1 and sim.guard.rewarms == 1
+    assert sim.speaking == [] and sim.onsets == [] and sim.holds == []
+    # the output is aligned with the microphone's own timeline: its blocks after the loss come `lost` early
+    a, b = int((LOST_AT + 0.25) * R), int((LOST_AT + 2.0) * R)
+    shift = lost // 2
+    erle = db(sim.mic[a + shift : b + shift]) - db(sim.out[a:b])
+    assert erle >= 45.0, erle  # not re-paired, AEC3 sees the path jump: 13-27 dB for 0.75-1.5 s
+
+
+def frames(guard: EchoGuard, n: int, residual: float, t0: float, ref_level: float = 0.1) -> list[float]:
+    """``n`` frames of the assistant alone, echo as loud as the reference, the canceller leaving
+    ``residual`` of it; the gains the guard returns."""
+    ref = (np.random.default_rng(7).standard_normal(FRAME) * ref_level).astype(np.float32)
+    return [guard.frame(t0 + k * 0.01, ref, (ref * residual).astype(np.float32), ref, 0.0) for k in range(n)]
+
+
+def learned() -> EchoGuard:
+    guard = EchoGuard("speakers", erl_db=0.0)
+    frames(guard, 200, 0.001, 0.0)  # two seconds of echo cancelled by 60 dB
+    assert guard.erle_db > 55.0
+    return guard
+
+
+def test_a_re_warm_up_lasts_as_long_as_the_canceller_leaks() -> None:
+    guard = learned()
+    guard.rewarm()
+    leaking = frames(guard, 250, 0.3, 2.0)  # 2.5 s leaking at 10 dB under the echo (the old re-warm: 1 s)
+    assert leaking == [0.0] * 250 and guard.evidence_frames == 0 and not guard.speaking
+    assert guard.erle_db > 55.0  # what it learns while it leaks is not taken for its skill
+    cleaned = frames(guard, 40, 0.001, 4.5)  # cancelling again
+    assert cleaned.index(1.0) == RECONVERGED_FRAMES and cleaned[RECONVERGED_FRAMES:] == [1.0] * (40 - RECONVERGED_FRAMES)
+
+
+def test_a_re_warm_up_after_a_clean_re_pairing_ends_after_its_minimum() -> None:
+    guard = learned()
+    guard.rewarm()
+    gains = frames(guard, 50, 0.001, 2.0)
+    assert gains.index(1.0) == 30  # 0.3 s: the re-paired frame's own dip, then nothing to distrust
+
+
+def test_a_re_warm_up_ends_after_three_seconds_even_if_the_canceller_never_recovers() -> None:
+    guard = learned()
+    guard.rewarm()
+    gains = frames(guard, 320, 0.3, 2.0)
+    assert gains.index(1.0) == 300 and guard.evidence_frames == 0
+
+
+def test_a_jump_at_the_end_of_an_answer_is_still_distrusted_when_the_next_answer_starts() -> None:
+    guard = learned()
+    frames(guard, 10, 0.3, 2.0)
+    guard.rewarm()
+    frames(guard, 20, 0.3, 2.1)  # the answer ends 0.2 s after the jump, the canceller still leaking
+    between = frames(guard, 300, 0.0, 2.3, ref_level=0.0)  # 3 s of silence: nothing to show it recovered
+    assert between[-250:] == [1.0] * 250  # the user is not muted while nothing can echo
+    leaking = frames(guard, 100, 0.3, 5.3)  # the next answer: the canceller had no echo to relearn on
+    assert leaking == [0.0] * 100 and guard.evidence_frames == 0
