@@ -14,8 +14,8 @@ import asyncio
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
-from PySide6.QtCore import QByteArray, QEvent, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QGuiApplication, QResizeEvent, QShowEvent
+from PySide6.QtCore import QByteArray, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QResizeEvent
 from PySide6.QtWidgets import (
     QApplication, QFrame, QHBoxLayout, QMainWindow, QStackedWidget, QTabWidget, QToolButton, QVBoxLayout,
     QWidget,
@@ -88,6 +88,7 @@ class MainWindow(QMainWindow):
         self.fit = SidePanelFit(self, self.bar, self.side, self.tabs, self._body, self._left)
         self._wire()
         self.meters = MeterClock(self)  # levels and the plot, only while the window is on screen
+        self.meters.window_back.connect(self._render_pending)  # shown or restored: what changed meanwhile
         self.setMinimumSize(self.fit.widths()[0], MIN_HEIGHT)
         settings = session.store.settings
         if not settings.window_geometry or not self.restoreGeometry(QByteArray(settings.window_geometry)):
@@ -262,7 +263,7 @@ class MainWindow(QMainWindow):
         self.notices.observe(view)  # every view, not only rendered ones: a turn can pass between renders
         self._pending = view
         if not self.isVisible() or self.isMinimized():
-            return  # nobody sees it: the newest view renders when the window is back (showEvent, changeEvent)
+            return  # nobody sees it: the newest view renders when the window is back (meters.window_back)
         last = self._rendered
         if last is None or (view.connection, view.turn, view.mic, view.notice, view.user_speaking,
                             view.assistant_speaking, view.vad, view.voice_locked, view.transcript) != (
@@ -362,15 +363,6 @@ class MainWindow(QMainWindow):
 
     def copy_conversation(self) -> None:
         QGuiApplication.clipboard().setText(self.transcript.copy_text())
-
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt naming)
-        super().showEvent(event)
-        self._render_pending()  # back from the tray: what changed while hidden
-
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
-        super().changeEvent(event)
-        if event.type() == QEvent.Type.WindowStateChange and not self.isMinimized():
-            self._render_pending()  # back from minimised
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt naming)
         super().resizeEvent(event)

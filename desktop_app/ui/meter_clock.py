@@ -36,9 +36,11 @@ _WINDOW_EVENTS = (QEvent.Type.Show, QEvent.Type.Hide, QEvent.Type.WindowStateCha
 
 class MeterClock(QObject):
     """Reads the port's levels for ``window``'s meters and plot while they can be seen.
-    ``levels_shown(mic_dbfs, out_dbfs)`` follows each reading (tests, benchmarks)."""
+    ``levels_shown(mic_dbfs, out_dbfs)`` follows each reading (tests, benchmarks); ``window_back``
+    says the window is on screen again (shown, restored), when it renders what changed meanwhile."""
 
     levels_shown = Signal(float, float)
+    window_back = Signal()
 
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
@@ -67,6 +69,8 @@ class MeterClock(QObject):
         if event.type() in _WINDOW_EVENTS and (watched is self._window or any(
                 watched is widget for widget, _ in self._others)):
             self.refresh()
+            if watched is self._window and event.type() != QEvent.Type.Hide and self._window_shown():
+                self.window_back.emit()
         return False
 
     def _on_view(self, view: ViewState) -> None:

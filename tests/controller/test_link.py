@@ -31,6 +31,9 @@ class Core:
     def receive_closed(self, code: int, reason: str = "") -> None:
         self.closed = (code, reason)
 
+    def close_session(self) -> bool:
+        return False  # a Realtime core: the link closes the socket itself
+
 
 class Wire:
     """A transport whose ``send`` waits until the test lets it go and whose ``send_nowait`` can
