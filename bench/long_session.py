@@ -63,7 +63,7 @@ def converse(bench: Bench, client: ParleyWindow, minutes: float) -> tuple[Meter,
         bench._wait(lambda: client.ready() and bench._connected(started), 90, "the client to connect", client)
         bench._idle(SETTLE_S, meter)
         t0 = time.monotonic()
-        conns = lambda: bench.server_log.conns_since(started)  # noqa: E731 — several after a refresh
+        conns = lambda: bench.server_log.conns_since(started)  # several after a refresh
         k = 0
         while time.monotonic() - t0 < minutes * 60:
             said = len(talker.said)
