@@ -28,15 +28,19 @@ async def user_turn(gui: Gui, item: str) -> None:
     assert "<i>" in bubble.label.text()  # interim text is styled apart from final text
 
 
-async def assistant_turn(gui: Gui, rid: str, item: str, audio_ms: int = 600) -> None:
+async def assistant_turn(gui: Gui, rid: str, item: str, audio_ms: int = 600, window_shown: bool = True) -> None:
     """A spoken answer: transcript words and audio in two halves, then done; the user's transcript
-    completes after the answer started (as it does live)."""
+    completes after the answer started (as it does live). ``window_shown=False``: the main window is
+    hidden (it renders nothing then), so the first half is awaited in the session's view."""
     it = F.assistant_item(item)
     await gui.peer.send(F.response_created(rid), F.output_item_added(rid, it), F.item_added(it),
                         F.part_added(rid, item), F.transcript_delta(rid, item, "Two plus three "),
                         F.audio_delta(rid, item, audio_ms // 2))
-    await wait_until(lambda: gui.window.transcript.bubble(item) is not None)
-    assert "speaking" in gui.window.transcript.bubble(item).caption.text()
+    if window_shown:
+        await wait_until(lambda: gui.window.transcript.bubble(item) is not None)
+        assert "speaking" in gui.window.transcript.bubble(item).caption.text()
+    else:
+        await wait_until(lambda: any(entry.item_id == item for entry in gui.view.transcript))
     done = F.assistant_item(item, "completed", transcript=ANSWER)
     await gui.peer.send(F.transcript_delta(rid, item, "is five."), F.audio_delta(rid, item, audio_ms // 2),
                         F.audio_done(rid, item), F.transcript_done(rid, item, ANSWER), F.item_done(done),

@@ -111,8 +111,13 @@ async def test_the_mini_window_stands_in_for_the_main_one(qloop, qtbot, tmp_path
         shell.panel.mini.click()
         mini = shell.mini
         assert mini.isVisible() and not gui.window.isVisible()
-        await assistant_turn(gui, "resp_1", "item_A1")
+        await assistant_turn(gui, "resp_1", "item_A1", window_shown=False)
         await wait_until(lambda: "is five." in mini.assistant.toolTip())
+        assert gui.window.transcript.bubble("item_A1") is None  # hidden, the main window renders nothing (#23)
+        levels: list[tuple[float, float]] = []
+        gui.window.meters.levels_shown.connect(lambda mic, out: levels.append((mic, out)))
+        await wait_until(lambda: len(levels) >= 2)  # the meter clock runs for the mini window's meters
+        assert mini.mic_meter.level_dbfs == levels[-1][0]
         assert mini.talk.isEnabled() and mini.talk.text() == "Hold to talk"
         mini.talk.pressed.emit()
         await wait_until(lambda: gui.view.mic is Mic.PTT_HELD and mini.talk.text() == "Talking…")
@@ -123,6 +128,10 @@ async def test_the_mini_window_stands_in_for_the_main_one(qloop, qtbot, tmp_path
         await wait_until(lambda: gui.view.mic is Mic.MUTED and gui.window.talk.mute.isChecked())
         mini.expand.click()
         assert gui.window.isVisible() and not mini.isVisible()
+        # back on screen, it shows what happened meanwhile
+        await wait_until(lambda: gui.window.transcript.bubble("item_A1") is not None
+                         and gui.window.talk.mute.isChecked())
+        assert "is five." in gui.window.transcript.bubble("item_A1").label.text()
 
 
 def test_presence_and_last_lines():
