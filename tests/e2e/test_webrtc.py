@@ -18,6 +18,7 @@ from desktop_app.controller.ports import FilePort
 from desktop_app.controller.states import Conn
 from desktop_app.local_server.server import LocalServer
 from desktop_app.realtime.session_config import ServerVad, SessionConfig, Transcription
+from desktop_app.rtp_audio import AudioJitterBuffer
 from desktop_app.transport.webrtc import RealtimeCall
 from desktop_app.transport.webrtc_support import transport_factory
 from tests.e2e.test_headless import check_event_log, headless, seconds
@@ -25,6 +26,7 @@ from tests.helpers.lossy_relay import LossyRelay
 from tests.helpers.speech import read_wav, speech_wav
 from tests.helpers.wait import wait_until
 from tests.realtime.oracle import validate_client_event, validate_server_event
+from tests.transport.test_rtp_audio import jitter_buffer
 
 pytestmark = pytest.mark.slow
 
@@ -124,6 +126,10 @@ async def test_speech_is_recognised_at_5_percent_packet_loss_and_the_stats_show_
         link = ctl.connection.link
         assert link is not None and isinstance(link.transport, RealtimeCall)
         stats = await link.transport.refresh_stats()
+        (call,) = srv.calls.calls
+        # both ends lose only the packets that were lost (aiortc's own buffer lost the 4 before each too)
+        for pc in (link.transport._pc, call.pc):
+            assert all(isinstance(jitter_buffer(t.receiver), AudioJitterBuffer) for t in pc.getTransceivers())
         await ctl.close()
     relay.close()
     turns = [(e.role, e.text.lower()) for e in ctl.transcript()]
