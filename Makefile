@@ -13,9 +13,10 @@ PYTEST_ARGS ?=
 run: $(STAMPS)/run
 	$(BIN)/python -m desktop_app $(ARGS)
 
-# The whole suite, the packaged app's build + self-check + size budget included (PARLEY_BUNDLE_TEST).
+# The whole suite, the packaged app's build + self-check + size budget included (PARLEY_BUNDLE_TEST),
+# on two workers (most of it waits on real time; the audio-device tests share one: tests/conftest.py).
 test: $(STAMPS)/test
-	PARLEY_BUNDLE_TEST=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
+	PARLEY_BUNDLE_TEST=1 $(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 $(STAMPS)/sysdeps-run: packaging/system-deps.sh
 	packaging/system-deps.sh run

@@ -5,6 +5,10 @@
   for the ``qloop`` fixture, a plain asyncio loop otherwise. Errors raised in background tasks (the
   loop's exception handler) fail the test at its end, as qasync's own fixture does.
 * Every test has a timeout (pyproject ``timeout``), so a stuck wait fails instead of hanging CI.
+* ``make test`` runs two pytest-xdist workers (``-n 2 --dist loadgroup``): most of the suite's time is
+  real time (speech played at its own pace, answers waited for), not CPU. The tests on real audio
+  devices form one group, ``room``: one worker runs them one after another in one PipeWire session
+  (its largest unit, so it starts first), while the other worker takes the rest.
 """
 
 from __future__ import annotations
@@ -24,6 +28,12 @@ os.environ["XDG_CONFIG_HOME"] = os.path.join(_TEST_HOME, "config")
 os.environ["PARLEY_HOME"] = os.path.join(_TEST_HOME, "parley")
 
 pytest_plugins = ["tests.plugins.pipewire"]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("audio") is not None:
+            item.add_marker(pytest.mark.xdist_group("room"))
 
 
 class LoopErrors:

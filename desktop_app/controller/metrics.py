@@ -19,7 +19,9 @@ first sample played                 the port's played position of that item move
 response done                       ``ResponseDone``
 barge-in starts / silence after it  the controller interrupts while audio plays / the port stops playing
 connection state, session expiry    the view's ``connection`` (+ detail) and ``session_expires_at``
-ping round trip                     ``Transport.stats().rtt_ms`` every :data:`PING_SAMPLE_S` while connected
+link statistics, ping round trip    ``Transport.stats()`` once on connecting, then every :data:`PING_SAMPLE_S`
+                                    while connected: all of it to ``link_stats`` (over WebRTC: RTCP round trip,
+                                    jitter, loss both ways, bitrate), its ``rtt_ms`` also to ``ping``
 ==================================  =====================================================================
 
 Times are ``time.monotonic()`` seconds (the loop's clock). The tap polls the port only while it
@@ -37,9 +39,9 @@ from desktop_app.controller.audio_port import AudioPort
 from desktop_app.controller.states import Conn, Turn
 from desktop_app.controller.view import ViewModel
 from desktop_app.realtime.response_events import ContentPartAdded, OutputAudioBufferStarted, OutputAudioDelta, ResponseDone
-from desktop_app.transport.base import Transport
+from desktop_app.transport.base import Transport, TransportStats
 
-#: How often the transport's ping round trip is sampled while connected (seconds).
+#: How often the transport's statistics (and ping round trip) are sampled while connected (seconds).
 PING_SAMPLE_S = 5.0
 #: Polling step while a first sample or the silence after a barge-in is awaited (seconds).
 WATCH_S = 0.005
@@ -77,6 +79,9 @@ class Metrics(Protocol):
     def ping(self, rtt_s: float | None) -> None:
         """One sample of the transport's ping round trip (seconds)."""
 
+    def link_stats(self, stats: TransportStats) -> None:
+        """One sample of the transport's statistics (what applies to its kind; the rest None)."""
+
 
 class NoMetrics:
     """Measures nothing (headless mode, tests)."""
@@ -108,6 +113,9 @@ class NoMetrics:
     def ping(self, rtt_s: float | None) -> None:
         pass
 
+    def link_stats(self, stats: TransportStats) -> None:
+        pass
+
 
 class MetricsTap:
     """Reads the moments off the controller's events, view and audio port, and reports them."""
@@ -132,7 +140,7 @@ class MetricsTap:
         self._barge_at: float | None = None
         self._watch_since = 0.0
         self._watch: asyncio.TimerHandle | None = None
-        self._pinger: asyncio.TimerHandle | None = None
+        self._pinger: asyncio.Handle | None = None
         view.watch(self._view_changed)
 
     # --- what the controller hands over --------------------------------------------------------
@@ -217,15 +225,17 @@ class MetricsTap:
 
     # --- pings ---------------------------------------------------------------------------------
     def _ping_sampling(self, on: bool) -> None:
-        if on and self._pinger is None:
-            self._pinger = asyncio.get_running_loop().call_later(PING_SAMPLE_S, self._sample_ping)
+        if on and self._pinger is None:  # a first sample at once: the monitor learns the transport's kind
+            self._pinger = asyncio.get_running_loop().call_soon(self._sample_ping)
         elif not on and self._pinger is not None:
             self._pinger.cancel()
             self._pinger = None
 
     def _sample_ping(self) -> None:
         transport = self._transport()
-        rtt_ms = transport.stats().rtt_ms if transport is not None and transport.is_open else None
-        if rtt_ms is not None:
-            self.metrics.ping(rtt_ms / 1000.0)
+        if transport is not None and transport.is_open:
+            stats = transport.stats()
+            self.metrics.link_stats(stats)
+            if stats.rtt_ms is not None:
+                self.metrics.ping(stats.rtt_ms / 1000.0)
         self._pinger = asyncio.get_running_loop().call_later(PING_SAMPLE_S, self._sample_ping)

@@ -13,6 +13,7 @@ from typing import Any
 
 from desktop_app.controller.metrics import Metrics
 from desktop_app.log import get_logger
+from desktop_app.transport.base import TransportStats
 
 log = get_logger("controller")
 
@@ -58,3 +59,6 @@ class GuardedMetrics:
 
     def ping(self, rtt_s: float | None) -> None:
         self._call("ping", self.inner.ping, rtt_s)
+
+    def link_stats(self, stats: TransportStats) -> None:
+        self._call("link_stats", self.inner.link_stats, stats)

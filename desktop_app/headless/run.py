@@ -30,6 +30,7 @@ from desktop_app.realtime.models import is_live_model
 from desktop_app.realtime.session_config import ServerVad, SessionConfig, Transcription
 from desktop_app.settings.launch import RunOverride
 from desktop_app.settings.profiles import live_session_url
+from desktop_app.tasks import install_loop_handler
 
 if TYPE_CHECKING:
     from desktop_app.controller.reconnector import Target
@@ -58,6 +59,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _run(args: argparse.Namespace) -> int:
+    # An exception in a loop callback reaches the log and one line on stderr, never only Python's
+    # default handler; the conversation goes on (the GUI's banner does the same: ui/bootstrap).
+    install_loop_handler(asyncio.get_running_loop(), lambda sentence: print(f"parley: {sentence}", file=sys.stderr))
     local = None
     try:
         target, config, local, transport = _target_and_config(args)

@@ -42,6 +42,7 @@ from desktop_app.local_server.session import Session
 from desktop_app.local_server.tasks import start_task
 from desktop_app.local_server.webrtc_audio import InputClock, TrackAudioOut, VoiceTrack, pump_input
 from desktop_app.realtime.models import is_known_model
+from desktop_app.rtp_audio import use_audio_jitter_buffer
 
 #: After the data channel brings a commit, wait for this many more decoded input frames (the jitter
 #: buffer releases a frame once four newer ones have arrived), at most :data:`COMMIT_WAIT_S`.
@@ -178,6 +179,9 @@ class Call:
         """Apply the offer and return the answer SDP (ICE gathering complete)."""
         with loopback_only(self._loopback):
             await self.pc.setRemoteDescription(RTCSessionDescription(sdp=offer, type="offer"))
+            for transceiver in self.pc.getTransceivers():
+                if transceiver.kind == "audio":
+                    use_audio_jitter_buffer(transceiver.receiver)
             self.pc.addTrack(self.voice)  # takes the offer's audio transceiver: sendrecv
             await self.pc.setLocalDescription(await self.pc.createAnswer())
         self.log.info("= call %s answered (%s, %s)", self.call_id, self._kind, self._model)

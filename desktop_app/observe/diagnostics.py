@@ -89,6 +89,7 @@ def _monitor_dict(snap: MonitorSnapshot) -> dict[str, Any]:
         "ping_median_ms": snap.ping_median_ms, "pings_lost": snap.pings_lost,
         "sent": dataclasses.asdict(snap.sent), "received": dataclasses.asdict(snap.received),
         "turn_stats": dataclasses.asdict(snap.turn_stats),
+        "link_quality": None if snap.quality is None else dataclasses.asdict(snap.quality),
         "history": [[_stamp(c.at), c.state, c.detail] for c in snap.history[-30:]],
     }
 

@@ -4,8 +4,10 @@ Fed by three hands, none of which waits on it:
 
 * the controller: :meth:`ConnectionMonitor.state_changed` on every connection state change and
   :meth:`~ConnectionMonitor.set_session_expiry` when it judges the session's end;
-* the transport: :meth:`~ConnectionMonitor.ping` with each WebSocket ping's round trip (or None when
-  no pong came in time);
+* the transport, sampled by the controller's metrics tap: :meth:`~ConnectionMonitor.ping` with the
+  round trip (a WebSocket ping's, or WebRTC's RTCP reading; None when no pong came in time) and
+  :meth:`~ConnectionMonitor.link_stats` with the transport's whole statistics (over WebRTC, ``getStats()``:
+  jitter, packet loss both ways, bitrate both ways), kept as one :class:`LinkQuality`;
 * the observatory's frame observer: :meth:`~ConnectionMonitor.traffic` with each frame's size and
   the audio it carried.
 
@@ -20,8 +22,12 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from desktop_app.observe.turns import TurnRecord, TurnTimings
+
+if TYPE_CHECKING:  # read by field only: observe/ needs no transport at run time
+    from desktop_app.transport.base import TransportStats
 
 #: The controller's reconnecting state; entering it counts one reconnect.
 RECONNECTING = "reconnecting"
@@ -45,6 +51,48 @@ class PingSample:
 
     at: float
     rtt_ms: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class LinkQuality:
+    """The transport's last statistics (cumulative since it opened; bitrates over its last few seconds).
+
+    ``kind`` says which figures apply: a ``"websocket"`` has a ping round trip only (the media fields
+    stay None), a ``"webrtc"`` call has the RTCP round trip, jitter, packets lost each way and bitrates.
+    """
+
+    at: float
+    kind: str
+    rtt_ms: float | None = None
+    jitter_ms: float | None = None
+    packets_received: int | None = None  # the assistant's RTP packets that arrived …
+    packets_lost: int | None = None  # … and those that never did
+    packets_sent: int | None = None  # the microphone's RTP packets …
+    packets_lost_sent: int | None = None  # … and those the peer reports lost (RTCP)
+    bitrate_in_kbps: float | None = None
+    bitrate_out_kbps: float | None = None
+
+    @property
+    def media(self) -> bool:
+        """True when audio travels as RTP media, so jitter, loss and bitrate apply."""
+        return self.kind == "webrtc"
+
+    @property
+    def loss_in_pct(self) -> float | None:
+        """Share of the assistant's packets lost on the way here (None before any was expected)."""
+        return _share(self.packets_lost, None if self.packets_received is None or self.packets_lost is None
+                      else self.packets_received + self.packets_lost)
+
+    @property
+    def loss_out_pct(self) -> float | None:
+        """Share of the microphone's packets the peer reports lost."""
+        return _share(self.packets_lost_sent, self.packets_sent)
+
+
+def _share(part: int | None, whole: int | None) -> float | None:
+    if part is None or not whole:
+        return None
+    return 100.0 * min(part, whole) / whole
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +134,7 @@ class MonitorSnapshot:
     received: Direction
     turns: tuple[TurnRecord, ...]
     turn_stats: TurnStats = field(default_factory=TurnStats)
+    quality: LinkQuality | None = None  # the current (or last) transport's statistics
 
 
 class ConnectionMonitor:
@@ -99,6 +148,7 @@ class ConnectionMonitor:
         self._pings_lost = 0
         self._reconnects = 0
         self._expires_at: float | None = None
+        self._link: LinkQuality | None = None
         self._connected_total = 0.0
         self._connected_since: float | None = None
         self._sent: list[float] = [0, 0, 0.0]  # frames, bytes, audio seconds
@@ -128,6 +178,14 @@ class ConnectionMonitor:
             self._pings_lost += 1
         self._pings.append(PingSample(self._clock() if at is None else at,
                                       None if rtt_s is None else rtt_s * 1000.0))
+
+    def link_stats(self, stats: TransportStats, at: float | None = None) -> None:
+        """The transport's statistics now (:class:`~desktop_app.transport.base.TransportStats`)."""
+        self._link = LinkQuality(
+            at=self._clock() if at is None else at, kind=stats.kind, rtt_ms=stats.rtt_ms, jitter_ms=stats.jitter_ms,
+            packets_received=stats.packets_received, packets_lost=stats.packets_lost,
+            packets_sent=stats.packets_sent, packets_lost_sent=stats.packets_lost_sent,
+            bitrate_in_kbps=stats.bitrate_in_kbps, bitrate_out_kbps=stats.bitrate_out_kbps)
 
     def traffic(self, direction: str, wire_bytes: int, audio_ms: float = 0.0) -> None:
         """One frame passed: ``direction`` "sent" or "received", its size and the audio it carried."""
@@ -177,6 +235,7 @@ class ConnectionMonitor:
             received=Direction(int(self._received[0]), int(self._received[1]), self._received[2]),
             turns=turns,
             turn_stats=turn_stats(turns),
+            quality=self._link,
         )
 
 

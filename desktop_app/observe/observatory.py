@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from desktop_app import paths
 from desktop_app.log import get_logger
@@ -34,6 +34,9 @@ from desktop_app.observe.turns import TurnTimings
 from desktop_app.observe.usage_meter import UsageMeter
 from desktop_app.observe.worker import SerialWorker
 from desktop_app.settings.schema import Settings
+
+if TYPE_CHECKING:  # the controller hands it over; observe/ needs no transport at run time
+    from desktop_app.transport.base import TransportStats
 
 log = get_logger("app")
 
@@ -177,6 +180,9 @@ class Observatory:
 
     def ping(self, rtt_s: float | None) -> None:
         self.monitor.ping(rtt_s)
+
+    def link_stats(self, stats: TransportStats) -> None:
+        self.monitor.link_stats(stats)
 
     # --- the controller's side -----------------------------------------------------------------
 

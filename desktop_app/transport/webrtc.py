@@ -28,6 +28,7 @@ from desktop_app.errors import ConnectionLost
 from desktop_app.ice import is_loopback_host, loopback_only
 from desktop_app.log import get_logger, redact
 from desktop_app.logtext import summarize_frame
+from desktop_app.rtp_audio import use_audio_jitter_buffer
 from desktop_app.tasks import spawn
 from desktop_app.transport.base import AudioSink, Endpoint, FrameObserver, TransportStats
 from desktop_app.transport.calls import calls_url, post_offer
@@ -88,7 +89,7 @@ class RealtimeCall:
         loopback = is_loopback_host(urlsplit(url).hostname or "")
         pc = RTCPeerConnection()
         mic = MicTrack()
-        pc.addTransceiver(mic, direction="sendrecv")
+        use_audio_jitter_buffer(pc.addTransceiver(mic, direction="sendrecv").receiver)
         call = cls(pc, pc.createDataChannel("oai-events"), mic, url, observer)
         log.info("= calling %s", redact(url))
         try:

@@ -3,6 +3,10 @@
 The pack's address is the ``desktop/voicepack_url`` setting, else ``PARLEY_VOICEPACK_URL``; with
 neither, the section says so and Download is off. Once installed, the pack is activated at once
 (its engines import lazily, so the offline demo's next answer uses them) and at every start.
+
+Cancel is answered at once ("Stopping the download…", Cancel greyed): the worker thread notices
+it at its next chunk, which on a stalled connection may take until the read times out, and only
+then does the section offer Download again (resuming from the kept part).
 """
 
 from __future__ import annotations
@@ -27,6 +31,9 @@ URL_ENV = "PARLEY_VOICEPACK_URL"
 NOT_INSTALLED = ("Not installed: the offline demo understands typed messages and answers with a tone. The pack "
                  "adds speech recognition and a voice.")
 NO_SOURCE = " This build has no address for the pack (setting desktop/voicepack_url)."
+DOWNLOADING = "Downloading the voice pack…"
+STOPPING = "Stopping the download…"
+PAUSED = "Download paused; press Download to continue where it stopped."
 
 
 class VoicePackControl(QObject):
@@ -37,6 +44,7 @@ class VoicePackControl(QObject):
         self.panel = panel
         self._settings = settings
         self._download: PackDownload | None = None
+        self._stopping = False  # Cancel pressed; the worker has not stopped yet
         self.task: asyncio.Task[None] | None = None
         self.status = ""
         panel.download_requested.connect(self.start)
@@ -51,7 +59,8 @@ class VoicePackControl(QObject):
         url = self.manifest_url()
         self.status = sentence or (pack.describe() if pack is not None else NOT_INSTALLED + ("" if url else NO_SOURCE))
         self.panel.show_pack(self.status, can_download=bool(url))
-        self.panel.download.setText("Download again" if pack is not None and not sentence else "Download voice pack")
+        # An installed pack can be fetched again, whatever the sentence (a new install's, an error's).
+        self.panel.download.setText("Download again" if pack is not None else "Download voice pack")
 
     def start(self) -> None:
         if self.task is not None and not self.task.done():
@@ -60,14 +69,16 @@ class VoicePackControl(QObject):
         if not url:
             return
         self._download = PackDownload(url, pack_root(), self._progress)
-        self.panel.show_pack("Downloading the voice pack…", downloading=True)
+        self._stopping = False
+        self.panel.cancel.setEnabled(True)
+        self.panel.show_pack(DOWNLOADING, downloading=True)
         self.task = spawn(self._run(self._download), name="voice pack download", on_crash=self._crashed)
 
     async def _run(self, download: PackDownload) -> None:
         try:
             pack = await download.run()
         except Cancelled:
-            self.refresh("Download paused; press Download to continue where it stopped.")
+            self.refresh(PAUSED)
             return
         except VoicePackError as exc:
             log.warning("! voice pack: %s (%s)", exc.user_message, exc.detail)
@@ -81,9 +92,13 @@ class VoicePackControl(QObject):
         self.refresh("The voice pack download failed; the details are in the log.")
 
     def _progress(self, done: int, total: int) -> None:
-        if self._download is not None and self.task is not None and not self.task.done():
-            self.panel.show_pack("Downloading the voice pack…", downloading=True, done=done, total=total)
+        if self._download is not None and self.task is not None and not self.task.done() and not self._stopping:
+            self.panel.show_pack(DOWNLOADING, downloading=True, done=done, total=total)
 
     def cancel(self) -> None:
-        if self._download is not None:
-            self._download.cancel()
+        if self._download is None or self.task is None or self.task.done():
+            return
+        self._download.cancel()
+        self._stopping = True
+        self.panel.pack_status.setText(STOPPING)  # the bar keeps what was fetched
+        self.panel.cancel.setEnabled(False)

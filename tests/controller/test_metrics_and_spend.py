@@ -12,8 +12,10 @@ from desktop_app.controller import metrics as metrics_module
 from desktop_app.controller.controller import Controller, Earlier
 from desktop_app.controller.states import Conn, Mic, Turn
 from desktop_app.controller.view_state import TranscriptEntry
+from desktop_app.observe.observatory import Observatory
 from desktop_app.realtime import commands
 from desktop_app.realtime.session_config import SessionConfig
+from desktop_app.transport.base import TransportStats
 from desktop_app.transport.socket import RealtimeSocket
 from tests.controller.peer import FakeAudio, ScriptedPeer
 from tests.controller.test_controller import A1, R1, U1, assistant_answer, start
@@ -62,6 +64,9 @@ class Recorded:
 
     def ping(self, rtt_s):  # noqa: ANN001, ANN201
         self._add("ping", rtt_s)
+
+    def link_stats(self, stats):  # noqa: ANN001, ANN201
+        self._add("link_stats", stats)
 
 
 async def test_the_moments_of_a_hands_free_turn_reach_the_metrics_port():
@@ -129,6 +134,42 @@ async def test_the_ping_round_trip_is_sampled_while_connected(monkeypatch):
         count = len(metrics.args("ping"))
         await asyncio.sleep(0.15)
         assert len(metrics.args("ping")) == count  # no sampling once closed
+
+
+WEBRTC_SAMPLE = TransportStats(kind="webrtc", rtt_ms=41.0, jitter_ms=3.5, packets_received=950, packets_lost=50,
+                               packets_sent=1000, packets_lost_sent=20, bitrate_in_kbps=33.4, bitrate_out_kbps=30.6)
+WEBSOCKET_SAMPLE = TransportStats(kind="websocket", rtt_ms=12.0, bytes_sent=900, frames_sent=3)
+
+
+@pytest.mark.parametrize(("sample", "expected"), [
+    # kind, round trip, jitter, loss in %, packets lost in, loss out %, packets lost out, bitrate in, out
+    (WEBRTC_SAMPLE, ("webrtc", 41.0, 3.5, 5.0, 50, 2.0, 20, 33.4, 30.6)),
+    (WEBSOCKET_SAMPLE, ("websocket", 12.0, None, None, None, None, None, None, None)),
+])
+async def test_the_transports_statistics_reach_the_connection_monitor(sample, expected):
+    """What the transport's ``stats()`` says (over WebRTC, its getStats() reading) reaches the
+    observatory's monitor through the metrics port, once at connecting and then every sample period."""
+    obs = Observatory(model="gpt-realtime-2.1")
+
+    class Measured(RealtimeSocket):
+        def stats(self) -> TransportStats:
+            return sample
+
+    async def measured(endpoint, observer):  # noqa: ANN001, ANN202
+        return await Measured.open(endpoint.url, endpoint.headers, observer=observer)
+
+    async with ScriptedPeer() as peer:
+        s = await start(peer, metrics=obs, open_transport=measured)
+        # at once on connecting (the sampling period is 5 s): the panel knows the transport from the start
+        await wait_until(lambda: obs.monitor.snapshot().quality is not None, 2.0, "the first statistics")
+        await s.ctl.close()
+    snap = obs.monitor.snapshot()
+    link = snap.quality
+    assert link is not None
+    assert (link.kind, link.rtt_ms, link.jitter_ms, link.loss_in_pct, link.packets_lost, link.loss_out_pct,
+            link.packets_lost_sent, link.bitrate_in_kbps, link.bitrate_out_kbps) == expected
+    assert snap.ping_last_ms == pytest.approx(expected[1])
+    obs.close()
 
 
 async def test_the_spending_stop_mutes_refuses_and_cancels_until_the_user_agrees():

@@ -13,6 +13,8 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
+import pytest
+
 from desktop_app.controller.states import Turn
 from desktop_app.realtime.session_config import SessionConfig
 from desktop_app.settings.tools import McpServerConfig, ToolPrefs
@@ -20,11 +22,15 @@ from desktop_app.tools import Decision, ToolBox, ToolRegistry, ToolSpec
 from desktop_app.tools.assembly import with_tools
 from desktop_app.tools.spec import CallContext, Permission
 from tests.controller.peer import ScriptedPeer
-from tests.controller.test_controller import start, wait_for
+from tests.controller.test_controller import wait_for
+from tests.controller.test_transports import TRANSPORTS, make_peer, start
 from tests.realtime import frames as F
 from tests.tools.conftest import HangingApprover, ScriptedApprover
 
 R1, R2 = "resp_001", "resp_002"
+#: Tool calls are events only: over WebRTC they travel on the data channel, and every test here must
+#: come out the same over both transports (issue #21).
+pytestmark = pytest.mark.parametrize("transport", TRANSPORTS)
 
 
 class Gate:
@@ -72,11 +78,11 @@ def call_frames(rid: str, *calls: tuple[str, str, str, str]) -> list[dict[str, A
     return frames + [F.response_done(rid, output=items)]
 
 
-async def test_two_calls_run_at_once_and_are_answered_in_call_order_then_one_follow_up():
+async def test_two_calls_run_at_once_and_are_answered_in_call_order_then_one_follow_up(transport: str) -> None:
     slow, quick = Gate("slow", {"n": 1}), Gate("quick", {"n": 2})
     box = ToolBox(ToolRegistry([slow.spec, quick.spec]))
-    async with ScriptedPeer() as peer:
-        s = await start(peer, tools=box)
+    async with make_peer(transport) as peer:
+        s = await start(peer, transport, tools=box)
         await peer.send(*call_frames(R1, ("item_F1", "call_1", "slow", '{"q":"a"}'),
                                      ("item_F2", "call_2", "quick", '{"q":"b"}')))
         await asyncio.wait_for(asyncio.gather(slow.started.wait(), quick.started.wait()), 5)  # both at once
@@ -98,10 +104,10 @@ async def test_two_calls_run_at_once_and_are_answered_in_call_order_then_one_fol
         await s.ctl.close()
 
 
-async def test_the_follow_up_waits_for_a_response_in_progress():
+async def test_the_follow_up_waits_for_a_response_in_progress(transport: str) -> None:
     tool = Gate("lookup", "found")
-    async with ScriptedPeer() as peer:
-        s = await start(peer, tools=ToolBox(ToolRegistry([tool.spec])))
+    async with make_peer(transport) as peer:
+        s = await start(peer, transport, tools=ToolBox(ToolRegistry([tool.spec])))
         await peer.send(*call_frames(R1, ("item_F1", "call_1", "lookup", '{"q":"x"}')))
         await asyncio.wait_for(tool.started.wait(), 5)
         await peer.send(F.response_created(R2))  # the server started another answer meanwhile
@@ -114,10 +120,10 @@ async def test_the_follow_up_waits_for_a_response_in_progress():
         await s.ctl.close()
 
 
-async def test_a_barge_in_cancels_the_running_tool_and_answers_its_call_cancelled():
+async def test_a_barge_in_cancels_the_running_tool_and_answers_its_call_cancelled(transport: str) -> None:
     tool = Gate("long_job", "never")
-    async with ScriptedPeer() as peer:
-        s = await start(peer, tools=ToolBox(ToolRegistry([tool.spec])))
+    async with make_peer(transport) as peer:
+        s = await start(peer, transport, tools=ToolBox(ToolRegistry([tool.spec])))
         await peer.send(*call_frames(R1, ("item_F1", "call_1", "long_job", '{"q":"x"}')))
         await asyncio.wait_for(tool.started.wait(), 5)
         await peer.send(F.speech_started("item_U2"))  # the user talks while the tool runs
@@ -136,11 +142,11 @@ async def test_a_barge_in_cancels_the_running_tool_and_answers_its_call_cancelle
         await s.ctl.close()
 
 
-async def test_a_call_seen_twice_is_answered_once():
+async def test_a_call_seen_twice_is_answered_once(transport: str) -> None:
     tool = Gate("lookup", "found")
     tool.release.set()
-    async with ScriptedPeer() as peer:
-        s = await start(peer, tools=ToolBox(ToolRegistry([tool.spec])))
+    async with make_peer(transport) as peer:
+        s = await start(peer, transport, tools=ToolBox(ToolRegistry([tool.spec])))
         frames = call_frames(R1, ("item_F1", "call_1", "lookup", '{"q":"x"}'))
         await peer.send(*frames)
         await peer.next("conversation.item.create")
@@ -152,12 +158,12 @@ async def test_a_call_seen_twice_is_answered_once():
         await s.ctl.close()
 
 
-async def test_an_ask_tool_waits_for_the_prompt_and_shows_it_and_a_denial_is_answered():
+async def test_an_ask_tool_waits_for_the_prompt_and_shows_it_and_a_denial_is_answered(transport: str) -> None:
     tool = Gate("send_mail", "sent", side_effecting=True)
     tool.release.set()
     approver = HangingApprover()
-    async with ScriptedPeer() as peer:
-        s = await start(peer, tools=ToolBox(ToolRegistry([tool.spec]), approver=approver))
+    async with make_peer(transport) as peer:
+        s = await start(peer, transport, tools=ToolBox(ToolRegistry([tool.spec]), approver=approver))
         await peer.send(*call_frames(R1, ("item_F1", "call_1", "send_mail", '{"q":"hi"}')))
         await asyncio.wait_for(approver.asked.wait(), 5)
         await wait_for(lambda: [r.phase for r in s.ctl.view.tools] == ["approval"])
@@ -169,8 +175,8 @@ async def test_an_ask_tool_waits_for_the_prompt_and_shows_it_and_a_denial_is_ans
         assert not tool.started.is_set()
         await s.ctl.close()
     denying = ScriptedApprover(Decision.DENY)
-    async with ScriptedPeer() as peer:
-        s = await start(peer, tools=ToolBox(ToolRegistry([tool.spec]), approver=denying))
+    async with make_peer(transport) as peer:
+        s = await start(peer, transport, tools=ToolBox(ToolRegistry([tool.spec]), approver=denying))
         await peer.send(*call_frames(R1, ("item_F1", "call_1", "send_mail", '{"q":"hi"}')))
         created = await peer.next("conversation.item.create")
         assert json.loads(created["item"]["output"])["error"]["type"] == "denied"
@@ -179,9 +185,9 @@ async def test_an_ask_tool_waits_for_the_prompt_and_shows_it_and_a_denial_is_ans
         await s.ctl.close()
 
 
-async def test_without_a_toolbox_calls_are_answered_with_an_error():
-    async with ScriptedPeer() as peer:
-        s = await start(peer)
+async def test_without_a_toolbox_calls_are_answered_with_an_error(transport: str) -> None:
+    async with make_peer(transport) as peer:
+        s = await start(peer, transport)
         await peer.send(*call_frames(R1, ("item_F1", "call_1", "get_weather", '{"city":"Lisbon"}')))
         created = await peer.next("conversation.item.create")
         assert json.loads(created["item"]["output"])["error"]["type"] == "unknown_tool"
@@ -198,14 +204,14 @@ def approval_request(request_id: str, name: str = "forecast", arguments: str = '
             "arguments": arguments}
 
 
-async def test_mcp_approval_requests_are_answered_by_policy_or_by_the_prompt():
+async def test_mcp_approval_requests_are_answered_by_policy_or_by_the_prompt(transport: str) -> None:
     prefs = ToolPrefs(mcp_servers=(mcp_server(trusted_tools=("forecast",)),))
     approver = ScriptedApprover(Decision.DENY)
     box = ToolBox(ToolRegistry(prefs=prefs), approver=approver)
     config, problems = with_tools(SessionConfig(), box.registry)
     assert problems == [] and config.tools[0]["type"] == "mcp"
-    async with ScriptedPeer() as peer:
-        s = await start(peer, config=config, tools=box)
+    async with make_peer(transport) as peer:
+        s = await start(peer, transport, config=config, tools=box)
         assert s.session["tools"][0]["server_label"] == "weather"  # sent with the session
         trusted, asked = approval_request("mcpr_1"), approval_request("mcpr_2", "delete_city")
         await peer.send(F.response_created(R1), F.output_item_added(R1, trusted, 0), F.item_added(trusted),
@@ -240,10 +246,10 @@ async def test_mcp_approval_requests_are_answered_by_policy_or_by_the_prompt():
         await s.ctl.close()
 
 
-async def test_mcp_listings_are_kept_and_a_failed_one_is_told():
+async def test_mcp_listings_are_kept_and_a_failed_one_is_told(transport: str) -> None:
     box = ToolBox(ToolRegistry(prefs=ToolPrefs(mcp_servers=(mcp_server(),))))
-    async with ScriptedPeer() as peer:
-        s = await start(peer, tools=box)
+    async with make_peer(transport) as peer:
+        s = await start(peer, transport, tools=box)
         listing = {"type": "mcp_list_tools", "id": "mcpl_1", "server_label": "weather", "tools": []}
         await peer.send(F.item_added(listing), F.ev("mcp_list_tools.in_progress", item_id="mcpl_1"))
         await wait_for(lambda: "weather" in box.mcp.in_progress)
@@ -257,10 +263,10 @@ async def test_mcp_listings_are_kept_and_a_failed_one_is_told():
         await s.ctl.close()
 
 
-async def test_tool_changes_are_sent_as_a_live_session_update():
+async def test_tool_changes_are_sent_as_a_live_session_update(transport: str) -> None:
     registry = ToolRegistry([Gate("lookup", "x").spec])
-    async with ScriptedPeer() as peer:
-        s = await start(peer, config=with_tools(SessionConfig(), registry)[0], tools=ToolBox(registry))
+    async with make_peer(transport) as peer:
+        s = await start(peer, transport, config=with_tools(SessionConfig(), registry)[0], tools=ToolBox(registry))
         assert [t["name"] for t in s.session["tools"]] == ["lookup"] and s.session["tool_choice"] == "auto"
         registry.with_permission("lookup", Permission.DENY)  # the Tools tab: denied tools are not offered
         s.ctl.set_tools(with_tools(s.ctl.config, registry)[0])

@@ -13,11 +13,14 @@ from pathlib import Path
 
 import pytest
 
+from desktop_app.controller import metrics as metrics_module
 from desktop_app.controller.controller import Controller
 from desktop_app.controller.ports import FilePort
 from desktop_app.controller.states import Conn
 from desktop_app.local_server.server import LocalServer
+from desktop_app.observe.observatory import Observatory
 from desktop_app.realtime.session_config import ServerVad, SessionConfig, Transcription
+from desktop_app.rtp_audio import AudioJitterBuffer
 from desktop_app.transport.webrtc import RealtimeCall
 from desktop_app.transport.webrtc_support import transport_factory
 from tests.e2e.test_headless import check_event_log, headless, seconds
@@ -25,6 +28,7 @@ from tests.helpers.lossy_relay import LossyRelay
 from tests.helpers.speech import read_wav, speech_wav
 from tests.helpers.wait import wait_until
 from tests.realtime.oracle import validate_client_event, validate_server_event
+from tests.transport.test_rtp_audio import jitter_buffer
 
 pytestmark = pytest.mark.slow
 
@@ -58,11 +62,12 @@ def _observer(frames: list[dict]):
     return observe
 
 
-def _controller(srv: LocalServer, port: FilePort, frames: list[dict], retries: int = 0) -> Controller:
+def _controller(srv: LocalServer, port: FilePort, frames: list[dict], retries: int = 0,
+                metrics: Observatory | None = None) -> Controller:
     async def target():
         return srv.url, {}
 
-    return Controller(target=target, audio=port, frame_observer=_observer(frames), max_retries=retries,
+    return Controller(target=target, audio=port, frame_observer=_observer(frames), max_retries=retries, metrics=metrics,
                       open_transport=transport_factory("webrtc"),
                       config=SessionConfig(turn_detection=ServerVad(silence_duration_ms=500),
                                            transcription=Transcription()))
@@ -110,20 +115,33 @@ async def test_barge_in_stops_playback_and_the_servers_truncation_matches_what_w
     assert "time" in ctl.transcript()[2].text.lower()
 
 
-async def test_speech_is_recognised_at_5_percent_packet_loss_and_the_stats_show_the_loss() -> None:
+async def test_speech_is_recognised_at_5_percent_packet_loss_and_the_stats_show_the_loss(monkeypatch) -> None:
+    monkeypatch.setattr(metrics_module, "PING_SAMPLE_S", 1.0)  # the monitor's samples, more often than the app's
     question, rate = read_wav(speech_wav("What is two plus three?"))
     frames: list[dict] = []
     relay = LossyRelay(loss=0.05, jitter_ms=15.0, seed=21)
+    obs = Observatory(model="gpt-realtime-2.1")
+
+    def monitor_shows_loss() -> bool:
+        link = obs.monitor.snapshot().quality
+        return link is not None and bool(link.loss_in_pct) and bool(link.loss_out_pct)
+
     async with LocalServer(port=0) as srv:
         srv.sdp_filter = relay.rewrite
         port = FilePort((question, rate))
-        ctl = _controller(srv, port, frames)
+        ctl = _controller(srv, port, frames, metrics=obs)
         await ctl.connect()
         await wait_until(lambda: ctl.responses_finished >= 1 and not port.is_playing, 60, "the answer")
+        # what the connection monitor shows: the loss both ways, from the call's getStats() via the metrics port
+        await wait_until(monitor_shows_loss, 15, "the monitor to show the loss")
         await wait_until(lambda: all(e.final for e in ctl.transcript()), 10, "the user's transcript")
         link = ctl.connection.link
         assert link is not None and isinstance(link.transport, RealtimeCall)
         stats = await link.transport.refresh_stats()
+        (call,) = srv.calls.calls
+        # both ends lose only the packets that were lost (aiortc's own buffer lost the 4 before each too)
+        for pc in (link.transport._pc, call.pc):
+            assert all(isinstance(jitter_buffer(t.receiver), AudioJitterBuffer) for t in pc.getTransceivers())
         await ctl.close()
     relay.close()
     turns = [(e.role, e.text.lower()) for e in ctl.transcript()]
@@ -137,6 +155,11 @@ async def test_speech_is_recognised_at_5_percent_packet_loss_and_the_stats_show_
     assert stats.packets_lost is not None and stats.packets_lost > 0  # the assistant's packets we missed
     assert stats.packets_lost_sent is not None and stats.packets_lost_sent > 0  # ours, per the server's RTCP
     assert stats.jitter_ms is not None and stats.rtt_ms is not None and stats.bitrate_in_kbps is not None
+    shown = obs.monitor.snapshot().quality
+    assert shown is not None and shown.kind == "webrtc" and shown.media
+    assert shown.packets_lost and shown.loss_in_pct is not None and 0 < shown.loss_in_pct < 20
+    assert shown.jitter_ms is not None and shown.rtt_ms is not None and shown.bitrate_in_kbps is not None
+    obs.close()
 
 
 async def test_a_call_lost_underneath_reconnects_and_replays_the_conversation() -> None:

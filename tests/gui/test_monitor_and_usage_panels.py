@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QDialog
 from desktop_app.log import register_secret
 from desktop_app.observe.observatory import Observatory
 from desktop_app.observe.spend import Level, SpendLimits
+from desktop_app.transport.base import TransportStats
 from desktop_app.ui.observe.monitor_panel import MonitorPanel
 from desktop_app.ui.observe.usage_panel import SpendStopDialog, UsagePanel
 from desktop_app.ui.theme import LIGHT
@@ -61,6 +62,49 @@ def test_the_monitor_panel_shows_the_live_figures(qtbot, obs):
     assert panel.error_table.rowCount() == 1 and panel.error_table.item(0, 0).text() == "rate_limit_exceeded"
     panel.hide()
     assert not panel.polling
+
+
+def _shown(panel: MonitorPanel) -> dict[str, str]:
+    """The connection rows a person sees: label → value."""
+    return {panel.labels[k].text(): panel.values[k].text() for k in panel.labels
+            if panel.labels[k].isVisibleTo(panel) and panel.values[k].isVisibleTo(panel)}
+
+
+def test_a_webrtc_call_shows_jitter_loss_and_bitrate_beside_the_round_trip(qtbot, obs):
+    obs.monitor.state_changed("connected")
+    sample = TransportStats(kind="webrtc", rtt_ms=41.0, jitter_ms=3.5, packets_received=950, packets_lost=50,
+                            packets_sent=1000, packets_lost_sent=20, bitrate_in_kbps=33.4, bitrate_out_kbps=30.6)
+    obs.link_stats(sample)  # what the controller's metrics tap hands over every few seconds
+    obs.ping(sample.rtt_ms / 1000.0)
+    panel = MonitorPanel(obs.monitor, obs.errors, LIGHT, obs.diagnostic_text)
+    qtbot.addWidget(panel)
+    panel.show()
+    rows = _shown(panel)
+    assert rows["Round trip (last · median)"] == "41 ms · 41 ms"
+    assert rows["Jitter (received)"] == "3.5 ms"
+    assert rows["Packet loss (in · out)"] == "5.0 % (50) · 2.0 % (20)"
+    assert rows["Bitrate (in · out)"] == "33 kbit/s · 31 kbit/s"
+    assert "Pings unanswered" not in rows and "Ping (last · median)" not in rows  # no pings over WebRTC
+    obs.link_stats(TransportStats(kind="webrtc", rtt_ms=40.0, jitter_ms=4.0, packets_received=1900, packets_lost=100,
+                            packets_sent=2000, packets_lost_sent=20, bitrate_in_kbps=32.0, bitrate_out_kbps=30.0))
+    panel.refresh()  # the next sample
+    assert _shown(panel)["Packet loss (in · out)"] == "5.0 % (100) · 1.0 % (20)"
+    assert '"packets_lost": 100' in obs.diagnostic_text()  # and in a bug report
+
+
+def test_a_websocket_shows_its_ping_and_no_empty_webrtc_rows(qtbot, obs):
+    obs.monitor.state_changed("connected")
+    obs.link_stats(TransportStats(kind="websocket", rtt_ms=12.0, bytes_sent=900, frames_sent=3))
+    for rtt in (0.012, None):
+        obs.ping(rtt)
+    panel = MonitorPanel(obs.monitor, obs.errors, LIGHT, obs.diagnostic_text)
+    qtbot.addWidget(panel)
+    panel.show()
+    rows = _shown(panel)
+    assert rows["Ping (last · median)"] == "— · 12 ms" and rows["Pings unanswered"] == "1"
+    assert not {"Jitter (received)", "Packet loss (in · out)", "Bitrate (in · out)",
+                "Round trip (last · median)"} & rows.keys()
+    assert "—" not in {rows[k] for k in rows if k not in ("Ping (last · median)", "Session time left")}
 
 
 def test_copy_diagnostics_puts_a_redacted_bundle_on_the_clipboard(qtbot, obs):

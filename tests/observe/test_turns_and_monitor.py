@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from desktop_app.observe.monitor import ConnectionMonitor, turn_stats
+from desktop_app.observe.monitor import ConnectionMonitor, LinkQuality, turn_stats
 from desktop_app.observe.turns import TurnRecord, TurnTimings
+from desktop_app.transport.base import TransportStats
 
 
 class Clock:
@@ -149,6 +150,34 @@ def test_monitor_pings_and_traffic(clock):
     monitor.new_conversation()
     fresh = monitor.snapshot()
     assert fresh.sent.frames == 0 and fresh.received.bytes == 0 and len(fresh.pings) == 4
+
+
+@pytest.mark.parametrize(("stats", "expected"), [
+    # a WebSocket: a ping round trip, nothing of media
+    (TransportStats(kind="websocket", rtt_ms=12.0, bytes_sent=900),
+     ("websocket", False, 12.0, None, None, None, None, None)),
+    # a WebRTC call, getStats() read: 50 of 1,000 expected packets lost here, 20 of 1,000 of ours there
+    (TransportStats(kind="webrtc", rtt_ms=41.0, jitter_ms=3.5, packets_received=950, packets_lost=50,
+                    packets_sent=1000, packets_lost_sent=20, bitrate_in_kbps=33.4, bitrate_out_kbps=30.6),
+     ("webrtc", True, 41.0, 3.5, 5.0, 2.0, 33.4, 30.6)),
+    # a call just set up: no RTCP report back yet, no packets either way
+    (TransportStats(kind="webrtc", packets_received=0, packets_lost=0, packets_sent=0, packets_lost_sent=0),
+     ("webrtc", True, None, None, None, None, None, None)),
+    # the peer reports more lost than we counted sent (RTCP races our counter): never over 100 %
+    (TransportStats(kind="webrtc", packets_received=10, packets_lost=0, packets_sent=4, packets_lost_sent=5),
+     ("webrtc", True, None, None, 0.0, 100.0, None, None)),
+])
+def test_the_monitor_keeps_the_transports_statistics(clock, stats, expected):
+    monitor = ConnectionMonitor(clock=clock)
+    assert monitor.snapshot().quality is None
+    monitor.link_stats(stats)
+    link = monitor.snapshot().quality
+    assert isinstance(link, LinkQuality) and link.at == clock.t
+    got = (link.kind, link.media, link.rtt_ms, link.jitter_ms, link.loss_in_pct, link.loss_out_pct,
+           link.bitrate_in_kbps, link.bitrate_out_kbps)
+    assert got == expected
+    monitor.new_conversation()
+    assert monitor.snapshot().quality == link  # the transport's figures, not the conversation's
 
 
 def test_turn_stats_are_medians_over_the_turns_that_have_each_figure():

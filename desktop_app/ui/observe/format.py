@@ -49,3 +49,16 @@ def clock(t: float | None) -> str:
 
 def count(n: int) -> str:
     return f"{n:,}"
+
+
+def loss(percent: float | None, packets: int | None) -> str:
+    """Packet loss as ``"1.2 % (6)"`` (share, then packets); ``"—"`` before anything was counted."""
+    if percent is None:
+        return "—"
+    share = f"{percent:.1f} %" if percent < 10 else f"{percent:.0f} %"
+    return share if packets is None else f"{share} ({packets:,})"
+
+
+def kbps(value: float | None) -> str:
+    """A bitrate as ``"31 kbit/s"``; ``"—"`` for no value."""
+    return "—" if value is None else f"{value:.0f} kbit/s"

@@ -1,6 +1,10 @@
 """The connection monitor panel: live numbers, two sparklines, the state history, the error table,
 and "Copy diagnostics".
 
+The connection rows follow the transport: a WebSocket shows its ping round trip and unanswered
+pings; a WebRTC call shows the RTCP round trip, jitter, packet loss both ways and bitrate both ways
+(from ``getStats()``), and no ping rows. Rows that do not apply are hidden, never left empty.
+
 It redraws from :meth:`ConnectionMonitor.snapshot` twice a second while shown (nothing while hidden),
 and changes a label's text only when it differs, so an idle panel repaints nothing.
 """
@@ -27,7 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.observe.errors import ErrorTracker
-from desktop_app.observe.monitor import ConnectionMonitor, MonitorSnapshot
+from desktop_app.observe.monitor import ConnectionMonitor, LinkQuality, MonitorSnapshot
 from desktop_app.ui.observe import format as fmt
 from desktop_app.ui.observe.sparkline import Sparkline
 from desktop_app.ui.theme import Theme, restyle
@@ -35,6 +39,8 @@ from desktop_app.ui.widgets.parts import text_label
 
 POLL_MS = 500
 SPARK_POINTS = 40
+_PING = "Ping (last · median)"
+_ROUND_TRIP = "Round trip (last · median)"  # WebRTC: RTCP's, not a ping
 _MOOD = {"connected": "ok", "connecting": "warning", "reconnecting": "warning", "failed": "error"}
 
 
@@ -55,6 +61,7 @@ class MonitorPanel(QWidget):
         self._history_len = -1
         self._errors_total = -1
         self.values: dict[str, QLabel] = {}
+        self.labels: dict[str, QLabel] = {}
         self._timer = QTimer(self)
         self._timer.setInterval(POLL_MS)
         self._timer.timeout.connect(self.refresh)
@@ -76,11 +83,13 @@ class MonitorPanel(QWidget):
         grid = QGridLayout()
         grid.setHorizontalSpacing(14)
         grid.setVerticalSpacing(4)
-        rows = (("ping", "Ping (last · median)"), ("lost", "Pings unanswered"), ("sent", "Sent"),
+        rows = (("ping", _PING), ("lost", "Pings unanswered"), ("jitter", "Jitter (received)"),
+                ("loss", "Packet loss (in · out)"), ("bitrate", "Bitrate (in · out)"), ("sent", "Sent"),
                 ("received", "Received"), ("reconnects", "Reconnects"), ("connected", "Connected for"),
                 ("left", "Session time left"))
         for i, (key, label) in enumerate(rows):
             self._row(grid, i, key, label)
+        self._show_link(None)
         column.addLayout(grid)
         self.ping_spark = Sparkline(theme, "Ping round trips", parent=self)
         column.addWidget(self.ping_spark)
@@ -133,7 +142,8 @@ class MonitorPanel(QWidget):
         self.save_button.clicked.connect(self._choose_save)
 
     def _row(self, grid: QGridLayout, row: int, key: str, label: str) -> None:
-        grid.addWidget(text_label(label, self, "muted"), row, 0)
+        self.labels[key] = text_label(label, self, "muted")
+        grid.addWidget(self.labels[key], row, 0)
         value = text_label("—", self, "value")
         value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         grid.addWidget(value, row, 1)
@@ -160,6 +170,7 @@ class MonitorPanel(QWidget):
         self._show_state(snap)
         self._set("ping", f"{fmt.ms(snap.ping_last_ms)} · {fmt.ms(snap.ping_median_ms)}")
         self._set("lost", fmt.count(snap.pings_lost))
+        self._show_link(snap.quality)
         self._set("sent", f"{fmt.size(snap.sent.bytes)} · {snap.sent.audio_s:.1f} s audio")
         self._set("received", f"{fmt.size(snap.received.bytes)} · {snap.received.audio_s:.1f} s audio")
         self._set("reconnects", fmt.count(snap.reconnects))
@@ -183,6 +194,23 @@ class MonitorPanel(QWidget):
         if self.errors.total != self._errors_total:
             self._errors_total = self.errors.total
             self._show_errors()
+
+    def _show_link(self, link: LinkQuality | None) -> None:
+        """The rows that apply to the transport in use (before any sample: a WebSocket's)."""
+        media = link is not None and link.media
+        label = _ROUND_TRIP if media else _PING
+        if self.labels["ping"].text() != label:
+            self.labels["ping"].setText(label)
+        for key, shown in (("lost", not media), ("jitter", media), ("loss", media), ("bitrate", media)):
+            if self.labels[key].isHidden() == shown:
+                self.labels[key].setHidden(not shown)
+                self.values[key].setHidden(not shown)
+        if link is None or not media:
+            return
+        self._set("jitter", fmt.ms(link.jitter_ms))
+        self._set("loss", f"{fmt.loss(link.loss_in_pct, link.packets_lost)} · "
+                          f"{fmt.loss(link.loss_out_pct, link.packets_lost_sent)}")
+        self._set("bitrate", f"{fmt.kbps(link.bitrate_in_kbps)} · {fmt.kbps(link.bitrate_out_kbps)}")
 
     def _show_state(self, snap: MonitorSnapshot) -> None:
         text = snap.state.replace("_", " ").capitalize()
