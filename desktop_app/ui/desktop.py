@@ -230,7 +230,10 @@ def reading_order(window: MainWindow) -> None:
     # The widget tree in order, never ``nextInFocusChain()``: PySide6 (6.11) records the widget it
     # returns as a Python child of the one asked, and deleting any widget of that chain later (a Tools
     # tab relayout) invalidated unrelated wrappers such as the tray menu's actions.
-    chain = [w for w in window.findChildren(QWidget) if w.focusPolicy() & Qt.FocusPolicy.TabFocus]
+    # Only widgets of this window: the tree also holds other top-level windows (the mini window, the
+    # event log when floating, dialogs), whose tab order is their own (Qt warns at each such pair).
+    chain = [w for w in window.findChildren(QWidget)
+             if w.focusPolicy() & Qt.FocusPolicy.TabFocus and w.window() is window]
 
     def place(item: tuple[int, QWidget]) -> tuple[int, int, int]:
         index, w = item

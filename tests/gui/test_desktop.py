@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QSystemTrayIcon
 from desktop_app.controller.states import Conn, Mic, Turn
 from desktop_app.controller.view_state import TranscriptEntry, ViewState
 from desktop_app.platform.hotkeys import MUTE, TALK
-from desktop_app.ui.desktop import TRAY_NOTICE, DesktopShell
+from desktop_app.ui.desktop import TRAY_NOTICE, DesktopShell, reading_order
 from desktop_app.ui.presence import last_lines, presence
 from tests.controller.peer import ScriptedPeer
 from tests.gui.harness import Gui, wait_until
@@ -185,3 +185,13 @@ async def test_screen_readers_hear_the_state_change(qloop, qtbot, tmp_path):
         await wait_until(lambda: announcer.said[-1] == "Microphone muted")
         assert gui.window.indicators.turn.accessibleDescription() == "Microphone muted"
         assert len(announcer.said) == len(set(announcer.said)) or announcer.said.count("Listening") <= 2
+
+
+async def test_the_reading_order_touches_only_the_main_windows_own_widgets(qloop, qtbot, qtlog, tmp_path):
+    """The widget tree also holds other top-level windows (the mini window, the event log dock, the
+    dialogs); chaining their widgets into the main window's tab order made Qt warn at every pair."""
+    async with ScriptedPeer() as peer, Gui(tmp_path, peer) as gui:
+        reading_order(gui.window)
+        await gui.rendered()
+    warnings = [r.message for r in qtlog.records if "setTabOrder" in r.message]
+    assert warnings == []
