@@ -20,7 +20,8 @@ async def test_the_key_appears_in_no_file_log_or_output(tmp_path, caplog):
     home = tmp_path / "home"
     outputs = tmp_path / "out"
     outputs.mkdir()
-    env = dict(os.environ, PARLEY_HOME=str(home))
+    # the most that can be logged: websockets' own records (the handshake's headers) and every frame
+    env = dict(os.environ, PARLEY_HOME=str(home), PARLEY_LOG_FRAMES="1")
     with caplog.at_level(logging.DEBUG):
         async with LocalServer(port=0, api_key=KEY) as srv:
             proc = await asyncio.create_subprocess_exec(

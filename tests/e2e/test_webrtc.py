@@ -124,7 +124,8 @@ async def test_speech_is_recognised_at_5_percent_packet_loss_and_the_stats_show_
 
     def monitor_shows_loss() -> bool:
         link = obs.monitor.snapshot().quality
-        return link is not None and bool(link.loss_in_pct) and bool(link.loss_out_pct)
+        return (link is not None and bool(link.loss_in_pct) and bool(link.loss_out_pct)
+                and link.bitrate_in_kbps is not None)  # a rate needs two samples of the call's stats
 
     async with LocalServer(port=0) as srv:
         srv.sdp_filter = relay.rewrite
