@@ -53,9 +53,13 @@ class MemoryTransport:
         return self.close_code is None
 
     async def send(self, text: str) -> None:
+        self.send_nowait(text)
+
+    def send_nowait(self, text: str) -> bool:
         frame = json.loads(text)
         (validate_live_client_event if self.live else validate_client_event)(frame)
         self.sent.append(frame)
+        return True  # nothing is ever in flight in memory
 
     async def recv(self) -> str | None:
         return await self._inbox.get()
