@@ -57,6 +57,13 @@ class BargeIn:
         if flushed is not None and not core.traits.truncation:
             item_id, played_ms = flushed
             self.heard_ms[item_id] = min(played_ms, self.heard_ms.get(item_id, played_ms))
+        elif flushed is None and not core.traits.truncation and core.active_response_id is not None:
+            # Nothing sounding at this instant (a pause inside the reply, or its audio not here yet): the
+            # reply is silenced all the same, so what was heard of it is what had played.
+            for item in core.conversation.items:
+                if item.response_id == core.active_response_id and item.role == "assistant":
+                    played_ms = self._audio.played_ms(item.id)
+                    self.heard_ms[item.id] = min(played_ms, self.heard_ms.get(item.id, played_ms))
         if flushed is None or not core.traits.truncation:
             return
         item_id, played_ms = flushed

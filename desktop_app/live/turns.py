@@ -9,7 +9,8 @@ controller already understands, on synthetic ids:
   user item with transcription deltas). No new words for :data:`USER_PAUSE_MS` of session time →
   ``speech_stopped`` (more words → ``speech_started`` again, same item). It ends when the assistant
   starts a reply (the transcription is ``completed``), or, if the assistant stays silent for
-  :data:`USER_GIVE_UP_MS`, on its own (``completed`` and ``committed``: the model chose not to answer).
+  :data:`USER_GIVE_UP_MS` (counted from the end of a reply that was talking over them), on its own
+  (``completed`` and ``committed``: the model chose not to answer).
 * **A reply** opens with the first voiced output chunk or output fragment (``response.created``, an
   assistant item, an audio part); its audio becomes ``response.output_audio.delta`` and its fragments
   transcript deltas. Silence inside a reply is passed on up to :data:`SILENCE_KEEP_MS` per pause (the
@@ -53,6 +54,7 @@ class _User:
     end_ms: float = 0.0  # the newest fragment's end on the session timeline
     heard_at: float = 0.0  # session time when the newest fragment arrived
     stopped: bool = False
+    talked_over_until: float = 0.0  # session time a reply spoken over these words ended (their answer waits for it)
 
 
 @dataclass(slots=True)
@@ -99,7 +101,8 @@ class Turns:
         if user is not None and not user.stopped and self.now_ms - user.heard_at >= USER_PAUSE_MS:
             user.stopped = True
             out.append(SpeechStopped(audio_end_ms=int(user.end_ms), item_id=user.id))
-        if user is not None and reply is None and self.now_ms - user.heard_at >= USER_GIVE_UP_MS:
+        if (user is not None and reply is None
+                and self.now_ms - max(user.heard_at, user.talked_over_until) >= USER_GIVE_UP_MS):
             out += self._end_user(committed=True)
         if reply is not None and self.now_ms - reply.output_at >= STALL_MS:
             out += self._end_reply()
@@ -183,6 +186,8 @@ class Turns:
         reply, self._reply = self._reply, None
         if reply is None:
             return []
+        if self._user is not None:  # the user spoke over this reply: the answer to them can only start now
+            self._user.talked_over_until = self.now_ms
         rid, iid = reply.response_id, reply.item_id
         item = _assistant_item(reply, "completed")
         return [OutputAudioDone(response_id=rid, item_id=iid, output_index=0, content_index=0),

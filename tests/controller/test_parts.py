@@ -1,5 +1,6 @@
-"""The controller's parts on their own, as tables: turn keeper, echo judge, session editor's
-differences, view model notices, microphone suspension."""
+"""The controller's parts on their own, as tables: turn keeper, echo judge, barge-in without truncation,
+session editor's differences, view model notices, microphone suspension (the reconnector, the session
+editor's updates and the tool slot: ``test_parts_reconnector.py``, ``test_parts_editor_tools.py``)."""
 
 from __future__ import annotations
 
@@ -129,6 +130,28 @@ def test_a_local_onset_the_server_never_confirms_is_a_false_start_once():
     judge.local_onset(200.0)
     judge.speech_started("U3", playing=False, mic_only_echo=False)  # the server heard it: confirmed
     assert judge.false_start(200.0 + 2 * FALSE_START_S) is None
+
+
+# --- barge-in on a dialect without truncation (GPT-Live) ---------------------------------------
+
+@pytest.mark.parametrize("sounding,played", [(True, 300), (False, 300), (False, 0)])
+def test_a_live_reply_talked_over_keeps_what_had_played_as_heard_even_in_a_pause(sounding, played):
+    """The reply is silenced either way; with nothing sounding at that instant (a pause inside it, or its
+    audio not here yet) what was heard is still what had played, so the transcript cuts it there."""
+    from desktop_app.controller.barge_in import BargeIn
+    from tests.live import frames as LF
+    from tests.live.test_connection import started
+
+    core = started()
+    LF.feed(core, LF.audio(LF.voice_b64(300)), LF.says(" Once upon", 0, 300))
+    [item] = [i for i in core.conversation.items if i.role == "assistant"]
+    audio = FakeAudio()
+    audio.played[item.id] = played
+    audio.playing_item = item.id if sounding else None
+    barge = BargeIn(audio)
+    barge.interrupt(core, server_cancels=True)
+    assert barge.heard_ms == {item.id: played} and barge.is_silenced(core.active_response_id)
+    assert core.frames_to_send() == []  # Live: nothing to cancel or truncate
 
 
 # --- session editor: telling the user what the server changed ---------------------------------

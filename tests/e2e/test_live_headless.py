@@ -5,6 +5,7 @@ validated against the ``openai`` SDK's ``openai.types.live`` unions."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Mapping
 from dataclasses import replace
@@ -20,7 +21,7 @@ from desktop_app.local_server.server import LocalServer
 from desktop_app.realtime.session_config import SessionConfig
 from desktop_app.tools import ToolBox, ToolRegistry, ToolSpec
 from desktop_app.tools.spec import CallContext
-from tests.e2e.test_headless import KEY, headless, seconds
+from tests.e2e.test_headless import KEY, headless, seconds, spoken_over_the_answer
 from tests.helpers.speech import speech_wav
 from tests.helpers.wait import wait_until
 from tests.live.oracle import validate_live_client_event, validate_live_server_event
@@ -97,3 +98,49 @@ async def test_a_delegated_tool_call_over_gpt_live_is_run_by_the_tool_runner_and
     assert sent.index("response.create") > sent.index("response.item.create")
     start = next(f for d, f in frames if f["type"] == "session.start")
     assert start["session"]["delegation"]["responses"]["tools"] == [TIME_TOOL]
+
+
+async def test_talking_over_a_gpt_live_answer_stops_it_at_the_client_and_sends_nothing(tmp_path: Path):
+    """``parley --headless`` over GPT-Live with an input whose speech goes on over the assistant's story.
+
+    The input is a file (a ``FilePort``): there is no echo guard and no local onset detector, so the
+    client learns that the user talks from the server's input transcript. The server's model here goes on
+    for 15 s after it is talked over (``live_barge_ms``; a model decides when it stops, live-protocol.md §4b).
+    With the default 250 ms it stops, and its reply ends, before the transcript of the interruption arrives
+    (the local recogniser answers 1.5–6 s after the words): the barge-in would be the model's alone and prove
+    nothing about the client. So the client's own barge-in shows: it stops playing the story on the user's
+    words while the server still sends it — the transcript keeps the heard part apart (what the server said
+    after that was never played) — and it sends nothing about it (Live has no truncate or cancel; only the
+    Interrupt button appends "stop speaking"). (The local server answers the interruption only when its model
+    stops within the default time: with a longer one the answer is queued behind the story and the stop
+    drops it, so no answer is asserted here.)
+    Every frame both ways is checked against the SDK's ``openai.types.live`` unions."""
+    wav = spoken_over_the_answer(tmp_path, "Tell me a long story.", "What time is it?", after_s=10.0)
+    async with LocalServer(port=0, live_barge_ms=15_000) as srv:
+        await asyncio.to_thread(srv.pool.warm_up)
+        code, stderr, transcript, events = await headless(tmp_path, srv.live_url, wav, "--model", "gpt-live-1",
+                                                          "--api-key", KEY, timeout=90)
+    turns = transcript["turns"]
+    try:
+        assert code == 0, stderr
+        check_live_event_log(events)
+        messages = [t for t in turns if t["role"] in ("user", "assistant")]
+        assert [t["role"] for t in messages][:3] == ["user", "assistant", "user"], messages
+        story, question = messages[1], messages[2]
+        assert "lighthouse" in story["text"] and "time" in question["text"].lower()
+        # The client cut the story where it stopped playing it: what was heard is a proper prefix of what
+        # the server said, cut between words (the server went on for seconds after the cut).
+        assert story["truncated"], story
+        heard, text = story["heard"], story["text"]
+        assert heard.strip() and text.startswith(heard) and len(heard) < len(text), story
+        assert heard.split() + text[len(heard):].split() == text.split()
+        assert not question["truncated"]
+        # Nothing was sent about it: Live has no truncate or cancel, and no one pressed Interrupt.
+        sent = [e["event"]["type"] for e in events if e["dir"] == "sent"]
+        assert set(sent) <= {"session.start", "session.input_audio.append", "response.item.create",
+                             "response.create", "session.close"}, sorted(set(sent))
+        assert sent[0] == "session.start" and sent[-1] == "session.close"
+    except AssertionError as failure:
+        lines = [f"{e['t'] - events[0]['t']:7.2f} {e['dir']:8} {e['event']['type']}" for e in events
+                 if e["event"]["type"] not in ("session.input_audio.append", "session.output_audio.delta")]
+        raise AssertionError(f"{failure}\n{json.dumps(turns, indent=1)}\n" + "\n".join(lines)) from None

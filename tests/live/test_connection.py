@@ -181,6 +181,21 @@ def test_the_user_talking_over_a_reply_opens_a_user_turn_while_the_reply_goes_on
     assert conn.frames_to_send() == []
 
 
+@pytest.mark.parametrize("after_reply_ms,given_up", [(int(USER_GIVE_UP_MS) - 100, False), (int(USER_GIVE_UP_MS), True)])
+def test_words_said_over_a_reply_wait_for_their_answer_from_the_end_of_that_reply(after_reply_ms, given_up):
+    """The answer to an interruption can only start once the model stopped talking over it: the give-up time
+    counts from there, not from the words (which may be seconds older), or the turn ends before its answer."""
+    conn = started()
+    F.feed(conn, F.audio(F.voice_b64(100)), F.said(" What time is it?", 100, 900))
+    for _ in range(40):  # the model talks on over the user for 4 s of session time
+        F.feed(conn, F.audio(F.voice_b64(100)))
+        speak(conn, 100)
+    F.feed(conn, *[F.audio(F.silence_b64(100)) for _ in range(int(REPLY_SILENCE_MS) // 100)])
+    assert shared(conn.events_received())[-1] == "ResponseDone"
+    events = shared(speak(conn, after_reply_ms))
+    assert ("InputAudioCommitted" in events) is given_up, events
+
+
 # --- typed text, instructions, tools mid-session ----------------------------------------------------
 
 def test_typed_text_is_an_appended_instruction_and_a_user_item():
