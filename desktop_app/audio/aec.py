@@ -33,6 +33,7 @@ import numpy as np
 from desktop_app.audio.codecs import PCM_RATE
 from desktop_app.audio.echo_guard import EchoGuard
 from desktop_app.audio.far_end import FarEnd
+from desktop_app.audio.onset_preroll import OnsetPreRoll
 from desktop_app.audio.resample import FrameFifo
 from desktop_app.log import get_logger
 
@@ -88,10 +89,17 @@ def load_processor(stream_delay_ms: int = 0, echo: bool = True) -> tuple[Process
     return apm, ""
 
 
-@lru_cache(maxsize=1)
 def light_lag() -> int | None:
     """How many samples the full module lags behind the light one (its AEC3 stage): the delay line
-    that makes switching between them seamless. Measured once by cross-correlation on noise."""
+    that makes switching between them seamless."""
+    lags = module_lags()
+    return lags[0] - lags[1] if lags is not None and lags[0] >= lags[1] else None
+
+
+@lru_cache(maxsize=1)
+def module_lags() -> tuple[int, int] | None:
+    """How many samples the full module's and the light one's outputs lag their input (None when
+    the module cannot load). Measured once by cross-correlation on noise."""
     lags = []
     # Deterministic white-ish noise from an index hash (xorshift): no numpy.random, which the packaged
     # app leaves out.
@@ -109,7 +117,7 @@ def light_lag() -> int | None:
                             for i in range(0, len(x), FRAME)])
         a = PCM_RATE // 4
         lags.append(max(range(0, FRAME * 4), key=lambda lag: float(np.dot(y[a + lag : a + lag + 4800], x[a : a + 4800]))))
-    return lags[0] - lags[1] if lags[0] >= lags[1] else None
+    return lags[0], lags[1]
 
 
 class EchoCanceller:
@@ -126,8 +134,9 @@ class EchoCanceller:
     """
 
     def __init__(self, far: FarEnd, guard: EchoGuard, processor: Processor | None, delay_ms: float = 0.0,
-                 light: Processor | None = None, lag: int = 0) -> None:
+                 light: Processor | None = None, lag: int = 0, preroll: OnsetPreRoll | None = None) -> None:
         self.far = far
+        self.preroll = preroll if processor is not None else None  # the onset of a barge-in, whole
         self.guard = guard
         self.processor = processor
         self.light = light if processor is not None else None
@@ -141,6 +150,7 @@ class EchoCanceller:
         self._near = np.zeros(FRAME, np.float32)
         self._ref = np.zeros(FRAME, np.float32)
         self._out = np.zeros(FRAME * 64, np.float32)
+        self._sent = np.zeros(FRAME, np.float32)
         self._head_time: float | None = None  # ADC time of the FIFO's first sample
         self._index = 0  # near-end 24 kHz samples consumed
         self._pair: int | None = None  # far slot = near index + pair
@@ -186,7 +196,7 @@ class EchoCanceller:
             self._jumped()
         if len(self._out) < frames * FRAME:
             self._out = np.zeros(2 * frames * FRAME, np.float32)
-        done = 0
+        done = 0  # samples out
         while len(self._fifo) >= FRAME:
             slot = self._slot()
             late = self._far_pending(slot)
@@ -194,9 +204,8 @@ class EchoCanceller:
                 break  # its reference is still on the way: wait for the next block (rare, ≤ 50 ms)
             self.far_late += late
             self._fifo.pop_into(self._near)
-            self._frame(self._out[done * FRAME : (done + 1) * FRAME], slot)
-            done += 1
-        return self._out[: done * FRAME]
+            done = self._frame(done, slot)
+        return self._out[:done]
 
     def _slot(self) -> int:
         """The far slot paired with the FIFO's first frame (re-pairing if the clocks moved apart)."""
@@ -250,7 +259,9 @@ class EchoCanceller:
                 self.processor.process(frame, silence)  # type: ignore[union-attr]
         self.on_light = light
 
-    def _frame(self, out: np.ndarray, slot: int) -> None:
+    def _frame(self, done: int, slot: int) -> int:
+        """Process the frame in ``_near``; what goes out is written to ``_out[done:]``. Returns the
+        new end (the onset pre-roll may hold frames back, or release many at once)."""
         assert self._head_time is not None
         self.far.read(slot, self._ref)
         near = self._near
@@ -273,12 +284,27 @@ class EchoCanceller:
             self._history[FRAME:] = near
         else:
             cleaned, prob = near, -1.0
-        gain = self.guard.frame(self._head_time, near, cleaned, self._ref, prob)
+        guard = self.guard
+        gain = guard.frame(self._head_time, near, cleaned, self._ref, prob)
+        sent = self._sent
         if gain == 1.0 and self._gain == 1.0:
-            out[:] = cleaned
+            sent[:] = cleaned
         else:
-            out[:] = cleaned * np.linspace(self._gain, gain, FRAME, dtype=np.float32)
+            sent[:] = cleaned * np.linspace(self._gain, gain, FRAME, dtype=np.float32)
         self._gain = gain
         self._index += FRAME
         self._head_time += FRAME / PCM_RATE
         self.frames += 1
+        preroll = self.preroll
+        if preroll is None:
+            out: list[np.ndarray] = [sent]
+        else:
+            out = preroll.frame(sent, cleaned, near, self._ref, audible=guard.audible, evidence=guard.excess_db > 0.0,
+                                speaking=guard.speaking)
+        need = done + len(out) * FRAME
+        if need > len(self._out):
+            self._out = np.concatenate((self._out[:done], np.zeros(2 * need, np.float32)))
+        for frame in out:
+            self._out[done : done + FRAME] = frame
+            done += FRAME
+        return done

@@ -127,6 +127,7 @@ class AudioEngine:
         self._speech_meter: SpeechMeter | None = None  # loaded at the first start (~70 ms), kept after
         self.echo.on_near_end_onset = self._near_end_onset
         self.echo.on_hold = self._hold
+        self.echo.set_listening(self._gate and not self._muted)
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -295,6 +296,7 @@ class AudioEngine:
     def mute(self, muted: bool = True) -> None:
         """Mute the microphone; a hold on the assistant ends (a muted user is not interrupting)."""
         self._muted = muted
+        self.echo.set_listening(self._gate and not muted)
         if muted:
             self.queue.release()
         if self.capture is not None:
@@ -307,6 +309,7 @@ class AudioEngine:
     def set_gate(self, open_: bool) -> None:
         """Push-to-talk gate (True while held; always open hands-free). Closing it ends a hold."""
         self._gate = open_
+        self.echo.set_listening(open_ and not self._muted)
         if not open_:
             self.queue.release()
         if self.capture is not None:

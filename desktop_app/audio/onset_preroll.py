@@ -1,0 +1,285 @@
+"""The first words of a barge-in, whole: a short hold-back while the assistant is audible, and a
+better estimate of the user's voice for the onset once the echo guard has decided.
+
+Two things cut the start of a word spoken over the assistant before it reaches the server (issue #16
+item 6, "Stop, what is two plus two?" arrived as "What is 2 plus 2?"):
+
+* the echo guard's **gate** (the warm-up at an answer's start, the re-warm-up after the echo path
+  jumped) sends zeros until the guard is sure it hears the user — 40 to 230 ms after the onset;
+* **AEC3's suppressor** opens only gradually once the user starts: measured −82/−67/−50/−33/−21 dBFS
+  at +0/20/40/60/80 ms after the onset while the voice is at −26/−21/−20/−18/−17 at the microphone.
+  A first consonant ("St…") is gone, the first vowel comes through at −15 dB.
+
+:class:`OnsetPreRoll` sits after the canceller. While the assistant is audible (or the gate is closed)
+and nobody is judged to be talking, it holds the outgoing 10 ms frames back, up to ``hold_ms``: nobody
+listens to them in real time — they are the canceller's residual of the assistant's voice, or zeros.
+When the guard decides the user is speaking, the held frames from ``lead_ms`` before the first
+evidence of this onset are replaced by the *linear* echo estimate — the raw microphone minus the
+reference through an echo path fitted on the last seconds of echo-only audio (:class:`EchoPath`) —
+which keeps the user's voice at full level from its first sample; then everything held goes out at
+once. The live frames after the decision stay on that estimate (the *bridge*) until AEC3's own output
+has caught up, then cross-fade back to it. When the fit does not cancel at least ``min_erle_db``, the
+ungated canceller output is used instead (the gate's part of the loss is still repaired).
+
+The hold adds no latency to a normal turn: it only exists while the assistant is audible, and when
+it stops being audible (or the user is heard) everything held goes out at once. Push-to-talk and mute
+switch it off (:attr:`OnsetPreRoll.enabled`): a press has its own pre-roll in the capture chain.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from desktop_app.audio.codecs import PCM_RATE
+
+FRAME = PCM_RATE // 100  # the canceller's 10 ms frame
+_TAPS = 4096  # echo-path length after its bulk delay (170 ms: a room's tail)
+_MARGIN = 480  # taps kept before the strongest (20 ms: resampler pre-ringing, early reflections)
+_MAX_LAG = 9600  # bulk delays looked for (400 ms: lead + device latencies + air)
+_SEGMENT = 8192  # Welch segment for the cross-spectrum
+
+
+def _power_db(x: np.ndarray) -> float:
+    p = float(np.dot(x, x)) / max(len(x), 1)
+    return 10.0 * np.log10(p) if p > 1e-12 else -120.0
+
+
+def _fftconv_valid(x: np.ndarray, h: np.ndarray) -> np.ndarray:
+    """``np.convolve(x, h, 'valid')`` by FFT (``len(x) >= len(h)``)."""
+    n = len(x) + len(h) - 1
+    size = 1 << int(np.ceil(np.log2(n)))
+    y = np.fft.irfft(np.fft.rfft(x, size) * np.fft.rfft(h, size), size)
+    return y[len(h) - 1 : len(x)]
+
+
+@dataclass(frozen=True)
+class EchoPath:
+    """The linear echo path microphone ← reference: a bulk delay (``shift`` samples) and ``h``.
+
+    :meth:`fit` estimates it from echo-only audio by Welch's cross-spectrum after aligning the
+    strongest lag; ``erle_db`` is how much of the fitted audio's last half second it removes.
+    """
+
+    shift: int
+    h: np.ndarray
+    erle_db: float
+
+    @property
+    def span(self) -> int:
+        """Reference samples needed before the first microphone sample estimated."""
+        return self.shift + len(self.h) - 1
+
+    @classmethod
+    def fit(cls, ref: np.ndarray, near: np.ndarray) -> EchoPath | None:
+        """The path from ``ref`` to ``near`` (same length, same timeline), or None when the
+        reference is silent or too short."""
+        n = len(near)
+        if n < _SEGMENT + _MAX_LAG or _power_db(ref) < -60.0:
+            return None
+        x, y = ref.astype(np.float64), near.astype(np.float64)
+        size = 1 << int(np.ceil(np.log2(n + _MAX_LAG)))
+        corr = np.fft.irfft(np.fft.rfft(y, size) * np.conj(np.fft.rfft(x, size)), size)[:_MAX_LAG]
+        shift = max(0, int(np.argmax(np.abs(corr))) - _MARGIN)
+        xs = x[: n - shift]
+        ys = y[shift:]
+        window = np.hanning(_SEGMENT)
+        sxy = np.zeros(_SEGMENT // 2 + 1, np.complex128)
+        sxx = np.zeros(_SEGMENT // 2 + 1)
+        for a in range(0, len(xs) - _SEGMENT + 1, _SEGMENT // 2):
+            fx = np.fft.rfft(window * xs[a : a + _SEGMENT])
+            sxy += np.fft.rfft(window * ys[a : a + _SEGMENT]) * np.conj(fx)
+            sxx += fx.real**2 + fx.imag**2
+        h = np.fft.irfft(sxy / (sxx + 1e-6 * sxx.max() + 1e-20), _SEGMENT)[:_TAPS]
+        path = cls(shift, h, 0.0)
+        tail = min(n - path.span, PCM_RATE // 2)
+        residual = path.residual(x[n - tail - path.span :], y[n - tail :])
+        erle = _power_db(y[n - tail :]) - _power_db(residual)
+        return cls(shift, h, float(erle))
+
+    def residual(self, ref: np.ndarray, near: np.ndarray) -> np.ndarray:
+        """``near`` minus the echo of ``ref``, where ``ref`` holds :attr:`span` samples more,
+        before ``near``'s first."""
+        x = ref[: len(ref) - self.shift] if self.shift else ref
+        return near - _fftconv_valid(x, self.h)
+
+
+class _History:
+    """The newest ``n`` samples of a stream, by absolute sample index."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self._buf = np.zeros(2 * n, np.float32)
+        self._end = n  # the newest sample is _buf[_end - 1]; _buf[_end - n:_end] are the last n
+        self.total = 0  # samples pushed so far
+
+    def push(self, x: np.ndarray) -> None:
+        k = len(x)
+        if self._end + k > len(self._buf):
+            self._buf[: self.n] = self._buf[self._end - self.n : self._end]
+            self._end = self.n
+        self._buf[self._end : self._end + k] = x
+        self._end += k
+        self.total += k
+
+    def take(self, a: int, b: int) -> np.ndarray:
+        """Samples ``[a, b)`` (absolute); what is older than the history or not yet pushed reads 0."""
+        out = np.zeros(max(0, b - a), np.float32)
+        lo, hi = max(a, self.total - self.n, 0), min(b, self.total)
+        if hi > lo:
+            out[lo - a : hi - a] = self._buf[self._end - (self.total - lo) : self._end - (self.total - hi)]
+        return out
+
+
+def _crossfade(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    w = (0.5 - 0.5 * np.cos(np.pi * np.arange(len(a)) / len(a))).astype(np.float32)
+    return (a * (1.0 - w) + b * w).astype(np.float32)
+
+
+@dataclass
+class _Held:
+    k: int  # the frame's index in the stream
+    sent: np.ndarray  # what it would have been (the canceller's output through the guard's gain)
+    clean: np.ndarray  # the canceller's output, ungated
+    evidence: bool
+
+
+class OnsetPreRoll:
+    """Holds frames back while the assistant is audible; restores the onset when the user speaks.
+
+    ``module_lag`` is how many samples the canceller's output lags its input (AEC3's own delay): the
+    linear estimate is delayed by as much, so the stream stays continuous across the seams.
+    :meth:`frame` takes each 10 ms frame and returns the frames to send now (none, one, or many).
+    """
+
+    def __init__(self, module_lag: int, *, hold_ms: float = 400.0, lead_ms: float = 150.0,
+                 history_s: float = 2.0, bridge_ms: float = 200.0, min_erle_db: float = 6.0) -> None:
+        self.module_lag = int(module_lag)
+        self.hold_frames = int(round(hold_ms / 10))
+        self.lead_frames = int(round(lead_ms / 10))
+        self.fit_samples = int(history_s * PCM_RATE)
+        self.bridge_frames = int(round(bridge_ms / 10))
+        self.min_erle_db = min_erle_db
+        self.enabled = True  # hands-free and unmuted (push-to-talk has its own pre-roll)
+        keep = self.fit_samples + (self.hold_frames + self.lead_frames + 2) * FRAME + _MAX_LAG + _TAPS + module_lag
+        self._near = _History(keep)
+        self._ref = _History(keep)
+        self._held: list[_Held] = []
+        self._k = 0  # frames seen
+        self._path: EchoPath | None = None  # while bridging: the fitted path
+        self._known: EchoPath | None = None  # fitted when the last answer ended
+        self._fitted_at = -(10**9)  # frame of that fit
+        self._bridge_left = 0
+        self._was_speaking = False
+        # what happened (tests, bench, log)
+        self.restored = 0  # onsets restored
+        self.restored_ms = 0.0  # the last restored stretch (before the decision)
+        self.fit_erle_db = float("nan")  # the last fit's cancellation (nan: none was possible)
+        self.max_held = 0
+
+    @property
+    def held_ms(self) -> float:
+        """How far the outgoing stream is behind the microphone now."""
+        return len(self._held) * 10.0
+
+    def frame(self, sent: np.ndarray, clean: np.ndarray, near: np.ndarray, ref: np.ndarray, *,
+              audible: bool, evidence: bool, speaking: bool) -> list[np.ndarray]:
+        """One frame: ``sent`` (the canceller's output through the guard's gain), ``clean`` (ungated),
+        the raw ``near`` and its paired ``ref``, and the guard's view of it."""
+        k = self._k
+        self._k += 1
+        self._near.push(near)
+        self._ref.push(ref)
+        onset = speaking and not self._was_speaking
+        self._was_speaking = speaking
+        if onset and self._held and self.enabled:
+            return self._restore(k, clean)
+        if self._bridge_left > 0:
+            return [self._bridge(k, clean)]
+        if self.enabled and not speaking and (audible or not np.array_equal(sent, clean)):
+            self._held.append(_Held(k, sent.copy(), clean.copy(), evidence))
+            self.max_held = max(self.max_held, len(self._held))
+            if len(self._held) > self.hold_frames:
+                return [self._held.pop(0).sent]
+            return []
+        if self._held:  # the assistant is no longer audible: everything held goes out now
+            out = [h.sent for h in self._held]
+            self._held.clear()
+            self._remember_path(k)
+            return [*out, sent]
+        return [sent]
+
+    def _remember_path(self, k: int) -> None:
+        """The assistant just fell silent: fit the echo path on what it said (at most every 5 s), for
+        an onset early in its next answer, when too little of that answer is there to fit on."""
+        if k - self._fitted_at < 500:
+            return
+        self._fitted_at = k
+        end = k * FRAME
+        start = max(0, end - self.fit_samples, self._near.total - self._near.n)
+        path = EchoPath.fit(self._ref.take(start, end), self._near.take(start, end))
+        if path is not None and path.erle_db >= self.min_erle_db:
+            self._known = path
+
+    # --- the decision ----------------------------------------------------------------------------
+
+    def _onset_start(self, held: list[_Held]) -> int:
+        """Index in ``held`` where this onset's stretch begins: ``lead_frames`` before the first
+        evidence of the run that became speech (a gap of 8 frames ends a run: the guard's count has
+        died away by then)."""
+        first = len(held)
+        gap = 0
+        for i in range(len(held) - 1, -1, -1):
+            if held[i].evidence:
+                first, gap = i, 0
+            else:
+                gap += 1
+                if gap > 8 and first < len(held):
+                    break
+        return max(0, min(first, len(held) - 1) - self.lead_frames)
+
+    def _restore(self, k: int, clean: np.ndarray) -> list[np.ndarray]:
+        held, self._held = self._held, []
+        start = self._onset_start(held)
+        first_k = held[start].k
+        a = first_k * FRAME - self.module_lag  # microphone sample of the first restored output sample
+        fit_end = a
+        fit_start = max(0, fit_end - self.fit_samples, self._near.total - self._near.n)
+        path = None
+        if fit_end - fit_start > 0:
+            path = EchoPath.fit(self._ref.take(fit_start, fit_end), self._near.take(fit_start, fit_end))
+        if (path is None or path.erle_db < self.min_erle_db) and self._known is not None:
+            path = self._known  # an onset early in an answer: the path the last answer showed
+        self.fit_erle_db = path.erle_db if path is not None else float("nan")
+        self._path = path if path is not None and path.erle_db >= self.min_erle_db else None
+        out = [h.sent for h in held[:start]]
+        for i, h in enumerate(held[start:]):
+            better = self._estimate(h.k, h.clean)
+            out.append(_crossfade(h.sent, better) if i == 0 else better)
+        self.restored += 1
+        self.restored_ms = (len(held) - start) * 10.0
+        self._bridge_left = self.bridge_frames if self._path is not None else 0
+        out.append(self._estimate(k, clean) if self._path is not None else clean.copy())
+        return out
+
+    def _estimate(self, k: int, clean: np.ndarray) -> np.ndarray:
+        """Frame ``k`` of the outgoing stream from the linear estimate (else the ungated output)."""
+        path = self._path
+        if path is None:
+            return clean.copy()
+        a = k * FRAME - self.module_lag
+        near = self._near.take(a, a + FRAME)
+        ref = self._ref.take(a - path.span, a + FRAME)
+        return path.residual(ref, near).astype(np.float32)
+
+    def _bridge(self, k: int, clean: np.ndarray) -> np.ndarray:
+        """After the decision: the linear estimate until AEC3's suppressor has opened (its output
+        within 3 dB of the estimate), then back to AEC3 across one frame."""
+        linear = self._estimate(k, clean)
+        self._bridge_left -= 1
+        if self._bridge_left == 0 or _power_db(clean) >= _power_db(linear) - 3.0:
+            self._bridge_left = 0
+            self._path = None
+            return _crossfade(linear, clean)
+        return linear
