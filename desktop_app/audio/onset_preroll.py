@@ -28,9 +28,10 @@ switch it off (:attr:`OnsetPreRoll.enabled`): a press has its own pre-roll in th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from desktop_app.audio.codecs import PCM_RATE
 
@@ -46,12 +47,6 @@ def _power_db(x: np.ndarray) -> float:
     return 10.0 * np.log10(p) if p > 1e-12 else -120.0
 
 
-def _fftconv_valid(x: np.ndarray, h: np.ndarray) -> np.ndarray:
-    """``np.convolve(x, h, 'valid')`` by FFT (``len(x) >= len(h)``)."""
-    n = len(x) + len(h) - 1
-    size = 1 << int(np.ceil(np.log2(n)))
-    y = np.fft.irfft(np.fft.rfft(x, size) * np.fft.rfft(h, size), size)
-    return y[len(h) - 1 : len(x)]
 
 
 @dataclass(frozen=True)
@@ -65,6 +60,7 @@ class EchoPath:
     shift: int
     h: np.ndarray
     erle_db: float
+    _spectra: dict[int, np.ndarray] = field(default_factory=dict, compare=False, repr=False)  # rfft(h) by size
 
     @property
     def span(self) -> int:
@@ -79,18 +75,16 @@ class EchoPath:
         if n < _SEGMENT + _MAX_LAG or _power_db(ref) < -60.0:
             return None
         x, y = ref.astype(np.float64), near.astype(np.float64)
-        size = 1 << int(np.ceil(np.log2(n + _MAX_LAG)))
-        corr = np.fft.irfft(np.fft.rfft(y, size) * np.conj(np.fft.rfft(x, size)), size)[:_MAX_LAG]
+        m = min(n, PCM_RATE)  # the bulk delay from the last second
+        size = 1 << int(np.ceil(np.log2(m + _MAX_LAG)))
+        corr = np.fft.irfft(np.fft.rfft(y[n - m :], size) * np.conj(np.fft.rfft(x[n - m :], size)), size)[:_MAX_LAG]
         shift = max(0, int(np.argmax(np.abs(corr))) - _MARGIN)
-        xs = x[: n - shift]
-        ys = y[shift:]
         window = np.hanning(_SEGMENT)
-        sxy = np.zeros(_SEGMENT // 2 + 1, np.complex128)
-        sxx = np.zeros(_SEGMENT // 2 + 1)
-        for a in range(0, len(xs) - _SEGMENT + 1, _SEGMENT // 2):
-            fx = np.fft.rfft(window * xs[a : a + _SEGMENT])
-            sxy += np.fft.rfft(window * ys[a : a + _SEGMENT]) * np.conj(fx)
-            sxx += fx.real**2 + fx.imag**2
+        # all segments in one transform each (numpy's FFT lets the audio callbacks run meanwhile)
+        fx = np.fft.rfft(sliding_window_view(x[: n - shift], _SEGMENT)[:: _SEGMENT // 2] * window, axis=1)
+        fy = np.fft.rfft(sliding_window_view(y[shift:], _SEGMENT)[:: _SEGMENT // 2] * window, axis=1)
+        sxy = (fy * np.conj(fx)).sum(axis=0)
+        sxx = (fx.real**2 + fx.imag**2).sum(axis=0)
         h = np.fft.irfft(sxy / (sxx + 1e-6 * sxx.max() + 1e-20), _SEGMENT)[:_TAPS]
         path = cls(shift, h, 0.0)
         tail = min(n - path.span, PCM_RATE // 2)
@@ -102,7 +96,13 @@ class EchoPath:
         """The echo of ``ref`` at the microphone, for the ``len(ref) - span`` samples after its
         first :attr:`span` (those only feed the filter)."""
         x = ref[: len(ref) - self.shift] if self.shift else ref
-        return _fftconv_valid(x, self.h)
+        taps = len(self.h)
+        size = 1 << int(np.ceil(np.log2(len(x) + taps - 1)))
+        spectrum = self._spectra.get(size)
+        if spectrum is None:
+            spectrum = self._spectra[size] = np.fft.rfft(self.h, size)
+        y: np.ndarray = np.fft.irfft(np.fft.rfft(x, size) * spectrum, size)[taps - 1 : len(x)]
+        return y
 
     def residual(self, ref: np.ndarray, near: np.ndarray) -> np.ndarray:
         """``near`` minus the echo of ``ref``, where ``ref`` holds :attr:`span` samples more,
@@ -161,7 +161,7 @@ class OnsetPreRoll:
     """
 
     def __init__(self, module_lag: int, *, hold_ms: float = 400.0, lead_ms: float = 150.0,
-                 history_s: float = 2.0, bridge_ms: float = 200.0, min_erle_db: float = 6.0) -> None:
+                 history_s: float = 1.5, bridge_ms: float = 200.0, min_erle_db: float = 6.0) -> None:
         self.module_lag = int(module_lag)
         self.hold_frames = int(round(hold_ms / 10))
         self.lead_frames = int(round(lead_ms / 10))
@@ -264,38 +264,40 @@ class OnsetPreRoll:
         self._path = path if path is not None and path.erle_db >= self.min_erle_db else None
         out = [h.sent for h in held[:start]]
         self._gain = 1.0
-        for i, h in enumerate(held[start:]):
-            better = self._estimate(h.k, h.clean)
-            out.append(_crossfade(h.sent, better) if i == 0 else better)
+        better = self._estimate(first_k, [h.clean for h in held[start:]] + [clean])
+        out.append(_crossfade(held[start].sent, better[0]))
+        out += better[1:]
         self.restored += 1
         self.restored_ms = (len(held) - start) * 10.0
         self._bridge_left = self.bridge_frames if self._path is not None else 0
-        out.append(self._estimate(k, clean) if self._path is not None else clean.copy())
         return out
 
-    def _estimate(self, k: int, clean: np.ndarray) -> np.ndarray:
-        """Frame ``k`` of the outgoing stream from the linear estimate (else the ungated output)."""
+    def _estimate(self, k: int, cleans: list[np.ndarray]) -> list[np.ndarray]:
+        """Frames ``k, k+1, …`` of the outgoing stream (one per ungated output in ``cleans``) from the
+        linear estimate — or those outputs themselves when there is no path."""
         path = self._path
         if path is None:
-            return clean.copy()
+            return [c.copy() for c in cleans]
         a = k * FRAME - self.module_lag
-        near = self._near.take(a, a + FRAME)
-        echo = path.echo(self._ref.take(a - path.span, a + FRAME))
-        linear = near - echo
+        b = a + len(cleans) * FRAME
+        echo = path.echo(self._ref.take(a - path.span, b))
+        linear = self._near.take(a, b) - echo
         # What the fit leaves of the echo (its ERLE below it) is turned down where it is most of the
         # frame — in a word's pauses, a stop's closure — as a canceller's residual suppressor would:
         # left there, Whisper heard "Scott" for "Stop".
-        left = float(np.dot(echo, echo)) * 10.0 ** (-path.erle_db / 10.0) * 2.0
-        gain = float(np.sqrt(max(0.01, 1.0 - left / max(float(np.dot(linear, linear)), 1e-12))))
-        ramp = np.linspace(self._gain, gain, FRAME, dtype=np.float32)
-        self._gain = gain
-        out: np.ndarray = (linear * ramp).astype(np.float32)
+        left = 10.0 ** (-path.erle_db / 10.0) * 2.0
+        out = []
+        for i in range(len(cleans)):
+            e, x = echo[i * FRAME : (i + 1) * FRAME], linear[i * FRAME : (i + 1) * FRAME]
+            gain = float(np.sqrt(max(0.01, 1.0 - left * float(np.dot(e, e)) / max(float(np.dot(x, x)), 1e-12))))
+            out.append((x * np.linspace(self._gain, gain, FRAME)).astype(np.float32))
+            self._gain = gain
         return out
 
     def _bridge(self, k: int, clean: np.ndarray) -> np.ndarray:
         """After the decision: the linear estimate until AEC3's suppressor has opened (its output
         within 3 dB of the estimate), then back to AEC3 across one frame."""
-        linear = self._estimate(k, clean)
+        (linear,) = self._estimate(k, [clean])
         self._bridge_left -= 1
         if self._bridge_left == 0 or _power_db(clean) >= _power_db(linear) - 3.0:
             self._bridge_left = 0
