@@ -230,6 +230,8 @@ class EchoCanceller:
         """The echo path moved under the module: mid-answer (the assistant audible in the last half
         second: an output underflow, a re-paired reference), the guard distrusts it while it
         reconverges. A speaker resuming after a pause is the warm-up's business."""
+        if self.preroll is not None:
+            self.preroll.jumped()
         if self.processor is not None and self._head_time is not None and self.guard.far_active(500.0, self._head_time):
             self.guard.rewarm()
             log.info("= echo path jumped mid-answer (runs %d, repairs %d): canceller distrusted for 1 s",

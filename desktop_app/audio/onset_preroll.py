@@ -38,7 +38,7 @@ from desktop_app.audio.codecs import PCM_RATE
 FRAME = PCM_RATE // 100  # the canceller's 10 ms frame
 _TAPS = 4096  # echo-path length after its bulk delay (170 ms: a room's tail)
 _MARGIN = 480  # taps kept before the strongest (20 ms: resampler pre-ringing, early reflections)
-_MAX_LAG = 9600  # bulk delays looked for (400 ms: lead + device latencies + air)
+_MAX_LAG = 7200  # bulk delays looked for (300 ms: lead + device latencies + air)
 _SEGMENT = 8192  # Welch segment for the cross-spectrum
 
 
@@ -72,25 +72,39 @@ class EchoPath:
         """The path from ``ref`` to ``near`` (same length, same timeline), or None when the
         reference is silent or too short."""
         n = len(near)
-        if n < _SEGMENT + _MAX_LAG or _power_db(ref) < -60.0:
+        # Long segments fit best (a Hann window biases the taps away from its centre); a short
+        # stretch — the pairing moved, or the answer just began — gets short ones.
+        segment = _SEGMENT if n >= 4 * _SEGMENT else _SEGMENT // 2
+        if n < 2 * segment or _power_db(ref) < -60.0:
             return None
         x, y = ref.astype(np.float64), near.astype(np.float64)
         m = min(n, PCM_RATE)  # the bulk delay from the last second
         size = 1 << int(np.ceil(np.log2(m + _MAX_LAG)))
         corr = np.fft.irfft(np.fft.rfft(y[n - m :], size) * np.conj(np.fft.rfft(x[n - m :], size)), size)[:_MAX_LAG]
         shift = max(0, int(np.argmax(np.abs(corr))) - _MARGIN)
-        window = np.hanning(_SEGMENT)
+        if n - shift < segment:
+            return None
+        window = np.hanning(segment)
         # all segments in one transform each (numpy's FFT lets the audio callbacks run meanwhile)
-        fx = np.fft.rfft(sliding_window_view(x[: n - shift], _SEGMENT)[:: _SEGMENT // 2] * window, axis=1)
-        fy = np.fft.rfft(sliding_window_view(y[shift:], _SEGMENT)[:: _SEGMENT // 2] * window, axis=1)
+        fx = np.fft.rfft(sliding_window_view(x[: n - shift], segment)[:: segment // 2] * window, axis=1)
+        fy = np.fft.rfft(sliding_window_view(y[shift:], segment)[:: segment // 2] * window, axis=1)
         sxy = (fy * np.conj(fx)).sum(axis=0)
         sxx = (fx.real**2 + fx.imag**2).sum(axis=0)
-        h = np.fft.irfft(sxy / (sxx + 1e-6 * sxx.max() + 1e-20), _SEGMENT)[:_TAPS]
-        path = cls(shift, h, 0.0)
-        tail = min(n - path.span, PCM_RATE // 2)
-        residual = path.residual(x[n - tail - path.span :], y[n - tail :])
-        erle = _power_db(y[n - tail :]) - _power_db(residual)
-        return cls(shift, h, float(erle))
+        h = np.fft.irfft(sxy / (sxx + 1e-6 * sxx.max() + 1e-20), segment)[: min(_TAPS, segment // 2)]
+        return cls(shift, h, 0.0).rated(x, y)
+
+    def rated(self, ref: np.ndarray, near: np.ndarray) -> EchoPath:
+        """This path with ``erle_db`` measured on the last half second of ``near`` (-inf when it
+        is too short; unchanged when the assistant was silent there: nothing to measure on)."""
+        n = len(near)
+        tail = min(n - self.span, PCM_RATE // 2)
+        erle = -np.inf
+        if tail >= FRAME * 10 and _power_db(ref[n - tail :]) < -50.0:
+            return self
+        if tail >= FRAME * 10:
+            residual = self.residual(ref[n - tail - self.span :], near[n - tail :])
+            erle = _power_db(near[n - tail :]) - _power_db(residual)
+        return EchoPath(self.shift, self.h, float(erle), self._spectra)
 
     def echo(self, ref: np.ndarray) -> np.ndarray:
         """The echo of ``ref`` at the microphone, for the ``len(ref) - span`` samples after its
@@ -177,6 +191,7 @@ class OnsetPreRoll:
         self._path: EchoPath | None = None  # while bridging: the fitted path
         self._known: EchoPath | None = None  # fitted when the last answer ended
         self._fitted_at = -(10**9)  # frame of that fit
+        self._steady_since = 0  # microphone sample since which the pairing has not moved
         self._bridge_left = 0
         self._gain = 1.0  # the residual suppressor's gain on the last estimated frame
         self._was_speaking = False
@@ -185,6 +200,11 @@ class OnsetPreRoll:
         self.restored_ms = 0.0  # the last restored stretch (before the decision)
         self.fit_erle_db = float("nan")  # the last fit's cancellation (nan: none was possible)
         self.max_held = 0
+
+    def jumped(self) -> None:
+        """The canceller re-paired the reference (samples lost on the way in, an underflow): the
+        echo path is fitted only on what came after."""
+        self._steady_since = self._near.total
 
     @property
     def held_ms(self) -> float:
@@ -251,20 +271,15 @@ class OnsetPreRoll:
     def _restore(self, k: int, clean: np.ndarray) -> list[np.ndarray]:
         held, self._held = self._held, []
         start = self._onset_start(held)
-        first_k = held[start].k
-        a = first_k * FRAME - self.module_lag  # microphone sample of the first restored output sample
-        fit_end = a
-        fit_start = max(0, fit_end - self.fit_samples, self._near.total - self._near.n)
-        path = None
-        if fit_end - fit_start > 0:
-            path = EchoPath.fit(self._ref.take(fit_start, fit_end), self._near.take(fit_start, fit_end))
-        if (path is None or path.erle_db < self.min_erle_db) and self._known is not None:
-            path = self._known  # an onset early in an answer: the path the last answer showed
-        self.fit_erle_db = path.erle_db if path is not None else float("nan")
-        self._path = path if path is not None and path.erle_db >= self.min_erle_db else None
-        out = [h.sent for h in held[:start]]
+        self._path = self._fit(held[0].k)
         self._gain = 1.0
-        better = self._estimate(first_k, [h.clean for h in held[start:]] + [clean])
+        if self._path is None:  # no echo path: the canceller's own output, ungated
+            better = [h.clean.copy() for h in held[start:]] + [clean.copy()]
+        else:
+            linear, echo = self._linear(held[0].k, len(held) + 1)
+            start = self._voice_start(linear, echo, start + self.lead_frames, start)
+            better = self._suppressed(linear[start * FRAME :], echo[start * FRAME :])
+        out = [h.sent for h in held[:start]]
         out.append(_crossfade(held[start].sent, better[0]))
         out += better[1:]
         self.restored += 1
@@ -272,22 +287,65 @@ class OnsetPreRoll:
         self._bridge_left = self.bridge_frames if self._path is not None else 0
         return out
 
-    def _estimate(self, k: int, cleans: list[np.ndarray]) -> list[np.ndarray]:
-        """Frames ``k, k+1, …`` of the outgoing stream (one per ungated output in ``cleans``) from the
-        linear estimate — or those outputs themselves when there is no path."""
+    def _fit(self, k: int) -> EchoPath | None:
+        """The echo path that best cancels the audio before output frame ``k`` (before anything held:
+        echo alone): fitted on it, on what came after the pairing last moved (samples lost on the way
+        in), or the one the last answer showed (an onset early in an answer); None when none cancels
+        ``min_erle_db``."""
+        end = k * FRAME - self.module_lag
+        begin = max(0, end - self.fit_samples, self._near.total - self._near.n)
+        candidates = [self._fit_between(begin, end)]
+        if begin < self._steady_since < end:
+            candidates.append(self._fit_between(self._steady_since, end))
+        if self._known is not None:
+            recent = max(begin, self._steady_since)
+            candidates.append(self._known.rated(self._ref.take(recent, end), self._near.take(recent, end)))
+        rated = [c for c in candidates if c is not None]
+        path = max(rated, key=lambda c: c.erle_db) if rated else None
+        self.fit_erle_db = path.erle_db if path is not None else float("nan")
+        return path if path is not None and path.erle_db >= self.min_erle_db else None
+
+    def _fit_between(self, begin: int, end: int) -> EchoPath | None:
+        return EchoPath.fit(self._ref.take(begin, end), self._near.take(begin, end)) if end > begin else None
+
+    def _linear(self, k: int, frames: int) -> tuple[np.ndarray, np.ndarray]:
+        """The microphone minus the echo estimate, and that estimate, for output frames ``k…k+frames``
+        (delayed like the canceller's output)."""
         path = self._path
-        if path is None:
-            return [c.copy() for c in cleans]
+        assert path is not None
         a = k * FRAME - self.module_lag
-        b = a + len(cleans) * FRAME
+        b = a + frames * FRAME
         echo = path.echo(self._ref.take(a - path.span, b))
-        linear = self._near.take(a, b) - echo
-        # What the fit leaves of the echo (its ERLE below it) is turned down where it is most of the
-        # frame — in a word's pauses, a stop's closure — as a canceller's residual suppressor would:
-        # left there, Whisper heard "Scott" for "Stop".
-        left = 10.0 ** (-path.erle_db / 10.0) * 2.0
+        return self._near.take(a, b) - echo, echo
+
+    def _voice_start(self, linear: np.ndarray, echo: np.ndarray, first: int, start: int) -> int:
+        """Where the voice begins in the linear estimate, walking back from the first evidence (held
+        frame ``first``): the guard sees a soft first consonant late, up to 200 ms when it distrusts
+        the canceller, but the estimate shows it. Frames stand 6 dB over the echo left and over
+        -60 dBFS; a pause of 60 ms (a stop's closure) does not end the word; 50 ms lead."""
+        assert self._path is not None
+        left = 10.0 ** (-self._path.erle_db / 10.0)
+        voiced = first
+        gap = 0
+        for i in range(min(first, len(linear) // FRAME) - 1, -1, -1):
+            x, e = linear[i * FRAME : (i + 1) * FRAME], echo[i * FRAME : (i + 1) * FRAME]
+            p = float(np.dot(x, x)) / FRAME
+            if p > 1e-6 and p > 4.0 * (left * float(np.dot(e, e)) / FRAME + 1e-7):
+                voiced, gap = i, 0
+            else:
+                gap += 1
+                if gap > 6:
+                    break
+        return max(0, min(start, voiced - 5))
+
+    def _suppressed(self, linear: np.ndarray, echo: np.ndarray) -> list[np.ndarray]:
+        """``linear`` as frames, where what the fit leaves of the echo (its ERLE below it) is turned
+        down where it is most of the frame — in a word's pauses, a stop's closure — as a canceller's
+        residual suppressor would: left there, Whisper heard "Scott" for "Stop"."""
+        assert self._path is not None
+        left = 10.0 ** (-self._path.erle_db / 10.0) * 2.0
         out = []
-        for i in range(len(cleans)):
+        for i in range(len(linear) // FRAME):
             e, x = echo[i * FRAME : (i + 1) * FRAME], linear[i * FRAME : (i + 1) * FRAME]
             gain = float(np.sqrt(max(0.01, 1.0 - left * float(np.dot(e, e)) / max(float(np.dot(x, x)), 1e-12))))
             out.append((x * np.linspace(self._gain, gain, FRAME)).astype(np.float32))
@@ -297,7 +355,7 @@ class OnsetPreRoll:
     def _bridge(self, k: int, clean: np.ndarray) -> np.ndarray:
         """After the decision: the linear estimate until AEC3's suppressor has opened (its output
         within 3 dB of the estimate), then back to AEC3 across one frame."""
-        (linear,) = self._estimate(k, [clean])
+        (linear,) = self._suppressed(*self._linear(k, 1))
         self._bridge_left -= 1
         if self._bridge_left == 0 or _power_db(clean) >= _power_db(linear) - 3.0:
             self._bridge_left = 0
