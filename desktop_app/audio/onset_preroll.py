@@ -13,13 +13,16 @@ item 6, "Stop, what is two plus two?" arrived as "What is 2 plus 2?"):
 :class:`OnsetPreRoll` sits after the canceller. While the assistant is audible (or the gate is closed)
 and nobody is judged to be talking, it holds the outgoing 10 ms frames back, up to ``hold_ms``: nobody
 listens to them in real time — they are the canceller's residual of the assistant's voice, or zeros.
-When the guard decides the user is speaking, the held frames from ``lead_ms`` before the first
-evidence of this onset are replaced by the *linear* echo estimate — the raw microphone minus the
-reference through an echo path fitted on the last seconds of echo-only audio (:class:`EchoPath`) —
-which keeps the user's voice at full level from its first sample; then everything held goes out at
-once. The live frames after the decision stay on that estimate (the *bridge*) until AEC3's own output
-has caught up, then cross-fade back to it. When the fit does not cancel at least ``min_erle_db``, the
-ungated canceller output is used instead (the gate's part of the loss is still repaired).
+When the guard decides the user is speaking, the held frames from where the voice begins (found
+walking back from the guard's first evidence in the estimate below, with 50 ms lead; else
+``lead_ms`` before that evidence) are replaced by the *linear* echo estimate — the raw microphone
+minus the reference through an echo path fitted on the last 1.5 s of echo-only audio
+(:class:`EchoPath`), with a light suppressor on what the fit leaves — which keeps the user's voice at
+full level from its first sample; then everything held goes out at once. The live frames after the decision stay on that estimate (the *bridge*) until AEC3's own output
+has caught up, then cross-fade back to it. When no echo path cancels at least ``min_erle_db`` (the
+first answer's first 300 ms; a pairing that keeps moving on an overloaded machine), the canceller's
+output is used, ungated only in the frames the guard took for the user: a distrusted canceller may
+leak echo the gate was hiding.
 
 The hold adds no latency to a normal turn: it only exists while the assistant is audible, and when
 it stops being audible (or the user is heard) everything held goes out at once. Push-to-talk and mute
@@ -40,6 +43,7 @@ _TAPS = 4096  # echo-path length after its bulk delay (170 ms: a room's tail)
 _MARGIN = 480  # taps kept before the strongest (20 ms: resampler pre-ringing, early reflections)
 _MAX_LAG = 7200  # bulk delays looked for (300 ms: lead + device latencies + air)
 _SEGMENT = 8192  # Welch segment for the cross-spectrum
+_REALIGN = 240  # how far (samples) a segment's echo may have moved from the strongest tap's lag
 
 
 def _power_db(x: np.ndarray) -> float:
@@ -47,6 +51,27 @@ def _power_db(x: np.ndarray) -> float:
     return 10.0 * np.log10(p) if p > 1e-12 else -120.0
 
 
+
+
+def _realigned(cross: np.ndarray, segment: int) -> np.ndarray:
+    """Phase ramps that move each segment's echo to where the newest segments have it (the fit
+    keeps this only where it cancels better: a room's strong reflection can pass for a lag).
+
+    The canceller's pairing of microphone and reference can move by a few milliseconds within the
+    fitted stretch (samples lost on the way in are re-paired only beyond 5 ms): a cross-spectrum summed
+    over segments at different lags cancels itself out. Each segment's lag is read from its own cross-
+    correlation (within ±10 ms of the strongest tap, ``_MARGIN``); segments without a clear echo keep
+    the newest lag."""
+    corr = np.fft.irfft(cross, segment, axis=1)
+    near = np.abs(corr[:, _MARGIN - _REALIGN : _MARGIN + _REALIGN + 1])
+    lags = np.argmax(near, axis=1) - _REALIGN
+    clear = near.max(axis=1) > 4.0 * np.median(np.abs(corr), axis=1)  # a peak standing out of the rest
+    trusted = np.nonzero(clear)[0]
+    newest = int(lags[trusted[-1]]) if len(trusted) else 0
+    lag = np.where(clear, lags, newest)
+    k = np.arange(cross.shape[1])
+    ramps: np.ndarray = np.exp(-2j * np.pi * np.outer(newest - lag, k) / segment)
+    return ramps
 
 
 @dataclass(frozen=True)
@@ -88,10 +113,13 @@ class EchoPath:
         # all segments in one transform each (numpy's FFT lets the audio callbacks run meanwhile)
         fx = np.fft.rfft(sliding_window_view(x[: n - shift], segment)[:: segment // 2] * window, axis=1)
         fy = np.fft.rfft(sliding_window_view(y[shift:], segment)[:: segment // 2] * window, axis=1)
-        sxy = (fy * np.conj(fx)).sum(axis=0)
+        cross = fy * np.conj(fx)
         sxx = (fx.real**2 + fx.imag**2).sum(axis=0)
-        h = np.fft.irfft(sxy / (sxx + 1e-6 * sxx.max() + 1e-20), segment)[: min(_TAPS, segment // 2)]
-        return cls(shift, h, 0.0).rated(x, y)
+        sxx += 1e-6 * sxx.max() + 1e-20
+        taps = min(_TAPS, segment // 2)
+        paths = [cls(shift, np.fft.irfft(c.sum(axis=0) / sxx, segment)[:taps], 0.0).rated(x, y)
+                 for c in (cross, cross * _realigned(cross, segment))]
+        return max(paths, key=lambda p: p.erle_db)
 
     def rated(self, ref: np.ndarray, near: np.ndarray) -> EchoPath:
         """This path with ``erle_db`` measured on the last half second of ``near`` (-inf when it
@@ -273,8 +301,8 @@ class OnsetPreRoll:
         start = self._onset_start(held)
         self._path = self._fit(held[0].k)
         self._gain = 1.0
-        if self._path is None:  # no echo path: the canceller's own output, ungated
-            better = [h.clean.copy() for h in held[start:]] + [clean.copy()]
+        if self._path is None:  # no echo path: the canceller's output, ungated where the guard heard the user
+            better = [(h.clean if h.evidence else h.sent).copy() for h in held[start:]] + [clean.copy()]
         else:
             linear, echo = self._linear(held[0].k, len(held) + 1)
             start = self._voice_start(linear, echo, start + self.lead_frames, start)
