@@ -43,7 +43,7 @@ _TAPS = 4096  # echo-path length after its bulk delay (170 ms: a room's tail)
 _MARGIN = 480  # taps kept before the strongest (20 ms: resampler pre-ringing, early reflections)
 _MAX_LAG = 7200  # bulk delays looked for (300 ms: lead + device latencies + air)
 _SEGMENT = 8192  # Welch segment for the cross-spectrum
-_REALIGN = 240  # how far (samples) a segment's echo may have moved from the strongest tap's lag
+_REALIGN = 720  # how far (samples, 30 ms) a segment's echo may have moved from the strongest tap's lag
 
 
 def _power_db(x: np.ndarray) -> float:
@@ -53,25 +53,27 @@ def _power_db(x: np.ndarray) -> float:
 
 
 
-def _realigned(cross: np.ndarray, segment: int) -> np.ndarray:
-    """Phase ramps that move each segment's echo to where the newest segments have it (the fit
-    keeps this only where it cancels better: a room's strong reflection can pass for a lag).
+def _segment_lags(cross: np.ndarray, segment: int) -> tuple[np.ndarray, int, int]:
+    """Each segment's echo lag relative to the strongest tap's (``_MARGIN``), read from its own
+    cross-correlation within ±``_REALIGN``; the newest clear lag; the first segment of the newest run
+    that agrees with it (±1 ms). Segments without a clear peak take the newest lag.
 
     The canceller's pairing of microphone and reference can move by a few milliseconds within the
-    fitted stretch (samples lost on the way in are re-paired only beyond 5 ms): a cross-spectrum summed
-    over segments at different lags cancels itself out. Each segment's lag is read from its own cross-
-    correlation (within ±10 ms of the strongest tap, ``_MARGIN``); segments without a clear echo keep
-    the newest lag."""
+    fitted stretch (samples lost on the way in are re-paired only beyond 5 ms; a resumed speaker's
+    first DAC time is a little off): a cross-spectrum summed over segments at different lags cancels
+    itself out."""
     corr = np.fft.irfft(cross, segment, axis=1)
-    near = np.abs(corr[:, _MARGIN - _REALIGN : _MARGIN + _REALIGN + 1])
+    near = np.abs(corr[:, (_MARGIN + np.arange(-_REALIGN, _REALIGN + 1)) % segment])
     lags = np.argmax(near, axis=1) - _REALIGN
     clear = near.max(axis=1) > 4.0 * np.median(np.abs(corr), axis=1)  # a peak standing out of the rest
     trusted = np.nonzero(clear)[0]
     newest = int(lags[trusted[-1]]) if len(trusted) else 0
     lag = np.where(clear, lags, newest)
-    k = np.arange(cross.shape[1])
-    ramps: np.ndarray = np.exp(-2j * np.pi * np.outer(newest - lag, k) / segment)
-    return ramps
+    agree = np.abs(lag - newest) <= PCM_RATE // 1000
+    first = len(agree)
+    while first > 0 and agree[first - 1]:
+        first -= 1
+    return lag, newest, first
 
 
 @dataclass(frozen=True)
@@ -117,8 +119,15 @@ class EchoPath:
         sxx = (fx.real**2 + fx.imag**2).sum(axis=0)
         sxx += 1e-6 * sxx.max() + 1e-20
         taps = min(_TAPS, segment // 2)
-        paths = [cls(shift, np.fft.irfft(c.sum(axis=0) / sxx, segment)[:taps], 0.0).rated(x, y)
-                 for c in (cross, cross * _realigned(cross, segment))]
+        lag, newest, first = _segment_lags(cross, segment)
+        aligned = cross * np.exp(-2j * np.pi * np.outer(newest - lag, np.arange(cross.shape[1])) / segment)
+        power = fx.real**2 + fx.imag**2
+        # as paired; every segment moved to the newest lag; only the newest segments that agree —
+        # whichever cancels the latest audio best (a room's strong reflection can pass for a lag)
+        fits = [(cross.sum(axis=0), sxx), (aligned.sum(axis=0), sxx)]
+        if 0 < first < len(cross) - 1:
+            fits.append((aligned[first:].sum(axis=0), power[first:].sum(axis=0) + 1e-6 * sxx.max() + 1e-20))
+        paths = [cls(shift, np.fft.irfft(c / p, segment)[:taps], 0.0).rated(x, y) for c, p in fits]
         return max(paths, key=lambda p: p.erle_db)
 
     def rated(self, ref: np.ndarray, near: np.ndarray) -> EchoPath:
@@ -203,7 +212,7 @@ class OnsetPreRoll:
     """
 
     def __init__(self, module_lag: int, *, hold_ms: float = 400.0, lead_ms: float = 150.0,
-                 history_s: float = 1.5, bridge_ms: float = 200.0, min_erle_db: float = 6.0) -> None:
+                 history_s: float = 1.5, bridge_ms: float = 200.0, min_erle_db: float = 12.0) -> None:
         self.module_lag = int(module_lag)
         self.hold_frames = int(round(hold_ms / 10))
         self.lead_frames = int(round(lead_ms / 10))
