@@ -23,7 +23,7 @@ from desktop_app.audio import devices
 from desktop_app.audio.echo_control import EchoControl
 from desktop_app.audio.capture import Capture
 from desktop_app.audio.capture_chain import CaptureTap
-from desktop_app.audio.codecs import PCM_RATE, float_to_pcm16
+from desktop_app.audio.codecs import tone_pcm16
 from desktop_app.audio.devices import DeviceInfo
 from desktop_app.audio.levels import FLOOR_DBFS
 from desktop_app.audio.playback import OutputHook, Playback
@@ -64,18 +64,6 @@ def freeze_startup_objects() -> int:
 
 
 _tone_ids = itertools.count(1)
-
-
-def tone_pcm16(freq: float = 440.0, seconds: float = 1.0, level_dbfs: float = -12.0, rate: int = PCM_RATE) -> bytes:
-    """A sine with 10 ms raised-cosine edges, as pcm16 bytes (the settings test tone)."""
-    n = int(rate * seconds)
-    amp = 10 ** (level_dbfs / 20) * np.sqrt(2)
-    x = amp * np.sin(2 * np.pi * freq * np.arange(n) / rate)
-    edge = min(n // 2, rate // 100)
-    ramp = 0.5 - 0.5 * np.cos(np.pi * np.arange(edge) / edge)
-    x[:edge] *= ramp
-    x[n - edge :] *= ramp[::-1]
-    return float_to_pcm16(x.astype(np.float32)).tobytes()
 
 
 class AudioEngine:

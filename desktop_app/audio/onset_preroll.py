@@ -243,11 +243,6 @@ class OnsetPreRoll:
         echo path is fitted only on what came after."""
         self._steady_since = self._near.total
 
-    @property
-    def held_ms(self) -> float:
-        """How far the outgoing stream is behind the microphone now."""
-        return len(self._held) * 10.0
-
     def frame(self, sent: np.ndarray, clean: np.ndarray, near: np.ndarray, ref: np.ndarray, *,
               audible: bool, evidence: bool, speaking: bool) -> list[np.ndarray]:
         """One frame: ``sent`` (the canceller's output through the guard's gain), ``clean`` (ungated),
