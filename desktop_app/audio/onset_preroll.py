@@ -239,8 +239,7 @@ class OnsetPreRoll:
         self.max_held = 0
 
     def jumped(self) -> None:
-        """The canceller re-paired the reference (samples lost on the way in, an underflow): the
-        echo path is fitted only on what came after."""
+        """The canceller re-paired the reference (samples lost, an underflow): fit what came after."""
         self._steady_since = self._near.total
 
     def frame(self, sent: np.ndarray, clean: np.ndarray, near: np.ndarray, ref: np.ndarray, *,
@@ -305,10 +304,15 @@ class OnsetPreRoll:
         start = self._onset_start(held)
         self._path = self._fit(held[0].k)
         self._gain = 1.0
+        if self._path is not None:
+            linear, echo = self._linear(held[0].k, len(held) + 1)
+            # still cancelling in the held frames before the onset? (the pairing may have moved since)
+            pre = slice(0, start * FRAME)
+            if start >= 10 and _power_db(linear[pre] + echo[pre]) - _power_db(linear[pre]) < self.min_erle_db:
+                self._path = None
         if self._path is None:  # no echo path: the canceller's output, ungated where the guard heard the user
             better = [(h.clean if h.evidence else h.sent).copy() for h in held[start:]] + [clean.copy()]
         else:
-            linear, echo = self._linear(held[0].k, len(held) + 1)
             start = self._voice_start(linear, echo, start + self.lead_frames, start)
             better = self._suppressed(linear[start * FRAME :], echo[start * FRAME :])
         out = [h.sent for h in held[:start]]
