@@ -19,10 +19,10 @@ walking back from the guard's first evidence in the estimate below, with 50 ms l
 minus the reference through an echo path fitted on the last 1.5 s of echo-only audio
 (:class:`EchoPath`), with a light suppressor on what the fit leaves — which keeps the user's voice at
 full level from its first sample; then everything held goes out at once. The live frames after the decision stay on that estimate (the *bridge*) until AEC3's own output
-has caught up, then cross-fade back to it. When no echo path cancels at least ``min_erle_db`` (the
-first answer's first 300 ms; a pairing that keeps moving on an overloaded machine), the canceller's
-output is used, ungated only in the frames the guard took for the user: a distrusted canceller may
-leak echo the gate was hiding.
+has caught up, then cross-fade back to it. When no echo path is proven to cancel ``min_erle_db`` —
+on the audio it was fitted on and on the held frames before the onset — everything held goes out as
+it was (the first answer's first 300 ms; a pairing that keeps moving on an overloaded machine, where
+a guard deciding on leaked echo must not have that echo sent as well).
 
 The hold adds no latency to a normal turn: it only exists while the assistant is audible, and when
 it stops being audible (or the user is heard) everything held goes out at once. Push-to-talk and mute
@@ -254,7 +254,7 @@ class OnsetPreRoll:
         onset = speaking and not self._was_speaking
         self._was_speaking = speaking
         if onset and self._held and self.enabled:
-            return self._restore(k, clean)
+            return self._restore(k, sent, clean)
         if self._bridge_left > 0:
             return [self._bridge(k, clean)]
         if self.enabled and not speaking and audible:
@@ -299,7 +299,7 @@ class OnsetPreRoll:
                     break
         return max(0, min(first, len(held) - 1) - self.lead_frames)
 
-    def _restore(self, k: int, clean: np.ndarray) -> list[np.ndarray]:
+    def _restore(self, k: int, sent: np.ndarray, clean: np.ndarray) -> list[np.ndarray]:
         held, self._held = self._held, []
         start = self._onset_start(held)
         self._path = self._fit(held[0].k)
@@ -310,11 +310,10 @@ class OnsetPreRoll:
             pre = slice(0, start * FRAME)
             if start >= 10 and _power_db(linear[pre] + echo[pre]) - _power_db(linear[pre]) < self.min_erle_db:
                 self._path = None
-        if self._path is None:  # no echo path: the canceller's output, ungated where the guard heard the user
-            better = [(h.clean if h.evidence else h.sent).copy() for h in held[start:]] + [clean.copy()]
-        else:
-            start = self._voice_start(linear, echo, start + self.lead_frames, start)
-            better = self._suppressed(linear[start * FRAME :], echo[start * FRAME :])
+        if self._path is None:  # nothing better proven: everything held goes out as it was
+            return [h.sent for h in held] + [sent]
+        start = self._voice_start(linear, echo, start + self.lead_frames, start)
+        better = self._suppressed(linear[start * FRAME :], echo[start * FRAME :])
         out = [h.sent for h in held[:start]]
         out.append(_crossfade(held[start].sent, better[0]))
         out += better[1:]
