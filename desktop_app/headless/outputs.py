@@ -3,8 +3,9 @@
 * ``--events``: one JSON object per line, ``{"t": <unix seconds>, "dir": "sent"|"received",
   "event": {...}}`` — every frame, audio payloads kept (a reviewer replays them), secrets redacted.
   Lines are flushed as they are written, so a crash or a dropped connection keeps everything so far.
-* ``--transcript``: ``{"turns": [{"role", "item_id", "text", "truncated"}], "usage": {...}}``; with
-  ``--tools`` also ``"tools": [{"item_id", "name", "arguments", "status", "output"}]``.
+* ``--transcript``: ``{"turns": [{"role", "item_id", "text", "truncated", "heard"}], "usage": {...}}``
+  (``heard``: the part of an interrupted answer that was played, the rest never was; otherwise the
+  whole text); with ``--tools`` also ``"tools": [{"item_id", "name", "arguments", "status", "output"}]``.
 * ``--output``: the assistant audio as played, 24 kHz mono 16-bit WAV.
 """
 

@@ -238,7 +238,9 @@ def _model_from_url(url: str) -> str:
 
 
 def _turns(ctl: Controller) -> list[dict]:
-    return [{"role": e.role, "item_id": e.item_id, "text": e.text, "truncated": e.truncated}
+    # "heard": what was played of an interrupted answer (as the history's export says it), else all of it
+    return [{"role": e.role, "item_id": e.item_id, "text": e.text, "truncated": e.truncated,
+             "heard": e.heard if e.truncated and e.heard is not None else e.text}
             for e in ctl.transcript() if e.role in ("user", "assistant")]
 
 
