@@ -54,6 +54,7 @@ _LIGHT_AFTER = 100  # frames (1 s) of silent reference before the light path tak
 # ~72 dB (loopback room recordings, any stream delay). 50 silent frames (~5 ms of CPU) also lift a
 # canceller stuck at 35 dB. So the first answer no longer measures 35 or 72 dB by timing luck.
 SETTLE_FRAMES = 50
+_RAMP = (np.arange(1, FRAME + 1, dtype=np.float32) / FRAME)  # a one-frame cross-fade
 
 
 class Processor(Protocol):
@@ -89,13 +90,6 @@ def load_processor(stream_delay_ms: int = 0, echo: bool = True) -> tuple[Process
     return apm, ""
 
 
-def light_lag() -> int | None:
-    """How many samples the full module lags behind the light one (its AEC3 stage): the delay line
-    that makes switching between them seamless."""
-    lags = module_lags()
-    return lags[0] - lags[1] if lags is not None and lags[0] >= lags[1] else None
-
-
 @lru_cache(maxsize=1)
 def module_lags() -> tuple[int, int] | None:
     """How many samples the full module's and the light one's outputs lag their input (None when
@@ -128,20 +122,22 @@ class EchoCanceller:
     device whose reported latencies are right); the module is told ``delay_ms + LEAD_MS``.
 
     ``light`` (noise suppression and high-pass only, ~0.4 % of a core against AEC3's ~1.9 %) takes
-    over after a second of silent reference — nothing can echo — with a delay line of ``lag``
-    samples so its output lines up with the full module's; each switch first primes the incoming
-    processor with the last two frames, so neither a stale buffer nor a jump in time is sent.
+    over after a second of silent reference — nothing can echo. It runs undelayed: its output lags
+    the microphone ~8 ms less than AEC3's (192 samples at 24 kHz), and that is the path a turn
+    spoken after the assistant fell silent takes (issue #24: a delay line that kept the two aligned
+    cost every such turn those 8 ms). Each switch primes the incoming processor with the last two
+    frames (no stale buffer) and cross-fades over one frame from the outgoing processor's output for
+    the same frame, so the 8 ms the timeline moves (skipped going light, repeated going full) never
+    clicks.
     """
 
     def __init__(self, far: FarEnd, guard: EchoGuard, processor: Processor | None, delay_ms: float = 0.0,
-                 light: Processor | None = None, lag: int = 0, preroll: OnsetPreRoll | None = None) -> None:
+                 light: Processor | None = None, preroll: OnsetPreRoll | None = None) -> None:
         self.far = far
         self.preroll = preroll if processor is not None else None  # the onset of a barge-in, whole
         self.guard = guard
         self.processor = processor
         self.light = light if processor is not None else None
-        self._line = np.zeros(lag + FRAME, np.float32)
-        self._lag = lag
         self._history = np.zeros(2 * FRAME, np.float32)
         self._silent_ref = 0  # consecutive frames of silent reference
         self.on_light = False
@@ -156,6 +152,7 @@ class EchoCanceller:
         self._pair: int | None = None  # far slot = near index + pair
         self._blocks = 0  # microphone blocks timed (process() calls with a time)
         self._slipped: tuple[int, int] | None = None  # (pairing the timestamps want, block first seen)
+        self.far_waits = 0  # blocks whose frames waited for their reference (each up to 50 ms)
         self.far_late = 0  # frames processed before their reference arrived, after a 50 ms wait (stays 0)
         self.repairs = 0  # pairing corrections (each one is a jump in the module's view of the delay)
         self._runs = far.runs
@@ -201,6 +198,7 @@ class EchoCanceller:
             slot = self._slot()
             late = self._far_pending(slot)
             if late and len(self._fifo) < _HOLD:
+                self.far_waits += 1
                 break  # its reference is still on the way: wait for the next block (rare, ≤ 50 ms)
             self.far_late += late
             self._fifo.pop_into(self._near)
@@ -242,24 +240,20 @@ class EchoCanceller:
         far = self.far
         return far.end_slot is not None and slot + FRAME > far.end_slot and time.monotonic() - far.last_write < 0.1
 
-    def _light(self, near: np.ndarray) -> np.ndarray:
-        """The light processor, delayed to line up with the full module."""
-        line, lag = self._line, self._lag
-        line[lag:] = self.light.process(near)  # type: ignore[union-attr]
-        out = line[:FRAME].copy()
-        line[:lag] = line[FRAME : FRAME + lag].copy()
-        return out
-
-    def _switch(self, light: bool) -> None:
-        """Prime the processor taking over with the last two frames (outputs dropped)."""
+    def _switch(self, light: bool, near: np.ndarray, ref: np.ndarray) -> np.ndarray:
+        """Prime the processor taking over with the last two frames (outputs dropped); returns what
+        the outgoing one makes of this frame, to cross-fade from."""
+        assert self.processor is not None and self.light is not None
+        outgoing = self.processor.process(near, ref) if light else self.light.process(near)
         silence = np.zeros(FRAME, np.float32)
         for k in range(2):
             frame = self._history[k * FRAME : (k + 1) * FRAME]
             if light:
-                self._light(frame)
+                self.light.process(frame)
             else:
-                self.processor.process(frame, silence)  # type: ignore[union-attr]
+                self.processor.process(frame, silence)
         self.on_light = light
+        return np.array(outgoing, np.float32)
 
     def _frame(self, done: int, slot: int) -> int:
         """Process the frame in ``_near``; what goes out is written to ``_out[done:]``. Returns the
@@ -271,16 +265,17 @@ class EchoCanceller:
             ref = self._ref
             self._silent_ref = self._silent_ref + 1 if float(np.dot(ref, ref)) < 1e-7 * FRAME else 0
             light = self.light is not None and self._silent_ref >= _LIGHT_AFTER
-            if light != self.on_light:
-                self._switch(light)
             c0 = time.thread_time()
+            outgoing = self._switch(light, near, ref) if light != self.on_light else None
             if light:
-                cleaned = self._light(near)
+                cleaned = self.light.process(near)  # type: ignore[union-attr]
                 prob = float(self.light.speech_probability)  # type: ignore[union-attr]
                 self.light_frames += 1
             else:
                 cleaned = self.processor.process(near, ref)
                 prob = float(self.processor.speech_probability)
+            if outgoing is not None:  # the timeline moved by the paths' lag difference: no click
+                cleaned = outgoing + (cleaned - outgoing) * _RAMP
             self.cpu_s += time.thread_time() - c0
             self._history[:FRAME] = self._history[FRAME:]
             self._history[FRAME:] = near

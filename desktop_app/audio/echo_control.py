@@ -12,7 +12,6 @@ from desktop_app.audio.aec import (
     LEAD_MS,
     EchoCanceller,
     Processor,
-    light_lag,
     load_processor,
     module_lags,
 )
@@ -93,12 +92,10 @@ class EchoControl:
                 guard.erl_db = self.erl_db
             guard.on_onset = self._onset
             guard.on_hold = self._hold
-            light, lag = None, light_lag() if processor is not None else None
-            if lag is not None:
-                light, _ = load_processor(0, echo=False)
             lags = module_lags() if processor is not None else None
+            light = load_processor(0, echo=False)[0] if processor is not None else None
             preroll = OnsetPreRoll(lags[0]) if lags is not None else None
-            self.canceller = EchoCanceller(self.far, guard, processor, self.delay_ms, light, lag or 0, preroll)
+            self.canceller = EchoCanceller(self.far, guard, processor, self.delay_ms, light, preroll)
             self.set_listening(self.listening)
         if mode != self.mode:
             log.info("= audio mode %s%s", mode, f" (asked for {self.requested_mode})" if mode != self.requested_mode else "")

@@ -40,6 +40,10 @@ KEEP = object()  # "leave this side as it is" for switch_devices
 # busy Python code on the loop (layout, a big JSON parse) keeps them waiting long enough to starve the
 # device: measured 13 device underruns in 12 s with the loop blocked 40 ms of every 100 ms, none at 2 ms.
 GIL_SWITCH_INTERVAL_S = 0.002
+# The microphone is read in 10 ms blocks (issue #24): PipeWire's ALSA device then runs its period at
+# 10 ms and the callback comes sooner after the sound; the canceller's frames are 10 ms anyway. The
+# 20 ms frames sent keep their rate (50 appends a second), and the speaker keeps 20 ms blocks.
+CAPTURE_BLOCK_MS = 10.0
 _gc_unfreeze_at_exit = False
 
 
@@ -88,7 +92,7 @@ class AudioEngine:
         on_mic_frame: Callable[[bytes], None] | None = None,
         on_error: Callable[[AudioDeviceError], None] | None = None,
         queue: PlaybackQueue | None = None,
-        capture_block_ms: float = 20.0,
+        capture_block_ms: float = CAPTURE_BLOCK_MS,
         playback_block_ms: float = 20.0,
         output_hook: OutputHook | None = None,
         audio_mode: str = "headset",

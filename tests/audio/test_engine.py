@@ -207,3 +207,25 @@ def test_objects_alive_when_the_streams_open_are_frozen_out_of_the_collector() -
     later = [[k] for k in range(5000)]  # the conversation's objects: still the collector's
     assert all(gc.is_tracked(x) for x in later[:3]) and gc.get_freeze_count() == before
     assert engine_module.freeze_startup_objects() >= before + 5000  # the next start freezes them too
+
+
+async def test_the_microphone_opens_in_10ms_blocks_at_low_latency_and_still_sends_20ms_frames(pipewire_session) -> None:
+    """Issue #24: the input stream as opened — 10 ms blocks (a 20 ms block is up to 20 ms of sound
+    waiting for the callback, and PipeWire's ALSA device runs its period at the block), PortAudio's
+    'low' suggested latency — while the frames sent stay 20 ms, 50 a second."""
+    frames: list[bytes] = []
+    engine = AudioEngine(on_mic_frame=frames.append)
+    engine.start()
+    try:
+        capture = engine.capture
+        assert capture is not None and capture.running
+        assert capture.block_ms == 10.0
+        assert capture.blocksize_frames == capture.samplerate // 100
+        assert 0.0 < capture.latency_s <= 0.02  # 'low': PipeWire's ALSA device reports 10–20 ms
+        callbacks = capture.callbacks
+        await wait_for(lambda: len(frames) >= 25, timeout=3)
+        assert capture.callbacks - callbacks >= 2 * len(frames) - 4  # two blocks a frame
+        assert {len(f) for f in frames} == {FRAME_BYTES}
+        assert capture.overflows == 0
+    finally:
+        engine.stop()
