@@ -40,10 +40,12 @@ KEEP = object()  # "leave this side as it is" for switch_devices
 # busy Python code on the loop (layout, a big JSON parse) keeps them waiting long enough to starve the
 # device: measured 13 device underruns in 12 s with the loop blocked 40 ms of every 100 ms, none at 2 ms.
 GIL_SWITCH_INTERVAL_S = 0.002
-# The microphone is read in 10 ms blocks (issue #24): PipeWire's ALSA device then runs its period at
-# 10 ms and the callback comes sooner after the sound; the canceller's frames are 10 ms anyway. The
-# 20 ms frames sent keep their rate (50 appends a second), and the speaker keeps 20 ms blocks.
-CAPTURE_BLOCK_MS = 10.0
+# The microphone's block (issue #24). 10 ms blocks were measured: ADC → callback fell from ~20 to
+# 7–11 ms p50 (PortAudio then reports 10 ms input latency on PipeWire's ALSA device), but in the room
+# test the echo path jumped under the canceller 26–176 times per barge-in attempt against 1–30 with
+# 20 ms (the microphone's timestamps re-paired, the guard re-warming), and the onset pre-roll lost the
+# first word with it (load ~3.3 both). So 20 ms stays until the canceller's pairing tolerates 10 ms periods.
+CAPTURE_BLOCK_MS = 20.0
 _gc_unfreeze_at_exit = False
 
 
