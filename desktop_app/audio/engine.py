@@ -43,7 +43,7 @@ GIL_SWITCH_INTERVAL_S = 0.002
 # The microphone's block (issue #24). 10 ms blocks were measured: ADC → callback fell from ~20 to
 # 7–11 ms p50 (PortAudio then reports 10 ms input latency on PipeWire's ALSA device), but in the room
 # test the echo path jumped under the canceller 26–176 times per barge-in attempt against 1–30 with
-# 20 ms (the microphone's timestamps re-paired, the guard re-warming), and the onset pre-roll lost the
+# 20 ms (re-pairings + re-warm-ups, as the test counts them), and the onset pre-roll lost the
 # first word with it (load ~3.3 both). So 20 ms stays until the canceller's pairing tolerates 10 ms periods.
 CAPTURE_BLOCK_MS = 20.0
 _gc_unfreeze_at_exit = False
