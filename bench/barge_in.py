@@ -17,7 +17,8 @@ raw microphone signal, ADC time):
 
 Then how the user's voice rises after the onset, at the raw microphone and in the canceller's output
 (what the guard judges): the canceller's suppressor lets it through only gradually (measured ~9 dB
-per 10 ms), which is most of the decision time.
+per 10 ms), which is most of the decision time; and in what is sent to the server, where the onset
+pre-roll (``audio/onset_preroll.py``) puts the voice back from its onset.
 
 Then the fixed parts of the chain: the canceller's algorithmic delay, block sizes and the output
 latency PortAudio reports. Run: ``.venv/bin/python bench/barge_in.py [--runs 8]`` (about 1 minute).
@@ -62,6 +63,8 @@ async def interruption(engine, room, answer: np.ndarray, user: np.ndarray, lead_
         return original(t, near, cleaned, ref, prob)
 
     guard.frame = frame
+    sent: list[bytes] = []  # what the microphone path hands on for the server (20 ms pcm16 frames)
+    engine.on_mic_frame = sent.append
     handed: list[tuple[float, float, np.ndarray]] = []  # (callback time, DAC time, block)
     engine.output_hook = lambda block, dac: handed.append((time.monotonic(), dac, block.copy()))
     marks: dict[str, float] = {}
@@ -86,6 +89,7 @@ async def interruption(engine, room, answer: np.ndarray, user: np.ndarray, lead_
         await asyncio.sleep(len(user) / R + 0.5)  # the whole question on record
     finally:
         guard.frame = original
+        engine.on_mic_frame = None
         engine.output_hook = None
         engine.echo.on_hold = engine._hold
         engine.on_near_end_onset = None
@@ -117,7 +121,17 @@ async def interruption(engine, room, answer: np.ndarray, user: np.ndarray, lead_
     rate = engine.echo.far.rate
     block_s = len(handed[0][2]) / rate if handed else float("nan")
     out_latency = float(np.median([dac - cb for cb, dac, _ in handed])) if handed else float("nan")
+    # what reached the server: the question found in the sent stream by its later words, the voice's
+    # level there from the same onset on (the onset pre-roll restores what the canceller let through)
+    out = np.frombuffer(b"".join(sent), "<i2").astype(np.float64) / 32768.0
+    probe = user[R // 2 : R]
+    corr = np.fft.irfft(np.fft.rfft(out, 1 << 22) * np.conj(np.fft.rfft(probe, 1 << 22)), 1 << 22)[: len(out)]
+    s0 = int(np.argmax(np.abs(corr))) - R // 2 + k * FRAME - at
+    sent_db = frame_db(out[s0 : s0 + FRAME * 10]) if s0 >= 0 else np.full(10, np.nan)
+    preroll = engine.echo.canceller.preroll if engine.echo.canceller is not None else None
     return {
+        "sent_rise": [float(sent_db[j]) if j < len(sent_db) else np.nan for j in RISE_FRAMES],
+        "restored": preroll.restored if preroll is not None else 0,
         "decision": marks.get("hold", float("nan")) - onset_t,
         "handed": (last[0] - onset_t) if last else float("nan"),
         "dac": (last[1] - onset_t) if last else float("nan"),
@@ -178,6 +192,9 @@ def main() -> None:
     print("  the user's voice after the onset, median dBFS:  " + "   ".join(f"+{10 * j} ms" for j in RISE_FRAMES))
     print("    at the raw microphone                       " + "  ".join(f"{v:6.1f}" for v in np.nanmedian(rise[:, :, 0], 0)))
     print("    in the canceller's output (judged)          " + "  ".join(f"{v:6.1f}" for v in np.nanmedian(rise[:, :, 1], 0)))
+    sent = np.array([r["sent_rise"] for r in results])
+    print("    sent to the server (onset pre-roll)         " + "  ".join(f"{v:6.1f}" for v in np.nanmedian(sent, 0))
+          + f"   (onsets restored: {results[-1]['restored']})")
     r = results[0]
     processor, _ = load_processor(0)
     print(f"  fixed parts: 10 ms frames, {r['block_s'] * 1000:.0f} ms device blocks, output latency "

@@ -95,6 +95,10 @@ def main() -> int:
                 for note in report.notes([result]):
                     print(f"  note: {note}")
                 totals.setdefault(name, []).extend(v for v in result.values("mic_to_server") if v is not None)
+                print(f"  CPU during the turns: {result.cpu_turns:.1f} % of a core" if result.cpu_turns is not None
+                      else "  CPU during the turns: –")
+                if stages is not None and stages.with_suffix(".counters.json").exists():
+                    print(f"  engine: {stages.with_suffix('.counters.json').read_text()}")
                 if stages is not None:
                     if not stages.exists():
                         print(f"  ! no stage marks from {client.name}")

@@ -21,9 +21,26 @@ import os
 import signal
 import sys
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+
+def engine_counters(engine: Any) -> dict[str, float]:
+    """The engine's own health figures at the end of a run: the streams as opened, input overflows,
+    output underflows (device and queue), references the canceller waited for or missed, its CPU."""
+    capture, playback, canceller = engine.capture, engine.playback, engine.echo.canceller
+    out: dict[str, float] = {}
+    if capture is not None:
+        out.update(in_block=capture.blocksize_frames, in_rate=capture.samplerate,
+                   in_latency_ms=round(1000 * capture.latency_s, 1), in_overflows=capture.overflows)
+    if playback is not None:
+        out.update(out_latency_ms=round(1000 * playback.latency_s, 1), out_underflows=playback.device_underflows)
+    out["queue_underruns"] = engine.queue.underruns
+    if canceller is not None:
+        out.update(far_waits=canceller.far_waits, far_late=canceller.far_late, repairs=canceller.repairs, aec_frames=canceller.frames,
+                   light_frames=canceller.light_frames, aec_cpu_s=round(canceller.cpu_s, 2))
+    return out
 
 
 def main() -> int:
@@ -84,6 +101,8 @@ def main() -> int:
         centre = talk.mapToGlobal(QPoint(talk.width() // 2, talk.height() // 2))
         args.status.write_text(json.dumps({"pid": os.getpid(), "ptt": [centre.x(), centre.y()]}))
         await quitting.wait()
+        if engine is not None and args.stages is not None:
+            args.stages.with_suffix(".counters.json").write_text(json.dumps(engine_counters(engine)))
         await window.shutdown()
         if recorder is not None:
             recorder.save(args.stages)

@@ -33,6 +33,7 @@ import numpy as np
 from desktop_app.audio.codecs import PCM_RATE
 from desktop_app.audio.echo_guard import EchoGuard
 from desktop_app.audio.far_end import FarEnd
+from desktop_app.audio.onset_preroll import OnsetPreRoll
 from desktop_app.audio.resample import FrameFifo
 from desktop_app.log import get_logger
 
@@ -53,6 +54,7 @@ _LIGHT_AFTER = 100  # frames (1 s) of silent reference before the light path tak
 # ~72 dB (loopback room recordings, any stream delay). 50 silent frames (~5 ms of CPU) also lift a
 # canceller stuck at 35 dB. So the first answer no longer measures 35 or 72 dB by timing luck.
 SETTLE_FRAMES = 50
+_RAMP = (np.arange(1, FRAME + 1, dtype=np.float32) / FRAME)  # a one-frame cross-fade
 
 
 class Processor(Protocol):
@@ -89,9 +91,9 @@ def load_processor(stream_delay_ms: int = 0, echo: bool = True) -> tuple[Process
 
 
 @lru_cache(maxsize=1)
-def light_lag() -> int | None:
-    """How many samples the full module lags behind the light one (its AEC3 stage): the delay line
-    that makes switching between them seamless. Measured once by cross-correlation on noise."""
+def module_lags() -> tuple[int, int] | None:
+    """How many samples the full module's and the light one's outputs lag their input (None when
+    the module cannot load). Measured once by cross-correlation on noise."""
     lags = []
     # Deterministic white-ish noise from an index hash (xorshift): no numpy.random, which the packaged
     # app leaves out.
@@ -109,7 +111,7 @@ def light_lag() -> int | None:
                             for i in range(0, len(x), FRAME)])
         a = PCM_RATE // 4
         lags.append(max(range(0, FRAME * 4), key=lambda lag: float(np.dot(y[a + lag : a + lag + 4800], x[a : a + 4800]))))
-    return lags[0] - lags[1] if lags[0] >= lags[1] else None
+    return lags[0], lags[1]
 
 
 class EchoCanceller:
@@ -120,19 +122,22 @@ class EchoCanceller:
     device whose reported latencies are right); the module is told ``delay_ms + LEAD_MS``.
 
     ``light`` (noise suppression and high-pass only, ~0.4 % of a core against AEC3's ~1.9 %) takes
-    over after a second of silent reference — nothing can echo — with a delay line of ``lag``
-    samples so its output lines up with the full module's; each switch first primes the incoming
-    processor with the last two frames, so neither a stale buffer nor a jump in time is sent.
+    over after a second of silent reference — nothing can echo. It runs undelayed: its output lags
+    the microphone ~8 ms less than AEC3's (192 samples at 24 kHz), and that is the path a turn
+    spoken after the assistant fell silent takes (issue #24: a delay line that kept the two aligned
+    cost every such turn those 8 ms). Each switch primes the incoming processor with the last two
+    frames (no stale buffer) and cross-fades over one frame from the outgoing processor's output for
+    the same frame, so the 8 ms the timeline moves (skipped going light, repeated going full) never
+    clicks.
     """
 
     def __init__(self, far: FarEnd, guard: EchoGuard, processor: Processor | None, delay_ms: float = 0.0,
-                 light: Processor | None = None, lag: int = 0) -> None:
+                 light: Processor | None = None, preroll: OnsetPreRoll | None = None) -> None:
         self.far = far
+        self.preroll = preroll if processor is not None else None  # the onset of a barge-in, whole
         self.guard = guard
         self.processor = processor
         self.light = light if processor is not None else None
-        self._line = np.zeros(lag + FRAME, np.float32)
-        self._lag = lag
         self._history = np.zeros(2 * FRAME, np.float32)
         self._silent_ref = 0  # consecutive frames of silent reference
         self.on_light = False
@@ -141,11 +146,13 @@ class EchoCanceller:
         self._near = np.zeros(FRAME, np.float32)
         self._ref = np.zeros(FRAME, np.float32)
         self._out = np.zeros(FRAME * 64, np.float32)
+        self._sent = np.zeros(FRAME, np.float32)
         self._head_time: float | None = None  # ADC time of the FIFO's first sample
         self._index = 0  # near-end 24 kHz samples consumed
         self._pair: int | None = None  # far slot = near index + pair
         self._blocks = 0  # microphone blocks timed (process() calls with a time)
         self._slipped: tuple[int, int] | None = None  # (pairing the timestamps want, block first seen)
+        self.far_waits = 0  # blocks whose frames waited for their reference (each up to 50 ms)
         self.far_late = 0  # frames processed before their reference arrived, after a 50 ms wait (stays 0)
         self.repairs = 0  # pairing corrections (each one is a jump in the module's view of the delay)
         self._runs = far.runs
@@ -186,17 +193,17 @@ class EchoCanceller:
             self._jumped()
         if len(self._out) < frames * FRAME:
             self._out = np.zeros(2 * frames * FRAME, np.float32)
-        done = 0
+        done = 0  # samples out
         while len(self._fifo) >= FRAME:
             slot = self._slot()
             late = self._far_pending(slot)
             if late and len(self._fifo) < _HOLD:
+                self.far_waits += 1
                 break  # its reference is still on the way: wait for the next block (rare, ≤ 50 ms)
             self.far_late += late
             self._fifo.pop_into(self._near)
-            self._frame(self._out[done * FRAME : (done + 1) * FRAME], slot)
-            done += 1
-        return self._out[: done * FRAME]
+            done = self._frame(done, slot)
+        return self._out[:done]
 
     def _slot(self) -> int:
         """The far slot paired with the FIFO's first frame (re-pairing if the clocks moved apart)."""
@@ -221,6 +228,8 @@ class EchoCanceller:
         """The echo path moved under the module: mid-answer (the assistant audible in the last half
         second: an output underflow, a re-paired reference), the guard distrusts it while it
         reconverges. A speaker resuming after a pause is the warm-up's business."""
+        if self.preroll is not None:
+            self.preroll.jumped()
         if self.processor is not None and self._head_time is not None and self.guard.far_active(500.0, self._head_time):
             self.guard.rewarm()
             log.info("= echo path jumped mid-answer (runs %d, repairs %d): canceller distrusted for 1 s",
@@ -231,26 +240,24 @@ class EchoCanceller:
         far = self.far
         return far.end_slot is not None and slot + FRAME > far.end_slot and time.monotonic() - far.last_write < 0.1
 
-    def _light(self, near: np.ndarray) -> np.ndarray:
-        """The light processor, delayed to line up with the full module."""
-        line, lag = self._line, self._lag
-        line[lag:] = self.light.process(near)  # type: ignore[union-attr]
-        out = line[:FRAME].copy()
-        line[:lag] = line[FRAME : FRAME + lag].copy()
-        return out
-
-    def _switch(self, light: bool) -> None:
-        """Prime the processor taking over with the last two frames (outputs dropped)."""
+    def _switch(self, light: bool, near: np.ndarray, ref: np.ndarray) -> np.ndarray:
+        """Prime the processor taking over with the last two frames (outputs dropped); returns what
+        the outgoing one makes of this frame, to cross-fade from."""
+        assert self.processor is not None and self.light is not None
+        outgoing = self.processor.process(near, ref) if light else self.light.process(near)
         silence = np.zeros(FRAME, np.float32)
         for k in range(2):
             frame = self._history[k * FRAME : (k + 1) * FRAME]
             if light:
-                self._light(frame)
+                self.light.process(frame)
             else:
-                self.processor.process(frame, silence)  # type: ignore[union-attr]
+                self.processor.process(frame, silence)
         self.on_light = light
+        return np.array(outgoing, np.float32)
 
-    def _frame(self, out: np.ndarray, slot: int) -> None:
+    def _frame(self, done: int, slot: int) -> int:
+        """Process the frame in ``_near``; what goes out is written to ``_out[done:]``. Returns the
+        new end (the onset pre-roll may hold frames back, or release many at once)."""
         assert self._head_time is not None
         self.far.read(slot, self._ref)
         near = self._near
@@ -258,27 +265,43 @@ class EchoCanceller:
             ref = self._ref
             self._silent_ref = self._silent_ref + 1 if float(np.dot(ref, ref)) < 1e-7 * FRAME else 0
             light = self.light is not None and self._silent_ref >= _LIGHT_AFTER
-            if light != self.on_light:
-                self._switch(light)
             c0 = time.thread_time()
+            outgoing = self._switch(light, near, ref) if light != self.on_light else None
             if light:
-                cleaned = self._light(near)
+                cleaned = self.light.process(near)  # type: ignore[union-attr]
                 prob = float(self.light.speech_probability)  # type: ignore[union-attr]
                 self.light_frames += 1
             else:
                 cleaned = self.processor.process(near, ref)
                 prob = float(self.processor.speech_probability)
+            if outgoing is not None:  # the timeline moved by the paths' lag difference: no click
+                cleaned = outgoing + (cleaned - outgoing) * _RAMP
             self.cpu_s += time.thread_time() - c0
             self._history[:FRAME] = self._history[FRAME:]
             self._history[FRAME:] = near
         else:
             cleaned, prob = near, -1.0
-        gain = self.guard.frame(self._head_time, near, cleaned, self._ref, prob)
+        guard = self.guard
+        gain = guard.frame(self._head_time, near, cleaned, self._ref, prob)
+        sent = self._sent
         if gain == 1.0 and self._gain == 1.0:
-            out[:] = cleaned
+            sent[:] = cleaned
         else:
-            out[:] = cleaned * np.linspace(self._gain, gain, FRAME, dtype=np.float32)
+            sent[:] = cleaned * np.linspace(self._gain, gain, FRAME, dtype=np.float32)
         self._gain = gain
         self._index += FRAME
         self._head_time += FRAME / PCM_RATE
         self.frames += 1
+        preroll = self.preroll
+        if preroll is None:
+            out: list[np.ndarray] = [sent]
+        else:
+            out = preroll.frame(sent, cleaned, near, self._ref, audible=guard.audible or gain < 1.0,
+                                evidence=guard.excess_db > 0.0, speaking=guard.speaking)
+        need = done + len(out) * FRAME
+        if need > len(self._out):
+            self._out = np.concatenate((self._out[:done], np.zeros(2 * need, np.float32)))
+        for frame in out:
+            self._out[done : done + FRAME] = frame
+            done += FRAME
+        return done

@@ -226,6 +226,7 @@ class RoomProbe:
         self._near: list[tuple[float, np.ndarray]] = []
         self._cleaned: list[np.ndarray] = []
         self.control = EchoControl("speakers")
+        self.control.set_listening(False)  # the canceller's own output, in time: no onset pre-roll
 
     def _output_hook(self, block: np.ndarray, dac: float) -> None:
         self.control.output_hook(block, dac)

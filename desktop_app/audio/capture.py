@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import sounddevice as sd
 
-from desktop_app.audio.capture_chain import FRAME_BYTES, CaptureChain, CaptureTap, Processor
+from desktop_app.audio.capture_chain import FRAME_BYTES, PRE_ROLL_MS, CaptureChain, CaptureTap, Processor
 from desktop_app.audio.device_stream import CallbackClock, DeviceStream, StreamTimes
 from desktop_app.audio.devices import DeviceInfo
 from desktop_app.audio.levels import FLOOR_DBFS
@@ -130,7 +130,7 @@ class Capture(_Controls, DeviceStream):
         *,
         samplerate: int | None = None,
         channels: int = 1,
-        pre_roll_ms: float = 250.0,
+        pre_roll_ms: float = PRE_ROLL_MS,
         fade_ms: float = 5.0,
         ring_ms: float = 1000.0,
         on_error: Callable[[AudioDeviceError], None] | None = None,
@@ -264,7 +264,7 @@ class ArrayCapture(_Controls):
         block_ms: float = 20.0,
         realtime: bool = True,
         tail_silence_ms: float = 0.0,
-        pre_roll_ms: float = 250.0,
+        pre_roll_ms: float = PRE_ROLL_MS,
         fade_ms: float = 5.0,
         loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:

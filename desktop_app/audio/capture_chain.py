@@ -11,7 +11,10 @@ Gating never clicks and never loses a first syllable:
   word's end is sent, then sends nothing — no frames at all while closed;
 * opening by push-to-talk first sends the last ``pre_roll_ms`` heard while closed (a press that
   lands mid-word still sends the word's start), faded in over ``fade_ms``; unmuting fades in without
-  pre-roll, because audio heard while muted was meant to stay private.
+  pre-roll, because audio heard while muted was meant to stay private. The pre-roll is trimmed by
+  up to one frame at its oldest end so that it and the block that opened end on a frame boundary:
+  250 ms (12.5 frames) left half a frame in the FIFO after every press, and the second half of
+  every later block waited for the next one — 21 ms for about half of the onsets (issue #24).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from desktop_app.audio.speech_prob import SpeechMeter
 
 FRAME_MS = 20
 FRAME_SAMPLES = PCM_RATE * FRAME_MS // 1000  # 480
+PRE_ROLL_MS = 240.0  # push-to-talk: what is sent from before the press (12 whole frames)
 FRAME_BYTES = FRAME_SAMPLES * 2  # 960
 # "LD": from 48 kHz a FIR decimator with 1 ms of look-ahead (passband to ~10 kHz); other rates soxr "LQ"
 # (16-bit, passband to ~9.5 kHz), which holds back 1–20 ms with 20 ms blocks ("MQ"/"HQ" emit every other
@@ -71,7 +75,7 @@ class CaptureChain:
         on_frame: Callable[[bytes], None] | None = None,
         *,
         block_ms: float = 20.0,
-        pre_roll_ms: float = 250.0,
+        pre_roll_ms: float = PRE_ROLL_MS,
         fade_ms: float = 5.0,
         quality: str = CAPTURE_QUALITY,
         processor: Processor | None = None,
@@ -166,7 +170,11 @@ class CaptureChain:
         want = self.gate_open and not self.muted
         if want and not self.sending:
             if self._pre_roll_armed:
-                data = np.concatenate((self._history[len(self._history) - self._history_fill :], x))
+                # the oldest samples that would leave a partial frame behind are dropped: the press's
+                # block then ends on a frame boundary, and so does every later block
+                fill = self._history_fill
+                fill -= min(fill, (fill + len(x) + len(self._fifo)) % FRAME_SAMPLES)
+                data = np.concatenate((self._history[len(self._history) - fill :], x))
                 self._pre_roll_armed = False
             else:
                 data = x.copy()
@@ -221,4 +229,4 @@ class CaptureChain:
         return sent
 
 
-__all__ = ["FRAME_BYTES", "FRAME_SAMPLES", "CaptureChain", "CaptureTap", "FLOOR_DBFS"]
+__all__ = ["FRAME_BYTES", "FRAME_SAMPLES", "PRE_ROLL_MS", "CaptureChain", "CaptureTap", "FLOOR_DBFS"]

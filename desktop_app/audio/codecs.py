@@ -188,3 +188,15 @@ def decode(fmt: AudioFormat | str, payload: bytes) -> bytes:
     """One-shot decode of a whole payload to pcm16 24 kHz."""
     decoder = Decoder(fmt)
     return decoder.decode(payload) + decoder.flush()
+
+
+def tone_pcm16(freq: float = 440.0, seconds: float = 1.0, level_dbfs: float = -12.0, rate: int = PCM_RATE) -> bytes:
+    """A sine with 10 ms raised-cosine edges, as pcm16 bytes (the settings test tone)."""
+    n = int(rate * seconds)
+    amp = 10 ** (level_dbfs / 20) * np.sqrt(2)
+    x = amp * np.sin(2 * np.pi * freq * np.arange(n) / rate)
+    edge = min(n // 2, rate // 100)
+    ramp = 0.5 - 0.5 * np.cos(np.pi * np.arange(edge) / edge)
+    x[:edge] *= ramp
+    x[n - edge :] *= ramp[::-1]
+    return float_to_pcm16(x.astype(np.float32)).tobytes()

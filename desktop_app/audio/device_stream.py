@@ -116,6 +116,11 @@ class DeviceStream:
     def running(self) -> bool:
         return self._stream is not None
 
+    @property
+    def latency_s(self) -> float:
+        """The latency PortAudio reports for the open stream (0 while closed)."""
+        return float(self._stream.latency) if self._stream is not None else 0.0
+
     def _resolve(self) -> DeviceInfo:
         if isinstance(self.requested, DeviceInfo):
             return self.requested

@@ -12,11 +12,12 @@ from desktop_app.audio.aec import (
     LEAD_MS,
     EchoCanceller,
     Processor,
-    light_lag,
     load_processor,
+    module_lags,
 )
 from desktop_app.audio.echo_guard import EchoGuard
 from desktop_app.audio.far_end import FarEnd
+from desktop_app.audio.onset_preroll import OnsetPreRoll
 from desktop_app.log import get_logger
 
 log = get_logger("audio")
@@ -48,6 +49,7 @@ class EchoControl:
         self.erl_db: float | None = None  # echo − reference level from the calibration (else learned)
         self.on_near_end_onset: OnsetCallback | None = None
         self.on_hold: Callable[[bool], None] | None = None  # pause (True) / resume (False) playback
+        self.listening = True  # hands-free and unmuted: the onset pre-roll may hold frames back
         self._factory = factory
         self._availability: tuple[bool, str] | None = None
         self.canceller: EchoCanceller | None = None
@@ -90,14 +92,23 @@ class EchoControl:
                 guard.erl_db = self.erl_db
             guard.on_onset = self._onset
             guard.on_hold = self._hold
-            light, lag = None, light_lag() if processor is not None else None
-            if lag is not None:
-                light, _ = load_processor(0, echo=False)
-            self.canceller = EchoCanceller(self.far, guard, processor, self.delay_ms, light, lag or 0)
+            lags = module_lags() if processor is not None else None
+            light = load_processor(0, echo=False)[0] if processor is not None else None
+            preroll = OnsetPreRoll(lags[0]) if lags is not None else None
+            self.canceller = EchoCanceller(self.far, guard, processor, self.delay_ms, light, preroll)
+            self.set_listening(self.listening)
         if mode != self.mode:
             log.info("= audio mode %s%s", mode, f" (asked for {self.requested_mode})" if mode != self.requested_mode else "")
         self.mode = mode
         return mode
+
+    def set_listening(self, listening: bool) -> None:
+        """Hands-free and unmuted (True) — or push-to-talk / muted: then the onset pre-roll holds
+        nothing back (a press brings its own pre-roll) and what it held goes out with the next frame."""
+        self.listening = listening
+        preroll = self.canceller.preroll if self.canceller is not None else None
+        if preroll is not None:
+            preroll.enabled = listening
 
     def set_delay(self, delay_ms: float) -> None:
         """The measured output→input delay (calibration), in timestamp terms."""

@@ -99,6 +99,7 @@ class EchoGuard:
         self.erle_db = 20.0  # cancellation achieved on echo-only frames (smoothed; AEC3 starts near this)
         self.floor_db: float | None = None  # noise floor of the signal judged
         self.excess_db = -120.0
+        self.audible = False  # the last frame could hold the assistant's echo (its reference envelope)
         self._decay_db = 1.5  # reference envelope release per frame: covers a room's echo tail
         self._ref_env = -120.0
         self._score = 0.0
@@ -187,7 +188,7 @@ class EchoGuard:
         hist.append(far_db)
         env = max(max(hist), self._ref_env - self._decay_db)  # held over the delay, then released
         self._ref_env = env
-        audible = env > SILENT_DBFS
+        audible = self.audible = env > SILENT_DBFS
         if far_db > FAR_ACTIVE_DBFS:
             self.last_far = t
             if self._quiet_frames >= self.silence_before_warmup and self.mode == "speakers":

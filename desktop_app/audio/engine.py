@@ -23,7 +23,7 @@ from desktop_app.audio import devices
 from desktop_app.audio.echo_control import EchoControl
 from desktop_app.audio.capture import Capture
 from desktop_app.audio.capture_chain import CaptureTap
-from desktop_app.audio.codecs import PCM_RATE, float_to_pcm16
+from desktop_app.audio.codecs import tone_pcm16
 from desktop_app.audio.devices import DeviceInfo
 from desktop_app.audio.levels import FLOOR_DBFS
 from desktop_app.audio.playback import OutputHook, Playback
@@ -40,6 +40,12 @@ KEEP = object()  # "leave this side as it is" for switch_devices
 # busy Python code on the loop (layout, a big JSON parse) keeps them waiting long enough to starve the
 # device: measured 13 device underruns in 12 s with the loop blocked 40 ms of every 100 ms, none at 2 ms.
 GIL_SWITCH_INTERVAL_S = 0.002
+# The microphone's block (issue #24). 10 ms blocks were measured: ADC → callback fell from ~20 to
+# 7–11 ms p50 (PortAudio then reports 10 ms input latency on PipeWire's ALSA device), but in the room
+# test the echo path jumped under the canceller 26–176 times per barge-in attempt against 1–30 with
+# 20 ms (re-pairings + re-warm-ups, as the test counts them), and the onset pre-roll lost the
+# first word with it (load ~3.3 both). So 20 ms stays until the canceller's pairing tolerates 10 ms periods.
+CAPTURE_BLOCK_MS = 20.0
 _gc_unfreeze_at_exit = False
 
 
@@ -66,18 +72,6 @@ def freeze_startup_objects() -> int:
 _tone_ids = itertools.count(1)
 
 
-def tone_pcm16(freq: float = 440.0, seconds: float = 1.0, level_dbfs: float = -12.0, rate: int = PCM_RATE) -> bytes:
-    """A sine with 10 ms raised-cosine edges, as pcm16 bytes (the settings test tone)."""
-    n = int(rate * seconds)
-    amp = 10 ** (level_dbfs / 20) * np.sqrt(2)
-    x = amp * np.sin(2 * np.pi * freq * np.arange(n) / rate)
-    edge = min(n // 2, rate // 100)
-    ramp = 0.5 - 0.5 * np.cos(np.pi * np.arange(edge) / edge)
-    x[:edge] *= ramp
-    x[n - edge :] *= ramp[::-1]
-    return float_to_pcm16(x.astype(np.float32)).tobytes()
-
-
 class AudioEngine:
     """Microphone frames out (``on_mic_frame``), assistant audio in (:attr:`queue`), device control.
 
@@ -100,7 +94,7 @@ class AudioEngine:
         on_mic_frame: Callable[[bytes], None] | None = None,
         on_error: Callable[[AudioDeviceError], None] | None = None,
         queue: PlaybackQueue | None = None,
-        capture_block_ms: float = 20.0,
+        capture_block_ms: float = CAPTURE_BLOCK_MS,
         playback_block_ms: float = 20.0,
         output_hook: OutputHook | None = None,
         audio_mode: str = "headset",
@@ -127,6 +121,7 @@ class AudioEngine:
         self._speech_meter: SpeechMeter | None = None  # made at the first start; its model loads once shown
         self.echo.on_near_end_onset = self._near_end_onset
         self.echo.on_hold = self._hold
+        self.echo.set_listening(self._gate and not self._muted)
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -295,6 +290,7 @@ class AudioEngine:
     def mute(self, muted: bool = True) -> None:
         """Mute the microphone; a hold on the assistant ends (a muted user is not interrupting)."""
         self._muted = muted
+        self.echo.set_listening(self._gate and not muted)
         if muted:
             self.queue.release()
         if self.capture is not None:
@@ -307,6 +303,7 @@ class AudioEngine:
     def set_gate(self, open_: bool) -> None:
         """Push-to-talk gate (True while held; always open hands-free). Closing it ends a hold."""
         self._gate = open_
+        self.echo.set_listening(open_ and not self._muted)
         if not open_:
             self.queue.release()
         if self.capture is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from desktop_app.audio.capture_chain import FRAME_BYTES, CaptureChain
+from desktop_app.audio.capture_chain import FRAME_BYTES, PRE_ROLL_MS, CaptureChain
 from tests.audio.signals import dominant_hz, frames_to_float, tone
 
 
@@ -59,9 +59,9 @@ def test_mute_fades_out_pads_the_last_frame_and_stops() -> None:
     assert y[-1] == 0.0
 
 
-def test_push_to_talk_press_mid_word_sends_the_250ms_pre_roll_first() -> None:
+def test_push_to_talk_press_mid_word_sends_the_240ms_pre_roll_first() -> None:
     frames: list[bytes] = []
-    chain = CaptureChain(24000, frames.append, pre_roll_ms=250)
+    chain = CaptureChain(24000, frames.append)  # the default pre-roll: 240 ms, 12 whole frames
     chain.set_gate(False)
     word = np.zeros(24000, dtype=np.float32)
     word[12000:] = tone(500, 24000, 0.5, level=0.5)  # the word starts at 500 ms
@@ -71,10 +71,40 @@ def test_push_to_talk_press_mid_word_sends_the_250ms_pre_roll_first() -> None:
     feed(chain, word[14400:], 24000)
     y = frames_to_float(frames)
     onset = np.nonzero(np.abs(y) > 0.05)[0][0]
-    # pre-roll = 250 ms before the press (the press block included), so the word's start — 100 ms
-    # before the press — arrives 150 ms into what was sent
-    assert onset / 24 == pytest.approx(150, abs=25)
+    # pre-roll = 240 ms before the press block's end (the press block included, 20 ms), so the word's
+    # start — 100 ms before the press — arrives 140 ms into what was sent
+    assert onset / 24 == pytest.approx(140, abs=2)
     assert np.max(np.abs(np.diff(y[:200]))) < 0.02  # faded in
+
+
+@pytest.mark.parametrize("pre_roll_ms", [240.0, 250.0, 233.0])
+@pytest.mark.parametrize("block", [480, 240, 720])
+@pytest.mark.parametrize("press_after", [1, 7, 40])
+def test_after_a_press_every_block_leaves_no_partial_frame_waiting(pre_roll_ms: float, block: int,
+                                                                   press_after: int) -> None:
+    """Issue #24: a pre-roll of 12.5 frames left half a frame in the FIFO, so the second half of every
+    later 20 ms block waited 20 ms for the next one. The pre-roll is trimmed to end the press's block
+    on a frame boundary: from then on each block that completes frames leaves nothing behind."""
+    frames: list[bytes] = []
+    chain = CaptureChain(24000, frames.append, pre_roll_ms=pre_roll_ms)
+    chain.set_gate(False)
+    x = tone(300, 24000, 2.0, level=0.3)
+    blocks = [x[i : i + block] for i in range(0, len(x) - block + 1, block)]
+    for b in blocks[:press_after]:
+        chain.process(b)
+    chain.set_gate(True)
+    pending = []  # samples in the FIFO after each block (resampled = what came out of the resampler)
+    for b in blocks[press_after : press_after + 20]:
+        chain.process(b)
+        pending.append(chain.resampled - chain.last_frame_end)
+    history = min(int(pre_roll_ms * 24), press_after * block)
+    assert len(frames) * 480 >= history - 480 + 20 * block  # the pre-roll went out, at most a frame shorter
+    # 0 after the press, then each block's own remainder (0 for 20 ms blocks, 0/240 for 10 or 30 ms)
+    assert all(p == (i * block) % 480 for i, p in enumerate(pending)), pending
+
+
+def test_the_default_pre_roll_is_whole_frames() -> None:
+    assert PRE_ROLL_MS * 24 % 480 == 0
 
 
 def test_pre_roll_is_not_sent_on_unmute() -> None:
