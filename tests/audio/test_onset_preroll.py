@@ -70,7 +70,11 @@ def test_the_onset_of_a_barge_in_is_sent_at_the_voices_level(scene: str, monkeyp
     assert preroll is not None and preroll.restored == 1 and preroll.fit_erle_db > 12.0
     assert sim.onsets  # the local onset fired: the decision the restored stretch hangs on
     after = onset_level(sim, onset)
-    assert after > voice_db - 6.0, (after, voice_db)  # the first 100 ms at about the voice's level
+    # the first 100 ms at about the voice's level. The same input gives a figure ~1 dB apart between
+    # processes (the re-warm-up scene: -40.7 dB in one, -41.4 in a make-test worker; AEC3's floating
+    # point follows what else the process loaded), so the bound keeps 8 dB; before the pre-roll the
+    # stretch is 12 dB or more below the voice (asserted below), so the two stay apart.
+    assert after > voice_db - 8.0, (after, voice_db)
     # nothing lost or doubled: the stream is as long as the microphone's (a partial frame at most)
     assert abs(len(sim.out) - len(sim.mic)) < 2 * 480
     without_preroll(monkeypatch)
