@@ -71,8 +71,8 @@ def test_the_onset_of_a_barge_in_is_sent_at_the_voices_level(scene: str, monkeyp
     assert sim.onsets  # the local onset fired: the decision the restored stretch hangs on
     after = onset_level(sim, onset)
     # the first 100 ms at about the voice's level. The same input gives a figure ~1 dB apart between
-    # processes (the re-warm-up scene: -40.7 dB in one, -41.4 in a make-test worker; AEC3's floating
-    # point follows what else the process loaded), so the bound keeps 8 dB; before the pre-roll the
+    # processes (the re-warm-up scene: -40.7 dB alone, -41.4 once in a make-test worker after other
+    # tests; the cause was not found), so the bound keeps 8 dB; before the pre-roll the
     # stretch is 12 dB or more below the voice (asserted below), so the two stay apart.
     assert after > voice_db - 8.0, (after, voice_db)
     # nothing lost or doubled: the stream is as long as the microphone's (a partial frame at most)
