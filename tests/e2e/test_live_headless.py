@@ -1,6 +1,7 @@
 """End to end over GPT-Live: ``parley --headless --url ws://…/v1/live/sessions --model gpt-live-1`` as a
-real subprocess against the embedded server (real speech both ways), and a delegated tool call through
-the controller, the ToolBox and the server's Responses backend. Every frame sent and received is
+real subprocess against the embedded server (real speech both ways; a barge-in; a built-in tool
+delegated with ``--tools allow``), and a delegated tool call through the controller, the ToolBox and
+the server's Responses backend. Every frame sent and received is
 validated against the ``openai`` SDK's ``openai.types.live`` unions."""
 
 from __future__ import annotations
@@ -144,3 +145,24 @@ async def test_talking_over_a_gpt_live_answer_stops_it_at_the_client_and_sends_n
         lines = [f"{e['t'] - events[0]['t']:7.2f} {e['dir']:8} {e['event']['type']}" for e in events
                  if e["event"]["type"] not in ("session.input_audio.append", "session.output_audio.delta")]
         raise AssertionError(f"{failure}\n{json.dumps(turns, indent=1)}\n" + "\n".join(lines)) from None
+
+
+async def test_headless_over_gpt_live_delegates_a_built_in_tool_and_speaks_its_result(tmp_path: Path):
+    """``parley --headless --tools allow`` over Live: the app's built-in tools go to the server as the
+    delegation's Responses tools, the backend's call is run by the app's tool runner, its output goes
+    back as a ``response.item.create`` and the voice speaks it; every frame SDK-valid."""
+    async with LocalServer(port=0) as srv:
+        code, stderr, transcript, events = await headless(tmp_path, srv.live_url, speech_wav("What time is it?"),
+                                                          "--model", "gpt-live-1", "--api-key", KEY, "--tools", "allow")
+    assert code == 0, stderr
+    check_live_event_log(events)
+    assert [(t["name"], t["status"]) for t in transcript["tools"]] == [("current_time", "done")]
+    answers = [t["text"] for t in transcript["turns"] if t["role"] == "assistant"]
+    assert answers and any(ch.isdigit() for ch in " ".join(answers)), answers  # the time, spoken
+    sent = [e["event"] for e in events if e["dir"] == "sent" and e["event"]["type"] != "session.input_audio.append"]
+    types = [f["type"] for f in sent]
+    assert types[0] == "session.start" and "response.item.create" in types
+    assert types.index("response.create") > types.index("response.item.create")
+    delegated = sent[0]["session"]["delegation"]["responses"]["tools"]
+    assert "current_time" in [t["name"] for t in delegated]
+    assert seconds(tmp_path / "answer.wav") > 0.8
