@@ -9,14 +9,22 @@ import asyncio
 import json
 from typing import Any
 
+import pytest
+
 from desktop_app.controller.controller import Controller
 from desktop_app.controller.states import Conn, Turn
 from desktop_app.realtime.session_config import SessionConfig
+from desktop_app.transport.webrtc_support import transport_factory
 from tests.controller.peer import EchoAwareAudio, FakeAudio, ScriptedPeer
 from tests.helpers.wait import wait_until
 from tests.realtime import frames as F
 
 R1, U1, A1 = "resp_001", "item_U001", "item_A001"
+#: The tests marked with it run over a WebSocket and over a WebRTC call (issue #21): what they check is
+#: carried by events alone. The rest check the microphone's appends or the client's own truncation,
+#: which WebRTC replaces with media tracks and the server's playback; tests/controller/test_transports.py
+#: runs those behaviours over both transports.
+BOTH = pytest.mark.parametrize("transport", ["websocket", "webrtc"])
 
 
 def merged(base: dict[str, Any], diff: dict[str, Any]) -> dict[str, Any]:
@@ -44,9 +52,19 @@ class Session:
         return update
 
 
+def make_peer(transport: str = "websocket") -> ScriptedPeer:
+    """The scripted server for ``transport``: a WebSocket peer, or a call peer (events on the data
+    channel, audio on Opus tracks)."""
+    from tests.controller.peer_webrtc import ScriptedCallPeer
+
+    return ScriptedCallPeer() if transport == "webrtc" else ScriptedPeer()
+
+
 async def start(peer: ScriptedPeer, config: SessionConfig | None = None, audio: FakeAudio | None = None,
-                **kw) -> Session:
+                transport: str = "websocket", **kw) -> Session:
     audio = audio or FakeAudio()
+    if transport != "websocket":
+        kw.setdefault("open_transport", transport_factory(transport))
 
     async def target():
         return peer.url, {"Authorization": "Bearer sk-test-controller-key-0123456789"}
@@ -69,10 +87,10 @@ async def assistant_answer(peer: ScriptedPeer, words: str, audio_ms: int, rid: s
     )
 
 
-async def answer_playing(peer: ScriptedPeer, words: str, audio_ms: int,
-                         config: SessionConfig | None = None) -> tuple[Controller, EchoAwareAudio]:
+async def answer_playing(peer: ScriptedPeer, words: str, audio_ms: int, config: SessionConfig | None = None,
+                         transport: str = "websocket") -> tuple[Controller, EchoAwareAudio]:
     """A connected controller whose port says what the canceller heard, with an answer playing."""
-    s = await start(peer, config, audio=EchoAwareAudio())
+    s = await start(peer, config, audio=EchoAwareAudio(), transport=transport)
     await assistant_answer(peer, words, audio_ms)
     await wait_for(lambda: s.audio.is_playing)
     return s.ctl, s.audio  # type: ignore[return-value]
@@ -203,9 +221,10 @@ async def test_a_push_to_talk_tap_is_a_slip_the_answer_goes_on_and_no_turn_is_le
         await ctl.close()
 
 
-async def test_slider_moves_send_one_debounced_update_and_a_rejection_rolls_back():
-    async with ScriptedPeer() as peer:
-        s = await start(peer)
+@BOTH
+async def test_slider_moves_send_one_debounced_update_and_a_rejection_rolls_back(transport: str) -> None:
+    async with make_peer(transport) as peer:
+        s = await start(peer, transport=transport)
         ctl = s.ctl
         for value in (0.55, 0.6, 0.65):
             ctl.update_vad(threshold=value)
@@ -225,9 +244,10 @@ async def test_slider_moves_send_one_debounced_update_and_a_rejection_rolls_back
         await ctl.close()
 
 
-async def test_voice_is_locked_after_assistant_audio():
-    async with ScriptedPeer() as peer:
-        s = await start(peer)
+@BOTH
+async def test_voice_is_locked_after_assistant_audio(transport: str) -> None:
+    async with make_peer(transport) as peer:
+        s = await start(peer, transport=transport)
         ctl = s.ctl
         await assistant_answer(peer, "Hi", 100)
         await wait_for(lambda: ctl.view.voice_locked)  # the view tells the voice picker
@@ -239,9 +259,10 @@ async def test_voice_is_locked_after_assistant_audio():
         await ctl.close()
 
 
-async def test_invalid_key_close_3000_fails_once_without_retrying():
-    async with ScriptedPeer() as peer:
-        s = await start(peer)
+@BOTH
+async def test_invalid_key_close_3000_fails_once_without_retrying(transport: str) -> None:
+    async with make_peer(transport) as peer:
+        s = await start(peer, transport=transport)
         await peer.send(F.error("invalid_api_key", "Incorrect API key provided."))
         await peer.close(3000, "invalid_request_error.invalid_api_key")
         await asyncio.wait_for(s.ctl.closed_event.wait(), 5)
@@ -251,9 +272,10 @@ async def test_invalid_key_close_3000_fails_once_without_retrying():
         assert peer.connections == 1
 
 
-async def test_a_dropped_connection_reconnects_and_replays_the_conversation():
-    async with ScriptedPeer() as peer:
-        s = await start(peer)
+@BOTH
+async def test_a_dropped_connection_reconnects_and_replays_the_conversation(transport: str) -> None:
+    async with make_peer(transport) as peer:
+        s = await start(peer, transport=transport)
         ctl = s.ctl
         await peer.send(F.item_added(F.user_text_item("item_T1", "Remember the word banana.")),
                         F.item_done(F.user_text_item("item_T1", "Remember the word banana.")))
@@ -271,7 +293,8 @@ async def test_a_dropped_connection_reconnects_and_replays_the_conversation():
         await ctl.close()
 
 
-async def test_a_function_call_runs_the_tool_and_asks_for_the_spoken_result():
+@BOTH
+async def test_a_function_call_runs_the_tool_and_asks_for_the_spoken_result(transport: str) -> None:
     from desktop_app.tools import ToolBox, ToolRegistry, ToolSpec
 
     calls = []
@@ -282,8 +305,8 @@ async def test_a_function_call_runs_the_tool_and_asks_for_the_spoken_result():
 
     spec = ToolSpec(name="add", description="Add two integers", run=add, parameters={
         "type": "object", "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}}, "required": ["a", "b"]})
-    async with ScriptedPeer() as peer:
-        s = await start(peer, tools=ToolBox(ToolRegistry([spec])))
+    async with make_peer(transport) as peer:
+        s = await start(peer, transport=transport, tools=ToolBox(ToolRegistry([spec])))
         call = F.function_call_item("item_F1", "call_1", "add", '{"a":2,"b":3}', status="completed")
         await peer.send(F.response_created(R1), F.output_item_added(R1, call), F.item_added(call),
                         F.item_done(call), F.output_item_done(R1, call), F.response_done(R1, output=[call]))
@@ -294,13 +317,13 @@ async def test_a_function_call_runs_the_tool_and_asks_for_the_spoken_result():
         await s.ctl.close()
 
 
-async def test_a_server_clock_far_behind_ours_causes_no_refresh_storm():
+@BOTH
+async def test_a_server_clock_far_behind_ours_causes_no_refresh_storm(transport: str) -> None:
     import time
 
-    import pytest
-
-    async with ScriptedPeer() as peer:
-        s = await start(peer)  # the peer's expires_at (late 2025) is long past on this computer's clock
+    async with make_peer(transport) as peer:
+        # the peer's expires_at (late 2025) is long past on this computer's clock
+        s = await start(peer, transport=transport)
         assert s.ctl.view.session_expires_at == pytest.approx(time.time() + 3600, abs=5)
         await asyncio.sleep(0.3)  # six ticks: none may recycle
         assert peer.connections == 1 and s.ctl.view.connection is Conn.CONNECTED
@@ -308,9 +331,10 @@ async def test_a_server_clock_far_behind_ours_causes_no_refresh_storm():
         await s.ctl.close()
 
 
-async def test_speech_started_on_pure_echo_keeps_playing_and_resumes_a_cancelled_answer():
-    async with ScriptedPeer() as peer:
-        ctl, audio = await answer_playing(peer, "Once upon a time", 2000)
+@BOTH
+async def test_speech_started_on_pure_echo_keeps_playing_and_resumes_a_cancelled_answer(transport: str) -> None:
+    async with make_peer(transport) as peer:
+        ctl, audio = await answer_playing(peer, "Once upon a time", 2000, transport=transport)
         audio.played[A1] = 900
         await peer.send(F.speech_started("item_E1"))
         await peer.send(F.response_done(R1, "cancelled", reason="turn_detected"))
@@ -321,9 +345,10 @@ async def test_speech_started_on_pure_echo_keeps_playing_and_resumes_a_cancelled
         await ctl.close()
 
 
-async def test_a_transcript_that_repeats_the_assistant_is_removed_as_echo():
-    async with ScriptedPeer() as peer:
-        ctl, audio = await answer_playing(peer, "Once upon a time in a small town by the sea", 3000)
+@BOTH
+async def test_a_transcript_that_repeats_the_assistant_is_removed_as_echo(transport: str) -> None:
+    async with make_peer(transport) as peer:
+        ctl, audio = await answer_playing(peer, "Once upon a time in a small town by the sea", 3000, transport=transport)
         await peer.send(F.speech_started("item_E2"))  # during playback: the transcript will be judged
         done = F.assistant_item(A1, "completed", transcript="Once upon a time in a small town by the sea")
         await peer.send(F.item_done(done), F.response_done(R1))
@@ -353,8 +378,6 @@ async def test_local_speech_onset_stops_playback_before_the_server_event():
 
 
 async def test_starting_without_a_network_says_offline_and_offers_the_demo_without_retrying():
-    import pytest
-
     from desktop_app.errors import ConnectionLost
 
     attempts = []
