@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from desktop_app.local_server.server import LocalServer
-from tests.helpers.speech import read_wav, speech_wav
+from tests.helpers.speech import read_wav, speech_wav, write_wav
 from tests.realtime.oracle import validate_client_event, validate_server_event
 
 pytestmark = pytest.mark.slow
@@ -113,13 +113,7 @@ def spoken_over_the_answer(tmp: Path, question: str, interruption: str, after_s:
     first, rate = read_wav(speech_wav(question))
     second, _ = read_wav(speech_wav(interruption))
     pcm = np.concatenate([first, np.zeros(int(after_s * rate), np.int16), second])
-    path = tmp / "spoken-over.wav"
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(rate)
-        out.writeframes(pcm.astype("<i2").tobytes())
-    return path
+    return write_wav(tmp / "spoken-over.wav", pcm, rate)
 
 
 def audio_ms(events: list[dict], item_id: str) -> float:

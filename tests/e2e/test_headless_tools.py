@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import textwrap
-import wave
 from collections import Counter
 from pathlib import Path
 
@@ -21,7 +20,7 @@ import pytest
 from desktop_app.local_server.server import LocalServer
 from desktop_app.settings.store import SettingsStore
 from tests.e2e.test_headless import check_event_log, headless, seconds
-from tests.helpers.speech import read_wav, speech_wav
+from tests.helpers.speech import read_wav, speech_wav, write_wav
 
 pytestmark = pytest.mark.slow
 
@@ -129,12 +128,7 @@ def joined(path: Path, *parts: Path, gap_s: float) -> Path:
         audio.append(pcm)
         if i < len(parts) - 1:
             audio.append(np.zeros(int(rate * gap_s), np.int16))
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(24000)
-        out.writeframes(np.concatenate(audio).astype("<i2").tobytes())
-    return path
+    return write_wav(path, np.concatenate(audio), 24000)
 
 
 async def test_talking_during_a_long_tool_cancels_it_and_its_call_is_answered_cancelled(tmp_path, home):

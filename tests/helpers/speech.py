@@ -35,12 +35,16 @@ def speech_wav(text: str, voice: str = "alloy", rate: int = 24000, engine: str =
         audio = soxr.resample(audio.astype(np.float32) / 32768.0, RATE, rate)
         audio = np.clip(audio * 32768.0, -32768, 32767).astype(np.int16)
     digest = hashlib.sha1(f"{text}|{voice}|{rate}|{engine}|{lead_ms}|{tail_ms}".encode()).hexdigest()[:16]
-    path = _DIR / f"speech-{digest}.wav"
+    return write_wav(_DIR / f"speech-{digest}.wav", audio, rate)
+
+
+def write_wav(path: Path, pcm: np.ndarray, rate: int) -> Path:
+    """``pcm`` (int16 samples) as a mono 16-bit WAV at ``path``."""
     with wave.open(str(path), "wb") as out:
         out.setnchannels(1)
         out.setsampwidth(2)
         out.setframerate(rate)
-        out.writeframes(audio.astype("<i2").tobytes())
+        out.writeframes(pcm.astype("<i2").tobytes())
     return path
 
 
