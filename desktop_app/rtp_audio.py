@@ -14,9 +14,13 @@ nothing of Parley.
 
 from __future__ import annotations
 
+import fractions
+from collections.abc import Callable
+
 import aiortc
 import numpy as np
-from aiortc import RTCRtpReceiver
+from aiortc import MediaStreamTrack, RTCRtpReceiver
+from aiortc.mediastreams import MediaStreamError
 from aiortc.jitterbuffer import MAX_MISORDER, JitterBuffer, JitterFrame
 from aiortc.rtp import RtpPacket
 from aiortc.utils import uint16_add
@@ -26,6 +30,19 @@ RATE = 24_000
 #: Lost audio up to this long is concealed by repetition; the rest of a longer gap is silence.
 CONCEAL_MS = 60
 _FADE = 0.6  # gain per repeated frame
+
+
+_TIME_BASE = fractions.Fraction(1, RATE)
+
+
+def pcm16_frame(pcm: bytes, pts: int) -> AudioFrame:
+    """PCM16 24 kHz mono as the frame an outgoing track hands aiortc, stamped at ``pts`` samples."""
+    frame = AudioFrame(format="s16", layout="mono", samples=len(pcm) // 2)
+    frame.planes[0].update(pcm)
+    frame.sample_rate = RATE
+    frame.pts = pts
+    frame.time_base = _TIME_BASE
+    return frame
 
 
 class TrackPcm:
@@ -62,6 +79,26 @@ class TrackPcm:
             made += len(piece)
             gain *= _FADE
         return b"".join(pieces) + bytes(need - made)
+
+
+async def pump_track(track: MediaStreamTrack, deliver: Callable[[bytes], None],
+                     each_frame: Callable[[], None] | None = None) -> None:
+    """Read a remote audio track until it ends, handing each decoded frame's PCM16 24 kHz mono
+    (lost packets concealed: the timeline stays whole) to ``deliver``; ``each_frame`` after every
+    frame."""
+    pcm = TrackPcm()
+    while True:
+        try:
+            frame = await track.recv()
+        except MediaStreamError:
+            return
+        if not isinstance(frame, AudioFrame):
+            continue  # an audio track yields audio frames only
+        data = pcm.convert(frame)
+        if data:
+            deliver(data)
+        if each_frame is not None:
+            each_frame()
 
 
 class AudioJitterBuffer(JitterBuffer):

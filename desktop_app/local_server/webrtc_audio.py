@@ -18,24 +18,21 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import fractions
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from aiortc import MediaStreamTrack
 from aiortc.mediastreams import MediaStreamError
-from av import AudioFrame
 from av.frame import Frame
 
 from desktop_app.local_server.audio_out import AudioPart, AudioStream, Heard
 from desktop_app.local_server.outbox import Emit
-from desktop_app.rtp_audio import TrackPcm
+from desktop_app.rtp_audio import pcm16_frame, pump_track
 
 RATE = 24_000
 FRAME = 480  # samples per 20 ms frame
 #: A response's audio may be generated this far ahead of what has left on the track.
 AHEAD_MS = 200.0
-_TIME_BASE = fractions.Fraction(1, RATE)
 
 
 @dataclass(slots=True)
@@ -97,12 +94,7 @@ class VoiceTrack(MediaStreamTrack):
             await asyncio.sleep(wait)
         elif wait < -0.25:  # the loop stalled: keep the timestamps continuous, re-anchor the clock
             self._start = loop.time() - self._pts / RATE
-        pcm = self._take(FRAME * 2)
-        frame = AudioFrame(format="s16", layout="mono", samples=FRAME)
-        frame.planes[0].update(pcm)
-        frame.sample_rate = RATE
-        frame.pts = self._pts
-        frame.time_base = _TIME_BASE
+        frame = pcm16_frame(self._take(FRAME * 2), self._pts)
         self._pts += FRAME
         return frame
 
@@ -189,18 +181,7 @@ class InputClock:
 
 async def pump_input(track: MediaStreamTrack, feed: Callable[[bytes], None], clock: InputClock) -> None:
     """Decode the caller's track into ``feed`` (pcm16 24 kHz mono) until it ends."""
-    pcm = TrackPcm()  # lost packets concealed: the input timeline stays whole
     try:
-        while True:
-            try:
-                frame = await track.recv()
-            except MediaStreamError:
-                return
-            if not isinstance(frame, AudioFrame):
-                continue
-            data = pcm.convert(frame)
-            if data:
-                feed(data)
-            clock.tick()
+        await pump_track(track, feed, clock.tick)
     finally:
         clock.end()

@@ -15,17 +15,15 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import fractions
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiortc import MediaStreamTrack, RTCPeerConnection
 from aiortc.mediastreams import MediaStreamError
-from av import AudioFrame
 from av.frame import Frame
 
-from desktop_app.rtp_audio import TrackPcm
+from desktop_app.rtp_audio import pcm16_frame, pump_track
 
 RATE = 24_000
 FRAME_SAMPLES = 480  # 20 ms at 24 kHz
@@ -34,7 +32,6 @@ FRAME_BYTES = FRAME_SAMPLES * 2
 GRACE_S = 0.04
 #: At most this much microphone audio waits for the encoder; older frames are dropped (a stall).
 MAX_QUEUED_FRAMES = 50
-_TIME_BASE = fractions.Fraction(1, RATE)
 
 
 class MicTrack(MediaStreamTrack):
@@ -91,11 +88,7 @@ class MicTrack(MediaStreamTrack):
         now = loop.time()
         if now - due > 0.25:  # the loop stalled: re-anchor the clock, keep the timestamps continuous
             self._start = now - self._pts / RATE
-        frame = AudioFrame(format="s16", layout="mono", samples=FRAME_SAMPLES)
-        frame.planes[0].update(pcm)
-        frame.sample_rate = RATE
-        frame.pts = self._pts
-        frame.time_base = _TIME_BASE
+        frame = pcm16_frame(pcm, self._pts)
         self._pts += FRAME_SAMPLES
         self.frames_sent += 1
         return frame
@@ -103,17 +96,7 @@ class MicTrack(MediaStreamTrack):
 
 async def pump_remote(track: MediaStreamTrack, deliver: Callable[[bytes], None]) -> None:
     """Read the remote track until it ends, handing each decoded frame's PCM to ``deliver``."""
-    pcm = TrackPcm()
-    while True:
-        try:
-            frame = await track.recv()
-        except MediaStreamError:
-            return
-        if not isinstance(frame, AudioFrame):
-            continue  # an audio track yields audio frames only
-        data = pcm.convert(frame)
-        if data:
-            deliver(data)
+    await pump_track(track, deliver)
 
 
 @dataclass(frozen=True, slots=True)
