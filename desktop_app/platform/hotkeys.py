@@ -15,7 +15,7 @@ compositor without the portal) → :class:`NoHotkeys` with one sentence the sett
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -41,6 +41,21 @@ class KeyCombo:
     def text(self) -> str:
         mods = [m.title() for m in MODIFIERS if m in self.modifiers]
         return "+".join([*mods, self.key])
+
+
+def parsed_bindings(bindings: dict[str, str], problems: dict[str, str]) -> Iterator[tuple[int, str, KeyCombo]]:
+    """The bindings that name a key, parsed, as ``(number, action, combo)``: numbered from 1 in the
+    settings' order (an empty binding keeps its number). A name that is not a key goes into
+    ``problems`` as one sentence and is skipped. Every backend's ``bind`` starts here."""
+    for number, (action, name) in enumerate(bindings.items(), start=1):
+        if not name:
+            continue
+        try:
+            combo = parse_combo(name)
+        except ValueError as exc:
+            problems[action] = f"“{name}” is not a key: {exc}."
+            continue
+        yield number, action, combo
 
 
 def parse_combo(name: str) -> KeyCombo:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from desktop_app.log import get_logger
-from desktop_app.platform.hotkeys import HotkeyRouter, parse_combo
+from desktop_app.platform.hotkeys import HotkeyRouter, parsed_bindings
 
 log = get_logger("platform")
 
@@ -100,14 +100,7 @@ class MacHotkeys:
     def bind(self, bindings: dict[str, str]) -> dict[str, str]:
         self.close()
         problems: dict[str, str] = {}
-        for action, name in bindings.items():
-            if not name:
-                continue
-            try:
-                combo = parse_combo(name)
-            except ValueError as exc:
-                problems[action] = f"“{name}” is not a key: {exc}."
-                continue
+        for _number, action, combo in parsed_bindings(bindings, problems):
             code = KEYCODES.get(combo.key)
             if code is None:
                 problems[action] = f"{combo.key} cannot be a global hotkey on macOS; choose another."

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from desktop_app.log import get_logger
-from desktop_app.platform.hotkeys import WAYLAND_NO_PORTAL, HotkeyRouter, parse_combo
+from desktop_app.platform.hotkeys import WAYLAND_NO_PORTAL, HotkeyRouter, KeyCombo, parse_combo, parsed_bindings
 from desktop_app.tasks import spawn
 
 log = get_logger("platform")
@@ -34,7 +34,10 @@ _tokens = itertools.count(1)
 
 def preferred_trigger(name: str) -> str:
     """Qt's ``Ctrl+Alt+M`` → the portal's ``CTRL+ALT+m`` (XDG shortcuts: modifiers, then a keysym)."""
-    combo = parse_combo(name)
+    return _trigger(parse_combo(name))
+
+
+def _trigger(combo: KeyCombo) -> str:
     mods = [_PORTAL_MODIFIERS[m] for m in ("ctrl", "alt", "shift", "meta") if m in combo.modifiers]
     key = combo.key.lower() if len(combo.key) == 1 else {"Space": "space", "Esc": "Escape"}.get(combo.key, combo.key)
     return "+".join([*mods, key])
@@ -69,14 +72,8 @@ class PortalHotkeys:
 
     def bind(self, bindings: dict[str, str]) -> dict[str, str]:
         self.close()
-        wanted = {action: name for action, name in bindings.items() if name}
         problems: dict[str, str] = {}
-        triggers = {}
-        for action, name in wanted.items():
-            try:
-                triggers[action] = preferred_trigger(name)
-            except ValueError as exc:
-                problems[action] = f"“{name}” is not a key: {exc}."
+        triggers = {action: _trigger(combo) for _number, action, combo in parsed_bindings(bindings, problems)}
         if triggers:
             self._task = spawn(self._session(triggers), name="global shortcuts portal", on_crash=self._crashed)
         return problems

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from desktop_app.log import get_logger
-from desktop_app.platform.hotkeys import HotkeyRouter, KeyCombo, conflict_sentence, parse_combo
+from desktop_app.platform.hotkeys import HotkeyRouter, KeyCombo, conflict_sentence, parsed_bindings
 
 log = get_logger("platform")
 
@@ -120,14 +120,7 @@ class WindowsHotkeys:
     def bind(self, bindings: dict[str, str]) -> dict[str, str]:
         self.close()
         problems: dict[str, str] = {}
-        for number, (action, name) in enumerate(bindings.items(), start=1):
-            if not name:
-                continue
-            try:
-                combo = parse_combo(name)
-            except ValueError as exc:
-                problems[action] = f"“{name}” is not a key: {exc}."
-                continue
+        for number, action, combo in parsed_bindings(bindings, problems):
             vk = virtual_key(combo.key)
             if vk is None:
                 problems[action] = f"{combo.key} cannot be a global hotkey on Windows; choose another."

@@ -18,7 +18,7 @@ from PySide6.QtCore import QAbstractNativeEventFilter, QByteArray, QTimer
 from PySide6.QtGui import QGuiApplication, QNativeInterface
 
 from desktop_app.log import get_logger
-from desktop_app.platform.hotkeys import HotkeyRouter, KeyCombo, conflict_sentence, parse_combo
+from desktop_app.platform.hotkeys import HotkeyRouter, KeyCombo, conflict_sentence, parsed_bindings
 
 log = get_logger("platform")
 
@@ -168,14 +168,7 @@ class X11Hotkeys:
     def bind(self, bindings: dict[str, str]) -> dict[str, str]:
         self._ungrab_all()
         problems: dict[str, str] = {}
-        for action, name in bindings.items():
-            if not name:
-                continue
-            try:
-                combo = parse_combo(name)
-            except ValueError as exc:
-                problems[action] = f"“{name}” is not a key: {exc}."
-                continue
+        for _number, action, combo in parsed_bindings(bindings, problems):
             code = self.keycode(combo.key)
             if code is None:
                 problems[action] = f"This keyboard has no {combo.key} key; choose another."
