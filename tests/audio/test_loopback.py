@@ -135,6 +135,11 @@ async def test_played_position_matches_what_the_microphone_heard_to_one_block(bl
 async def test_flush_is_silent_within_one_callback_period(block_ms: int) -> None:
     run, (t_flush, _) = await play_and_record(barge_in, block_ms=block_ms)  # type: ignore[misc]
     after_flush = [(t, peak) for t, peak in run.handed if t > t_flush]
-    # the next callback (within a period, plus scheduling slack) carries the fade; all later ones are silent
+    # the next callback (within a period, plus scheduling slack) carries the fade; all later ones are
+    # silent. The hook stamps a block after the callback pulled it, so a callback that pulled just
+    # before flush() and reached its hook just after shows one pre-flush block first (seen once in a
+    # make-test run: 0.5, then the fade): the fade rides that block or the next one, as in
+    # test_aec_loopback's barge-in test, and nothing after the fade is loud.
     assert after_flush[0][0] - t_flush <= (block_ms + 5) / 1000
-    assert after_flush[0][1] > 0 and all(peak == 0 for _, peak in after_flush[1:])
+    loud = [i for i, (_, peak) in enumerate(after_flush) if peak > 0]
+    assert loud[:1] == [0] and loud == list(range(len(loud))) and len(loud) <= 2, after_flush[:4]
