@@ -65,6 +65,9 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=2, help="runs per configuration (7 onsets each)")
     parser.add_argument("--no-peers", action="store_true", help="Parley only")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
+    parser.add_argument("--configs", default=",".join(f"{a}:{t}" for a, t in CONFIGS),
+                        help="which of Parley's configurations, comma-separated audio_mode:turn_mode "
+                             "(default: all four)")
     args = parser.parse_args()
     peers_env.ensure_tools()
     peers = None if args.no_peers else peers_env.ensure()
@@ -77,7 +80,11 @@ def main() -> int:
     try:
         with Bench(work, silent_s=0.0) as bench:
             runs: list[tuple[str, Client, Path | None]] = []
-            for audio_mode, turn_mode in CONFIGS:
+            chosen = [tuple(c.split(":", 1)) for c in args.configs.split(",") if c]
+            unknown = [c for c in chosen if c not in CONFIGS]
+            if unknown:
+                parser.error(f"unknown configuration(s) {unknown}; known: {CONFIGS}")
+            for audio_mode, turn_mode in chosen:
                 for k in range(args.rounds):
                     marks_file = work / f"stages-{audio_mode}-{turn_mode}-{k}.jsonl"
                     name = "Parley " + label(audio_mode, turn_mode)
@@ -105,8 +112,12 @@ def main() -> int:
                         continue
                     marks = [json.loads(line) for line in stages.read_text().splitlines() if line]
                     server = [m for m in result.server_marks if m["ev"] == "onset"]
-                    for stage, values in stage_deltas(result.utterances, marks, server).items():
+                    run = stage_deltas(result.utterances, marks, server)
+                    for stage, values in run.items():
                         deltas.setdefault(name, {}).setdefault(stage, []).extend(values)
+                    for i, onset in enumerate(zip(*(run[s] for s in STAGES[1:]), strict=True)):
+                        print(f"  onset {i + 1}: " + " · ".join(f"{v * 1000:.1f}" for v in onset)
+                              + "  (ADC→callback · →canceller · →frame · →transport · →server · total, ms)")
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

@@ -101,14 +101,25 @@ class StageRecorder:
 
 
 def watch_socket(recorder: StageRecorder) -> None:
-    """Date every frame once :meth:`RealtimeSocket.send` has handed it over (bench process only)."""
+    """Date every frame once the transport has handed it over (bench process only): both ways a
+    frame leaves — :meth:`RealtimeSocket.send`, and :meth:`RealtimeSocket.send_nowait`, which the
+    microphone's appends take when nothing is waiting in the socket's buffer (since #23)."""
     from desktop_app.transport.socket import RealtimeSocket
 
     original = RealtimeSocket.send
+    original_nowait = RealtimeSocket.send_nowait
 
     async def send(self: RealtimeSocket, text: str) -> None:
         called = time.monotonic()
         await original(self, text)
         recorder.sent(text, called, time.monotonic())
 
+    def send_nowait(self: RealtimeSocket, text: str) -> bool:
+        called = time.monotonic()
+        done = original_nowait(self, text)
+        if done:
+            recorder.sent(text, called, time.monotonic())
+        return done
+
     RealtimeSocket.send = send  # type: ignore[method-assign]
+    RealtimeSocket.send_nowait = send_nowait  # type: ignore[method-assign]

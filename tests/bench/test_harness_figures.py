@@ -1,5 +1,6 @@
 """The benchmarks' bookkeeping: onset detection, per-turn and per-stage figures, /proc and py-spy
-parsing — plain data in, figures out (no devices, no clock)."""
+parsing — plain data in, figures out (no devices, no clock) — and the socket stage's wrapper,
+over a loopback WebSocket."""
 
 from __future__ import annotations
 
@@ -125,3 +126,41 @@ def test_the_answer_loses_its_pauses_but_keeps_its_sound() -> None:
     y = without_pauses(x)
     assert np.count_nonzero(y) == 4800  # every loud sample kept, in order
     assert len(y) == 4800 + 240 + 240  # each quiet stretch cut to 10 ms (the tail too)
+
+
+async def test_the_socket_stage_dates_appends_handed_over_by_send_and_by_send_nowait(monkeypatch) -> None:
+    """The microphone's appends leave by ``send_nowait`` when the socket's buffer is empty (#23):
+    the bench's socket stage must see those too, or the stage table comes out empty."""
+    import base64
+    import json
+
+    from websockets.asyncio.server import serve
+
+    from bench.harness.stages import StageRecorder, watch_socket
+    from desktop_app.transport.socket import RealtimeSocket
+
+    monkeypatch.setattr(RealtimeSocket, "send", RealtimeSocket.send)  # restored after the test
+    monkeypatch.setattr(RealtimeSocket, "send_nowait", RealtimeSocket.send_nowait)
+    recorder = StageRecorder()
+    watch_socket(recorder)
+
+    def append(level: float, n: int = 480) -> str:
+        pcm = (np.full(n, level) * 32767).astype("<i2").tobytes()
+        return json.dumps({"type": "input_audio_buffer.append", "audio": base64.b64encode(pcm).decode()})
+
+    async def drain(ws) -> None:
+        async for _ in ws:
+            pass
+
+    async with serve(drain, "127.0.0.1", 0) as server:
+        port = server.sockets[0].getsockname()[1]
+        sock = await RealtimeSocket.open(f"ws://127.0.0.1:{port}")
+        assert sock.send_nowait(append(0.0))
+        assert sock.send_nowait(append(0.5))  # onset 1: by send_nowait
+        assert sock.send_nowait(append(0.0, 9600))  # 400 ms of quiet
+        await sock.send(append(0.5))  # onset 2: by send
+        await sock.send('{"type":"response.create"}')  # not an append: ignored
+        await sock.close()
+    marks = [m for m in recorder.marks if m["stage"] == "send"]
+    assert len(marks) == 2
+    assert all(m["t"] <= m["returned"] for m in marks)
