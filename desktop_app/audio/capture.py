@@ -10,6 +10,7 @@ loop wakes once per block (or less, coalesced) and never polls. The drain runs t
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 import wave
 from collections.abc import Callable
@@ -19,7 +20,8 @@ from typing import Any
 import numpy as np
 import sounddevice as sd
 
-from desktop_app.audio.capture_chain import FRAME_BYTES, PRE_ROLL_MS, CaptureChain, CaptureTap, Processor
+from desktop_app.audio.capture_chain import FRAME_BYTES, FRAME_MS, PRE_ROLL_MS, CaptureChain, CaptureTap, Processor
+from desktop_app.audio.codecs import PCM_RATE
 from desktop_app.audio.device_stream import CallbackClock, DeviceStream, StreamTimes
 from desktop_app.audio.devices import DeviceInfo
 from desktop_app.audio.levels import FLOOR_DBFS
@@ -52,7 +54,8 @@ class _Controls:
         self.tap: CaptureTap | None = None  # bench instrumentation (set before start)
 
     def _new_chain(self, rate: int) -> CaptureChain:
-        chain = CaptureChain(rate, self._send, block_ms=self._block_ms, pre_roll_ms=self._pre_roll_ms,
+        # the chain is fed once per frame at least (a shorter block wakes the loop every frame, below)
+        chain = CaptureChain(rate, self._send, block_ms=max(self._block_ms, FRAME_MS), pre_roll_ms=self._pre_roll_ms,
                              fade_ms=self._fade_ms, processor=self.processor)
         chain.gate_open, chain.muted = self._gate, self._muted
         if self.speech_meter is not None:
@@ -144,6 +147,8 @@ class Capture(_Controls, DeviceStream):
         self._ring: SampleRing | None = None
         self._scratch = np.zeros((0, 1), dtype=np.float32)
         self._drain_pending = False
+        self._wake_at = 1  # device samples in the ring that complete the chain's next frame (set by each drain)
+        self.drains = 0  # loop wake-ups that read the ring (one per frame, whatever the block)
         self.status_overflows = 0
         self._stamp_pos = np.zeros(_STAMPS, dtype=np.int64)
         self._stamp_time = np.zeros(_STAMPS, dtype=np.float64)
@@ -177,6 +182,7 @@ class Capture(_Controls, DeviceStream):
         self._scratch = np.zeros((self._ring.capacity, channels), dtype=np.float32)
         self.chain = self._new_chain(rate)
         self._drain_pending = False
+        self._wake_at = 1
         self.callbacks = 0
         return self._portaudio_stream(sd.InputStream, device, rate, channels, self._callback)
 
@@ -199,7 +205,9 @@ class Capture(_Controls, DeviceStream):
         if self.tap is not None:
             self.tap.block(indata, self.samplerate, float(self._stamp_adc[slot]) - frames / self.samplerate)
         self.callbacks += 1
-        if not self._drain_pending:
+        # Blocks shorter than a frame (10 ms ones) wake the loop only once they complete the frame
+        # being filled: what is sent goes out as early as with a wake per block, at half the wake-ups.
+        if not self._drain_pending and ring.available >= self._wake_at:
             self._drain_pending = True
             try:
                 self._loop.call_soon_threadsafe(self._drain)  # type: ignore[union-attr]
@@ -220,6 +228,7 @@ class Capture(_Controls, DeviceStream):
 
     def _drain(self) -> None:
         self._drain_pending = False
+        self.drains += 1
         ring, chain = self._ring, self.chain
         if ring is None or chain is None or self._stream is None:
             return
@@ -229,6 +238,7 @@ class Capture(_Controls, DeviceStream):
         if n:
             captured_at = float(self._stamp_adc[newest]) - (int(self._stamp_pos[newest]) - start) / self.samplerate
             chain.process(self._scratch[:n], captured_at)
+        self._wake_at = max(1, math.ceil(chain.samples_wanted() * self.samplerate / PCM_RATE))
         if self._muted and self.suspend_when_muted and not chain.sending:
             self.suspend()
 

@@ -205,6 +205,11 @@ class CaptureChain:
             self._fifo.push(np.zeros(FRAME_SAMPLES - partial, dtype=np.float32))
         return self._emit()
 
+    def samples_wanted(self) -> int:
+        """24 kHz samples still needed to complete the next frame: what the FIFO lacks while
+        sending, a whole frame otherwise. The capture wakes the loop once that much has arrived."""
+        return FRAME_SAMPLES - len(self._fifo) % FRAME_SAMPLES if self.sending else FRAME_SAMPLES
+
     def _remember(self, x: np.ndarray) -> None:
         """Keep the newest ``pre_roll_ms`` of 24 kHz audio (the history is shifted, it is tiny)."""
         h = self._history

@@ -40,12 +40,20 @@ KEEP = object()  # "leave this side as it is" for switch_devices
 # busy Python code on the loop (layout, a big JSON parse) keeps them waiting long enough to starve the
 # device: measured 13 device underruns in 12 s with the loop blocked 40 ms of every 100 ms, none at 2 ms.
 GIL_SWITCH_INTERVAL_S = 0.002
-# The microphone's block (issue #24). 10 ms blocks were measured: ADC → callback fell from ~20 to
-# 7–11 ms p50 (PortAudio then reports 10 ms input latency on PipeWire's ALSA device), but in the room
-# test the echo path jumped under the canceller 26–176 times per barge-in attempt against 1–30 with
-# 20 ms (re-pairings + re-warm-ups, as the test counts them), and the onset pre-roll lost the
-# first word with it (load ~3.3 both). So 20 ms stays until the canceller's pairing tolerates 10 ms periods.
-CAPTURE_BLOCK_MS = 20.0
+# The microphone's block (issue #24). 10 ms blocks cut ADC → callback from ~20 to 7–11 ms p50 (PortAudio
+# then reports 10 ms input latency on PipeWire's ALSA device instead of 20), but with the echo canceller
+# the room test's echo path jumped under it 26–176 times per barge-in attempt against 1–30 with 20 ms
+# (re-pairings + re-warm-ups, as the test counts them) and the onset pre-roll lost the first word with
+# it (load ~3.3 both). So the canceller keeps 20 ms until its pairing tolerates 10 ms periods; without
+# it (headset, ducking) nothing pairs blocks and the microphone takes 10 ms — the loop still wakes once
+# per 20 ms frame (:class:`~.capture.Capture`), so the CPU does not rise.
+CAPTURE_BLOCK_MS = 20.0  # with the echo canceller (speakers mode)
+CAPTURE_BLOCK_MS_DIRECT = 10.0  # without it (headset and ducking modes)
+
+
+def block_for_mode(mode: str) -> float:
+    """The microphone's block in ``mode`` (the mode in effect: ``speakers``, ``headset`` or ``ducking``)."""
+    return CAPTURE_BLOCK_MS if mode == "speakers" else CAPTURE_BLOCK_MS_DIRECT
 _gc_unfreeze_at_exit = False
 
 
@@ -94,7 +102,7 @@ class AudioEngine:
         on_mic_frame: Callable[[bytes], None] | None = None,
         on_error: Callable[[AudioDeviceError], None] | None = None,
         queue: PlaybackQueue | None = None,
-        capture_block_ms: float = CAPTURE_BLOCK_MS,
+        capture_block_ms: float | None = None,
         playback_block_ms: float = 20.0,
         output_hook: OutputHook | None = None,
         audio_mode: str = "headset",
@@ -104,7 +112,7 @@ class AudioEngine:
         self.on_mic_frame = on_mic_frame
         self.on_error = on_error
         self.queue = queue if queue is not None else PlaybackQueue()
-        self.capture_block_ms = capture_block_ms
+        self._capture_block_ms = capture_block_ms  # None: by the audio mode (block_for_mode())
         self.playback_block_ms = playback_block_ms
         self.output_hook = output_hook
         self.capture: Capture | None = None
@@ -259,11 +267,25 @@ class AudioEngine:
         asked for but the canceller cannot load)."""
         return self.echo.mode
 
+    @property
+    def capture_block_ms(self) -> float:
+        """The microphone's block for the mode in effect (or as the constructor fixed it)."""
+        return self._capture_block_ms if self._capture_block_ms is not None else block_for_mode(self.echo.mode)
+
     def set_audio_mode(self, mode: str) -> str:
-        """Switch the echo handling at once (streams keep running); returns the mode in effect.
-        A hold the old echo guard had asked for ends with it."""
+        """Switch the echo handling at once; returns the mode in effect. A hold the old echo guard
+        had asked for ends with it. The speaker keeps running; the microphone is reopened on the same
+        device when the new mode takes another block (:func:`block_for_mode`) — if that fails it
+        keeps its old block, which costs latency only."""
         mode = self.echo.set_mode(mode)
         self.queue.release()
+        capture = self.capture
+        if capture is not None and capture.block_ms != self.capture_block_ms:
+            try:
+                self.switch_devices(input_name=self._choice(capture))
+            except AudioDeviceError as exc:
+                log.warning("! the microphone keeps its %.0f ms blocks in %s mode: reopening it failed (%s)",
+                            capture.block_ms, mode, exc)
         return mode
 
     @property

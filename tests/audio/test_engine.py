@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from desktop_app.audio.capture_chain import FRAME_BYTES
-from desktop_app.audio.engine import CAPTURE_BLOCK_MS, AudioEngine
+from desktop_app.audio.engine import CAPTURE_BLOCK_MS, CAPTURE_BLOCK_MS_DIRECT, AudioEngine
 from tests.audio.signals import dominant_hz, frames_to_float, steady_part, tone, tone_pcm
 from tests.plugins.pipewire import wait_for
 
@@ -209,23 +209,72 @@ def test_objects_alive_when_the_streams_open_are_frozen_out_of_the_collector() -
     assert engine_module.freeze_startup_objects() >= before + 5000  # the next start freezes them too
 
 
-async def test_the_microphone_opens_in_its_block_at_low_latency_and_sends_20ms_frames(pipewire_session) -> None:
-    """Issue #24: the input stream as opened — ``CAPTURE_BLOCK_MS`` blocks (20 ms: 10 ms made the echo
-    path jump under the canceller in the room, see engine.py) at PortAudio's 'low' suggested latency,
-    and the frames sent are 20 ms, 50 a second, whatever the block."""
+async def test_without_the_canceller_the_microphone_takes_10ms_blocks_and_wakes_the_loop_once_a_frame(pipewire_session) -> None:
+    """Issue #24: in headset mode (nothing pairs the blocks with the speaker) the input opens in
+    ``CAPTURE_BLOCK_MS_DIRECT`` blocks at PortAudio's 'low' latency — half the wait before the
+    callback — while the frames sent stay 20 ms, 50 a second, and the loop is woken once per frame,
+    not once per block (no CPU rise)."""
     frames: list[bytes] = []
-    engine = AudioEngine(on_mic_frame=frames.append)
+    engine = AudioEngine(on_mic_frame=frames.append, audio_mode="headset")
+    engine.start()
+    try:
+        capture = engine.capture
+        assert capture is not None and capture.running
+        assert capture.block_ms == CAPTURE_BLOCK_MS_DIRECT == 10.0
+        assert capture.blocksize_frames == capture.samplerate * 10 // 1000
+        assert 0.0 < capture.latency_s <= 0.01  # 'low': PipeWire's ALSA device reports the block
+        await wait_for(lambda: len(frames) >= 5, timeout=3)
+        callbacks, drains, sent = capture.callbacks, capture.drains, len(frames)
+        await wait_for(lambda: len(frames) >= sent + 50, timeout=4)
+        blocks, wakes, new = capture.callbacks - callbacks, capture.drains - drains, len(frames) - sent
+        assert 2 * new - 4 <= blocks <= 2 * new + 4  # two blocks a frame
+        assert wakes <= new + 3  # one wake-up a frame (a late loop may take two frames in one)
+        assert {len(f) for f in frames} == {FRAME_BYTES}
+        assert capture.overflows == 0
+    finally:
+        engine.stop()
+
+
+async def test_with_the_canceller_the_microphone_keeps_20ms_blocks(pipewire_session) -> None:
+    """Speakers mode: ``CAPTURE_BLOCK_MS`` blocks (10 ms made the echo path jump under the canceller
+    in the room, see engine.py), one block and one wake-up a frame."""
+    frames: list[bytes] = []
+    engine = AudioEngine(on_mic_frame=frames.append, audio_mode="speakers")
+    assert engine.audio_mode == "speakers", engine.aec_reason
     engine.start()
     try:
         capture = engine.capture
         assert capture is not None and capture.running
         assert capture.block_ms == CAPTURE_BLOCK_MS == 20.0
         assert capture.blocksize_frames == capture.samplerate * 20 // 1000
-        assert 0.0 < capture.latency_s <= 0.02  # 'low': PipeWire's ALSA device reports the block
-        callbacks = capture.callbacks
-        await wait_for(lambda: len(frames) >= 25, timeout=3)
-        assert capture.callbacks - callbacks >= len(frames) - 2  # one block a frame
+        assert 0.0 < capture.latency_s <= 0.02
+        await wait_for(lambda: len(frames) >= 5, timeout=3)
+        callbacks, sent = capture.callbacks, len(frames)
+        await wait_for(lambda: len(frames) >= sent + 25, timeout=3)
+        assert abs((capture.callbacks - callbacks) - (len(frames) - sent)) <= 3  # one block a frame
         assert {len(f) for f in frames} == {FRAME_BYTES}
-        assert capture.overflows == 0
+    finally:
+        engine.stop()
+
+
+async def test_switching_the_audio_mode_reopens_the_microphone_in_the_new_modes_block(pipewire_session) -> None:
+    """headset → speakers → headset while running: the microphone follows with 20 ms, then 10 ms
+    blocks, on the same device, and frames keep coming (20 ms each) after every switch."""
+    frames: list[bytes] = []
+    engine = AudioEngine(on_mic_frame=frames.append, audio_mode="headset")
+    engine.start()
+    try:
+        first = engine.capture
+        assert first is not None and first.block_ms == 10.0
+        device = first.device
+        for mode, block in (("speakers", 20.0), ("headset", 10.0)):
+            assert engine.set_audio_mode(mode) == mode
+            capture = engine.capture
+            assert capture is not None and capture.running and capture.block_ms == block
+            assert capture.device == device
+            assert not first.running  # the old stream is closed
+            first, sent = capture, len(frames)
+            await wait_for(lambda: len(frames) >= sent + 10, timeout=3)  # noqa: B023 (awaited at once)
+        assert {len(f) for f in frames} == {FRAME_BYTES}
     finally:
         engine.stop()
