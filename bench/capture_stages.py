@@ -76,6 +76,7 @@ def main() -> int:
     print(f"load average at the start: {loadavg()}")
     deltas: dict[str, dict[str, list[float]]] = {}
     totals: dict[str, list[float]] = {}
+    split: dict[bool, dict[str, list[float]]] = {False: {}, True: {}}  # by "spoken over the answer"
     loads: list[str] = []
     try:
         with Bench(work, silent_s=0.0) as bench:
@@ -102,6 +103,11 @@ def main() -> int:
                 for note in report.notes([result]):
                     print(f"  note: {note}")
                 totals.setdefault(name, []).extend(v for v in result.values("mic_to_server") if v is not None)
+                for barge in (False, True):
+                    split[barge].setdefault(name, []).extend(
+                        v for v in result.values("mic_to_server", barge=barge) if v is not None)
+                print("  sound at the mic → speech_started per question (ms): " + ", ".join(
+                    "–" if v is None else f"{v * 1000:.1f}" for v in result.values("mic_to_server")))
                 print(f"  CPU during the turns: {result.cpu_turns:.1f} % of a core" if result.cpu_turns is not None
                       else "  CPU during the turns: –")
                 if stages is not None and stages.with_suffix(".counters.json").exists():
@@ -136,6 +142,8 @@ def main() -> int:
     print("| | " + " | ".join(totals) + " |")
     print("|---|" + "---|" * len(totals))
     print("| total | " + " | ".join(cell(v) for v in totals.values()) + " |")
+    print("| … questions 1–5 | " + " | ".join(cell(split[False].get(n, [])) for n in totals) + " |")
+    print("| … questions 6–7 (spoken over the answer) | " + " | ".join(cell(split[True].get(n, [])) for n in totals) + " |")
     print("| onsets | " + " | ".join(str(len(v)) for v in totals.values()) + " |")
     print()
     print("load average (1, 5, 15 min) before → after each run: " + "; ".join(loads))

@@ -44,9 +44,12 @@ GIL_SWITCH_INTERVAL_S = 0.002
 # then reports 10 ms input latency on PipeWire's ALSA device instead of 20), but with the echo canceller
 # the room test's echo path jumped under it 26–176 times per barge-in attempt against 1–30 with 20 ms
 # (re-pairings + re-warm-ups, as the test counts them) and the onset pre-roll lost the first word with
-# it (load ~3.3 both). So the canceller keeps 20 ms until its pairing tolerates 10 ms periods; without
-# it (headset, ducking) nothing pairs blocks and the microphone takes 10 ms — the loop still wakes once
-# per 20 ms frame (:class:`~.capture.Capture`), so the CPU does not rise.
+# it (load ~3.3 both). Re-measured with the loop woken once per 20 ms frame (so the canceller is fed as
+# with 20 ms blocks), the room test under one busy loop: 7, 4, 0, 2, 1 jumps per attempt and 2 of 5
+# attempts lost the first word, against 1, 2, 1, 1, 0 and none with 20 ms blocks. So the canceller
+# keeps 20 ms until its pairing tolerates 10 ms periods; without it (headset, ducking) nothing pairs
+# blocks and the microphone takes 10 ms — the loop still wakes once per 20 ms frame
+# (:class:`~.capture.Capture`), so the CPU does not rise.
 CAPTURE_BLOCK_MS = 20.0  # with the echo canceller (speakers mode)
 CAPTURE_BLOCK_MS_DIRECT = 10.0  # without it (headset and ducking modes)
 
@@ -54,6 +57,8 @@ CAPTURE_BLOCK_MS_DIRECT = 10.0  # without it (headset and ducking modes)
 def block_for_mode(mode: str) -> float:
     """The microphone's block in ``mode`` (the mode in effect: ``speakers``, ``headset`` or ``ducking``)."""
     return CAPTURE_BLOCK_MS if mode == "speakers" else CAPTURE_BLOCK_MS_DIRECT
+
+
 _gc_unfreeze_at_exit = False
 
 
