@@ -57,18 +57,25 @@ class CallbackClock:
     currentTime)`` carries that whole wait (measured: up to 6 ms at load 1.5, 16 ms under load),
     and the echo canceller's reference then breaks its run and jumps. Instead the offset between
     the clocks is the smallest ``now − currentTime`` seen — a late read is never early — allowed to
-    creep up 20 µs a callback (1 ms/s at 20 ms blocks) in case the two clocks drift. Measured with
-    ALSA on PipeWire: PortAudio's device times step by exactly the block (±0.02 ms).
+    creep up 1 ms per second of stream time in case the two clocks drift. Per second, not per callback
+    (it was 20 µs a callback): with 10 ms blocks that doubled the creep, and a loop kept busy for a
+    few hundred ms moved the microphone's times by the 0.5 ms that re-pairs the echo canceller
+    (issue #24). Measured with ALSA on PipeWire: PortAudio's device times step by exactly the block
+    (±0.02 ms).
     """
 
-    CREEP_S = 0.00002
+    CREEP_PER_S = 0.001
 
     def __init__(self) -> None:
         self.offset = float("inf")
+        self._last: float | None = None  # the previous call's ``currentTime``
 
     def __call__(self, device_time: float, current: float, now: float) -> float:
         """``device_time`` (PortAudio's clock) on ours; ``now`` is ``time.monotonic()`` read in the callback."""
-        offset = min(now - current, self.offset + self.CREEP_S)
+        # (a resumed stream's first, late, callback after seconds of pause must not move the offset)
+        elapsed = 0.0 if self._last is None else min(max(0.0, current - self._last), 0.1)
+        self._last = current
+        offset = min(now - current, self.offset + self.CREEP_PER_S * elapsed)
         self.offset = offset
         return device_time + offset
 

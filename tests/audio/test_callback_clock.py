@@ -61,3 +61,26 @@ def test_the_speakers_reference_keeps_one_run_through_late_callbacks(monkeypatch
     first = far.slot(LATENCY_S + 0.0001)  # the first block's DAC time, on our clock
     played = len(LAGS) * frames // 2  # 24 kHz samples handed over
     assert far.end_slot is not None and first + played - 48 <= far.end_slot <= first + played  # (the resampler holds ~1 ms)
+
+
+def test_the_creep_is_per_second_of_stream_whatever_the_block() -> None:
+    """Issue #24: 20 µs a callback crept 2 ms/s with 10 ms blocks; a loop kept busy a few hundred ms
+    (every callback late) then moved the microphone's times by the 0.5 ms that re-pairs the canceller."""
+    for block_s in (0.01, 0.02):
+        clock = CallbackClock()
+        clock(LATENCY_S, 0.0, 0.0)  # one on-time callback: offset 0
+        k = 1
+        while k * block_s <= 0.3:  # then 300 ms of callbacks each run 3 ms late
+            current = k * block_s
+            clock(current + LATENCY_S, current, current + 0.003)
+            k += 1
+        assert clock.offset <= 0.0003 + 1e-9, (block_s, clock.offset)  # 1 ms/s, not per callback
+
+
+def test_a_stream_resumed_after_a_pause_keeps_its_offset_through_a_late_first_callback() -> None:
+    clock = CallbackClock()
+    for k in range(10):
+        clock(k * BLOCK_S + LATENCY_S, k * BLOCK_S, k * BLOCK_S)
+    resumed = 10 * BLOCK_S + 5.0  # five seconds suspended; its first callback runs 4 ms late
+    clock(resumed + LATENCY_S, resumed, resumed + 0.004)
+    assert clock.offset <= 0.0001 + 1e-9
