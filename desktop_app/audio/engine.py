@@ -46,7 +46,9 @@ GIL_SWITCH_INTERVAL_S = 0.002
 # (re-pairings + re-warm-ups, as the test counts them) and the onset pre-roll lost the first word with
 # it (load ~3.3 both). Re-measured with the loop woken once per 20 ms frame (so the canceller is fed as
 # with 20 ms blocks), the room test under one busy loop: 7, 4, 0, 2, 1 jumps per attempt and 2 of 5
-# attempts lost the first word, against 1, 2, 1, 1, 0 and none with 20 ms blocks. So the canceller
+# attempts lost the first word, against 1, 2, 1, 1, 0 and none with 20 ms blocks; with the callback
+# clock's creep made per second (it was per callback: twice as fast at 10 ms), 5, 0, 9, 3, 6, 0, 0 and
+# 3 of 7 lost — not the cause. So the canceller
 # keeps 20 ms until its pairing tolerates 10 ms periods; without it (headset, ducking) nothing pairs
 # blocks and the microphone takes 10 ms — the loop still wakes once per 20 ms frame
 # (:class:`~.capture.Capture`), so the CPU does not rise.
