@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from desktop_app.audio.capture_chain import FRAME_BYTES
-from desktop_app.audio.engine import CAPTURE_BLOCK_MS, CAPTURE_BLOCK_MS_DIRECT, AudioEngine
+from desktop_app.audio.engine import AudioEngine
+from desktop_app.audio.stream_tuning import CAPTURE_BLOCK_MS, CAPTURE_BLOCK_MS_DIRECT
 from tests.audio.signals import dominant_hz, frames_to_float, steady_part, tone, tone_pcm
 from tests.plugins.pipewire import wait_for
 
@@ -200,13 +201,13 @@ def test_objects_alive_when_the_streams_open_are_frozen_out_of_the_collector() -
     and the speaker underflowed; what is alive at a start is never walked again, later objects are."""
     import gc
 
-    from desktop_app.audio import engine as engine_module
+    from desktop_app.audio.stream_tuning import freeze_startup_objects
 
-    before = engine_module.freeze_startup_objects()
+    before = freeze_startup_objects()
     assert before > 1000 and gc.get_freeze_count() == before
     later = [[k] for k in range(5000)]  # the conversation's objects: still the collector's
     assert all(gc.is_tracked(x) for x in later[:3]) and gc.get_freeze_count() == before
-    assert engine_module.freeze_startup_objects() >= before + 5000  # the next start freezes them too
+    assert freeze_startup_objects() >= before + 5000  # the next start freezes them too
 
 
 async def test_without_the_canceller_the_microphone_takes_10ms_blocks_and_wakes_the_loop_once_a_frame(pipewire_session) -> None:
