@@ -110,7 +110,6 @@ class EchoGuard:
         self.raw_floor_db: float | None = None  # noise floor of the raw microphone (speakers mode)
         self.raw_evidence_frames = 0  # frames judged near-end on the raw microphone alone (speakers mode)
         self._recent_far = [-120.0] * 30  # the reference's last 300 ms (dB per frame), for the raw judgement
-        self._raw_run = 0  # consecutive frames of raw-microphone evidence
         self.excess_db = -120.0
         self.audible = False  # the last frame could hold the assistant's echo (its reference envelope)
         self._decay_db = 1.5  # reference envelope release per frame: covers a room's echo tail
@@ -161,19 +160,6 @@ class EchoGuard:
     @property
     def speaking(self) -> bool:
         return self._speaking
-
-    @property
-    def user_clear(self) -> bool:
-        """The user is speaking, or the raw microphone has stood clear of any echo the reference
-        could make for two frames in a row: what the microphone holds then is the user, as surely as
-        in headset mode, so the onset pre-roll may let it go to the server (issue #24). Stopping the
-        assistant still waits for :attr:`speaking` (four frames of evidence)."""
-        return self._speaking or self.raw_clear
-
-    @property
-    def raw_clear(self) -> bool:
-        """The raw microphone has stood clear of any echo the reference could make for two frames."""
-        return self._raw_run >= 2
 
     def rewarm(self, min_ms: float = 300.0, max_ms: float = 3000.0) -> None:
         """The echo path jumped under the canceller (the speaker's stream glitched, the reference was
@@ -240,25 +226,19 @@ class EchoGuard:
             self.raw_floor_db = raw_floor = _floor(self.raw_floor_db, near_db)
             recent = self._recent_far
             recent[self.frames % len(recent)] = far_db
-            if audible and self._learned >= _RAW_AFTER_LEARNED and not distrusted and self._warm_left == 0:
+            if audible and self._learned >= _RAW_AFTER_LEARNED:
                 # The raw microphone standing clear of the loudest echo the last 300 ms of reference
                 # could make (any delay, a room's tail; the learned ERL plus the ducking margin) and of
                 # its own noise floor is the user as surely, canceller or not: it is seen from the
                 # voice's first frame, while AEC3's suppressor lets the voice through its output only
                 # ~9 dB per 10 ms (issue #24: that was most of a barge-in's way to the server). It
                 # speaks for a user louder than the echo at the microphone; never before ERL has had 2 s of
-                # echo to settle on (its first 200 ms can read 20 dB low: an echo 150 ms late is not in them),
-                # nor in a warm-up or while the echo path is distrusted: on an overloaded machine the room's
-                # microphone lost 20–64 ms a few times a second and one such run sent echo the server took
-                # for speech — there the residual alone judges, as before.
+                # echo to settle on (its first 200 ms can read 20 dB low: an echo 150 ms late is not in them).
                 raw_excess = near_db - max(raw_floor + self.floor_margin_db, self.min_speech_dbfs,
                                            max(recent) + self.erl_db + self.duck_margin_db)
                 if raw_excess > 0.0 and self.excess_db <= 0.0:
                     self.raw_evidence_frames += 1
-                self._raw_run = self._raw_run + 1 if raw_excess > 0.0 else 0
                 self.excess_db = max(self.excess_db, raw_excess)
-            else:
-                self._raw_run = 0
         else:
             threshold = max(floor + self.floor_margin_db, self.min_speech_dbfs,
                             (echo_db + self.duck_margin_db) if audible else -120.0)

@@ -229,9 +229,7 @@ async def test_20_s_of_assistant_speech_through_the_room_is_cancelled_and_never_
     t, _ = await take(scenario)
     guard = t.engine.echo.guard
     assert guard is not None and t.engine.echo.canceller is not None
-    assert t.onsets == [] and t.speaking_seen == [] and guard.evidence_frames < 10, (
-        t.onsets, t.speaking_seen, guard.evidence_frames, guard.raw_evidence_frames, guard.rewarms,
-        t.engine.echo.canceller.repairs)
+    assert t.onsets == [] and t.speaking_seen == [] and guard.evidence_frames < 10
     assert t.engine.echo.canceller.far_late == 0
     raw, sent = pcm16_to_float(b"".join(t.heard)), pcm16_to_float(b"".join(t.sent))
     n = min(len(raw), len(sent))

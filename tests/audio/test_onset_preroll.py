@@ -15,8 +15,7 @@ import pytest
 from desktop_app.audio import echo_control
 from desktop_app.audio.aec import EchoCanceller, FarEnd
 from desktop_app.audio.echo_guard import EchoGuard
-from desktop_app.audio.echo_path import EchoPath
-from desktop_app.audio.onset_preroll import OnsetPreRoll
+from desktop_app.audio.onset_preroll import EchoPath, OnsetPreRoll
 from tests.audio.test_aec import R, Sim, assistant_story, simulate, voice
 from tests.helpers.onset import first_sound
 
