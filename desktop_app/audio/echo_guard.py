@@ -49,15 +49,6 @@ FAR_ACTIVE_DBFS = -60.0
 # the noise floor. AEC3 reconverging from a 1-10 ms echo-path jump leaks at 3-27 dB under the echo
 # for 0.75-2 s (the loopback room's recordings, offline) - a fixed second was too short for that.
 RECONVERGED_FRAMES = 20
-_RAW_AFTER_LEARNED = 200  # echo-only frames (2 s) before the raw microphone is judged against the ERL
-
-
-def _floor(floor: float | None, level: float) -> float:
-    """A noise floor after one more frame at ``level``: down at once, up 3 dB/s (speech never becomes
-    the floor)."""
-    if floor is None or level < floor:
-        return max(level, -100.0)
-    return min(level, floor + 0.03)
 
 
 def frame_db(x: np.ndarray) -> float:
@@ -107,9 +98,6 @@ class EchoGuard:
         self.erl_db = erl_db  # echo level − reference level (learned; the calibration may set it)
         self.erle_db = 20.0  # cancellation achieved on echo-only frames (smoothed; AEC3 starts near this)
         self.floor_db: float | None = None  # noise floor of the signal judged
-        self.raw_floor_db: float | None = None  # noise floor of the raw microphone (speakers mode)
-        self.raw_evidence_frames = 0  # frames judged near-end on the raw microphone alone (speakers mode)
-        self._recent_far = [-120.0] * 30  # the reference's last 300 ms (dB per frame), for the raw judgement
         self.excess_db = -120.0
         self.audible = False  # the last frame could hold the assistant's echo (its reference envelope)
         self._decay_db = 1.5  # reference envelope release per frame: covers a room's echo tail
@@ -209,8 +197,8 @@ class EchoGuard:
         else:
             self._quiet_frames += 1
         judged = res_db if self.mode == "speakers" else near_db
-        self.floor_db = _floor(self.floor_db, judged)
-        floor = self.floor_db
+        self._track_floor(judged)
+        floor = self.floor_db if self.floor_db is not None else -120.0
         echo_db = env + self.erl_db  # the raw echo this frame could hold
         distrusted = self._distrust_left > 0
         if self.mode == "speakers":
@@ -222,28 +210,11 @@ class EchoGuard:
                 cancel = max(0.0, cancel - 10.0) if self._learned >= 20 else 0.0
             threshold = max(floor + self.floor_margin_db, self.min_speech_dbfs,
                             (echo_db - cancel + self.margin_db) if audible else -120.0)
-            self.excess_db = judged - threshold  # how far this frame stands above what echo and noise explain
-            self.raw_floor_db = raw_floor = _floor(self.raw_floor_db, near_db)
-            recent = self._recent_far
-            recent[self.frames % len(recent)] = far_db
-            if audible and self._learned >= _RAW_AFTER_LEARNED:
-                # The raw microphone standing clear of the loudest echo the last 300 ms of reference
-                # could make (any delay, a room's tail; the learned ERL plus the ducking margin) and of
-                # its own noise floor is the user as surely, canceller or not: it is seen from the
-                # voice's first frame, while AEC3's suppressor lets the voice through its output only
-                # ~9 dB per 10 ms (issue #24: that was most of a barge-in's way to the server). It
-                # speaks for a user louder than the echo at the microphone; never before ERL has had 2 s of
-                # echo to settle on (its first 200 ms can read 20 dB low: an echo 150 ms late is not in them).
-                raw_excess = near_db - max(raw_floor + self.floor_margin_db, self.min_speech_dbfs,
-                                           max(recent) + self.erl_db + self.duck_margin_db)
-                if raw_excess > 0.0 and self.excess_db <= 0.0:
-                    self.raw_evidence_frames += 1
-                self.excess_db = max(self.excess_db, raw_excess)
         else:
             threshold = max(floor + self.floor_margin_db, self.min_speech_dbfs,
                             (echo_db + self.duck_margin_db) if audible else -120.0)
-            self.excess_db = judged - threshold
-        evidence = self.excess_db > 0.0
+        evidence = judged > threshold
+        self.excess_db = judged - threshold  # how far this frame stands above what echo and noise explain
         self.speech_probability = prob
         self._count(evidence, t)
         if audible and not self._speaking and self._score == 0.0 and far_db > FAR_ACTIVE_DBFS:
@@ -266,6 +237,12 @@ class EchoGuard:
         if self._distrust_min == 0 and self._clean >= RECONVERGED_FRAMES:
             self._distrust_left = 0
 
+    def _track_floor(self, level: float) -> None:
+        floor = self.floor_db
+        if floor is None or level < floor:
+            self.floor_db = max(level, -100.0)
+        else:
+            self.floor_db = min(level, floor + 0.03)  # 3 dB/s up: speech never becomes the floor
 
     def _count(self, evidence: bool, t: float) -> None:
         if evidence:
