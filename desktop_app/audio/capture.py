@@ -2,8 +2,9 @@
 (:class:`ArrayCapture`, :class:`FileCapture`), all producing the same fixed 20 ms pcm16 frames.
 
 The PortAudio callback only copies the block into a preallocated :class:`SampleRing`, counts, and —
-if no drain is already pending — schedules one ``loop.call_soon_threadsafe(self._drain)``. So the
-loop wakes once per block (or less, coalesced) and never polls. The drain runs the shared
+if no drain is already pending and the ring holds what completes the frame being filled — schedules
+one ``loop.call_soon_threadsafe(self._drain)``. So the loop wakes once per 20 ms frame whatever the
+block (or less, coalesced) and never polls. The drain runs the shared
 :class:`~.capture_chain.CaptureChain` (resample, meter, gate, re-chunk) on the loop thread.
 """
 
