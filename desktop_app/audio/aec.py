@@ -153,7 +153,7 @@ class EchoCanceller:
         self._blocks = 0  # microphone blocks timed (process() calls with a time)
         self._slipped: tuple[int, int] | None = None  # (pairing the timestamps want, block first seen)
         self.far_waits = 0  # blocks whose frames waited for their reference (each up to 50 ms)
-        self.far_late = 0  # frames processed before their reference arrived, after a 50 ms wait
+        self.far_late = 0  # frames processed before their reference arrived, after a 50 ms wait (stays 0)
         self.repairs = 0  # pairing corrections (each one is a jump in the module's view of the delay)
         self._runs = far.runs
         self.frames = 0
@@ -236,12 +236,9 @@ class EchoCanceller:
                      self.far.runs, self.repairs)
 
     def _far_pending(self, slot: int) -> bool:
-        """The speaker is running but the reference for this frame has not reached the timeline. A
-        stream that said it stopped (:meth:`FarEnd.pause`) is not waited for: before that notice a
-        frame waited up to ``_HOLD`` (50 ms) after every idle suspend for a block that never came."""
+        """The speaker is running but the reference for this frame has not reached the timeline."""
         far = self.far
-        return (not far.paused and far.end_slot is not None and slot + FRAME > far.end_slot
-                and time.monotonic() - far.last_write < 0.1)
+        return far.end_slot is not None and slot + FRAME > far.end_slot and time.monotonic() - far.last_write < 0.1
 
     def _switch(self, light: bool, near: np.ndarray, ref: np.ndarray) -> np.ndarray:
         """Prime the processor taking over with the last two frames (outputs dropped); returns what

@@ -248,7 +248,7 @@ class RoomProbe:
         say = progress or (lambda what, fraction: None)
         queue = PlaybackQueue(prebuffer_ms=20)
         playback = Playback(self.output_name, queue, loop=self._loop, output_hook=self._output_hook,
-                            idle_suspend_s=None, on_pause=self.control.far.pause)
+                            idle_suspend_s=None)
         capture = Capture(self.input_name, 20.0, None, self._loop)
         capture.set_processor(self._process)
         playback.start(standby=True)

@@ -163,7 +163,7 @@ class AudioEngine:
     def _new_playback(self, name: str | None, standby: bool = False) -> Playback:
         playback = Playback(
             name, self.queue, block_ms=self.playback_block_ms, loop=self._loop,
-            on_error=self._on_device_error, output_hook=self._output_hook, on_pause=self.echo.far.pause,
+            on_error=self._on_device_error, output_hook=self._output_hook,
         )
         playback.start(standby=True)
         self.echo.far.set_rate(playback.samplerate)  # before the first block reaches the reference

@@ -50,7 +50,6 @@ class FarEnd:
         self._line = np.zeros(int(seconds * PCM_RATE), np.float32)
         self.end_slot: int | None = None  # one past the newest slot written
         self.last_write = -math.inf  # monotonic time of the newest block read from the ring
-        self.paused = False  # the speaker's stream stopped (pause()): no block is on its way
         self._resampler: StreamResampler | None = None
         self._run_slot = 0  # slot of the current run's first 24 kHz sample
         self._run_out = 0  # 24 kHz samples written in the current run
@@ -67,13 +66,6 @@ class FarEnd:
         self._stamps = self._read_stamps = 0
         self._resampler = StreamResampler(self.rate, PCM_RATE, 1, "LD")  # as the microphone's
         self._run_next_time = None
-
-    def pause(self) -> None:
-        """The speaker's stream stopped — suspended while idle, or closed (loop, after its last
-        callback): no block is on its way, so no microphone frame need wait for one. The next block
-        read from the ring ends the pause."""
-        self.sync()
-        self.paused = True
 
     def slot(self, t: float) -> int:
         return int(round((t - self.origin) * PCM_RATE))
@@ -136,7 +128,6 @@ class FarEnd:
         self._run_out += len(y)
         self._run_next_time = dac + n / self.rate
         self.last_write = time.monotonic()
-        self.paused = False
 
     def _put(self, slot: int, y: np.ndarray) -> None:
         n = len(y)

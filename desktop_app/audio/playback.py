@@ -33,8 +33,6 @@ class Playback(DeviceStream):
 
     ``output_hook(block, dac_time)`` — if set — is called in the audio thread with each block handed
     to the device (it must only copy). ``tap`` holds the last ``tap_seconds`` of the same samples.
-    ``on_pause()`` — if set — is called on the loop once the stream has stopped calling back (it was
-    suspended while idle, or closed): the echo canceller then waits for no more reference.
     """
 
     kind = "output"
@@ -51,14 +49,12 @@ class Playback(DeviceStream):
         tap_seconds: float = 2.0,
         output_hook: OutputHook | None = None,
         idle_suspend_s: float | None = 2.0,
-        on_pause: Callable[[], None] | None = None,
     ) -> None:
         super().__init__(device, block_ms=block_ms, samplerate=samplerate, loop=loop, on_error=on_error)
         self.queue = queue if queue is not None else PlaybackQueue()
         self.tap_seconds = tap_seconds
         self.tap: TimedRing | None = None
         self.output_hook = output_hook
-        self.on_pause = on_pause
         self.live = False
         self.device_underflows = 0  # PortAudio's output_underflow flags (the device starved)
         self.frames_out = 0
@@ -86,17 +82,7 @@ class Playback(DeviceStream):
         if self.live and self.queue.on_wake == self.resume:
             self.queue.on_wake = None
         self.live = False
-        running = self._stream is not None
         super().stop()
-        if running and self.on_pause is not None:
-            self.on_pause()
-
-    def suspend(self) -> None:
-        """Pause the stream (:meth:`DeviceStream.suspend`: no callbacks after it returns) and say so."""
-        was = self.suspended
-        super().suspend()
-        if self.suspended and not was and self.on_pause is not None:
-            self.on_pause()
 
     def resume(self) -> None:
         self._idle_since = None

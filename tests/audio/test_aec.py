@@ -418,37 +418,3 @@ def test_a_switch_between_the_paths_is_cross_faded_not_a_jump() -> None:
         assert around <= 2.0 * own, (when, around, own)
 
 
-def test_a_frame_waits_for_a_reference_on_its_way_but_not_once_the_speaker_said_it_stopped() -> None:
-    """Issue #24: a microphone frame whose reference has not reached the timeline waits (up to 50 ms)
-    while the speaker runs; after the speaker's stream said it stopped (:meth:`FarEnd.pause`: an
-    idle suspend, 2 s after every answer) nothing is on its way and the frame goes at once."""
-    processor, why = load_processor(0)
-    assert processor is not None, why
-
-    def played(far: FarEnd, t0: float) -> None:
-        for k in range(5):  # 100 ms of speaker, its last sample at the DAC at t0 + 0.1
-            far.write(np.full(480, 0.1, np.float32), t0 + k * 0.02)
-
-    def canceller(far: FarEnd) -> EchoCanceller:
-        return EchoCanceller(far, EchoGuard("speakers"), processor, 0.0)
-
-    # the microphone's block from t0 + 0.08: paired 20 ms ahead, its reference runs past the last block
-    near = np.zeros(480, np.float32)
-    running = FarEnd()
-    running.set_rate(R)
-    t0 = running.origin + 1.0
-    played(running, t0)
-    waiting = canceller(running)
-    assert len(waiting.process(near, t0 + 0.08)) == 0 and waiting.far_waits == 1
-
-    stopped = FarEnd()
-    stopped.set_rate(R)
-    t0 = stopped.origin + 1.0
-    played(stopped, t0)
-    stopped.pause()
-    assert stopped.paused
-    going = canceller(stopped)
-    assert len(going.process(near, t0 + 0.08)) == 480 and going.far_waits == 0 and going.far_late == 0
-    stopped.write(np.zeros(480, np.float32), t0 + 0.5)  # the speaker resumed: its blocks are due again
-    stopped.sync()
-    assert not stopped.paused

@@ -279,22 +279,3 @@ async def test_switching_the_audio_mode_reopens_the_microphone_in_the_new_modes_
         assert {len(f) for f in frames} == {FRAME_BYTES}
     finally:
         engine.stop()
-
-
-async def test_the_speaker_stopping_tells_the_echo_reference_so_no_frame_waits_for_it(pipewire_session) -> None:
-    """Issue #24: an idle suspend (and a close) of the speaker's stream is told to the far end, after
-    the last callback; its next block ends the pause."""
-    engine = AudioEngine(audio_mode="speakers")
-    engine.start()
-    try:
-        playback = engine.playback
-        assert playback is not None and not engine.echo.far.paused
-        await wait_for(lambda: playback.callbacks > 3, timeout=3)
-        playback.suspend()
-        assert engine.echo.far.paused
-        engine.queue.enqueue("item_1", tone_pcm(440, 0.2))  # wakes the stream
-        await wait_for(lambda: (engine.echo.far.sync(), not engine.echo.far.paused)[1], timeout=3)
-        engine.stop()
-        assert engine.echo.far.paused
-    finally:
-        engine.stop()
