@@ -416,5 +416,3 @@ def test_a_switch_between_the_paths_is_cross_faded_not_a_jump() -> None:
         own = float(steps[int((when - 0.6) * R) : int((when - 0.35) * R)].max())
         around = float(steps[int((when - 0.3) * R) : int((when + 0.3) * R)].max())
         assert around <= 2.0 * own, (when, around, own)
-
-
