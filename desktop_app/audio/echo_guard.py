@@ -10,7 +10,7 @@ learned while only the assistant talks) minus the cancellation the canceller is 
 
 It also holds the policy built on that verdict: two gains on the outgoing audio and two callbacks:
 
-* **warm-up gate** (canceller on): for the first ``warmup_ms`` of assistant audio after a silence,
+* **warm-up gate** (canceller on): for the first ``warmup_ms`` (1 s) of assistant audio after a silence,
   frames without near-end evidence are muted, so echo the canceller has not yet learned is never sent
   as speech; meanwhile the evidence must clear the echo as if the canceller removed 10 dB less than it
   has shown (nothing at all before the first answer). :meth:`rewarm` does the same after the echo
@@ -44,6 +44,15 @@ import numpy as np
 FRAME_S = 0.01
 SILENT_DBFS = -70.0  # a reference frame below this is silence
 FAR_ACTIVE_DBFS = -60.0
+# The warm-up at the start of each answer after a silence. Each one is a new run of the reference
+# (the speaker resumed), and AEC3 can meet a slightly moved echo path there: after a 1-10 ms jump it
+# leaks 3-27 dB under the echo for 0.75-2 s. 300 ms was too short: in a CI run of the 2-minute echo
+# conversation the canceller removed only 4-17 dB of a word's echo 0.45-0.55 s into an answer (its
+# learned figure was 13 dB); six frames stood up to 8 dB over the threshold and were taken for the
+# user, the assistant interrupting itself. Trusting 10 dB less for the whole first second would have
+# kept all of them ~2 dB under it. The price: in an answer's first second a barge-in must stand 10 dB
+# higher above the echo (the pre-roll still sends its first words), and that echo is muted.
+WARMUP_MS = 1000.0
 # A re-warm-up ends once this many frames in a row of the assistant alone show the residual back
 # down: within 10 dB of the cancellation shown before the jump (at most 40 dB under the echo), or at
 # the noise floor. AEC3 reconverging from a 1-10 ms echo-path jump leaks at 3-27 dB under the echo
@@ -69,7 +78,7 @@ class EchoGuard:
         self,
         mode: str = "speakers",
         *,
-        warmup_ms: float = 300.0,
+        warmup_ms: float = WARMUP_MS,
         margin_db: float = 10.0,
         duck_margin_db: float = 10.0,
         floor_margin_db: float = 12.0,

@@ -1,5 +1,6 @@
 """When the echo path jumps under the canceller mid-answer: samples lost on the microphone's way in
-are re-paired at once, and the guard distrusts the canceller until it shows it cancels again."""
+are re-paired at once, and the guard distrusts the canceller until it shows it cancels again; and
+at the start of every answer, where the speaker resumed, it trusts it less for a second."""
 
 from __future__ import annotations
 
@@ -72,3 +73,18 @@ def test_a_jump_at_the_end_of_an_answer_is_still_distrusted_when_the_next_answer
     assert between[-250:] == [1.0] * 250  # the user is not muted while nothing can echo
     leaking = frames(guard, 100, 0.3, 5.3)  # the next answer: the canceller had no echo to relearn on
     assert leaking == [0.0] * 100 and guard.evidence_frames == 0
+
+
+def test_a_canceller_leaking_half_a_second_into_an_answer_is_not_taken_for_the_user() -> None:
+    """The CI failure behind the 1 s warm-up: an answer after a pause, the canceller (learned at 13 dB)
+    letting a word's echo through 0.45 s in, six frames standing above the echo it was thought to
+    leave. With a 300 ms warm-up that was an onset: the assistant interrupted itself."""
+    guard = EchoGuard("speakers", erl_db=0.0)
+    frames(guard, 200, 0.22, 0.0)  # the first answer: cancelled by ~13 dB
+    assert 12.0 < guard.erle_db < 14.0
+    frames(guard, 150, 0.0, 2.0, ref_level=0.0)  # 1.5 s of silence: the next answer warms up again
+    gains = frames(guard, 45, 0.22, 3.5) + frames(guard, 6, 1.25, 3.95) + frames(guard, 60, 0.22, 4.01)
+    assert guard.evidence_frames == 0 and guard.onsets == 0 and not guard.speaking
+    assert gains.index(1.0) == 100 and gains[100:] == [1.0] * 11  # its first second muted, then sent
+    leak = frames(guard, 6, 1.25, 5.0)  # past the warm-up the same leak is evidence (the guard trusts 13 dB)
+    assert leak == [1.0] * 6 and guard.evidence_frames == 6
