@@ -4,6 +4,8 @@ on screen but silent, a flat plot is not repainted."""
 
 from __future__ import annotations
 
+import asyncio
+
 from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QApplication, QWidget
 
@@ -66,7 +68,10 @@ async def test_a_hidden_or_minimised_window_paints_nothing_and_comes_back_up_to_
         await wait_until(lambda: max(window.vad_panel.plot.levels) > 0.3)  # the WAV's voice reached the plot
         for leave, back in ((window.hide, window.show), (window.showMinimized, window.showNormal)):
             leave()
-            QApplication.processEvents()  # the window's own repaint for its new state (offscreen keeps it mapped)
+            # the window's own repaint for its new state (offscreen keeps it mapped), run by the loop:
+            # QApplication.processEvents() here re-entered it from inside this task, and a websocket
+            # task woken in there failed with "Cannot enter into task" (a make-test run, 2026-12-06)
+            await asyncio.sleep(0.1)
             assert not window.meters.running
             appends = len([f for f in peer.all_frames if f["type"] == "input_audio_buffer.append"])
             with PaintCounter(window) as counter:
