@@ -6,16 +6,21 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Mapping
 from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
 
+from desktop_app.controller.states import Turn
+from desktop_app.controller.view_state import ToolRun, ViewState
 from desktop_app.settings.store import SettingsStore
 from desktop_app.settings.tools import ToolPrefs
 from desktop_app.tools import ToolSpec
 from desktop_app.tools.spec import CallContext
+from desktop_app.ui.theme import LIGHT
+from desktop_app.ui.widgets.indicators import SpeakingIndicators
 from tests.controller.peer import ScriptedPeer
 from tests.gui.harness import Gui, wait_until
 from tests.realtime import frames as F
@@ -96,3 +101,19 @@ async def test_always_allow_is_stored_and_shown_in_the_tab(qloop, qtbot, tmp_pat
         assert prefs.permissions == {"append_note": "allow"}
         combo = gui.window.tools.tab.permission_boxes["append_note"]
         assert combo.currentData() == "allow"
+
+
+def test_the_running_tools_clock_ticks_just_past_each_whole_second_of_its_run(qtbot):
+    """A free-running 1 s coarse timer may fire up to 5 % early, and "· 1 s" was then never shown
+    (a make-test run saw "· 2 s" first). The clock is armed for just past each whole second of the run."""
+    indicators = SpeakingIndicators(LIGHT)
+    qtbot.addWidget(indicators)
+    started = time.monotonic() - 0.3
+    view = ViewState(turn=Turn.RUNNING_TOOL, tools=(ToolRun("call_1", "Slow lookup", "running", started),))
+    indicators.show_view(view)
+    assert indicators._clock.isActive() and 650 <= indicators._clock.remainingTime() <= 720
+    qtbot.waitUntil(lambda: indicators.turn.text().endswith("· 1 s"), timeout=2000)
+    assert time.monotonic() - started >= 1.0
+    assert indicators._clock.isActive() and 900 <= indicators._clock.remainingTime() <= 1010  # the next second
+    indicators.show_view(ViewState(turn=Turn.LISTENING))
+    assert not indicators._clock.isActive() and "·" not in indicators.turn.text()

@@ -78,8 +78,11 @@ class SpeakingIndicators(QFrame):
         self.phase = ""
         self._view = ViewState()
         self._mic_dbfs = SILENT_DBFS
-        self._clock = QTimer(self)  # the elapsed time of a running tool ticks between renders
-        self._clock.setInterval(1000)
+        # the elapsed time of a running tool ticks between renders, each tick just past a whole second
+        # of the tool's run (a free-running 1 s coarse timer may fire 5 % early: "1 s" was skipped)
+        self._clock = QTimer(self)
+        self._clock.setSingleShot(True)
+        self._clock.setTimerType(Qt.TimerType.PreciseTimer)
         self._clock.timeout.connect(self._show_elapsed)
         grid = QGridLayout(self)
         grid.setContentsMargins(4, 0, 4, 0)
@@ -129,7 +132,7 @@ class SpeakingIndicators(QFrame):
             self.turn.setText(shown)
         if view.turn is Turn.RUNNING_TOOL and view.tools:
             if not self._clock.isActive():
-                self._clock.start()
+                self._tick_next()
         else:
             self._clock.stop()
         if phase != self.phase:
@@ -141,3 +144,10 @@ class SpeakingIndicators(QFrame):
 
     def _show_elapsed(self) -> None:
         self.turn.setText(self.phase + tool_elapsed(self._view))
+        if self._view.turn is Turn.RUNNING_TOOL and self._view.tools:
+            self._tick_next()
+
+    def _tick_next(self) -> None:
+        """Arm the clock for 10 ms past the next whole second of the longest-running tool."""
+        ran = time.monotonic() - min(run.started_at for run in self._view.tools)
+        self._clock.start(int(1000 * (1.0 - ran % 1.0)) + 10)
