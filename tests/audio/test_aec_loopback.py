@@ -9,7 +9,8 @@ line is sample-exact (measured: 50 ms set → 49.9–50.0 ms between the DAC and
 gain is a one-tap convolver (``/dirac`` with a gain: this PipeWire's mixer ignores its gain with one input).
 
 Runs are repeated (at most twice) only when PortAudio reported an xrun, as in test_loopback, or the
-echo path jumped under the canceller mid-answer (the guard re-warmed).
+echo path jumped under the canceller mid-answer (the guard re-warmed); the 20 s echo test keeps a
+disturbed run when everything held in it, and repeats it only when something failed.
 """
 
 from __future__ import annotations
@@ -174,9 +175,12 @@ class Take:
                       + (guard.rewarms if guard is not None else 0))
 
 
-async def take(scenario, mode: str = "speakers") -> tuple[Take, object]:
-    """Start the engine (``mode``) and a second, raw capture of the same microphone; run ``scenario``."""
-    for _attempt in range(3):
+async def take(scenario, mode: str = "speakers", attempts: int = 3,
+               disturbed_ok: bool = False) -> tuple[Take, object]:
+    """Start the engine (``mode``) and a second, raw capture of the same microphone; run ``scenario``
+    (again, up to ``attempts`` times, while an attempt had xruns; ``disturbed_ok``: the last one is
+    returned anyway, ``Take.xruns`` says how disturbed it was)."""
+    for _attempt in range(attempts):
         engine = AudioEngine(audio_mode=mode)
         t = Take(engine, Capture(None))
         engine.on_mic_frame = t.sent.append
@@ -190,7 +194,7 @@ async def take(scenario, mode: str = "speakers") -> tuple[Take, object]:
         finally:
             engine.stop()
             t.raw.stop()
-        if t.xruns == 0:
+        if t.xruns == 0 or (disturbed_ok and _attempt == attempts - 1):
             return t, result
     raise AssertionError(f"every attempt had xruns or echo-path jumps ({t.xruns} in the last): the machine is overloaded")
 
@@ -219,27 +223,51 @@ def room(pipewire_session):
 
 
 async def test_20_s_of_assistant_speech_through_the_room_is_cancelled_and_never_taken_for_the_user(room) -> None:
+    """An attempt whose devices were disturbed (xruns, samples the microphone lost: the guard re-warms)
+    still counts when everything holds; it is tried again only when something failed, and a failure
+    on a steady echo path fails at once. (Three attempts in a row with a disturbance each, on a
+    loaded make-test run, used to fail this test without a single false onset.)"""
     seconds = 22.0
 
-    async def scenario(t: Take) -> None:
+    async def scenario(t: Take) -> bool:
         await play(t.engine, "answer", long_answer(seconds))
         await watch_until_played(t, "answer", seconds + 10)
-        assert t.engine.near_end_speech(300) is False
+        return t.engine.near_end_speech(300)
 
-    t, _ = await take(scenario)
-    guard = t.engine.echo.guard
-    assert guard is not None and t.engine.echo.canceller is not None
-    assert t.onsets == [] and t.speaking_seen == [] and guard.evidence_frames < 10
-    assert t.engine.echo.canceller.far_late == 0
+    failed: list[str] = []
+    for _attempt in range(3):
+        t, near_end = await take(scenario, attempts=1, disturbed_ok=True)
+        failed = echo_only_failures(t, bool(near_end))
+        if not failed:
+            return
+        if t.xruns == 0:
+            break
+    raise AssertionError(f"{'; '.join(failed)} ({t.xruns} xruns or echo-path jumps in the last attempt)")
+
+
+def echo_only_failures(t: Take, near_end: bool) -> list[str]:
+    """What went wrong in a take of the assistant alone (empty: nothing)."""
+    guard, canceller = t.engine.echo.guard, t.engine.echo.canceller
+    assert guard is not None and canceller is not None
+    failed = []
+    if near_end or t.onsets or t.speaking_seen or guard.evidence_frames >= 10:
+        failed.append(f"echo taken for the user: onsets {len(t.onsets)}, speaking seen {len(t.speaking_seen)}, "
+                      f"evidence frames {guard.evidence_frames}, near-end speech at the end {near_end}")
+    if canceller.far_late:
+        failed.append(f"{canceller.far_late} frames processed without their reference")
     raw, sent = pcm16_to_float(b"".join(t.heard)), pcm16_to_float(b"".join(t.sent))
     n = min(len(raw), len(sent))
     converged = slice(3 * R, n - 2 * R)  # after 3 s, before the answer's end
-    assert db(raw[converged]) > -40.0  # there really was echo…
+    if not db(raw[converged]) > -40.0:  # there really was echo…
+        failed.append(f"no echo to cancel ({db(raw[converged]):.1f} dBFS)")
     erle = db(raw[converged]) - db(sent[converged])
-    assert erle >= 35.0, f"ERLE {erle:.1f} dB"  # …and it was cancelled
+    if not erle >= 35.0:  # …and it was cancelled
+        failed.append(f"ERLE {erle:.1f} dB")
     # the room's gain, learned — relative to the guard's held reference envelope, which stands a few
     # dB above the instantaneous level, so never above the true figure
-    assert 20 * np.log10(0.7) - 4.0 < guard.erl_db < 20 * np.log10(0.7) + 0.5
+    if not 20 * np.log10(0.7) - 4.0 < guard.erl_db < 20 * np.log10(0.7) + 0.5:
+        failed.append(f"learned ERL {guard.erl_db:.1f} dB")
+    return failed
 
 
 QUESTION = "Wait, what is the capital of France?"
