@@ -278,12 +278,23 @@ async def test_user_talking_mid_answer_stops_playback_within_25_ms_and_the_repor
     user = speech(QUESTION, "shimmer")
     handed: list[tuple[float, np.ndarray]] = []
     flushes: list[tuple[float, object]] = []
+    holds: list[float] = []
 
     async def scenario(t: Take) -> None:
         handed.clear()  # take() may run the scenario again (an attempt with xruns): count this one only
         flushes.clear()
+        holds.clear()
         engine = t.engine
         engine.output_hook = lambda block, dac: handed.append((time.monotonic(), block.copy()))
+        pause = engine.echo.on_hold
+        assert pause is not None
+
+        def hold(on: bool) -> None:
+            if on:
+                holds.append(time.monotonic())
+            pause(on)
+
+        engine.echo.on_hold = hold
 
         def barge_in() -> None:  # what the controller does on the local onset
             t.onsets.append(time.monotonic())
@@ -304,8 +315,12 @@ async def test_user_talking_mid_answer_stops_playback_within_25_ms_and_the_repor
     t_flush, report = flushes[0]
     assert report is not None and report.item_id == "answer" and 3000 < report.played_ms < 9000
     # the guard's first frame of evidence paused playback before the onset was confirmed: the flush
-    # found it silent, and the cut is where it went silent
-    assert t.engine.echo.guard is not None and t.engine.echo.guard.holds == 1 and t.engine.queue.holds == 1
+    # found it silent, and the cut is where it went silent — unless the loop ran late and judged the
+    # hold's frame and the onset's in one go, with no output callback between them to fade (seen
+    # under two busy loops); the flush then silences it, as checked below
+    assert t.engine.echo.guard is not None and t.engine.echo.guard.holds == 1 and len(holds) == 1
+    callbacks_between = [when for when, _ in handed if holds[0] < when < t_flush]
+    assert t.engine.queue.holds == 1 or not callbacks_between, (holds[0], t_flush, len(callbacks_between))
     # Silent at once. A callback already running when flush() was called still hands its pre-flush
     # block (recorded just after t_flush), so the fade rides that block or the next one; from then on
     # every block is silence, and silence starts within 25 ms plus one block period of the flush.
