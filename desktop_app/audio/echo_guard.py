@@ -108,6 +108,7 @@ class EchoGuard:
         self.erle_db = 20.0  # cancellation achieved on echo-only frames (smoothed; AEC3 starts near this)
         self.floor_db: float | None = None  # noise floor of the signal judged
         self.excess_db = -120.0
+        self.near_db = -120.0  # the raw microphone's level in the last frame judged
         self.audible = False  # the last frame could hold the assistant's echo (its reference envelope)
         self._decay_db = 1.5  # reference envelope release per frame: covers a room's echo tail
         self._ref_env = -120.0
@@ -191,6 +192,7 @@ class EchoGuard:
     def frame(self, t: float, near: np.ndarray, cleaned: np.ndarray, ref: np.ndarray, prob: float) -> float:
         self.frames += 1
         far_db, near_db = frame_db(ref), frame_db(near)
+        self.near_db = near_db
         res_db = near_db if cleaned is near else frame_db(cleaned)
         hist = self._ref_hist
         hist.pop(0)
