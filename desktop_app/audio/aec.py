@@ -69,22 +69,17 @@ class Processor(Protocol):
 
 
 def load_processor(stream_delay_ms: int = 0, echo: bool = True) -> tuple[Processor | None, str]:
-    """A 24 kHz AEC3 + noise suppression + high-pass processor (``echo=False``: the high-pass filter
-    alone, the light path used while the speaker is silent), or None and one sentence why not. AEC3
-    comes settled on :data:`SETTLE_FRAMES` of silence, so how well it cancels never depends on how
-    soon after its creation the first echo arrives.
-
-    The light path has no noise suppression (issue #24): WebRTC's NS looks 6–7 ms ahead, which every
-    turn paid (an onset in the last 7 ms of a block went out a block later), and with nothing to echo
-    the microphone goes out as in headset mode. Room noise is the server's to filter (the session's
-    noise reduction); alongside AEC3 NS stays, on what the canceller leaves."""
+    """A 24 kHz AEC3 + noise suppression + high-pass processor (``echo=False``: without AEC3, the
+    light path used while the speaker is silent), or None and one sentence why not. AEC3 comes
+    settled on :data:`SETTLE_FRAMES` of silence, so how well it cancels never depends on how soon
+    after its creation the first echo arrives."""
     try:
         import pywebrtc_audio
     except (ImportError, OSError) as exc:
         return None, f"Echo cancellation is not available ({exc}); the microphone is ducked while the assistant speaks."
     try:
         apm = pywebrtc_audio.AudioProcessor(
-            PCM_RATE, 1, echo_cancellation=echo, noise_suppression=echo, high_pass_filter=True,
+            PCM_RATE, 1, echo_cancellation=echo, noise_suppression=True, high_pass_filter=True,
             stream_delay_ms=int(stream_delay_ms),
         )
         silence = np.zeros(FRAME, np.float32)
@@ -126,14 +121,14 @@ class EchoCanceller:
     the raw microphone. ``delay_ms`` is the measured output→input delay in timestamp terms (0 on a
     device whose reported latencies are right); the module is told ``delay_ms + LEAD_MS``.
 
-    ``light`` (the high-pass filter only, ~0.2 % of a core against AEC3's ~1.9 %) takes over after a
-    second of silent reference — nothing can echo. It runs undelayed: its output lags the microphone
-    1.3 ms against AEC3 + NS's 15.3 ms, and that is the path a turn spoken after the assistant fell
-    silent takes (issue #24: a delay line that kept the two aligned, then the light path's own noise
-    suppression, cost every such turn 8, then 6 ms). Each switch primes the incoming processor with
-    the last two frames (no stale buffer) and cross-fades over one frame from the outgoing
-    processor's output for the same frame, so the 14 ms the timeline moves (skipped going light,
-    repeated going full) never clicks; and going light waits for a pause in the user's voice.
+    ``light`` (noise suppression and high-pass only, ~0.4 % of a core against AEC3's ~1.9 %) takes
+    over after a second of silent reference — nothing can echo. It runs undelayed: its output lags
+    the microphone ~8 ms less than AEC3's (192 samples at 24 kHz), and that is the path a turn
+    spoken after the assistant fell silent takes (issue #24: a delay line that kept the two aligned
+    cost every such turn those 8 ms). Each switch primes the incoming processor with the last two
+    frames (no stale buffer) and cross-fades over one frame from the outgoing processor's output for
+    the same frame, so the 8 ms the timeline moves (skipped going light, repeated going full) never
+    clicks.
     """
 
     def __init__(self, far: FarEnd, guard: EchoGuard, processor: Processor | None, delay_ms: float = 0.0,
@@ -249,11 +244,10 @@ class EchoCanceller:
 
     def _between_words(self) -> bool:
         """The last frame judged was quiet: its residual within 6 dB of the noise floor, or the
-        microphone 25 dB under its loudest of the last half second (a pause between words). Going
-        light skips the paths' lag difference (14 ms): in the middle of a word that cut it (the room
-        test's "capital of France" reached the ASR as "capital on friends", 3 of 3 runs under load;
-        3 of 3 right once it waited), in a pause nobody hears it. Going full cannot wait: the echo
-        is coming."""
+        microphone 25 dB under its loudest of the last half second (a pause between words). Going light moves the timeline ~8 ms (the paths' lag difference,
+        skipped): in the middle of a word that cut it (the room test's "capital of France" reached
+        the ASR as "capital on friends" with a 14 ms one), in a pause nobody hears it. Going full
+        cannot wait: the echo is coming."""
         levels = self._near_levels
         return self.guard.excess_db <= -6.0 or levels[self.frames % len(levels) - 1] <= levels.max() - 25.0
 

@@ -399,7 +399,6 @@ def test_the_light_path_takes_over_while_the_speaker_is_silent_undelayed_and_swi
     light, full = lags[1.5], lags[3.1]
     assert abs(lags[6.0] - light) <= 2 and abs(lags[3.25] - full) <= 2, lags
     assert abs((full - light) - (module[0] - module[1])) <= 2, (lags, module)  # no delay line on the light path
-    assert module[1] <= 48, module  # the high-pass filter alone: NS would look 6-7 ms ahead (#24)
     assert light < full - 150, lags
     frames = sim.out[: len(sim.out) // FRAME * FRAME].reshape(-1, FRAME)
     peaks = np.abs(frames).max(axis=1)
@@ -407,7 +406,7 @@ def test_the_light_path_takes_over_while_the_speaker_is_silent_undelayed_and_swi
 
 
 def test_a_switch_between_the_paths_is_cross_faded_not_a_jump_and_going_light_waits_for_a_pause() -> None:
-    """The timeline moves by the paths' lag difference (14 ms) at each switch. Going full (the echo is
+    """The timeline moves by the paths' lag difference (~8 ms) at each switch. Going full (the echo is
     coming) happens over whatever the user says: over a steady tone a bare jump is a step many times
     the tone's own, the one-frame cross-fade keeps it smooth. Going light waits for a pause in the
     user's voice (in a word, the skip cut it: "capital of France" reached the ASR as "capital on
