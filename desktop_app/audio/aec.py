@@ -155,7 +155,7 @@ class EchoCanceller:
         self._blocks = 0  # microphone blocks timed (process() calls with a time)
         self._slipped: tuple[int, int] | None = None  # (pairing the timestamps want, block first seen)
         self.far_waits = 0  # blocks whose frames waited for their reference (each up to 50 ms)
-        self.far_late = 0  # frames processed before their reference arrived, after a 50 ms wait (stays 0)
+        self.far_late = 0  # frames processed before their reference arrived, after a 50 ms wait (a few per answer start on a loaded machine)
         self.repairs = 0  # pairing corrections (each one is a jump in the module's view of the delay)
         self._runs = far.runs
         self.frames = 0
@@ -249,8 +249,8 @@ class EchoCanceller:
         the word. Going full cannot wait: the echo is coming. (With a light path without NS, 14 ms,
         the room's question test heard "capital on friends" 3 of 3 under load; with this wait 3 of 3
         right, but one fresh-clone run still heard it, so that light path stays out: #24.)"""
-        levels = self._near_levels
-        return self.guard.excess_db <= -6.0 or levels[self.frames % len(levels) - 1] <= levels.max() - 25.0
+        guard = self.guard
+        return guard.excess_db <= -6.0 or guard.near_db <= self._near_levels.max() - 25.0
 
     def _switch(self, light: bool, near: np.ndarray, ref: np.ndarray) -> np.ndarray:
         """Prime the processor taking over with the last two frames (outputs dropped); returns what

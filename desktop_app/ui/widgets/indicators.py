@@ -51,11 +51,17 @@ def turn_text(view: ViewState, audio_ok: bool = True) -> str:
     return "Hold to talk" if view.mic in (Mic.PTT_RELEASED, Mic.PTT_HELD) else "Ready"
 
 
+def tool_run_s(view: ViewState, now: float | None = None) -> float | None:
+    """How long the longest-running tool has run, in the tool turn (else None)."""
+    if view.turn is not Turn.RUNNING_TOOL or not view.tools:
+        return None
+    return (time.monotonic() if now is None else now) - min(run.started_at for run in view.tools)
+
+
 def tool_elapsed(view: ViewState, now: float | None = None) -> str:
     """" · 3 s" while a tool has run for a second or more in the tool turn, else ""."""
-    if view.turn is not Turn.RUNNING_TOOL or not view.tools:
-        return ""
-    seconds = int((time.monotonic() if now is None else now) - min(run.started_at for run in view.tools))
+    ran = tool_run_s(view, now)
+    seconds = 0 if ran is None else int(ran)
     return f" · {seconds} s" if seconds >= 1 else ""
 
 
@@ -130,11 +136,10 @@ class SpeakingIndicators(QFrame):
         shown = phase + tool_elapsed(view)
         if shown != self.turn.text():
             self.turn.setText(shown)
-        if view.turn is Turn.RUNNING_TOOL and view.tools:
-            if not self._clock.isActive():
-                self._tick_next()
-        else:
+        if tool_run_s(view) is None:
             self._clock.stop()
+        elif not self._clock.isActive():
+            self._tick_next()
         if phase != self.phase:
             self.phase = phase
             mood = {"Thinking…": "thinking", "You are speaking": "user", "Assistant is speaking": "assistant",
@@ -144,10 +149,10 @@ class SpeakingIndicators(QFrame):
 
     def _show_elapsed(self) -> None:
         self.turn.setText(self.phase + tool_elapsed(self._view))
-        if self._view.turn is Turn.RUNNING_TOOL and self._view.tools:
-            self._tick_next()
+        self._tick_next()
 
     def _tick_next(self) -> None:
-        """Arm the clock for 10 ms past the next whole second of the longest-running tool."""
-        ran = time.monotonic() - min(run.started_at for run in self._view.tools)
-        self._clock.start(int(1000 * (1.0 - ran % 1.0)) + 10)
+        """Arm the clock for 10 ms past the next whole second of the longest-running tool (if any)."""
+        ran = tool_run_s(self._view)
+        if ran is not None:
+            self._clock.start(int(1000 * (1.0 - ran % 1.0)) + 10)
