@@ -49,6 +49,7 @@ _SLIP = 12
 _SLIP_AT_ONCE = 120
 _HOLD = FRAME * 5  # near-end audio held back at most while its reference is on the way
 _LIGHT_AFTER = 100  # frames (1 s) of silent reference before the light path takes over
+_PAUSE_FRAMES = 3  # quiet frames in a row before going light: the 14 ms it skips, with a frame to spare
 # AEC3 settles for good by its first ~150 ms: echo reaching it within 14 frames of its creation leaves
 # it cancelling ~35 dB (26 dB seen on another CPU) for as long as the echo lasts, from 18 frames on
 # ~72 dB (loopback room recordings, any stream delay). 50 silent frames (~5 ms of CPU) also lift a
@@ -69,17 +70,22 @@ class Processor(Protocol):
 
 
 def load_processor(stream_delay_ms: int = 0, echo: bool = True) -> tuple[Processor | None, str]:
-    """A 24 kHz AEC3 + noise suppression + high-pass processor (``echo=False``: without AEC3, the
-    light path used while the speaker is silent), or None and one sentence why not. AEC3 comes
-    settled on :data:`SETTLE_FRAMES` of silence, so how well it cancels never depends on how soon
-    after its creation the first echo arrives."""
+    """A 24 kHz AEC3 + noise suppression + high-pass processor (``echo=False``: the high-pass filter
+    alone, the light path used while the speaker is silent), or None and one sentence why not. AEC3
+    comes settled on :data:`SETTLE_FRAMES` of silence, so how well it cancels never depends on how
+    soon after its creation the first echo arrives.
+
+    The light path has no noise suppression (issue #24): WebRTC's NS looks 6–7 ms ahead, which every
+    turn paid (an onset in the last 7 ms of a block went out a block later), and with nothing to echo
+    the microphone goes out as in headset mode. Room noise is the server's to filter (the session's
+    noise reduction); alongside AEC3 NS stays, on what the canceller leaves."""
     try:
         import pywebrtc_audio
     except (ImportError, OSError) as exc:
         return None, f"Echo cancellation is not available ({exc}); the microphone is ducked while the assistant speaks."
     try:
         apm = pywebrtc_audio.AudioProcessor(
-            PCM_RATE, 1, echo_cancellation=echo, noise_suppression=True, high_pass_filter=True,
+            PCM_RATE, 1, echo_cancellation=echo, noise_suppression=echo, high_pass_filter=True,
             stream_delay_ms=int(stream_delay_ms),
         )
         silence = np.zeros(FRAME, np.float32)
@@ -121,14 +127,14 @@ class EchoCanceller:
     the raw microphone. ``delay_ms`` is the measured output→input delay in timestamp terms (0 on a
     device whose reported latencies are right); the module is told ``delay_ms + LEAD_MS``.
 
-    ``light`` (noise suppression and high-pass only, ~0.4 % of a core against AEC3's ~1.9 %) takes
-    over after a second of silent reference — nothing can echo. It runs undelayed: its output lags
-    the microphone ~8 ms less than AEC3's (192 samples at 24 kHz), and that is the path a turn
-    spoken after the assistant fell silent takes (issue #24: a delay line that kept the two aligned
-    cost every such turn those 8 ms). Each switch primes the incoming processor with the last two
-    frames (no stale buffer) and cross-fades over one frame from the outgoing processor's output for
-    the same frame, so the 8 ms the timeline moves (skipped going light, repeated going full) never
-    clicks.
+    ``light`` (the high-pass filter only, ~0.2 % of a core against AEC3's ~1.9 %) takes over after a
+    second of silent reference — nothing can echo. It runs undelayed: its output lags the microphone
+    1.3 ms against AEC3 + NS's 15.3 ms, and that is the path a turn spoken after the assistant fell
+    silent takes (issue #24: a delay line that kept the two aligned, then the light path's own noise
+    suppression, cost every such turn 8, then 6 ms). Each switch primes the incoming processor with
+    the last two frames (no stale buffer) and cross-fades over one frame from the outgoing
+    processor's output for the same frame, so the 14 ms the timeline moves (skipped going light,
+    repeated going full) never clicks; and going light waits for a pause in the user's voice.
     """
 
     def __init__(self, far: FarEnd, guard: EchoGuard, processor: Processor | None, delay_ms: float = 0.0,
@@ -144,6 +150,7 @@ class EchoCanceller:
         self.light_frames = 0
         self.light_deferred = 0  # frames the light path waited for a pause in the user's voice
         self._near_levels = np.full(50, -120.0)  # the microphone's level in the last 50 frames (a ring)
+        self._quiet_run = 0  # frames in a row judged quiet (see _between_words)
         self._fifo = FrameFifo(FRAME, capacity=FRAME * 64)
         self._near = np.zeros(FRAME, np.float32)
         self._ref = np.zeros(FRAME, np.float32)
@@ -243,14 +250,13 @@ class EchoCanceller:
         return far.end_slot is not None and slot + FRAME > far.end_slot and time.monotonic() - far.last_write < 0.1
 
     def _between_words(self) -> bool:
-        """The last frame judged was quiet: its residual within 6 dB of the noise floor, or the
-        microphone 25 dB under its loudest of the last half second (a pause between words). Going
-        light skips the paths' lag difference (~8 ms); in a pause nobody hears it, in a word it cuts
-        the word. Going full cannot wait: the echo is coming. (With a light path without NS, 14 ms,
-        the room's question test heard "capital on friends" 3 of 3 under load; with this wait 3 of 3
-        right, but one fresh-clone run still heard it, so that light path stays out: #24.)"""
-        guard = self.guard
-        return guard.excess_db <= -6.0 or guard.near_db <= self._near_levels.max() - 25.0
+        """The user is in a pause: the last :data:`_PAUSE_FRAMES` frames judged were quiet (each one's
+        residual within 6 dB of the noise floor, or the microphone 25 dB under its loudest of the last
+        half second). Going light skips the paths' lag difference (14 ms), and what it skips is the
+        audio of the two frames *before* the one it switches on: those must be the quiet ones. A test
+        of the last frame alone let the skip take the end of a word before a stop consonant. Going
+        full cannot wait: the echo is coming."""
+        return self._quiet_run >= _PAUSE_FRAMES
 
     def _switch(self, light: bool, near: np.ndarray, ref: np.ndarray) -> np.ndarray:
         """Prime the processor taking over with the last two frames (outputs dropped); returns what
@@ -298,7 +304,10 @@ class EchoCanceller:
             cleaned, prob = near, -1.0
         guard = self.guard
         gain = guard.frame(self._head_time, near, cleaned, self._ref, prob)
-        self._near_levels[self.frames % len(self._near_levels)] = guard.near_db
+        levels = self._near_levels
+        levels[self.frames % len(levels)] = guard.near_db
+        quiet = guard.excess_db <= -6.0 or guard.near_db <= levels.max() - 25.0
+        self._quiet_run = self._quiet_run + 1 if quiet else 0
         sent = self._sent
         if gain == 1.0 and self._gain == 1.0:
             sent[:] = cleaned
