@@ -153,6 +153,12 @@ class ConnectionMonitor:
         self._connected_since: float | None = None
         self._sent: list[float] = [0, 0, 0.0]  # frames, bytes, audio seconds
         self._received: list[float] = [0, 0, 0.0]
+        # Over a media transport the audio is not in the frames: the transport's own counters
+        # (cumulative per transport) — bytes sent, audio s sent, bytes received, audio s received —
+        # of the open one, and of those before it in this conversation (less what an earlier
+        # conversation had counted of the open one).
+        self._media_now: list[float] = [0, 0.0, 0, 0.0]
+        self._media_done: list[float] = [0, 0.0, 0, 0.0]
         self.turns = turns if turns is not None else TurnTimings()
 
     # --- feeding -------------------------------------------------------------------------------
@@ -168,6 +174,9 @@ class ConnectionMonitor:
         if self._connected_since is not None and state != CONNECTED:
             self._connected_total += now - self._connected_since
             self._connected_since = None
+        if previous == CONNECTED and state != CONNECTED:  # that transport's counters are final
+            self._media_done = [d + n for d, n in zip(self._media_done, self._media_now)]
+            self._media_now = [0, 0.0, 0, 0.0]
         if state == CONNECTED and self._connected_since is None:
             self._connected_since = now
         self._history.append(StateChange(now, state, detail))
@@ -186,12 +195,17 @@ class ConnectionMonitor:
             packets_received=stats.packets_received, packets_lost=stats.packets_lost,
             packets_sent=stats.packets_sent, packets_lost_sent=stats.packets_lost_sent,
             bitrate_in_kbps=stats.bitrate_in_kbps, bitrate_out_kbps=stats.bitrate_out_kbps)
+        if self._link.media:  # every datagram on the wire, and the audio the media track carried
+            self._media_now = [stats.bytes_sent, stats.audio_ms_sent / 1000.0,
+                               stats.bytes_received, stats.audio_ms_received / 1000.0]
 
     def traffic(self, direction: str, wire_bytes: int, audio_ms: float = 0.0) -> None:
-        """One frame passed: ``direction`` "sent" or "received", its size and the audio it carried."""
+        """One frame passed: ``direction`` "sent" or "received", its size and the audio it carried.
+        Over a media transport the frames' bytes are already in its wire count (the data channel)."""
         counters = self._sent if direction == "sent" else self._received
         counters[0] += 1
-        counters[1] += wire_bytes
+        if self._link is None or not self._link.media:
+            counters[1] += wire_bytes
         counters[2] += audio_ms / 1000.0
 
     def set_session_expiry(self, expires_at: float | None) -> None:
@@ -201,6 +215,7 @@ class ConnectionMonitor:
     def new_conversation(self) -> None:
         """Start the per-conversation figures afresh (the state history and pings carry on)."""
         self._sent, self._received = [0, 0, 0.0], [0, 0, 0.0]
+        self._media_done = [-n for n in self._media_now]
         self._reconnects = 0
         self._connected_total = 0.0
         if self._connected_since is not None:
@@ -231,12 +246,18 @@ class ConnectionMonitor:
             ping_median_ms=statistics.median(answered) if answered else None,
             pings_lost=self._pings_lost,
             pings=tuple(self._pings),
-            sent=Direction(int(self._sent[0]), int(self._sent[1]), self._sent[2]),
-            received=Direction(int(self._received[0]), int(self._received[1]), self._received[2]),
+            sent=self._direction(self._sent, 0),
+            received=self._direction(self._received, 2),
             turns=turns,
             turn_stats=turn_stats(turns),
             quality=self._link,
         )
+
+    def _direction(self, frames: list[float], media: int) -> Direction:
+        """Frames (events) one way, plus what media transports carried that way."""
+        wire = self._media_done[media] + self._media_now[media]
+        audio = self._media_done[media + 1] + self._media_now[media + 1]
+        return Direction(int(frames[0]), int(frames[1] + wire), frames[2] + audio)
 
 
 def turn_stats(turns: Sequence[TurnRecord]) -> TurnStats:

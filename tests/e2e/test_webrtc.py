@@ -136,6 +136,10 @@ async def test_speech_is_recognised_at_5_percent_packet_loss_and_the_stats_show_
         # what the connection monitor shows: the loss both ways, from the call's getStats() via the metrics port
         await wait_until(monitor_shows_loss, 15, "the monitor to show the loss")
         await wait_until(lambda: all(e.final for e in ctl.transcript()), 10, "the user's transcript")
+        # the traffic rows: the audio went as RTP, not in events, and still shows (it read 0.0 s once)
+        traffic = obs.monitor.snapshot()
+        assert traffic.sent.audio_s >= 0.9 * len(question) / rate, traffic.sent
+        assert traffic.received.audio_s > 0.5 and traffic.received.bytes > 4000 * traffic.received.audio_s / 8, traffic.received
         link = ctl.connection.link
         assert link is not None and isinstance(link.transport, RealtimeCall)
         stats = await link.transport.refresh_stats()

@@ -152,6 +152,39 @@ def test_monitor_pings_and_traffic(clock):
     assert fresh.sent.frames == 0 and fresh.received.bytes == 0 and len(fresh.pings) == 4
 
 
+def test_over_webrtc_the_traffic_rows_count_the_media_tracks_audio_across_reconnects(clock):
+    """The audio travels as RTP, not in events: the rows take the transport's own counters (audio
+    seconds and every datagram on the wire, the data channel's events included), summed over the
+    transports of the conversation and started afresh with a new one."""
+    monitor = ConnectionMonitor(clock=clock)
+    monitor.state_changed("connected")
+    monitor.link_stats(TransportStats(kind="webrtc"))
+    monitor.traffic("sent", 400)  # session.update on the data channel: already in the wire bytes
+    monitor.traffic("received", 900)
+    monitor.link_stats(TransportStats(kind="webrtc", frames_sent=1, frames_received=1, bytes_sent=50_000,
+                                      bytes_received=90_000, audio_ms_sent=4000.0, audio_ms_received=6500.0))
+    snap = monitor.snapshot()
+    assert (snap.sent.frames, snap.sent.bytes, snap.sent.audio_s) == (1, 50_000, pytest.approx(4.0))
+    assert (snap.received.frames, snap.received.bytes, snap.received.audio_s) == (1, 90_000, pytest.approx(6.5))
+    monitor.state_changed("reconnecting", "ICE/DTLS failed")  # a new transport: its counters start at 0
+    monitor.state_changed("connected")
+    monitor.link_stats(TransportStats(kind="webrtc", bytes_sent=10_000, audio_ms_sent=1000.0))
+    snap = monitor.snapshot()
+    assert (snap.sent.bytes, snap.sent.audio_s) == (60_000, pytest.approx(5.0))
+    assert (snap.received.bytes, snap.received.audio_s) == (90_000, pytest.approx(6.5))
+    monitor.new_conversation()  # on the same transport: only what it carries from now on
+    assert monitor.snapshot().sent.audio_s == pytest.approx(0.0)
+    monitor.link_stats(TransportStats(kind="webrtc", bytes_sent=13_000, audio_ms_sent=2500.0))
+    snap = monitor.snapshot()
+    assert (snap.sent.bytes, snap.sent.audio_s) == (3_000, pytest.approx(1.5))
+    monitor.state_changed("reconnecting")
+    monitor.state_changed("connected")
+    monitor.link_stats(TransportStats(kind="websocket"))  # back on a WebSocket: the frames carry it
+    monitor.traffic("sent", 3300, 50.0)
+    snap = monitor.snapshot()
+    assert (snap.sent.frames, snap.sent.bytes, snap.sent.audio_s) == (1, 6_300, pytest.approx(1.55))
+
+
 @pytest.mark.parametrize(("stats", "expected"), [
     # a WebSocket: a ping round trip, nothing of media
     (TransportStats(kind="websocket", rtt_ms=12.0, bytes_sent=900),
