@@ -175,7 +175,7 @@ class ConnectionMonitor:
             self._connected_total += now - self._connected_since
             self._connected_since = None
         if previous == CONNECTED and state != CONNECTED:  # that transport's counters are final
-            self._media_done = [d + n for d, n in zip(self._media_done, self._media_now)]
+            self._media_done = [d + n for d, n in zip(self._media_done, self._media_now, strict=True)]
             self._media_now = [0, 0.0, 0, 0.0]
         if state == CONNECTED and self._connected_since is None:
             self._connected_since = now
