@@ -39,7 +39,7 @@ def engine_counters(engine: Any) -> dict[str, float]:
     out["queue_underruns"] = engine.queue.underruns
     if canceller is not None:
         out.update(far_waits=canceller.far_waits, far_late=canceller.far_late, repairs=canceller.repairs, aec_frames=canceller.frames,
-                   light_frames=canceller.light_frames, aec_cpu_s=round(canceller.cpu_s, 2))
+                   light_frames=canceller.light_frames, switches=canceller.switches, aec_cpu_s=round(canceller.cpu_s, 2))
     return out
 
 

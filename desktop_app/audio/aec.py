@@ -149,6 +149,7 @@ class EchoCanceller:
         self.on_light = False
         self.light_frames = 0
         self.light_deferred = 0  # frames the light path waited for a pause in the user's voice
+        self.switches = 0  # between the paths, both ways
         self._near_levels = np.full(50, -120.0)  # the microphone's level in the last 50 frames (a ring)
         self._quiet_run = 0  # frames in a row judged quiet (see _between_words)
         self._fifo = FrameFifo(FRAME, capacity=FRAME * 64)
@@ -271,6 +272,9 @@ class EchoCanceller:
             else:
                 self.processor.process(frame, silence)
         self.on_light = light
+        self.switches += 1
+        log.debug("= canceller: %s path at ADC %.3f (reference silent for %d frames)",
+                  "light" if light else "full", self._head_time or 0.0, self._silent_ref)
         return np.array(outgoing, np.float32)
 
     def _frame(self, done: int, slot: int) -> int:

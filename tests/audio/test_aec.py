@@ -433,3 +433,4 @@ def test_a_switch_between_the_paths_is_cross_faded_not_a_jump_and_going_light_wa
     assert canceller is not None and canceller.light_deferred > 30
     went_light = (canceller.frames - canceller.light_frames) / 100  # seconds of microphone, light after
     assert 5.5 + 0.03 <= went_light <= 5.65, went_light
+    assert canceller.switches == 1  # on the full path from the start (the tone never paused before), light once: in the gap
