@@ -41,6 +41,10 @@ from collections.abc import Callable
 
 import numpy as np
 
+from desktop_app.log import get_logger
+
+log = get_logger("audio")
+
 FRAME_S = 0.01
 SILENT_DBFS = -70.0  # a reference frame below this is silence
 FAR_ACTIVE_DBFS = -60.0
@@ -58,6 +62,9 @@ WARMUP_MS = 1000.0
 # the noise floor. AEC3 reconverging from a 1-10 ms echo-path jump leaks at 3-27 dB under the echo
 # for 0.75-2 s (the loopback room's recordings, offline) - a fixed second was too short for that.
 RECONVERGED_FRAMES = 20
+# A warm-up that ends with the learned cancellation this far under what earlier answers proved
+# becomes a re-warm-up (the canceller did not converge in this answer's first second).
+FELL_DB = 20.0
 
 
 def frame_db(x: np.ndarray) -> float:
@@ -122,6 +129,7 @@ class EchoGuard:
         self._distrust_min = 0  # frames of it still to go before it may end
         self._clean = 0  # consecutive echo frames the canceller cleaned during a re-warm-up
         self._erle_before = 0.0  # the cancellation it had shown when the echo path jumped
+        self._erle_at_warmup = 0.0  # the cancellation earlier answers had proved, when a warm-up began
         self.rewarms = 0
         self.last_speech = -math.inf  # ADC time of the newest frame judged near-end speech
         self.last_far = -math.inf  # ADC time of the newest frame with an active reference
@@ -159,15 +167,16 @@ class EchoGuard:
     def speaking(self) -> bool:
         return self._speaking
 
-    def rewarm(self, min_ms: float = 300.0, max_ms: float = 3000.0) -> None:
+    def rewarm(self, min_ms: float = 300.0, max_ms: float = 3000.0, proven_db: float | None = None) -> None:
         """The echo path jumped under the canceller (the speaker's stream glitched, the reference was
         re-paired): judge as in the warm-up, trusting no cancellation at all — echo the canceller
         lets through while it reconverges is neither sent as speech nor taken for the user (a real
         interruption must then stand 10 dB above the echo itself) — for at least ``min_ms``, and
         then until :data:`RECONVERGED_FRAMES` of the assistant alone show it cancelling again, or
-        ``max_ms`` have passed; only time the assistant is speaking counts."""
+        ``max_ms`` have passed; only time the assistant is speaking counts. ``proven_db``: the
+        cancellation to get back to within 10 dB (default: what it showed until now)."""
         if self._distrust_left == 0:
-            self._erle_before = self.erle_db
+            self._erle_before = self.erle_db if proven_db is None else proven_db
         self._distrust_left = max(self._distrust_left, round(max_ms / 10.0))
         self._distrust_min = max(self._distrust_min, round(min_ms / 10.0))
         self._clean = 0
@@ -203,6 +212,8 @@ class EchoGuard:
         if far_db > FAR_ACTIVE_DBFS:
             self.last_far = t
             if self._quiet_frames >= self.silence_before_warmup and self.mode == "speakers":
+                if self._warm_left == 0:
+                    self._erle_at_warmup = self.erle_db
                 self._warm_left = self.warmup_frames
             self._quiet_frames = 0
         else:
@@ -327,6 +338,14 @@ class EchoGuard:
 
     def _gain(self, audible: bool, distrusted: bool) -> float:
         if self._warm_left > 0 or (distrusted and audible):  # (while the assistant is silent nothing can leak)
+            if self._warm_left == 1 and self._erle_at_warmup - self.erle_db >= FELL_DB:
+                # the warm-up ends with the canceller far below its proven form: not converged
+                # (a fresh-clone run: an answer opened by a 213 ms device stall, AEC3 at 5-60 dB
+                # frame to frame, learned 67 → 19 dB, then passing everything 50 ms after the
+                # warm-up — the assistant interrupted itself); distrust it until it is back
+                log.info("= canceller %.0f dB under its proven %.0f dB after the warm-up: distrusted until it is back",
+                         self.erle_db, self._erle_at_warmup)
+                self.rewarm(proven_db=self._erle_at_warmup)
             self._warm_left = max(0, self._warm_left - 1)
             if not self._speaking:
                 self.gated_frames += 1

@@ -88,3 +88,28 @@ def test_a_canceller_leaking_half_a_second_into_an_answer_is_not_taken_for_the_u
     assert gains.index(1.0) == 100 and gains[100:] == [1.0] * 11  # its first second muted, then sent
     leak = frames(guard, 6, 1.25, 5.0)  # past the warm-up the same leak is evidence (the guard trusts 13 dB)
     assert leak == [1.0] * 6 and guard.evidence_frames == 6
+
+
+def test_a_canceller_far_below_its_proven_form_after_the_warm_up_is_distrusted_until_it_is_back() -> None:
+    """A fresh-clone failure: an answer opened by a 213 ms device stall, AEC3 erratic (5-60 dB frame
+    to frame, learned 67 → 19 dB) through the warm-up, then passing the echo whole 50 ms after it — an
+    onset: the assistant interrupted itself. A warm-up that ends 20 dB under the proven cancellation
+    becomes a re-warm-up; the collapse is not evidence, and trust returns once it cancels again."""
+    guard = learned()  # earlier answers: 60 dB
+    frames(guard, 150, 0.0, 2.0, ref_level=0.0)  # the user's turn: the next answer warms up
+    erratic = [frames(guard, 5, r, 3.5 + 0.05 * k) for k, r in enumerate([0.3, 0.001, 0.5, 0.001] * 5)]
+    assert sum(len(g) for g in erratic) == 100 and guard.erle_db < 40.0
+    collapse = frames(guard, 10, 0.97, 4.5)  # AEC3 passing everything
+    assert guard.evidence_frames == 0 and guard.onsets == 0 and collapse == [0.0] * 10
+    assert guard.rewarms == 1
+    back = frames(guard, 40, 0.001, 4.6)  # back at 60 dB: trusted (and sent) again
+    assert back[0] == 0.0 and back[-1] == 1.0
+
+
+def test_a_canceller_that_was_never_better_is_trusted_after_the_warm_up_as_before() -> None:
+    """A room where AEC3 only ever reaches ~13 dB: its warm-up ends without a re-warm-up."""
+    guard = EchoGuard("speakers", erl_db=0.0)
+    frames(guard, 200, 0.22, 0.0)
+    frames(guard, 150, 0.0, 2.0, ref_level=0.0)
+    frames(guard, 120, 0.22, 3.5)
+    assert guard.rewarms == 0
