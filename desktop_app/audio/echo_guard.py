@@ -131,6 +131,7 @@ class EchoGuard:
         self._erle_before = 0.0  # the cancellation it had shown when the echo path jumped
         self._erle_at_warmup = 0.0  # the cancellation earlier answers had proved, when a warm-up began
         self.rewarms = 0
+        self.warmups = 0
         self.last_speech = -math.inf  # ADC time of the newest frame judged near-end speech
         self.last_far = -math.inf  # ADC time of the newest frame with an active reference
         # statistics (tests, bench, calibration)
@@ -182,6 +183,16 @@ class EchoGuard:
         self._clean = 0
         self.rewarms += 1
 
+    def warm_up(self) -> None:
+        """Judge the next second as the start of an answer after a long silence: the reference
+        became active after a second of silence, or the canceller resumes after the light path ran
+        (AEC3 idled, maybe for less than that second)."""
+        if self.mode == "speakers":
+            if self._warm_left == 0:  # what earlier answers proved (nothing before 200 ms of echo was learned)
+                self._erle_at_warmup = self.erle_db if self._learned >= 20 else -math.inf
+                self.warmups += 1
+            self._warm_left = self.warmup_frames
+
     @property
     def holding(self) -> bool:
         """A hold is in progress: the first evidence is in, the verdict is not."""
@@ -211,10 +222,8 @@ class EchoGuard:
         audible = self.audible = env > SILENT_DBFS
         if far_db > FAR_ACTIVE_DBFS:
             self.last_far = t
-            if self._quiet_frames >= self.silence_before_warmup and self.mode == "speakers":
-                if self._warm_left == 0:
-                    self._erle_at_warmup = self.erle_db
-                self._warm_left = self.warmup_frames
+            if self._quiet_frames >= self.silence_before_warmup:
+                self.warm_up()
             self._quiet_frames = 0
         else:
             self._quiet_frames += 1

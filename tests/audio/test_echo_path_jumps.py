@@ -113,3 +113,13 @@ def test_a_canceller_that_was_never_better_is_trusted_after_the_warm_up_as_befor
     frames(guard, 150, 0.0, 2.0, ref_level=0.0)
     frames(guard, 120, 0.22, 3.5)
     assert guard.rewarms == 0
+
+
+def test_the_first_answers_warm_up_has_nothing_proven_to_fall_from() -> None:
+    """The guard starts from an assumed 20 dB; only learned figures are proven. A first answer whose
+    canceller cancels nothing (a room with no echo to cancel, the bench's, learned -18 dB: "-18 dB
+    under its proven 20 dB") is judged as before, not re-warmed up for 3 s."""
+    guard = EchoGuard("speakers", erl_db=0.0)
+    frames(guard, 120, 1.0, 0.0)  # the first answer: nothing cancelled
+    assert abs(guard.erle_db) < 1.0 and guard.warmups == 1 and guard.rewarms == 0
+
