@@ -25,6 +25,7 @@ probability — go to the :class:`~.echo_guard.EchoGuard`, which decides whether
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Protocol
 
@@ -48,8 +49,10 @@ LEAD_MS = 20.0
 _SLIP = 12
 _SLIP_AT_ONCE = 120
 _HOLD = FRAME * 5  # near-end audio held back at most while its reference is on the way
-_LIGHT_AFTER = 100  # frames (1 s) of silent reference before the light path takes over
-_PAUSE_FRAMES = 3  # quiet frames in a row before going light: the 14 ms it skips, with a frame to spare
+_LIGHT_AFTER = 100  # frames (1 s) of silent reference before the light path takes over (at a pause) …
+_LIGHT_EARLY = 30  # … or from 300 ms on once the speaker has nothing left to play and the room is still
+_STILL_DB = 6.0  # "still": the microphone within this of its noise floor (the echo's tail has died away)
+_PAUSE_FRAMES = 3  # quiet frames in a row before going light: the 15 ms it skips, with a frame to spare
 # AEC3 settles for good by its first ~150 ms: echo reaching it within 14 frames of its creation leaves
 # it cancelling ~35 dB (26 dB seen on another CPU) for as long as the echo lasts, from 18 frames on
 # ~72 dB (loopback room recordings, any stream delay). 50 silent frames (~5 ms of CPU) also lift a
@@ -69,38 +72,56 @@ class Processor(Protocol):
     def reset(self) -> None: ...
 
 
-def load_processor(stream_delay_ms: int = 0, echo: bool = True) -> tuple[Processor | None, str]:
-    """A 24 kHz AEC3 + noise suppression + high-pass processor (``echo=False``: the high-pass filter
-    alone, the light path used while the speaker is silent), or None and one sentence why not. AEC3
-    comes settled on :data:`SETTLE_FRAMES` of silence, so how well it cancels never depends on how
-    soon after its creation the first echo arrives.
-
-    The light path has no noise suppression (issue #24): WebRTC's NS looks 6–7 ms ahead, which every
-    turn paid (an onset in the last 7 ms of a block went out a block later), and with nothing to echo
-    the microphone goes out as in headset mode. Room noise is the server's to filter (the session's
-    noise reduction); alongside AEC3 NS stays, on what the canceller leaves."""
+def load_processor(stream_delay_ms: int = 0) -> tuple[Processor | None, str]:
+    """A 24 kHz AEC3 + noise suppression + high-pass processor, or None and one sentence why not.
+    AEC3 comes settled on :data:`SETTLE_FRAMES` of silence, so how well it cancels never depends on
+    how soon after its creation the first echo arrives."""
     try:
         import pywebrtc_audio
     except (ImportError, OSError) as exc:
         return None, f"Echo cancellation is not available ({exc}); the microphone is ducked while the assistant speaks."
     try:
         apm = pywebrtc_audio.AudioProcessor(
-            PCM_RATE, 1, echo_cancellation=echo, noise_suppression=echo, high_pass_filter=True,
+            PCM_RATE, 1, echo_cancellation=True, noise_suppression=True, high_pass_filter=True,
             stream_delay_ms=int(stream_delay_ms),
         )
         silence = np.zeros(FRAME, np.float32)
-        for _ in range(SETTLE_FRAMES if echo else 1):  # the light path has no AEC3 state to settle
-            apm.process(silence, silence if echo else None)
+        for _ in range(SETTLE_FRAMES):
+            apm.process(silence, silence)
     except (RuntimeError, ValueError, TypeError) as exc:
         return None, f"Echo cancellation failed to start ({exc}); the microphone is ducked while the assistant speaks."
     return apm, ""
 
 
+class Unprocessed:
+    """The light path, used while nothing can echo: the microphone as it is, as in headset mode.
+
+    Issue #24: every stage on it delayed the turns spoken after the assistant fell silent. First a
+    delay line that kept it aligned with AEC3 (8 ms), then WebRTC's noise suppression, which looks
+    6–7 ms ahead, then the module's high-pass filter alone: its output lags 1.3 ms (the module works
+    at 32 kHz inside), and a speech onset crossed the server's threshold later still — in the bench's
+    questions, an onset anywhere in the last 33–52 % of a 20 ms block went out a block later (5 %
+    with nothing on the path: the decimator's 1 ms look-ahead). Room noise and rumble are the
+    server's to filter (the session's noise reduction), as in headset mode."""
+
+    stream_delay_ms = 0
+    speech_probability = -1.0  # not estimated (as without a canceller)
+
+    def process(self, near: np.ndarray, far: np.ndarray | None = None) -> np.ndarray:
+        return near.copy()
+
+    def reset(self) -> None:
+        pass
+
+
 @lru_cache(maxsize=1)
-def module_lags() -> tuple[int, int] | None:
-    """How many samples the full module's and the light one's outputs lag their input (None when
-    the module cannot load). Measured once by cross-correlation on noise."""
-    lags = []
+def module_lag() -> int | None:
+    """How many samples the module's output lags its input (None when it cannot load): the onset
+    pre-roll's alignment, and how far the timeline moves at a switch to or from the light path.
+    Measured once by cross-correlation on noise."""
+    processor, _ = load_processor(0)
+    if processor is None:
+        return None
     # Deterministic white-ish noise from an index hash (xorshift): no numpy.random, which the packaged
     # app leaves out.
     h = np.arange(1, PCM_RATE + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
@@ -109,15 +130,9 @@ def module_lags() -> tuple[int, int] | None:
     h ^= h >> np.uint64(32)
     x = (((h & np.uint64(0xFFFF)).astype(np.float32) / 65536.0 - 0.5) * 0.17).astype(np.float32)
     silence = np.zeros(FRAME, np.float32)
-    for echo in (True, False):
-        processor, _ = load_processor(0, echo)
-        if processor is None:
-            return None
-        y = np.concatenate([processor.process(x[i : i + FRAME], silence if echo else None)
-                            for i in range(0, len(x), FRAME)])
-        a = PCM_RATE // 4
-        lags.append(max(range(0, FRAME * 4), key=lambda lag: float(np.dot(y[a + lag : a + lag + 4800], x[a : a + 4800]))))
-    return lags[0], lags[1]
+    y = np.concatenate([processor.process(x[i : i + FRAME], silence) for i in range(0, len(x), FRAME)])
+    a = PCM_RATE // 4
+    return max(range(0, FRAME * 4), key=lambda lag: float(np.dot(y[a + lag : a + lag + 4800], x[a : a + 4800])))
 
 
 class EchoCanceller:
@@ -127,19 +142,28 @@ class EchoCanceller:
     the raw microphone. ``delay_ms`` is the measured output→input delay in timestamp terms (0 on a
     device whose reported latencies are right); the module is told ``delay_ms + LEAD_MS``.
 
-    ``light`` (the high-pass filter only, ~0.2 % of a core against AEC3's ~1.9 %) takes over after a
-    second of silent reference — nothing can echo. It runs undelayed: its output lags the microphone
-    1.3 ms against AEC3 + NS's 15.3 ms, and that is the path a turn spoken after the assistant fell
-    silent takes (issue #24: a delay line that kept the two aligned, then the light path's own noise
-    suppression, cost every such turn 8, then 6 ms). Each switch primes the incoming processor with
-    the last two frames (no stale buffer) and cross-fades over one frame from the outgoing
-    processor's output for the same frame, so the 14 ms the timeline moves (skipped going light,
-    repeated going full) never clicks; and going light waits for a pause in the user's voice.
+    ``light`` (:class:`Unprocessed`: the microphone as it is, against AEC3's ~1.9 % of a core) takes
+    over when nothing can echo: after a second of silent reference, or from 300 ms on once
+    ``speaker_busy()`` says the speaker has nothing left to play and the microphone is back within
+    6 dB of its noise floor (the room's tail has died away; the floor estimate does not creep up while
+    the reference is active). Pauses inside an answer keep the speaker busy, so they wait the second.
+    That is the path a turn spoken after the assistant fell silent takes, undelayed, where AEC3 + NS
+    lag 15.3 ms. Each switch primes the incoming processor with the last two frames (no stale
+    buffer) and cross-fades over one frame from the outgoing processor's output for the same frame,
+    so the 15 ms the timeline moves (skipped going light, repeated going full) never clicks; and going
+    light waits for a pause in the user's voice. Going full starts the guard's warm-up: AEC3 idled,
+    maybe for less than the guard's second of silence.
+
+    ``speaker_busy`` (None: always busy) also spares a frame the wait for its reference while the
+    speaker is idle: the output callback hands it silence, so there is nothing to wait for (a frame at
+    the end of a block waited a whole block, 20 ms, whenever the idle speaker's next block was late).
     """
 
     def __init__(self, far: FarEnd, guard: EchoGuard, processor: Processor | None, delay_ms: float = 0.0,
-                 light: Processor | None = None, preroll: OnsetPreRoll | None = None) -> None:
+                 light: Processor | None = None, preroll: OnsetPreRoll | None = None,
+                 speaker_busy: Callable[[], bool] | None = None) -> None:
         self.far = far
+        self.speaker_busy = speaker_busy
         self.preroll = preroll if processor is not None else None  # the onset of a barge-in, whole
         self.guard = guard
         self.processor = processor
@@ -152,6 +176,10 @@ class EchoCanceller:
         self.switches = 0  # between the paths, both ways
         self._near_levels = np.full(50, -120.0)  # the microphone's level in the last 50 frames (a ring)
         self._quiet_run = 0  # frames in a row judged quiet (see _between_words)
+        self._still_run = 0  # … and, of those, with the microphone within _STILL_DB of its noise floor
+        self._mic_floor = float("inf")  # the raw microphone's noise floor (dBFS; none yet)
+        self.went_light_at: float | None = None  # ADC time of the last switch to the light path
+        self.early_light = 0  # switches to the light path before the second of silence
         self._fifo = FrameFifo(FRAME, capacity=FRAME * 64)
         self._near = np.zeros(FRAME, np.float32)
         self._ref = np.zeros(FRAME, np.float32)
@@ -246,14 +274,19 @@ class EchoCanceller:
                      self.far.runs, self.repairs)
 
     def _far_pending(self, slot: int) -> bool:
-        """The speaker is running but the reference for this frame has not reached the timeline."""
+        """The speaker is playing but the reference for this frame has not reached the timeline (an
+        idle speaker is handed silence: nothing to wait for)."""
         far = self.far
-        return far.end_slot is not None and slot + FRAME > far.end_slot and time.monotonic() - far.last_write < 0.1
+        return (far.end_slot is not None and slot + FRAME > far.end_slot and time.monotonic() - far.last_write < 0.1
+                and self._busy())
+
+    def _busy(self) -> bool:
+        return self.speaker_busy is None or self.speaker_busy()
 
     def _between_words(self) -> bool:
         """The user is in a pause: the last :data:`_PAUSE_FRAMES` frames judged were quiet (each one's
         residual within 6 dB of the noise floor, or the microphone 25 dB under its loudest of the last
-        half second). Going light skips the paths' lag difference (14 ms), and what it skips is the
+        half second). Going light skips the paths' lag difference (15 ms), and what it skips is the
         audio of the two frames *before* the one it switches on: those must be the quiet ones. A test
         of the last frame alone let the skip take the end of a word before a stop consonant. Going
         full cannot wait: the echo is coming."""
@@ -273,6 +306,11 @@ class EchoCanceller:
                 self.processor.process(frame, silence)
         self.on_light = light
         self.switches += 1
+        if light:
+            self.went_light_at = self._head_time
+            self.early_light += self._silent_ref < _LIGHT_AFTER
+        else:
+            self.guard.warm_up()
         log.debug("= canceller: %s path at ADC %.3f (reference silent for %d frames)",
                   "light" if light else "full", self._head_time or 0.0, self._silent_ref)
         return np.array(outgoing, np.float32)
@@ -286,7 +324,10 @@ class EchoCanceller:
         if self.processor is not None:
             ref = self._ref
             self._silent_ref = self._silent_ref + 1 if float(np.dot(ref, ref)) < 1e-7 * FRAME else 0
-            light = self.light is not None and self._silent_ref >= _LIGHT_AFTER
+            silent = self._silent_ref
+            light = self.light is not None and silent > 0 and (
+                self.on_light or silent >= _LIGHT_AFTER
+                or (silent >= _LIGHT_EARLY and self._still_run >= _PAUSE_FRAMES and not self._busy()))
             if light and not self.on_light and not self._between_words():
                 light = False  # going light skips the paths' lag difference: not in the user's words
                 self.light_deferred += 1
@@ -312,6 +353,13 @@ class EchoCanceller:
         levels[self.frames % len(levels)] = guard.near_db
         quiet = guard.excess_db <= -6.0 or guard.near_db <= levels.max() - 25.0
         self._quiet_run = self._quiet_run + 1 if quiet else 0
+        floor, level = self._mic_floor, guard.near_db
+        if level < floor:
+            self._mic_floor = max(level, -100.0)
+        elif self._silent_ref > 0:  # 3 dB/s up, not while the echo fills the answer's pauses
+            self._mic_floor = min(level, floor + 0.03)
+        still = quiet and level <= self._mic_floor + _STILL_DB
+        self._still_run = self._still_run + 1 if still else 0
         sent = self._sent
         if gain == 1.0 and self._gain == 1.0:
             sent[:] = cleaned

@@ -12,8 +12,9 @@ from desktop_app.audio.aec import (
     LEAD_MS,
     EchoCanceller,
     Processor,
+    Unprocessed,
     load_processor,
-    module_lags,
+    module_lag,
 )
 from desktop_app.audio.echo_guard import EchoGuard
 from desktop_app.audio.far_end import FarEnd
@@ -38,13 +39,17 @@ class EchoControl:
       assistant is audible unless the user speaks clearly over it.
 
     Asking for ``speakers`` when the module cannot load gives ``ducking``, with ``aec_available``
-    False and ``aec_reason`` saying why in one sentence. :meth:`output_hook` belongs in the output
+    False and ``aec_reason`` saying why in one sentence. ``speaker_busy`` tells whether the speaker
+    has anything left to play (the playback queue's ``is_playing``): an idle speaker lets the
+    canceller's light path take over sooner (:class:`~.aec.EchoCanceller`). :meth:`output_hook` belongs in the output
     callback, :meth:`process` after the microphone's resampler.
     """
 
     def __init__(self, mode: str = "headset", *, delay_ms: float = 0.0,
-                 factory: Callable[[int], tuple[Processor | None, str]] = load_processor) -> None:
+                 factory: Callable[[int], tuple[Processor | None, str]] = load_processor,
+                 speaker_busy: Callable[[], bool] | None = None) -> None:
         self.far = FarEnd()
+        self.speaker_busy = speaker_busy  # the speaker has something left to play (None: assume it has)
         self.delay_ms = float(delay_ms)
         self.erl_db: float | None = None  # echo − reference level from the calibration (else learned)
         self.on_near_end_onset: OnsetCallback | None = None
@@ -92,10 +97,10 @@ class EchoControl:
                 guard.erl_db = self.erl_db
             guard.on_onset = self._onset
             guard.on_hold = self._hold
-            lags = module_lags() if processor is not None else None
-            light = load_processor(0, echo=False)[0] if processor is not None else None
-            preroll = OnsetPreRoll(lags[0]) if lags is not None else None
-            self.canceller = EchoCanceller(self.far, guard, processor, self.delay_ms, light, preroll)
+            lag = module_lag() if processor is not None else None
+            light = Unprocessed() if processor is not None else None
+            preroll = OnsetPreRoll(lag) if lag is not None else None
+            self.canceller = EchoCanceller(self.far, guard, processor, self.delay_ms, light, preroll, self.speaker_busy)
             self.set_listening(self.listening)
         if mode != self.mode:
             log.info("= audio mode %s%s", mode, f" (asked for {self.requested_mode})" if mode != self.requested_mode else "")

@@ -82,7 +82,7 @@ class AudioEngine:
         self.on_near_end_onset: Callable[[], None] | None = None
         self._clip_watchers: list[OutputHook] = []  # play_clip: told of each block handed to the device
         self.capture_tap: CaptureTap | None = None  # bench instrumentation of the microphone path
-        self.echo = EchoControl(audio_mode)
+        self.echo = EchoControl(audio_mode, speaker_busy=self._speaker_busy)
         self._want_speech_meter = speech_meter
         self._speech_meter: SpeechMeter | None = None  # made at the first start; its model loads once shown
         self.echo.on_near_end_onset = self._near_end_onset
@@ -193,6 +193,10 @@ class AudioEngine:
         self.queue.release()  # a failed microphone sends no more frames: nothing would end a hold
         if self.on_error is not None:
             self.on_error(error)
+
+    def _speaker_busy(self) -> bool:
+        """Assistant audio is queued or on its way to the DAC (the canceller's light path waits)."""
+        return self.queue.is_playing
 
     def _output_hook(self, block: np.ndarray, dac_time: float) -> None:
         self.echo.output_hook(block, dac_time)

@@ -44,7 +44,7 @@ def barge_in(start: float, *, first_answer_at: float | None = None, **kw: object
 
 
 def without_preroll(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(echo_control, "module_lags", lambda: None)
+    monkeypatch.setattr(echo_control, "module_lag", lambda: None)
 
 
 def onset_level(sim: Sim, onset: int) -> float:
