@@ -374,7 +374,7 @@ class EchoCanceller:
             out: list[np.ndarray] = [sent]
         else:
             out = preroll.frame(sent, cleaned, near, self._ref, audible=guard.audible or gain < 1.0,
-                                evidence=guard.excess_db > 0.0, speaking=guard.speaking)
+                                evidence=guard.excess_db > 0.0, speaking=guard.speaking, no_echo=guard.no_echo)
         need = done + len(out) * FRAME
         if need > len(self._out):
             self._out = np.concatenate((self._out[:done], np.zeros(2 * need, np.float32)))

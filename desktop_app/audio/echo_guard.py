@@ -65,6 +65,17 @@ RECONVERGED_FRAMES = 20
 # A warm-up that ends with the learned cancellation this far under what earlier answers proved
 # becomes a re-warm-up (the canceller did not converge in this answer's first second).
 FELL_DB = 20.0
+# A room with no echo worth the name: the learned echo return this far under the reference (a headset
+# or distant speakers left in speakers mode; the bench's room). AEC3 still suppresses a barge-in's first
+# 50-200 ms there — its residual shows the user late — so the raw microphone is evidence too, when it
+# stands RAW_MARGIN_DB over the echo the learned path allows (and 12 dB over its own noise floor).
+NO_ECHO_ERL_DB = -30.0
+RAW_MARGIN_DB = 15.0
+
+
+def _floor(floor: float | None, level: float) -> float:
+    """A noise floor's next estimate: down at once, up 3 dB/s (speech never becomes the floor)."""
+    return max(level, -100.0) if floor is None or level < floor else min(level, floor + 0.03)
 
 
 def frame_db(x: np.ndarray) -> float:
@@ -114,6 +125,8 @@ class EchoGuard:
         self.erl_db = erl_db  # echo level − reference level (learned; the calibration may set it)
         self.erle_db = 20.0  # cancellation achieved on echo-only frames (smoothed; AEC3 starts near this)
         self.floor_db: float | None = None  # noise floor of the signal judged
+        self.near_floor_db: float | None = None  # noise floor of the raw microphone
+        self.raw_evidence_frames = 0  # frames taken for the user on the raw microphone (no echo)
         self.excess_db = -120.0
         self.near_db = -120.0  # the raw microphone's level in the last frame judged
         self.audible = False  # the last frame could hold the assistant's echo (its reference envelope)
@@ -183,6 +196,11 @@ class EchoGuard:
         self._clean = 0
         self.rewarms += 1
 
+    @property
+    def no_echo(self) -> bool:
+        """The learned echo return says the microphone hardly hears the speaker (speakers mode)."""
+        return self.mode == "speakers" and self._learned >= 20 and self.erl_db <= NO_ECHO_ERL_DB
+
     def warm_up(self) -> None:
         """Judge the next second as the start of an answer after a long silence: the reference
         became active after a second of silence, or the canceller resumes after the light path ran
@@ -229,6 +247,7 @@ class EchoGuard:
             self._quiet_frames += 1
         judged = res_db if self.mode == "speakers" else near_db
         self._track_floor(judged)
+        near_floor = self.near_floor_db = _floor(self.near_floor_db, near_db)
         floor = self.floor_db if self.floor_db is not None else -120.0
         echo_db = env + self.erl_db  # the raw echo this frame could hold
         distrusted = self._distrust_left > 0
@@ -246,6 +265,12 @@ class EchoGuard:
                             (echo_db + self.duck_margin_db) if audible else -120.0)
         evidence = judged > threshold
         self.excess_db = judged - threshold  # how far this frame stands above what echo and noise explain
+        if self.no_echo and self._warm_left == 0 and not distrusted:
+            raw = near_db - max(near_floor + self.floor_margin_db, self.min_speech_dbfs,
+                                (echo_db + RAW_MARGIN_DB) if audible else -120.0)
+            self.raw_evidence_frames += raw > 0.0 and not evidence
+            evidence = evidence or raw > 0.0
+            self.excess_db = max(self.excess_db, raw)
         self.speech_probability = prob
         self._count(evidence, t)
         if audible and not self._speaking and self._score == 0.0 and far_db > FAR_ACTIVE_DBFS:
@@ -269,11 +294,7 @@ class EchoGuard:
             self._distrust_left = 0
 
     def _track_floor(self, level: float) -> None:
-        floor = self.floor_db
-        if floor is None or level < floor:
-            self.floor_db = max(level, -100.0)
-        else:
-            self.floor_db = min(level, floor + 0.03)  # 3 dB/s up: speech never becomes the floor
+        self.floor_db = _floor(self.floor_db, level)
 
     def _count(self, evidence: bool, t: float) -> None:
         if evidence:

@@ -22,7 +22,10 @@ full level from its first sample; then everything held goes out at once. The liv
 has caught up, then cross-fade back to it. When no echo path is proven to cancel ``min_erle_db`` —
 on the audio it was fitted on and on the held frames before the onset — everything held goes out as
 it was (the first answer's first 300 ms; a pairing that keeps moving on an overloaded machine, where
-a guard deciding on leaked echo must not have that echo sent as well).
+a guard deciding on leaked echo must not have that echo sent as well) — unless the guard has learned
+that the microphone hardly hears the speaker (``no_echo``: a headset left in speakers mode), where the
+estimate is the microphone itself (:data:`~.echo_path.NULL_PATH`): AEC3 hid a barge-in's first
+~200 ms there. :class:`~.echo_path.EchoPath` (the fit) lives in :mod:`.echo_path`.
 
 The hold adds no latency to a normal turn: it only exists while the assistant is audible, and when
 it stops being audible (or the user is heard) everything held goes out at once. Push-to-talk and mute
@@ -31,135 +34,12 @@ switch it off (:attr:`OnsetPreRoll.enabled`): a press has its own pre-roll in th
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from desktop_app.audio.codecs import PCM_RATE
-
-FRAME = PCM_RATE // 100  # the canceller's 10 ms frame
-_TAPS = 4096  # echo-path length after its bulk delay (170 ms: a room's tail)
-_MARGIN = 480  # taps kept before the strongest (20 ms: resampler pre-ringing, early reflections)
-_MAX_LAG = 7200  # bulk delays looked for (300 ms: lead + device latencies + air)
-_SEGMENT = 8192  # Welch segment for the cross-spectrum
-_REALIGN = 720  # how far (samples, 30 ms) a segment's echo may have moved from the strongest tap's lag
-
-
-def _power_db(x: np.ndarray) -> float:
-    p = float(np.dot(x, x)) / max(len(x), 1)
-    return 10.0 * np.log10(p) if p > 1e-12 else -120.0
-
-
-
-
-def _segment_lags(cross: np.ndarray, segment: int) -> tuple[np.ndarray, int, int]:
-    """Each segment's echo lag relative to the strongest tap's (``_MARGIN``), read from its own
-    cross-correlation within ±``_REALIGN``; the newest clear lag; the first segment of the newest run
-    that agrees with it (±1 ms). Segments without a clear peak take the newest lag.
-
-    The canceller's pairing of microphone and reference can move by a few milliseconds within the
-    fitted stretch (samples lost on the way in are re-paired only beyond 5 ms; a resumed speaker's
-    first DAC time is a little off): a cross-spectrum summed over segments at different lags cancels
-    itself out."""
-    corr = np.fft.irfft(cross, segment, axis=1)
-    near = np.abs(corr[:, (_MARGIN + np.arange(-_REALIGN, _REALIGN + 1)) % segment])
-    lags = np.argmax(near, axis=1) - _REALIGN
-    clear = near.max(axis=1) > 4.0 * np.median(np.abs(corr), axis=1)  # a peak standing out of the rest
-    trusted = np.nonzero(clear)[0]
-    newest = int(lags[trusted[-1]]) if len(trusted) else 0
-    lag = np.where(clear, lags, newest)
-    agree = np.abs(lag - newest) <= PCM_RATE // 1000
-    first = len(agree)
-    while first > 0 and agree[first - 1]:
-        first -= 1
-    return lag, newest, first
-
-
-@dataclass(frozen=True)
-class EchoPath:
-    """The linear echo path microphone ← reference: a bulk delay (``shift`` samples) and ``h``.
-
-    :meth:`fit` estimates it from echo-only audio by Welch's cross-spectrum after aligning the
-    strongest lag; ``erle_db`` is how much of the fitted audio's last half second it removes.
-    """
-
-    shift: int
-    h: np.ndarray
-    erle_db: float
-    _spectra: dict[int, np.ndarray] = field(default_factory=dict, compare=False, repr=False)  # rfft(h) by size
-
-    @property
-    def span(self) -> int:
-        """Reference samples needed before the first microphone sample estimated."""
-        return self.shift + len(self.h) - 1
-
-    @classmethod
-    def fit(cls, ref: np.ndarray, near: np.ndarray) -> EchoPath | None:
-        """The path from ``ref`` to ``near`` (same length, same timeline), or None when the
-        reference is silent or too short."""
-        n = len(near)
-        # Long segments fit best (a Hann window biases the taps away from its centre); a short
-        # stretch — the pairing moved, or the answer just began — gets short ones.
-        segment = _SEGMENT if n >= 4 * _SEGMENT else _SEGMENT // 2
-        if n < 2 * segment or _power_db(ref) < -60.0:
-            return None
-        x, y = ref.astype(np.float64), near.astype(np.float64)
-        m = min(n, PCM_RATE)  # the bulk delay from the last second
-        size = 1 << int(np.ceil(np.log2(m + _MAX_LAG)))
-        corr = np.fft.irfft(np.fft.rfft(y[n - m :], size) * np.conj(np.fft.rfft(x[n - m :], size)), size)[:_MAX_LAG]
-        shift = max(0, int(np.argmax(np.abs(corr))) - _MARGIN)
-        if n - shift < segment:
-            return None
-        window = np.hanning(segment)
-        # all segments in one transform each (numpy's FFT lets the audio callbacks run meanwhile)
-        fx = np.fft.rfft(sliding_window_view(x[: n - shift], segment)[:: segment // 2] * window, axis=1)
-        fy = np.fft.rfft(sliding_window_view(y[shift:], segment)[:: segment // 2] * window, axis=1)
-        cross = fy * np.conj(fx)
-        sxx = (fx.real**2 + fx.imag**2).sum(axis=0)
-        sxx += 1e-6 * sxx.max() + 1e-20
-        taps = min(_TAPS, segment // 2)
-        lag, newest, first = _segment_lags(cross, segment)
-        aligned = cross * np.exp(-2j * np.pi * np.outer(newest - lag, np.arange(cross.shape[1])) / segment)
-        power = fx.real**2 + fx.imag**2
-        # as paired; every segment moved to the newest lag; only the newest segments that agree —
-        # whichever cancels the latest audio best (a room's strong reflection can pass for a lag)
-        fits = [(cross.sum(axis=0), sxx), (aligned.sum(axis=0), sxx)]
-        if 0 < first < len(cross) - 1:
-            fits.append((aligned[first:].sum(axis=0), power[first:].sum(axis=0) + 1e-6 * sxx.max() + 1e-20))
-        paths = [cls(shift, np.fft.irfft(c / p, segment)[:taps], 0.0).rated(x, y) for c, p in fits]
-        return max(paths, key=lambda p: p.erle_db)
-
-    def rated(self, ref: np.ndarray, near: np.ndarray) -> EchoPath:
-        """This path with ``erle_db`` measured on the last half second of ``near`` (-inf when it
-        is too short; unchanged when the assistant was silent there: nothing to measure on)."""
-        n = len(near)
-        tail = min(n - self.span, PCM_RATE // 2)
-        erle = -np.inf
-        if tail >= FRAME * 10 and _power_db(ref[n - tail :]) < -50.0:
-            return self
-        if tail >= FRAME * 10:
-            residual = self.residual(ref[n - tail - self.span :], near[n - tail :])
-            erle = _power_db(near[n - tail :]) - _power_db(residual)
-        return EchoPath(self.shift, self.h, float(erle), self._spectra)
-
-    def echo(self, ref: np.ndarray) -> np.ndarray:
-        """The echo of ``ref`` at the microphone, for the ``len(ref) - span`` samples after its
-        first :attr:`span` (those only feed the filter)."""
-        x = ref[: len(ref) - self.shift] if self.shift else ref
-        taps = len(self.h)
-        size = 1 << int(np.ceil(np.log2(len(x) + taps - 1)))
-        spectrum = self._spectra.get(size)
-        if spectrum is None:
-            spectrum = self._spectra[size] = np.fft.rfft(self.h, size)
-        y: np.ndarray = np.fft.irfft(np.fft.rfft(x, size) * spectrum, size)[taps - 1 : len(x)]
-        return y
-
-    def residual(self, ref: np.ndarray, near: np.ndarray) -> np.ndarray:
-        """``near`` minus the echo of ``ref``, where ``ref`` holds :attr:`span` samples more,
-        before ``near``'s first."""
-        out: np.ndarray = near - self.echo(ref)
-        return out
+from desktop_app.audio.echo_path import FRAME, MAX_LAG, NULL_PATH, TAPS, EchoPath, power_db
 
 
 class _History:
@@ -220,7 +100,7 @@ class OnsetPreRoll:
         self.bridge_frames = int(round(bridge_ms / 10))
         self.min_erle_db = min_erle_db
         self.enabled = True  # hands-free and unmuted (push-to-talk has its own pre-roll)
-        keep = self.fit_samples + (self.hold_frames + self.lead_frames + 2) * FRAME + _MAX_LAG + _TAPS + module_lag
+        keep = self.fit_samples + (self.hold_frames + self.lead_frames + 2) * FRAME + MAX_LAG + TAPS + module_lag
         self._near = _History(keep)
         self._ref = _History(keep)
         self._held: list[_Held] = []
@@ -232,6 +112,7 @@ class OnsetPreRoll:
         self._bridge_left = 0
         self._gain = 1.0  # the residual suppressor's gain on the last estimated frame
         self._was_speaking = False
+        self._no_echo = False
         # what happened (tests, bench, log)
         self.restored = 0  # onsets restored
         self.restored_ms = 0.0  # the last restored stretch (before the decision)
@@ -243,10 +124,13 @@ class OnsetPreRoll:
         self._steady_since = self._near.total
 
     def frame(self, sent: np.ndarray, clean: np.ndarray, near: np.ndarray, ref: np.ndarray, *,
-              audible: bool, evidence: bool, speaking: bool) -> list[np.ndarray]:
+              audible: bool, evidence: bool, speaking: bool, no_echo: bool = False) -> list[np.ndarray]:
         """One frame: ``sent`` (the canceller's output through the guard's gain), ``clean`` (ungated),
         the raw ``near`` and its paired ``ref``, and the guard's view of it: ``audible`` (the assistant
-        could be in it, or the gate muted it), ``evidence`` (near-end evidence), ``speaking``."""
+        could be in it, or the gate muted it), ``evidence`` (near-end evidence), ``speaking``,
+        ``no_echo`` (the learned echo return says the microphone hardly hears the speaker: an onset
+        is restored from the microphone itself, see :data:`NULL_PATH`)."""
+        self._no_echo = no_echo
         k = self._k
         self._k += 1
         self._near.push(near)
@@ -304,13 +188,16 @@ class OnsetPreRoll:
         start = self._onset_start(held)
         self._path = self._fit(held[0].k)
         self._gain = 1.0
-        if self._path is not None:
-            linear, echo = self._linear(held[0].k, len(held) + 1)
-            # still cancelling in the held frames before the onset? (the pairing may have moved since)
-            pre = slice(0, start * FRAME)
-            if start >= 10 and _power_db(linear[pre] + echo[pre]) - _power_db(linear[pre]) < self.min_erle_db:
-                self._path = None
+        if self._path is None and self._no_echo:
+            self._path = NULL_PATH
         if self._path is None:  # nothing better proven: everything held goes out as it was
+            return [h.sent for h in held] + [sent]
+        linear, echo = self._linear(held[0].k, len(held) + 1)
+        # still cancelling in the held frames before the onset? (the pairing may have moved since)
+        pre = slice(0, start * FRAME)
+        if (self._path is not NULL_PATH and start >= 10
+                and power_db(linear[pre] + echo[pre]) - power_db(linear[pre]) < self.min_erle_db):
+            self._path = None
             return [h.sent for h in held] + [sent]
         start = self._voice_start(linear, echo, start + self.lead_frames, start)
         better = self._suppressed(linear[start * FRAME :], echo[start * FRAME :])
@@ -392,7 +279,7 @@ class OnsetPreRoll:
         within 3 dB of the estimate), then back to AEC3 across one frame."""
         (linear,) = self._suppressed(*self._linear(k, 1))
         self._bridge_left -= 1
-        if self._bridge_left == 0 or _power_db(clean) >= _power_db(linear) - 3.0:
+        if self._bridge_left == 0 or power_db(clean) >= power_db(linear) - 3.0:
             self._bridge_left = 0
             self._path = None
             return _crossfade(linear, clean)

@@ -4,6 +4,8 @@ at the start of every answer, where the speaker resumed, it trusts it less for a
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 
@@ -123,3 +125,30 @@ def test_the_first_answers_warm_up_has_nothing_proven_to_fall_from() -> None:
     frames(guard, 120, 1.0, 0.0)  # the first answer: nothing cancelled
     assert abs(guard.erle_db) < 1.0 and guard.warmups == 1 and guard.rewarms == 0
 
+
+
+def test_the_raw_microphone_is_evidence_only_in_a_room_with_no_echo_and_only_when_the_canceller_is_trusted() -> None:
+    """A room with no echo (learned echo return -60 dB): a loud frame is the user on the raw
+    microphone alone — but not in a warm-up or a re-warm-up (the echo path may have changed: a
+    speaker plugged in), and not in a room whose echo the canceller must remove (0 dB)."""
+    rng = np.random.default_rng(5)
+    ref = (rng.standard_normal(FRAME) * 0.1).astype(np.float32)
+    hiss = (rng.standard_normal(FRAME) * 1e-4).astype(np.float32)
+    quiet = EchoGuard("speakers", erl_db=0.0)
+    for k in range(200):
+        quiet.frame(k * 0.01, hiss, hiss * 0.1, ref, 0.0)
+    assert quiet.no_echo and quiet.erl_db < -50.0
+    loud = ref * 0.5  # a voice 6 dB under the reference: 54 dB over the echo the room allows
+    for guard_state in ("trusted", "re-warm-up", "warm-up"):
+        guard = copy.deepcopy(quiet)
+        if guard_state == "re-warm-up":
+            guard.rewarm()
+        elif guard_state == "warm-up":
+            guard.warm_up()
+        guard.frame(2.0, loud, hiss * 0.1, ref, 0.0)  # AEC3 hides it: the residual is the hiss
+        assert guard.raw_evidence_frames == (1 if guard_state == "trusted" else 0), guard_state
+    echoing = EchoGuard("speakers", erl_db=0.0)
+    frames(echoing, 200, 0.01, 0.0)  # echo as loud as the reference, cancelled 40 dB
+    assert not echoing.no_echo
+    echoing.frame(2.0, ref * 4.0, ref * 0.01, ref, 0.0)
+    assert echoing.raw_evidence_frames == 0

@@ -12,10 +12,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from desktop_app.audio import echo_control
+from desktop_app.audio import echo_control, echo_guard
 from desktop_app.audio.aec import EchoCanceller, FarEnd
 from desktop_app.audio.echo_guard import EchoGuard
-from desktop_app.audio.onset_preroll import EchoPath, OnsetPreRoll
+from desktop_app.audio.echo_path import EchoPath
+from desktop_app.audio.onset_preroll import OnsetPreRoll
 from tests.audio.test_aec import R, Sim, assistant_story, simulate, voice
 from tests.helpers.onset import first_sound
 
@@ -27,7 +28,7 @@ def question() -> np.ndarray:
     return 0.7 * voice(QUESTION, "shimmer")
 
 
-def barge_in(start: float, *, first_answer_at: float | None = None, **kw: object) -> tuple[Sim, int]:
+def barge_in(start: float, *, first_answer_at: float | None = None, gain: float = 0.7, **kw: object) -> tuple[Sim, int]:
     """The story (a second answer after 1.5 s of silence when ``first_answer_at`` is given, then
     ``start`` is in it), the user's question at ``start`` s, the story stopped 140 ms after its first
     sound. Returns the run and the question's first sound (24 kHz sample)."""
@@ -40,7 +41,7 @@ def barge_in(start: float, *, first_answer_at: float | None = None, **kw: object
     played = story[: onset + int(STOP_AFTER_S * R)].copy()
     played[-192:] *= np.linspace(1.0, 0.0, 192, dtype=np.float32)
     far = np.concatenate((played, np.zeros(3 * R, np.float32)))
-    return simulate(far, [(start, user)], gain=0.7, delay_ms=30.0, **kw), onset  # type: ignore[arg-type]
+    return simulate(far, [(start, user)], gain=gain, delay_ms=30.0, **kw), onset  # type: ignore[arg-type]
 
 
 def without_preroll(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -80,6 +81,39 @@ def test_the_onset_of_a_barge_in_is_sent_at_the_voices_level(scene: str, monkeyp
     without_preroll(monkeypatch)
     before, _ = barge_in(**SCENES[scene])  # type: ignore[arg-type]
     assert onset_level(before, onset) < voice_db - 12.0  # what was sent before: gated or suppressed
+
+
+@pytest.mark.parametrize("gain", [0.0, 0.002])  # no echo at all (the bench's room); a headset's bleed, -54 dB
+def test_with_no_echo_to_cancel_a_barge_in_is_taken_at_once_and_sent_from_its_first_sound(
+        gain: float, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Headphones left in speakers mode: the microphone hardly hears the assistant, yet AEC3's
+    suppressor hid the first ~200 ms of a barge-in (sent 66 dB under the voice), the guard waited for
+    it, and meanwhile learned the user's voice as echo. With the learned echo return 30 dB or more
+    under the reference, the raw microphone standing 15 dB over the echo it allows is evidence, and
+    the onset is restored from the microphone itself."""
+    voice_db = float(10 * np.log10(np.mean(np.square(question()[first_sound(question()):][: R // 10],
+                                                     dtype=np.float64))))
+    sim, onset = barge_in(3.9, gain=gain)
+    assert sim.guard.no_echo and sim.guard.raw_evidence_frames > 0 and sim.guard.erl_db < -45.0
+    assert len(sim.onsets) == 1 and sim.onsets[0] - onset / R <= 0.05, sim.onsets
+    assert onset_level(sim, onset) > voice_db - 4.0
+    if gain == 0.0:
+        monkeypatch.setattr(echo_guard, "NO_ECHO_ERL_DB", -200.0)  # the rule off
+        before, _ = barge_in(3.9, gain=gain)
+        assert before.onsets[0] - onset / R > 0.15 and onset_level(before, onset) < voice_db - 40.0
+        assert before.guard.erl_db > -30.0  # the user's voice learned as echo
+
+
+@pytest.mark.parametrize(("gain", "reverb", "noise_dbfs"), [(0.0, False, -70.0), (0.003, True, -70.0),
+                                                           (0.003, True, -62.0)])
+def test_with_no_echo_to_cancel_the_assistant_alone_is_never_taken_for_the_user(
+        gain: float, reverb: bool, noise_dbfs: float) -> None:
+    """The raw microphone as evidence must not hear the assistant's bleed, its reverberation, or a
+    noisy room (its own floor + 12 dB)."""
+    story = np.concatenate((assistant_story()[: 6 * R], np.zeros(R, np.float32)))
+    sim = simulate(story, gain=gain, reverb=reverb, noise_dbfs=noise_dbfs)
+    assert sim.guard.no_echo
+    assert sim.onsets == [] and sim.speaking == [] and sim.guard.raw_evidence_frames == 0
 
 
 def test_echo_alone_is_sent_exactly_as_before_only_held_back_while_the_assistant_is_audible(
