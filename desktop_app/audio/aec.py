@@ -99,8 +99,8 @@ class Unprocessed:
     Issue #24: every stage on it delayed the turns spoken after the assistant fell silent. First a
     delay line that kept it aligned with AEC3 (8 ms), then WebRTC's noise suppression, which looks
     6–7 ms ahead, then the module's high-pass filter alone: its output lags 1.3 ms (the module works
-    at 32 kHz inside), and a speech onset crossed the server's threshold later still — in the bench's
-    questions, an onset anywhere in the last 33–52 % of a 20 ms block went out a block later (5 %
+    at 32 kHz inside), and a speech onset crossed the server's threshold later still — the bench's
+    questions placed at 40 offsets in a 20 ms block went out a block later at 13–21 of them (at 2
     with nothing on the path: the decimator's 1 ms look-ahead). Room noise and rumble are the
     server's to filter (the session's noise reduction), as in headset mode."""
 
