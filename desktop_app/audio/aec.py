@@ -32,7 +32,7 @@ from typing import Protocol
 import numpy as np
 
 from desktop_app.audio.codecs import PCM_RATE
-from desktop_app.audio.echo_guard import EchoGuard
+from desktop_app.audio.echo_guard import EchoGuard, noise_floor
 from desktop_app.audio.far_end import FarEnd
 from desktop_app.audio.onset_preroll import OnsetPreRoll
 from desktop_app.audio.resample import FrameFifo
@@ -353,11 +353,9 @@ class EchoCanceller:
         levels[self.frames % len(levels)] = guard.near_db
         quiet = guard.excess_db <= -6.0 or guard.near_db <= levels.max() - 25.0
         self._quiet_run = self._quiet_run + 1 if quiet else 0
-        floor, level = self._mic_floor, guard.near_db
-        if level < floor:
-            self._mic_floor = max(level, -100.0)
-        elif self._silent_ref > 0:  # 3 dB/s up, not while the echo fills the answer's pauses
-            self._mic_floor = min(level, floor + 0.03)
+        level = guard.near_db
+        if level < self._mic_floor or self._silent_ref > 0:  # not up while the echo fills the answer's pauses
+            self._mic_floor = noise_floor(self._mic_floor, level)
         still = quiet and level <= self._mic_floor + _STILL_DB
         self._still_run = self._still_run + 1 if still else 0
         sent = self._sent

@@ -73,7 +73,7 @@ NO_ECHO_ERL_DB = -30.0
 RAW_MARGIN_DB = 15.0
 
 
-def _floor(floor: float | None, level: float) -> float:
+def noise_floor(floor: float | None, level: float) -> float:
     """A noise floor's next estimate: down at once, up 3 dB/s (speech never becomes the floor)."""
     return max(level, -100.0) if floor is None or level < floor else min(level, floor + 0.03)
 
@@ -247,7 +247,7 @@ class EchoGuard:
             self._quiet_frames += 1
         judged = res_db if self.mode == "speakers" else near_db
         self._track_floor(judged)
-        near_floor = self.near_floor_db = _floor(self.near_floor_db, near_db)
+        near_floor = self.near_floor_db = noise_floor(self.near_floor_db, near_db)
         floor = self.floor_db if self.floor_db is not None else -120.0
         echo_db = env + self.erl_db  # the raw echo this frame could hold
         distrusted = self._distrust_left > 0
@@ -294,7 +294,7 @@ class EchoGuard:
             self._distrust_left = 0
 
     def _track_floor(self, level: float) -> None:
-        self.floor_db = _floor(self.floor_db, level)
+        self.floor_db = noise_floor(self.floor_db, level)
 
     def _count(self, evidence: bool, t: float) -> None:
         if evidence:
