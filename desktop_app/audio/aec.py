@@ -146,7 +146,11 @@ class EchoCanceller:
     over when nothing can echo: after a second of silent reference, or from 300 ms on once
     ``speaker_busy()`` says the speaker has nothing left to play and the microphone is back within
     6 dB of its noise floor (the room's tail has died away; the floor estimate does not creep up while
-    the reference is active). Pauses inside an answer keep the speaker busy, so they wait the second.
+    the reference is active). Pauses inside an answer keep the speaker busy, so they wait the second;
+    so does a barge-in (:meth:`interrupted`, then the guard hears the user; until the next answer):
+    its flush leaves the speaker idle while the user still talks, and a switch in a pause of their
+    words would move the timeline under them for nothing. A press that stopped the answer before the
+    user spoke still goes light early.
     That is the path a turn spoken after the assistant fell silent takes, undelayed, where AEC3 + NS
     lag 15.3 ms. Each switch primes the incoming processor with the last two frames (no stale
     buffer) and cross-fades over one frame from the outgoing processor's output for the same frame,
@@ -178,6 +182,8 @@ class EchoCanceller:
         self._quiet_run = 0  # frames in a row judged quiet (see _between_words)
         self._still_run = 0  # … and, of those, with the microphone within _STILL_DB of its noise floor
         self._mic_floor = float("inf")  # the raw microphone's noise floor (dBFS; none yet)
+        self.cut = False  # the app stopped the speaker mid-answer (a barge-in, a press), until the next answer
+        self._talked_over = False  # … and the user spoke since: no early light until the next answer
         self.went_light_at: float | None = None  # ADC time of the last switch to the light path
         self.early_light = 0  # switches to the light path before the second of silence
         self._fifo = FrameFifo(FRAME, capacity=FRAME * 64)
@@ -273,6 +279,10 @@ class EchoCanceller:
             log.info("= echo path jumped mid-answer (runs %d, repairs %d): canceller distrusted for 1 s",
                      self.far.runs, self.repairs)
 
+    def interrupted(self) -> None:
+        """The app stopped the speaker mid-answer (a barge-in, a press flushed its queue)."""
+        self.cut = True
+
     def _far_pending(self, slot: int) -> bool:
         """The speaker is playing but the reference for this frame has not reached the timeline (an
         idle speaker is handed silence: nothing to wait for)."""
@@ -323,11 +333,15 @@ class EchoCanceller:
         near = self._near
         if self.processor is not None:
             ref = self._ref
-            self._silent_ref = self._silent_ref + 1 if float(np.dot(ref, ref)) < 1e-7 * FRAME else 0
+            sounding = float(np.dot(ref, ref)) >= 1e-7 * FRAME
+            if sounding and self._silent_ref >= _LIGHT_EARLY:  # the next answer
+                self.cut = self._talked_over = False
+            self._silent_ref = 0 if sounding else self._silent_ref + 1
             silent = self._silent_ref
             light = self.light is not None and silent > 0 and (
                 self.on_light or silent >= _LIGHT_AFTER
-                or (silent >= _LIGHT_EARLY and self._still_run >= _PAUSE_FRAMES and not self._busy()))
+                or (silent >= _LIGHT_EARLY and self._still_run >= _PAUSE_FRAMES and not self._talked_over
+                    and not self._busy()))
             if light and not self.on_light and not self._between_words():
                 light = False  # going light skips the paths' lag difference: not in the user's words
                 self.light_deferred += 1
@@ -349,6 +363,8 @@ class EchoCanceller:
             cleaned, prob = near, -1.0
         guard = self.guard
         gain = guard.frame(self._head_time, near, cleaned, self._ref, prob)
+        if self.cut and guard.speaking:
+            self._talked_over = True
         levels = self._near_levels
         levels[self.frames % len(levels)] = guard.near_db
         quiet = guard.excess_db <= -6.0 or guard.near_db <= levels.max() - 25.0

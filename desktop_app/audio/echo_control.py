@@ -115,6 +115,11 @@ class EchoControl:
         if preroll is not None:
             preroll.enabled = listening
 
+    def interrupted(self) -> None:
+        """The app stopped the assistant mid-answer (a barge-in or a press flushed the queue)."""
+        if self.canceller is not None:
+            self.canceller.interrupted()
+
     def set_delay(self, delay_ms: float) -> None:
         """The measured output→input delay (calibration), in timestamp terms."""
         self.delay_ms = float(delay_ms)

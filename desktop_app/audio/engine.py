@@ -295,6 +295,8 @@ class AudioEngine:
 
     def flush(self, fade_ms: float = 8.0) -> PlaybackReport | None:
         """Barge-in: silence the assistant and report how far the interrupted item played."""
+        if self.queue.is_playing:
+            self.echo.interrupted()  # the user may still be talking: no early switch of the canceller's path
         return self.queue.flush(fade_ms)
 
     @property

@@ -88,7 +88,7 @@ def simulate(far24: np.ndarray, near: list[tuple[float, np.ndarray]] = (), *, ga
              delay_ms: float = 12.0, reverb: bool = False, noise_dbfs: float = -70.0, mode: str = "speakers",
              lead_s: float = 0.0, ahead_blocks: int = 2, stall_at: float | None = None,
              mic_loss: tuple[float, int] | None = None, rt60_s: float | None = None,
-             item_gap_s: float = 0.5) -> Sim:
+             item_gap_s: float = 0.5, interrupted_at: float | None = None) -> Sim:
     """Run ``far24`` (assistant, 24 kHz) through the room; ``near`` lists (start seconds, 24 kHz speech).
     ``stall_at``: the speaker stalls for one block there (an underflow): a block of silence is played
     and everything handed after it leaves the DAC one block later, as its DAC times say.
@@ -96,7 +96,9 @@ def simulate(far24: np.ndarray, near: list[tuple[float, np.ndarray]] = (), *, ga
     as PipeWire's did with no overflow reported; the blocks after it carry their true ADC times.
     ``rt60_s``: a reverberant tail that long (decaying 60 dB over it) instead of ``reverb``'s 100 ms.
     The speaker is busy (the playback queue's ``is_playing``) while what it is handed has sound within
-    ``item_gap_s``: a shorter silence is a pause inside an answer, a longer one the queue running dry."""
+    ``item_gap_s``: a shorter silence is a pause inside an answer, a longer one the queue running dry.
+    ``interrupted_at`` (seconds of ``far24``): the app flushed the queue there (a barge-in), as the
+    engine's ``flush`` tells the echo control."""
     far24 = np.concatenate((np.zeros(int(lead_s * R), np.float32), far24, np.zeros(R // 2, np.float32)))
     far = soxr.resample(far24, R, DEV).astype(np.float32)
     block = DEV // 50
@@ -141,10 +143,14 @@ def simulate(far24: np.ndarray, near: list[tuple[float, np.ndarray]] = (), *, ga
             sim.verdicts.append(control.near_end_speech())
 
     control.on_hold = hold
+    cut = None if interrupted_at is None else int((interrupted_at + lead_s) * DEV)
     lost_at, lost = (int(mic_loss[0] * DEV) // block * block, mic_loss[1]) if mic_loss else (n, 0)
     for i in range(0, n - block - lost + 1, block):
         j = i + ahead_blocks * block  # the output callback fills blocks ahead of their DAC time
         position["j"] = j
+        if cut is not None and j >= cut:
+            control.interrupted()
+            cut = None
         late = block if stall_at is not None and j >= int(stall_at * DEV) // block * block else 0
         control.output_hook(np.pad(handed[j : j + block], (0, max(0, j + block - n))), T0 + (j + late) / DEV)
         clock["t"] = i / DEV

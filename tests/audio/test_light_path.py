@@ -1,4 +1,4 @@
-"""The canceller's light path (the high-pass filter alone, issue #24): when it takes over, how a
+"""The canceller's light path (the microphone as it is, issue #24): when it takes over, how a
 switch sounds, and what an idle speaker spares the microphone — in the simulated room of
 :mod:`tests.audio.test_aec`, in front of the real module."""
 
@@ -9,11 +9,14 @@ import time
 import numpy as np
 import pytest
 
+from desktop_app.audio.engine import AudioEngine
 from desktop_app.audio.aec import FRAME, EchoCanceller, Unprocessed, load_processor, module_lag
 from desktop_app.audio.echo_guard import EchoGuard
 from desktop_app.audio.far_end import FarEnd
 from desktop_app.audio.resample import StreamResampler
 from tests.audio.test_aec import DEV, T0, R, assistant_story, frame_levels, simulate, user_interruption
+from tests.audio.test_onset_preroll import barge_in, question
+from tests.helpers.onset import first_sound
 
 
 def best_lag(out: np.ndarray, x: np.ndarray, start_s: float, max_lag: int = 1200) -> int:
@@ -126,6 +129,34 @@ def test_a_pause_inside_an_answer_waits_the_second_and_a_resumed_answer_is_warme
         assert sim.onsets == [] and not sim.speaking  # no echo taken for the user
 
 
+@pytest.mark.parametrize("user_after_s", [None, 0.8])
+def test_after_a_barge_in_the_light_path_waits_the_second_but_after_a_silent_press_it_goes_early(
+        user_after_s: float | None) -> None:
+    """A barge-in's flush leaves the speaker idle while the user still talks: going light early then
+    fell in the comma of "Stop, what…" 0.6 s after the onset and moved the timeline by 15 ms inside
+    the question (the room's first-word test failed about once in nine runs). After a flush the
+    light path waits the second, as before #24, once the user has spoken; a push-to-talk press that
+    stopped the answer before the user spoke (questions 6–7 of the bench, ~0.8 s later) still goes
+    light early, before the first word."""
+    if user_after_s is None:
+        sim, onset = barge_in(3.9)
+        stop_s = onset / R + 0.14
+    else:  # the press silenced the answer at 3.9 s; the question starts 0.8 s later
+        stop_s = 3.9
+        story = assistant_story()[: int(stop_s * R)].copy()
+        story[-192:] *= np.linspace(1.0, 0.0, 192, dtype=np.float32)
+        far = np.concatenate((story, np.zeros(3 * R, np.float32)))
+        sim = simulate(far, [(stop_s + user_after_s, question())], gain=0.7, delay_ms=30.0, interrupted_at=stop_s)
+        onset = int((stop_s + user_after_s) * R) + first_sound(question())
+    canceller = sim.control.canceller
+    assert canceller is not None and canceller.went_light_at is not None and canceller.switches == 1
+    went_light = canceller.went_light_at - T0
+    if user_after_s is None:
+        assert canceller.early_light == 0 and went_light - stop_s >= 1.0, went_light - stop_s
+    else:
+        assert canceller.early_light == 1 and went_light < onset / R, (went_light, onset / R)
+
+
 def canceller_with(busy: bool) -> tuple[EchoCanceller, FarEnd]:
     processor, _ = load_processor(0)
     assert processor is not None
@@ -147,3 +178,18 @@ def test_a_frame_waits_for_its_reference_only_while_the_speaker_has_something_to
     out = canceller.process(x, t - 0.01)  # its frames pair with [t + 10, t + 20] and [t + 20, t + 30] ms
     assert len(out) == (FRAME if busy else 2 * FRAME)
     assert canceller.far_waits == int(busy)
+
+
+def test_the_engine_tells_the_canceller_when_a_flush_cut_an_answer_off() -> None:
+    """What the simulation's ``interrupted_at`` stands for, on the engine users run: a flush while
+    the queue plays marks the answer cut off; a flush with nothing playing (a reconnect, a second
+    barge-in) does not."""
+    engine = AudioEngine(audio_mode="speakers")
+    canceller = engine.echo.canceller
+    assert canceller is not None and not canceller.cut
+    engine.flush()
+    assert not canceller.cut
+    engine.queue.enqueue("a", np.zeros(R, np.int16).tobytes())
+    assert engine.queue.is_playing
+    engine.flush()
+    assert canceller.cut and not engine.queue.is_playing

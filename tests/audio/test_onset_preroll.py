@@ -41,7 +41,8 @@ def barge_in(start: float, *, first_answer_at: float | None = None, gain: float 
     played = story[: onset + int(STOP_AFTER_S * R)].copy()
     played[-192:] *= np.linspace(1.0, 0.0, 192, dtype=np.float32)
     far = np.concatenate((played, np.zeros(3 * R, np.float32)))
-    return simulate(far, [(start, user)], gain=gain, delay_ms=30.0, **kw), onset  # type: ignore[arg-type]
+    return simulate(far, [(start, user)], gain=gain, delay_ms=30.0, interrupted_at=len(played) / R,  # type: ignore[arg-type]
+                    **kw), onset
 
 
 def without_preroll(monkeypatch: pytest.MonkeyPatch) -> None:
