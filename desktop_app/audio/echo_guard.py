@@ -246,7 +246,7 @@ class EchoGuard:
         else:
             self._quiet_frames += 1
         judged = res_db if self.mode == "speakers" else near_db
-        self._track_floor(judged)
+        self._track_floor(judged, audible)
         near_floor = self.near_floor_db = noise_floor(self.near_floor_db, near_db)
         floor = self.floor_db if self.floor_db is not None else -120.0
         echo_db = env + self.erl_db  # the raw echo this frame could hold
@@ -293,8 +293,13 @@ class EchoGuard:
         if self._distrust_min == 0 and self._clean >= RECONVERGED_FRAMES:
             self._distrust_left = 0
 
-    def _track_floor(self, level: float) -> None:
-        self.floor_db = noise_floor(self.floor_db, level)
+    def _track_floor(self, level: float, audible: bool) -> None:
+        """The residual's noise floor, from frames nothing can echo in: AEC3's suppressor gates
+        the noise under an answer (−90 to −106 dBFS), and its first frames are digital silence; a
+        floor learned there stays 30–40 dB low for 10 s at 3 dB/s, and a noisy room's noise (−55
+        dBFS) then passes for the user's voice after every answer."""
+        if not audible and level > -120.0:
+            self.floor_db = noise_floor(self.floor_db, level)
 
     def _count(self, evidence: bool, t: float) -> None:
         if evidence:

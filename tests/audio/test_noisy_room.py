@@ -1,0 +1,43 @@
+"""The echo guard in a noisy room (a fan, a loud microphone preamp: −55 to −50 dBFS of steady noise),
+in the simulated room of :mod:`tests.audio.test_aec` in front of the real canceller.
+
+The residual's noise floor was learned from every frame, including AEC3's first frames (digital
+silence) and its suppressor's gating under an answer (−90 to −106 dBFS). Rising 3 dB/s from there, it
+stayed 30–40 dB under the room's noise for 10 s, so the noise alone cleared the guard's −60 dBFS
+minimum: "the user speaks" from the first frame, an onset as each answer started (the assistant
+interrupting itself), and no light path after it (going light waits for quiet frames).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.audio.test_aec import T0, R, assistant_story, simulate
+from tests.audio.test_onset_preroll import barge_in, onset_level, question
+from tests.helpers.onset import first_sound
+
+
+@pytest.mark.parametrize("noise_dbfs", [-55.0, -50.0])
+@pytest.mark.parametrize("gain", [0.3, 0.03])
+def test_a_noisy_rooms_noise_is_never_the_user_before_during_or_after_an_answer(noise_dbfs: float, gain: float) -> None:
+    answer = np.concatenate((np.zeros(R, np.float32), assistant_story()[: 3 * R], np.zeros(4 * R, np.float32)))
+    sim = simulate(answer, gain=gain, noise_dbfs=noise_dbfs, reverb=True)
+    assert sim.speaking == [] and sim.onsets == [] and sim.holds == []
+    canceller = sim.control.canceller
+    assert canceller is not None and canceller.went_light_at is not None
+    after = canceller.went_light_at - T0 - 4.0  # the answer's reference ends at 4 s
+    assert canceller.early_light == 2 and 0.2 <= after <= 0.5, after  # a quick next turn goes light
+
+
+@pytest.mark.parametrize("noise_dbfs", [-55.0, -50.0])
+@pytest.mark.parametrize("gain", [0.7, 0.3])
+def test_a_barge_in_over_a_noisy_rooms_answer_is_heard_as_in_a_quiet_room(noise_dbfs: float, gain: float) -> None:
+    """The floor no longer follows the suppressor's gating down during an answer: it stays at the
+    room's noise. A barge-in still stands above it, as early and as whole as at −70 dBFS."""
+    quiet, onset = barge_in(3.9, gain=gain)
+    noisy, _ = barge_in(3.9, gain=gain, noise_dbfs=noise_dbfs)
+    assert len(noisy.onsets) == 1 and abs(noisy.onsets[0] - quiet.onsets[0]) <= 0.02, (noisy.onsets, quiet.onsets)
+    assert onset_level(noisy, onset) > onset_level(quiet, onset) - 1.0
+    voice = question()[first_sound(question()) :][: R // 10]
+    assert onset_level(noisy, onset) > 10 * np.log10(np.mean(np.square(voice, dtype=np.float64))) - 6.0
