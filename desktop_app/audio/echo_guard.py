@@ -246,7 +246,7 @@ class EchoGuard:
         else:
             self._quiet_frames += 1
         judged = res_db if self.mode == "speakers" else near_db
-        self._track_floor(judged, audible)
+        self._track_floor(judged, near_db, audible)
         near_floor = self.near_floor_db = noise_floor(self.near_floor_db, near_db)
         floor = self.floor_db if self.floor_db is not None else -120.0
         echo_db = env + self.erl_db  # the raw echo this frame could hold
@@ -293,12 +293,15 @@ class EchoGuard:
         if self._distrust_min == 0 and self._clean >= RECONVERGED_FRAMES:
             self._distrust_left = 0
 
-    def _track_floor(self, level: float, audible: bool) -> None:
+    def _track_floor(self, level: float, near_db: float, audible: bool) -> None:
         """The residual's noise floor, from frames nothing can echo in: AEC3's suppressor gates
-        the noise under an answer (−90 to −106 dBFS), and its first frames are digital silence; a
-        floor learned there stays 30–40 dB low for 10 s at 3 dB/s, and a noisy room's noise (−55
-        dBFS) then passes for the user's voice after every answer."""
-        if not audible and level > -120.0:
+        the noise under an answer (−90 to −106 dBFS), and its first frames are digital silence
+        where the microphone is not; a floor learned there stays 30–40 dB low for 10 s at 3 dB/s,
+        and a noisy room's noise (−55 dBFS) then passes for the user's voice after every answer.
+        A microphone that is itself digitally silent between words (a virtual device, a driver's
+        gate) does set it: else the floor is learned from the user's quietest words, and the next
+        barge-in must stand that much higher."""
+        if not audible and (level > -120.0 or near_db <= -120.0):
             self.floor_db = noise_floor(self.floor_db, level)
 
     def _count(self, evidence: bool, t: float) -> None:

@@ -5,7 +5,8 @@ The residual's noise floor was learned from every frame, including AEC3's first 
 silence) and its suppressor's gating under an answer (−90 to −106 dBFS). Rising 3 dB/s from there, it
 stayed 30–40 dB under the room's noise for 10 s, so the noise alone cleared the guard's −60 dBFS
 minimum: "the user speaks" from the first frame, an onset as each answer started (the assistant
-interrupting itself), and no light path after it (going light waits for quiet frames).
+interrupting itself), and no light path after it (going light waits for quiet frames). A microphone
+that is itself digitally silent between words still sets the floor (the last test).
 """
 
 from __future__ import annotations
@@ -41,3 +42,19 @@ def test_a_barge_in_over_a_noisy_rooms_answer_is_heard_as_in_a_quiet_room(noise_
     assert onset_level(noisy, onset) > onset_level(quiet, onset) - 1.0
     voice = question()[first_sound(question()) :][: R // 10]
     assert onset_level(noisy, onset) > 10 * np.log10(np.mean(np.square(voice, dtype=np.float64))) - 6.0
+
+
+def test_a_digitally_silent_microphone_sets_the_floor_not_the_users_quietest_words() -> None:
+    """A virtual device (the bench's room) or a driver's gate gives exact zeros between words. Those
+    frames are the room's floor: learned from the user's words instead (−71 dBFS here), the floor
+    raised the bar for the next barge-in — on the bench, barge-ins over the answer went out 20–30 ms
+    later."""
+    q = question()
+    onset = int(7.9 * R) + first_sound(q)
+    played = np.concatenate((np.zeros(4 * R, np.float32), assistant_story()))[: onset + int(0.14 * R)].copy()
+    played[-192:] *= np.linspace(1.0, 0.0, 192, dtype=np.float32)
+    far = np.concatenate((played, np.zeros(3 * R, np.float32)))
+    sim = simulate(far, [(0.5, q), (7.9, q)], gain=0.0, delay_ms=30.0, noise_dbfs=float("-inf"),
+                   interrupted_at=len(played) / R)
+    assert sim.guard.floor_db is not None and sim.guard.floor_db <= -99.0, sim.guard.floor_db
+    assert len(sim.onsets) == 1 and sim.onsets[0] - onset / R <= 0.05, sim.onsets
