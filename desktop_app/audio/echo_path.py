@@ -10,6 +10,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from desktop_app.audio.codecs import PCM_RATE
+from desktop_app.audio.echo_guard import frame_db
 
 FRAME = PCM_RATE // 100  # the canceller's 10 ms frame
 TAPS = 4096  # echo-path length after its bulk delay (170 ms: a room's tail)
@@ -17,11 +18,6 @@ _MARGIN = 480  # taps kept before the strongest (20 ms: resampler pre-ringing, e
 MAX_LAG = 7200  # bulk delays looked for (300 ms: lead + device latencies + air)
 _SEGMENT = 8192  # Welch segment for the cross-spectrum
 _REALIGN = 720  # how far (samples, 30 ms) a segment's echo may have moved from the strongest tap's lag
-
-
-def power_db(x: np.ndarray) -> float:
-    p = float(np.dot(x, x)) / max(len(x), 1)
-    return 10.0 * np.log10(p) if p > 1e-12 else -120.0
 
 
 def _segment_lags(cross: np.ndarray, segment: int) -> tuple[np.ndarray, int, int]:
@@ -73,7 +69,7 @@ class EchoPath:
         # Long segments fit best (a Hann window biases the taps away from its centre); a short
         # stretch — the pairing moved, or the answer just began — gets short ones.
         segment = _SEGMENT if n >= 4 * _SEGMENT else _SEGMENT // 2
-        if n < 2 * segment or power_db(ref) < -60.0:
+        if n < 2 * segment or frame_db(ref) < -60.0:
             return None
         x, y = ref.astype(np.float64), near.astype(np.float64)
         m = min(n, PCM_RATE)  # the bulk delay from the last second
@@ -107,11 +103,11 @@ class EchoPath:
         n = len(near)
         tail = min(n - self.span, PCM_RATE // 2)
         erle = -np.inf
-        if tail >= FRAME * 10 and power_db(ref[n - tail :]) < -50.0:
+        if tail >= FRAME * 10 and frame_db(ref[n - tail :]) < -50.0:
             return self
         if tail >= FRAME * 10:
             residual = self.residual(ref[n - tail - self.span :], near[n - tail :])
-            erle = power_db(near[n - tail :]) - power_db(residual)
+            erle = frame_db(near[n - tail :]) - frame_db(residual)
         return EchoPath(self.shift, self.h, float(erle), self._spectra)
 
     def echo(self, ref: np.ndarray) -> np.ndarray:

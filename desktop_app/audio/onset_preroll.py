@@ -39,7 +39,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from desktop_app.audio.codecs import PCM_RATE
-from desktop_app.audio.echo_path import FRAME, MAX_LAG, NULL_PATH, TAPS, EchoPath, power_db
+from desktop_app.audio.echo_guard import frame_db
+from desktop_app.audio.echo_path import FRAME, MAX_LAG, NULL_PATH, TAPS, EchoPath
 
 
 class _History:
@@ -196,7 +197,7 @@ class OnsetPreRoll:
         # still cancelling in the held frames before the onset? (the pairing may have moved since)
         pre = slice(0, start * FRAME)
         if (self._path is not NULL_PATH and start >= 10
-                and power_db(linear[pre] + echo[pre]) - power_db(linear[pre]) < self.min_erle_db):
+                and frame_db(linear[pre] + echo[pre]) - frame_db(linear[pre]) < self.min_erle_db):
             self._path = None
             return [h.sent for h in held] + [sent]
         start = self._voice_start(linear, echo, start + self.lead_frames, start)
@@ -279,7 +280,7 @@ class OnsetPreRoll:
         within 3 dB of the estimate), then back to AEC3 across one frame."""
         (linear,) = self._suppressed(*self._linear(k, 1))
         self._bridge_left -= 1
-        if self._bridge_left == 0 or power_db(clean) >= power_db(linear) - 3.0:
+        if self._bridge_left == 0 or frame_db(clean) >= frame_db(linear) - 3.0:
             self._bridge_left = 0
             self._path = None
             return _crossfade(linear, clean)
