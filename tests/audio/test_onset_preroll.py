@@ -17,7 +17,7 @@ from desktop_app.audio.aec import EchoCanceller, FarEnd
 from desktop_app.audio.echo_guard import EchoGuard
 from desktop_app.audio.echo_path import EchoPath
 from desktop_app.audio.onset_preroll import OnsetPreRoll
-from tests.audio.test_aec import R, Sim, assistant_story, simulate, voice
+from tests.audio.test_aec import R, Sim, assistant_story, db, simulate, voice
 from tests.helpers.onset import first_sound
 
 QUESTION = "Stop, what is two plus two?"
@@ -45,6 +45,11 @@ def barge_in(start: float, *, first_answer_at: float | None = None, gain: float 
                     **kw), onset
 
 
+def voice_level() -> float:
+    """dB of the question's own first 100 ms (from its first sound)."""
+    return db(question()[first_sound(question()) :][: R // 10])
+
+
 def without_preroll(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(echo_control, "module_lag", lambda: None)
 
@@ -65,8 +70,7 @@ SCENES = {
 
 @pytest.mark.parametrize("scene", SCENES)
 def test_the_onset_of_a_barge_in_is_sent_at_the_voices_level(scene: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    voice_db = float(10 * np.log10(np.mean(np.square(question()[first_sound(question()):][: R // 10],
-                                                     dtype=np.float64))))
+    voice_db = voice_level()
     sim, onset = barge_in(**SCENES[scene])  # type: ignore[arg-type]
     preroll = sim.control.canceller.preroll  # type: ignore[union-attr]
     assert preroll is not None and preroll.restored == 1 and preroll.fit_erle_db > 12.0
@@ -92,8 +96,7 @@ def test_with_no_echo_to_cancel_a_barge_in_is_taken_at_once_and_sent_from_its_fi
     it, and meanwhile learned the user's voice as echo. With the learned echo return 30 dB or more
     under the reference, the raw microphone standing 15 dB over the echo it allows is evidence, and
     the onset is restored from the microphone itself."""
-    voice_db = float(10 * np.log10(np.mean(np.square(question()[first_sound(question()):][: R // 10],
-                                                     dtype=np.float64))))
+    voice_db = voice_level()
     sim, onset = barge_in(3.9, gain=gain)
     assert sim.guard.no_echo and sim.guard.raw_evidence_frames > 0 and sim.guard.erl_db < -45.0
     assert len(sim.onsets) == 1 and sim.onsets[0] - onset / R <= 0.05, sim.onsets
