@@ -113,7 +113,6 @@ class OnsetPreRoll:
         self._bridge_left = 0
         self._gain = 1.0  # the residual suppressor's gain on the last estimated frame
         self._was_speaking = False
-        self._no_echo = False
         # what happened (tests, bench, log)
         self.restored = 0  # onsets restored
         self.restored_ms = 0.0  # the last restored stretch (before the decision)
@@ -131,7 +130,6 @@ class OnsetPreRoll:
         could be in it, or the gate muted it), ``evidence`` (near-end evidence), ``speaking``,
         ``no_echo`` (the learned echo return says the microphone hardly hears the speaker: an onset
         is restored from the microphone itself, see :data:`NULL_PATH`)."""
-        self._no_echo = no_echo
         k = self._k
         self._k += 1
         self._near.push(near)
@@ -139,7 +137,7 @@ class OnsetPreRoll:
         onset = speaking and not self._was_speaking
         self._was_speaking = speaking
         if onset and self._held and self.enabled:
-            return self._restore(k, sent, clean)
+            return self._restore(k, sent, clean, no_echo)
         if self._bridge_left > 0:
             return [self._bridge(k, clean)]
         if self.enabled and not speaking and audible:
@@ -184,12 +182,12 @@ class OnsetPreRoll:
                     break
         return max(0, min(first, len(held) - 1) - self.lead_frames)
 
-    def _restore(self, k: int, sent: np.ndarray, clean: np.ndarray) -> list[np.ndarray]:
+    def _restore(self, k: int, sent: np.ndarray, clean: np.ndarray, no_echo: bool) -> list[np.ndarray]:
         held, self._held = self._held, []
         start = self._onset_start(held)
         self._path = self._fit(held[0].k)
         self._gain = 1.0
-        if self._path is None and self._no_echo:
+        if self._path is None and no_echo:
             self._path = NULL_PATH
         if self._path is None:  # nothing better proven: everything held goes out as it was
             return [h.sent for h in held] + [sent]
