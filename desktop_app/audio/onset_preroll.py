@@ -20,9 +20,10 @@ minus the reference through an echo path fitted on the last 1.5 s of echo-only a
 (:class:`EchoPath`), with a light suppressor on what the fit leaves — which keeps the user's voice at
 full level from its first sample; then everything held goes out at once. The live frames after the decision stay on that estimate (the *bridge*) until AEC3's own output
 has caught up, then cross-fade back to it. When no echo path is proven to cancel ``min_erle_db`` —
-on the audio it was fitted on and on the held frames before the onset — everything held goes out as
-it was (the first answer's first 300 ms; a pairing that keeps moving on an overloaded machine, where
-a guard deciding on leaked echo must not have that echo sent as well) — unless the guard has learned
+on the audio it was fitted on and on the held frames before the onset — the onset's stretch goes out
+as AEC3 gave it, without the guard's gate (the first answer's first 300 ms; a pairing that keeps
+moving on an overloaded machine: a re-warm-up's gate would have sent the first word as zeros, and the
+decision opens the gate from there on anyway) — unless the guard has learned
 that the microphone hardly hears the speaker (``no_echo``: a headset left in speakers mode), where the
 estimate is the microphone itself (:data:`~.echo_path.NULL_PATH`): AEC3 hid a barge-in's first
 ~200 ms there. :class:`~.echo_path.EchoPath` (the fit) lives in :mod:`.echo_path`.
@@ -118,6 +119,7 @@ class OnsetPreRoll:
         self.restored_ms = 0.0  # the last restored stretch (before the decision)
         self.fit_erle_db = float("nan")  # the last fit's cancellation (nan: none was possible)
         self.max_held = 0
+        self.releases: dict[str, int] = {}  # how held frames went out, by cause (see _released)
 
     def jumped(self) -> None:
         """The canceller re-paired the reference (samples lost, an underflow): fit what came after."""
@@ -144,14 +146,25 @@ class OnsetPreRoll:
             self._held.append(_Held(k, sent.copy(), clean.copy(), evidence))
             self.max_held = max(self.max_held, len(self._held))
             if len(self._held) > self.hold_frames:
-                return [self._held.pop(0).sent]
+                oldest = self._held.pop(0)
+                if oldest.evidence:
+                    self._released("overflow")
+                return [oldest.sent]
             return []
         if self._held:  # the assistant is no longer audible: everything held goes out now
+            self._released("not audible" if any(h.evidence for h in self._held) else "quiet")
             out = [h.sent for h in self._held]
             self._held.clear()
             self._remember_path(k)
             return [*out, sent]
         return [sent]
+
+    def _released(self, cause: str) -> None:
+        """Count how held frames went out: ``restored`` (an onset); at an onset with no estimate
+        proven, because ``no path`` cancelled or the ``pairing moved``; with near-end evidence in them
+        but no decision yet, because the assistant was ``not audible`` any more or the hold was full
+        (``overflow``, per frame); ``quiet`` (no evidence: an answer's end)."""
+        self.releases[cause] = self.releases.get(cause, 0) + 1
 
     def _remember_path(self, k: int) -> None:
         """The assistant just fell silent: fit the echo path on what it said (at most every 5 s), for
@@ -189,23 +202,38 @@ class OnsetPreRoll:
         self._gain = 1.0
         if self._path is None and no_echo:
             self._path = NULL_PATH
-        if self._path is None:  # nothing better proven: everything held goes out as it was
-            return [h.sent for h in held] + [sent]
+        if self._path is None:  # nothing better proven than the canceller's own output
+            self._released("no path")
+            return self._ungated(held, start, clean)
         linear, echo = self._linear(held[0].k, len(held) + 1)
         # still cancelling in the held frames before the onset? (the pairing may have moved since)
         pre = slice(0, start * FRAME)
         if (self._path is not NULL_PATH and start >= 10
                 and frame_db(linear[pre] + echo[pre]) - frame_db(linear[pre]) < self.min_erle_db):
             self._path = None
-            return [h.sent for h in held] + [sent]
+            self._released("pairing moved")
+            return self._ungated(held, start, clean)
         start = self._voice_start(linear, echo, start + self.lead_frames, start)
         better = self._suppressed(linear[start * FRAME :], echo[start * FRAME :])
         out = [h.sent for h in held[:start]]
         out.append(_crossfade(held[start].sent, better[0]))
         out += better[1:]
         self.restored += 1
+        self._released("restored")
         self.restored_ms = (len(held) - start) * 10.0
         self._bridge_left = self.bridge_frames if self._path is not None else 0
+        return out
+
+    @staticmethod
+    def _ungated(held: list[_Held], start: int, clean: np.ndarray) -> list[np.ndarray]:
+        """No estimate is proven: what was held goes out as it was up to the onset's stretch, and from
+        there as the canceller's output without the guard's gate — the decision opens the gate for the
+        frames after it anyway, and a gate closed by a warm-up or a re-warm-up would otherwise have
+        sent the first 100–230 ms of the user's words as zeros."""
+        out = [h.sent for h in held[:start]]
+        out.append(_crossfade(held[start].sent, held[start].clean))
+        out += [h.clean for h in held[start + 1 :]]
+        out.append(clean)
         return out
 
     def _fit(self, k: int) -> EchoPath | None:

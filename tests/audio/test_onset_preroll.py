@@ -120,6 +120,29 @@ def test_with_no_echo_to_cancel_the_assistant_alone_is_never_taken_for_the_user(
     assert sim.onsets == [] and sim.speaking == [] and sim.guard.raw_evidence_frames == 0
 
 
+def test_with_no_echo_path_proven_the_onset_goes_out_as_the_canceller_gave_it_not_as_the_gates_zeros(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """An answer's first 300 ms (the warm-up's gate closed) in a room where no echo path can be fitted
+    (an overloaded machine's pairing that keeps moving: here no fit at all). The guard's decision
+    opens the gate for the frames after it; the held stretch of the onset now goes out as AEC3 gave
+    it too, instead of the zeros the gate had put there."""
+    monkeypatch.setattr(EchoPath, "fit", staticmethod(lambda *args, **kw: None))
+    scene = SCENES["an answer's first 300 ms (warm-up)"]
+    sim, onset = barge_in(**scene)  # type: ignore[arg-type]
+    preroll = sim.control.canceller.preroll  # type: ignore[union-attr]
+    assert preroll is not None and preroll.restored == 0 and preroll.releases.get("no path") == 1
+    assert sim.onsets and sim.guard.warmups >= 2
+    first = sim.out[onset + 480 : onset + 480 + R // 10]
+    assert np.count_nonzero(first) > len(first) // 2  # not the gate's zeros (all zero before)
+    assert onset_level(sim, onset) > -100.0
+    # and from the first evidence on, at the level the canceller lets through: within 1 dB of the
+    # stream with the pre-roll off, whose frames after the decision are the same ungated output
+    without_preroll(monkeypatch)
+    before, _ = barge_in(**scene)  # type: ignore[arg-type]
+    late = slice(onset + R // 5, onset + R // 2)  # after the decision (+0.2 s): the same frames
+    assert abs(db(sim.out[late]) - db(before.out[late])) < 1.0
+
+
 def test_echo_alone_is_sent_exactly_as_before_only_held_back_while_the_assistant_is_audible(
         monkeypatch: pytest.MonkeyPatch) -> None:
     story = np.concatenate((assistant_story()[: 4 * R], np.zeros(2 * R, np.float32)))
