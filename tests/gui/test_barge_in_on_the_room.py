@@ -8,8 +8,11 @@ its microphone 30 ms later at −3 dB (:class:`EchoRoom`). The user asks for a s
 
 An attempt during which the room's echo path jumped under the canceller (on a loaded machine the
 PipeWire room loses microphone samples and the speaker underruns; counted as re-pairings and
-re-warm-ups) and which failed is tried again, up to three attempts; a failure with a steady echo path
-fails at once. Each attempt's figures are printed and carried by the assertion.
+re-warm-ups, or seen by the onset pre-roll finding no echo path that cancels: on this digital room a
+steady path is fitted to 20–26 dB) and which failed is tried again, up to five attempts. The room is
+unsteady in bursts: 4 of 12 attempts in a loop of 8 runs on an idle machine, most of them with one
+core kept busy. A failure with a steady echo path fails at once. Each attempt's figures are printed
+and carried by the assertion.
 """
 
 from __future__ import annotations
@@ -76,12 +79,20 @@ def glitches(engine: AudioEngine) -> int:
     return engine.echo.canceller.repairs + engine.echo.guard.rewarms
 
 
+def releases(engine: AudioEngine) -> dict[str, int]:
+    """How the onset pre-roll let its held frames go so far, by cause."""
+    assert engine.echo.canceller is not None and engine.echo.canceller.preroll is not None
+    return dict(engine.echo.canceller.preroll.releases)
+
+
 async def barge_in(gui: Gui, room: EchoRoom, engine: AudioEngine, heard: ServerInput,
-                   question: np.ndarray) -> tuple[list[str], float, float, list[float], float, int]:
+                   question: np.ndarray) -> tuple[list[str], float, float, list[float], float, int, str]:
     """Ask for a story, say the question 3 s into it. Returns what the user's bubbles say, where the
     question's first sound lies on the server's input timeline (ms) and how surely it was found,
-    the speech starts around it, the level sent over its first 100 ms, and the echo-path jumps."""
+    the speech starts around it, the level sent over its first 100 ms, the echo-path jumps, and how
+    the pre-roll let its held frames go meanwhile."""
     jumps = glitches(engine)
+    went = releases(engine)
     first_payload = len(heard.payloads)
     before = len(user_said(gui))
     room.talk(spoken("Please tell me a story.", 0.25))
@@ -93,6 +104,10 @@ async def barge_in(gui: Gui, room: EchoRoom, engine: AudioEngine, heard: ServerI
     await wait_until(lambda: len(user_said(gui)) > before and not engine.queue.is_playing, 30)
     said = user_said(gui)[before:]
     jumps = glitches(engine) - jumps
+    now = releases(engine)
+    held = ", ".join(f"{cause} {n - went.get(cause, 0)}" for cause, n in now.items() if n > went.get(cause, 0))
+    assert engine.echo.canceller is not None and engine.echo.canceller.preroll is not None
+    held += f" (the last fit cancelled {engine.echo.canceller.preroll.fit_erle_db:.0f} dB)"
     # where "Stop" began on the server's input timeline: the question found in what was sent by its
     # later words (which pass the canceller whole), then back to its first sound
     offset = sum(len(p) for p in heard.payloads[:first_payload]) // 2
@@ -104,7 +119,7 @@ async def barge_in(gui: Gui, room: EchoRoom, engine: AudioEngine, heard: ServerI
     level = float(frame_db(sent[onset : onset + R // 10] / 0.7).mean())  # the room's −3 dB undone
     # let the answer to the question end before the next story is asked for
     await wait_until(lambda: not engine.queue.is_playing, 30)
-    return said, onset_ms, score, starts, level, jumps
+    return said, onset_ms, score, starts, level, jumps, held
 
 
 async def test_the_first_word_of_a_barge_in_reaches_the_server(qloop, qtbot, tmp_path, pipewire_session):
@@ -120,15 +135,16 @@ async def test_the_first_word_of_a_barge_in_reaches_the_server(qloop, qtbot, tmp
             assert engine.audio_mode == "speakers"  # the setting's default: echo cancellation on
             heard = ServerInput(server)
             tries = []
-            for _ in range(3):  # an attempt during which the room's echo path jumped is tried again
-                said, onset_ms, score, starts, level, jumps = await barge_in(gui, room, engine, heard, question)
+            for _ in range(5):  # an attempt during which the room's echo path jumped is tried again
+                said, onset_ms, score, starts, level, jumps, held = await barge_in(gui, room, engine, heard, question)
                 tries.append(f"said {said}; onset at {onset_ms:.0f} ms (match {score:.2f}); speech_started at "
                              f"{starts}; first 100 ms sent at {level:.1f} dB vs the voice's {voice:.1f}; "
-                             f"echo-path jumps {jumps}")
+                             f"echo-path jumps {jumps}; held frames went out: {held}")
                 print("\n" + tries[-1])
                 ok = (score > 0.6 and bool(starts) and starts[0] <= onset_ms and level > voice - 10.0
                       and bool(said) and said[0].lower().startswith("stop"))
-                if ok or jumps == 0:
+                steady = jumps == 0 and "no path" not in held and "pairing moved" not in held
+                if ok or steady:
                     break
             assert score > 0.6, tries  # the question is there
             # the server's turn starts at or before the onset: the first word's audio is in its item
