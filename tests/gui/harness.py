@@ -95,12 +95,18 @@ class PeerServer:
         self.exited += 1
 
 
-async def wait_until(predicate, timeout: float = 10.0) -> None:
-    """Wait on the running loop until ``predicate()`` is true (fails the test after ``timeout``)."""
+async def wait_until(predicate, timeout: float = 10.0, describe=None) -> None:  # noqa: ANN001
+    """Wait on the running loop until ``predicate()`` is true (fails the test after ``timeout``;
+    ``describe()``, when given, says in the failure what there was instead)."""
     async def poll() -> None:
         while not predicate():
             await asyncio.sleep(0.01)
-    await asyncio.wait_for(poll(), timeout)
+    try:
+        await asyncio.wait_for(poll(), timeout)
+    except TimeoutError:
+        if describe is None:
+            raise
+        raise AssertionError(f"not true within {timeout} s; instead: {describe()}") from None
 
 
 class Gui:

@@ -68,8 +68,15 @@ def outputs(events: list[dict]) -> dict[str, dict]:
     return {i["call_id"]: json.loads(i["output"]) for i in items}
 
 
-async def open_prompt(gui: Gui):  # noqa: ANN201
-    await wait_until(lambda: gui.window.tools.approver.current is not None, 40)
+def what_happened(gui: Gui, server: RecordingRelay) -> str:
+    """The transcript, the turn phases and the server's event types so far: why a wait failed."""
+    said = [(e.role, e.text, e.tool_status) for e in gui.window.transcript.entries()]
+    kinds = Counter(f"{e['dir']} {e['event']['type']}" for e in server.events)
+    return f"transcript {said}; phases {gui.phases[-8:]}; connection {gui.view.connection}; events {dict(kinds)}"
+
+
+async def open_prompt(gui: Gui, server: RecordingRelay):  # noqa: ANN201
+    await wait_until(lambda: gui.window.tools.approver.current is not None, 40, lambda: what_happened(gui, server))
     return gui.window.tools.approver.current
 
 
@@ -79,7 +86,7 @@ async def test_a_spoken_note_asks_first_runs_when_allowed_and_the_answer_is_spok
                    settings={"turn_mode": "hands_free"}) as gui:
         await warm(server)
         gui.window.bar.connect_button.click()
-        dialog = await open_prompt(gui)
+        dialog = await open_prompt(gui, server)
         assert dialog.request.tool == "append_note" and dialog.isVisible()
         assert json.loads(dialog.arguments.toPlainText())["text"].lower().rstrip(".") == "i need milk"
         await wait_until(lambda: gui.window.indicators.phase == "Waiting for your permission…")
@@ -118,15 +125,16 @@ async def test_talking_while_the_prompt_waits_cancels_the_call(qloop, qtbot, tmp
                    settings={"turn_mode": "hands_free"}) as gui:
         await warm(server)
         gui.window.bar.connect_button.click()
-        dialog = await open_prompt(gui)
+        dialog = await open_prompt(gui, server)
         assert dialog.request.tool == "read_clipboard"
         closed: list[int] = []
         dialog.finished.connect(closed.append)
         pcm, _ = read_wav(speech_wav("Hello there."))
         gui.port.say(pcm.tobytes())  # the user talks over the open prompt
-        await wait_until(lambda: closed == [0] and gui.window.tools.approver.current is None, 30)
-        await wait_until(lambda: tools_shown(gui) == [("read_clipboard", "cancelled")], 20)
-        await wait_until(lambda: "Hello" in answers(gui), 40)  # the new turn is answered
+        instead = lambda: what_happened(gui, server)  # noqa: E731
+        await wait_until(lambda: closed == [0] and gui.window.tools.approver.current is None, 30, instead)
+        await wait_until(lambda: tools_shown(gui) == [("read_clipboard", "cancelled")], 20, instead)
+        await wait_until(lambda: "Hello" in answers(gui), 40, instead)  # the new turn is answered
         [result] = outputs(server.events).values()
         assert result["error"]["type"] == "cancelled"
         assert "buy stamps" not in json.dumps(server.events)  # the clipboard was never read
@@ -141,7 +149,7 @@ async def test_an_mcp_server_lists_asks_and_answers_through_the_window(qloop, qt
                        settings={"turn_mode": "hands_free", "mcp_servers": (server_config,)}) as gui:
             await warm(server)
             gui.window.bar.connect_button.click()
-            dialog = await open_prompt(gui)
+            dialog = await open_prompt(gui, server)
             request = dialog.request
             assert (request.kind, request.server_label, request.tool) == ("mcp", "weather", "weather_forecast")
             assert json.loads(dialog.arguments.toPlainText()) == {"city": "Paris"}
