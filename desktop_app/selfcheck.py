@@ -287,7 +287,7 @@ def _quiet_console() -> None:
 
 def run(args: argparse.Namespace | None = None) -> int:
     """Run every check, print the report on stdout; the first failure's reason goes to stderr."""
-    if args is None or getattr(args, "log_level", "INFO") != "DEBUG":
+    if args is None or args.log_level != "DEBUG":
         _quiet_console()
     started = time.perf_counter()
     print(f"Parley {__version__} self-check", flush=True)

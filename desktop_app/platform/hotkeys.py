@@ -7,7 +7,7 @@ events reach :class:`HotkeyRouter`, which turns the platform's raw presses and r
 ``press(action)`` / ``release(action)`` once each: auto-repeat (a held key repeats presses, and on
 some X servers release+press pairs with the same timestamp) is dropped here, for every platform.
 
-:func:`make_hotkeys` picks the implementation from Qt's platform name: ``xcb`` → X11 (XGrabKey on
+:func:`~.hotkey_backends.make_hotkeys` picks the implementation from Qt's platform name: ``xcb`` → X11 (XGrabKey on
 Qt's own X connection), ``wayland`` → the XDG GlobalShortcuts portal, ``windows`` →
 RegisterHotKey plus a low-level hook, ``cocoa`` → a CGEventTap; anything else (offscreen, a
 compositor without the portal) → :class:`NoHotkeys` with one sentence the settings show.
@@ -18,10 +18,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
-
-from desktop_app.log import get_logger
-
-log = get_logger("platform")
 
 TALK = "talk"
 MUTE = "mute"
@@ -187,30 +183,3 @@ def conflict_sentence(combo: str, action: str) -> str:
 
 WAYLAND_NO_PORTAL = ("This Wayland desktop does not let apps use global shortcuts (no GlobalShortcuts portal); "
                      "push-to-talk works while Parley's window has the focus.")
-
-
-def make_hotkeys(platform_name: str, router: HotkeyRouter, changed: Callable[[], None] = lambda: None
-                 ) -> GlobalHotkeys:
-    """The implementation for Qt's platform ``platform_name`` (``QGuiApplication.platformName()``);
-    ``changed()`` is called when its :meth:`~GlobalHotkeys.status` changes later (the portal answers)."""
-    try:
-        if platform_name == "xcb":
-            from desktop_app.platform.x11_hotkeys import X11Hotkeys
-
-            return X11Hotkeys(router)
-        if platform_name == "windows":
-            from desktop_app.platform.win_hotkeys import WindowsHotkeys
-
-            return WindowsHotkeys(router)
-        if platform_name == "cocoa":
-            from desktop_app.platform.mac_hotkeys import MacHotkeys
-
-            return MacHotkeys(router)
-        if platform_name.startswith("wayland"):
-            from desktop_app.platform.wayland_portal import PortalHotkeys
-
-            return PortalHotkeys(router, changed)
-    except OSError as exc:  # a system library the module needs is missing
-        log.warning("! global hotkeys unavailable on %s: %s", platform_name, exc)
-        return NoHotkeys("Global hotkeys are unavailable here: a system library is missing (see the log).")
-    return NoHotkeys("Global hotkeys need a desktop session (X11, Wayland with the portal, Windows or macOS).")

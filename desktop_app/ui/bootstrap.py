@@ -182,7 +182,7 @@ def run(args: argparse.Namespace) -> int:
         log.info("= window shown")
         if isinstance(window.session.profile, _local_profile()) and not quitting.is_set():
             window.run(window.session.open_conversation())  # the demo was chosen before: hold a conversation at once
-        if getattr(args, "quit_after", None) is not None:
+        if args.quit_after is not None:
             loop.call_later(args.quit_after, quitting.set)
         await quitting.wait()
         await current_window(window).shutdown()

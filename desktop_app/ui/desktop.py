@@ -17,7 +17,8 @@ from desktop_app.controller.states import Conn
 from desktop_app.controller.view_state import ViewState
 from desktop_app.errors import AudioDeviceError
 from desktop_app.log import get_logger
-from desktop_app.platform.hotkeys import MUTE, TALK, GlobalHotkeys, HotkeyRouter, make_hotkeys
+from desktop_app.platform.hotkey_backends import make_hotkeys
+from desktop_app.platform.hotkeys import MUTE, TALK, GlobalHotkeys, HotkeyRouter
 from desktop_app.ui.announcer import Announcer
 from desktop_app.ui.device_sync import DeviceSync
 from desktop_app.ui.main_window import MainWindow

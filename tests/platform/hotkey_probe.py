@@ -30,7 +30,8 @@ def main() -> int:
         window.setFocus(Qt.FocusReason.OtherFocusReason)
         print("ready", flush=True)
         return app.exec()
-    from desktop_app.platform.hotkeys import HotkeyRouter, make_hotkeys
+    from desktop_app.platform.hotkey_backends import make_hotkeys
+    from desktop_app.platform.hotkeys import HotkeyRouter
 
     router = HotkeyRouter(lambda a: print(f"press {a}", flush=True), lambda a: print(f"release {a}", flush=True))
     hotkeys = make_hotkeys(QApplication.platformName(), router)

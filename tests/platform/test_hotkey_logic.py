@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from desktop_app.platform.hotkeys import HotkeyRouter, KeyCombo, NoHotkeys, conflict_sentence, make_hotkeys, \
-    parse_combo
+from desktop_app.platform.hotkey_backends import make_hotkeys
+from desktop_app.platform.hotkeys import HotkeyRouter, KeyCombo, NoHotkeys, conflict_sentence, parse_combo
 from desktop_app.platform.x11_hotkeys import grab_masks, keysym_name
 
 
