@@ -32,9 +32,12 @@ async def test_wizard_measures_the_rooms_delay_to_5_ms_and_its_loss_to_2_db(pipe
             asked.append(True)
             room.talk(voice)
 
-        rec = await RoomProbe().run(ask_to_speak)
+        # the wizard plays its sequence up to 3 times when the stream's timing jumped; the suite's other
+        # worker can make the room lose samples in three takes running (once in ~33 fresh-clone runs):
+        # five here, and the takes it needed are in the failure
+        rec = await RoomProbe().run(ask_to_speak, attempts=5)
     m = analyse(rec)
-    assert asked == [True] and rec.timing_ok
+    assert asked == [True] and rec.timing_ok, f"the timing jumped in all {rec.attempts} takes"
     assert m.echo_path and m.delay_ms == pytest.approx(delay_ms, abs=5.0)
     assert m.erl_db == pytest.approx(-20 * np.log10(gain), abs=2.0)
     assert m.noise_floor_dbfs == pytest.approx(noise_dbfs, abs=2.0)
