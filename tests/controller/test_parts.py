@@ -1,6 +1,7 @@
 """The controller's parts on their own, as tables: turn keeper, echo judge, barge-in without truncation,
 session editor's differences, view model notices, microphone suspension (the reconnector, the session
-editor's updates and the tool slot: ``test_parts_reconnector.py``, ``test_parts_editor_tools.py``)."""
+editor's updates and the tool slot: ``test_parts_reconnector.py``, ``test_parts_reconnector_sessions.py``,
+``test_parts_editor_tools.py``)."""
 
 from __future__ import annotations
 
