@@ -126,6 +126,7 @@ class EchoGuard:
         self.erle_db = 20.0  # cancellation achieved on echo-only frames (smoothed; AEC3 starts near this)
         self.floor_db: float | None = None  # noise floor of the signal judged
         self.near_floor_db: float | None = None  # noise floor of the raw microphone
+        self._still_floor_db: float | None = None  # … learned only where nothing can echo (for the ERL)
         self.raw_evidence_frames = 0  # frames taken for the user on the raw microphone (no echo)
         self.excess_db = -120.0
         self.near_db = -120.0  # the raw microphone's level in the last frame judged
@@ -248,6 +249,8 @@ class EchoGuard:
         judged = res_db if self.mode == "speakers" else near_db
         self._track_floor(judged, near_db, audible)
         near_floor = self.near_floor_db = noise_floor(self.near_floor_db, near_db)
+        if not audible:
+            self._still_floor_db = noise_floor(self._still_floor_db, near_db)
         floor = self.floor_db if self.floor_db is not None else -120.0
         echo_db = env + self.erl_db  # the raw echo this frame could hold
         distrusted = self._distrust_left > 0
@@ -366,7 +369,11 @@ class EchoGuard:
         self._p_res += a * (res_p - self._p_res)
         self._learned += 1
         if self._learned >= 20:  # 200 ms of echo before trusting the figures
-            self.erl_db = min(15.0, 10.0 * math.log10(self._p_near / self._p_env))
+            # the room's own noise is not echo: a noisy microphone that hardly hears the speaker
+            # (−50 dBFS of noise, no echo) read an echo return of −25 dB and lost the no-echo rule
+            noise = 10 ** (self._still_floor_db / 10) if self._still_floor_db is not None else 0.0
+            echo = max(self._p_near - noise, 1e-3 * self._p_near)
+            self.erl_db = min(15.0, 10.0 * math.log10(echo / self._p_env))
             if self.mode == "speakers" and self._distrust_left == 0:  # not from a reconverging canceller
                 self.erle_db = 10.0 * math.log10(self._p_near / max(self._p_res, 1e-12))
         if self.mode == "speakers":

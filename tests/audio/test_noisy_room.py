@@ -6,7 +6,12 @@ silence) and its suppressor's gating under an answer (−90 to −106 dBFS). Ris
 stayed 30–40 dB under the room's noise for 10 s, so the noise alone cleared the guard's −60 dBFS
 minimum: "the user speaks" from the first frame, an onset as each answer started (the assistant
 interrupting itself), and no light path after it (going light waits for quiet frames). A microphone
-that is itself digitally silent between words still sets the floor (the last test).
+that is itself digitally silent between words still sets the floor.
+
+The learned echo return counted the room's noise as echo: a microphone that hardly hears the speaker
+(a headset left in speakers mode) read −8 dB at −50 dBFS of noise, so the no-echo rule was off and a
+barge-in went out as in a room with echo (decided 0.25 s late, its first 100 ms at −101 dB). The
+noise floor learned while nothing can echo is now taken out of it (the last two tests).
 """
 
 from __future__ import annotations
@@ -57,3 +62,35 @@ def test_a_digitally_silent_microphone_sets_the_floor_not_the_users_quietest_wor
                    interrupted_at=len(played) / R)
     assert sim.guard.floor_db is not None and sim.guard.floor_db <= -99.0, sim.guard.floor_db
     assert len(sim.onsets) == 1 and sim.onsets[0] - onset / R <= 0.05, sim.onsets
+
+
+def _barge_in_after_a_quiet_second(noise_dbfs: float, gain: float):  # noqa: ANN202
+    """The room's noise alone for a second (a turn's silence), then the story, the question 3.9 s into
+    it, the story stopped 140 ms after its first sound. Returns the run and the onset (24 kHz sample)."""
+    q = question()
+    onset = int(4.9 * R) + first_sound(q)
+    played = np.concatenate((np.zeros(R, np.float32), assistant_story()))[: onset + int(0.14 * R)].copy()
+    played[-192:] *= np.linspace(1.0, 0.0, 192, dtype=np.float32)
+    far = np.concatenate((played, np.zeros(3 * R, np.float32)))
+    sim = simulate(far, [(4.9, q)], gain=gain, delay_ms=30.0, noise_dbfs=noise_dbfs, interrupted_at=len(played) / R)
+    return sim, onset
+
+
+@pytest.mark.parametrize("noise_dbfs", [-50.0, -45.0])
+@pytest.mark.parametrize("gain", [0.0, 0.002])  # no echo at all; a headset's bleed, -54 dB
+def test_a_noisy_microphone_that_hardly_hears_the_speaker_is_a_room_with_no_echo(noise_dbfs: float, gain: float) -> None:
+    sim, onset = _barge_in_after_a_quiet_second(noise_dbfs, gain)
+    assert sim.guard.no_echo and sim.guard.erl_db < -45.0, sim.guard.erl_db  # was −8 dB: the noise
+    assert len(sim.onsets) == 1 and sim.onsets[0] - onset / R <= 0.05, sim.onsets  # was 0.25 s
+    assert onset_level(sim, onset) > voice_level() - 4.0  # was −101 dB
+
+
+@pytest.mark.parametrize(("gain", "reverb"), [(0.03, False), (0.01, True)])
+def test_a_weak_echo_in_a_noisy_room_is_still_echo_and_never_the_user(gain: float, reverb: bool) -> None:
+    """With the noise taken out, a weak echo (−30 / −40 dB, one with a room's tail) reads as itself in
+    a −45 dBFS room: the no-echo rule applies, and the raw microphone still never takes the assistant
+    alone for the user."""
+    answer = np.concatenate((np.zeros(R, np.float32), assistant_story()[: 6 * R], np.zeros(2 * R, np.float32)))
+    sim = simulate(answer, gain=gain, noise_dbfs=-45.0, reverb=reverb)
+    assert sim.guard.no_echo and sim.guard.erl_db == pytest.approx(20 * np.log10(gain), abs=6.0), sim.guard.erl_db
+    assert sim.speaking == [] and sim.onsets == [] and sim.guard.raw_evidence_frames == 0
