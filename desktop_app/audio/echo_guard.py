@@ -369,11 +369,9 @@ class EchoGuard:
         self._p_res += a * (res_p - self._p_res)
         self._learned += 1
         if self._learned >= 20:  # 200 ms of echo before trusting the figures
-            # the room's own noise is not echo: a noisy microphone that hardly hears the speaker
-            # (−50 dBFS of noise, no echo) read an echo return of −25 dB and lost the no-echo rule
+            # the room's noise is not echo (a microphone hearing no speaker read −8 dB at −50 dBFS)
             noise = 10 ** (self._still_floor_db / 10) if self._still_floor_db is not None else 0.0
-            echo = max(self._p_near - noise, 1e-3 * self._p_near)
-            self.erl_db = min(15.0, 10.0 * math.log10(echo / self._p_env))
+            self.erl_db = min(15.0, 10.0 * math.log10(max(self._p_near - noise, 1e-3 * self._p_near) / self._p_env))
             if self.mode == "speakers" and self._distrust_left == 0:  # not from a reconverging canceller
                 self.erle_db = 10.0 * math.log10(self._p_near / max(self._p_res, 1e-12))
         if self.mode == "speakers":
