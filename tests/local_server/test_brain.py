@@ -112,6 +112,7 @@ BUILT_IN = {  # what a person says → the built-in tool and its arguments (vali
     "Note that I need milk.": ("append_note", {"text": "I need milk"}),
     "Make a note: call the plumber at 5": ("append_note", {"text": "call the plumber at 5"}),
     "What's on my clipboard?": ("read_clipboard", {}),
+    "What's on my clip board?": ("read_clipboard", {}),  # as Whisper heard it once in the window's e2e
     "Read my notes": ("read_notes", {}),
 }
 
