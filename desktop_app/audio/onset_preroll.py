@@ -23,10 +23,9 @@ has caught up, then cross-fade back to it. When no echo path is proven to cancel
 on the audio it was fitted on and on the held frames before the onset — the onset's stretch goes out
 as AEC3 gave it, without the guard's gate (the first answer's first 300 ms; a pairing that keeps
 moving on an overloaded machine: a re-warm-up's gate would have sent the first word as zeros, and the
-decision opens the gate from there on anyway) — unless the guard has learned
-that the microphone hardly hears the speaker (``no_echo``: a headset left in speakers mode), where the
-estimate is the microphone itself (:data:`~.echo_path.NULL_PATH`): AEC3 hid a barge-in's first
-~200 ms there. :class:`~.echo_path.EchoPath` (the fit) lives in :mod:`.echo_path`.
+decision opens the gate from there on anyway) — unless the guard has learned that the microphone
+hardly hears the speaker (``no_echo``: a headset left in speakers mode), where the estimate is the
+microphone itself (:data:`~.echo_path.NULL_PATH`): AEC3 hid a barge-in's first ~200 ms there. :class:`~.echo_path.EchoPath` (the fit) lives in :mod:`.echo_path`.
 
 The hold adds no latency to a normal turn: it only exists while the assistant is audible, and when
 it stops being audible (or the user is heard) everything held goes out at once. Push-to-talk and mute

@@ -7,8 +7,8 @@ events reach :class:`HotkeyRouter`, which turns the platform's raw presses and r
 ``press(action)`` / ``release(action)`` once each: auto-repeat (a held key repeats presses, and on
 some X servers release+press pairs with the same timestamp) is dropped here, for every platform.
 
-:func:`~.hotkey_backends.make_hotkeys` picks the implementation from Qt's platform name: ``xcb`` → X11 (XGrabKey on
-Qt's own X connection), ``wayland`` → the XDG GlobalShortcuts portal, ``windows`` →
+:func:`~.hotkey_backends.make_hotkeys` picks the implementation from Qt's platform name: ``xcb`` →
+X11 (XGrabKey on Qt's own X connection), ``wayland`` → the XDG GlobalShortcuts portal, ``windows`` →
 RegisterHotKey plus a low-level hook, ``cocoa`` → a CGEventTap; anything else (offscreen, a
 compositor without the portal) → :class:`NoHotkeys` with one sentence the settings show.
 """
