@@ -10,9 +10,10 @@ An attempt during which the room's echo path jumped under the canceller (on a lo
 PipeWire room loses microphone samples and the speaker underruns; counted as re-pairings and
 re-warm-ups, or seen by the onset pre-roll finding no echo path that cancels: on this digital room a
 steady path is fitted to 20–26 dB) and which failed is tried again, up to five attempts. The room is
-unsteady in bursts: 4 of 12 attempts in a loop of 8 runs on an idle machine, most of them with one
-core kept busy. A failure with a steady echo path fails at once. Each attempt's figures are printed
-and carried by the assertion.
+unsteady in bursts: in a loop of 8 runs on an idle machine, 4 of 12 attempts (three in a row in one
+run, which failed with three attempts); with a busy loop and a second copy of the test running
+beside it, most attempts. A failure with a steady echo path fails at once. Each attempt's figures
+are printed and carried by the assertion.
 """
 
 from __future__ import annotations
