@@ -189,3 +189,38 @@ async def test_the_sdks_own_live_client_holds_a_session(live):
         await conn.session.close()
         closed = await conn.recv()
         assert closed.type == "session.closed" and closed.reason == "close_requested"
+
+
+async def test_a_model_slow_to_stop_still_answers_the_interruption_once_it_has_stopped():
+    """The model goes on for 3 s after being talked over; meanwhile the user's turn has ended and its
+    answer is queued on the track behind the rest of the story. The stop drops the story only: the
+    answer to the interruption is then said (it was cancelled with the story, unsaid)."""
+    with LocalServer(port=0, tts="espeak", asr="none", seed=3, live_barge_ms=3000) as slow:
+        client = await LiveClient.open(slow.live_url)
+        await client.start()
+        await client.stream(speech("Hello there."), real_time=4)
+        await client.await_while_talking("session.output_transcript.delta")
+        await client.silence(1500, real_time=4)  # the answer is well under way (about eight seconds)
+        await client.stream(speech("Stop, please wait."), real_time=4)
+        await client.silence(7000, real_time=4)
+        spoken = client.transcript("output")
+        assert "tell a story" not in spoken.split("You asked:")[1], spoken  # the first answer's end was never said
+        assert spoken.count("You asked:") == 2, spoken  # the interruption was answered, after the stop
+        assert "(speech," in spoken.split("You asked:")[2]
+        await client.close()
+
+
+def test_stopping_one_reply_moves_the_next_one_up_with_its_words():
+    from desktop_app.local_server.live.track import OutputTrack
+
+    track = OutputTrack()
+    track.add(b"\x01\x00" * 2400, [(" story", 50.0, 90.0)], 0.0, reply=1)  # 100 ms
+    track.add(b"\x02\x00" * 2400, [(" answer", 20.0, 60.0)], 0.0, reply=2)  # 100 ms, words at 120 ms
+    pcm, words = track.pull(30)
+    assert set(pcm[::2]) == {1} and words == []
+    track.stop(1)  # talked over: the story's other 70 ms go, the answer moves up to now
+    assert track.queued_until_ms == 130
+    pcm, words = track.pull(100)
+    assert set(pcm[::2]) == {2} and [(w.text, w.start_ms, w.reply) for w in words] == [(" answer", 50, 2)]
+    track.stop()
+    assert not track.sounding

@@ -47,10 +47,18 @@ class Assistant:
         """Speech is queued on the track or still being synthesized."""
         return self._track.sounding or (self._speaker is not None and self._speaker.running)
 
-    def stop(self) -> None:
-        """Fall silent now (talked over, or the session ends): the rest of the reply is never said."""
-        if self._speaker is not None:
+    @property
+    def reply(self) -> int | None:
+        """The reply being spoken (:attr:`~.track.Speaker.reply`), None when silent."""
+        return self._speaker.reply if self._speaker is not None and self.speaking else None
+
+    def stop(self, reply: int | None = None) -> None:
+        """Fall silent now: the rest of ``reply`` is never said (talked over: a reply queued after it,
+        the answer to the interruption, still is), or of everything (None: asked to stop, the session
+        ends)."""
+        if self._speaker is not None and reply in (None, self._speaker.reply):
             self._speaker.cancel()
+        self._track.stop(reply)
 
     # --- what it is asked -------------------------------------------------------------------------
     async def heard(self, text_future: asyncio.Task[str], start_ms: float, end_ms: float) -> None:

@@ -78,6 +78,7 @@ class LiveSession:
         self._muted = False
         self._closing = False
         self._barge_at: float | None = None
+        self._barged: int | None = None  # the reply talked over (stopped at _barge_at)
         self._speech_from = 0.0  # where the turn being heard started on the timeline
         self._usage_at = options.live_usage_s * 1000.0
         self._pending_out = bytearray()
@@ -244,6 +245,7 @@ class LiveSession:
                 self._speech_from = what.audio_start_ms
             if isinstance(what, SpeechStarted) and self._assistant.speaking:
                 self._barge_at = self._track.position_ms + self.options.live_barge_ms
+                self._barged = self._assistant.reply
                 self.log.info("= talked over at %.0f ms: the assistant stops in %d ms", self._track.position_ms,
                               self.options.live_barge_ms)
             elif isinstance(what, Committed):
@@ -267,8 +269,8 @@ class LiveSession:
             self.emit({"type": "session.output_audio.delta", "delta": delta}, stamped=False)
         if self._barge_at is not None and now >= self._barge_at:
             self._barge_at = None
-            if self._assistant.speaking:
-                self._assistant.stop()
+            if self._assistant.speaking and self._barged is not None:  # the reply talked over, not a later one
+                self._assistant.stop(self._barged)
                 self.log.info("= stopped speaking (talked over) after %r", " ".join(self._track.spoken)[-60:])
         self._appends.advance(now)
         if now >= self._usage_at:
