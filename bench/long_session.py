@@ -94,11 +94,12 @@ def main() -> int:
     parser.add_argument("--minutes", type=float, default=60.0)
     parser.add_argument("--mode", default="speakers", choices=["speakers", "headset"])
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--tracemalloc", type=Path, help="write the window's allocation growth by line here")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="parley-bench-long-"))
     print(f"machine: {report.machine()}")
     print(f"load average at the start: {loadavg()}")
-    client = ParleyWindow(args.mode)
+    client = ParleyWindow(args.mode, tracemalloc=args.tracemalloc)
     try:
         with Bench(work) as bench:
             print(f"== {client.name}, {args.minutes:g} minutes (load {loadavg()})", flush=True)

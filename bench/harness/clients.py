@@ -110,9 +110,10 @@ class ParleyWindow(Client):
     capture path's stage marks into that file."""
 
     def __init__(self, audio_mode: str, turn_mode: str = "hands_free", stages: Path | None = None,
-                 label: str | None = None) -> None:
+                 label: str | None = None, tracemalloc: Path | None = None) -> None:
         super().__init__()
         self.audio_mode, self.turn_mode, self.stages = audio_mode, turn_mode, stages
+        self.tracemalloc = tracemalloc  # the window's allocation growth report (parley_window.py)
         self.ptt = turn_mode == "push_to_talk"
         mode = "AEC" if audio_mode == "speakers" else "headset"
         self.name = label or f"Parley window, {mode}" + (", PTT" if self.ptt else "")
@@ -130,6 +131,8 @@ class ParleyWindow(Client):
                 "--audio-mode", self.audio_mode, "--turn-mode", self.turn_mode, "--status", str(self.status)]
         if self.stages is not None:
             argv += ["--stages", str(self.stages)]
+        if self.tracemalloc is not None:
+            argv += ["--tracemalloc", str(self.tracemalloc)]
         self._popen(argv, env)
 
     def ready(self) -> bool:

@@ -10,6 +10,10 @@ window shows, and stops cleanly on SIGTERM.
 
 ``--stages FILE`` installs :class:`~bench.harness.stages.StageRecorder` on the engine's capture tap
 and the socket, and writes its marks to FILE at exit (``bench/capture_stages.py``).
+
+``--tracemalloc FILE`` traces Python allocations (numpy's included) and writes to FILE, every minute
+from the second on, what grew since the end of the first minute, by line (``bench/long_session.py``:
+where a slope in RSS comes from; native memory, Qt's, does not show there).
 """
 
 from __future__ import annotations
@@ -43,6 +47,24 @@ def engine_counters(engine: Any) -> dict[str, float]:
     return out
 
 
+async def _trace_growth(path: Path, every_s: float = 60.0, top: int = 25) -> None:
+    """Every ``every_s``, write the ``top`` lines whose allocations grew most since the first minute."""
+    import tracemalloc
+
+    await asyncio.sleep(every_s)
+    base = tracemalloc.take_snapshot()
+    minutes = 1
+    while True:
+        await asyncio.sleep(every_s)
+        minutes += 1
+        stats = tracemalloc.take_snapshot().compare_to(base, "traceback")
+        lines = [f"== minute {minutes}: traced {tracemalloc.get_traced_memory()[0] / 2**20:.1f} MiB"]
+        for stat in stats[:top]:
+            lines.append(f"{stat.size_diff / 2**10:+9.1f} KiB {stat.count_diff:+6d} blocks")
+            lines += [f"      {frame.filename}:{frame.lineno}" for frame in stat.traceback[-4:]]
+        path.write_text("\n".join(lines) + "\n")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", required=True)
@@ -50,9 +72,14 @@ def main() -> int:
     parser.add_argument("--turn-mode", choices=["hands_free", "push_to_talk"], default="hands_free")
     parser.add_argument("--status", type=Path, required=True)
     parser.add_argument("--stages", type=Path)
+    parser.add_argument("--tracemalloc", type=Path)
     parser.add_argument("--log-level", default="INFO")
     args = parser.parse_args()
     assert os.environ.get("PARLEY_HOME"), "the bench gives the window a fresh PARLEY_HOME"
+    if args.tracemalloc is not None:
+        import tracemalloc
+
+        tracemalloc.start(8)
 
     from desktop_app.app import setup_file_logging
 
@@ -95,6 +122,8 @@ def main() -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, quitting.set)
         window.show()
+        if args.tracemalloc is not None:
+            window.run(_trace_growth(args.tracemalloc))
         window.run(window.session.open_conversation())  # what a click on Connect does
         await asyncio.sleep(0.5)  # laid out and mapped
         talk = window.talk.talk

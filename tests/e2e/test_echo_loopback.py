@@ -38,7 +38,7 @@ from desktop_app.local_server.server import LocalServer
 from desktop_app.settings.store import SettingsStore
 from desktop_app.ui.audio_guard import GuardedPort
 from desktop_app.ui.theme import LIGHT
-from desktop_app.ui.widgets.transcript_view import entry_caption, entry_html
+from desktop_app.ui.widgets.bubble import entry_caption, entry_html
 from tests.audio.test_aec_loopback import EchoRoom
 from tests.helpers.app_window import AppWindow, memory_keys
 from tests.helpers.audio_probe import AudioProbe
