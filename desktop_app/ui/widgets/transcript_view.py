@@ -6,14 +6,19 @@ touches only bubbles whose entry changed, so a transcript delta re-lays out one 
 that was heard and strikes through the rest. The view follows new text while the scroll bar is at
 the bottom and stops following as soon as the user scrolls up (a "Latest" button jumps back).
 An image the user sent shows as a thumbnail in its message's bubble (:meth:`TranscriptView.show_image`).
+
+Only the pages near what is on screen hold bubbles: a bubble costs ~100 KiB of native memory (Qt's
+widgets and text layout), and a busy hour of talk (~720 bubbles) grew the window by ~70 MiB. A page
+further than :data:`AWAKE_SCREENS` screens from the viewport gives its bubbles up and keeps its
+height (it *sleeps*); scrolling near it builds them again from the entries.
 """
 
 from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QImage, QPixmap, QResizeEvent
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer
+from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QLabel, QScrollArea, QToolButton, QVBoxLayout, QWidget
 
 from desktop_app.controller.states import Conn, Mic
@@ -29,6 +34,9 @@ PAGE_SIZE = 16
 BUBBLE_WIDTH_FRACTION = 0.78
 #: A sent image is shown at most this big in its bubble.
 THUMBNAIL = QSize(240, 180)
+#: Pages within this many viewport heights above or below what is shown keep their bubbles (and
+#: the last two pages always: they are the ones still changing).
+AWAKE_SCREENS = 2.0
 
 
 EMPTY_HINTS = {
@@ -85,6 +93,11 @@ class TranscriptView(QScrollArea):
         self._layout.addStretch(1)  # new messages sit at the bottom, next to the talk controls
         self._layout.addWidget(self.placeholder, 10)
         self._pages: list[QWidget] = []
+        self._asleep: set[int] = set()  # pages holding no bubbles (far from the viewport)
+        self._sweep = QTimer(self)  # pages to put to sleep or wake, once the layout has settled
+        self._sweep.setSingleShot(True)
+        self._sweep.setInterval(0)
+        self._sweep.timeout.connect(self._sweep_pages)
         self.setWidget(body)
         bar = self.verticalScrollBar()
         bar.valueChanged.connect(self._on_scrolled)
@@ -114,32 +127,80 @@ class TranscriptView(QScrollArea):
     def set_entries(self, entries: tuple[TranscriptEntry, ...]) -> None:
         if entries is self._entries or entries == self._entries:
             return
-        self._entries = entries
         visible = [e for e in entries if e.item_id not in self._hidden]
         order = [e.item_id for e in visible]
+        kept = next((i for i, (a, b) in enumerate(zip(order, self._order, strict=False)) if a != b),
+                    min(len(order), len(self._order)))  # the rows before this stay where they are
+        moving = sorted(n for n in self._asleep if (n + 1) * PAGE_SIZE > kept)
+        if moving:  # their rows move or go: they must exist (a woken page sleeps again later)
+            known = {e.item_id: e for e in self._entries} | {e.item_id: e for e in entries}
+            for number in moving:
+                self._wake(number, known)
+        self._entries = entries
+        asleep = {item_id for n in self._asleep for item_id in self._order[n * PAGE_SIZE : (n + 1) * PAGE_SIZE]}
         for entry in visible:
             row = self._rows.get(entry.item_id)
-            if row is None:
-                row = Bubble(self._theme, entry, self.widget())
-                row.set_max_bubble_width(self._bubble_width())
-                if entry.item_id in self._images:
-                    row.set_image(*self._images[entry.item_id])
-                self._rows[entry.item_id] = row
-            else:
+            if row is None and entry.item_id not in asleep:
+                self._rows[entry.item_id] = self._bubble(entry)
+            elif row is not None:
                 row.show_entry(entry)
         gone = set(self._rows) - set(order)
         for item_id in gone:
             self._rows.pop(item_id).deleteLater()
         if order != self._order:
-            kept = len(self._order) if order[: len(self._order)] == self._order else 0
             for index in range(kept, len(order)):
-                column = self._page(index // PAGE_SIZE).layout()
-                assert isinstance(column, QVBoxLayout)  # every page is built with one
-                column.insertWidget(index % PAGE_SIZE, self._rows[order[index]])
+                self._column(index // PAGE_SIZE).insertWidget(index % PAGE_SIZE, self._rows[order[index]])
             self._order = order
             if not self.following:
                 self.latest.show()
+            self._sweep.start()
         self.placeholder.setVisible(not order)
+
+    def _bubble(self, entry: TranscriptEntry) -> Bubble:
+        row = Bubble(self._theme, entry, self.widget())
+        row.set_max_bubble_width(self._bubble_width())
+        if entry.item_id in self._images:
+            row.set_image(*self._images[entry.item_id])
+        return row
+
+    def _column(self, number: int) -> QVBoxLayout:
+        column = self._page(number).layout()
+        assert isinstance(column, QVBoxLayout)  # every page is built with one
+        return column
+
+    # --- pages far from the viewport sleep --------------------------------------------------------
+
+    def _sweep_pages(self) -> None:
+        """Put to sleep the pages far from the viewport, wake the ones near it."""
+        last = (len(self._order) - 1) // PAGE_SIZE
+        top = self.verticalScrollBar().value()
+        reach = int(AWAKE_SCREENS * max(self.viewport().height(), 100))
+        entries = {e.item_id: e for e in self._entries}
+        for number, page in enumerate(self._pages[: last + 1]):
+            near = page.y() + page.height() >= top - reach and page.y() <= top + self.viewport().height() + reach
+            if number in self._asleep and near:
+                self._wake(number, entries)
+            elif number not in self._asleep and not near and number < last - 1 and page.sizeHint().height() > 0:
+                self._sleep(number)
+
+    def _sleep(self, number: int) -> None:
+        page = self._pages[number]
+        page.setFixedHeight(page.sizeHint().height())  # (its geometry can lag, squeezed, while the talk grows)
+        for item_id in self._order[number * PAGE_SIZE : (number + 1) * PAGE_SIZE]:
+            row = self._rows.pop(item_id)
+            self._column(number).removeWidget(row)
+            row.deleteLater()
+        self._asleep.add(number)
+
+    def _wake(self, number: int, entries: dict[str, TranscriptEntry]) -> None:
+        """Build the page's bubbles again, from its entries as they are now."""
+        self._asleep.discard(number)
+        page = self._pages[number]
+        page.setMinimumHeight(0)
+        page.setMaximumHeight(16777215)  # QWIDGETSIZE_MAX: the page takes its bubbles' height again
+        for slot, item_id in enumerate(self._order[number * PAGE_SIZE : (number + 1) * PAGE_SIZE]):
+            row = self._rows[item_id] = self._bubble(entries[item_id])
+            self._column(number).insertWidget(slot, row)
 
     def _page(self, number: int) -> QWidget:
         while len(self._pages) <= number:  # stretch first, then the pages, then the placeholder
@@ -207,6 +268,7 @@ class TranscriptView(QScrollArea):
         self.following = value >= bar.maximum() - FOLLOW_SLACK_PX
         if self.following:
             self.latest.hide()
+        self._sweep.start()
 
     def _on_range(self, _minimum: int, maximum: int) -> None:
         if self.following:
@@ -215,11 +277,15 @@ class TranscriptView(QScrollArea):
     def _bubble_width(self) -> int:
         return max(240, int(self.viewport().width() * BUBBLE_WIDTH_FRACTION))
 
-    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
-        super().resizeEvent(event)
-        width = self._bubble_width()
-        for row in self._rows.values():
-            row.set_max_bubble_width(width)
-        hint = self.latest.sizeHint()
-        self.latest.setGeometry(self.viewport().width() - hint.width() - 16,
-                                self.viewport().height() - hint.height() - 12, hint.width(), hint.height())
+    def viewportEvent(self, event: QEvent) -> bool:  # noqa: N802
+        """The viewport resized — with the window, or narrower when the scroll bar appears: the
+        bubbles take the new width (a page that sleeps meanwhile would wake at another height)."""
+        if event.type() == QEvent.Type.Resize:
+            width = self._bubble_width()
+            for row in self._rows.values():
+                row.set_max_bubble_width(width)
+            self._sweep.start()
+            hint = self.latest.sizeHint()
+            self.latest.setGeometry(self.viewport().width() - hint.width() - 16,
+                                    self.viewport().height() - hint.height() - 12, hint.width(), hint.height())
+        return super().viewportEvent(event)

@@ -1,0 +1,96 @@
+"""A long conversation in the transcript view: only the pages near what is on screen hold bubbles.
+
+A bubble costs ~100 KiB of native memory; the 60-minute bench's window grew ~70 MiB an hour with
+every bubble kept. Pages far from the viewport give their bubbles up and keep their height; scrolling
+back builds them again from the entries as they are then.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from desktop_app.controller.view_state import TranscriptEntry
+from desktop_app.ui.theme import LIGHT
+from desktop_app.ui.widgets.bubble import Bubble
+from desktop_app.ui.widgets.transcript_view import PAGE_SIZE, TranscriptView
+
+pytestmark = pytest.mark.gui
+
+
+def entries(n: int) -> tuple[TranscriptEntry, ...]:
+    return tuple(TranscriptEntry(f"item_{i}", "user" if i % 2 else "assistant",
+                                 f"Message number {i} with a few words in it.", True) for i in range(n))
+
+
+def grown(view: TranscriptView, qtbot, n: int) -> None:  # noqa: ANN001
+    """The conversation grows to ``n`` entries a turn at a time, as it does in a session."""
+    have = len(view.entries())
+    for k in range(have + 2, n + 1, 2):
+        view.set_entries(entries(k))
+        qtbot.wait(1)
+
+
+@pytest.fixture
+def view(qtbot) -> TranscriptView:  # noqa: ANN001
+    view = TranscriptView(LIGHT)
+    qtbot.addWidget(view)
+    view.resize(500, 300)
+    view.show()
+    return view
+
+
+def test_a_long_conversation_keeps_bubbles_only_near_the_viewport_and_its_height(view, qtbot):
+    bar = view.verticalScrollBar()
+    grown(view, qtbot, 400)
+    qtbot.waitUntil(lambda: bar.value() == bar.maximum() and view.bubble("item_0") is None)
+    qtbot.wait(50)  # the deleted bubbles are gone
+    alive = sum(view.bubble(e.item_id) is not None for e in entries(400))
+    assert alive <= 6 * PAGE_SIZE, alive  # the pages within two screens, and the last two
+    assert view.bubble("item_399") is not None and view.following
+    assert len(view.widget().findChildren(Bubble)) == alive  # the others are deleted, not hidden
+    # every page keeps its height: the scroll range is what the whole conversation needs
+    heights = sum(page.height() for page in view._pages)
+    assert heights > 400 * 30 and abs(bar.maximum() + view.viewport().height() - view.widget().height()) <= 2
+
+
+def test_scrolling_back_builds_the_first_bubbles_again_from_their_entries_as_they_are_now(view, qtbot):
+    bar = view.verticalScrollBar()
+    grown(view, qtbot, 300)
+    qtbot.waitUntil(lambda: view.bubble("item_0") is None)
+    # the first answer is marked interrupted while its page sleeps
+    changed = list(entries(300))
+    changed[0] = replace(changed[0], truncated=True, heard="Message number 0")
+    view.set_entries(tuple(changed))
+    maximum = bar.maximum()
+    bar.setValue(0)  # the person scrolls to the start
+    qtbot.waitUntil(lambda: view.bubble("item_0") is not None)
+    first = view.bubble("item_0")
+    assert "<s" in first.label.text() and "interrupted" in first.caption.text()
+    assert view.bubble("item_1").label.text() == "Message number 1 with a few words in it."
+    assert abs(bar.maximum() - maximum) <= 2 and bar.value() == 0  # nothing jumped
+    assert not view.following
+    # the latest page is still there, and the pages in between sleep again
+    qtbot.waitUntil(lambda: view.bubble("item_150") is None)
+    assert view.bubble("item_299") is not None
+    view.scroll_to_latest()
+    qtbot.waitUntil(lambda: view.bubble("item_0") is None)
+
+
+def test_a_clear_and_a_turn_inserted_before_the_last_ones_touch_sleeping_pages_correctly(view, qtbot):
+    grown(view, qtbot, 200)
+    qtbot.waitUntil(lambda: view.bubble("item_0") is None)
+    # a user's words arriving late: their item goes before the last answer
+    late = TranscriptEntry("item_late", "user", "Said a while ago.", True)
+    many = entries(200)
+    view.set_entries((*many[:199], late, many[199]))
+    assert [e.item_id for e in view.entries()][-2:] == ["item_late", "item_199"]
+    assert view.bubble("item_late") is not None and view.bubble("item_199") is not None
+    view.clear()
+    assert view.entries() == [] and view.placeholder.isVisibleTo(view)
+    qtbot.wait(50)
+    assert view.widget().findChildren(Bubble) == []
+    view.set_entries((*many[:199], late, many[199], TranscriptEntry("item_new", "user", "Hello again.", True)))
+    assert [e.item_id for e in view.entries()] == ["item_new"]
+    assert view.bubble("item_new").label.text() == "Hello again."
