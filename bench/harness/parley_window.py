@@ -102,7 +102,10 @@ def main() -> int:
     app.setWindowIcon(icons.app_icon())
     store = SettingsStore()
     store.update(profiles=(CustomProfile(name="Bench server", url=args.url), LocalProfile(name="Local server")),
-                 active_profile="Bench server", audio_mode=args.audio_mode, turn_mode=args.turn_mode)
+                 active_profile="Bench server", audio_mode=args.audio_mode, turn_mode=args.turn_mode,
+                 # the scripted server bills like the real one: the default $5 per conversation stopped
+                 # the 60-minute run at minute 8 (microphone off until the user agrees)
+                 spend_limit_session_usd=None, spend_limit_day_usd=None)
     recorder = None
     if args.stages is not None:
         from bench.harness.stages import StageRecorder, watch_socket
