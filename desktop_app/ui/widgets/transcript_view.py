@@ -201,6 +201,7 @@ class TranscriptView(QScrollArea):
         for slot, item_id in enumerate(self._order[number * PAGE_SIZE : (number + 1) * PAGE_SIZE]):
             row = self._rows[item_id] = self._bubble(entries[item_id])
             self._column(number).insertWidget(slot, row)
+            row.show()  # now, not when the layout's queued show runs: the page keeps its height meanwhile
 
     def _page(self, number: int) -> QWidget:
         while len(self._pages) <= number:  # stretch first, then the pages, then the placeholder
