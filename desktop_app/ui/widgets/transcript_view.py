@@ -280,7 +280,7 @@ class TranscriptView(QScrollArea):
 
     def viewportEvent(self, event: QEvent) -> bool:  # noqa: N802
         """The viewport resized — with the window, or narrower when the scroll bar appears: the
-        bubbles take the new width (a page that sleeps meanwhile would wake at another height)."""
+        bubbles take the new width (a sleeping page keeps its height until it wakes)."""
         if event.type() == QEvent.Type.Resize:
             width = self._bubble_width()
             for row in self._rows.values():
