@@ -57,8 +57,8 @@ class Assistant:
         the answer to the interruption, still is), or of everything (None: asked to stop, the session
         ends)."""
         if self._speaker is not None and reply in (None, self._speaker.reply):
-            self._speaker.cancel()
-        self._track.stop(reply)
+            self._speaker.cancel()  # no more of it is synthesized
+        self._track.stop(reply)  # and what of it is queued goes (all, for None)
 
     # --- what it is asked -------------------------------------------------------------------------
     async def heard(self, text_future: asyncio.Task[str], start_ms: float, end_ms: float) -> None:

@@ -140,9 +140,8 @@ class Speaker:
         return self._task.done() and not self._task.cancelled()
 
     def cancel(self) -> None:
-        """Stop synthesizing, and drop what of this reply is queued (a later reply's speech stays)."""
+        """Stop synthesizing (what is queued of it stays: :meth:`OutputTrack.stop` drops it)."""
         self._task.cancel()
-        self._track.stop(self.reply)
 
     async def _speak(self, pool: SpeechPool, text: str, voice: str, chunk_ms: int,
                      on_error: Callable[[BaseException], None]) -> None:
