@@ -137,13 +137,12 @@ class TranscriptView(QScrollArea):
             for number in moving:
                 self._wake(number, known)
         self._entries = entries
-        asleep = {item_id for n in self._asleep for item_id in self._order[n * PAGE_SIZE : (n + 1) * PAGE_SIZE]}
-        for entry in visible:
+        for index, entry in enumerate(visible):  # (a sleeping page lies before ``kept``: same index)
             row = self._rows.get(entry.item_id)
-            if row is None and entry.item_id not in asleep:
-                self._rows[entry.item_id] = self._bubble(entry)
-            elif row is not None:
+            if row is not None:
                 row.show_entry(entry)
+            elif index // PAGE_SIZE not in self._asleep:
+                self._rows[entry.item_id] = self._bubble(entry)
         gone = set(self._rows) - set(order)
         for item_id in gone:
             self._rows.pop(item_id).deleteLater()
@@ -175,10 +174,11 @@ class TranscriptView(QScrollArea):
         last = (len(self._order) - 1) // PAGE_SIZE
         top = self.verticalScrollBar().value()
         reach = int(AWAKE_SCREENS * max(self.viewport().height(), 100))
-        entries = {e.item_id: e for e in self._entries}
+        entries: dict[str, TranscriptEntry] = {}  # looked up only when a page wakes
         for number, page in enumerate(self._pages[: last + 1]):
             near = page.y() + page.height() >= top - reach and page.y() <= top + self.viewport().height() + reach
             if number in self._asleep and near:
+                entries = entries or {e.item_id: e for e in self._entries}
                 self._wake(number, entries)
             elif number not in self._asleep and not near and number < last - 1 and page.sizeHint().height() > 0:
                 self._sleep(number)
