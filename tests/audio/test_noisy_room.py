@@ -64,22 +64,10 @@ def test_a_digitally_silent_microphone_sets_the_floor_not_the_users_quietest_wor
     assert len(sim.onsets) == 1 and sim.onsets[0] - onset / R <= 0.05, sim.onsets
 
 
-def _barge_in_after_a_quiet_second(noise_dbfs: float, gain: float):  # noqa: ANN202
-    """The room's noise alone for a second (a turn's silence), then the story, the question 3.9 s into
-    it, the story stopped 140 ms after its first sound. Returns the run and the onset (24 kHz sample)."""
-    q = question()
-    onset = int(4.9 * R) + first_sound(q)
-    played = np.concatenate((np.zeros(R, np.float32), assistant_story()))[: onset + int(0.14 * R)].copy()
-    played[-192:] *= np.linspace(1.0, 0.0, 192, dtype=np.float32)
-    far = np.concatenate((played, np.zeros(3 * R, np.float32)))
-    sim = simulate(far, [(4.9, q)], gain=gain, delay_ms=30.0, noise_dbfs=noise_dbfs, interrupted_at=len(played) / R)
-    return sim, onset
-
-
 @pytest.mark.parametrize("noise_dbfs", [-50.0, -45.0])
 @pytest.mark.parametrize("gain", [0.0, 0.002])  # no echo at all; a headset's bleed, -54 dB
 def test_a_noisy_microphone_that_hardly_hears_the_speaker_is_a_room_with_no_echo(noise_dbfs: float, gain: float) -> None:
-    sim, onset = _barge_in_after_a_quiet_second(noise_dbfs, gain)
+    sim, onset = barge_in(4.9, quiet_s=1.0, gain=gain, noise_dbfs=noise_dbfs)  # a turn's silence first
     assert sim.guard.no_echo and sim.guard.erl_db < -45.0, sim.guard.erl_db  # was −8 dB: the noise
     assert len(sim.onsets) == 1 and sim.onsets[0] - onset / R <= 0.05, sim.onsets  # was 0.25 s
     assert onset_level(sim, onset) > voice_level() - 4.0  # was −101 dB

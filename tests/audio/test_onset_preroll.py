@@ -28,11 +28,13 @@ def question() -> np.ndarray:
     return 0.7 * voice(QUESTION, "shimmer")
 
 
-def barge_in(start: float, *, first_answer_at: float | None = None, gain: float = 0.7, **kw: object) -> tuple[Sim, int]:
+def barge_in(start: float, *, first_answer_at: float | None = None, quiet_s: float = 0.0, gain: float = 0.7,
+             **kw: object) -> tuple[Sim, int]:
     """The story (a second answer after 1.5 s of silence when ``first_answer_at`` is given, then
-    ``start`` is in it), the user's question at ``start`` s, the story stopped 140 ms after its first
-    sound. Returns the run and the question's first sound (24 kHz sample)."""
-    story = assistant_story()
+    ``start`` is in it; after ``quiet_s`` of the room alone), the user's question at ``start`` s, the
+    story stopped 140 ms after its first sound. Returns the run and the question's first sound
+    (24 kHz sample)."""
+    story = np.concatenate((np.zeros(int(quiet_s * R), np.float32), assistant_story()))
     if first_answer_at is not None:
         cut = int(first_answer_at * R)
         story = np.concatenate((story[:cut], np.zeros(int(1.5 * R), np.float32), story[cut:]))
