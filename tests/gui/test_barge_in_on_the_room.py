@@ -25,6 +25,7 @@ import numpy as np
 import pytest
 
 from desktop_app.audio.engine import AudioEngine
+from desktop_app.audio.onset_preroll import OnsetPreRoll
 from desktop_app.controller.states import Conn
 from desktop_app.local_server import LocalServer
 from desktop_app.local_server.input_audio import SpeechStarted
@@ -80,20 +81,19 @@ def glitches(engine: AudioEngine) -> int:
     return engine.echo.canceller.repairs + engine.echo.guard.rewarms
 
 
-def releases(engine: AudioEngine) -> dict[str, int]:
-    """How the onset pre-roll let its held frames go so far, by cause."""
+def preroll(engine: AudioEngine) -> OnsetPreRoll:
     assert engine.echo.canceller is not None and engine.echo.canceller.preroll is not None
-    return dict(engine.echo.canceller.preroll.releases)
+    return engine.echo.canceller.preroll
 
 
 async def barge_in(gui: Gui, room: EchoRoom, engine: AudioEngine, heard: ServerInput,
-                   question: np.ndarray) -> tuple[list[str], float, float, list[float], float, int, str]:
+                   question: np.ndarray) -> tuple[list[str], float, float, list[float], float, int, dict[str, int]]:
     """Ask for a story, say the question 3 s into it. Returns what the user's bubbles say, where the
     question's first sound lies on the server's input timeline (ms) and how surely it was found,
     the speech starts around it, the level sent over its first 100 ms, the echo-path jumps, and how
-    the pre-roll let its held frames go meanwhile."""
+    the pre-roll let its held frames go meanwhile (by cause)."""
     jumps = glitches(engine)
-    went = releases(engine)
+    went = dict(preroll(engine).releases)
     first_payload = len(heard.payloads)
     before = len(user_said(gui))
     room.talk(spoken("Please tell me a story.", 0.25))
@@ -105,10 +105,7 @@ async def barge_in(gui: Gui, room: EchoRoom, engine: AudioEngine, heard: ServerI
     await wait_until(lambda: len(user_said(gui)) > before and not engine.queue.is_playing, 30)
     said = user_said(gui)[before:]
     jumps = glitches(engine) - jumps
-    now = releases(engine)
-    held = ", ".join(f"{cause} {n - went.get(cause, 0)}" for cause, n in now.items() if n > went.get(cause, 0))
-    assert engine.echo.canceller is not None and engine.echo.canceller.preroll is not None
-    held += f" (the last fit cancelled {engine.echo.canceller.preroll.fit_erle_db:.0f} dB)"
+    held = {cause: n - went.get(cause, 0) for cause, n in preroll(engine).releases.items() if n > went.get(cause, 0)}
     # where "Stop" began on the server's input timeline: the question found in what was sent by its
     # later words (which pass the canceller whole), then back to its first sound
     offset = sum(len(p) for p in heard.payloads[:first_payload]) // 2
@@ -140,7 +137,8 @@ async def test_the_first_word_of_a_barge_in_reaches_the_server(qloop, qtbot, tmp
                 said, onset_ms, score, starts, level, jumps, held = await barge_in(gui, room, engine, heard, question)
                 tries.append(f"said {said}; onset at {onset_ms:.0f} ms (match {score:.2f}); speech_started at "
                              f"{starts}; first 100 ms sent at {level:.1f} dB vs the voice's {voice:.1f}; "
-                             f"echo-path jumps {jumps}; held frames went out: {held}")
+                             f"echo-path jumps {jumps}; held frames went out: {held} (the last fit cancelled "
+                             f"{preroll(engine).fit_erle_db:.0f} dB)")
                 print("\n" + tries[-1])
                 ok = (score > 0.6 and bool(starts) and starts[0] <= onset_ms and level > voice - 10.0
                       and bool(said) and said[0].lower().startswith("stop"))
