@@ -84,16 +84,23 @@ def carried_call_then_output_then_answer(peer: ScriptedPeer, mark: int) -> None:
     assert output["call_id"] == "call_1" and output["output"] == '{"result": "found"}'
 
 
-async def test_a_tool_that_finishes_after_a_reconnect_answers_in_the_new_session_with_its_call():
+async def a_lookup_running_when_the_network_drops(peer: ScriptedPeer):  # noqa: ANN201
+    """A session whose question called the ``lookup`` tool; the tool has started and waits for its
+    ``release``; the connection drops. Returns the session and the tool."""
     from desktop_app.tools import ToolBox, ToolRegistry
     from tests.controller.test_tools_flow import Gate
 
     tool = Gate("lookup", "found")
+    s = await start(peer, tools=ToolBox(ToolRegistry([tool.spec])))
+    await question_with_a_call(peer, "lookup")
+    await asyncio.wait_for(tool.started.wait(), 5)
+    await peer.drop()  # the network blips while the tool runs
+    return s, tool
+
+
+async def test_a_tool_that_finishes_after_a_reconnect_answers_in_the_new_session_with_its_call():
     async with ScriptedPeer() as peer:
-        s = await start(peer, tools=ToolBox(ToolRegistry([tool.spec])))
-        await question_with_a_call(peer, "lookup")
-        await asyncio.wait_for(tool.started.wait(), 5)
-        await peer.drop()  # the network blips while the tool runs
+        s, tool = await a_lookup_running_when_the_network_drops(peer)
         mark = await reconnect(peer, s, 2)
         await peer.next("conversation.item.create")  # the replayed question
         tool.release.set()
@@ -105,15 +112,8 @@ async def test_a_tool_that_finishes_after_a_reconnect_answers_in_the_new_session
 
 
 async def test_a_tool_that_finishes_while_reconnecting_answers_once_the_new_session_opens():
-    from desktop_app.tools import ToolBox, ToolRegistry
-    from tests.controller.test_tools_flow import Gate
-
-    tool = Gate("lookup", "found")
     async with ScriptedPeer() as peer:
-        s = await start(peer, tools=ToolBox(ToolRegistry([tool.spec])))
-        await question_with_a_call(peer, "lookup")
-        await asyncio.wait_for(tool.started.wait(), 5)
-        await peer.drop()
+        s, tool = await a_lookup_running_when_the_network_drops(peer)
         await wait_for(lambda: s.ctl.view.connection is Conn.RECONNECTING)
         tool.release.set()  # done before the next session exists: nothing may be lost
         await wait_for(lambda: not s.ctl.view.tools)
