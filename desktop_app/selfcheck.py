@@ -154,35 +154,31 @@ def check_audio() -> Section:
     return section
 
 
-def _keyring_is_secure(backend: object) -> bool:
-    """OS keyrings are secure; the fail/null backends and plaintext files are not."""
-    children = getattr(backend, "backends", None)  # the chainer: secure if any member is
-    if children is not None:
-        return any(_keyring_is_secure(child) for child in children)
-    kind = f"{type(backend).__module__}.{type(backend).__name__}"
-    if kind.startswith(("keyring.backends.fail", "keyring.backends.null")):
-        return False
-    if kind.startswith("keyrings.alt"):  # file backends: only the encrypted one protects the key
-        return "Encrypted" in kind
-    return kind.startswith("keyring.backends")
-
-
 def check_keyring() -> Section:
-    """Name the keyring backend and say whether it keeps the API key safely."""
+    """Name the keyring backend and say whether Parley can keep the API key in it.
+
+    The verdict is the key store's own (:func:`desktop_app.settings.secrets.keyring_status`), so the
+    self-check says "secure" exactly where the app would save a key.
+    """
     section = Section("keyring")
     try:
         import keyring
+        from keyring.backends.chainer import ChainerBackend
+
+        from desktop_app.settings.secrets import keyring_status
     except ImportError as exc:
         section.failure = f"keyring cannot be imported ({exc})"
         return section
     backend = keyring.get_keyring()
     kind = f"{type(backend).__module__}.{type(backend).__name__}"
-    secure = _keyring_is_secure(backend)
-    section.summary = f"{kind} ({'secure' if secure else 'NOT secure'})"
-    children = getattr(backend, "backends", None)
-    if children:
-        section.lines.extend(f"via {type(child).__module__}.{type(child).__name__}" for child in children)
-    if not secure:
+    status = keyring_status(backend)
+    section.summary = f"{kind} ({'secure' if status.usable else 'NOT secure'})"
+    if isinstance(backend, ChainerBackend):
+        members = backend.backends  # keyring's chainer: its members, highest priority first
+        section.lines.extend(f"via {type(child).__module__}.{type(child).__name__}" for child in members)
+    if status.usable and status.name != kind:
+        section.lines.append(f"API keys go to {status.name}")
+    if not status.usable:
         section.lines.append("API keys cannot be stored safely here; set OPENAI_API_KEY instead")
     return section
 

@@ -77,7 +77,7 @@ def resolve_backend(
     ever touches a plaintext member.
     """
     if isinstance(backend, ChainerBackend):
-        members = list(getattr(backend, "backends", ()))  # sorted by priority, highest first
+        members = list(backend.backends)  # sorted by priority, highest first
         for member in members:
             if _unsafe_reason(member) is None:
                 return member, None

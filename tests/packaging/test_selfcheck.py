@@ -7,8 +7,13 @@ import subprocess
 import sys
 
 import pytest
+from keyring.backends import fail
 
 from desktop_app import selfcheck
+from desktop_app.errors import CredentialError
+from desktop_app.settings.profiles import OpenAIProfile
+from desktop_app.settings.secrets import KeyStore
+from tests.settings.test_secrets import MemoryKeyring, chainer
 from tests.packaging import local_server_available
 
 SECTIONS = ("versions:", "qt platform:", "audio devices:", "keyring:", "directories:", "local server:")
@@ -46,29 +51,59 @@ def test_self_check_reports_directories_under_parley_home(tmp_path):
     assert f"logs      {tmp_path / 'logs' / 'parley.log'}" in out.stdout
 
 
+def _plaintext(tmp_path):
+    from keyrings.alt.file import PlaintextKeyring
+
+    backend = PlaintextKeyring()
+    backend.file_path = str(tmp_path / "keyring_pass.cfg")
+    return backend
+
+
+def _encrypted(tmp_path):
+    from keyrings.alt.file import EncryptedKeyring
+
+    backend = EncryptedKeyring.__new__(EncryptedKeyring)  # its __init__ wants PyCryptodome, not installed
+    backend.file_path = str(tmp_path / "crypted_pass.cfg")
+    return backend
+
+
 @pytest.mark.parametrize(
-    ("backend", "secure"),
+    ("make", "secure", "keys_go_to"),
     [
-        ("keyring.backends.fail.Keyring", False),
-        ("keyrings.alt.file.PlaintextKeyring", False),
-        ("keyrings.alt.file.EncryptedKeyring", True),
-        ("keyring.backends.SecretService.Keyring", True),
+        (lambda tmp: fail.Keyring(), False, None),
+        (_plaintext, False, None),
+        # keyrings.alt's "encrypted" file asks for its password on a terminal: the key store refuses it
+        (_encrypted, False, None),
+        (lambda tmp: MemoryKeyring(), True, None),  # a third-party OS keyring
+        (lambda tmp: chainer(MemoryKeyring(), _plaintext(tmp)), True, "MemoryKeyring"),
+        (lambda tmp: chainer(_plaintext(tmp)), False, None),
     ],
+    ids=["fail", "plaintext", "encrypted-file", "third-party", "chain-with-a-safe-member", "chain-of-plaintext"],
 )
-def test_keyring_security_is_judged_by_backend_kind(backend, secure):
-    module, name = backend.rsplit(".", 1)
-    fake = type(name, (), {"__module__": module})()
-    assert selfcheck._keyring_is_secure(fake) is secure
+def test_the_self_check_calls_a_keyring_secure_exactly_where_the_app_saves_a_key(
+    make, secure, keys_go_to, tmp_path, monkeypatch
+):
+    import keyring
 
-
-def test_a_chained_keyring_is_secure_when_any_member_is():
-    plain = type("PlaintextKeyring", (), {"__module__": "keyrings.alt.file"})()
-    macos = type("Keyring", (), {"__module__": "keyring.backends.macOS"})()
-    chain = type("ChainerBackend", (), {"__module__": "keyring.backends.chainer"})()
-    chain.backends = [plain, macos]
-    assert selfcheck._keyring_is_secure(chain)
-    chain.backends = [plain]
-    assert not selfcheck._keyring_is_secure(chain)
+    backend = make(tmp_path)
+    monkeypatch.setattr(keyring, "get_keyring", lambda: backend)
+    section = selfcheck.check_keyring()
+    kind = f"{type(backend).__module__}.{type(backend).__name__}"
+    assert section.summary == f"{kind} ({'secure' if secure else 'NOT secure'})"
+    assert section.failure is None
+    refused = "API keys cannot be stored safely here; set OPENAI_API_KEY instead"
+    assert (refused in section.lines) is not secure
+    if keys_go_to is not None:
+        assert any(line.startswith("API keys go to ") and line.endswith(keys_go_to) for line in section.lines)
+        assert [line for line in section.lines if line.startswith("via ")][0].endswith("MemoryKeyring")
+    store = KeyStore(backend, environ={})
+    if secure:
+        store.set_key(OpenAIProfile(name="OpenAI"), "sk-proj-Zq81mVx03LrT7bNc4kHw")
+        assert store.source(OpenAIProfile(name="OpenAI")) == "keyring"
+    else:
+        with pytest.raises(CredentialError):
+            store.set_key(OpenAIProfile(name="OpenAI"), "sk-proj-Zq81mVx03LrT7bNc4kHw")
+    assert not list(tmp_path.glob("*.cfg"))  # the self-check wrote nothing, nor did a refused save
 
 
 def test_one_crashing_check_fails_the_run_but_the_others_still_print(monkeypatch, capsys):
