@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from PySide6.QtWidgets import QWidget
 
 from desktop_app.controller.view_state import TranscriptEntry
 from desktop_app.ui.theme import LIGHT
@@ -95,3 +96,31 @@ def test_a_clear_and_a_turn_inserted_before_the_last_ones_touch_sleeping_pages_c
     view.set_entries((*many[:199], late, many[199], TranscriptEntry("item_new", "user", "Hello again.", True)))
     assert [e.item_id for e in view.entries()] == ["item_new"]
     assert view.bubble("item_new").label.text() == "Hello again."
+
+
+def reader_pages(view: TranscriptView) -> dict[str, str]:
+    """What a screen reader finds in place of sleeping pages: accessible name → description."""
+    return {w.accessibleName(): w.accessibleDescription() for w in view.widget().findChildren(QWidget)
+            if w.accessibleName().startswith("Messages ")}
+
+
+def test_a_screen_reader_still_finds_the_words_of_sleeping_pages_kept_up_to_date(view, qtbot):
+    grown(view, qtbot, 200)
+    qtbot.waitUntil(lambda: view.bubble("item_0") is None)
+    told = reader_pages(view)
+    first = told["Messages 1 to 16 (scroll to show them)"]
+    assert first.split("\n\n") == [
+        f"{'You' if i % 2 else 'Assistant'}: Message number {i} with a few words in it." for i in range(16)]
+    assert "Messages 17 to 32 (scroll to show them)" in told
+    assert not any(name.startswith(f"Messages {(200 // PAGE_SIZE) * PAGE_SIZE + 1} ") for name in told)  # the last page is awake
+    # an answer cut while its page sleeps: the reader hears what was heard of it, as Copy gives it
+    changed = list(entries(200))
+    changed[2] = replace(changed[2], truncated=True, heard="Message number")
+    view.set_entries(tuple(changed))
+    assert reader_pages(view)["Messages 1 to 16 (scroll to show them)"].split("\n\n")[2] == "Assistant: Message number […]"
+    assert view.copy_text().split("\n\n")[2] == "Assistant: Message number […]"
+    # woken, the page is bubbles again and tells nothing more of its own
+    view.verticalScrollBar().setValue(0)
+    qtbot.waitUntil(lambda: view.bubble("item_0") is not None)
+    assert "Messages 1 to 16 (scroll to show them)" not in reader_pages(view)
+    assert "<s" in view.bubble("item_2").label.text()

@@ -10,7 +10,9 @@ An image the user sent shows as a thumbnail in its message's bubble (:meth:`Tran
 Only the pages near what is on screen hold bubbles: a bubble costs ~100 KiB of native memory (Qt's
 widgets and text layout), and a busy hour of talk (~720 bubbles) grew the window by ~70 MiB. A page
 further than :data:`AWAKE_SCREENS` screens from the viewport gives its bubbles up and keeps its
-height (it *sleeps*); scrolling near it builds them again from the entries.
+height (it *sleeps*); scrolling near it builds them again from the entries. A sleeping page keeps
+its messages' text for screen readers: its accessible name says which messages it holds, its
+description what they say (as Copy would), kept up to date while it sleeps.
 """
 
 from __future__ import annotations
@@ -93,7 +95,7 @@ class TranscriptView(QScrollArea):
         self._layout.addStretch(1)  # new messages sit at the bottom, next to the talk controls
         self._layout.addWidget(self.placeholder, 10)
         self._pages: list[QWidget] = []
-        self._asleep: set[int] = set()  # pages holding no bubbles (far from the viewport)
+        self._asleep: dict[int, list[TranscriptEntry]] = {}  # pages holding no bubbles: the entries told to readers
         self._sweep = QTimer(self)  # pages to put to sleep or wake, once the layout has settled
         self._sweep.setSingleShot(True)
         self._sweep.setInterval(0)
@@ -137,12 +139,18 @@ class TranscriptView(QScrollArea):
             for number in moving:
                 self._wake(number, known)
         self._entries = entries
+        changed: set[int] = set()  # sleeping pages whose entries changed
         for index, entry in enumerate(visible):  # (a sleeping page lies before ``kept``: same index)
             row = self._rows.get(entry.item_id)
             if row is not None:
                 row.show_entry(entry)
-            elif index // PAGE_SIZE not in self._asleep:
+            elif (told := self._asleep.get(index // PAGE_SIZE)) is None:
                 self._rows[entry.item_id] = self._bubble(entry)
+            elif (was := told[index % PAGE_SIZE]) is not entry and was != entry:
+                told[index % PAGE_SIZE] = entry
+                changed.add(index // PAGE_SIZE)
+        for number in changed:
+            self._tell_readers(number)
         gone = set(self._rows) - set(order)
         for item_id in gone:
             self._rows.pop(item_id).deleteLater()
@@ -186,16 +194,29 @@ class TranscriptView(QScrollArea):
     def _sleep(self, number: int) -> None:
         page = self._pages[number]
         page.setFixedHeight(page.sizeHint().height())  # (its geometry can lag, squeezed, while the talk grows)
+        told = []
         for item_id in self._order[number * PAGE_SIZE : (number + 1) * PAGE_SIZE]:
             row = self._rows.pop(item_id)
+            assert row.entry is not None  # every bubble is built showing its entry
+            told.append(row.entry)
             self._column(number).removeWidget(row)
             row.deleteLater()
-        self._asleep.add(number)
+        self._asleep[number] = told
+        self._tell_readers(number)
+
+    def _tell_readers(self, number: int) -> None:
+        """A sleeping page's messages, for screen readers: which ones (name) and what they say."""
+        page, told = self._pages[number], self._asleep[number]
+        first = number * PAGE_SIZE + 1
+        page.setAccessibleName(f"Messages {first} to {first + len(told) - 1} (scroll to show them)")
+        page.setAccessibleDescription("\n\n".join(self._line(entry) for entry in told))
 
     def _wake(self, number: int, entries: dict[str, TranscriptEntry]) -> None:
         """Build the page's bubbles again, from its entries as they are now."""
-        self._asleep.discard(number)
+        del self._asleep[number]
         page = self._pages[number]
+        page.setAccessibleName("")
+        page.setAccessibleDescription("")
         page.setMinimumHeight(0)
         page.setMaximumHeight(16777215)  # QWIDGETSIZE_MAX: the page takes its bubbles' height again
         for slot, item_id in enumerate(self._order[number * PAGE_SIZE : (number + 1) * PAGE_SIZE]):
@@ -234,18 +255,18 @@ class TranscriptView(QScrollArea):
 
     def copy_text(self) -> str:
         """The visible conversation as plain text, one speaker per paragraph."""
-        lines = []
-        for entry in self.entries():
-            if entry.role == "tool":
-                lines.append(f"[tool {entry.tool_name}({entry.text}) → {entry.heard or entry.tool_status}]")
-            else:
-                who = "You" if entry.role == "user" else "Assistant"
-                text = entry.heard + " […]" if entry.truncated and entry.heard is not None else entry.text
-                if entry.item_id in self._images:
-                    size = self._images[entry.item_id][1]
-                    text = f"[image {size.width()}×{size.height()}] {text}".rstrip()
-                lines.append(f"{who}: {text}")
-        return "\n\n".join(lines)
+        return "\n\n".join(self._line(entry) for entry in self.entries())
+
+    def _line(self, entry: TranscriptEntry) -> str:
+        """One entry as plain text: "You: …", "Assistant: …" (what was heard of a cut answer), a tool call."""
+        if entry.role == "tool":
+            return f"[tool {entry.tool_name}({entry.text}) → {entry.heard or entry.tool_status}]"
+        who = "You" if entry.role == "user" else "Assistant"
+        text = entry.heard + " […]" if entry.truncated and entry.heard is not None else entry.text
+        if entry.item_id in self._images:
+            size = self._images[entry.item_id][1]
+            text = f"[image {size.width()}×{size.height()}] {text}".rstrip()
+        return f"{who}: {text}"
 
     def clear(self) -> None:
         """Hide everything said so far from the window (the assistant still remembers it)."""
