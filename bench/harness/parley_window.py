@@ -37,7 +37,8 @@ def engine_counters(engine: Any) -> dict[str, float]:
     out: dict[str, float] = {}
     if capture is not None:
         out.update(in_block=capture.blocksize_frames, in_rate=capture.samplerate,
-                   in_latency_ms=round(1000 * capture.latency_s, 1), in_overflows=capture.overflows)
+                   in_latency_ms=round(1000 * capture.latency_s, 1), in_overflows=capture.overflows,
+                   callbacks=capture.callbacks, drains=capture.drains, early_sends=capture.early_sends)
     if playback is not None:
         out.update(out_latency_ms=round(1000 * playback.latency_s, 1), out_underflows=playback.device_underflows)
     out["queue_underruns"] = engine.queue.underruns

@@ -1,11 +1,19 @@
 """Microphone input: the device stream (:class:`Capture`) and its headless stand-ins
-(:class:`ArrayCapture`, :class:`FileCapture`), all producing the same fixed 20 ms pcm16 frames.
+(:class:`ArrayCapture`, :class:`FileCapture`), all producing the same 20 ms pcm16 frames.
 
 The PortAudio callback only copies the block into a preallocated :class:`SampleRing`, counts, and —
 if no drain is already pending and the ring holds what completes the frame being filled — schedules
 one ``loop.call_soon_threadsafe(self._drain)``. So the loop wakes once per 20 ms frame whatever the
 block (or less, coalesced) and never polls. The drain runs the shared
 :class:`~.capture_chain.CaptureChain` (resample, meter, gate, re-chunk) on the loop thread.
+
+One exception (issue #24): with blocks shorter than a frame (10 ms, headset and ducking modes), a
+block that peaks :data:`ONSET_DB` over the microphone's noise floor after a quiet one (the first
+sound of speech) wakes the loop at once, and what the frame being filled holds so far goes out as a
+shorter frame (:meth:`~.capture_chain.CaptureChain.send_partial`) instead of waiting 10 ms for the
+rest: half of the onsets reached the server 10 ms late. The next block goes out at once too (the
+resampler held the onset block's last millisecond back). Only onsets pay the two extra wake-ups and
+messages.
 """
 
 from __future__ import annotations
@@ -35,6 +43,10 @@ log = get_logger("audio")
 
 FrameCallback = Callable[[bytes], None]
 _STAMPS = 128
+# A block whose peak stands this far over the chain's noise floor (an RMS level), after a quiet one, is
+# a speech onset: Gaussian noise peaks ~11 dB over its RMS in a 10 ms block; a first syllable's peaks
+# clear it before its mean power does (a server's VAD fires on it as early: the bench's on one sample).
+ONSET_DB = 20.0
 
 
 class _Controls:
@@ -116,7 +128,8 @@ class _Controls:
 
 
 class Capture(_Controls, DeviceStream):
-    """The microphone: ``on_frame(bytes)`` receives 960-byte pcm16 24 kHz mono frames on the loop.
+    """The microphone: ``on_frame(bytes)`` receives 960-byte pcm16 24 kHz mono frames on the loop
+    (shorter at a speech onset sent early, see the module's docstring).
 
     Opens ``device`` (a stable id or name, a :class:`DeviceInfo`, or None for the default) at its own
     rate in ``block_ms`` blocks with ``latency='low'``; stereo is downmixed. A device failure stops
@@ -149,6 +162,11 @@ class Capture(_Controls, DeviceStream):
         self._scratch = np.zeros((0, 1), dtype=np.float32)
         self._drain_pending = False
         self._wake_at = 1  # device samples in the ring that complete the chain's next frame (set by each drain)
+        self._onset_peak = math.inf  # a block peaking over this is loud (set by each drain from the floor)
+        self._loud = False  # the last block was loud
+        self._early = False  # the pending drain was woken by an onset before the frame was complete
+        self._follow = False  # … and the next one sends what the resampler held back of it
+        self.early_sends = 0  # partial frames sent at an onset
         self.drains = 0  # loop wake-ups that read the ring (one per frame, whatever the block)
         self.status_overflows = 0
         self._stamp_pos = np.zeros(_STAMPS, dtype=np.int64)
@@ -207,8 +225,13 @@ class Capture(_Controls, DeviceStream):
             self.tap.block(indata, self.samplerate, float(self._stamp_adc[slot]) - frames / self.samplerate)
         self.callbacks += 1
         # Blocks shorter than a frame (10 ms ones) wake the loop only once they complete the frame
-        # being filled: what is sent goes out as early as with a wake per block, at half the wake-ups.
-        if not self._drain_pending and ring.available >= self._wake_at:
+        # being filled: what is sent goes out as early as with a wake per block, at half the wake-ups;
+        # but a speech onset's first half-frame goes out at once.
+        mono = indata[:, 0]
+        loud = max(float(mono.max()), -float(mono.min())) > self._onset_peak
+        onset, self._loud = loud and not self._loud, loud
+        if not self._drain_pending and (ring.available >= self._wake_at or onset):
+            self._early = ring.available < self._wake_at
             self._drain_pending = True
             try:
                 self._loop.call_soon_threadsafe(self._drain)  # type: ignore[union-attr]
@@ -239,7 +262,17 @@ class Capture(_Controls, DeviceStream):
         if n:
             captured_at = float(self._stamp_adc[newest]) - (int(self._stamp_pos[newest]) - start) / self.samplerate
             chain.process(self._scratch[:n], captured_at)
+            if self._early or self._follow:
+                sent = chain.send_partial()
+                self.early_sends += sent
+                # the resampler holds the block's last millisecond back: the next block's drain sends it
+                # (an onset there would otherwise wait for a whole frame, 20 ms)
+                self._follow = self._early and sent > 0
         self._wake_at = max(1, math.ceil(chain.samples_wanted() * self.samplerate / PCM_RATE))
+        if self._follow:
+            self._wake_at = min(self._wake_at, self.blocksize_frames)
+        floor = chain.speech.floor_dbfs
+        self._onset_peak = math.inf if floor is None else 10.0 ** ((floor + ONSET_DB) / 20.0)
         if self._muted and self.suspend_when_muted and not chain.sending:
             self.suspend()
 

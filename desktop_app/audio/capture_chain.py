@@ -1,8 +1,9 @@
-"""Microphone blocks → fixed 20 ms pcm16 24 kHz frames, with levels, mute and push-to-talk gating.
+"""Microphone blocks → 20 ms pcm16 24 kHz frames, with levels, mute and push-to-talk gating.
 
 :class:`CaptureChain` is the loop-side half of capture, shared by the device :class:`~.capture.Capture`
 and the headless :class:`~.capture.ArrayCapture`: downmix, resample to 24 kHz (soxr, bursty), meter,
-gate, re-chunk through a FIFO so every frame is exactly 480 samples (960 bytes). An optional
+gate, re-chunk through a FIFO so every frame is 480 samples (960 bytes), but for a speech onset
+sent early, shorter (:meth:`CaptureChain.send_partial`). An optional
 ``processor`` (the echo canceller, :mod:`.aec`) runs right after the resampler, told each chunk's ADC time.
 
 Gating never clicks and never loses a first syllable:
@@ -62,7 +63,8 @@ def _half_cosine(n: int, rising: bool) -> np.ndarray:
 
 
 class CaptureChain:
-    """Turns mic blocks at ``in_rate`` into 960-byte frames handed to ``on_frame``.
+    """Turns mic blocks at ``in_rate`` into 960-byte frames handed to ``on_frame`` (and, asked at an
+    onset, the frame being filled so far: :meth:`send_partial`).
 
     ``gate_open`` starts True (hands-free); push-to-talk sets it False at once and drives it with
     :meth:`set_gate`. ``muted`` overrides the gate. Levels are measured whatever the gate says, so the
@@ -205,6 +207,17 @@ class CaptureChain:
             self._fifo.push(np.zeros(FRAME_SAMPLES - partial, dtype=np.float32))
         return self._emit()
 
+    def send_partial(self) -> int:
+        """Send what the frame being filled holds so far, as a shorter frame (a speech onset in a block
+        shorter than a frame: its first part goes out now, not with the next block); 1 if sent."""
+        n = len(self._fifo)
+        if not self.sending or n == 0 or n >= FRAME_SAMPLES:
+            return 0
+        part = self._frame[:n]
+        self._fifo.pop_into(part)
+        self._hand_on(part)
+        return 1
+
     def samples_wanted(self) -> int:
         """24 kHz samples still needed to complete the next frame: what the FIFO lacks while
         sending, a whole frame otherwise. The capture wakes the loop once that much has arrived."""
@@ -224,14 +237,17 @@ class CaptureChain:
     def _emit(self) -> int:
         sent = 0
         while self._fifo.pop_into(self._frame):
-            self.last_frame_end = self.resampled - len(self._fifo)
-            self.frames_sent += 1
+            self._hand_on(self._frame)
             sent += 1
-            if self.tap is not None:
-                self.tap.stage("frame", self._frame)
-            if self.on_frame is not None:
-                self.on_frame(float_to_pcm16(self._frame).tobytes())
         return sent
+
+    def _hand_on(self, frame: np.ndarray) -> None:
+        self.last_frame_end = self.resampled - len(self._fifo)
+        self.frames_sent += 1
+        if self.tap is not None:
+            self.tap.stage("frame", frame)
+        if self.on_frame is not None:
+            self.on_frame(float_to_pcm16(frame).tobytes())
 
 
 __all__ = ["FRAME_BYTES", "FRAME_SAMPLES", "PRE_ROLL_MS", "CaptureChain", "CaptureTap", "FLOOR_DBFS"]
