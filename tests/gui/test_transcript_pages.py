@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QWidget
 
 from desktop_app.controller.view_state import TranscriptEntry
@@ -119,6 +121,16 @@ def test_a_screen_reader_still_finds_the_words_of_sleeping_pages_kept_up_to_date
     view.set_entries(tuple(changed))
     assert reader_pages(view)["Messages 1 to 16 (scroll to show them)"].split("\n\n")[2] == "Assistant: Message number […]"
     assert view.copy_text().split("\n\n")[2] == "Assistant: Message number […]"
+    # a picture arriving for a sleeping message: the reader hears of it too
+    image = QImage(64, 48, QImage.Format.Format_RGB32)
+    image.fill(0x336699)
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    image.save(buffer, "PNG")
+    view.show_image("item_5", bytes(data.data()))
+    assert reader_pages(view)["Messages 1 to 16 (scroll to show them)"].split("\n\n")[5] == (
+        "You: [image 64×48] Message number 5 with a few words in it.")
     # woken, the page is bubbles again and tells nothing more of its own
     view.verticalScrollBar().setValue(0)
     qtbot.waitUntil(lambda: view.bubble("item_0") is not None)

@@ -41,6 +41,12 @@ THUMBNAIL = QSize(240, 180)
 AWAKE_SCREENS = 2.0
 
 
+def _told(entry: TranscriptEntry) -> tuple[str, str | None, bool, str | None]:
+    """What a reader is told of an entry that can change (an item keeps its role and tool name); a
+    cheaper comparison than the whole entry's, made for every sleeping entry on every transcript change."""
+    return entry.text, entry.heard, entry.truncated, entry.tool_status
+
+
 EMPTY_HINTS = {
     "disconnected": "Connect, then talk or type a message below.",
     "connecting": "Connecting…",
@@ -146,7 +152,7 @@ class TranscriptView(QScrollArea):
                 row.show_entry(entry)
             elif (told := self._asleep.get(index // PAGE_SIZE)) is None:
                 self._rows[entry.item_id] = self._bubble(entry)
-            elif (was := told[index % PAGE_SIZE]) is not entry and was != entry:
+            elif (was := told[index % PAGE_SIZE]) is not entry and _told(was) != _told(entry):
                 told[index % PAGE_SIZE] = entry
                 changed.add(index // PAGE_SIZE)
         for number in changed:
@@ -248,6 +254,8 @@ class TranscriptView(QScrollArea):
         row = self._rows.get(item_id)
         if row is not None:
             row.set_image(thumbnail, image.size())
+        elif item_id in self._order and (number := self._order.index(item_id) // PAGE_SIZE) in self._asleep:
+            self._tell_readers(number)  # its line now names the image
 
     def entries(self) -> list[TranscriptEntry]:
         """The entries shown now (cleared ones left out)."""
