@@ -202,6 +202,7 @@ class Capture(_Controls, DeviceStream):
         self.chain = self._new_chain(rate)
         self._drain_pending = False
         self._wake_at = 1
+        self._loud = self._early = self._follow = False
         self.callbacks = 0
         return self._portaudio_stream(sd.InputStream, device, rate, channels, self._callback)
 
