@@ -29,7 +29,8 @@ from typing import Any
 import numpy as np
 import sounddevice as sd
 
-from desktop_app.audio.capture_chain import FRAME_BYTES, FRAME_MS, PRE_ROLL_MS, CaptureChain, CaptureTap, Processor
+from desktop_app.audio.capture_chain import (FRAME_BYTES, FRAME_MS, FRAME_SAMPLES, PRE_ROLL_MS, CaptureChain,
+                                             CaptureTap, Processor)
 from desktop_app.audio.codecs import PCM_RATE
 from desktop_app.audio.device_stream import CallbackClock, DeviceStream, StreamTimes
 from desktop_app.audio.devices import DeviceInfo
@@ -227,10 +228,12 @@ class Capture(_Controls, DeviceStream):
         self.callbacks += 1
         # Blocks shorter than a frame (10 ms ones) wake the loop only once they complete the frame
         # being filled: what is sent goes out as early as with a wake per block, at half the wake-ups;
-        # but a speech onset's first half-frame goes out at once.
-        mono = indata[:, 0]
-        loud = max(float(mono.max()), -float(mono.min())) > self._onset_peak
-        onset, self._loud = loud and not self._loud, loud
+        # but a speech onset's first half-frame goes out at once (looked for in blocks shorter than a frame).
+        onset = False
+        if frames * PCM_RATE < FRAME_SAMPLES * self.samplerate:
+            mono = indata[:, 0]
+            loud = max(float(mono.max()), -float(mono.min())) > self._onset_peak
+            onset, self._loud = loud and not self._loud, loud
         if not self._drain_pending and (ring.available >= self._wake_at or onset):
             self._early = ring.available < self._wake_at
             self._drain_pending = True
