@@ -165,17 +165,17 @@ def check_keyring() -> Section:
         import keyring
         from keyring.backends.chainer import ChainerBackend
 
-        from desktop_app.settings.secrets import keyring_status
+        from desktop_app.settings.secrets import backend_name, keyring_status
     except ImportError as exc:
         section.failure = f"keyring cannot be imported ({exc})"
         return section
     backend = keyring.get_keyring()
-    kind = f"{type(backend).__module__}.{type(backend).__name__}"
+    kind = backend_name(backend)
     status = keyring_status(backend)
     section.summary = f"{kind} ({'secure' if status.usable else 'NOT secure'})"
     if isinstance(backend, ChainerBackend):
         members = backend.backends  # keyring's chainer: its members, highest priority first
-        section.lines.extend(f"via {type(child).__module__}.{type(child).__name__}" for child in members)
+        section.lines.extend(f"via {backend_name(child)}" for child in members)
     if status.usable and status.name != kind:
         section.lines.append(f"API keys go to {status.name}")
     if not status.usable:

@@ -33,7 +33,7 @@ from desktop_app.errors import CredentialError
 from desktop_app.log import get_logger, redact, register_secret
 from desktop_app.settings.profiles import Profile, mask_key
 
-__all__ = ["SERVICE", "BackendStatus", "KeyStore", "keyring_status", "mask_key", "resolve_backend"]
+__all__ = ["SERVICE", "BackendStatus", "KeyStore", "backend_name", "keyring_status", "mask_key", "resolve_backend"]
 
 log = get_logger("settings")
 
@@ -50,7 +50,8 @@ class BackendStatus(NamedTuple):
     sentence: str
 
 
-def _backend_name(backend: keyring.backend.KeyringBackend) -> str:
+def backend_name(backend: keyring.backend.KeyringBackend) -> str:
+    """``module.Class`` of a keyring backend, as the key store and the self-check name it."""
     cls = type(backend)
     return f"{cls.__module__}.{cls.__qualname__}"
 
@@ -94,9 +95,9 @@ def keyring_status(
     backend = backend if backend is not None else keyring.get_keyring()
     chosen, reason = resolve_backend(backend)
     if chosen is not None:
-        name = _backend_name(chosen)
+        name = backend_name(chosen)
         return BackendStatus(True, name, f"API keys are stored in the system keyring ({name}).")
-    name = _backend_name(backend)
+    name = backend_name(backend)
     if allow_insecure:
         return BackendStatus(True, name, f"API keys are stored in an insecure test keyring ({name}).")
     return BackendStatus(

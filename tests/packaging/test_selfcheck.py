@@ -88,7 +88,7 @@ def test_the_self_check_calls_a_keyring_secure_exactly_where_the_app_saves_a_key
     backend = make(tmp_path)
     monkeypatch.setattr(keyring, "get_keyring", lambda: backend)
     section = selfcheck.check_keyring()
-    kind = f"{type(backend).__module__}.{type(backend).__name__}"
+    kind = f"{type(backend).__module__}.{type(backend).__qualname__}"
     assert section.summary == f"{kind} ({'secure' if secure else 'NOT secure'})"
     assert section.failure is None
     refused = "API keys cannot be stored safely here; set OPENAI_API_KEY instead"
