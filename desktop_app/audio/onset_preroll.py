@@ -19,13 +19,15 @@ walking back from the guard's first evidence in the estimate below, with 50 ms l
 minus the reference through an echo path fitted on the last 1.5 s of echo-only audio
 (:class:`EchoPath`), with a light suppressor on what the fit leaves — which keeps the user's voice at
 full level from its first sample; then everything held goes out at once. The live frames after the decision stay on that estimate (the *bridge*) until AEC3's own output
-has caught up, then cross-fade back to it. When no echo path is proven to cancel ``min_erle_db`` —
+has caught up (at most ``bridge_ms``; ``no_echo_bridge_ms`` on the microphone itself, below), then
+cross-fade back to it. When no echo path is proven to cancel ``min_erle_db`` —
 on the audio it was fitted on and on the held frames before the onset — the onset's stretch goes out
 as AEC3 gave it, without the guard's gate (the first answer's first 300 ms; a pairing that keeps
 moving on an overloaded machine: a re-warm-up's gate would have sent the first word as zeros, and the
 decision opens the gate from there on anyway) — unless the guard has learned that the microphone
 hardly hears the speaker (``no_echo``: a headset left in speakers mode), where the estimate is the
-microphone itself (:data:`~.echo_path.NULL_PATH`): AEC3 hid a barge-in's first ~200 ms there. :class:`~.echo_path.EchoPath` (the fit) lives in :mod:`.echo_path`.
+microphone itself (:data:`~.echo_path.NULL_PATH`): AEC3 hid a barge-in's first 200-300 ms there.
+:class:`~.echo_path.EchoPath` (the fit) lives in :mod:`.echo_path`.
 
 The hold adds no latency to a normal turn: it only exists while the assistant is audible, and when
 it stops being audible (or the user is heard) everything held goes out at once. Push-to-talk and mute
@@ -93,12 +95,16 @@ class OnsetPreRoll:
     """
 
     def __init__(self, module_lag: int, *, hold_ms: float = 400.0, lead_ms: float = 150.0,
-                 history_s: float = 1.5, bridge_ms: float = 200.0, min_erle_db: float = 12.0) -> None:
+                 history_s: float = 1.5, bridge_ms: float = 200.0, no_echo_bridge_ms: float = 600.0,
+                 min_erle_db: float = 12.0) -> None:
         self.module_lag = int(module_lag)
         self.hold_frames = int(round(hold_ms / 10))
         self.lead_frames = int(round(lead_ms / 10))
         self.fit_samples = int(history_s * PCM_RATE)
         self.bridge_frames = int(round(bridge_ms / 10))
+        # With no echo to cancel AEC3 kept a barge-in's voice down for 240-300 ms (the suite's room;
+        # 200 ms cut it 4-25 dB for 10-60 ms); the microphone itself has nothing to leak meanwhile.
+        self.no_echo_bridge_frames = int(round(no_echo_bridge_ms / 10))
         self.min_erle_db = min_erle_db
         self.enabled = True  # hands-free and unmuted (push-to-talk has its own pre-roll)
         keep = self.fit_samples + (self.hold_frames + self.lead_frames + 2) * FRAME + MAX_LAG + TAPS + module_lag
@@ -220,7 +226,8 @@ class OnsetPreRoll:
         self.restored += 1
         self._released("restored")
         self.restored_ms = (len(held) - start) * 10.0
-        self._bridge_left = self.bridge_frames if self._path is not None else 0
+        self._bridge_left = (0 if self._path is None else self.no_echo_bridge_frames if self._path is NULL_PATH
+                             else self.bridge_frames)
         return out
 
     @staticmethod

@@ -9,6 +9,8 @@ after the echo path jumped) and AEC3's suppressor opening only gradually.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 
@@ -108,6 +110,29 @@ def test_with_no_echo_to_cancel_a_barge_in_is_taken_at_once_and_sent_from_its_fi
         before, _ = barge_in(3.9, gain=gain)
         assert before.onsets[0] - onset / R > 0.15 and onset_level(before, onset) < voice_db - 40.0
         assert before.guard.erl_db > -30.0  # the user's voice learned as echo
+
+
+def under_the_microphone(sim: Sim, onset: int, seconds: float = 0.5) -> list[float]:
+    """dB the sent stream stands under the microphone, per 10 ms over ``seconds`` from ``onset``
+    (aligned on the lag the canceller's output has behind the microphone)."""
+    a = sim.mic[onset - R // 10 : onset + R // 2]
+    n = len(a) - 1000
+    lag = max(range(1000), key=lambda k: float(np.dot(a[:n], sim.out[onset - R // 10 + k :][:n])))
+    return [db(sim.mic[onset + i :][:240]) - db(sim.out[onset + lag + i :][:240]) for i in range(0, int(seconds * R), 240)]
+
+
+@pytest.mark.parametrize("start", [4.61, 5.07])
+def test_with_no_echo_to_cancel_the_voice_stays_whole_until_the_canceller_lets_it_through(
+        start: float, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The onset is bridged on the microphone itself until AEC3's output has caught up: that took
+    240-300 ms here, and a bridge ended after 200 ms left a hole in "Stop" (4-25 dB under the voice
+    for 10-60 ms)."""
+    sim, onset = barge_in(start, gain=0.0)
+    assert sim.guard.no_echo and sim.onsets
+    assert max(under_the_microphone(sim, onset)) < 5.0  # 0-3.3 dB (the cross-fade's frame)
+    monkeypatch.setattr(echo_control, "OnsetPreRoll", functools.partial(OnsetPreRoll, no_echo_bridge_ms=200.0))
+    before, _ = barge_in(start, gain=0.0)
+    assert max(under_the_microphone(before, onset)) > (5.0 if start < 5.0 else 15.0)  # 7.2 and 25 dB
 
 
 @pytest.mark.parametrize(("gain", "reverb", "noise_dbfs"), [(0.0, False, -70.0), (0.003, True, -70.0),
