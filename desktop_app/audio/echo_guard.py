@@ -3,10 +3,10 @@
 The server's VAD cannot tell the assistant's voice coming back through the speakers from the user.
 :class:`EchoGuard` can, because it sees both sides: the far-end reference (what the speaker played),
 the raw microphone and — with the canceller on — the residual after it. A frame is *near-end
-evidence* when the residual stands clear of both the noise floor and the echo that could still be
-in it: the reference level plus the echo return loss (ERL: echo level over reference level,
-learned while only the assistant talks) minus the cancellation the canceller is known to achieve
-(ERLE, learned the same way). Evidence feeds a leaky count; enough of it in a row is near-end speech.
+evidence* when the residual stands clear of both the noise floor and the echo that could still be in
+it: the reference level plus the echo return loss (ERL: echo over reference, learned while only the
+assistant talks) minus the cancellation the canceller achieves (ERLE, learned the same way). Evidence
+feeds a leaky count; enough of it in a row (two frames far clear: :data:`STRONG_DB`) is speech.
 
 It also holds the policy built on that verdict: two gains on the outgoing audio and two callbacks:
 
@@ -41,6 +41,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from desktop_app.audio.levels import frame_db, noise_floor
 from desktop_app.log import get_logger
 
 log = get_logger("audio")
@@ -71,16 +72,11 @@ FELL_DB = 20.0
 # stands RAW_MARGIN_DB over the echo the learned path allows (and 12 dB over its own noise floor).
 NO_ECHO_ERL_DB = -30.0
 RAW_MARGIN_DB = 15.0
-
-
-def noise_floor(floor: float | None, level: float) -> float:
-    """A noise floor's next estimate: down at once, up 3 dB/s (speech never becomes the floor)."""
-    return max(level, -100.0) if floor is None or level < floor else min(level, floor + 0.03)
-
-
-def frame_db(x: np.ndarray) -> float:
-    p = float(np.dot(x, x)) / max(len(x), 1)
-    return 10.0 * math.log10(p) if p > 1e-12 else -120.0
+# Speech on the second frame, not the fourth (its audio goes out 20 ms sooner, #24): two frames this
+# far over the threshold, the second not this much weaker (a knock dies at once); stopping playback
+# still takes ``onset_frames``.
+STRONG_DB = 20.0
+STRONG_FALL_DB = 6.0
 
 
 class EchoGuard:
@@ -134,6 +130,7 @@ class EchoGuard:
         self._decay_db = 1.5  # reference envelope release per frame: covers a room's echo tail
         self._ref_env = -120.0
         self._score = 0.0
+        self._strong = -math.inf  # the last frame's excess when it was strong evidence
         self._speaking = False
         self._onset_fired = False
         self._last_onset = -math.inf
@@ -275,7 +272,10 @@ class EchoGuard:
             evidence = evidence or raw > 0.0
             self.excess_db = max(self.excess_db, raw)
         self.speech_probability = prob
-        self._count(evidence, t)
+        strong = evidence and self.excess_db >= STRONG_DB
+        quick = strong and self._strong >= STRONG_DB and self.excess_db >= self._strong - STRONG_FALL_DB
+        self._strong = self.excess_db if strong else -math.inf
+        self._count(evidence, t, quick)
         if audible and not self._speaking and self._score == 0.0 and far_db > FAR_ACTIVE_DBFS:
             self._learn(near_db, res_db, env)
         return self._gain(audible, distrusted)
@@ -307,14 +307,14 @@ class EchoGuard:
         if not audible and (level > -120.0 or near_db <= -120.0):
             self.floor_db = noise_floor(self.floor_db, level)
 
-    def _count(self, evidence: bool, t: float) -> None:
+    def _count(self, evidence: bool, t: float, quick: bool = False) -> None:
         if evidence:
             self.evidence_frames += 1
             self._score = min(self._score + 1.0, 12.0)
         else:
             self._score = max(self._score - 0.5, 0.0)
         self._tentative(evidence, t)
-        if self._score >= self.speech_frames:
+        if self._score >= self.speech_frames or quick:
             self._speaking = True
         elif self._score == 0.0:
             self._speaking = False

@@ -10,7 +10,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from desktop_app.audio.codecs import PCM_RATE
-from desktop_app.audio.echo_guard import frame_db
+from desktop_app.audio.levels import frame_db
 
 FRAME = PCM_RATE // 100  # the canceller's 10 ms frame
 TAPS = 4096  # echo-path length after its bulk delay (170 ms: a room's tail)

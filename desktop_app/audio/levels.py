@@ -26,6 +26,17 @@ def dbfs(x: np.ndarray) -> float:
     return max(FLOOR_DBFS, 10.0 * math.log10(power))
 
 
+def frame_db(x: np.ndarray) -> float:
+    """A frame's mean power in dB, down to −120 (the echo guard's and the echo path's figure)."""
+    p = float(np.dot(x, x)) / max(len(x), 1)
+    return 10.0 * math.log10(p) if p > 1e-12 else -120.0
+
+
+def noise_floor(floor: float | None, level: float) -> float:
+    """A noise floor's next estimate: down at once, up 3 dB/s (speech never becomes the floor)."""
+    return max(level, -100.0) if floor is None or level < floor else min(level, floor + 0.03)
+
+
 def peak_dbfs(x: np.ndarray) -> float:
     """Peak level in dBFS."""
     if x.size == 0:

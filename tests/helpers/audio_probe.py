@@ -43,7 +43,8 @@ from typing import Any
 
 import numpy as np
 
-from desktop_app.audio.echo_guard import EchoGuard, frame_db
+from desktop_app.audio.echo_guard import EchoGuard
+from desktop_app.audio.levels import frame_db
 from desktop_app.audio.engine import AudioEngine
 from tests.helpers import audio_probe_report
 
