@@ -135,3 +135,24 @@ def test_speech_energy_rises_for_speech_over_a_noise_floor() -> None:
     assert chain.speech_energy < 0.1
     feed(chain, noise[:4800] + tone(200, 24000, 0.2, level=0.3), 24000)
     assert chain.speech_energy > 0.9
+
+
+def test_the_plots_speech_meter_runs_after_the_frames_have_gone() -> None:
+    """The meter (Silero, ~0.2 ms a 32 ms window) only draws the plot: a barge-in's 400 ms released at
+    once must not wait for it (#24). Each block's frames are out before the meter sees the block."""
+    frames: list[bytes] = []
+    chain = CaptureChain(24000, frames.append)
+    seen: list[tuple[int, int]] = []
+
+    class Meter:
+        probability = 0.0
+
+        def update(self, x: np.ndarray) -> None:
+            seen.append((len(frames), len(x)))
+
+        def reset(self) -> None:
+            pass
+
+    chain.speech_meter = Meter()  # type: ignore[assignment]
+    feed(chain, tone(300, 24000, 0.1), 24000)
+    assert seen == [(i + 1, 480) for i in range(5)]
