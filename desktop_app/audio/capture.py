@@ -130,7 +130,7 @@ class _Controls:
 
 class Capture(_Controls, DeviceStream):
     """The microphone: ``on_frame(bytes)`` receives 960-byte pcm16 24 kHz mono frames on the loop
-    (shorter at a speech onset sent early, see the module's docstring).
+    (shorter at an onset sent early, see the module's docstring; several in one piece after a hold).
 
     Opens ``device`` (a stable id or name, a :class:`DeviceInfo`, or None for the default) at its own
     rate in ``block_ms`` blocks with ``latency='low'``; stereo is downmixed. A device failure stops

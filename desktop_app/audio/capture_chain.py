@@ -54,7 +54,8 @@ class CaptureTap(Protocol):
 
     def stage(self, name: str, samples: np.ndarray) -> None:
         """Loop: 24 kHz samples leaving ``"canceller"`` (resampled, then echo-cancelled if a
-        processor runs) or a 20 ms ``"frame"`` handed on to be sent. Must not keep ``samples``."""
+        processor runs) or ``"frame"``: whole 20 ms frames handed on to be sent (several in one piece
+        when a drain completes more than one). Must not keep ``samples``."""
 
 
 def _half_cosine(n: int, rising: bool) -> np.ndarray:
@@ -63,8 +64,8 @@ def _half_cosine(n: int, rising: bool) -> np.ndarray:
 
 
 class CaptureChain:
-    """Turns mic blocks at ``in_rate`` into 960-byte frames handed to ``on_frame`` (and, asked at an
-    onset, the frame being filled so far: :meth:`send_partial`).
+    """Turns mic blocks at ``in_rate`` into 960-byte frames handed to ``on_frame`` — the frames a block
+    completes in one piece — (and, asked at an onset, the frame being filled so far: :meth:`send_partial`).
 
     ``gate_open`` starts True (hands-free); push-to-talk sets it False at once and drives it with
     :meth:`set_gate`. ``muted`` overrides the gate. Levels are measured whatever the gate says, so the
@@ -238,15 +239,20 @@ class CaptureChain:
         self._history_fill = min(len(h), self._history_fill + n)
 
     def _emit(self) -> int:
-        sent = 0
-        while self._fifo.pop_into(self._frame):
-            self._hand_on(self._frame)
-            sent += 1
-        return sent
+        """Hand on the whole frames ready, in one piece: one message on the wire however many. A
+        barge-in's 400 ms released at once went out as 20 messages before its newest frame, the
+        first sound: 8-13 ms in the bench's window, against 0.1-0.2 ms as one (#24)."""
+        n = len(self._fifo) // FRAME_SAMPLES
+        if n == 0:
+            return 0
+        out = self._frame if n == 1 else np.empty(n * FRAME_SAMPLES, np.float32)
+        self._fifo.pop_into(out)
+        self._hand_on(out, n)
+        return n
 
-    def _hand_on(self, frame: np.ndarray) -> None:
+    def _hand_on(self, frame: np.ndarray, frames: int = 1) -> None:
         self.last_frame_end = self.resampled - len(self._fifo)
-        self.frames_sent += 1
+        self.frames_sent += frames
         if self.tap is not None:
             self.tap.stage("frame", frame)
         if self.on_frame is not None:

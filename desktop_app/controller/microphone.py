@@ -66,7 +66,8 @@ class Microphone:
 
     # --- frames ---------------------------------------------------------------------------------
     def frame(self, pcm16: bytes) -> None:
-        """20 ms of microphone audio (called on the loop by the audio port)."""
+        """Microphone audio, whole 20 ms frames: one, or several in one piece (a hold's release, a
+        press's pre-roll: one message, not one per frame). Called on the loop by the audio port."""
         core = self._open_core()
         if core is None or not self.machine.sending or self._suspended:
             return

@@ -2,9 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from desktop_app.audio.codecs import float_to_pcm16, pcm16_to_float
+
+FRAME_BYTES = 960  # 20 ms of pcm16 at 24 kHz
+
+
+def frame_sink(frames: list[bytes]) -> Callable[[bytes], None]:
+    """An ``on_frame`` that keeps what the capture hands on as 20 ms frames: a piece of several whole
+    frames (a drain that completed more than one, a hold's release) is split into them; anything
+    else (an onset's early partial frame, a broken piece) is kept as it came, for the size checks."""
+
+    def take(piece: bytes) -> None:
+        if piece and len(piece) % FRAME_BYTES == 0:
+            frames.extend(piece[i : i + FRAME_BYTES] for i in range(0, len(piece), FRAME_BYTES))
+        else:
+            frames.append(piece)
+
+    return take
 
 
 def tone(freq: float, rate: int, seconds: float, level: float = 0.5) -> np.ndarray:

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from desktop_app.audio.capture_chain import FRAME_BYTES, PRE_ROLL_MS, CaptureChain
-from tests.audio.signals import dominant_hz, frames_to_float, tone
+from desktop_app.audio.codecs import float_to_pcm16
+from tests.audio.signals import dominant_hz, frame_sink, frames_to_float, tone
 
 
 def feed(chain: CaptureChain, x: np.ndarray, rate: int, block_ms: float = 20.0) -> None:
@@ -18,7 +19,7 @@ def feed(chain: CaptureChain, x: np.ndarray, rate: int, block_ms: float = 20.0) 
 @pytest.mark.parametrize("rate", [8000, 16000, 22050, 24000, 44100, 48000, 96000])
 def test_every_frame_is_960_bytes_and_a_1khz_tone_stays_1khz(rate: int) -> None:
     frames: list[bytes] = []
-    chain = CaptureChain(rate, frames.append)
+    chain = CaptureChain(rate, frame_sink(frames))
     feed(chain, tone(1000, rate, 1.0), rate)
     assert {len(f) for f in frames} == {FRAME_BYTES}
     assert len(frames) >= 48  # 1 s minus the resampler's look-ahead
@@ -28,7 +29,7 @@ def test_every_frame_is_960_bytes_and_a_1khz_tone_stays_1khz(rate: int) -> None:
 
 def test_stereo_is_downmixed() -> None:
     frames: list[bytes] = []
-    chain = CaptureChain(48000, frames.append)
+    chain = CaptureChain(48000, frame_sink(frames))
     left = tone(1000, 48000, 0.5, level=0.4)
     feed(chain, np.stack([left, left], axis=1), 48000)
     x = frames_to_float(frames)[2400:]
@@ -37,7 +38,7 @@ def test_stereo_is_downmixed() -> None:
 
 def test_muted_sends_nothing_but_still_meters() -> None:
     frames: list[bytes] = []
-    chain = CaptureChain(48000, frames.append)
+    chain = CaptureChain(48000, frame_sink(frames))
     chain.set_muted(True)
     feed(chain, tone(1000, 48000, 0.5, level=0.5), 48000)
     assert frames == []
@@ -46,7 +47,7 @@ def test_muted_sends_nothing_but_still_meters() -> None:
 
 def test_mute_fades_out_pads_the_last_frame_and_stops() -> None:
     frames: list[bytes] = []
-    chain = CaptureChain(24000, frames.append, fade_ms=5)
+    chain = CaptureChain(24000, frame_sink(frames), fade_ms=5)
     x = np.full(24000, 0.5, dtype=np.float32)  # DC so any step is visible
     feed(chain, x[:4800], 24000)
     sent_before = len(frames)
@@ -61,7 +62,7 @@ def test_mute_fades_out_pads_the_last_frame_and_stops() -> None:
 
 def test_push_to_talk_press_mid_word_sends_the_240ms_pre_roll_first() -> None:
     frames: list[bytes] = []
-    chain = CaptureChain(24000, frames.append)  # the default pre-roll: 240 ms, 12 whole frames
+    chain = CaptureChain(24000, frame_sink(frames))  # the default pre-roll: 240 ms, 12 whole frames
     chain.set_gate(False)
     word = np.zeros(24000, dtype=np.float32)
     word[12000:] = tone(500, 24000, 0.5, level=0.5)  # the word starts at 500 ms
@@ -86,7 +87,7 @@ def test_after_a_press_every_block_leaves_no_partial_frame_waiting(pre_roll_ms: 
     later 20 ms block waited 20 ms for the next one. The pre-roll is trimmed to end the press's block
     on a frame boundary: from then on each block that completes frames leaves nothing behind."""
     frames: list[bytes] = []
-    chain = CaptureChain(24000, frames.append, pre_roll_ms=pre_roll_ms)
+    chain = CaptureChain(24000, frame_sink(frames), pre_roll_ms=pre_roll_ms)
     chain.set_gate(False)
     x = tone(300, 24000, 2.0, level=0.3)
     blocks = [x[i : i + block] for i in range(0, len(x) - block + 1, block)]
@@ -109,7 +110,7 @@ def test_the_default_pre_roll_is_whole_frames() -> None:
 
 def test_pre_roll_is_not_sent_on_unmute() -> None:
     frames: list[bytes] = []
-    chain = CaptureChain(24000, frames.append)
+    chain = CaptureChain(24000, frame_sink(frames))
     chain.set_muted(True)
     loud = tone(500, 24000, 0.5, level=0.5)
     feed(chain, loud, 24000)
@@ -120,7 +121,7 @@ def test_pre_roll_is_not_sent_on_unmute() -> None:
 
 def test_flush_sends_the_tail_padded() -> None:
     frames: list[bytes] = []
-    chain = CaptureChain(44100, frames.append)
+    chain = CaptureChain(44100, frame_sink(frames))
     feed(chain, tone(300, 44100, 0.31), 44100)
     chain.flush()
     assert {len(f) for f in frames} == {FRAME_BYTES}
@@ -141,7 +142,7 @@ def test_the_plots_speech_meter_runs_after_the_frames_have_gone() -> None:
     """The meter (Silero, ~0.2 ms a 32 ms window) only draws the plot: a barge-in's 400 ms released at
     once must not wait for it (#24). Each block's frames are out before the meter sees the block."""
     frames: list[bytes] = []
-    chain = CaptureChain(24000, frames.append)
+    chain = CaptureChain(24000, frame_sink(frames))
     seen: list[tuple[int, int]] = []
 
     class Meter:
@@ -156,3 +157,16 @@ def test_the_plots_speech_meter_runs_after_the_frames_have_gone() -> None:
     chain.speech_meter = Meter()  # type: ignore[assignment]
     feed(chain, tone(300, 24000, 0.1), 24000)
     assert seen == [(i + 1, 480) for i in range(5)]
+
+
+def test_the_frames_a_block_completes_go_out_in_one_piece() -> None:
+    """A hold's release (the onset pre-roll's 400 ms) is one message, not 20 before its newest frame
+    — a barge-in's first sound (#24); a block that completes one frame hands on one."""
+    pieces: list[bytes] = []
+    chain = CaptureChain(24000, pieces.append)
+    x = tone(300, 24000, 0.5, level=0.3)
+    for a, b in ((0, 480), (480, 5280), (5280, 5760), (5760, 6000), (6000, 6240)):
+        chain.process(x[a:b])
+    assert [len(p) for p in pieces] == [FRAME_BYTES, 10 * FRAME_BYTES, FRAME_BYTES, FRAME_BYTES]
+    # the same audio as ever (after the start's fade-in), in order
+    assert chain.frames_sent == 13 and b"".join(pieces)[960:] == float_to_pcm16(x[480:6240]).tobytes()

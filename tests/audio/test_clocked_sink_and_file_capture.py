@@ -14,7 +14,7 @@ from desktop_app.audio.capture_chain import FRAME_BYTES
 from desktop_app.audio.clocked_sink import ClockedSink
 from desktop_app.audio.codecs import pcm16_to_float
 from desktop_app.audio.playback_queue import PlaybackQueue
-from tests.audio.signals import dominant_hz, frames_to_float, tone, tone_pcm
+from tests.audio.signals import dominant_hz, frame_sink, frames_to_float, tone, tone_pcm
 from tests.plugins.pipewire import wait_for
 
 
@@ -56,7 +56,7 @@ async def test_clocked_sink_catches_up_after_a_stalled_loop() -> None:
 
 async def test_array_capture_fast_mode_sends_every_sample_as_fixed_frames() -> None:
     frames: list[bytes] = []
-    capture = ArrayCapture(tone(1000, 16000, 0.5), 16000, frames.append, realtime=False)
+    capture = ArrayCapture(tone(1000, 16000, 0.5), 16000, frame_sink(frames), realtime=False)
     capture.start()
     await asyncio.wait_for(capture.done, 2)
     assert {len(f) for f in frames} == {FRAME_BYTES}
@@ -66,7 +66,7 @@ async def test_array_capture_fast_mode_sends_every_sample_as_fixed_frames() -> N
 
 async def test_array_capture_real_time_takes_the_audio_duration() -> None:
     frames: list[bytes] = []
-    capture = ArrayCapture(np.zeros(12000, np.int16), 48000, frames.append, realtime=True, tail_silence_ms=100)
+    capture = ArrayCapture(np.zeros(12000, np.int16), 48000, frame_sink(frames), realtime=True, tail_silence_ms=100)
     loop = asyncio.get_running_loop()
     t0 = loop.time()
     capture.start()
@@ -86,7 +86,7 @@ async def test_file_capture_reads_a_stereo_wav(tmp_path: Path) -> None:
     samples, rate = read_wav(path)
     assert samples.shape == (13230, 2) and rate == 44100
     frames: list[bytes] = []
-    capture = FileCapture(path, frames.append, realtime=False)
+    capture = FileCapture(path, frame_sink(frames), realtime=False)
     capture.start()
     await asyncio.wait_for(capture.done, 2)
     x = pcm16_to_float(b"".join(frames))

@@ -10,7 +10,7 @@ import pytest
 from desktop_app.audio.capture_chain import FRAME_BYTES
 from desktop_app.audio.engine import AudioEngine
 from desktop_app.audio.stream_tuning import CAPTURE_BLOCK_MS, CAPTURE_BLOCK_MS_DIRECT
-from tests.audio.signals import dominant_hz, frames_to_float, steady_part, tone, tone_pcm
+from tests.audio.signals import dominant_hz, frame_sink, frames_to_float, steady_part, tone, tone_pcm
 from tests.plugins.pipewire import wait_for
 
 pytestmark = pytest.mark.audio
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.audio
 
 async def test_near_end_talker_injected_with_pw_cat_reaches_the_mic_frames(pipewire_session) -> None:
     frames: list[bytes] = []
-    engine = AudioEngine(on_mic_frame=frames.append)
+    engine = AudioEngine(on_mic_frame=frame_sink(frames))
     engine.start()
     try:
         talker = pipewire_session.inject(tone(700, 48000, 0.4, level=0.4), 48000)
@@ -35,7 +35,7 @@ async def test_near_end_talker_injected_with_pw_cat_reaches_the_mic_frames(pipew
 
 async def test_muted_microphone_sends_nothing_and_pauses_until_unmuted() -> None:
     frames: list[bytes] = []
-    engine = AudioEngine(on_mic_frame=frames.append)
+    engine = AudioEngine(on_mic_frame=frame_sink(frames))
     engine.start()
     try:
         capture = engine.capture
@@ -58,7 +58,7 @@ async def test_muted_microphone_sends_nothing_and_pauses_until_unmuted() -> None
 
 async def test_idle_speaker_pauses_and_wakes_when_audio_arrives() -> None:
     frames: list[bytes] = []
-    engine = AudioEngine(on_mic_frame=frames.append)
+    engine = AudioEngine(on_mic_frame=frame_sink(frames))
     engine.start()
     try:
         playback = engine.playback
@@ -81,7 +81,7 @@ async def test_idle_speaker_pauses_and_wakes_when_audio_arrives() -> None:
 
 async def test_push_to_talk_sends_nothing_until_pressed_then_the_pre_roll_at_once() -> None:
     frames: list[bytes] = []
-    engine = AudioEngine(on_mic_frame=frames.append)
+    engine = AudioEngine(on_mic_frame=frame_sink(frames))
     engine.set_gate(False)
     engine.start()
     try:
@@ -98,7 +98,7 @@ async def test_push_to_talk_sends_nothing_until_pressed_then_the_pre_roll_at_onc
 
 async def test_test_tone_is_played_on_the_chosen_output() -> None:
     frames: list[bytes] = []
-    engine = AudioEngine(on_mic_frame=frames.append)
+    engine = AudioEngine(on_mic_frame=frame_sink(frames))
     engine.start()
     try:
         await engine.test_tone(None, freq=440.0, seconds=0.4)
@@ -216,7 +216,7 @@ async def test_without_the_canceller_the_microphone_takes_10ms_blocks_and_wakes_
     callback — while the frames sent stay 20 ms, 50 a second, and the loop is woken once per frame,
     not once per block (no CPU rise)."""
     frames: list[bytes] = []
-    engine = AudioEngine(on_mic_frame=frames.append, audio_mode="headset")
+    engine = AudioEngine(on_mic_frame=frame_sink(frames), audio_mode="headset")
     engine.start()
     try:
         capture = engine.capture
@@ -240,7 +240,7 @@ async def test_with_the_canceller_the_microphone_keeps_20ms_blocks(pipewire_sess
     """Speakers mode: ``CAPTURE_BLOCK_MS`` blocks (10 ms made the echo path jump under the canceller
     in the room, see engine.py), one block and one wake-up a frame."""
     frames: list[bytes] = []
-    engine = AudioEngine(on_mic_frame=frames.append, audio_mode="speakers")
+    engine = AudioEngine(on_mic_frame=frame_sink(frames), audio_mode="speakers")
     assert engine.audio_mode == "speakers", engine.aec_reason
     engine.start()
     try:
@@ -262,7 +262,7 @@ async def test_switching_the_audio_mode_reopens_the_microphone_in_the_new_modes_
     """headset → speakers → headset while running: the microphone follows with 20 ms, then 10 ms
     blocks, on the same device, and frames keep coming (20 ms each) after every switch."""
     frames: list[bytes] = []
-    engine = AudioEngine(on_mic_frame=frames.append, audio_mode="headset")
+    engine = AudioEngine(on_mic_frame=frame_sink(frames), audio_mode="headset")
     engine.start()
     try:
         first = engine.capture

@@ -20,7 +20,7 @@ from desktop_app.audio.capture import Capture
 from desktop_app.audio.playback import Playback
 from desktop_app.audio.playback_queue import PlaybackQueue, PlaybackReport
 from tests.audio.signals import (
-    active_span, dominant_hz, frames_to_float, sine_breaks, steady_part, tone_pcm, tone_purity_db,
+    active_span, dominant_hz, frame_sink, frames_to_float, sine_breaks, steady_part, tone_pcm, tone_purity_db,
 )
 from tests.plugins.pipewire import wait_for
 
@@ -57,7 +57,7 @@ async def play_and_record(
     for _attempt in range(3):
         queue = PlaybackQueue()
         run = Run(Capture(samplerate=in_rate), Playback(queue=queue, samplerate=out_rate, block_ms=block_ms), queue)
-        run.capture.on_frame = run.frames.append
+        run.capture.on_frame = frame_sink(run.frames)
         run.playback.output_hook = lambda block, dac: run.handed.append((time.monotonic(), float(np.abs(block).max())))
         run.capture.start()
         run.playback.start()
