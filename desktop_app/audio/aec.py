@@ -33,8 +33,8 @@ import numpy as np
 
 from desktop_app.audio.codecs import PCM_RATE
 from desktop_app.audio.echo_guard import EchoGuard
-from desktop_app.audio.levels import noise_floor
 from desktop_app.audio.far_end import FarEnd
+from desktop_app.audio.levels import noise_floor
 from desktop_app.audio.onset_preroll import OnsetPreRoll
 from desktop_app.audio.resample import FrameFifo
 from desktop_app.log import get_logger

@@ -41,8 +41,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from desktop_app.audio.codecs import PCM_RATE
-from desktop_app.audio.levels import frame_db
 from desktop_app.audio.echo_path import FRAME, MAX_LAG, NULL_PATH, TAPS, EchoPath
+from desktop_app.audio.levels import frame_db
 
 
 class _History:

@@ -6,9 +6,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from desktop_app.audio.capture_chain import FRAME_BYTES
 from desktop_app.audio.codecs import float_to_pcm16, pcm16_to_float
-
-FRAME_BYTES = 960  # 20 ms of pcm16 at 24 kHz
 
 
 def frame_sink(frames: list[bytes]) -> Callable[[bytes], None]:
