@@ -14,22 +14,16 @@ import numpy as np
 FLOOR_DBFS = -100.0
 
 
-def dbfs(x: np.ndarray) -> float:
-    """RMS level in dB relative to full scale (a full-scale sine reads −3.01 dBFS)."""
-    n = x.size
-    if n == 0:
-        return FLOOR_DBFS
-    flat = x.reshape(-1)
-    power = float(np.dot(flat, flat)) / n
-    if power <= 1e-10:
-        return FLOOR_DBFS
-    return max(FLOOR_DBFS, 10.0 * math.log10(power))
-
-
 def frame_db(x: np.ndarray) -> float:
-    """A frame's mean power in dB, down to −120 (the echo guard's and the echo path's figure)."""
+    """A 1-D frame's mean power in dB, down to −120 (the echo guard's and the echo path's figure)."""
     p = float(np.dot(x, x)) / max(len(x), 1)
     return 10.0 * math.log10(p) if p > 1e-12 else -120.0
+
+
+def dbfs(x: np.ndarray) -> float:
+    """RMS level in dB relative to full scale (a full-scale sine reads −3.01 dBFS), any shape, down
+    to :data:`FLOOR_DBFS` (the meters' figure)."""
+    return max(FLOOR_DBFS, frame_db(x.reshape(-1)))
 
 
 def noise_floor(floor: float | None, level: float) -> float:
