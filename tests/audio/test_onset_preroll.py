@@ -20,7 +20,7 @@ from desktop_app.audio.echo_guard import EchoGuard
 from desktop_app.audio.echo_path import EchoPath
 from desktop_app.audio.onset_preroll import OnsetPreRoll
 from tests.audio.test_aec import R, Sim, assistant_story, db, simulate, voice
-from tests.helpers.onset import first_sound
+from tests.helpers.onset import first_sound, locate
 
 QUESTION = "Stop, what is two plus two?"
 STOP_AFTER_S = 0.14  # the local onset's flush: silent at the DAC ~140 ms after the onset (bench p50)
@@ -115,9 +115,7 @@ def test_with_no_echo_to_cancel_a_barge_in_is_taken_at_once_and_sent_from_its_fi
 def under_the_microphone(sim: Sim, onset: int, seconds: float = 0.5) -> list[float]:
     """dB the sent stream stands under the microphone, per 10 ms over ``seconds`` from ``onset``
     (aligned on the lag the canceller's output has behind the microphone)."""
-    a = sim.mic[onset - R // 10 : onset + R // 2]
-    n = len(a) - 1000
-    lag = max(range(1000), key=lambda k: float(np.dot(a[:n], sim.out[onset - R // 10 + k :][:n])))
+    lag, _ = locate(sim.out, sim.mic, onset - R // 10, R // 10 + R // 2)
     return [db(sim.mic[onset + i :][:240]) - db(sim.out[onset + lag + i :][:240]) for i in range(0, int(seconds * R), 240)]
 
 
